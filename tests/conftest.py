@@ -1,0 +1,126 @@
+"""Shared fixtures: offline settings and tiny, locally made models."""
+
+from __future__ import annotations
+
+import os
+
+# Tests never touch the network: set before transformers/datasets/evaluate are imported.
+for _var, _value in {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1",
+                     "HF_HUB_DISABLE_TELEMETRY": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+                     "TOKENIZERS_PARALLELISM": "false"}.items():
+    os.environ.setdefault(_var, _value)
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+C_SNIPPETS = [
+    """int sum(int *values, int n) {
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        total += values[i];
+    }
+    if (total > 100) {
+        total = 100;
+    } else {
+        total = total * 2;
+    }
+    return total;
+}""",
+    """void copy(char *dst, const char *src, int size) {
+    int len = strlen(src);
+    if (len >= size) {
+        return;
+    } else {
+        memcpy(dst, src, len + 1);
+    }
+}""",
+    """char *make(int count) {
+    char *buffer = malloc(count);
+    int index = 0;
+    while (index <= count) {
+        buffer[index] = 0;
+        index++;
+    }
+    return buffer;
+}""",
+    """int lookup(int *table, int idx) {
+    int value;
+    if (idx < 0) {
+        value = -1;
+    } else {
+        value = table[idx];
+    }
+    printf("%d\\n", value);
+    return value;
+}""",
+]
+
+
+def make_tiny_model(folder: Path, *, layers: int, hidden: int, vocab: int, texts: list[str],
+                    labels=("safe", "defective"), seed: int = 0, max_positions: int = 130) -> Path:
+    """A randomly initialised RoBERTa classifier with its own byte-level BPE tokenizer."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaForSequenceClassification
+
+    torch.manual_seed(seed)
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    special = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab, special_tokens=special,
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.post_processor = processors.RobertaProcessing(("</s>", tok.token_to_id("</s>")), ("<s>", tok.token_to_id("<s>")))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                                   pad_token="<pad>", mask_token="<mask>", cls_token="<s>", sep_token="</s>",
+                                   model_max_length=max_positions - 2)
+    config = RobertaConfig(vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
+                           num_attention_heads=2, intermediate_size=hidden * 2, max_position_embeddings=max_positions,
+                           pad_token_id=1, bos_token_id=0, eos_token_id=2, num_labels=len(labels),
+                           id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+    model = RobertaForSequenceClassification(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def corpus_texts() -> list[str]:
+    texts = []
+    for i in range(60):
+        for s in C_SNIPPETS:
+            texts.append(s.replace("total", f"total{i % 7}").replace("value", f"val{i % 5}"))
+    return texts
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory, corpus_texts) -> dict[str, Path]:
+    """A teacher and a differently sized student with different tokenizers."""
+    root = tmp_path_factory.mktemp("models")
+    return {
+        "teacher": make_tiny_model(root / "teacher", layers=2, hidden=64, vocab=400, texts=corpus_texts, seed=1),
+        "student": make_tiny_model(root / "student", layers=1, hidden=32, vocab=300, texts=corpus_texts, seed=2,
+                                   max_positions=66),
+    }
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r) + "\n")
+    return path
+
+
+@pytest.fixture()
+def c_dataset(tmp_path) -> Path:
+    rows = [{"id": f"f{i}", "code": s, "label": i % 2} for i, s in enumerate(C_SNIPPETS * 3)]
+    for i, r in enumerate(rows):
+        r["id"] = f"f{i}"
+    return write_jsonl(tmp_path / "data.jsonl", rows)
