@@ -1,0 +1,845 @@
+"""Scope analysis: which identifier occurrences denote which local variable.
+
+Renaming must never be a text substitution: ``p->count`` and a local ``count`` are different
+things, an inner block may redeclare a name, a Python comprehension has its own scope. This module
+builds a scope tree per language, records every declaration (parameters, locals, loop variables,
+catch/except variables, lambda and comprehension variables, ...) and resolves each identifier
+*use* to the declaration it denotes, following that language's rules:
+
+* C and Java are block-scoped and a declaration takes effect where it appears; the tree is walked
+  in source order, so a use before an inner redeclaration still resolves to the outer variable.
+* Python is function-scoped: a name bound anywhere in a function is local to the whole function;
+  comprehensions, lambdas and nested functions are scopes of their own, class bodies are skipped
+  when resolving free names from nested functions (as Python does).
+
+Each :class:`Symbol` says whether it is safe to rename and, if not, why (a parameter whose name is
+part of a Python keyword-call interface, a name listed in ``global``, a function using ``locals()``,
+a variable referenced from an anonymous class body, ...). Names that cannot be resolved (globals,
+external functions, macros, builtins) are reported as unresolved and never renamed.
+
+All spans are byte offsets into the original snippet.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from metacompress_eval.code.languages import ParsedCode
+
+Span = tuple[int, int]
+
+
+@dataclass(eq=False)
+class Scope:
+    """A region of code that can hold declarations."""
+
+    kind: str
+    start: int
+    end: int
+    parent: Scope | None = None
+    children: list[Scope] = field(default_factory=list)
+    symbols: dict[str, Symbol] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Symbol:
+    """One declared entity (a variable, parameter, function name, ...) and every occurrence of it.
+
+    Attributes:
+        name: the identifier.
+        scope: scope that declares it.
+        kind: ``"local"``, ``"parameter"``, ``"varargs"``, ``"function"``, ``"field"``, ...
+        declarations: spans of the identifier at each declaration (several for merged redeclarations
+            in the same scope, e.g. in two ``#ifdef`` branches or repeated Python assignments).
+        uses: spans of identifier occurrences resolved to this symbol.
+        unsafe_reason: why renaming it could change behaviour; ``None`` when it is safe.
+    """
+
+    name: str
+    scope: Scope
+    kind: str
+    declarations: list[Span] = field(default_factory=list)
+    uses: list[Span] = field(default_factory=list)
+    unsafe_reason: str | None = None
+
+    @property
+    def renamable(self) -> bool:
+        """Whether the symbol may be renamed."""
+        return self.unsafe_reason is None
+
+    def occurrences(self) -> list[Span]:
+        """Sorted, de-duplicated spans of all declarations and uses."""
+        return sorted(set(self.declarations) | set(self.uses))
+
+    def mark_unsafe(self, reason: str) -> None:
+        """Forbid renaming (keeps the first reason)."""
+        if self.unsafe_reason is None:
+            self.unsafe_reason = reason
+
+
+@dataclass
+class ScopeAnalysis:
+    """Result of :func:`analyze`: the scope tree, all symbols and the unresolved names."""
+
+    language: str
+    root: Scope
+    symbols: list[Symbol]
+    unresolved: list[tuple[str, Span]]
+
+    def renamable_symbols(self) -> list[Symbol]:
+        """Symbols safe to rename, ordered by their first declaration."""
+        found = [s for s in self.symbols if s.renamable and s.declarations]
+        return sorted(found, key=lambda s: min(s.declarations))
+
+    def symbol_at(self, start: int) -> Symbol | None:
+        """The symbol having an occurrence that starts at byte ``start``, if any."""
+        for symbol in self.symbols:
+            if any(span[0] == start for span in symbol.occurrences()):
+                return symbol
+        return None
+
+
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def words_in(data: bytes) -> set[str]:
+    """Every identifier-like word in ``data`` (used to reject names occurring anywhere)."""
+    return {m.group().decode() for m in _WORD.finditer(data)}
+
+
+class _Builder:
+    """Shared machinery: a scope stack, declaration and use recording."""
+
+    def __init__(self, parsed: ParsedCode) -> None:
+        self.p = parsed
+        self.root = Scope("root", 0, len(parsed.data))
+        self.current = self.root
+        self.symbols: list[Symbol] = []
+        self.unresolved: list[tuple[str, Span]] = []
+        self.unsafe_names: dict[str, str] = {}
+
+    def push(self, kind: str, node: Node) -> Scope:
+        start, end = self.p.span(node)
+        scope = Scope(kind, start, end, self.current)
+        self.current.children.append(scope)
+        self.current = scope
+        return scope
+
+    def pop(self) -> None:
+        assert self.current.parent is not None
+        self.current = self.current.parent
+
+    def declare(self, node: Node, kind: str, unsafe: str | None = None, scope: Scope | None = None) -> Symbol | None:
+        if not self.p.in_snippet(node):
+            return None
+        scope = scope or self.current
+        name = self.p.text(node)
+        symbol = scope.symbols.get(name)
+        if symbol is None:
+            symbol = Symbol(name, scope, kind)
+            scope.symbols[name] = symbol
+            self.symbols.append(symbol)
+        symbol.declarations.append(self.p.span(node))
+        if unsafe:
+            symbol.mark_unsafe(unsafe)
+        return symbol
+
+    def lookup(self, name: str, scope: Scope) -> tuple[Symbol | None, bool]:
+        """Find ``name`` from ``scope`` outwards; also report whether a class body was crossed."""
+        crossed_class = False
+        current: Scope | None = scope
+        while current is not None:
+            symbol = current.symbols.get(name)
+            if symbol is not None:
+                return symbol, crossed_class
+            if current.kind == "class":
+                crossed_class = True
+            current = current.parent
+        return None, crossed_class
+
+    def use(self, node: Node) -> Symbol | None:
+        if not self.p.in_snippet(node):
+            return None
+        name = self.p.text(node)
+        symbol, crossed_class = self.lookup(name, self.current)
+        if symbol is None:
+            self.unresolved.append((name, self.p.span(node)))
+            return None
+        symbol.uses.append(self.p.span(node))
+        if crossed_class and symbol.kind not in ("field", "function", "type"):
+            # An inherited field of the anonymous/local class could capture a renamed variable.
+            symbol.mark_unsafe("referenced from a nested class body")
+        return symbol
+
+    def mark_words_unsafe(self, node: Node, reason: str) -> None:
+        for word in words_in(self.p.data[slice(*self.p.span(node))]):
+            self.unsafe_names.setdefault(word, reason)
+
+    def finish(self) -> ScopeAnalysis:
+        for symbol in self.symbols:
+            if symbol.name in self.unsafe_names:
+                symbol.mark_unsafe(self.unsafe_names[symbol.name])
+        return ScopeAnalysis(self.p.language, self.root, self.symbols, self.unresolved)
+
+    def visit_children(self, node: Node) -> None:
+        for child in node.children:
+            self.visit(child)
+
+    def visit(self, node: Node) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------------------------- C
+
+
+class _CBuilder(_Builder):
+    _PREPROC_OPAQUE = {"preproc_def", "preproc_function_def", "preproc_call", "preproc_include"}
+    _PREPROC_COND = {"preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef", "preproc_else"}
+
+    def visit(self, node: Node) -> None:
+        t = node.type
+        if t == "function_definition":
+            self.visit_function(node)
+        elif t == "compound_statement":
+            self.push("block", node)
+            self.visit_children(node)
+            self.pop()
+        elif t == "for_statement":
+            self.push("for", node)
+            self.visit_children(node)
+            self.pop()
+        elif t == "declaration":
+            for index, child in enumerate(node.children):
+                if node.field_name_for_child(index) == "declarator":
+                    self.declarator(child, "local")
+                else:
+                    self.visit(child)
+        elif t == "type_definition":
+            for index, child in enumerate(node.children):
+                if node.field_name_for_child(index) != "declarator":
+                    self.visit(child)
+        elif t == "parameter_list":
+            # Parameter names of a prototype have prototype scope: nothing to bind or use.
+            return
+        elif t == "identifier":
+            self.use(node)
+        elif t == "type_identifier":
+            self.type_identifier(node)
+        elif t == "enumerator":
+            name = node.child_by_field_name("name")
+            if name is not None:
+                self.declare(name, "enum_constant", "enumeration constant")
+            value = node.child_by_field_name("value")
+            if value is not None:
+                self.visit(value)
+        elif t == "field_expression":
+            argument = node.child_by_field_name("argument")
+            if argument is not None:
+                self.visit(argument)
+        elif t in self._PREPROC_OPAQUE:
+            # Macro bodies are opaque text that may mention locals by name.
+            self.mark_words_unsafe(node, "mentioned in a preprocessor directive")
+        elif t in self._PREPROC_COND:
+            for index, child in enumerate(node.children):
+                if node.field_name_for_child(index) in ("name", "condition"):
+                    self.mark_words_unsafe(child, "mentioned in a preprocessor directive")
+                else:
+                    self.visit(child)
+        elif t in ("field_identifier", "statement_identifier", "field_designator"):
+            return
+        else:
+            self.visit_children(node)
+
+    def visit_function(self, node: Node) -> None:
+        declarator = node.child_by_field_name("declarator")
+        func = declarator
+        while func is not None and func.type != "function_declarator":
+            func = func.child_by_field_name("declarator")
+        if func is not None:
+            name = func.child_by_field_name("declarator")
+            if name is not None and name.type == "identifier":
+                self.declare(name, "function", "function name")
+        for index, child in enumerate(node.children):
+            if node.field_name_for_child(index) not in ("declarator", "body"):
+                self.visit(child)
+        self.push("function", node)
+        if func is not None:
+            params = func.child_by_field_name("parameters")
+            for param in params.named_children if params is not None else []:
+                if param.type == "parameter_declaration":
+                    self.visit(param.child_by_field_name("type"))
+                    inner = param.child_by_field_name("declarator")
+                    if inner is not None:
+                        self.declarator(inner, "parameter")
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.visit(body)
+        self.pop()
+
+    def declarator(self, node: Node, kind: str) -> None:
+        t = node.type
+        if t == "identifier":
+            self.declare(node, kind)
+        elif t == "init_declarator":
+            self.declarator(node.child_by_field_name("declarator"), kind)
+            value = node.child_by_field_name("value")
+            if value is not None:
+                self.visit(value)
+        elif t == "function_declarator":
+            inner = node.child_by_field_name("declarator")
+            if inner is not None and inner.type == "identifier":
+                self.declare(inner, "function", "function name")
+            elif inner is not None:
+                self.declarator(inner, kind)  # a function pointer variable
+        elif t in ("pointer_declarator", "array_declarator", "parenthesized_declarator", "attributed_declarator"):
+            for index, child in enumerate(node.children):
+                if node.field_name_for_child(index) == "declarator" or child.type.endswith("declarator"):
+                    self.declarator(child, kind)
+                elif child.is_named:
+                    self.visit(child)
+        elif t == "type_identifier":
+            return
+        else:
+            self.visit_children(node)
+
+    def type_identifier(self, node: Node) -> None:
+        if not self.p.in_snippet(node):
+            return
+        name = self.p.text(node)
+        symbol, _ = self.lookup(name, self.current)
+        if symbol is None or symbol.kind in ("function", "enum_constant"):
+            return
+        parent = node.parent
+        grand = parent.parent if parent is not None else None
+        if (
+            parent is not None
+            and parent.type == "type_descriptor"
+            and len(parent.named_children) == 1
+            and grand is not None
+            and grand.type in ("sizeof_expression", "cast_expression", "alignof_expression")
+        ):
+            # ``sizeof(x)`` with a variable ``x`` is parsed as ``sizeof(type)``.
+            symbol.uses.append(self.p.span(node))
+        else:
+            symbol.mark_unsafe("also used where a type name is expected")
+
+
+# ------------------------------------------------------------------------------------------ Java
+
+
+class _JavaBuilder(_Builder):
+    _SKIP = {
+        "modifiers",
+        "annotation",
+        "marker_annotation",
+        "scoped_identifier",
+        "scoped_type_identifier",
+        "type_identifier",
+        "break_statement",
+        "continue_statement",
+        "receiver_parameter",
+        "type_arguments",
+        "type_parameters",
+        "throws",
+        "package_declaration",
+        "import_declaration",
+    }
+    _CLASS_LIKE = {
+        "class_declaration",
+        "interface_declaration",
+        "enum_declaration",
+        "record_declaration",
+        "annotation_type_declaration",
+    }
+
+    def visit(self, node: Node) -> None:
+        t = node.type
+        if t in self._SKIP:
+            return
+        if t in ("method_declaration", "constructor_declaration", "compact_constructor_declaration"):
+            self.push("method", node)
+            params = node.child_by_field_name("parameters")
+            if params is not None:
+                self.formal_parameters(params, "parameter")
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.visit(body)
+            self.pop()
+        elif t in ("block", "constructor_body", "switch_block", "for_statement"):
+            self.push("block", node)
+            self.visit_children(node)
+            self.pop()
+        elif t == "enhanced_for_statement":
+            self.push("for", node)
+            self.visit(node.child_by_field_name("value"))
+            self.declare(node.child_by_field_name("name"), "local")
+            self.visit(node.child_by_field_name("body"))
+            self.pop()
+        elif t == "local_variable_declaration":
+            for child in node.children:
+                if child.type == "variable_declarator":
+                    self.variable_declarator(child, "local")
+                elif child.type not in self._SKIP:
+                    self.visit(child)
+        elif t == "field_declaration" or t == "constant_declaration":
+            for child in node.children:
+                if child.type == "variable_declarator":
+                    self.variable_declarator(child, "field", "field")
+        elif t == "catch_clause":
+            self.push("catch", node)
+            for child in node.named_children:
+                if child.type == "catch_formal_parameter":
+                    self.declare(child.child_by_field_name("name"), "local")
+                else:
+                    self.visit(child)
+            self.pop()
+        elif t == "try_with_resources_statement":
+            self.push("resources", node)
+            self.visit_children(node)
+            self.pop()
+        elif t == "resource":
+            name = node.child_by_field_name("name")
+            if name is not None:
+                self.declare(name, "local")
+                value = node.child_by_field_name("value")
+                if value is not None:
+                    self.visit(value)
+            else:
+                self.visit_children(node)
+        elif t == "lambda_expression":
+            self.push("lambda", node)
+            params = node.child_by_field_name("parameters")
+            if params is not None:
+                if params.type == "identifier":
+                    self.declare(params, "local")
+                elif params.type == "inferred_parameters":
+                    for child in params.named_children:
+                        self.declare(child, "local")
+                else:
+                    self.formal_parameters(params, "local")
+            self.visit(node.child_by_field_name("body"))
+            self.pop()
+        elif t == "class_body" or t == "enum_body" or t == "interface_body":
+            self.push("class", node)
+            # Members are visible in the whole body, so declare fields before visiting methods.
+            for child in node.named_children:
+                if child.type in ("field_declaration", "constant_declaration"):
+                    for sub in child.children:
+                        if sub.type == "variable_declarator":
+                            self.declare(sub.child_by_field_name("name"), "field", "field")
+                elif child.type == "enum_constant":
+                    self.declare(child.child_by_field_name("name"), "field", "field")
+            for child in node.named_children:
+                if child.type in ("field_declaration", "constant_declaration"):
+                    for sub in child.children:
+                        if sub.type == "variable_declarator" and sub.child_by_field_name("value") is not None:
+                            self.visit(sub.child_by_field_name("value"))
+                elif child.type == "enum_constant":
+                    for sub in child.named_children:
+                        if sub.type in ("argument_list", "class_body"):
+                            self.visit(sub)
+                else:
+                    self.visit(child)
+            self.pop()
+        elif t in self._CLASS_LIKE:
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.visit(body)
+        elif t == "identifier":
+            self.use(node)
+        elif t == "field_access":
+            self.visit(node.child_by_field_name("object"))
+        elif t == "method_invocation":
+            for index, child in enumerate(node.children):
+                if node.field_name_for_child(index) != "name":
+                    self.visit(child)
+        elif t == "method_reference":
+            # ``expr::name`` / ``Type::new``: only the part before ``::`` can denote a variable.
+            if node.named_children:
+                self.visit(node.named_children[0])
+        elif t == "labeled_statement":
+            for child in node.named_children[1:]:
+                self.visit(child)
+        elif t == "instanceof_expression":
+            self.visit(node.child_by_field_name("left"))
+            name = node.child_by_field_name("name")
+            if name is not None:
+                # Flow-sensitive pattern scope: bind it, but do not try to rename it.
+                self.declare(name, "pattern", "pattern variable")
+            for child in node.named_children:
+                if child.type in ("type_pattern", "record_pattern"):
+                    self.pattern(child)
+        elif t in ("type_pattern", "record_pattern"):
+            self.pattern(node)
+        elif t == "object_creation_expression":
+            for index, child in enumerate(node.children):
+                if node.field_name_for_child(index) not in ("type", "type_arguments"):
+                    self.visit(child)
+        elif t == "element_value_pair":
+            return
+        else:
+            self.visit_children(node)
+
+    def pattern(self, node: Node) -> None:
+        for child in node.named_children:
+            if child.type == "identifier":
+                self.declare(child, "pattern", "pattern variable")
+            elif child.type in ("type_pattern", "record_pattern", "record_pattern_body", "record_pattern_component"):
+                self.pattern(child)
+
+    def variable_declarator(self, node: Node, kind: str, unsafe: str | None = None) -> None:
+        self.declare(node.child_by_field_name("name"), kind, unsafe)
+        value = node.child_by_field_name("value")
+        if value is not None:
+            self.visit(value)
+
+    def formal_parameters(self, params: Node, kind: str) -> None:
+        for param in params.named_children:
+            if param.type == "formal_parameter":
+                self.declare(param.child_by_field_name("name"), kind)
+            elif param.type == "spread_parameter":
+                for child in param.named_children:
+                    if child.type == "variable_declarator":
+                        self.declare(child.child_by_field_name("name"), kind)
+
+
+# ---------------------------------------------------------------------------------------- Python
+
+_PY_DYNAMIC = {"locals", "vars", "eval", "exec", "dir", "globals"}
+_PY_FUNCTION_SCOPES = {"function_definition", "lambda"}
+_PY_COMPREHENSIONS = {"list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"}
+_PY_TARGET_CONTAINERS = {
+    "pattern_list",
+    "tuple_pattern",
+    "list_pattern",
+    "tuple",
+    "list",
+    "parenthesized_expression",
+    "list_splat_pattern",
+    "expression_list",
+    "as_pattern_target",
+}
+
+
+@dataclass(eq=False)
+class _PyScope:
+    scope: Scope
+    bindings: dict[str, list[tuple[Span, str]]] = field(default_factory=dict)
+    loads: list[tuple[str, Span]] = field(default_factory=list)
+    declared_global: set[str] = field(default_factory=set)
+    dynamic: bool = False
+
+
+class _PythonBuilder(_Builder):
+    """Two passes: collect bindings per scope, then resolve loads with Python's LEGB rules."""
+
+    def __init__(self, parsed: ParsedCode) -> None:
+        super().__init__(parsed)
+        self.py: dict[int, _PyScope] = {}
+        self.stack: list[_PyScope] = []
+        root = _PyScope(self.root)
+        self.py[id(self.root)] = root
+        self.stack.append(root)
+
+    # -- pass 1 -----------------------------------------------------------------------------
+    def push_py(self, kind: str, node: Node) -> _PyScope:
+        scope = self.push(kind, node)
+        info = _PyScope(scope)
+        self.py[id(scope)] = info
+        self.stack.append(info)
+        return info
+
+    def pop_py(self) -> None:
+        self.stack.pop()
+        self.pop()
+
+    def bind(self, node: Node, kind: str, info: _PyScope | None = None) -> None:
+        if not self.p.in_snippet(node):
+            return
+        info = info or self.stack[-1]
+        info.bindings.setdefault(self.p.text(node), []).append((self.p.span(node), kind))
+
+    def load(self, node: Node) -> None:
+        if self.p.in_snippet(node):
+            self.stack[-1].loads.append((self.p.text(node), self.p.span(node)))
+
+    def function_scope_for_walrus(self) -> _PyScope:
+        for info in reversed(self.stack):
+            if info.scope.kind != "comprehension":
+                return info
+        return self.stack[0]
+
+    def target(self, node: Node, kind: str, walrus: bool = False) -> None:
+        """Bind the names in an assignment target; attributes/subscripts are loads."""
+        t = node.type
+        if t == "identifier":
+            if walrus:
+                self.bind(node, kind, self.function_scope_for_walrus())
+            else:
+                self.bind(node, kind)
+        elif t in _PY_TARGET_CONTAINERS:
+            for child in node.named_children:
+                self.target(child, kind, walrus)
+        else:
+            self.visit(node)
+
+    def visit(self, node: Node) -> None:
+        t = node.type
+        if t == "function_definition":
+            self.function(node)
+        elif t == "lambda":
+            self.lambda_(node)
+        elif t == "class_definition":
+            name = node.child_by_field_name("name")
+            self.bind(name, "class")
+            for index, child in enumerate(node.children):
+                if node.field_name_for_child(index) not in ("name", "body"):
+                    self.visit(child)
+            self.push_py("class", node)
+            self.visit(node.child_by_field_name("body"))
+            self.pop_py()
+        elif t == "decorated_definition":
+            self.visit_children(node)
+        elif t in _PY_COMPREHENSIONS:
+            self.comprehension(node)
+        elif t == "identifier":
+            self.load(node)
+        elif t == "attribute":
+            self.visit(node.child_by_field_name("object"))
+        elif t == "keyword_argument":
+            self.visit(node.child_by_field_name("value"))
+        elif t == "assignment":
+            left = node.child_by_field_name("left")
+            if left is not None:
+                self.target(left, "local")
+            for index, child in enumerate(node.children):
+                if node.field_name_for_child(index) != "left":
+                    self.visit(child)
+        elif t == "augmented_assignment":
+            left = node.child_by_field_name("left")
+            if left is not None:
+                self.target(left, "local")
+                if left.type == "identifier":
+                    self.load(left)
+            self.visit(node.child_by_field_name("right"))
+        elif t in ("for_statement", "for_in_clause"):
+            left = node.child_by_field_name("left")
+            self.target(left, "local")
+            for index, child in enumerate(node.children):
+                if node.field_name_for_child(index) != "left":
+                    self.visit(child)
+        elif t == "as_pattern":
+            for index, child in enumerate(node.children):
+                if node.field_name_for_child(index) == "alias":
+                    self.target(child, "local")
+                else:
+                    self.visit(child)
+        elif t == "named_expression":
+            self.target(node.child_by_field_name("name"), "local", walrus=True)
+            self.visit(node.child_by_field_name("value"))
+        elif t == "delete_statement":
+            for child in node.named_children:
+                self.target(child, "local")
+        elif t in ("import_statement", "import_from_statement", "future_import_statement"):
+            self.imports(node)
+        elif t in ("global_statement", "nonlocal_statement"):
+            for child in node.named_children:
+                if child.type == "identifier":
+                    name = self.p.text(child)
+                    self.stack[-1].declared_global.add(name)
+                    self.unsafe_names.setdefault(name, f"declared {t.split('_')[0]}")
+        elif t == "call":
+            function = node.child_by_field_name("function")
+            if function is not None and function.type == "identifier" and self.p.text(function) in _PY_DYNAMIC:
+                for info in self.stack:
+                    info.dynamic = True
+            self.visit_children(node)
+        elif t in ("match_statement", "case_clause", "case_pattern"):
+            # Pattern captures have subtle binding rules; bind conservatively and never rename.
+            if t == "case_pattern":
+                for sub in _descendants(node, "identifier"):
+                    parent = sub.parent
+                    if parent is not None and parent.type in ("dotted_name",) and parent.named_children[0] != sub:
+                        continue
+                    self.bind(sub, "pattern")
+                    self.load(sub)
+            else:
+                self.visit_children(node)
+        else:
+            self.visit_children(node)
+
+    def imports(self, node: Node) -> None:
+        for index, child in enumerate(node.children):
+            if node.field_name_for_child(index) != "name":
+                continue
+            if child.type == "aliased_import":
+                self.bind(child.child_by_field_name("alias"), "import")
+            elif child.type == "dotted_name" and child.named_children:
+                self.bind(child.named_children[0], "import")
+
+    def parameters(self, params: Node, function: _PyScope, outer_visit) -> None:
+        for param in params.named_children:
+            t = param.type
+            if t == "identifier":
+                self.bind(param, "parameter", function)
+            elif t in ("list_splat_pattern", "dictionary_splat_pattern"):
+                for child in param.named_children:
+                    if child.type == "identifier":
+                        self.bind(child, "varargs", function)
+            elif t in ("default_parameter", "typed_default_parameter", "typed_parameter"):
+                name = param.child_by_field_name("name")
+                if name is None:  # typed *args / **kwargs
+                    for child in param.named_children:
+                        if child.type in ("list_splat_pattern", "dictionary_splat_pattern"):
+                            for sub in child.named_children:
+                                if sub.type == "identifier":
+                                    self.bind(sub, "varargs", function)
+                        elif child.type == "identifier":
+                            self.bind(child, "parameter", function)
+                else:
+                    self.bind(name, "parameter", function)
+                # Defaults and annotations are evaluated in the enclosing scope.
+                for field_name in ("value", "type"):
+                    sub = param.child_by_field_name(field_name)
+                    if sub is not None:
+                        outer_visit(sub)
+            elif t == "tuple_pattern":
+                for sub in _descendants(param, "identifier"):
+                    self.bind(sub, "parameter", function)
+
+    def function(self, node: Node) -> None:
+        self.bind(node.child_by_field_name("name"), "function")
+        outer = self.stack[-1]
+        for index, child in enumerate(node.children):
+            if node.field_name_for_child(index) == "return_type":
+                self.visit(child)
+        info = self.push_py("function", node)
+        params = node.child_by_field_name("parameters")
+
+        def outer_visit(sub: Node) -> None:
+            self.stack.append(outer)
+            self.visit(sub)
+            self.stack.pop()
+
+        if params is not None:
+            self.parameters(params, info, outer_visit)
+        self.visit(node.child_by_field_name("body"))
+        self.pop_py()
+
+    def lambda_(self, node: Node) -> None:
+        outer = self.stack[-1]
+        info = self.push_py("lambda", node)
+
+        def outer_visit(sub: Node) -> None:
+            self.stack.append(outer)
+            self.visit(sub)
+            self.stack.pop()
+
+        params = node.child_by_field_name("parameters")
+        if params is not None:
+            self.parameters(params, info, outer_visit)
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.visit(body)
+        self.pop_py()
+
+    def comprehension(self, node: Node) -> None:
+        clauses = [c for c in node.named_children if c.type == "for_in_clause"]
+        first_iterable = clauses[0].child_by_field_name("right") if clauses else None
+        if first_iterable is not None:
+            self.visit(first_iterable)  # evaluated in the enclosing scope
+        self.push_py("comprehension", node)
+        for child in node.named_children:
+            if clauses and child == clauses[0]:
+                self.target(child.child_by_field_name("left"), "local")
+                for index, sub in enumerate(child.children):
+                    if child.field_name_for_child(index) not in ("left", "right"):
+                        self.visit(sub)
+            else:
+                self.visit(child)
+        self.pop_py()
+
+    # -- pass 2 -----------------------------------------------------------------------------
+    def resolve(self) -> None:
+        for info in self.py.values():
+            for name, spans in info.bindings.items():
+                if info.scope is self.root:
+                    continue  # module-level names are globals
+                kinds = {kind for _, kind in spans}
+                kind = next(k for k in ("parameter", "function", "class", "import", "pattern", "varargs", "local") if k in kinds)
+                symbol = Symbol(name, info.scope, kind, [span for span, _ in spans])
+                info.scope.symbols[name] = symbol
+                self.symbols.append(symbol)
+                if name in info.declared_global:
+                    symbol.mark_unsafe("declared global/nonlocal")
+                elif kind == "parameter":
+                    symbol.mark_unsafe("parameter (callers may pass it by keyword)")
+                elif kind in ("function", "class", "import"):
+                    symbol.mark_unsafe(f"{kind} name")
+                elif kind == "pattern":
+                    symbol.mark_unsafe("match-pattern capture")
+                elif info.scope.kind == "class":
+                    symbol.mark_unsafe("class attribute")
+                elif info.dynamic:
+                    symbol.mark_unsafe("scope calls locals/vars/eval/exec/dir")
+                elif name.startswith("__"):
+                    symbol.mark_unsafe("name-mangled identifier")
+        for info in self.py.values():
+            for name, span in info.loads:
+                symbol = self.resolve_load(name, info)
+                if symbol is None:
+                    self.unresolved.append((name, span))
+                else:
+                    symbol.uses.append(span)
+
+    def resolve_load(self, name: str, info: _PyScope) -> Symbol | None:
+        scope: Scope | None = info.scope
+        first = True
+        while scope is not None and scope is not self.root:
+            current = self.py[id(scope)]
+            if name in current.declared_global:
+                return None
+            # Class bodies are visible only to code directly inside them, not to nested scopes.
+            if (first or scope.kind != "class") and name in scope.symbols:
+                symbol = scope.symbols[name]
+                if not first and info.scope.kind == "class":
+                    symbol.mark_unsafe("referenced from a class body")
+                return symbol
+            first = False
+            scope = scope.parent
+        return None
+
+
+def _descendants(node: Node, node_type: str) -> list[Node]:
+    found = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == node_type:
+            found.append(current)
+        stack.extend(reversed(current.children))
+    return found
+
+
+_BUILDERS = {"c": _CBuilder, "java": _JavaBuilder, "python": _PythonBuilder}
+
+
+def analyze(parsed: ParsedCode) -> ScopeAnalysis:
+    """Build the scope tree of ``parsed`` and resolve every identifier use.
+
+    Raises:
+        KeyError: if the language has no scope analyser.
+    """
+    builder = _BUILDERS[parsed.language](parsed)
+    builder.visit(parsed.root)
+    if isinstance(builder, _PythonBuilder):
+        builder.resolve()
+    return builder.finish()
+
+
+def has_scope_analysis(language: str) -> bool:
+    """Whether :func:`analyze` supports ``language``."""
+    return language in _BUILDERS

@@ -1,0 +1,164 @@
+"""Base class and result type shared by every transformation.
+
+A transformation is a small class that *proposes* byte-range edits on a parsed snippet. The base
+class does everything else the same way for all of them: language check, parsing, refusing broken
+sources, applying the edits, re-parsing the follow-up and rejecting it when it is syntactically
+worse than the source or identical to it, and recording provenance.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from metacompress_eval.code.edits import Edit, apply_edits
+from metacompress_eval.code.languages import ParsedCode, parse
+from metacompress_eval.errors import MetaCompressError
+
+APPLIED = "applied"
+NOT_APPLICABLE = "not_applicable"
+REJECTED = "rejected"
+
+
+@dataclass
+class TransformResult:
+    """Outcome of one transformation attempt.
+
+    Attributes:
+        status: ``"applied"``, ``"not_applicable"`` or ``"rejected"``.
+        transformation: name of the transformation.
+        code: the follow-up snippet when ``status == "applied"``, else ``None``.
+        reason: why it was not applicable or was rejected (``None`` when applied).
+        params: JSON-serialisable parameters and choices (what was renamed, where code went, ...).
+        sites: the edits, as ``{"start", "end", "original", "replacement"}`` with byte offsets
+            into the source snippet.
+        seed: the seed used.
+    """
+
+    status: str
+    transformation: str
+    code: str | None = None
+    reason: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    sites: list[dict[str, Any]] = field(default_factory=list)
+    seed: int = 0
+
+    @property
+    def applied(self) -> bool:
+        """Whether a follow-up was produced."""
+        return self.status == APPLIED
+
+    def provenance(self) -> dict[str, Any]:
+        """JSON-serialisable record of how the follow-up was made from the source."""
+        return {
+            "transformation": self.transformation,
+            "params": self.params,
+            "sites": [dict(site) for site in self.sites],
+            "seed": self.seed,
+        }
+
+
+@dataclass
+class Proposal:
+    """What a transformation wants to do: edits plus the parameters worth recording."""
+
+    edits: list[Edit]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class NotApplicable(Exception):
+    """Raised (or returned) by :meth:`Transformation.propose` when there is nothing to change."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Transformation:
+    """A semantics-preserving rewrite of a code snippet.
+
+    Subclasses set the class attributes and implement :meth:`propose`; callers use :meth:`apply`.
+    Keyword arguments given to the constructor are the transformation's parameters (for instance
+    ``RenameVariables(strategy="placeholder")``) and are recorded in the result's ``params``.
+    """
+
+    name: ClassVar[str] = ""
+    family: ClassVar[str] = ""
+    languages: ClassVar[frozenset[str]] = frozenset()
+    description: ClassVar[str] = ""
+    default_params: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, **params: Any) -> None:
+        unknown = set(params) - set(self.default_params)
+        if unknown:
+            raise MetaCompressError(
+                f"unknown parameter(s) {sorted(unknown)} for transformation {self.name!r}; "
+                f"known: {sorted(self.default_params)}"
+            )
+        self.params: dict[str, Any] = {**self.default_params, **params}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"
+
+    def supports(self, language: str) -> bool:
+        """Whether this transformation handles ``language``."""
+        return language in self.languages
+
+    def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
+        """Return the edits to make, or :class:`NotApplicable` with a reason."""
+        raise NotImplementedError
+
+    def apply(self, code: str, language: str, seed: int = 0) -> TransformResult:
+        """Transform ``code`` (a snippet in ``language``) deterministically for ``seed``.
+
+        Never returns an unchanged copy: when nothing can be changed the status is
+        ``"not_applicable"``; when the edited text parses worse than the source (or equals it) the
+        status is ``"rejected"``.
+        """
+
+        def result(status: str, reason: str | None = None, **kwargs: Any) -> TransformResult:
+            return TransformResult(status, self.name, reason=reason, seed=seed, **kwargs)
+
+        if language not in self.languages:
+            return result(NOT_APPLICABLE, f"language {language!r} is not supported by {self.name}")
+        parsed = parse(code, language)
+        source_errors = parsed.error_count()
+        if source_errors:
+            # Scope and statement analysis are unreliable on error-recovered trees.
+            return result(NOT_APPLICABLE, "source has syntax errors")
+        rng = random.Random(seed)
+        try:
+            proposal = self.propose(parsed, rng)
+        except NotApplicable as exc:
+            return result(NOT_APPLICABLE, exc.reason)
+        if isinstance(proposal, NotApplicable):
+            return result(NOT_APPLICABLE, proposal.reason)
+        if not proposal.edits:
+            return result(NOT_APPLICABLE, "nothing to change")
+        params = {**self.params, **proposal.params}
+        sites = [
+            {
+                "start": edit.start,
+                "end": edit.end,
+                "original": parsed.data[edit.start : edit.end].decode("utf-8", errors="replace"),
+                "replacement": edit.replacement,
+            }
+            for edit in sorted(proposal.edits, key=lambda e: (e.start, e.end))
+        ]
+        try:
+            new_data = apply_edits(parsed.data, proposal.edits)
+        except ValueError as exc:
+            return result(REJECTED, f"conflicting edits: {exc}", params=params, sites=sites)
+        new_code = new_data.decode("utf-8")
+        if new_code == code:
+            return result(REJECTED, "follow-up is identical to the source", params=params, sites=sites)
+        new_errors = parse(new_code, language).error_count()
+        if new_errors > source_errors:
+            return result(
+                REJECTED,
+                f"follow-up has syntax errors ({new_errors} vs {source_errors} in the source)",
+                params=params,
+                sites=sites,
+            )
+        return TransformResult(APPLIED, self.name, code=new_code, params=params, sites=sites, seed=seed)

@@ -1,0 +1,201 @@
+"""``dead_code``: insert one unreachable branch before a statement."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from metacompress_eval.code.edits import Edit
+from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.names import FreshNames
+from metacompress_eval.code.scopes import words_in
+from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
+
+
+@dataclass(frozen=True)
+class _DeadCodeSyntax:
+    """Per-language description of blocks, statements and the dead branch to write."""
+
+    blocks: frozenset[str]
+    false_guard: str  # text of the guard, e.g. ``if (0)``
+    neutral: str  # a harmless declaration, ``{name}`` is replaced by a fresh name
+    never_copy: frozenset[str]  # statement types that must not be duplicated
+    never_copy_inside: frozenset[str]  # ... nor any statement containing one of these
+
+
+_SYNTAX = {
+    "c": _DeadCodeSyntax(
+        blocks=frozenset({"compound_statement"}),
+        false_guard="if (0)",
+        neutral="int {name} = 0;",
+        never_copy=frozenset({"labeled_statement", "case_statement", "comment"}),
+        never_copy_inside=frozenset({"labeled_statement", "case_statement"}),
+    ),
+    "java": _DeadCodeSyntax(
+        blocks=frozenset({"block", "constructor_body"}),
+        false_guard="if (false)",
+        neutral="int {name} = 0;",
+        # Java forbids redeclaring a local that is in scope, so top-level declarations are out.
+        never_copy=frozenset(
+            {
+                "labeled_statement",
+                "local_variable_declaration",
+                "class_declaration",
+                "interface_declaration",
+                "enum_declaration",
+                "record_declaration",
+                "explicit_constructor_invocation",
+                "yield_statement",
+                "line_comment",
+                "block_comment",
+            }
+        ),
+        never_copy_inside=frozenset({"labeled_statement", "yield_statement"}),
+    ),
+    "python": _DeadCodeSyntax(
+        blocks=frozenset({"block"}),  # not ``module``: the snippet stays one definition
+        false_guard="if False:",
+        neutral="{name} = 0",
+        # ``global x`` after a use of ``x`` is a SyntaxError.
+        never_copy=frozenset({"global_statement", "nonlocal_statement", "future_import_statement", "comment"}),
+        never_copy_inside=frozenset(),
+    ),
+}
+
+_PREPROC_PREFIX = "preproc_"
+_COMMENTS = {"comment", "line_comment", "block_comment"}
+
+
+def _contains(node: Node, types: frozenset[str]) -> bool:
+    stack = list(node.children)
+    while stack:
+        current = stack.pop()
+        if current.type in types or current.type.startswith(_PREPROC_PREFIX):
+            return True
+        stack.extend(current.children)
+    return False
+
+
+def _is_docstring(node: Node) -> bool:
+    return node.type == "expression_statement" and len(node.named_children) == 1 and node.named_children[0].type in (
+        "string",
+        "concatenated_string",
+    )
+
+
+def _java_blank_locals(root: Node, parsed: ParsedCode) -> set[str]:
+    """Names of locals declared without an initializer.
+
+    Assigning one of them a second time, even in dead code, breaks definite unassignment: a blank
+    ``final`` no longer compiles and an effectively final variable captured by a lambda or an inner
+    class stops being effectively final.
+    """
+    names: set[str] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "local_variable_declaration":
+            for child in node.children:
+                if child.type == "variable_declarator" and child.child_by_field_name("value") is None:
+                    names.add(parsed.text(child.child_by_field_name("name")))
+        stack.extend(node.children)
+    return names
+
+
+def _assigns_any(node: Node, parsed: ParsedCode, names: set[str]) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in ("assignment_expression", "update_expression"):
+            for child in current.named_children:
+                if child.type == "identifier" and parsed.text(child) in names:
+                    return True
+        stack.extend(current.children)
+    return False
+
+
+class DeadCodeInsertion(Transformation):
+    """Insert an unreachable ``if (0) { ... }`` / ``if (false) { ... }`` / ``if False:`` branch.
+
+    The branch goes immediately BEFORE a randomly chosen statement of a block (never after a
+    ``return``/``break``, never between ``case`` labels, never before a Python docstring, never in a
+    single-line Python block). Its body is a copy of a statement that precedes the insertion point
+    in the same block when a safe one exists, else a declaration of a fresh, unused variable.
+    """
+
+    name = "dead_code"
+    family = "insertion"
+    languages = frozenset({"c", "java", "python"})
+    description = "Insert one unreachable branch (a copied earlier statement or a fresh unused variable)."
+    default_params: dict = {}
+
+    def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
+        syntax = _SYNTAX[parsed.language]
+        blank_locals = _java_blank_locals(parsed.root, parsed) if parsed.language == "java" else set()
+        targets: list[tuple[Node, list[Node]]] = []
+        stack = [parsed.root]
+        while stack:
+            node = stack.pop()
+            stack.extend(node.children)
+            if node.type not in syntax.blocks or not parsed.in_snippet(node):
+                continue
+            if node.parent is None or not parsed.in_snippet(node.parent):
+                continue  # the body of a wrapper, i.e. top level of the snippet
+            if node.parent is not None and node.parent.type == "switch_statement":
+                continue
+            statements = [c for c in node.named_children if c.type not in _COMMENTS and parsed.in_snippet(c)]
+            for index, statement in enumerate(statements):
+                if not self._can_precede(parsed, statement, index):
+                    continue
+                earlier = [
+                    s
+                    for s in statements[:index]
+                    if s.type not in syntax.never_copy
+                    and not s.type.startswith(_PREPROC_PREFIX)
+                    and not _contains(s, syntax.never_copy_inside)
+                    and not (blank_locals and _assigns_any(s, parsed, blank_locals))
+                    and (parsed.language != "python" or parsed.starts_line(parsed.span(s)[0]))
+                ]
+                targets.append((statement, earlier))
+        if not targets:
+            return NotApplicable("no statement before which a branch can be inserted")
+        targets.sort(key=lambda item: parsed.span(item[0])[0])
+        statement, earlier = rng.choice(targets)
+        start = parsed.span(statement)[0]
+        indent = parsed.data[parsed.line_start(start) : start].decode("utf-8")
+        unit = "\t" if "\t" in indent else "    "
+        if earlier:
+            source = rng.choice(earlier)
+            body = parsed.text(source)
+            body_kind, copied_from = "copy", parsed.span(source)[0]
+        else:
+            fresh = FreshNames(words_in(parsed.data), parsed.language, "natural", rng)
+            body = syntax.neutral.format(name=fresh.new())
+            body_kind, copied_from = "neutral", None
+        own_line = parsed.starts_line(start)
+        body = body.replace("\n", "\n" + unit)  # the copy moves one level deeper
+        if parsed.language == "python":
+            text = f"{syntax.false_guard}\n{indent}{unit}{body}\n{indent}"
+        elif own_line:
+            text = f"{syntax.false_guard} {{\n{indent}{unit}{body}\n{indent}}}\n{indent}"
+        else:
+            text = f"{syntax.false_guard} {{ {body} }} "
+        params = {"position": start, "body_kind": body_kind, "copied_from": copied_from, "inserted": text}
+        return Proposal([Edit(start, start, text)], params)
+
+    @staticmethod
+    def _can_precede(parsed: ParsedCode, statement: Node, index: int) -> bool:
+        t = statement.type
+        if t.startswith(_PREPROC_PREFIX) or t in ("case_statement", "explicit_constructor_invocation"):
+            return False
+        if parsed.language == "python":
+            start = parsed.span(statement)[0]
+            if not parsed.starts_line(start):
+                return False  # single-line block or ``a; b`` on one line
+            if index == 0 and _is_docstring(statement):
+                return False
+            if t == "future_import_statement":
+                return False
+        return True

@@ -1,0 +1,102 @@
+"""Parsing (with wrappers), byte edits and the registry."""
+
+import json
+
+import pytest
+
+from metacompress_eval.code.edits import Edit, apply_edits
+from metacompress_eval.code.languages import SUPPORTED_LANGUAGES, parse
+from metacompress_eval.errors import MetaCompressError
+from metacompress_eval.transforms import (
+    DEFAULT_TRANSFORMS,
+    get_transformation,
+    list_transformations,
+)
+from metacompress_eval.transforms.base import TransformResult
+
+
+def test_supported_languages():
+    assert {"c", "java", "python"} <= set(SUPPORTED_LANGUAGES)
+
+
+def test_unknown_language_lists_supported():
+    with pytest.raises(MetaCompressError, match="supported languages: c, java, python"):
+        parse("x", "cobol")
+
+
+def test_java_constructor_is_wrapped_and_spans_are_in_snippet_coordinates():
+    code = "public Foo(int a) { this.a = a; }"
+    parsed = parse(code, "java")
+    assert parsed.wrapping == "class" and parsed.error_count() == 0
+    stack = [parsed.root]
+    names = []
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type == "identifier" and parsed.in_snippet(node):
+            start, end = parsed.span(node)
+            assert code.encode()[start:end].decode() == parsed.text(node)
+            names.append(parsed.text(node))
+    assert sorted(names) == ["Foo", "a", "a", "a"]
+
+
+def test_broken_source_counts_errors():
+    assert parse("int f( { return ; ", "c").error_count() > 0
+    assert parse("def f(:\n  pass\n", "python").error_count() > 0
+
+
+def test_utf8_byte_offsets():
+    code = 'int f(void) { char *s = "héllo"; int n = 1; return n; }'
+    result = get_transformation("rename_variables", strategy="placeholder").apply(code, "c", 0)
+    assert result.code == 'int f(void) { char *VAR_0 = "héllo"; int VAR_1 = 1; return VAR_1; }'
+    data = code.encode()
+    for site in result.sites:
+        assert data[site["start"] : site["end"]].decode() == site["original"]
+
+
+def test_apply_edits_sorts_and_inserts():
+    data = b"abcdef"
+    edits = [Edit(4, 5, "E"), Edit(0, 1, "A"), Edit(2, 2, "+")]
+    assert apply_edits(data, edits) == b"Ab+cdEf"
+
+
+def test_apply_edits_rejects_overlap():
+    with pytest.raises(ValueError):
+        apply_edits(b"abcdef", [Edit(0, 3, "x"), Edit(2, 4, "y")])
+    with pytest.raises(ValueError):
+        apply_edits(b"abc", [Edit(1, 9, "x")])
+    with pytest.raises(ValueError):
+        Edit(3, 1, "")
+
+
+def test_registry():
+    assert DEFAULT_TRANSFORMS == ("rename_variables", "dead_code", "if_else_swap")
+    for name in DEFAULT_TRANSFORMS:
+        transformation = get_transformation(name)
+        assert transformation.name == name and transformation.family and transformation.description
+    assert {t.name for t in list_transformations("python")} == set(DEFAULT_TRANSFORMS)
+    assert list_transformations("cobol") == []
+    with pytest.raises(MetaCompressError, match="known transformations: dead_code, if_else_swap, rename_variables"):
+        get_transformation("nope")
+    with pytest.raises(MetaCompressError, match="unknown parameter"):
+        get_transformation("rename_variables", colour="red")
+
+
+@pytest.mark.parametrize("name", DEFAULT_TRANSFORMS)
+def test_unsupported_language_and_broken_source(name):
+    transformation = get_transformation(name)
+    result = transformation.apply("x = 1", "cobol", 0)
+    assert result.status == "not_applicable" and "cobol" in result.reason and result.code is None
+    result = transformation.apply("int f( { if (x) a; else b; int y; ", "c", 0)
+    assert result.status == "not_applicable" and result.reason == "source has syntax errors"
+    assert result.code is None
+
+
+def test_provenance_is_json_serialisable():
+    code = "int f(int a) { int b = a; if (b) b = 1; else b = 2; return b; }"
+    for name in DEFAULT_TRANSFORMS:
+        result = get_transformation(name).apply(code, "c", 3)
+        assert isinstance(result, TransformResult) and result.status == "applied"
+        record = json.loads(json.dumps(result.provenance()))
+        assert record["transformation"] == name and record["seed"] == 3
+        assert record["sites"] and {"start", "end", "original", "replacement"} <= set(record["sites"][0])
