@@ -2,7 +2,7 @@
 
 import textwrap
 
-from transform_helpers import gcc_syntax_errors, javac_errors
+from .transform_helpers import gcc_syntax_errors, javac_errors
 from metacompress_eval.transforms import DEFAULT_TRANSFORMS, get_transformation
 
 SEEDS = range(4)

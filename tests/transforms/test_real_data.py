@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from transform_helpers import DATA
+from .transform_helpers import DATA
 from metacompress_eval.code.languages import parse
 from metacompress_eval.code.scopes import analyze
 from metacompress_eval.transforms import DEFAULT_TRANSFORMS, get_transformation
