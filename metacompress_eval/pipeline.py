@@ -1,0 +1,189 @@
+"""The evaluation pipeline: dataset → follow-ups → model outputs (cached) → relations → report.
+
+Each stage lives in its own module and can be used alone; this module only wires them together
+and writes the output folder:
+
+``report.json``   the machine-readable report (schema in ``docs/report-format.md``)
+``report.md``     the same for people, with the worst discrepancies shown as code
+``*.png``         plots
+``follow_ups.jsonl``   every follow-up input with its provenance
+``predictions.jsonl``  both models' probabilities on every evaluated input
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import __version__
+from .data import DEFAULT_MAX_CODE_CHARS, load_functions_table, prepare_sources, read_table
+from .errors import MetaCompressError
+from .fileio import atomic_write_json, atomic_write_jsonl, atomic_write_text
+from .followups import build_follow_ups
+from .inference import InferenceEngine, OutputCache
+from .models import align_label_spaces, load_model, parse_label_map
+from .relations import EvaluationOutputs, Thresholds, analyze
+from .tasks import get_task
+from .transforms import DEFAULT_TRANSFORMS
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass
+class EvaluationConfig:
+    """Everything one evaluation run needs. Field defaults are the CLI defaults."""
+
+    teacher: str
+    student: str
+    data: str
+    task: str = "defect"
+    out_dir: str = "metacompress-report"
+    code_columns: tuple[str, ...] | None = None
+    label_column: str | None = "label"
+    id_column: str | None = "id"
+    language: str | None = ""
+    split: str | None = None
+    pair_ids: tuple[str, str] | None = None
+    functions: str | None = None
+    transforms: tuple[str, ...] = DEFAULT_TRANSFORMS
+    seed: int = 0
+    max_sources: int | None = None
+    max_code_chars: int = DEFAULT_MAX_CODE_CHARS
+    batch_size: int = 32
+    device: str = "cpu"
+    teacher_tokenizer: str | None = None
+    student_tokenizer: str | None = None
+    teacher_max_length: int | None = None
+    student_max_length: int | None = None
+    label_map: str | None = None
+    trust_remote_code: bool = False
+    cache_dir: str | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    worst_k: int = 10
+    progress: bool = True
+
+
+@dataclass
+class EvaluationResult:
+    """The report dict and where its files were written."""
+
+    report: dict
+    out_dir: Path
+    files: list[Path]
+
+
+def _log(progress: bool, message: str) -> None:
+    if progress:
+        from rich.console import Console
+
+        Console(stderr=True).print(f"[bold cyan]metacompress[/] {message}", highlight=False)
+
+
+def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None = None) -> EvaluationResult:
+    """Run the whole pipeline for one teacher/student pair and write the report folder."""
+    say = log or (lambda m: _log(config.progress, m))
+    started = time.perf_counter()
+    task = get_task(config.task, code_columns=config.code_columns, label_column=config.label_column,
+                    id_column=config.id_column, language=config.language)
+    if config.batch_size < 1:
+        raise MetaCompressError("--batch-size must be at least 1")
+
+    say(f"loading teacher {config.teacher}")
+    teacher = load_model(config.teacher, role="teacher", tokenizer=config.teacher_tokenizer, device=config.device,
+                         max_length=config.teacher_max_length, trust_remote_code=config.trust_remote_code)
+    say(f"loading student {config.student}")
+    student = load_model(config.student, role="student", tokenizer=config.student_tokenizer, device=config.device,
+                         max_length=config.student_max_length, trust_remote_code=config.trust_remote_code)
+    align_label_spaces(teacher, student, parse_label_map(config.label_map))
+    label_names = teacher.label_names
+
+    say(f"reading {config.data}")
+    rows, loaded = read_table(config.data, split=config.split)
+    functions = load_functions_table(config.functions) if config.functions else None
+    loaded = prepare_sources(rows, loaded, task, label_names, pair_ids=config.pair_ids, functions=functions,
+                             max_code_chars=config.max_code_chars, max_sources=config.max_sources)
+    sources = loaded.sources
+    skipped = sum(loaded.skipped.values())
+    say(f"{len(sources)} source examples" + (f" ({skipped} rows skipped: {dict(loaded.skipped)})" if skipped else ""))
+
+    follow_ups = build_follow_ups(sources, task.language, config.transforms, seed=config.seed,
+                                  progress=config.progress)
+    say(f"{len(follow_ups.items)} follow-up inputs from {len(config.transforms)} transformation(s)")
+
+    inputs = [s.inputs for s in sources] + [f.inputs for f in follow_ups.items]
+    source_ids = [s.id for s in sources] + [f.source_id for f in follow_ups.items]
+    transformations = [None] * len(sources) + [f.transformation for f in follow_ups.items]
+    label_of = {s.id: s.label for s in sources}
+    labels = None if task.label_column is None else np.array([label_of[i] for i in source_ids], dtype=np.int64)
+
+    cache = OutputCache.in_dir(config.cache_dir)
+    try:
+        predictions = {}
+        for role, model in (("teacher", teacher), ("student", student)):
+            engine = InferenceEngine(model, cache, batch_size=config.batch_size, progress=config.progress,
+                                     desc=f"{role} inference")
+            predictions[role] = engine.predict(inputs)
+            st = predictions[role].stats
+            say(f"{role}: {st.computed} inputs computed, {st.cached} from cache ({st.forward_passes} forward passes)")
+    finally:
+        cache.close()
+
+    outputs = EvaluationOutputs(source_ids=source_ids, transformations=transformations, labels=labels,
+                                teacher_probs=predictions["teacher"].probs, student_probs=predictions["student"].probs,
+                                label_names=list(label_names))
+    analysis = analyze(outputs, config.thresholds, seed=config.seed, worst_k=config.worst_k)
+
+    report = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "metacompress-eval", "version": __version__, "python": platform.python_version()},
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "task": {"name": task.name, "code_columns": list(task.code_columns), "label_column": task.label_column,
+                 "id_column": task.id_column, "language": task.language,
+                 "pair_ids": list(config.pair_ids) if config.pair_ids else None},
+        "data": {**loaded.description, "n_sources": len(sources), "n_follow_ups": len(follow_ups.items),
+                 "skipped": dict(loaded.skipped), "skipped_examples": loaded.skipped_examples},
+        "models": {"teacher": teacher.describe(), "student": student.describe(), "label_names": list(label_names)},
+        "settings": {"transforms": list(config.transforms), "seed": config.seed, "thresholds": asdict(config.thresholds),
+                     "batch_size": config.batch_size, "device": config.device, "max_code_chars": config.max_code_chars,
+                     "max_sources": config.max_sources},
+        "transformations": follow_ups.summary(),
+        "inference": {role: p.stats.as_dict() for role, p in predictions.items()},
+        "analysis": analysis,
+    }
+    report["inference"]["total_seconds"] = round(time.perf_counter() - started, 3)
+    files = write_report_folder(Path(config.out_dir), report, outputs, sources, follow_ups, inputs)
+    return EvaluationResult(report=report, out_dir=Path(config.out_dir), files=files)
+
+
+def write_report_folder(out_dir: Path, report: dict, outputs: EvaluationOutputs, sources, follow_ups,
+                        inputs) -> list[Path]:
+    """Write report.json, report.md, plots, follow-ups and predictions (each file atomically)."""
+    from .report import render_markdown, write_plots
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [atomic_write_jsonl(out_dir / "follow_ups.jsonl", (f.as_row() for f in follow_ups.items))]
+    rows = []
+    for i, (sid, tname) in enumerate(zip(outputs.source_ids, outputs.transformations)):
+        rows.append({"index": i, "source_id": sid, "transformation": tname,
+                     "label": None if outputs.labels is None else int(outputs.labels[i]),
+                     "teacher_probs": [round(float(p), 6) for p in outputs.teacher_probs[i]],
+                     "student_probs": [round(float(p), 6) for p in outputs.student_probs[i]]})
+    files.append(atomic_write_jsonl(out_dir / "predictions.jsonl", rows))
+    source_code = {s.id: s.inputs for s in sources}
+    examples = {}
+    for entry in report["analysis"].get("worst", []):
+        i = entry["index"]
+        src = source_code[outputs.source_ids[i]]
+        examples[i] = {"source_id": outputs.source_ids[i], "transformation": outputs.transformations[i],
+                       "source_code": "\n\n".join(src),
+                       "follow_up_code": None if outputs.transformations[i] is None else "\n\n".join(inputs[i])}
+    files += write_plots(report, outputs, out_dir)
+    files.append(atomic_write_text(out_dir / "report.md", render_markdown(report, examples)))
+    files.append(atomic_write_json(out_dir / "report.json", report))
+    return files

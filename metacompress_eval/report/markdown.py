@@ -1,0 +1,412 @@
+"""Human-readable Markdown rendering of ``report.json``.
+
+The output is plain GitHub-flavoured Markdown (pipe tables, fenced code blocks, a ``diff`` block
+per worst discrepancy) so it reads well both on GitHub and in a terminal pager.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..relations import FLIP_CATEGORIES, RELATION_ABBREVIATIONS, RELATIONS
+
+_RELATION_TITLES = {
+    "prediction_agreement": "Prediction Agreement",
+    "probability_distribution_similarity": "Probability Distribution Similarity",
+    "high_confidence_preservation": "High Confidence Preservation",
+    "calibration_alignment": "Calibration Alignment",
+}
+_DASH = "–"
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _pct(x: float | None, digits: int = 1) -> str:
+    return _DASH if x is None else f"{100.0 * x:.{digits}f}%"
+
+
+def _num(x: float | None, digits: int = 3) -> str:
+    return _DASH if x is None else f"{x:.{digits}f}"
+
+
+def _ci_pct(ci: list[float] | None) -> str:
+    return "" if ci is None else f" [{100.0 * ci[0]:.1f}, {100.0 * ci[1]:.1f}]"
+
+
+def _ci_num(ci: list[float] | None, digits: int = 3) -> str:
+    return _DASH if ci is None else f"[{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
+
+
+def _rate_cell(entry: Mapping[str, Any] | None, numerator: str, rate_key: str = "rate") -> str:
+    """``12.5% [8.1, 18.9] (5/40)`` — rate, 95% CI in percent, numerator/denominator."""
+    if not entry:
+        return _DASH
+    return f"{_pct(entry.get(rate_key))}{_ci_pct(entry.get('ci95'))} ({entry.get(numerator, 0)}/{entry.get('n', 0)})"
+
+
+def _esc(text: Any) -> str:
+    """Make a value safe inside a pipe-table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(_esc(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_esc(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _fence(code: str, lang: str = "") -> list[str]:
+    # A fence longer than any backtick run inside the code cannot be closed by the code itself.
+    longest, run = 0, 0
+    for ch in code:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return [fence + lang, code.rstrip("\n"), fence, ""]
+
+
+def _scalar_items(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Flatten a small envelope dict into ``(key, value)`` rows, one nesting level deep."""
+    if isinstance(value, Mapping):
+        items: list[tuple[str, str]] = []
+        for k, v in value.items():
+            key = f"{prefix}{k}"
+            if isinstance(v, Mapping) and not prefix:
+                items += _scalar_items(v, key + ".")
+            elif isinstance(v, (list, Mapping)):
+                text = json.dumps(v, ensure_ascii=False, default=str)
+                items.append((key, text if len(text) <= 120 else text[:117] + "..."))
+            else:
+                items.append((key, str(v)))
+        return items
+    return [(prefix.rstrip(".") or "value", str(value))]
+
+
+# --------------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------------
+
+
+def _model_name(model: Any) -> str | None:
+    if isinstance(model, Mapping):
+        for key in ("name_or_path", "name", "path"):
+            if model.get(key):
+                return str(model[key])
+        return None
+    return None if model is None else str(model)
+
+
+def _title(report: Mapping[str, Any]) -> list[str]:
+    """Title plus one line saying what was compared (the full envelope goes to the end)."""
+    lines = ["# MetaCompress Eval report", ""]
+    facts = []
+    task = report.get("task")
+    if isinstance(task, Mapping) and task.get("name"):
+        lang = f" ({task['language']})" if task.get("language") else ""
+        facts.append(f"Task `{task['name']}`{lang}")
+    models = report.get("models")
+    if isinstance(models, Mapping):
+        for role in ("teacher", "student"):
+            name = _model_name(models.get(role))
+            if name:
+                facts.append(f"{role.capitalize()} `{name}`")
+    if report.get("created"):
+        facts.append(f"Created {report['created']}")
+    if facts:
+        lines += [" · ".join(facts), ""]
+    return lines
+
+
+def _run_details(report: Mapping[str, Any]) -> list[str]:
+    lines = ["## Run details", ""]
+    meta = [("schema_version", str(report["schema_version"]))] if "schema_version" in report else []
+    for key in ("tool", "created"):
+        if key in report:
+            meta += _scalar_items(report[key], f"{key}." if isinstance(report[key], Mapping) else key)
+    if meta:
+        lines += _table(["Field", "Value"], [[k, v] for k, v in meta])
+    for key, title in (("task", "Task"), ("data", "Data"), ("models", "Models"),
+                       ("settings", "Settings"), ("inference", "Inference")):
+        if report.get(key):
+            lines += [f"**{title}**", ""]
+            lines += _table(["Field", "Value"], [[k, v] for k, v in _scalar_items(report[key])])
+    return lines
+
+
+def _transformations_envelope(report: Mapping[str, Any]) -> list[str]:
+    tr = report.get("transformations")
+    if not isinstance(tr, Mapping) or not tr:
+        return []
+    if all(isinstance(v, Mapping) for v in tr.values()):
+        columns: list[str] = []
+        for v in tr.values():
+            columns += [k for k in v if k not in columns]
+        def cell(x: Any) -> str:
+            # e.g. the rejection reasons: {"reason": count, ...} → "reason (count); ..."
+            if isinstance(x, Mapping):
+                return "; ".join(f"{k} ({n})" for k, n in x.items()) or _DASH
+            return _DASH if x is None else str(x)
+
+        rows = [[name] + [cell(v.get(c)) for c in columns] for name, v in tr.items()]
+        return ["## Transformations applied", ""] + _table(["Transformation"] + columns, rows)
+    rows = [[name, json.dumps(v, default=str)] for name, v in tr.items()]
+    return ["## Transformations applied", ""] + _table(["Transformation", "Counts"], rows)
+
+
+def _summary(a: Mapping[str, Any]) -> list[str]:
+    counts = a.get("counts", {})
+    lines = [
+        "## Summary",
+        "",
+        f"{counts.get('inputs', 0)} inputs: {counts.get('sources', 0)} sources and "
+        f"{counts.get('follow_ups', 0)} follow-ups over {len(counts.get('by_transformation', {}))} "
+        f"transformations. Labels: {'yes' if a.get('labelled') else 'no (accuracy, F1, ECE and flip breakdowns omitted)'}.",
+        "",
+        "Violation rates over all inputs (95% CI, violations/N):",
+        "",
+    ]
+    overall = a["relations"]["overall"]
+    for rel in RELATIONS:
+        lines.append(f"- **{_RELATION_TITLES[rel]} ({RELATION_ABBREVIATIONS[rel]})**: "
+                     f"{_rate_cell(overall.get(rel), 'violations')}")
+    flips = a.get("flips", {})
+    for model in ("teacher", "student"):
+        entry = flips.get(model, {}).get("overall")
+        if entry and entry.get("n"):
+            lines.append(f"- **{model.capitalize()} flip rate** under transformations: {_rate_cell(entry, 'flips')}")
+    perf = a.get("performance")
+    if perf:
+        for scope, title in (("sources", "sources"), ("follow_ups", "follow-ups")):
+            t = perf[scope]["teacher"]["accuracy"]
+            s = perf[scope]["student"]["accuracy"]
+            if t.get("n"):
+                lines.append(f"- **Accuracy on {title}**: teacher {_pct(t['accuracy'])}, "
+                             f"student {_pct(s['accuracy'])}")
+    return lines + [""]
+
+
+def _relations_section(a: Mapping[str, Any]) -> list[str]:
+    th = a.get("thresholds", {})
+    rels = a["relations"]
+    lines = [
+        "## Metamorphic relations",
+        "",
+        f"Thresholds: JSD > {th.get('jsd_max')} violates PDS; HCP applies where teacher confidence "
+        f"≥ {th.get('confidence_tau')}; CA tolerates |Δconfidence| ≤ {th.get('confidence_tolerance')}. "
+        "Cells: violation rate [95% CI] (violations/N). HCP's N counts teacher-confident inputs only.",
+        "",
+    ]
+    rows = []
+    for rel in RELATIONS:
+        rows.append([f"{_RELATION_TITLES[rel]} ({RELATION_ABBREVIATIONS[rel]})"]
+                    + [_rate_cell(rels[s].get(rel), "violations") for s in ("overall", "sources", "follow_ups")])
+    lines += _table(["Relation", "All inputs", "Sources", "Follow-ups"], rows)
+
+    by_t = rels.get("by_transformation", {})
+    if by_t:
+        lines += ["### Per transformation", ""]
+        header = ["Transformation"] + [RELATION_ABBREVIATIONS[r] for r in RELATIONS]
+        rows = [[name] + [_rate_cell(entry.get(r), "violations") for r in RELATIONS]
+                for name, entry in by_t.items()]
+        lines += _table(header, rows)
+
+    lines += ["### Jensen–Shannon divergence", ""]
+    rows = []
+    for scope, title in (("overall", "All inputs"), ("sources", "Sources"), ("follow_ups", "Follow-ups")):
+        pds = rels[scope]["probability_distribution_similarity"]
+        rows.append([title, _num(pds.get("mean_jsd"), 4), _num(pds.get("median_jsd"), 4)])
+    for name, entry in by_t.items():
+        pds = entry["probability_distribution_similarity"]
+        rows.append([name, _num(pds.get("mean_jsd"), 4), _num(pds.get("median_jsd"), 4)])
+    lines += _table(["Scope", "Mean JSD", "Median JSD"], rows)
+    return lines
+
+
+def _flips_section(a: Mapping[str, Any]) -> list[str]:
+    flips = a.get("flips")
+    if not flips:
+        return []
+    lines = [
+        "## Metamorphic flips",
+        "",
+        "A flip is a follow-up whose prediction differs from the same model's prediction on its source.",
+        "",
+    ]
+    labelled = bool(a.get("labelled"))
+    header = ["Model", "Scope", "Flip rate"]
+    if labelled:
+        header += [c.replace("_to_", "→").replace("_", " ") for c in FLIP_CATEGORIES]
+    rows = []
+    for model in ("teacher", "student"):
+        per_model = flips.get(model, {})
+        scopes = [("all follow-ups", per_model.get("overall"))]
+        scopes += list(per_model.get("by_transformation", {}).items())
+        for scope, entry in scopes:
+            if entry is None:
+                continue
+            row = [model, scope, _rate_cell(entry, "flips")]
+            if labelled:
+                bd = entry.get("breakdown") or {}
+                row += [str(bd.get(c, _DASH)) for c in FLIP_CATEGORIES]
+            rows.append(row)
+    lines += _table(header, rows)
+
+    diff = flips.get("difference")
+    if diff:
+        lines += ["Student minus teacher flip rate in percentage points "
+                  "(paired bootstrap; positive = student less stable):", ""]
+
+        def pp(e: Mapping[str, Any]) -> list[str]:
+            d, ci = e.get("student_minus_teacher"), e.get("ci95")
+            return [_DASH if d is None else f"{100 * d:+.1f}",
+                    _DASH if ci is None else f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]"]
+
+        rows = [["all follow-ups"] + pp(diff["overall"])]
+        rows += [[name] + pp(e) for name, e in diff.get("by_transformation", {}).items()]
+        lines += _table(["Scope", "Difference (pp)", "95% CI (pp)"], rows)
+    return lines
+
+
+def _performance_section(a: Mapping[str, Any]) -> list[str]:
+    perf = a.get("performance")
+    if not perf:
+        return []
+    f1_name = "F1" if perf.get("f1_average") == "binary" else "Macro-F1"
+    note = (f"F1 of the positive class `{perf.get('positive_label')}`."
+            if perf.get("f1_average") == "binary" else "Macro-F1 over the classes present.")
+    lines = ["## Accuracy and F1", "", note, ""]
+    scopes = [("sources", "sources"), ("follow_ups", "follow-ups"), ("overall", "all inputs")]
+    scopes += [(name, name) for name in perf.get("by_transformation", {})]
+    rows = []
+    for key, title in scopes:
+        block = perf[key] if key in ("sources", "follow_ups", "overall") else perf["by_transformation"][key]
+        for model in ("teacher", "student"):
+            acc, f1 = block[model]["accuracy"], block[model]["f1"]
+            rows.append([title, model, _rate_cell(acc, "correct", "accuracy"),
+                         _num(f1.get("value")), _ci_num(f1.get("ci95"))])
+    lines += _table(["Scope", "Model", "Accuracy [95% CI] (correct/N)", f1_name, f"{f1_name} 95% CI"], rows)
+    return lines
+
+
+def _mcnemar_section(a: Mapping[str, Any]) -> list[str]:
+    mc = a.get("mcnemar")
+    if not mc:
+        return []
+    lines = [
+        "## McNemar test (teacher vs student correctness)",
+        "",
+        "b = teacher right & student wrong, c = teacher wrong & student right. Exact binomial test "
+        "when b + c < 25, else chi-square with continuity correction. Pooled follow-ups are clustered "
+        "by source, which the test ignores, so its p-value there is optimistic.",
+        "",
+    ]
+    scopes = [("sources", mc.get("sources")), ("follow-ups", mc.get("follow_ups"))]
+    scopes += list(mc.get("by_transformation", {}).items())
+    rows = []
+    for title, e in scopes:
+        if e is None:
+            continue
+        p = e.get("p_value")
+        rows.append([title, str(e["b"]), str(e["c"]), str(e["n"]),
+                     _DASH if p is None else f"{p:.4g}", e["method"],
+                     "yes" if e.get("clustered") else "no"])
+    lines += _table(["Scope", "b", "c", "N", "p-value", "Method", "Clustered"], rows)
+    return lines
+
+
+def _calibration_section(a: Mapping[str, Any]) -> list[str]:
+    cal = a.get("calibration")
+    if not cal:
+        return []
+    lines = [
+        "## Calibration",
+        "",
+        f"Expected calibration error with {cal.get('n_bins')} equal-width bins; the models are "
+        f"aligned when |ECE_S − ECE_T| ≤ {cal.get('tolerance')}.",
+        "",
+    ]
+    scopes = [("sources", "sources"), ("follow_ups", "follow-ups"), ("overall", "all inputs")]
+    rows = []
+    for key, title in scopes + [(n, n) for n in cal.get("by_transformation", {})]:
+        e = cal[key] if key in ("sources", "follow_ups", "overall") else cal["by_transformation"][key]
+        aligned = _DASH if e.get("aligned") is None else ("yes" if e["aligned"] else "no")
+        rows.append([title, str(e.get("n")), _num(e.get("teacher_ece")), _num(e.get("student_ece")),
+                     _num(e.get("difference")), _ci_num(e.get("ci95")), aligned])
+    lines += _table(["Scope", "N", "ECE teacher", "ECE student", "Difference", "95% CI", "Aligned"], rows)
+    return lines
+
+
+def _worst_section(a: Mapping[str, Any], examples: Mapping[int, Mapping[str, Any]], language: str) -> list[str]:
+    worst = a.get("worst") or []
+    lines = ["## Worst discrepancies", ""]
+    if not worst:
+        return lines + ["No input violates Prediction Agreement or High Confidence Preservation.", ""]
+    lines += [f"Top {len(worst)} inputs by JSD among those violating PA or HCP.", ""]
+    names = a.get("label_names", [])
+    for rank, w in enumerate(worst, start=1):
+        tr = w.get("transformation")
+        where = "source" if tr is None else f"follow-up `{tr}`"
+        violated = ", ".join(RELATION_ABBREVIATIONS.get(v, v) for v in w.get("violated", []))
+        lines += [f"### {rank}. `{w.get('source_id')}` ({where}, row {w['index']}) — "
+                  f"JSD {w['jsd']:.3f}, violates {violated}", ""]
+        if w.get("label_name") is not None:
+            lines += [f"Gold label: `{w['label_name']}`", ""]
+        rows = []
+        for c, name in enumerate(names):
+            cells = []
+            for model in ("teacher", "student"):
+                m = w[model]
+                text = f"{m['probs'][c]:.3f}"
+                cells.append(f"**{text}**" if m["prediction"] == c else text)
+            rows.append([name] + cells)
+        lines += _table(["Class", "Teacher", "Student"], rows)
+
+        ex = examples.get(w["index"])
+        if ex is None:
+            lines += ["_Code not available._", ""]
+            continue
+        source = ex.get("source_code") or ""
+        follow = ex.get("follow_up_code")
+        lines += ["Source:", ""] + _fence(source, language)
+        if follow is not None:
+            lines += [f"Follow-up ({ex.get('transformation') or tr}):", ""] + _fence(follow, language)
+            diff = "\n".join(difflib.unified_diff(
+                source.splitlines(), follow.splitlines(), "source", "follow-up", lineterm=""))
+            lines += ["Diff:", ""] + (_fence(diff, "diff") if diff else ["_(identical text)_", ""])
+    return lines
+
+
+def render_markdown(report: dict, examples: dict[int, dict]) -> str:
+    """Render a report (envelope + ``analysis``) as GitHub-flavoured Markdown.
+
+    Args:
+        report: the full ``report.json`` dict; a bare analysis dict (from
+            :func:`metacompress_eval.relations.analyze`) is accepted too.
+        examples: for (some of) the indices in ``analysis["worst"]``, the code to show:
+            ``{"source_code", "follow_up_code" (None for a source), "transformation", "source_id"}``.
+            Indices without an entry are listed without code.
+
+    Returns:
+        The Markdown text, ending with a newline.
+    """
+    analysis = report.get("analysis", report)
+    task = report.get("task")
+    language = str(task.get("language", "")) if isinstance(task, Mapping) else ""
+    lines: list[str] = _title(report)
+    lines += _summary(analysis)
+    lines += _transformations_envelope(report)
+    lines += _relations_section(analysis)
+    lines += _flips_section(analysis)
+    lines += _performance_section(analysis)
+    lines += _mcnemar_section(analysis)
+    lines += _calibration_section(analysis)
+    lines += _worst_section(analysis, examples or {}, language)
+    if "analysis" in report:
+        lines += _run_details(report)
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,132 @@
+"""PNG figures for the report (matplotlib, Agg canvas, no pyplot global state)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..relations import RELATION_ABBREVIATIONS, RELATIONS, EvaluationOutputs
+
+HEATMAP_FILE = "violation_heatmap.png"
+SCATTER_FILE = "confidence_scatter.png"
+
+
+def _save_atomic(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` to ``path`` via a temporary file in the same folder and ``os.replace``.
+
+    A reader (or a crash) never sees a half-written PNG: the rename is atomic on one filesystem.
+    """
+    FigureCanvasAgg(fig)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png.tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=120, bbox_inches="tight")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def _heatmap(analysis: Mapping[str, Any], path: Path) -> Path:
+    rels = analysis["relations"]
+    columns = [("sources", rels["sources"])] + list(rels.get("by_transformation", {}).items())
+    rates = np.full((len(RELATIONS), len(columns)), np.nan)
+    labels = [["" for _ in columns] for _ in RELATIONS]
+    for j, (_, block) in enumerate(columns):
+        for i, rel in enumerate(RELATIONS):
+            e = block.get(rel) or {}
+            if e.get("rate") is not None:
+                rates[i, j] = e["rate"]
+                labels[i][j] = f"{100 * e['rate']:.1f}%\n{e['violations']}/{e['n']}"
+            else:
+                labels[i][j] = "n/a"
+
+    fig = Figure(figsize=(1.6 + 1.3 * len(columns), 3.6))
+    ax = fig.add_subplot()
+    finite = rates[np.isfinite(rates)]
+    # Scale to the largest rate (at least 10%) so small but real differences stay visible.
+    vmax = max(0.1, float(finite.max()) if finite.size else 0.1)
+    masked = np.ma.masked_invalid(rates)
+    cmap = colormaps["Reds"].with_extremes(bad="#dddddd")
+    im = ax.imshow(masked, cmap=cmap, vmin=0.0, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(len(columns)), [name for name, _ in columns], rotation=30, ha="right")
+    ax.set_yticks(range(len(RELATIONS)), [RELATION_ABBREVIATIONS[r] for r in RELATIONS])
+    for i in range(len(RELATIONS)):
+        for j in range(len(columns)):
+            dark = np.isfinite(rates[i, j]) and rates[i, j] > 0.6 * vmax
+            ax.text(j, i, labels[i][j], ha="center", va="center", fontsize=8,
+                    color="white" if dark else "black")
+    ax.set_title("Violation rate per relation (sources and each transformation)")
+    fig.colorbar(im, ax=ax, label="violation rate")
+    return _save_atomic(fig, path)
+
+
+def _scatter(analysis: Mapping[str, Any], outputs: EvaluationOutputs, path: Path) -> Path:
+    pt = np.asarray(outputs.teacher_probs, dtype=np.float64)
+    ps = np.asarray(outputs.student_probs, dtype=np.float64)
+    conf_t, conf_s = pt.max(axis=1), ps.max(axis=1)
+    agree = pt.argmax(axis=1) == ps.argmax(axis=1)
+    th = analysis.get("thresholds", {})
+    tau = th.get("confidence_tau")
+    tol = th.get("confidence_tolerance")
+    lo = 1.0 / max(pt.shape[1], 1)
+
+    fig = Figure(figsize=(5.5, 5.0))
+    ax = fig.add_subplot()
+    line = np.array([lo, 1.0])
+    if tol is not None:
+        ax.fill_between(line, line - tol, line + tol, color="0.9", zorder=0,
+                        label=f"|Δconf| ≤ {tol} (CA holds)")
+    ax.plot(line, line, color="0.5", lw=0.8, zorder=1)
+    if tau is not None:
+        ax.axvline(tau, color="0.4", ls="--", lw=0.8, zorder=1)
+        ax.axhline(tau, color="0.4", ls="--", lw=0.8, zorder=1, label=f"τ = {tau}")
+    size = 12 if conf_t.size <= 2000 else 4
+    ax.scatter(conf_t[agree], conf_s[agree], s=size, alpha=0.5, color="tab:blue",
+               label=f"same prediction ({int(agree.sum())})", zorder=2)
+    ax.scatter(conf_t[~agree], conf_s[~agree], s=size + 4, alpha=0.8, color="tab:red", marker="x",
+               label=f"different prediction ({int((~agree).sum())})", zorder=3)
+    ax.set_xlim(lo - 0.02, 1.01)
+    ax.set_ylim(lo - 0.02, 1.01)
+    ax.set_xlabel("teacher confidence (max probability)")
+    ax.set_ylabel("student confidence (max probability)")
+    ax.set_title("Teacher vs student confidence, all inputs")
+    ax.legend(loc="lower right", fontsize=8)
+    return _save_atomic(fig, path)
+
+
+def write_plots(report: dict, outputs: EvaluationOutputs, out_dir) -> list[Path]:
+    """Write the report figures as PNG files into ``out_dir`` (created if missing).
+
+    * ``violation_heatmap.png`` — violation rate of each relation on sources and per
+      transformation (grey: no eligible inputs).
+    * ``confidence_scatter.png`` — teacher vs student confidence per input, coloured by whether
+      the two predictions agree, with the τ lines and the CA tolerance band.
+
+    Args:
+        report: the full report dict (``analysis`` key) or a bare analysis dict.
+        outputs: the evaluation outputs the analysis was computed from.
+        out_dir: destination folder.
+
+    Returns:
+        The paths written, in the order above.
+    """
+    analysis = report.get("analysis", report)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        _heatmap(analysis, out / HEATMAP_FILE),
+        _scatter(analysis, outputs, out / SCATTER_FILE),
+    ]

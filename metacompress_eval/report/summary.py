@@ -1,0 +1,54 @@
+"""A short plain-text summary of a finished evaluation, for the terminal."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..relations import RELATION_ABBREVIATIONS, RELATIONS
+
+
+def _rate(entry: dict[str, Any] | None, numerator: str = "violations", key: str = "rate") -> str:
+    if not entry or entry.get(key) is None:
+        return "n/a"
+    ci = entry.get("ci95")
+    ci_text = f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else ""
+    return f"{100 * entry[key]:5.1f}%{ci_text} ({entry.get(numerator, 0)}/{entry.get('n', 0)})"
+
+
+def summary_lines(report: dict) -> list[str]:
+    """The summary as lines of text (headline rates per relation, flips, accuracy)."""
+    a = report.get("analysis", report)
+    counts = a.get("counts", {})
+    lines = [
+        f"{counts.get('sources', 0)} sources, {counts.get('follow_ups', 0)} follow-ups "
+        f"({', '.join(f'{k}: {v}' for k, v in counts.get('by_transformation', {}).items()) or 'none'})",
+        "violation rates over all inputs [95% CI] (k/n):",
+    ]
+    overall = a.get("relations", {}).get("overall", {})
+    for rel in RELATIONS:
+        lines.append(f"  {RELATION_ABBREVIATIONS[rel]:<4}{_rate(overall.get(rel))}")
+    flips = a.get("flips", {})
+    for model in ("teacher", "student"):
+        entry = (flips.get(model) or {}).get("overall")
+        if entry and entry.get("n"):
+            lines.append(f"  {model} flip rate: {_rate(entry, 'flips')}")
+    perf = a.get("performance")
+    if perf:
+        for scope in ("sources", "follow_ups"):
+            t = perf[scope]["teacher"]["accuracy"]
+            s = perf[scope]["student"]["accuracy"]
+            if t.get("n"):
+                lines.append(f"  accuracy on {scope.replace('_', '-')}: teacher "
+                             f"{_rate(t, 'correct', 'accuracy')}, student {_rate(s, 'correct', 'accuracy')}")
+    return lines
+
+
+def print_summary(report: dict, out_dir: Path | str, file: TextIO | None = None) -> None:
+    """Print :func:`summary_lines` and the location of ``report.md`` / ``report.json``."""
+    out = Path(out_dir)
+    stream = file if file is not None else sys.stdout
+    for line in summary_lines(report):
+        print(line, file=stream)
+    print(f"report: {out / 'report.md'} (machine-readable: {out / 'report.json'})", file=stream)

@@ -1,0 +1,400 @@
+"""Numerical core of the analysis: intervals, bootstrap, divergences, calibration, paired tests.
+
+Everything here works on plain numpy arrays and knows nothing about teachers, students or
+transformations; :mod:`metacompress_eval.relations` builds the metamorphic relations on top of it.
+
+Bootstrapped statistics are written as :class:`LinearStatistic`: a function of the column sums
+of a per-row design matrix. A resample is then just a vector of cluster multiplicities, and one
+matrix product evaluates a rate, an F1 score or an ECE for hundreds of resamples at once. The
+cluster bootstrap (resample source ids, keep all their rows) and the ordinary one (every row its
+own cluster) are the same code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as _sps
+
+#: Two-sided confidence level used for every interval in the report.
+CONFIDENCE = 0.95
+#: Default number of bootstrap resamples.
+N_RESAMPLES = 2000
+#: McNemar switches from the exact binomial test to the chi-square approximation at this many
+#: discordant pairs (the usual rule of thumb: below ~25 the approximation is poor).
+MCNEMAR_EXACT_BELOW = 25
+
+# Resamples are generated in blocks so that [block, clusters] count matrices stay small
+# (256 x 50k clusters of float64 is ~100 MB; typical evaluations are far smaller).
+_BLOCK = 256
+
+
+# --------------------------------------------------------------------------------------------
+# Binomial proportions
+# --------------------------------------------------------------------------------------------
+
+
+def wilson_ci(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """Wilson score interval for ``k`` successes out of ``n`` independent trials.
+
+    Returns ``None`` when ``n == 0`` (no rate, hence no interval). Wilson is used instead of the
+    normal (Wald) interval because it stays inside [0, 1] and keeps close to nominal coverage for
+    rates near 0 or 1, which is exactly where violation rates of a good student live.
+    """
+    k, n = int(k), int(n)
+    if n < 0 or k < 0 or k > n:
+        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+    if n == 0:
+        return None
+    ci = _sps.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+# --------------------------------------------------------------------------------------------
+# Bootstrap
+# --------------------------------------------------------------------------------------------
+
+
+def cluster_index(cluster_ids: Sequence[object]) -> tuple[np.ndarray, int]:
+    """Map arbitrary cluster labels to ``0..G-1`` codes (order of first appearance)."""
+    codes: dict[object, int] = {}
+    out = np.empty(len(cluster_ids), dtype=np.int64)
+    for i, cid in enumerate(cluster_ids):
+        out[i] = codes.setdefault(cid, len(codes))
+    return out, len(codes)
+
+
+@dataclass(frozen=True)
+class LinearStatistic:
+    """A statistic that is a function of column sums of a per-row design matrix.
+
+    ``value = finalize(design.sum(axis=0))``. Under bootstrap weights ``w`` (multiplicity of each
+    row) the sums become ``w @ design``; rates, F1 and ECE all have this form. Because only sums
+    matter, the cluster bootstrap can add the design rows of each cluster once and then work with
+    ``[resamples, clusters]`` count matrices, never expanding to ``[resamples, rows]``.
+
+    Attributes:
+        design: ``[N, k]`` per-row contributions.
+        finalize: maps ``[B, k]`` weighted sums to ``[B]`` statistic values (NaN = undefined).
+    """
+
+    design: np.ndarray
+    finalize: Callable[[np.ndarray], np.ndarray]
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.design.shape[0])
+
+    def value(self) -> float:
+        """The statistic on the data as given (every row weight 1)."""
+        return float(self.finalize(self.design.sum(axis=0)[None, :])[0])
+
+    def minus(self, other: "LinearStatistic") -> "LinearStatistic":
+        """``self − other`` on the same rows, so both are evaluated on the same resamples (paired)."""
+        k = self.design.shape[1]
+        design = np.hstack([self.design, other.design])
+        f_a, f_b = self.finalize, other.finalize
+        return LinearStatistic(design, lambda s: f_a(s[:, :k]) - f_b(s[:, k:]))
+
+
+def _safe_div(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
+
+
+def ratio_statistic(numerator: np.ndarray, denominator: np.ndarray | None = None) -> LinearStatistic:
+    """``Σ num / Σ den`` (a mean when ``denominator`` is omitted); NaN when ``Σ den == 0``."""
+    num = np.asarray(numerator, dtype=np.float64)
+    den = np.ones_like(num) if denominator is None else np.asarray(denominator, dtype=np.float64)
+    return LinearStatistic(np.column_stack([num, den]), lambda s: _safe_div(s[:, 0], s[:, 1]))
+
+
+def bootstrap_distribution(
+    statistic: LinearStatistic,
+    cluster_ids: Sequence[object] | None = None,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+) -> np.ndarray:
+    """Bootstrap distribution ``[n_resamples]`` of ``statistic``.
+
+    Each resample draws as many clusters as there are, with replacement, and keeps all rows of
+    every drawn cluster. ``cluster_ids=None`` makes every row its own cluster (the ordinary iid
+    bootstrap). The result is fully determined by ``seed``.
+    """
+    n = statistic.n_rows
+    if n == 0:
+        return np.empty(0)
+    if cluster_ids is None:
+        cluster_design, n_clusters = statistic.design, n
+    else:
+        if len(cluster_ids) != n:
+            raise ValueError("cluster_ids must have one entry per row")
+        codes, n_clusters = cluster_index(cluster_ids)
+        cluster_design = np.zeros((n_clusters, statistic.design.shape[1]))
+        np.add.at(cluster_design, codes, statistic.design)
+    rng = np.random.default_rng(seed)
+    parts = []
+    remaining = n_resamples
+    while remaining > 0:
+        block = min(_BLOCK, remaining)
+        # Draw cluster indices and count them per resample with one flat bincount (an order of
+        # magnitude faster than Generator.multinomial with thousands of categories).
+        draws = rng.integers(0, n_clusters, size=(block, n_clusters))
+        draws += np.arange(block)[:, None] * n_clusters
+        counts = np.bincount(draws.ravel(), minlength=block * n_clusters)
+        counts = counts.reshape(block, n_clusters).astype(np.float64)
+        parts.append(np.asarray(statistic.finalize(counts @ cluster_design), dtype=np.float64))
+        remaining -= block
+    return np.concatenate(parts)
+
+
+def percentile_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """Percentile interval of a bootstrap distribution, ignoring undefined (NaN) resamples.
+
+    Returns ``None`` when no resample produced a defined value.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    alpha = (1.0 - confidence) / 2.0
+    lo, hi = np.quantile(values, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
+
+
+def bootstrap_ci(
+    statistic: LinearStatistic,
+    cluster_ids: Sequence[object] | None = None,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+    confidence: float = CONFIDENCE,
+) -> tuple[float, float] | None:
+    """Percentile (cluster) bootstrap CI of ``statistic``; ``None`` for no rows."""
+    dist = bootstrap_distribution(statistic, cluster_ids, n_resamples, seed)
+    return percentile_ci(dist, confidence)
+
+
+@dataclass(frozen=True)
+class RateEstimate:
+    """A proportion with its interval. ``rate``/``ci`` are ``None`` when ``n == 0``."""
+
+    k: int
+    n: int
+    rate: float | None
+    ci: tuple[float, float] | None
+    method: str
+
+
+def clustered_rate(
+    events: np.ndarray,
+    cluster_ids: Sequence[object],
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+    confidence: float = CONFIDENCE,
+) -> RateEstimate:
+    """Proportion of ``events`` (boolean per row) with a cluster-bootstrap percentile CI.
+
+    Rows that share a cluster (follow-ups of one source) are correlated, so resampling rows as if
+    independent would understate the uncertainty; resampling whole clusters does not.
+
+    When every row has the same outcome (0 or all events) every resample reproduces the point
+    estimate and the percentile interval collapses to a point, which would claim certainty the
+    data do not support. In that case the Wilson interval computed on the *number of clusters* is
+    returned instead (method ``"wilson_clusters"``): the effective sample size of clustered data
+    lies between the number of clusters and the number of rows, so this errs on the wide side.
+    """
+    events = np.asarray(events, dtype=bool)
+    n = int(events.size)
+    k = int(events.sum())
+    if n == 0:
+        return RateEstimate(0, 0, None, None, "cluster_bootstrap")
+    rate = k / n
+    if k == 0 or k == n:
+        _, n_clusters = cluster_index(cluster_ids)
+        ci = wilson_ci(0 if k == 0 else n_clusters, n_clusters, confidence)
+        return RateEstimate(k, n, rate, ci, "wilson_clusters")
+    ci = bootstrap_ci(ratio_statistic(events), cluster_ids, n_resamples, seed, confidence)
+    return RateEstimate(k, n, rate, ci, "cluster_bootstrap")
+
+
+def independent_rate(events: np.ndarray, confidence: float = CONFIDENCE) -> RateEstimate:
+    """Proportion of ``events`` over independent rows, with a Wilson CI."""
+    events = np.asarray(events, dtype=bool)
+    n, k = int(events.size), int(events.sum())
+    return RateEstimate(k, n, (k / n) if n else None, wilson_ci(k, n, confidence), "wilson")
+
+
+# --------------------------------------------------------------------------------------------
+# Divergence and calibration
+# --------------------------------------------------------------------------------------------
+
+
+def _xlog2y(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # 0 * log(0) is 0 by continuity; scipy.special.xlogy implements exactly that convention.
+    from scipy.special import xlogy
+
+    return xlogy(x, y) / np.log(2.0)
+
+
+def jensen_shannon_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Row-wise Jensen–Shannon divergence in bits (base 2), in ``[0, 1]``.
+
+    ``JSD(p, q) = ½ KL(p‖m) + ½ KL(q‖m)`` with ``m = ½(p + q)``. Accepts ``[C]`` or ``[N, C]``
+    inputs and returns a scalar array or ``[N]`` accordingly. Rows are renormalised to sum to 1.
+    This is the *divergence*, i.e. the square of scipy's ``jensenshannon`` distance.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    if p.shape != q.shape:
+        raise ValueError(f"shape mismatch: {p.shape} vs {q.shape}")
+    p = p / p.sum(axis=-1, keepdims=True)
+    q = q / q.sum(axis=-1, keepdims=True)
+    # A subnormal entry can halve to exactly 0 in m while still being > 0 in p; flooring m at the
+    # smallest normal float keeps that term ~0 instead of p*log(p/0) = inf.
+    m = np.maximum(0.5 * (p + q), np.finfo(np.float64).tiny)
+    # KL(p||m) = sum p log p - p log m; written with xlogy so zero entries contribute nothing.
+    kl_pm = (_xlog2y(p, p) - _xlog2y(p, m)).sum(axis=-1)
+    kl_qm = (_xlog2y(q, q) - _xlog2y(q, m)).sum(axis=-1)
+    # Rounding can push identical rows a hair below 0 or disjoint rows a hair above 1.
+    return np.clip(0.5 * (kl_pm + kl_qm), 0.0, 1.0)
+
+
+def calibration_bins(confidence: np.ndarray, n_bins: int) -> np.ndarray:
+    """Bin index (``0..n_bins-1``) of each confidence for equal-width bins ``(lo, hi]``.
+
+    The first bin also holds confidence exactly 0. Edges come from ``np.linspace`` and the
+    comparison is done against them (not ``ceil(conf * n_bins)``) so that a confidence of exactly
+    0.3 falls in ``(0.2, 0.3]`` despite ``0.3 * 10 == 3.0000000000000004``.
+    """
+    if n_bins < 1:
+        raise ValueError("n_bins must be >= 1")
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    idx = np.searchsorted(edges, np.asarray(confidence, dtype=np.float64), side="left") - 1
+    return np.clip(idx, 0, n_bins - 1)
+
+
+def ece_statistic(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 10) -> LinearStatistic:
+    """ECE as a :class:`LinearStatistic`, for the bootstrap.
+
+    ECE = Σ_b (n_b/N)·|acc_b − conf_b| = (1/N)·Σ_b |Σ_{i∈b} (correct_i − conf_i)|, so the design
+    holds ``correct_i − conf_i`` in the column of row i's bin, plus a column of ones for N.
+    """
+    conf = np.asarray(confidence, dtype=np.float64)
+    gap = np.asarray(correct, dtype=np.float64) - conf
+    design = np.zeros((conf.size, n_bins + 1))
+    design[np.arange(conf.size), calibration_bins(conf, n_bins)] = gap
+    design[:, n_bins] = 1.0
+    return LinearStatistic(
+        design, lambda s: _safe_div(np.abs(s[:, :n_bins]).sum(axis=1), s[:, n_bins])
+    )
+
+
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, n_bins: int = 10
+) -> float | None:
+    """Expected calibration error with ``n_bins`` equal-width confidence bins ``(lo, hi]``.
+
+    ``confidence`` is the probability of the predicted class, ``correct`` whether that prediction
+    matches the gold label. Returns ``None`` for an empty set.
+    """
+    if np.asarray(confidence).size == 0:
+        return None
+    return ece_statistic(confidence, correct, n_bins).value()
+
+
+# --------------------------------------------------------------------------------------------
+# Classification metrics
+# --------------------------------------------------------------------------------------------
+
+
+def _f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, average: str) -> np.ndarray:
+    """F1 from per-class counts shaped ``[..., C]``.
+
+    A class that is absent from both gold labels and predictions (tp+fp+fn == 0) is left out of
+    the macro average; a class that is present but never correctly predicted scores 0. This is
+    scikit-learn's convention with ``zero_division=0``. Binary F1 of an absent positive class is 0.
+    """
+    denom = 2 * tp + fp + fn
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_class = np.where(denom > 0, 2 * tp / np.where(denom > 0, denom, 1.0), 0.0)
+    if average == "binary":
+        return per_class[..., 1]
+    present = denom > 0
+    n_present = present.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n_present > 0, (per_class * present).sum(axis=-1) / np.maximum(n_present, 1), 0.0)
+
+
+def f1_average(n_classes: int) -> str:
+    """``"binary"`` (F1 of class index 1) for two classes, else ``"macro"``."""
+    return "binary" if n_classes == 2 else "macro"
+
+
+def f1_statistic(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> LinearStatistic:
+    """F1 (see :func:`f1_score`) as a :class:`LinearStatistic`: design = one-hot TP | FP | FN."""
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    t = np.eye(n_classes)[y_true]
+    p = np.eye(n_classes)[y_pred]
+    tp = t * p
+    average = f1_average(n_classes)
+    c = n_classes
+    return LinearStatistic(
+        np.hstack([tp, p - tp, t - tp]),
+        lambda s: _f1_from_counts(s[:, :c], s[:, c : 2 * c], s[:, 2 * c :], average),
+    )
+
+
+def f1_score(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float | None:
+    """F1 of the positive class (index 1) for binary tasks, macro-F1 otherwise.
+
+    Returns ``None`` for an empty set. See :func:`_f1_from_counts` for the zero-division rules.
+    """
+    if np.asarray(y_true).size == 0:
+        return None
+    return f1_statistic(y_true, y_pred, n_classes).value()
+
+
+# --------------------------------------------------------------------------------------------
+# Paired test
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    """Outcome of McNemar's test on paired correctness.
+
+    ``b``: first model right, second wrong; ``c``: first wrong, second right. ``statistic`` is the
+    continuity-corrected chi-square value (``None`` for the exact test). ``method`` is
+    ``"exact_binomial"`` or ``"chi_square_cc"``.
+    """
+
+    b: int
+    c: int
+    n: int
+    statistic: float | None
+    p_value: float
+    method: str
+
+
+def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> McNemarResult:
+    """McNemar's test of ``correct_a`` vs ``correct_b`` (boolean arrays over the same items).
+
+    Exact two-sided binomial test on the discordant pairs when ``b + c < 25``; otherwise the
+    chi-square statistic with continuity correction ``(|b − c| − 1)² / (b + c)`` on 1 df.
+    With no discordant pairs the models are indistinguishable and the exact p-value is 1.
+    """
+    a = np.asarray(correct_a, dtype=bool)
+    bb = np.asarray(correct_b, dtype=bool)
+    if a.shape != bb.shape:
+        raise ValueError("paired arrays must have the same shape")
+    b = int(np.sum(a & ~bb))
+    c = int(np.sum(~a & bb))
+    nd = b + c
+    if nd < MCNEMAR_EXACT_BELOW:
+        p = 1.0 if nd == 0 else float(_sps.binomtest(b, nd, 0.5).pvalue)
+        return McNemarResult(b, c, int(a.size), None, min(p, 1.0), "exact_binomial")
+    stat = (abs(b - c) - 1.0) ** 2 / nd
+    return McNemarResult(b, c, int(a.size), float(stat), float(_sps.chi2.sf(stat, 1)), "chi_square_cc")

@@ -1,0 +1,160 @@
+"""End-to-end tests of ``metacompress evaluate`` on locally made tiny models."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from metacompress_eval.cli import main
+
+from ..conftest import C_SNIPPETS, write_jsonl
+
+VOLATILE = ("created", "inference")  # timings and cache hits legitimately differ between runs
+
+
+def _evaluate(tiny_models, data, out, cache, *extra):
+    return main(["evaluate", "--teacher", str(tiny_models["teacher"]), "--student", str(tiny_models["student"]),
+                 "--data", str(data), "--out", str(out), "--cache-dir", str(cache), "--quiet", *extra])
+
+
+def _stable(report):
+    return {k: v for k, v in report.items() if k not in VOLATILE}
+
+
+def test_evaluate_writes_full_report(tiny_models, c_dataset, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _evaluate(tiny_models, c_dataset, out, tmp_path / "cache") == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"report.json", "report.md", "follow_ups.jsonl", "predictions.jsonl"} <= names
+    assert any(n.endswith(".png") for n in names)
+    assert not [n for n in names if n.endswith(".tmp")]
+    report = json.loads((out / "report.json").read_text())
+    assert report["schema_version"] == "1.0"
+    assert report["data"]["n_sources"] == 12
+    counts = report["transformations"]
+    assert set(counts) == {"rename_variables", "dead_code", "if_else_swap"}
+    for name, c in counts.items():
+        assert c["applied"] + c["not_applicable"] + c["rejected"] == 12, name
+    assert counts["rename_variables"]["applied"] == 12
+    n_follow = sum(c["applied"] for c in counts.values())
+    assert report["data"]["n_follow_ups"] == n_follow
+    predictions = (out / "predictions.jsonl").read_text().splitlines()
+    assert len(predictions) == 12 + n_follow
+    # identical sources (the data repeats 4 snippets 3 times) are run once
+    assert report["inference"]["teacher"]["computed"] < report["inference"]["teacher"]["requested"]
+    follow = [json.loads(line) for line in (out / "follow_ups.jsonl").read_text().splitlines()]
+    assert all(f["provenance"]["sites"] for f in follow)
+    assert "report.md" in capsys.readouterr().out
+
+
+def test_second_student_reuses_teacher_outputs(tiny_models, c_dataset, tmp_path):
+    cache = tmp_path / "cache"
+    assert _evaluate(tiny_models, c_dataset, tmp_path / "a", cache) == 0
+    first = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert first["inference"]["teacher"]["forward_passes"] > 0
+    # a "second student": same architecture, different weights → new fingerprint, cached teacher
+    assert main(["evaluate", "--teacher", str(tiny_models["teacher"]), "--student", str(tiny_models["teacher"]),
+                 "--data", str(c_dataset), "--out", str(tmp_path / "b"), "--cache-dir", str(cache), "--quiet"]) == 0
+    second = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert second["inference"]["teacher"]["forward_passes"] == 0
+    assert second["inference"]["teacher"]["cached"] == second["inference"]["teacher"]["unique"]
+    # the teacher compared with itself agrees everywhere
+    assert second["analysis"]["relations"]["overall"]["prediction_agreement"]["violations"] == 0
+
+
+def test_rerun_is_identical_and_fully_cached(tiny_models, c_dataset, tmp_path):
+    cache = tmp_path / "cache"
+    _evaluate(tiny_models, c_dataset, tmp_path / "a", cache)
+    _evaluate(tiny_models, c_dataset, tmp_path / "b", cache)
+    a = json.loads((tmp_path / "a" / "report.json").read_text())
+    b = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert _stable(a) == _stable(b)
+    assert b["inference"]["student"]["computed"] == 0
+
+
+@pytest.mark.parametrize("case", ["not_a_model", "bad_labels", "missing_column", "unknown_language",
+                                  "unknown_transform", "missing_data"])
+def test_bad_input_is_a_clear_error_and_writes_nothing(case, tiny_models, c_dataset, tmp_path, capsys):
+    teacher, data, extra = str(tiny_models["teacher"]), str(c_dataset), []
+    if case == "not_a_model":
+        teacher = str(tmp_path)
+    elif case == "bad_labels":
+        data = str(write_jsonl(tmp_path / "bad.jsonl", [{"code": C_SNIPPETS[0], "label": 7}]))
+    elif case == "missing_column":
+        data = str(write_jsonl(tmp_path / "bad.jsonl", [{"source": C_SNIPPETS[0], "label": 1}]))
+    elif case == "unknown_language":
+        extra = ["--language", "cobol"]
+    elif case == "unknown_transform":
+        extra = ["--transforms", "rename_variables,teleport"]
+    elif case == "missing_data":
+        data = str(tmp_path / "absent.jsonl")
+    out = tmp_path / "out"
+    code = main(["evaluate", "--teacher", teacher, "--student", str(tiny_models["student"]), "--data", data,
+                 "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--quiet", *extra])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("metacompress: error: ") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_unlabelled_and_pair_task(tiny_models, tmp_path):
+    rows = [{"id": i, "code1": C_SNIPPETS[i % 4], "code2": C_SNIPPETS[(i + 1) % 4]} for i in range(6)]
+    data = write_jsonl(tmp_path / "pairs.jsonl", rows)
+    code = main(["evaluate", "--teacher", str(tiny_models["teacher"]), "--student", str(tiny_models["student"]),
+                 "--data", str(data), "--task", "clone", "--language", "c", "--unlabelled", "--out",
+                 str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--quiet"])
+    assert code == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["task"]["name"] == "clone"
+    assert report["data"]["n_follow_ups"] > 0
+    follow = json.loads((tmp_path / "out" / "follow_ups.jsonl").read_text().splitlines()[0])
+    assert {"code1", "code2", "provenance1", "provenance2"} <= set(follow)
+
+
+def test_killed_run_resumes_to_the_same_report(tiny_models, tmp_path):
+    """SIGKILL mid-inference, rerun: same report as an uninterrupted run, finished work not recomputed."""
+    rows = [{"id": f"r{i}", "code": C_SNIPPETS[i % 4].replace("(", f"( /* {i} */ ", 1), "label": i % 2}
+            for i in range(150)]
+    data = write_jsonl(tmp_path / "data.jsonl", rows)
+
+    def command(out, cache):
+        return [sys.executable, "-m", "metacompress_eval", "evaluate", "--teacher", str(tiny_models["teacher"]),
+                "--student", str(tiny_models["student"]), "--data", str(data), "--out", str(out),
+                "--cache-dir", str(cache), "--batch-size", "1", "--quiet"]
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run(command(tmp_path / "clean", tmp_path / "clean-cache"), check=True, env=env,
+                   capture_output=True)
+    clean = json.loads((tmp_path / "clean" / "report.json").read_text())
+
+    cache_file = tmp_path / "cache" / "outputs.sqlite"
+    proc = subprocess.Popen(command(tmp_path / "out", tmp_path / "cache"), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done_before_kill = 0
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if cache_file.exists():
+            try:
+                with sqlite3.connect(cache_file, timeout=1) as db:
+                    done_before_kill = db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0]
+            except sqlite3.Error:
+                done_before_kill = 0
+            if done_before_kill >= 20:
+                break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be interrupted"
+    assert not (tmp_path / "out" / "report.json").exists()
+
+    subprocess.run(command(tmp_path / "out", tmp_path / "cache"), check=True, env=env, capture_output=True)
+    resumed = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert _stable(resumed) == _stable(clean)
+    cached = resumed["inference"]["teacher"]["cached"] + resumed["inference"]["student"]["cached"]
+    assert cached >= done_before_kill >= 20

@@ -1,0 +1,141 @@
+"""Markdown rendering and PNG plots."""
+
+import pytest
+
+from metacompress_eval.relations import Thresholds, analyze
+from metacompress_eval.report import render_markdown, write_plots
+
+from .conftest import HAND_ROWS, PERM, build
+
+
+def envelope(analysis):
+    return {
+        "schema_version": "1.0",
+        "tool": {"name": "metacompress-eval", "version": "0.1.0"},
+        "created": "2026-01-01T00:00:00+00:00",
+        "task": {"name": "defect-detection", "language": "c"},
+        "data": {"path": "data.jsonl", "n_sources": 3},
+        "models": {"teacher": {"path": "teacher/"}, "student": {"path": "student/"}},
+        "settings": {"seed": 0},
+        "transformations": {
+            "rename": {"applied": 2, "not_applicable": 1, "rejected": 0},
+            "deadcode": {"applied": 2, "not_applicable": 0, "rejected": 1,
+                         "reasons": {"does not parse": 1}},
+        },
+        "inference": {"device": "cpu", "batch_size": 8},
+        "analysis": analysis,
+    }
+
+
+@pytest.fixture
+def report():
+    return envelope(analyze(build(HAND_ROWS, PERM)))
+
+
+def examples_for(analysis):
+    out = {}
+    for w in analysis["worst"]:
+        follow = None if w["transformation"] is None else "int g(int y) {\n  return y + 1;\n}\n"
+        out[w["index"]] = {
+            "source_code": "int f(int x) {\n  return x + 1;\n}\n",
+            "follow_up_code": follow,
+            "transformation": w["transformation"],
+            "source_id": w["source_id"],
+        }
+    return out
+
+
+def test_markdown_has_expected_tables(report):
+    md = render_markdown(report, examples_for(report["analysis"]))
+    assert md.startswith("# MetaCompress Eval report")
+    assert "Task `defect-detection` (c) · Teacher `teacher/` · Student `student/`" in md
+    assert md.index("## Summary") < md.index("## Run details")
+    assert "| tool.version | 0.1.0 |" in md
+    assert "| Relation | All inputs | Sources | Follow-ups |" in md
+    # PA row: 3/7 overall, 1/3 sources, 2/4 follow-ups
+    pa_row = next(line for line in md.splitlines() if line.startswith("| Prediction Agreement (PA)"))
+    assert "(3/7)" in pa_row and "(1/3)" in pa_row and "(2/4)" in pa_row
+    assert "42.9%" in pa_row
+    assert "### Per transformation" in md
+    assert "| Transformation | PA | PDS | HCP | CA |" in md
+    assert any(line.startswith("| rename | 100.0%") for line in md.splitlines())
+    assert "| Transformation | applied | not_applicable | rejected | reasons |" in md
+    assert "| deadcode | 2 | 0 | 1 | does not parse (1) |" in md
+    assert "## Metamorphic flips" in md and "correct→wrong" in md
+    assert "## Accuracy and F1" in md and "F1 of the positive class `pos`" in md
+    assert "## McNemar test" in md and "exact_binomial" in md
+    assert "## Calibration" in md
+    assert "## Worst discrepancies" in md
+    assert "```c\nint f(int x) {" in md
+    assert "```diff" in md and "-int f(int x) {" in md and "+int g(int y) {" in md
+    assert "| Class | Teacher | Student |" in md
+    assert "**0.950**" in md  # teacher's predicted class is bold
+
+
+def test_markdown_table_rows_have_consistent_columns(report):
+    md = render_markdown(report, {})
+    lines = md.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("|---"):
+            width = line.count("|")
+            j = i + 1
+            while j < len(lines) and lines[j].startswith("|"):
+                assert lines[j].replace("\\|", "").count("|") == width, lines[j]
+                j += 1
+    assert "_Code not available._" in md
+
+
+def test_markdown_unlabelled_omits_label_sections():
+    analysis = analyze(build(HAND_ROWS, PERM, labelled=False))
+    md = render_markdown(envelope(analysis), {})
+    assert "| Relation | All inputs | Sources | Follow-ups |" in md
+    assert "## Accuracy and F1" not in md
+    assert "## McNemar" not in md
+    assert "## Calibration" not in md
+    assert "correct→wrong" not in md
+    assert "## Metamorphic flips" in md
+
+
+def test_markdown_accepts_bare_analysis_and_code_with_backticks():
+    analysis = analyze(build(HAND_ROWS, PERM))
+    idx = analysis["worst"][0]["index"]
+    code = "s = ```not a fence```\n"
+    md = render_markdown(analysis, {idx: {"source_code": code, "follow_up_code": code,
+                                          "transformation": "rename", "source_id": "s1"}})
+    assert "````\ns = ```not a fence```\n````" in md
+    assert "_(identical text)_" in md
+
+
+def test_plots_are_written(tmp_path, report):
+    out = build(HAND_ROWS, PERM)
+    paths = write_plots(report, out, tmp_path / "plots")
+    assert [p.name for p in paths] == ["violation_heatmap.png", "confidence_scatter.png"]
+    for p in paths:
+        data = p.read_bytes()
+        assert len(data) > 1000
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    # atomic write leaves no temporary files behind
+    assert sorted(x.name for x in (tmp_path / "plots").iterdir()) == sorted(p.name for p in paths)
+
+
+def test_plots_handle_empty_cells(tmp_path):
+    # no teacher-confident inputs → HCP cells are n/a
+    rows = [("a", None, 0, [0.6, 0.4], [0.6, 0.4]), ("a", "t", 0, [0.55, 0.45], [0.4, 0.6])]
+    out = build(rows)
+    analysis = analyze(out, Thresholds(bootstrap_resamples=200))
+    paths = write_plots(analysis, out, tmp_path)
+    assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_print_summary(report, tmp_path):
+    import io
+
+    from metacompress_eval.report.summary import print_summary
+
+    buf = io.StringIO()
+    print_summary(report, tmp_path, file=buf)
+    text = buf.getvalue()
+    pa = next(line for line in text.splitlines() if line.strip().startswith("PA"))
+    assert "42.9%" in pa and "(3/7)" in pa
+    assert "student flip rate" in text
+    assert str(tmp_path / "report.md") in text
