@@ -130,7 +130,10 @@ def load_model(name: str, *, role: str = "model", tokenizer: str | None = None, 
         trust_remote_code: allow custom modelling code from the checkpoint (off unless asked for).
     """
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    # The per-tensor "Loading weights" bar is noise next to the pipeline's own progress output.
+    hf_logging.disable_progress_bar()
     folder = _resolve_folder(name, what=role)
     tok_folder = _resolve_folder(tokenizer, what=f"{role} tokenizer") if tokenizer else folder
     if not tokenizer and not any((folder / f).is_file() for f in _TOKENIZER_FILES):

@@ -1,0 +1,69 @@
+"""Benchmark helpers: real code inputs and randomly initialised models of realistic shape.
+
+No weights are downloaded: a RoBERTa classifier with a chosen shape is initialised at random and a
+byte-level BPE tokenizer is trained on the benchmark's own inputs. Throughput depends on the shape
+and the sequence lengths, not on the weight values, so this measures the same work as a trained
+model of that shape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+
+SHAPES = {
+    # name: (layers, hidden, heads, intermediate, max_positions)
+    "codebert-base": (12, 768, 12, 3072, 514),
+    "small": (6, 384, 6, 1536, 514),
+    "tiny": (2, 128, 4, 256, 258),
+}
+
+
+def load_functions(n: int) -> tuple[list[str], str]:
+    """``n`` real functions: BigCloneBench Java if present, else the demo corpus (C)."""
+    bcb = SHARED / "bigclonebench" / "functions.jsonl"
+    if bcb.is_file():
+        with open(bcb) as fh:
+            rows = [json.loads(line)["code"] for _, line in zip(range(n), fh)]
+        return rows, "BigCloneBench Java methods (shared data)"
+    from metacompress_eval.demo.corpus import generate_corpus
+
+    return [r["code"] for r in generate_corpus(max(n, 240))][:n], "demo corpus C functions (shared data absent)"
+
+
+def make_model(folder: Path, shape: str, texts: list[str], vocab: int = 8000) -> Path:
+    """Save a random-weight RoBERTa classifier of ``shape`` with a BPE tokenizer trained on ``texts``."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaForSequenceClassification
+
+    layers, hidden, heads, inter, positions = SHAPES[shape]
+    torch.manual_seed(0)
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                                   pad_token="<pad>", mask_token="<mask>", cls_token="<s>", sep_token="</s>",
+                                   model_max_length=positions - 2)
+    cfg = RobertaConfig(vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
+                        num_attention_heads=heads, intermediate_size=inter, max_position_embeddings=positions,
+                        pad_token_id=1, bos_token_id=0, eos_token_id=2, num_labels=2)
+    RobertaForSequenceClassification(cfg).save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder
+
+
+def machine() -> str:
+    import platform
+
+    import torch
+
+    return (f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "
+            f"{torch.get_num_threads()} threads")
