@@ -84,6 +84,11 @@ def make_tiny_model(folder: Path, *, layers: int, hidden: int, vocab: int, texts
                            pad_token_id=1, bos_token_id=0, eos_token_id=2, num_labels=len(labels),
                            id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
     model = RobertaForSequenceClassification(config)
+    # Default initialisation gives logits near 0 (every input ≈ 50/50); wider weights in the head make
+    # outputs differ between inputs and between models, so relations have something to detect.
+    with torch.no_grad():
+        for layer in (model.classifier.dense, model.classifier.out_proj):
+            layer.weight.normal_(0.0, 1.0)
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     fast.save_pretrained(folder)

@@ -75,6 +75,18 @@ _SPECS: dict[str, LanguageSpec] = {
         ),
         (".py",),
     ),
+    "javascript": LanguageSpec("javascript", "tree_sitter_javascript", (Wrapping("none", "", ""),),
+                               (".js", ".mjs", ".cjs")),
+    "go": LanguageSpec(
+        "go",
+        "tree_sitter_go",
+        (
+            Wrapping("none", "", ""),
+            # Go functions are only valid inside a file with a package clause.
+            Wrapping("package", "package main\n", "\n"),
+        ),
+        (".go",),
+    ),
 }
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = tuple(_SPECS)
