@@ -8,6 +8,11 @@ catch/except variables, lambda and comprehension variables, ...) and resolves ea
 
 * C and Java are block-scoped and a declaration takes effect where it appears; the tree is walked
   in source order, so a use before an inner redeclaration still resolves to the outer variable.
+* JavaScript hoists: ``var`` belongs to the function, ``let``/``const``/``class`` to the block,
+  and every declaration is visible in its whole scope, so uses are resolved after all declarations
+  are collected. Shorthand properties (``{x}``) are recorded so a rename can keep the key.
+* Go is block-scoped like C, with ``:=`` reusing a name already declared in the same scope;
+  selectors, struct-literal keys and labels are never variables.
 * Python is function-scoped: a name bound anywhere in a function is local to the whole function;
   comprehensions, lambdas and nested functions are scopes of their own, class bodies are skipped
   when resolving free names from nested functions (as Python does).
@@ -56,6 +61,9 @@ class Symbol:
             in the same scope, e.g. in two ``#ifdef`` branches or repeated Python assignments).
         uses: spans of identifier occurrences resolved to this symbol.
         unsafe_reason: why renaming it could change behaviour; ``None`` when it is safe.
+        shorthand: the subset of occurrences that are JavaScript shorthand properties (``{x}`` in an
+            object literal or pattern); renaming ``x`` there must write ``x: new`` so the property
+            key keeps its name.
     """
 
     name: str
@@ -64,6 +72,7 @@ class Symbol:
     declarations: list[Span] = field(default_factory=list)
     uses: list[Span] = field(default_factory=list)
     unsafe_reason: str | None = None
+    shorthand: list[Span] = field(default_factory=list)
 
     @property
     def renamable(self) -> bool:
@@ -824,7 +833,391 @@ def _descendants(node: Node, node_type: str) -> list[Node]:
     return found
 
 
-_BUILDERS = {"c": _CBuilder, "java": _JavaBuilder, "python": _PythonBuilder}
+# ------------------------------------------------------------------------------------ JavaScript
+
+_JS_FUNCTIONS = {
+    "function_declaration",
+    "generator_function_declaration",
+    "function_expression",
+    "function",
+    "generator_function",
+    "arrow_function",
+    "method_definition",
+}
+_JS_SKIP = {
+    "property_identifier",
+    "private_property_identifier",
+    "statement_identifier",
+    "break_statement",
+    "continue_statement",
+    "comment",
+    "regex",
+    "hash_bang_line",
+}
+
+
+class _JavaScriptBuilder(_Builder):
+    """JavaScript: ``var`` is hoisted to the function, ``let``/``const``/``class`` to their block.
+
+    Every declaration of a scope is visible in the whole scope (hoisting; the temporal dead zone
+    does not change *which* binding a name denotes), so declarations are collected first and uses
+    are resolved afterwards. Parameters live in a scope of their own around the body: a default
+    value sees earlier parameters and the enclosing scope, never the body's ``var``s.
+    """
+
+    def __init__(self, parsed: ParsedCode) -> None:
+        super().__init__(parsed)
+        self.pending: list[tuple[str, Span, Scope, bool]] = []
+        self.var_decls: list[tuple[Symbol, Scope]] = []
+        self.dynamic: str | None = None
+
+    def function_scope(self) -> Scope:
+        scope = self.current
+        while scope.kind not in ("function", "root"):
+            assert scope.parent is not None
+            scope = scope.parent
+        return scope
+
+    def defer_use(self, node: Node, shorthand: bool = False) -> None:
+        if self.p.in_snippet(node):
+            self.pending.append((self.p.text(node), self.p.span(node), self.current, shorthand))
+
+    def bind(self, node: Node, kind: str, scope: Scope | None = None, shorthand: bool = False,
+             unsafe: str | None = None) -> None:
+        symbol = self.declare(node, kind, unsafe, scope)
+        if symbol is not None and shorthand:
+            symbol.shorthand.append(self.p.span(node))
+        if symbol is not None and scope is not None:  # ``var``: remember where it was written
+            self.var_decls.append((symbol, self.current))
+
+    def pattern(self, node: Node | None, kind: str | None, scope: Scope | None = None) -> None:
+        """Bind (``kind`` given) or assign (``kind`` None) the names of a destructuring pattern."""
+        if node is None:
+            return
+        t = node.type
+        if t == "identifier":
+            if kind is None:
+                self.defer_use(node)
+            else:
+                self.bind(node, kind, scope)
+        elif t == "shorthand_property_identifier_pattern":
+            if kind is None:
+                self.defer_use(node, shorthand=True)
+            else:
+                self.bind(node, kind, scope, shorthand=True)
+        elif t in ("object_pattern", "array_pattern", "rest_pattern"):
+            for child in node.named_children:
+                self.pattern(child, kind, scope)
+        elif t == "pair_pattern":
+            key = node.child_by_field_name("key")
+            if key is not None and key.type == "computed_property_name":
+                self.visit(key)
+            self.pattern(node.child_by_field_name("value"), kind, scope)
+        elif t in ("assignment_pattern", "object_assignment_pattern"):
+            self.pattern(node.child_by_field_name("left"), kind, scope)
+            self.visit(node.child_by_field_name("right"))
+        else:
+            self.visit(node)  # member/subscript targets, defaults
+
+    def visit(self, node: Node | None) -> None:
+        if node is None:
+            return
+        t = node.type
+        if t in _JS_SKIP:
+            return
+        if t in ("function_declaration", "generator_function_declaration"):
+            name = node.child_by_field_name("name")
+            if name is not None:
+                # Inner function declarations are block-scoped in strict code and var-like in sloppy
+                # code (Annex B); never rename them.
+                self.bind(name, "function", unsafe="function name")
+            self.function(node)
+        elif t in _JS_FUNCTIONS:
+            self.function(node)
+        elif t in ("class_declaration", "class"):
+            name = node.child_by_field_name("name")
+            if name is not None and t == "class_declaration":
+                self.bind(name, "class", unsafe="class name")
+            self.push("classbody", node)
+            if name is not None and t == "class":
+                self.bind(name, "class", unsafe="class name")
+            for child in node.named_children:
+                if child != name:
+                    self.visit(child)
+            self.pop()
+        elif t == "class_body":
+            for child in node.named_children:
+                if child.type == "field_definition":
+                    prop = child.child_by_field_name("property")
+                    if prop is not None and prop.type == "computed_property_name":
+                        self.visit(prop)
+                    value = child.child_by_field_name("value")
+                    if value is not None:
+                        self.push("function", value)  # an initializer runs like a method body
+                        self.visit(value)
+                        self.pop()
+                else:
+                    self.visit(child)
+        elif t == "statement_block":
+            self.push("block", node)
+            self.visit_children(node)
+            self.pop()
+        elif t in ("for_statement", "for_in_statement"):
+            self.push("for", node)
+            if t == "for_in_statement":
+                kind = node.child_by_field_name("kind")
+                left = node.child_by_field_name("left")
+                kind_text = self.p.text(kind) if kind is not None else None
+                self.visit(node.child_by_field_name("right"))
+                if kind_text == "var":
+                    self.pattern(left, "local", self.function_scope())
+                elif kind_text in ("let", "const"):
+                    self.pattern(left, "local")
+                else:
+                    self.pattern(left, None)
+                self.visit(node.child_by_field_name("body"))
+            else:
+                self.visit_children(node)
+            self.pop()
+        elif t == "catch_clause":
+            self.push("catch", node)
+            self.pattern(node.child_by_field_name("parameter"), "local")
+            self.visit(node.child_by_field_name("body"))
+            self.pop()
+        elif t in ("variable_declaration", "lexical_declaration"):
+            scope = self.function_scope() if t == "variable_declaration" else None
+            for child in node.named_children:
+                if child.type == "variable_declarator":
+                    self.pattern(child.child_by_field_name("name"), "local", scope)
+                    self.visit(child.child_by_field_name("value"))
+        elif t in ("assignment_expression", "augmented_assignment_expression"):
+            self.pattern(node.child_by_field_name("left"), None)
+            self.visit(node.child_by_field_name("right"))
+        elif t == "identifier":
+            self.defer_use(node)
+        elif t == "shorthand_property_identifier":
+            self.defer_use(node, shorthand=True)
+        elif t == "member_expression":
+            self.visit(node.child_by_field_name("object"))
+        elif t == "pair":
+            key = node.child_by_field_name("key")
+            if key is not None and key.type == "computed_property_name":
+                self.visit(key)
+            self.visit(node.child_by_field_name("value"))
+        elif t == "labeled_statement":
+            self.visit(node.child_by_field_name("body"))
+        elif t == "with_statement":
+            self.dynamic = "snippet uses `with`"
+            self.visit_children(node)
+        elif t == "call_expression":
+            function = node.child_by_field_name("function")
+            if function is not None and function.type == "identifier" and self.p.text(function) == "eval":
+                self.dynamic = "snippet calls eval"
+            self.visit_children(node)
+        else:
+            self.visit_children(node)
+
+    def function(self, node: Node) -> None:
+        self.push("params", node)
+        if node.type in ("function_expression", "function", "generator_function"):
+            name = node.child_by_field_name("name")
+            if name is not None:
+                self.bind(name, "function", unsafe="function name")
+        params = node.child_by_field_name("parameters")
+        if params is not None:
+            for param in params.named_children:
+                self.pattern(param, "parameter")
+        single = node.child_by_field_name("parameter")  # ``x => ...``
+        if single is not None:
+            self.pattern(single, "parameter")
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.push("function", body)
+            if body.type == "statement_block":
+                self.visit_children(body)
+            else:
+                self.visit(body)
+            self.pop()
+        self.pop()
+
+    def finish(self) -> ScopeAnalysis:
+        for name, span, scope, shorthand in self.pending:
+            symbol, _ = self.lookup(name, scope)
+            if symbol is None:
+                self.unresolved.append((name, span))
+                continue
+            symbol.uses.append(span)
+            if shorthand:
+                symbol.shorthand.append(span)
+        for symbol, declared_in in self.var_decls:
+            # ``var x`` inside ``catch (x)`` assigns the catch parameter; ``var p`` in a body whose
+            # parameter is ``p`` is the parameter. Either way one name denotes two bindings.
+            scope: Scope | None = declared_in
+            while scope is not None and scope is not symbol.scope:
+                other = scope.symbols.get(symbol.name)
+                if other is not None:
+                    other.mark_unsafe("var redeclares a parameter or catch variable")
+                    symbol.mark_unsafe("var redeclares a parameter or catch variable")
+                scope = scope.parent
+            if symbol.scope.parent is not None:
+                param = symbol.scope.parent.symbols.get(symbol.name)
+                if param is not None and symbol.scope.kind == "function":
+                    param.mark_unsafe("var redeclares a parameter")
+                    symbol.mark_unsafe("var redeclares a parameter")
+        for symbol in self.symbols:
+            if symbol.scope is self.root:
+                symbol.mark_unsafe("top-level (global) name")
+            if self.dynamic:
+                symbol.mark_unsafe(self.dynamic)
+        return super().finish()
+
+
+# -------------------------------------------------------------------------------------------- Go
+
+_GO_SCOPED = {
+    "if_statement",
+    "for_statement",
+    "expression_switch_statement",
+    "select_statement",
+    "expression_case",
+    "default_case",
+    "type_case",
+    "communication_case",
+}
+
+
+class _GoBuilder(_Builder):
+    """Go: block scopes, a declaration takes effect after its spec (``x := x + 1`` reads the outer
+    ``x``); ``a, err := ...`` reuses an ``err`` already declared in the SAME scope; parameters,
+    results and the top level of the body share one scope."""
+
+    def visit(self, node: Node | None) -> None:
+        if node is None:
+            return
+        t = node.type
+        if t in ("function_declaration", "method_declaration", "func_literal"):
+            name = node.child_by_field_name("name")
+            if t == "function_declaration" and name is not None:
+                self.declare(name, "function", "function name")
+            self.push("function", node)
+            for child in node.named_children:
+                if child.type == "type_parameter_list":
+                    for decl in child.named_children:
+                        for index, sub in enumerate(decl.children):
+                            if decl.field_name_for_child(index) == "name":
+                                self.declare(sub, "type", "type parameter")
+                            elif sub.is_named:
+                                self.visit(sub)
+            for field_name in ("receiver", "parameters", "result"):
+                params = node.child_by_field_name(field_name)
+                if params is None:
+                    continue
+                if params.type != "parameter_list":
+                    self.visit(params)  # an unnamed result type
+                    continue
+                for param in params.named_children:
+                    for index, sub in enumerate(param.children):
+                        if param.field_name_for_child(index) == "name":
+                            self.declare_name(sub, "parameter" if field_name != "result" else "result")
+                        elif sub.is_named:
+                            self.visit(sub)
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.visit_children(body)  # same scope as the parameters
+            self.pop()
+        elif t == "block":
+            self.push("block", node)
+            self.visit_children(node)
+            self.pop()
+        elif t in _GO_SCOPED:
+            self.push("block", node)
+            self.visit_children(node)
+            self.pop()
+        elif t == "type_switch_statement":
+            self.push("block", node)
+            self.visit(node.child_by_field_name("initializer"))
+            self.visit(node.child_by_field_name("value"))
+            alias = node.child_by_field_name("alias")
+            for child in alias.named_children if alias is not None else []:
+                self.declare_name(child, "local")
+            for child in node.named_children:
+                if child.type in ("type_case", "default_case"):
+                    self.visit(child)
+            self.pop()
+        elif t in ("short_var_declaration", "range_clause", "receive_statement"):
+            left = node.child_by_field_name("left")
+            self.visit(node.child_by_field_name("right"))
+            defines = any(child.type == ":=" for child in node.children)
+            for child in left.named_children if left is not None else []:
+                if defines and child.type == "identifier":
+                    name = self.p.text(child)
+                    if name in self.current.symbols:
+                        self.use(child)  # redeclaration in the same scope = assignment
+                    else:
+                        self.declare_name(child, "local")
+                else:
+                    self.visit(child)
+        elif t in ("var_spec", "const_spec"):
+            names = []
+            for index, child in enumerate(node.children):
+                if node.field_name_for_child(index) == "name":
+                    names.append(child)
+                elif child.is_named:
+                    self.visit(child)
+            for name in names:
+                self.declare_name(name, "local")
+        elif t == "type_spec" or t == "type_alias":
+            self.visit(node.child_by_field_name("type"))
+        elif t == "identifier":
+            if self.p.text(node) != "_":
+                self.use(node)
+        elif t == "selector_expression":
+            self.visit(node.child_by_field_name("operand"))
+        elif t == "keyed_element":
+            self.keyed_element(node)
+        elif t in ("labeled_statement",):
+            for child in node.named_children:
+                if child.type != "label_name":
+                    self.visit(child)
+        else:
+            self.visit_children(node)
+
+    def declare_name(self, node: Node, kind: str) -> None:
+        if self.p.text(node) != "_":
+            self.declare(node, kind)
+
+    def keyed_element(self, node: Node) -> None:
+        key = node.child_by_field_name("key")
+        literal = node.parent.parent if node.parent is not None else None
+        literal_type = literal.child_by_field_name("type") if literal is not None and literal.type == "composite_literal" else None
+        expression_keys = literal_type is not None and literal_type.type in ("map_type", "slice_type", "array_type")
+        if key is not None and not expression_keys and len(key.named_children) == 1 and key.named_children[0].type == "identifier":
+            # ``T{Name: v}``: Name is a struct field when T is a struct type, an expression when T
+            # is a map; the type is often declared elsewhere, so never rename a local spelled so.
+            ident = key.named_children[0]
+            symbol, _ = self.lookup(self.p.text(ident), self.current)
+            if symbol is not None:
+                symbol.mark_unsafe("spelled like a composite-literal key")
+        else:
+            self.visit(key)
+        for index, child in enumerate(node.children):
+            if node.field_name_for_child(index) != "key" and child.is_named:
+                self.visit(child)
+
+    def finish(self) -> ScopeAnalysis:
+        for symbol in self.symbols:
+            if symbol.scope is self.root:
+                symbol.mark_unsafe("package-level name")
+        return super().finish()
+
+
+_BUILDERS = {
+    "c": _CBuilder,
+    "java": _JavaBuilder,
+    "python": _PythonBuilder,
+    "javascript": _JavaScriptBuilder,
+    "go": _GoBuilder,
+}
 
 
 def analyze(parsed: ParsedCode) -> ScopeAnalysis:

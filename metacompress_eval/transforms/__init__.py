@@ -11,11 +11,48 @@ from typing import Any
 
 from metacompress_eval.errors import MetaCompressError
 from metacompress_eval.transforms.base import TransformResult, Transformation
+from metacompress_eval.transforms.chain import Chain, apply_chain, build_chains, is_chain_spec
 from metacompress_eval.transforms.dead_code import DeadCodeInsertion
 from metacompress_eval.transforms.if_else_swap import IfElseSwap
-from metacompress_eval.transforms.rename import RenameVariables
+from metacompress_eval.transforms.branches import ElseIfToNested, NestedToElseIf, SwitchToIf, TernaryToIf
+from metacompress_eval.transforms.expressions import (
+    BooleanLiteral,
+    CompoundAssignmentExpansion,
+    IncrementForm,
+    OperandSwap,
+    RedundantParentheses,
+)
+from metacompress_eval.transforms.loops import ForToWhile, LoopGuardNegation, WhileToFor
+from metacompress_eval.transforms.statements import SwapStatements
+from metacompress_eval.transforms.rename import RenameFunction, RenameVariables
+from metacompress_eval.transforms.insertion import UnusedDeclaration
+from metacompress_eval.transforms.layout import BlankLines, BraceStyle, CommentInsert, CommentRemove, Reindent
 
-_CLASSES: tuple[type[Transformation], ...] = (RenameVariables, DeadCodeInsertion, IfElseSwap)
+_CLASSES: tuple[type[Transformation], ...] = (
+    RenameVariables,
+    DeadCodeInsertion,
+    IfElseSwap,
+    ForToWhile,
+    WhileToFor,
+    ElseIfToNested,
+    NestedToElseIf,
+    SwitchToIf,
+    TernaryToIf,
+    LoopGuardNegation,
+    OperandSwap,
+    BooleanLiteral,
+    IncrementForm,
+    CompoundAssignmentExpansion,
+    RedundantParentheses,
+    SwapStatements,
+    RenameFunction,
+    UnusedDeclaration,
+    Reindent,
+    BraceStyle,
+    BlankLines,
+    CommentInsert,
+    CommentRemove,
+)
 _REGISTRY: dict[str, type[Transformation]] = {cls.name: cls for cls in _CLASSES}
 
 DEFAULT_TRANSFORMS: tuple[str, ...] = ("rename_variables", "dead_code", "if_else_swap")
@@ -41,6 +78,10 @@ def list_transformations(language: str | None = None) -> list[Transformation]:
 
 
 __all__ = [
+    "Chain",
+    "apply_chain",
+    "build_chains",
+    "is_chain_spec",
     "DEFAULT_TRANSFORMS",
     "TransformResult",
     "Transformation",

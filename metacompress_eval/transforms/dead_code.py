@@ -54,6 +54,34 @@ _SYNTAX = {
         ),
         never_copy_inside=frozenset({"labeled_statement", "yield_statement"}),
     ),
+    "javascript": _DeadCodeSyntax(
+        blocks=frozenset({"statement_block"}),
+        false_guard="if (false)",
+        neutral="let {name} = 0;",
+        # Function/class declarations in blocks have version-dependent hoisting (Annex B); a
+        # duplicated label in a nested statement is a SyntaxError.
+        never_copy=frozenset(
+            {"labeled_statement", "function_declaration", "generator_function_declaration", "class_declaration",
+             "comment", "import_statement", "export_statement"}
+        ),
+        never_copy_inside=frozenset({"labeled_statement"}),
+    ),
+    "go": _DeadCodeSyntax(
+        # Go blocks hold a ``statement_list``; case clauses hold one directly and are excluded
+        # (a copy before ``fallthrough`` would break it).
+        blocks=frozenset({"statement_list"}),
+        false_guard="if false",
+        # Go rejects unused variables: the neutral body uses the fresh name once.
+        neutral="{name} := 0{sep}_ = {name}",
+        # A copied top-level declaration would be unused in the dead branch ("declared and not
+        # used"); ``a, err := f()`` would even declare a new ``err``. ``goto`` may jump over
+        # declarations, labels must be unique.
+        never_copy=frozenset(
+            {"labeled_statement", "short_var_declaration", "var_declaration", "const_declaration",
+             "type_declaration", "goto_statement", "fallthrough_statement", "comment"}
+        ),
+        never_copy_inside=frozenset({"labeled_statement", "goto_statement", "fallthrough_statement"}),
+    ),
     "python": _DeadCodeSyntax(
         blocks=frozenset({"block"}),  # not ``module``: the snippet stays one definition
         false_guard="if False:",
@@ -117,7 +145,8 @@ def _assigns_any(node: Node, parsed: ParsedCode, names: set[str]) -> bool:
 
 
 class DeadCodeInsertion(Transformation):
-    """Insert an unreachable ``if (0) { ... }`` / ``if (false) { ... }`` / ``if False:`` branch.
+    """Insert an unreachable ``if (0) { ... }`` / ``if (false) { ... }`` / ``if False:`` /
+    ``if false { ... }`` (Go) branch.
 
     The branch goes immediately BEFORE a randomly chosen statement of a block (never after a
     ``return``/``break``, never between ``case`` labels, never before a Python docstring, never in a
@@ -127,75 +156,119 @@ class DeadCodeInsertion(Transformation):
 
     name = "dead_code"
     family = "insertion"
-    languages = frozenset({"c", "java", "python"})
+    languages = frozenset({"c", "java", "python", "javascript", "go"})
     description = "Insert one unreachable branch (a copied earlier statement or a fresh unused variable)."
     default_params: dict = {}
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         syntax = _SYNTAX[parsed.language]
-        blank_locals = _java_blank_locals(parsed.root, parsed) if parsed.language == "java" else set()
-        targets: list[tuple[Node, list[Node]]] = []
-        stack = [parsed.root]
-        while stack:
-            node = stack.pop()
-            stack.extend(node.children)
-            if node.type not in syntax.blocks or not parsed.in_snippet(node):
-                continue
-            if node.parent is None or not parsed.in_snippet(node.parent):
-                continue  # the body of a wrapper, i.e. top level of the snippet
-            if node.parent is not None and node.parent.type == "switch_statement":
-                continue
-            statements = [c for c in node.named_children if c.type not in _COMMENTS and parsed.in_snippet(c)]
-            for index, statement in enumerate(statements):
-                if not self._can_precede(parsed, statement, index):
-                    continue
-                earlier = [
-                    s
-                    for s in statements[:index]
-                    if s.type not in syntax.never_copy
-                    and not s.type.startswith(_PREPROC_PREFIX)
-                    and not _contains(s, syntax.never_copy_inside)
-                    and not (blank_locals and _assigns_any(s, parsed, blank_locals))
-                    and (parsed.language != "python" or parsed.starts_line(parsed.span(s)[0]))
-                ]
-                targets.append((statement, earlier))
+        targets = statement_sites(parsed)
         if not targets:
             return NotApplicable("no statement before which a branch can be inserted")
-        targets.sort(key=lambda item: parsed.span(item[0])[0])
         statement, earlier = rng.choice(targets)
         start = parsed.span(statement)[0]
         indent = parsed.data[parsed.line_start(start) : start].decode("utf-8")
-        unit = "\t" if "\t" in indent else "    "
+        unit = indent_unit(parsed, statement)
+        own_line = parsed.starts_line(start)
         if earlier:
             source = rng.choice(earlier)
             body = parsed.text(source)
             body_kind, copied_from = "copy", parsed.span(source)[0]
+            body = body.replace("\n", "\n" + unit)  # the copy moves one level deeper
         else:
             fresh = FreshNames(words_in(parsed.data), parsed.language, "natural", rng)
-            body = syntax.neutral.format(name=fresh.new())
+            sep = f"\n{indent}{unit}" if own_line else "; "
+            body = syntax.neutral.format(name=fresh.new(), sep=sep)
             body_kind, copied_from = "neutral", None
-        own_line = parsed.starts_line(start)
-        body = body.replace("\n", "\n" + unit)  # the copy moves one level deeper
         if parsed.language == "python":
             text = f"{syntax.false_guard}\n{indent}{unit}{body}\n{indent}"
         elif own_line:
             text = f"{syntax.false_guard} {{\n{indent}{unit}{body}\n{indent}}}\n{indent}"
         else:
-            text = f"{syntax.false_guard} {{ {body} }} "
+            # Go needs a ``;`` between two statements on one line.
+            text = f"{syntax.false_guard} {{ {body} }}{';' if parsed.language == 'go' else ''} "
         params = {"position": start, "body_kind": body_kind, "copied_from": copied_from, "inserted": text}
         return Proposal([Edit(start, start, text)], params)
 
-    @staticmethod
-    def _can_precede(parsed: ParsedCode, statement: Node, index: int) -> bool:
-        t = statement.type
-        if t.startswith(_PREPROC_PREFIX) or t in ("case_statement", "explicit_constructor_invocation"):
+
+def indent_unit(parsed: ParsedCode, statement: Node) -> str:
+    """One indentation level as the snippet writes it: the extra indentation of ``statement``
+    over the line that opens its block (``"  "``, ``"    "``, ``"\t"``), else four spaces/a tab."""
+    start = parsed.span(statement)[0]
+    indent = parsed.data[parsed.line_start(start) : start].decode("utf-8")
+    block = statement.parent
+    while block is not None and parsed.in_snippet(block) and parsed.line_start(parsed.span(block)[0]) == parsed.line_start(start):
+        block = block.parent
+    if block is not None and parsed.in_snippet(block):
+        outer_pos = parsed.span(block)[0]
+        line = parsed.data[parsed.line_start(outer_pos) : outer_pos]
+        outer = line[: len(line) - len(line.lstrip())].decode("utf-8")
+        if indent.startswith(outer) and len(indent) > len(outer) and indent[len(outer):].strip() == "":
+            return indent[len(outer):]
+    return "\t" if "\t" in indent else "    "
+
+
+def _can_precede(parsed: ParsedCode, statement: Node, index: int, statements: list[Node]) -> bool:
+    t = statement.type
+    if t.startswith(_PREPROC_PREFIX) or t in ("case_statement", "explicit_constructor_invocation"):
+        return False
+    if parsed.language == "python":
+        start = parsed.span(statement)[0]
+        if not parsed.starts_line(start):
+            return False  # single-line block or ``a; b`` on one line
+        if index == 0 and _is_docstring(statement):
             return False
-        if parsed.language == "python":
-            start = parsed.span(statement)[0]
-            if not parsed.starts_line(start):
-                return False  # single-line block or ``a; b`` on one line
-            if index == 0 and _is_docstring(statement):
-                return False
-            if t == "future_import_statement":
-                return False
-        return True
+        if t == "future_import_statement":
+            return False
+    if parsed.language == "javascript" and all(_is_directive(s) for s in statements[: index + 1]):
+        return False  # ``"use strict"`` only counts in the directive prologue
+    return True
+
+
+def _is_directive(node: Node) -> bool:
+    return node.type == "expression_statement" and len(node.named_children) == 1 and node.named_children[0].type == "string"
+
+
+def statement_sites(parsed: ParsedCode) -> list[tuple[Node, list[Node]]]:
+    """Statements before which code may be inserted, each with the earlier statements of its block
+    that are safe to copy, sorted by position.
+
+    Shared by every insertion-like transformation (``dead_code``, ``unused_declaration``, the
+    layout ones), so they all follow the same placement rules: only inside blocks of the snippet
+    (not its top level), never in a ``switch`` body, never before a ``case`` label, a Java
+    ``this(...)``/``super(...)`` call, a preprocessor line, a Python docstring or a JavaScript
+    directive, never in a single-line Python block.
+    """
+    syntax = _SYNTAX[parsed.language]
+    blank_locals = _java_blank_locals(parsed.root, parsed) if parsed.language == "java" else set()
+    targets: list[tuple[Node, list[Node]]] = []
+    stack = [parsed.root]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type not in syntax.blocks or not parsed.in_snippet(node):
+            continue
+        if parsed.language == "go" and (node.parent is None or node.parent.type != "block"):
+            continue  # case clauses: a copy before ``fallthrough`` would break it
+        container = node.parent if parsed.language == "go" else node
+        if container is None or container.parent is None or not parsed.in_snippet(container.parent):
+            continue  # the body of a wrapper, i.e. top level of the snippet
+        if node.parent is not None and node.parent.type == "switch_statement":
+            continue
+        statements = [c for c in node.named_children if c.type not in _COMMENTS and parsed.in_snippet(c)]
+        for index, statement in enumerate(statements):
+            if not _can_precede(parsed, statement, index, statements):
+                continue
+            earlier = [
+                s
+                for s in statements[:index]
+                if s.type not in syntax.never_copy
+                and not s.type.startswith(_PREPROC_PREFIX)
+                and not _contains(s, syntax.never_copy_inside)
+                and not (blank_locals and _assigns_any(s, parsed, blank_locals))
+                and not (parsed.language == "javascript" and _is_directive(s))
+                and (parsed.language != "python" or parsed.starts_line(parsed.span(s)[0]))
+            ]
+            targets.append((statement, earlier))
+    targets.sort(key=lambda item: parsed.span(item[0])[0])
+    return targets

@@ -10,7 +10,7 @@ from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
 
-_BLOCK_TYPES = {"c": "compound_statement", "java": "block"}
+_BLOCK_TYPES = {"c": "compound_statement", "java": "block", "javascript": "statement_block", "go": "block"}
 
 
 def _else_branch_c_family(node: Node) -> Node | None:
@@ -26,15 +26,18 @@ def _else_branch_c_family(node: Node) -> Node | None:
 class IfElseSwap(Transformation):
     """``if (c) A else B`` → ``if (!(c)) B else A`` (Python: ``if not (c):``).
 
-    C/Java branches that are not blocks are wrapped in braces, so an ``else if`` moved into the
-    then-position cannot capture the ``else`` (dangling else). Python is handled only without
+    C/Java/JavaScript branches that are not blocks are wrapped in braces, so an ``else if`` moved
+    into the then-position cannot capture the ``else`` (dangling else). Go conditions are not
+    parenthesised (``if x > 0 {`` → ``if !(x > 0) {``; an initializer statement stays in front of
+    the condition, its variables remain in scope of both branches) and an ``else if`` moved into
+    the then-position becomes a block. Python is handled only without
     ``elif`` and when both bodies start on their own lines at the same indentation; the whole
     body text, comments included, is swapped.
     """
 
     name = "if_else_swap"
     family = "control_flow"
-    languages = frozenset({"c", "java", "python"})
+    languages = frozenset({"c", "java", "python", "javascript", "go"})
     description = "Negate the condition of an if/else and swap the two branches."
     default_params: dict = {}
 
@@ -60,7 +63,8 @@ class IfElseSwap(Transformation):
         else_branch = _else_branch_c_family(node)
         if condition is None or then_branch is None or else_branch is None:
             return None
-        if condition.type != "parenthesized_expression":
+        go = parsed.language == "go"
+        if condition.type != "parenthesized_expression" and not go:
             return None
         block = _BLOCK_TYPES[parsed.language]
 
@@ -69,10 +73,13 @@ class IfElseSwap(Transformation):
             return text if branch.type == block else "{ " + text + " }"
 
         cond_start, cond_end = parsed.span(condition)
-        inner = parsed.data[cond_start + 1 : cond_end - 1].decode("utf-8")
+        if go:
+            negated = f"!({parsed.data[cond_start:cond_end].decode('utf-8')})"
+        else:
+            negated = f"(!({parsed.data[cond_start + 1 : cond_end - 1].decode('utf-8')}))"
         then_span, else_span = parsed.span(then_branch), parsed.span(else_branch)
         return [
-            Edit(cond_start, cond_end, f"(!({inner}))"),
+            Edit(cond_start, cond_end, negated),
             Edit(*then_span, as_block(else_branch)),
             Edit(*else_span, as_block(then_branch)),
         ]

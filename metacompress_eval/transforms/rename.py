@@ -1,18 +1,64 @@
-"""``rename_variables``: scope-aware renaming of local variables and parameters."""
+"""Renaming family: ``rename_variables`` (locals and parameters) and ``rename_function``.
+
+Both resolve occurrences through :mod:`metacompress_eval.code.scopes` (never by matching text) and
+give every renamed entity a name that occurs nowhere in the snippet, which rules out capture and
+shadowing (see :mod:`metacompress_eval.code.names`).
+"""
 
 from __future__ import annotations
 
 import random
+from typing import Any
+
+from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode
-from metacompress_eval.code.names import FreshNames
-from metacompress_eval.code.scopes import analyze, words_in
+from metacompress_eval.code.names import FreshNames, case_style
+from metacompress_eval.code.scopes import Symbol, analyze, words_in
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
+
+_STRING_TYPES = {
+    "c": {"string_literal", "char_literal", "raw_string_literal"},
+    "java": {"string_literal", "character_literal"},
+    "python": {"string"},
+    "javascript": {"string", "template_string"},
+    "go": {"interpreted_string_literal", "raw_string_literal"},
+}
+
+
+def _walk(node: Node):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def _corpus_summary(corpus: Any) -> dict[str, Any]:
+    """Provenance must stay small and JSON-serialisable: record the corpus size, not the corpus."""
+    if corpus is None:
+        return {}
+    if isinstance(corpus, dict):
+        return {"corpus": f"frequency table of {len(corpus)} names"}
+    return {"corpus": f"{len(list(corpus))} snippets"}
+
+
+def _symbol_edits(parsed: ParsedCode, symbol: Symbol, new_name: str) -> list[Edit] | NotApplicable:
+    """Edits renaming every occurrence of ``symbol``; JS shorthand ``{x}`` becomes ``{x: new}``."""
+    shorthand = set(symbol.shorthand)
+    edits = []
+    for start, end in symbol.occurrences():
+        # Defensive: a span must spell the old name, or the analysis is out of sync.
+        if parsed.data[start:end].decode("utf-8", errors="replace") != symbol.name:
+            return NotApplicable(f"internal: occurrence of {symbol.name!r} at {start} does not match")
+        replacement = f"{symbol.name}: {new_name}" if (start, end) in shorthand else new_name
+        edits.append(Edit(start, end, replacement))
+    return edits
 
 
 class RenameVariables(Transformation):
-    """Give local variables (and, in C/Java, parameters) fresh names.
+    """Give local variables and parameters fresh names.
 
     Every occurrence is found through :mod:`metacompress_eval.code.scopes`, never by matching
     text, so fields, members, called functions, macros, types, labels, keyword-argument names and
@@ -20,16 +66,20 @@ class RenameVariables(Transformation):
     rules out capture and shadowing.
 
     Parameters:
-        strategy: ``"natural"`` (common identifier names), ``"placeholder"`` (``VAR_0``, ...)
-            or ``"random"`` (random letters and digits).
+        strategy: ``"natural"`` (common identifier names), ``"placeholder"`` (``VAR_0``, ...),
+            ``"random"`` (random letters and digits), ``"corpus"`` (frequency-weighted draw from
+            identifier statistics; see ``corpus``) or ``"synonym"`` (synonyms / case-style variants
+            of the old name: ``count`` -> ``cnt``, ``maxValue`` -> ``max_value``).
         max_renames: rename at most this many variables (a seeded sample); ``None`` renames all.
+        corpus: for ``strategy="corpus"``: a ``{name: count}`` table or a list of code snippets
+            in the same language; ``None`` uses a small built-in table per language.
     """
 
     name = "rename_variables"
     family = "renaming"
-    languages = frozenset({"c", "java", "python"})
+    languages = frozenset({"c", "java", "python", "javascript", "go"})
     description = "Rename local variables and parameters to fresh names, resolving uses by scope."
-    default_params = {"strategy": "natural", "max_renames": None}
+    default_params = {"strategy": "natural", "max_renames": None, "corpus": None}
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         analysis = analyze(parsed)
@@ -45,16 +95,17 @@ class RenameVariables(Transformation):
             if limit < len(candidates):
                 chosen = set(rng.sample(range(len(candidates)), limit))
                 candidates = [c for i, c in enumerate(candidates) if i in chosen]
-        fresh = FreshNames(words_in(parsed.data), parsed.language, self.params["strategy"], rng)
+        fresh = FreshNames(
+            words_in(parsed.data), parsed.language, self.params["strategy"], rng, corpus=self.params.get("corpus")
+        )
         edits: list[Edit] = []
         renames = []
         for symbol in candidates:
-            new_name = fresh.new()
-            for start, end in symbol.occurrences():
-                # Defensive: a span must spell the old name, or the analysis is out of sync.
-                if parsed.data[start:end].decode("utf-8", errors="replace") != symbol.name:
-                    return NotApplicable(f"internal: occurrence of {symbol.name!r} at {start} does not match")
-                edits.append(Edit(start, end, new_name))
+            new_name = fresh.new(symbol.name)
+            symbol_edits = _symbol_edits(parsed, symbol, new_name)
+            if isinstance(symbol_edits, NotApplicable):
+                return symbol_edits
+            edits.extend(symbol_edits)
             renames.append(
                 {
                     "old": symbol.name,
@@ -64,4 +115,244 @@ class RenameVariables(Transformation):
                     "occurrences": len(symbol.occurrences()),
                 }
             )
-        return Proposal(edits, {"renames": renames})
+        return Proposal(edits, {"renames": renames, **_corpus_summary(self.params.get("corpus"))})
+
+
+# ------------------------------------------------------------------------------- rename_function
+
+# Java methods that override / implement a library method even without ``@Override``: renaming
+# them would silently stop the override.
+_JAVA_OVERRIDABLE = {
+    "equals", "hashCode", "toString", "clone", "finalize", "compareTo", "compare", "run", "call",
+    "close", "iterator", "hasNext", "next", "remove", "get", "apply", "accept", "test", "size",
+    "actionPerformed", "onCreate", "onClick", "doGet", "doPost", "handle", "execute", "init",
+    "start", "stop", "destroy", "service", "paint", "paintComponent", "main", "length", "charAt",
+    "read", "write", "flush", "getMessage", "uncaughtException", "invoke",
+}
+_GO_SPECIAL_PREFIXES = ("Test", "Benchmark", "Example", "Fuzz")
+
+
+class RenameFunction(Transformation):
+    """Rename the snippet's own function (or method) and its recursive calls.
+
+    Only the definition and the references that resolve to it are renamed (scope analysis for
+    C, Python, JavaScript and Go; for Java, unqualified or ``this.``-qualified invocations with a
+    matching argument count). Skipped: ``main``/``init``, constructors, Java methods annotated
+    ``@Override`` or named like a well-known library method, overloaded names, decorated or
+    dunder Python functions, Go methods (they may implement an interface), JavaScript code using
+    ``eval``/``with``, names mentioned in a string literal (reflection) or a C preprocessor line.
+
+    Parameters:
+        strategy: as for ``rename_variables`` (placeholder names are ``FUNC_0``; natural names are
+            verbs such as ``compute``/``process_items`` in the style of the original name).
+        corpus: for ``strategy="corpus"``: a ``{name: count}`` table of function names.
+    """
+
+    name = "rename_function"
+    family = "renaming"
+    languages = frozenset({"c", "java", "python", "javascript", "go"})
+    description = "Rename the snippet's own function and its recursive calls to a fresh name."
+    default_params = {"strategy": "natural", "corpus": None}
+
+    def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
+        finder = getattr(self, f"_find_{parsed.language}")
+        found = finder(parsed)
+        if isinstance(found, NotApplicable):
+            return found
+        old, spans, shorthand = found
+        if old in ("main", "init"):
+            return NotApplicable(f"function {old!r} is an entry point")
+        for node in _walk(parsed.root):
+            if node.type in _STRING_TYPES[parsed.language] and old in words_in(parsed.data[slice(*parsed.span(node))]):
+                return NotApplicable(f"{old!r} is mentioned in a string literal (reflection?)")
+        style = case_style(old)
+        style = {"lower": None, "upper": None}.get(style, style)
+        if parsed.language == "python" and style is None:
+            style = "snake"
+        fresh = FreshNames(
+            words_in(parsed.data), parsed.language, self.params["strategy"], rng, role="function",
+            corpus=self.params.get("corpus") if self.params.get("corpus") is not None else None,
+            style=style,
+        )
+        if self.params["strategy"] == "corpus" and self.params.get("corpus") is None:
+            # The built-in tables hold variable names; natural verbs suit a function better.
+            fresh.strategy = "natural"
+        new = fresh.new(old)
+        edits = []
+        for start, end in sorted(set(spans)):
+            if parsed.data[start:end].decode("utf-8", errors="replace") != old:
+                return NotApplicable(f"internal: occurrence of {old!r} at {start} does not match")
+            edits.append(Edit(start, end, f"{old}: {new}" if (start, end) in shorthand else new))
+        params = {"old": old, "new": new, "occurrences": len(edits), "recursive_calls": len(edits) - 1}
+        return Proposal(edits, {**params, **_corpus_summary(self.params.get("corpus"))})
+
+    # -- per language: return (name, spans, shorthand spans) ----------------------------------
+
+    @staticmethod
+    def _root_symbol(parsed: ParsedCode, name_node: Node) -> Symbol | NotApplicable:
+        analysis = analyze(parsed)
+        span = parsed.span(name_node)
+        for symbol in analysis.symbols:
+            if span in symbol.declarations:
+                return symbol
+        return NotApplicable("internal: function name not found by the scope analysis")
+
+    def _find_c(self, parsed: ParsedCode):
+        for node in parsed.root.named_children:
+            if node.type != "function_definition" or not parsed.in_snippet(node):
+                continue
+            func = node.child_by_field_name("declarator")
+            while func is not None and func.type != "function_declarator":
+                func = func.child_by_field_name("declarator")
+            name = func.child_by_field_name("declarator") if func is not None else None
+            if name is None or name.type != "identifier":
+                continue
+            old = parsed.text(name)
+            for other in _walk(parsed.root):
+                if other.type.startswith("preproc_") and other.type not in ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif"):
+                    if old in words_in(parsed.data[slice(*parsed.span(other))]):
+                        return NotApplicable(f"{old!r} is mentioned in a preprocessor directive")
+                if other.type in ("preproc_if", "preproc_ifdef", "preproc_elif"):
+                    cond = other.child_by_field_name("condition") or other.child_by_field_name("name")
+                    if cond is not None and old in words_in(parsed.data[slice(*parsed.span(cond))]):
+                        return NotApplicable(f"{old!r} is mentioned in a preprocessor directive")
+            symbol = self._root_symbol(parsed, name)
+            if isinstance(symbol, NotApplicable):
+                return symbol
+            return old, symbol.occurrences(), set()
+        return NotApplicable("no function definition")
+
+    def _find_javascript(self, parsed: ParsedCode):
+        for node in _walk(parsed.root):
+            if node.type == "with_statement" or (
+                node.type == "identifier" and parsed.text(node) == "eval"
+            ):
+                return NotApplicable("snippet uses eval/with")
+        for node in parsed.root.named_children:
+            if node.type in ("function_declaration", "generator_function_declaration") and parsed.in_snippet(node):
+                name = node.child_by_field_name("name")
+                symbol = self._root_symbol(parsed, name)
+                if isinstance(symbol, NotApplicable):
+                    return symbol
+                return symbol.name, symbol.occurrences(), set(symbol.shorthand)
+        return NotApplicable("no top-level function declaration")
+
+    def _find_go(self, parsed: ParsedCode):
+        for node in parsed.root.named_children:
+            if node.type == "method_declaration" and parsed.in_snippet(node):
+                return NotApplicable("Go method (renaming could break an interface implementation)")
+            if node.type == "function_declaration" and parsed.in_snippet(node):
+                name = node.child_by_field_name("name")
+                old = parsed.text(name)
+                if old.startswith(_GO_SPECIAL_PREFIXES):
+                    return NotApplicable(f"{old!r} is found by the test tool by name")
+                symbol = self._root_symbol(parsed, name)
+                if isinstance(symbol, NotApplicable):
+                    return symbol
+                return old, symbol.occurrences(), set()
+        return NotApplicable("no function declaration")
+
+    def _find_python(self, parsed: ParsedCode):
+        target = None
+        for node in _walk(parsed.root):
+            if node.type == "function_definition" and parsed.in_snippet(node):
+                target = node
+                break
+        if target is None:
+            return NotApplicable("no function definition")
+        if target.parent is not None and target.parent.type == "decorated_definition":
+            return NotApplicable("decorated function (a decorator may depend on the name)")
+        name = target.child_by_field_name("name")
+        old = parsed.text(name)
+        if old.startswith("__") and old.endswith("__"):
+            return NotApplicable("special method")
+        for node in _walk(parsed.root):
+            if node.type == "call":
+                function = node.child_by_field_name("function")
+                if function is not None and function.type == "identifier" and parsed.text(function) in (
+                    "locals", "vars", "eval", "exec", "globals", "getattr", "setattr", "hasattr", "super",
+                ):
+                    return NotApplicable(f"snippet calls {parsed.text(function)}()")
+        spans = [parsed.span(name)]
+        params = target.child_by_field_name("parameters")
+        first = params.named_children[0] if params is not None and params.named_children else None
+        is_method = parsed.wrapping != "none" or (
+            first is not None and first.type == "identifier" and parsed.text(first) in ("self", "cls")
+        )
+        if is_method:
+            # A method is reached through ``self.name``/``cls.name``; a bare ``name`` would be a
+            # global, not the method.
+            receiver = parsed.text(first) if first is not None and first.type == "identifier" else None
+            for node in _walk(target):
+                if node.type == "attribute":
+                    obj, attr = node.child_by_field_name("object"), node.child_by_field_name("attribute")
+                    if attr is not None and parsed.text(attr) == old:
+                        if obj is None or obj.type != "identifier" or parsed.text(obj) != receiver:
+                            return NotApplicable(f"{old!r} is accessed on another object")
+                        spans.append(parsed.span(attr))
+            return old, spans, set()
+        analysis = analyze(parsed)
+        # The def binds a module-level name: references to it are the loads that resolve to no
+        # local (the analysis leaves module-level names unresolved).
+        spans += [span for ref, span in analysis.unresolved if ref == old]
+        # Every other identifier spelled ``old`` must be something else for sure (a local that
+        # shadows it, a keyword-argument name); another module-level binding or a ``global old``
+        # would be missed by the rename.
+        allowed = set(spans)
+        for symbol in analysis.symbols:
+            if symbol.name == old:
+                allowed |= set(symbol.occurrences())
+        for node in _walk(parsed.root):
+            if node.type == "attribute":
+                attr = node.child_by_field_name("attribute")
+                if attr is not None and parsed.text(attr) == old:
+                    return NotApplicable(f"{old!r} is also used as an attribute")
+            elif node.type == "keyword_argument":
+                allowed.add(parsed.span(node.child_by_field_name("name")))
+        for node in _walk(parsed.root):
+            if node.type == "identifier" and parsed.in_snippet(node) and parsed.text(node) == old:
+                if parsed.span(node) not in allowed:
+                    return NotApplicable(f"{old!r} is also bound or declared global elsewhere")
+        return old, spans, set()
+
+    def _find_java(self, parsed: ParsedCode):
+        methods = [n for n in _walk(parsed.root) if n.type == "method_declaration" and parsed.in_snippet(n)]
+        if not methods:
+            return NotApplicable("no method declaration (constructors are never renamed)")
+        target = methods[0]
+        name = target.child_by_field_name("name")
+        old = parsed.text(name)
+        if old in _JAVA_OVERRIDABLE:
+            return NotApplicable(f"{old!r} may override a library method")
+        for child in target.named_children:
+            if child.type == "modifiers" and "Override" in words_in(parsed.data[slice(*parsed.span(child))]):
+                return NotApplicable("annotated @Override")
+        if any(parsed.text(m.child_by_field_name("name")) == old for m in methods[1:]):
+            return NotApplicable(f"{old!r} is overloaded in the snippet")
+        params = target.child_by_field_name("parameters")
+        arity = len([p for p in params.named_children if p.type == "formal_parameter"]) if params is not None else 0
+        varargs = params is not None and any(p.type == "spread_parameter" for p in params.named_children)
+        spans = [parsed.span(name)]
+        for node in _walk(parsed.root):
+            if node.type == "method_reference" and old in words_in(parsed.data[slice(*parsed.span(node))]):
+                return NotApplicable(f"{old!r} is used in a method reference")
+            if node.type != "method_invocation":
+                continue
+            call_name = node.child_by_field_name("name")
+            if call_name is None or parsed.text(call_name) != old:
+                continue
+            obj = node.child_by_field_name("object")
+            if obj is not None and obj.type != "this":
+                return NotApplicable(f"{old!r} is called on another object")
+            args = node.child_by_field_name("arguments")
+            count = len(args.named_children) if args is not None else 0
+            count -= sum(1 for a in (args.named_children if args is not None else []) if a.type in ("line_comment", "block_comment"))
+            if varargs or count != arity:
+                return NotApplicable(f"call of {old!r} with {count} arguments (overload outside the snippet?)")
+            ancestor = node.parent
+            while ancestor is not None and ancestor != target:
+                if ancestor.type == "class_body":
+                    return NotApplicable(f"{old!r} is called from a nested class body")
+                ancestor = ancestor.parent
+            spans.append(parsed.span(call_name))
+        return old, spans, set()

@@ -1,0 +1,75 @@
+"""``unused_declaration``: declare a fresh local variable that nothing uses."""
+
+from __future__ import annotations
+
+import random
+
+from metacompress_eval.code.edits import Edit
+from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.names import FreshNames
+from metacompress_eval.code.scopes import words_in
+from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
+from metacompress_eval.transforms.dead_code import statement_sites
+
+# ``{name}`` is the fresh name, ``{sep}`` separates two statements (newline + indentation, or ``; ``
+# on a single line). Go rejects unused variables, so the Go declaration is "used" once by ``_ =``.
+_DECLARATIONS = {
+    "c": "int {name} = 0;",
+    "java": "int {name} = 0;",
+    "python": "{name} = 0",
+    "javascript": "let {name} = 0;",
+    "go": "{name} := 0{sep}_ = {name}",
+}
+
+
+class UnusedDeclaration(Transformation):
+    """Declare a fresh, unused local variable (``int NAME = 0;``, ``NAME = 0``, ``let NAME = 0;``,
+    Go ``NAME := 0`` + ``_ = NAME``) before a statement of a block.
+
+    Placement follows :func:`~metacompress_eval.transforms.dead_code.statement_sites` (the same
+    rules as ``dead_code``); Python class bodies are excluded because a name assigned there
+    becomes a class attribute (an ``Enum`` member, a dataclass field, ...). The name is fresh
+    (occurs nowhere in the snippet), so it can neither capture nor shadow anything.
+
+    Parameters:
+        placement: ``"any"`` (default; a seeded choice among all sites) or ``"start"`` (the
+            first statement of the function body when possible).
+        strategy: naming strategy for the new variable (default ``"natural"``).
+    """
+
+    name = "unused_declaration"
+    family = "insertion"
+    languages = frozenset(_DECLARATIONS)
+    description = "Declare a fresh, unused local variable before a statement."
+    default_params = {"placement": "any", "strategy": "natural"}
+
+    def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
+        sites = [statement for statement, _ in statement_sites(parsed)]
+        if parsed.language == "python":
+            sites = [s for s in sites if not (s.parent is not None and s.parent.parent is not None
+                                              and s.parent.parent.type == "class_definition")]
+        if not sites:
+            return NotApplicable("no statement before which a declaration can be inserted")
+        if self.params["placement"] == "start":
+            statement = sites[0]
+        elif self.params["placement"] == "any":
+            statement = rng.choice(sites)
+        else:
+            return NotApplicable(f"unknown placement {self.params['placement']!r}")
+        start = parsed.span(statement)[0]
+        own_line = parsed.starts_line(start)
+        indent = parsed.data[parsed.line_start(start) : start].decode("utf-8")
+        fresh = FreshNames(words_in(parsed.data), parsed.language, self.params["strategy"], rng)
+        new = fresh.new()
+        sep = f"\n{indent}" if own_line else "; "
+        declaration = _DECLARATIONS[parsed.language].format(name=new, sep=sep)
+        if own_line:
+            text = f"{declaration}{sep}"
+        elif parsed.language == "go":
+            text = f"{declaration}; "  # Go needs ``;`` between statements on one line
+        else:
+            text = f"{declaration} "  # statement_sites never yields a Python statement mid-line
+        return Proposal(
+            [Edit(start, start, text)],
+            {"position": start, "declared": new, "inserted": text},
+        )

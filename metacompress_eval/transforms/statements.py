@@ -1,0 +1,243 @@
+"""Statement transformations (family ``statements``): ``swap_statements``."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from metacompress_eval.code.edits import Edit
+from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
+from metacompress_eval.transforms.expressions import (
+    CALLS,
+    COMMENTS,
+    FUNCTION_LIKE,
+    choose,
+    walk,
+)
+
+_BLOCKS = frozenset({"compound_statement", "block", "statement_block", "constructor_body", "statement_list"})
+_SIMPLE_STATEMENTS = {
+    "c": frozenset({"expression_statement", "declaration"}),
+    "java": frozenset({"expression_statement", "local_variable_declaration"}),
+    "javascript": frozenset({"expression_statement", "lexical_declaration", "variable_declaration"}),
+    "python": frozenset({"expression_statement"}),
+    "go": frozenset({"assignment_statement", "short_var_declaration", "inc_statement", "dec_statement",
+                     "var_declaration"}),
+}
+_FORBIDDEN = CALLS | FUNCTION_LIKE | frozenset(
+    {"return_statement", "break_statement", "continue_statement", "goto_statement", "throw_statement",
+     "yield_statement", "labeled_statement", "comma_expression", "sequence_expression", "delete_statement",
+     "global_statement", "nonlocal_statement", "switch_expression", "conditional_expression",
+     "ternary_expression", "list_comprehension", "generator_expression", "set_comprehension",
+     "dictionary_comprehension", "instanceof_expression", "spread_element", "await_expression"})
+_MEMORY = frozenset({"field_expression", "field_access", "member_expression", "attribute", "subscript_expression",
+                     "array_access", "subscript", "index_expression", "selector_expression", "pointer_expression",
+                     "slice_expression"})
+_WRITES = frozenset({"assignment_expression", "update_expression", "augmented_assignment", "assignment",
+                     "augmented_assignment_expression", "assignment_statement", "inc_statement", "dec_statement"})
+_TARGET_FIELDS = ("left", "argument")
+
+
+@dataclass
+class _Facts:
+    """What one statement reads, writes and declares (by name)."""
+
+    names: set[str] = field(default_factory=set)  # every identifier spelled in it
+    declared: set[str] = field(default_factory=set)
+    written: set[str] = field(default_factory=set)  # base names of every write target
+    memory_write: bool = False  # writes through a pointer/field/element or to a non-local name
+    memory_access: bool = False  # reads or writes any field/element/dereference
+    may_fail: bool = False  # division, cast or access that can raise or trap
+
+
+def _targets(node: Node) -> list[Node]:
+    """Write targets of an assignment/update node."""
+    if node.type in ("inc_statement", "dec_statement"):
+        return node.named_children[:1]
+    targets = []
+    for name in _TARGET_FIELDS:
+        child = node.child_by_field_name(name)
+        if child is not None:
+            targets.append(child)
+    if node.type == "update_expression" and not targets and node.named_children:
+        targets.append(node.named_children[0])
+    result = []
+    for target in targets:
+        if target.type in ("expression_list", "pattern_list", "tuple_pattern", "tuple", "list_pattern", "list"):
+            result.extend(target.named_children)
+        else:
+            result.append(target)
+    return result
+
+
+def _base_names(parsed: ParsedCode, node: Node) -> set[str]:
+    return {parsed.text(n) for n in walk(node) if n.type == "identifier"}
+
+
+class SwapStatements(Transformation):
+    """Swap two adjacent, independent simple statements of one block.
+
+    Both must be expression statements or declarations without calls (a call may have any side
+    effect), jumps, labels, closures, ``new`` or ``await``. They are independent when neither
+    declares a name the other mentions, no name written by one is mentioned by the other, and
+    memory is not involved on both sides: a write through a pointer, field or element (or to a
+    name that is not a local of the snippet, or whose address is taken in C) conflicts with any
+    memory access or non-local name in the other statement. Names are compared by identifier
+    nodes of the tree (not by text search). When either statement may raise (division, cast,
+    access) the pair is skipped if the other one writes memory or the block is inside a ``try``, since
+    the exception would otherwise expose a different partial state. Comments between the two
+    statements stay where they are.
+    """
+
+    name = "swap_statements"
+    family = "statements"
+    languages = frozenset({"c", "java", "javascript", "python", "go"})
+    description = "Swap two adjacent statements that do not depend on each other."
+    default_params: dict = {}
+
+    def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
+        lang = parsed.language
+        locals_ = self._local_names(parsed)
+        candidates = []
+        for block in walk(parsed.root):
+            if block.type not in _BLOCKS or not parsed.in_snippet(block):
+                continue
+            if lang == "go" and block.type == "block":
+                continue  # its statement_list is visited instead
+            if block.parent is not None and block.parent.type in ("switch_statement",):
+                continue
+            in_try = any(a.type in ("try_statement", "try_with_resources_statement") for a in _ancestors(block))
+            statements = [c for c in block.named_children if c.type not in COMMENTS]
+            for first, second in zip(statements, statements[1:]):
+                if not (parsed.in_snippet(first) and parsed.in_snippet(second)):
+                    continue
+                a, b = self._facts(parsed, first, locals_), self._facts(parsed, second, locals_)
+                if a is None or b is None or not self._independent(a, b, in_try):
+                    continue
+                if lang == "python" and not self._python_layout_ok(parsed, first, second):
+                    continue
+                candidates.append((parsed.span(first)[0], first, second))
+        position, first, second = choose(parsed, rng, candidates, "no two adjacent independent statements")
+        edits = [Edit(*parsed.span(first), parsed.text(second)), Edit(*parsed.span(second), parsed.text(first))]
+        return Proposal(edits, {"position": position, "second": parsed.span(second)[0], "candidates": len(candidates)})
+
+    @staticmethod
+    def _python_layout_ok(parsed: ParsedCode, first: Node, second: Node) -> bool:
+        a, b = parsed.span(first)[0], parsed.span(second)[0]
+        return parsed.starts_line(a) and parsed.starts_line(b) and parsed.column(a) == parsed.column(b)
+
+    def _local_names(self, parsed: ParsedCode) -> set[str]:
+        """Names declared in the snippet whose storage cannot be reached through memory."""
+        from metacompress_eval.transforms.loops import declared_names
+
+        names = declared_names(parsed, parsed.root, frozenset())
+        for node in walk(parsed.root):
+            t = node.type
+            if t in ("parameter_declaration", "formal_parameter", "spread_parameter"):
+                declarator = node.child_by_field_name("declarator") or node.child_by_field_name("name")
+                if declarator is not None:
+                    ids = [n for n in walk(declarator) if n.type == "identifier"]
+                    if ids:
+                        names.add(parsed.text(ids[0]))
+                for n in node.children_by_field_name("name"):
+                    names.add(parsed.text(n))
+            elif t in ("parameters", "formal_parameters", "lambda_parameters") and parsed.language in ("python", "javascript"):
+                names.update(parsed.text(n) for n in node.named_children if n.type == "identifier")
+            elif t in ("assignment", "augmented_assignment") and parsed.language == "python":
+                left = node.child_by_field_name("left")
+                if left is not None:
+                    names.update(parsed.text(n) for n in walk(left) if n.type == "identifier" and n.parent.type in (
+                        "assignment", "augmented_assignment", "pattern_list", "tuple_pattern"))
+            elif t in ("global_statement", "nonlocal_statement"):
+                for n in walk(node):
+                    if n.type == "identifier":
+                        names.discard(parsed.text(n))
+        if parsed.language == "c":
+            for node in walk(parsed.root):
+                if node.type == "pointer_expression" and node.children and node.children[0].type == "&":
+                    names -= {parsed.text(n) for n in walk(node) if n.type == "identifier"}
+                if node.type in ("declaration",) and any(
+                        c.type == "storage_class_specifier" and parsed.text(c) in ("static", "extern")
+                        for c in node.children):
+                    names -= {parsed.text(n) for n in walk(node) if n.type == "identifier"}
+        return names
+
+    def _facts(self, parsed: ParsedCode, statement: Node, locals_: set[str]) -> _Facts | None:
+        lang = parsed.language
+        if statement.type not in _SIMPLE_STATEMENTS[lang]:
+            return None
+        named = [c for c in statement.named_children if c.type not in COMMENTS]
+        if statement.type == "expression_statement":
+            if len(named) != 1 or named[0].type in ("string", "string_literal", "concatenated_string"):
+                return None  # docstrings / "use strict" directives
+            if lang in ("python", "javascript", "java", "c") and named[0].type not in _WRITES:
+                return None  # a bare expression has no effect worth moving (and may be a directive)
+        facts = _Facts()
+        for node in walk(statement):
+            t = node.type
+            if t in _FORBIDDEN or t.startswith("preproc_") or t == "ERROR":
+                return None
+            if t == "unary_expression":
+                op = node.child_by_field_name("operator")
+                if op is not None and op.type in ("delete", "void", "typeof", "<-"):
+                    return None
+            if t in ("storage_class_specifier", "type_qualifier", "modifiers"):
+                return None  # static/volatile/final: initialised once, observable, or immutable
+            if t == "identifier":
+                facts.names.add(parsed.text(node))
+            elif t in ("field_identifier", "property_identifier"):
+                facts.names.add(parsed.text(node))
+            if t in _MEMORY:
+                facts.memory_access = True
+                facts.may_fail = True
+            if t in ("cast_expression",):
+                facts.may_fail = True
+            if t in ("binary_expression", "binary_operator"):
+                op = node.child_by_field_name("operator")
+                if op is not None and (op.type in ("/", "%", "//") or lang == "python"):
+                    facts.may_fail = True
+            if t in _WRITES:
+                for target in _targets(node):
+                    facts.written |= _base_names(parsed, target)
+                    if target.type != "identifier" or parsed.text(target) not in locals_:
+                        facts.memory_write = True
+        from metacompress_eval.transforms.loops import declared_names
+
+        facts.declared = declared_names(parsed, statement)
+        if lang == "go" and statement.type == "short_var_declaration":
+            left = statement.child_by_field_name("left")
+            facts.declared |= {parsed.text(n) for n in left.named_children} if left is not None else set()
+        if lang == "python":
+            facts.declared |= facts.written & {parsed.text(n) for n in walk(statement) if n.type == "identifier"}
+        facts.non_local = {n for n in facts.names if n not in locals_}  # type: ignore[attr-defined]
+        return facts
+
+    @staticmethod
+    def _independent(a: _Facts, b: _Facts, in_try: bool) -> bool:
+        if a.declared & b.names or b.declared & a.names:
+            return False
+        if a.written & b.names or b.written & a.names:
+            return False
+        for x, y in ((a, b), (b, a)):
+            if x.memory_write and (y.memory_access or y.non_local or y.memory_write):  # type: ignore[attr-defined]
+                return False
+        # A failure in one statement must not expose (or hide) the other's write to memory; inside
+        # a ``try`` even local writes are visible to the handler.
+        if (a.may_fail and b.memory_write) or (b.may_fail and a.memory_write):
+            return False
+        if in_try and (a.may_fail or b.may_fail):
+            return False
+        return True
+
+
+def _ancestors(node: Node):
+    current = node.parent
+    while current is not None:
+        yield current
+        current = current.parent
+
+
+__all__ = ["SwapStatements"]
