@@ -1,0 +1,476 @@
+"""Train a small teacher and distil a smaller student for the offline demo.
+
+Both models are ``RobertaForSequenceClassification`` trained from scratch on CPU, each with its own
+byte-level BPE tokenizer, and saved with ``save_pretrained`` so that the rest of the tool loads them
+like any Hugging Face checkpoint (``AutoModelForSequenceClassification`` / ``AutoTokenizer``).
+
+The student is distilled Compressor-style (Shi et al., 2022): it never sees a label, only the
+teacher's temperature-softened output distribution on unlabelled code, and it is much smaller
+(one layer, narrow hidden size, its own smaller vocabulary, shorter context), so it ends up
+agreeing with the teacher most of the time but not always -- which is what the metamorphic
+evaluation is meant to expose.
+
+Progress reporting: every trainer takes ``progress``, which may be
+
+* ``None`` (default): a tqdm bar per epoch on stderr;
+* ``False``: silent;
+* a callable ``progress(stage: str, fraction: float)``, where ``fraction`` goes from 0 to 1 over
+  that trainer's run and ``stage`` is a short description such as ``"teacher epoch 3/12"``;
+* a tqdm bar (anything with ``total``, ``n`` and ``refresh``): its position is set to
+  ``fraction * total``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PreTrainedTokenizerFast,
+    RobertaConfig,
+    RobertaForSequenceClassification,
+)
+
+__all__ = [
+    "ID2LABEL",
+    "ModelPreset",
+    "SizePreset",
+    "PRESETS",
+    "train_tokenizer",
+    "train_teacher",
+    "distil_student",
+    "predict_proba",
+    "count_parameters",
+]
+
+ID2LABEL = {0: "safe", 1: "defective"}
+LABEL2ID = {v: k for k, v in ID2LABEL.items()}
+
+# RoBERTa's special-token order, so that <pad> gets id 1 as RobertaConfig assumes.
+SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+
+Progress = Any  # None, False, a callable(stage, fraction) or a tqdm bar: see the module docstring
+
+
+@dataclass(frozen=True)
+class ModelPreset:
+    """Architecture and optimisation settings of one model."""
+
+    vocab_size: int
+    max_length: int
+    hidden_size: int
+    num_layers: int
+    num_heads: int
+    intermediate_size: int
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    dropout: float = 0.1
+    normalize_whitespace: bool = False
+    patience: int = 4  # epochs without valid improvement before stopping (teacher only)
+
+
+@dataclass(frozen=True)
+class SizePreset:
+    """How big the demo is: corpus size plus teacher and student settings."""
+
+    n_functions: int
+    teacher: ModelPreset
+    student: ModelPreset
+
+
+PRESETS: dict[str, SizePreset] = {
+    "demo": SizePreset(
+        n_functions=4000,
+        teacher=ModelPreset(vocab_size=2000, max_length=256, hidden_size=128, num_layers=2,
+                            num_heads=4, intermediate_size=256, epochs=7, batch_size=16,
+                            learning_rate=1e-3, normalize_whitespace=True),
+        student=ModelPreset(vocab_size=1000, max_length=160, hidden_size=64, num_layers=1,
+                            num_heads=2, intermediate_size=128, epochs=8, batch_size=16,
+                            learning_rate=2e-3),
+    ),
+    # For tests: seconds, not minutes. Accuracy is not meaningful at this size.
+    "tiny": SizePreset(
+        n_functions=120,
+        teacher=ModelPreset(vocab_size=400, max_length=128, hidden_size=32, num_layers=1,
+                            num_heads=2, intermediate_size=64, epochs=3, batch_size=16,
+                            learning_rate=2e-3),
+        student=ModelPreset(vocab_size=300, max_length=96, hidden_size=16, num_layers=1,
+                            num_heads=2, intermediate_size=32, epochs=4, batch_size=16,
+                            learning_rate=3e-3),
+    ),
+}
+
+
+def _preset(size: str) -> SizePreset:
+    try:
+        return PRESETS[size]
+    except KeyError:
+        raise ValueError(f"unknown size {size!r}; choose one of {sorted(PRESETS)}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Tokenizer
+
+
+def train_tokenizer(texts: Sequence[str], vocab_size: int, out_dir: str | Path, *,
+                    max_length: int = 512, normalize_whitespace: bool = False) -> PreTrainedTokenizerFast:
+    """Train a byte-level BPE tokenizer with RoBERTa special tokens and save it to ``out_dir``.
+
+    The post-processor wraps single texts as ``<s> A </s>`` and pairs as
+    ``<s> A </s></s> B </s>``, like RoBERTa. ``max_length`` becomes ``model_max_length`` so that
+    ``truncation=True`` cuts at the model's context size. With ``normalize_whitespace`` every run
+    of whitespace is collapsed to one space before tokenizing, so indentation and line breaks cost
+    no tokens (and the model cannot see formatting at all).
+
+    Returns the tokenizer as a :class:`~transformers.PreTrainedTokenizerFast`; the saved folder
+    loads with ``AutoTokenizer.from_pretrained(out_dir)``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    if normalize_whitespace:
+        tok.normalizer = normalizers.Replace(Regex(r"\s+"), " ")
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=2,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(list(texts), trainer=trainer)
+    # Positional: the keyword for the CLS pair changed name across tokenizers releases.
+    tok.post_processor = processors.RobertaProcessing(
+        ("</s>", tok.token_to_id("</s>")), ("<s>", tok.token_to_id("<s>")), True, False
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>", eos_token="</s>", cls_token="<s>", sep_token="</s>",
+        unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
+        model_max_length=max_length,
+    )
+    fast.save_pretrained(str(out_dir))
+    return fast
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+class _Reporter:
+    """Adapts the ``progress`` argument (see module docstring) to one interface."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.bar = None
+
+    def epoch_start(self, stage: str, n_batches: int) -> None:
+        if self.progress is None or self.progress is True:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=n_batches, desc=stage, leave=False, unit="batch")
+
+    def update(self, stage: str, fraction: float) -> None:
+        p = self.progress
+        if self.bar is not None:
+            self.bar.update(1)
+        elif p is None or p is False or p is True:
+            return
+        elif all(hasattr(p, a) for a in ("total", "n", "refresh")):
+            total = p.total or 100
+            p.n = min(total, round(fraction * total))
+            p.set_description(stage) if hasattr(p, "set_description") else None
+            p.refresh()
+        elif callable(p):
+            p(stage, fraction)
+
+    def epoch_end(self, postfix: str = "") -> None:
+        if self.bar is not None:
+            if postfix:
+                self.bar.set_postfix_str(postfix)
+            self.bar.close()
+            self.bar = None
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _encode(tokenizer, texts: Sequence[str], max_length: int) -> list[list[int]]:
+    return tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+
+
+def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random | None) -> list[list[int]]:
+    """Index batches of similar length (less padding); shuffled when ``rng`` is given."""
+    order = list(range(len(lengths)))
+    if rng is None:
+        order.sort(key=lambda k: lengths[k])
+        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    rng.shuffle(order)
+    chunk = batch_size * 8
+    batches = []
+    for c in range(0, len(order), chunk):
+        part = sorted(order[c:c + chunk], key=lambda k: lengths[k])
+        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _collate(ids: list[list[int]], idx: list[int], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(ids[k]) for k in idx)
+    input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(idx), width), dtype=torch.long)
+    for row, k in enumerate(idx):
+        input_ids[row, :len(ids[k])] = torch.tensor(ids[k])
+        mask[row, :len(ids[k])] = 1
+    return input_ids, mask
+
+
+def _logits(model, ids: list[list[int]], pad_id: int, batch_size: int = 64) -> torch.Tensor:
+    """Logits for pre-tokenized inputs, in input order."""
+    model.eval()
+    out = torch.empty((len(ids), model.config.num_labels))
+    with torch.inference_mode():
+        for idx in _batches([len(x) for x in ids], batch_size, None):
+            input_ids, mask = _collate(ids, idx, pad_id)
+            out[idx] = model(input_ids=input_ids, attention_mask=mask).logits.float()
+    return out
+
+
+def _make_model(tokenizer, p: ModelPreset) -> RobertaForSequenceClassification:
+    config = RobertaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=p.hidden_size,
+        num_hidden_layers=p.num_layers,
+        num_attention_heads=p.num_heads,
+        intermediate_size=p.intermediate_size,
+        # RoBERTa offsets positions by padding_idx + 1.
+        max_position_embeddings=p.max_length + 2,
+        type_vocab_size=1,
+        hidden_dropout_prob=p.dropout,
+        attention_probs_dropout_prob=p.dropout,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        num_labels=len(ID2LABEL),
+        id2label=dict(ID2LABEL),
+        label2id=dict(LABEL2ID),
+    )
+    return RobertaForSequenceClassification(config)
+
+
+def _optimiser(model, p: ModelPreset, total_steps: int):
+    decay = [w for n, w in model.named_parameters() if w.ndim >= 2 and "embeddings" not in n]
+    no_decay = [w for n, w in model.named_parameters() if not (w.ndim >= 2 and "embeddings" not in n)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=p.learning_rate)
+    warmup = max(1, total_steps // 10)
+
+    # Linear warm-up then cosine decay: from-scratch transformers are unstable without warm-up.
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total_steps - warmup)
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+def count_parameters(model) -> int:
+    """Number of parameters of a model."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def predict_proba(model_dir: str | Path, texts: Sequence[str], *, batch_size: int = 64) -> torch.Tensor:
+    """Class probabilities (``[len(texts), 2]``) of a saved demo model, truncating to its context."""
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir))
+    max_len = model.config.max_position_embeddings - 2
+    ids = _encode(tokenizer, texts, max_len)
+    return torch.softmax(_logits(model, ids, tokenizer.pad_token_id, batch_size), dim=-1)
+
+
+# --------------------------------------------------------------------------------------------
+# Teacher
+
+
+def train_teacher(rows: Sequence[dict], out_dir: str | Path, *, size: str = "demo", seed: int = 0,
+                  epochs: int | None = None, progress: Progress = None) -> Path:
+    """Train the teacher classifier from scratch on the labelled corpus and save it.
+
+    Uses rows with ``split == "train"`` for training and ``split == "valid"`` to pick the best
+    epoch (with early stopping after ``patience`` epochs without improvement). Rows are dicts with
+    ``"code"`` and ``"label"`` as produced by :func:`~metacompress_eval.demo.corpus.generate_corpus`.
+
+    Args:
+        rows: the corpus.
+        out_dir: folder that receives the model (safetensors), its tokenizer and
+            ``training_log.json`` (per-epoch loss and valid accuracy, timings).
+        size: preset name from :data:`PRESETS` (``"demo"`` or ``"tiny"``).
+        seed: seeds Python's and torch's generators.
+        epochs: overrides the preset's maximum number of epochs.
+        progress: see the module docstring.
+
+    Returns:
+        ``out_dir`` as a :class:`~pathlib.Path`.
+    """
+    p = _preset(size).teacher
+    epochs = p.epochs if epochs is None else epochs
+    out_dir = Path(out_dir)
+    started = time.perf_counter()
+    _seed_everything(seed)
+    train = [r for r in rows if r["split"] == "train"]
+    valid = [r for r in rows if r["split"] == "valid"] or train
+    if not train:
+        raise ValueError("no rows with split == 'train'")
+    report = _Reporter(progress)
+    report.update("teacher tokenizer", 0.0)
+
+    tokenizer = train_tokenizer([r["code"] for r in train], p.vocab_size, out_dir, max_length=p.max_length,
+                                normalize_whitespace=p.normalize_whitespace)
+    train_ids = _encode(tokenizer, [r["code"] for r in train], p.max_length)
+    valid_ids = _encode(tokenizer, [r["code"] for r in valid], p.max_length)
+    y_train = torch.tensor([int(r["label"]) for r in train])
+    y_valid = torch.tensor([int(r["label"]) for r in valid])
+
+    model = _make_model(tokenizer, p)
+    rng = random.Random(seed)
+    n_batches = math.ceil(len(train) / p.batch_size)
+    opt, sched = _optimiser(model, p, n_batches * epochs)
+    pad = tokenizer.pad_token_id
+    best_acc, best_state, best_epoch, stale = -1.0, None, 0, 0
+    log: dict[str, Any] = {"preset": asdict(p), "seed": seed, "epochs": []}
+
+    for epoch in range(1, epochs + 1):
+        stage = f"teacher epoch {epoch}/{epochs}"
+        report.epoch_start(stage, n_batches)
+        model.train()
+        total = 0.0
+        for b, idx in enumerate(_batches([len(x) for x in train_ids], p.batch_size, rng)):
+            input_ids, mask = _collate(train_ids, idx, pad)
+            loss = F.cross_entropy(model(input_ids=input_ids, attention_mask=mask).logits, y_train[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+            report.update(stage, ((epoch - 1) + (b + 1) / n_batches) / epochs)
+        valid_acc = (_logits(model, valid_ids, pad).argmax(-1) == y_valid).float().mean().item()
+        train_loss = total / len(train)
+        log["epochs"].append({"epoch": epoch, "train_loss": train_loss, "valid_accuracy": valid_acc,
+                              "seconds": round(time.perf_counter() - started, 2)})
+        report.epoch_end(f"loss {train_loss:.3f} valid acc {valid_acc:.3f}")
+        if valid_acc > best_acc:
+            best_acc, best_epoch, stale = valid_acc, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            stale += 1
+            if stale >= p.patience:
+                break
+
+    model.load_state_dict(best_state)
+    model.save_pretrained(str(out_dir))
+    log.update(best_epoch=best_epoch, valid_accuracy=best_acc, parameters=count_parameters(model),
+               seconds=round(time.perf_counter() - started, 2))
+    (out_dir / "training_log.json").write_text(json.dumps(log, indent=2))
+    report.update("teacher done", 1.0)
+    return out_dir
+
+
+# --------------------------------------------------------------------------------------------
+# Student
+
+
+def distil_student(teacher_dir: str | Path, texts: Sequence[str], out_dir: str | Path, *,
+                   size: str = "demo", temperature: float = 2.0, seed: int = 0,
+                   epochs: int | None = None, progress: Progress = None) -> Path:
+    """Distil a smaller student from a saved teacher using unlabelled texts only.
+
+    The teacher's logits are computed once (under ``torch.inference_mode``) with the teacher's
+    own tokenizer; the student gets a fresh, smaller BPE tokenizer trained on ``texts`` and is
+    trained to minimise ``KL(softmax(t / T) || softmax(s / T)) * T**2``.
+
+    Args:
+        teacher_dir: folder written by :func:`train_teacher`.
+        texts: unlabelled code used for distillation (e.g. the training split without labels).
+        out_dir: folder that receives the student, its tokenizer and ``distillation_log.json``
+            (per-epoch mean distillation loss, final agreement with the teacher on ``texts``).
+        size: preset name from :data:`PRESETS`.
+        temperature: softmax temperature ``T``.
+        seed: seeds Python's and torch's generators.
+        epochs: overrides the preset's number of epochs.
+        progress: see the module docstring.
+
+    Returns:
+        ``out_dir`` as a :class:`~pathlib.Path`.
+    """
+    p = _preset(size).student
+    epochs = p.epochs if epochs is None else epochs
+    texts = list(texts)
+    if not texts:
+        raise ValueError("distillation needs at least one text")
+    out_dir = Path(out_dir)
+    started = time.perf_counter()
+    _seed_everything(seed)
+    report = _Reporter(progress)
+    report.update("teacher logits", 0.0)
+
+    t_tok = AutoTokenizer.from_pretrained(str(teacher_dir))
+    teacher = AutoModelForSequenceClassification.from_pretrained(str(teacher_dir))
+    t_max = teacher.config.max_position_embeddings - 2
+    t_logits = _logits(teacher, _encode(t_tok, texts, t_max), t_tok.pad_token_id)
+    del teacher
+    soft = torch.softmax(t_logits / temperature, dim=-1)
+
+    tokenizer = train_tokenizer(texts, p.vocab_size, out_dir, max_length=p.max_length,
+                                normalize_whitespace=p.normalize_whitespace)
+    ids = _encode(tokenizer, texts, p.max_length)
+    model = _make_model(tokenizer, p)
+    rng = random.Random(seed)
+    n_batches = math.ceil(len(texts) / p.batch_size)
+    opt, sched = _optimiser(model, p, n_batches * epochs)
+    pad = tokenizer.pad_token_id
+    log: dict[str, Any] = {"preset": asdict(p), "seed": seed, "temperature": temperature, "epochs": []}
+
+    for epoch in range(1, epochs + 1):
+        stage = f"student epoch {epoch}/{epochs}"
+        report.epoch_start(stage, n_batches)
+        model.train()
+        total = 0.0
+        for b, idx in enumerate(_batches([len(x) for x in ids], p.batch_size, rng)):
+            input_ids, mask = _collate(ids, idx, pad)
+            s_logits = model(input_ids=input_ids, attention_mask=mask).logits
+            loss = F.kl_div(F.log_softmax(s_logits / temperature, dim=-1), soft[idx],
+                            reduction="batchmean") * temperature ** 2
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+            report.update(stage, ((epoch - 1) + (b + 1) / n_batches) / epochs)
+        log["epochs"].append({"epoch": epoch, "distillation_loss": total / len(texts)})
+        report.epoch_end(f"KD loss {total / len(texts):.4f}")
+
+    agreement = (_logits(model, ids, pad).argmax(-1) == t_logits.argmax(-1)).float().mean().item()
+    model.save_pretrained(str(out_dir))
+    log.update(agreement_on_texts=agreement, parameters=count_parameters(model),
+               seconds=round(time.perf_counter() - started, 2))
+    (out_dir / "distillation_log.json").write_text(json.dumps(log, indent=2))
+    report.update("student done", 1.0)
+    return out_dir

@@ -1,0 +1,41 @@
+"""End-to-end: the console script `metacompress demo` at the reduced "tiny" size."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _metacompress() -> list[str]:
+    exe = shutil.which("metacompress")
+    return [exe] if exe else [sys.executable, "-m", "metacompress_eval"]
+
+
+def test_demo_tiny_end_to_end_and_rerun_reuses_models(tmp_path):
+    out = tmp_path / "demo"
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    proc = subprocess.run([*_metacompress(), "demo", "--size", "tiny", "--out", str(out)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "report.md" in proc.stdout
+    assert "training the teacher" in proc.stderr  # progress is shown
+    report = json.loads((out / "report" / "report.json").read_text())
+    assert report["task"]["language"] == "c"
+    assert report["data"]["n_sources"] > 0 and report["data"]["n_follow_ups"] > 0
+    assert report["models"]["student"]["num_parameters"] < report["models"]["teacher"]["num_parameters"]
+    for relation in ("prediction_agreement", "probability_distribution_similarity",
+                     "high_confidence_preservation", "calibration_alignment"):
+        assert relation in report["analysis"]["relations"]["overall"]
+    assert (out / "report" / "report.md").read_text().startswith("# MetaCompress Eval report")
+    teacher_weights = (out / "teacher" / "model.safetensors").stat().st_mtime_ns
+
+    again = subprocess.run([*_metacompress(), "demo", "--size", "tiny", "--out", str(out), "--quiet"],
+                           capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert (out / "teacher" / "model.safetensors").stat().st_mtime_ns == teacher_weights  # reused, not retrained
+    rerun = json.loads((out / "report" / "report.json").read_text())
+    assert rerun["inference"]["teacher"]["computed"] == 0  # every output came from the cache
+    assert rerun["analysis"] == report["analysis"]
+    assert not [p for p in Path(out).iterdir() if p.name.startswith(".")]  # no half-built model folders
