@@ -116,7 +116,8 @@ _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 def words_in(data: bytes) -> set[str]:
     """Every identifier-like word in ``data`` (used to reject names occurring anywhere)."""
-    return {m.group().decode() for m in _WORD.finditer(data)}
+    # Deduplicate the matches in C before decoding each distinct word once.
+    return {word.decode() for word in set(_WORD.findall(data))}
 
 
 class _Builder:
@@ -193,9 +194,21 @@ class _Builder:
                 symbol.mark_unsafe(self.unsafe_names[symbol.name])
         return ScopeAnalysis(self.p.language, self.root, self.symbols, self.unresolved)
 
+    # Node types with a branch of their own in ``visit``; ``None``: not listed for this language.
+    # A leaf child of any other type would only fall through to ``visit_children`` (a no-op), so
+    # it is not visited at all: about half of all nodes are such leaves (punctuation, keywords,
+    # literals), and a Python-level visit per node dominates the analysis.
+    _DISPATCHED: frozenset[str] | None = None
+
     def visit_children(self, node: Node) -> None:
+        dispatched = self._DISPATCHED
+        if dispatched is None:
+            for child in node.children:
+                self.visit(child)
+            return
         for child in node.children:
-            self.visit(child)
+            if child.child_count or child.type in dispatched:
+                self.visit(child)
 
     def visit(self, node: Node) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -207,6 +220,11 @@ class _Builder:
 class _CBuilder(_Builder):
     _PREPROC_OPAQUE = {"preproc_def", "preproc_function_def", "preproc_call", "preproc_include"}
     _PREPROC_COND = {"preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef", "preproc_else"}
+    _DISPATCHED = frozenset(
+        {"function_definition", "compound_statement", "for_statement", "declaration", "type_definition",
+         "parameter_list", "identifier", "type_identifier", "enumerator", "field_expression", "field_identifier",
+         "statement_identifier", "field_designator"} | _PREPROC_OPAQUE | _PREPROC_COND
+    )
 
     def visit(self, node: Node) -> None:
         t = node.type
@@ -363,6 +381,14 @@ class _JavaBuilder(_Builder):
         "record_declaration",
         "annotation_type_declaration",
     }
+    _DISPATCHED = frozenset(
+        {"method_declaration", "constructor_declaration", "compact_constructor_declaration", "block",
+         "constructor_body", "switch_block", "for_statement", "enhanced_for_statement", "local_variable_declaration",
+         "field_declaration", "constant_declaration", "catch_clause", "try_with_resources_statement", "resource",
+         "lambda_expression", "class_body", "enum_body", "interface_body", "identifier", "field_access",
+         "method_invocation", "method_reference", "labeled_statement", "instanceof_expression", "type_pattern",
+         "record_pattern", "object_creation_expression", "element_value_pair"} | _SKIP | _CLASS_LIKE
+    )
 
     def visit(self, node: Node) -> None:
         t = node.type

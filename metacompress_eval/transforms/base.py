@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from metacompress_eval.code.edits import Edit, apply_edits
-from metacompress_eval.code.languages import ParsedCode, parse
+from metacompress_eval.code.languages import ParsedCode, parse, reparse_edited
 from metacompress_eval.errors import MetaCompressError
 
 APPLIED = "applied"
@@ -153,7 +153,16 @@ class Transformation:
         new_code = new_data.decode("utf-8")
         if new_code == code:
             return result(REJECTED, "follow-up is identical to the source", params=params, sites=sites)
-        new_errors = parse(new_code, language).error_count()
+        # Validity check. The source has no errors here, so the follow-up is valid exactly when it
+        # parses without errors. An incremental re-parse with the source's wrapping is much cheaper
+        # than a fresh parse, and ``has_error`` is O(1); a clean result is what :func:`parse` would
+        # find too (it stops at the first clean wrapping). Otherwise fall back to :func:`parse`
+        # for the exact error count.
+        reparsed = reparse_edited(parsed, proposal.edits, new_code)
+        if reparsed is not None and not reparsed.root.has_error:
+            new_errors = 0
+        else:
+            new_errors = parse(new_code, language).error_count()
         if new_errors > source_errors:
             return result(
                 REJECTED,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
-from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.languages import ParsedCode, nodes_of_types, preproc_types
 from metacompress_eval.code.names import FreshNames
 from metacompress_eval.code.scopes import words_in
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
@@ -96,14 +96,16 @@ _PREPROC_PREFIX = "preproc_"
 _COMMENTS = {"comment", "line_comment", "block_comment"}
 
 
-def _contains(node: Node, types: frozenset[str]) -> bool:
-    stack = list(node.children)
-    while stack:
-        current = stack.pop()
-        if current.type in types or current.type.startswith(_PREPROC_PREFIX):
-            return True
-        stack.extend(current.children)
-    return False
+def _mark_ancestors(node: Node, ids: set[int], include_self: bool = False) -> None:
+    """Add the ids of ``node``'s ancestors (and of ``node`` itself if ``include_self``) to ``ids``."""
+    if include_self:
+        if node.id in ids:
+            return
+        ids.add(node.id)
+    parent = node.parent
+    while parent is not None and parent.id not in ids:  # an ancestor already in: so are its ancestors
+        ids.add(parent.id)
+        parent = parent.parent
 
 
 def _is_docstring(node: Node) -> bool:
@@ -113,35 +115,29 @@ def _is_docstring(node: Node) -> bool:
     )
 
 
-def _java_blank_locals(root: Node, parsed: ParsedCode) -> set[str]:
-    """Names of locals declared without an initializer.
+_JAVA_LOCALS = frozenset({"local_variable_declaration"})
+_JAVA_WRITES = frozenset({"assignment_expression", "update_expression"})
+
+
+def _java_blank_locals(nodes: list[Node], parsed: ParsedCode) -> set[str]:
+    """Names of locals declared without an initializer (``nodes``: candidate declarations).
 
     Assigning one of them a second time, even in dead code, breaks definite unassignment: a blank
     ``final`` no longer compiles and an effectively final variable captured by a lambda or an inner
     class stops being effectively final.
     """
     names: set[str] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
+    for node in nodes:
         if node.type == "local_variable_declaration":
             for child in node.children:
                 if child.type == "variable_declarator" and child.child_by_field_name("value") is None:
                     names.add(parsed.text(child.child_by_field_name("name")))
-        stack.extend(node.children)
     return names
 
 
-def _assigns_any(node: Node, parsed: ParsedCode, names: set[str]) -> bool:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type in ("assignment_expression", "update_expression"):
-            for child in current.named_children:
-                if child.type == "identifier" and parsed.text(child) in names:
-                    return True
-        stack.extend(current.children)
-    return False
+def _assigns(node: Node, parsed: ParsedCode, names: set[str]) -> bool:
+    """Whether the assignment/update ``node`` writes one of ``names`` (as a direct identifier child)."""
+    return any(child.type == "identifier" and parsed.text(child) in names for child in node.named_children)
 
 
 class DeadCodeInsertion(Transformation):
@@ -240,12 +236,28 @@ def statement_sites(parsed: ParsedCode) -> list[tuple[Node, list[Node]]]:
     directive, never in a single-line Python block.
     """
     syntax = _SYNTAX[parsed.language]
-    blank_locals = _java_blank_locals(parsed.root, parsed) if parsed.language == "java" else set()
+    java = parsed.language == "java"
+    never_inside = syntax.never_copy_inside | preproc_types(parsed.language)
+    # One query finds every node the rules look at (blocks, node types a copied statement must not
+    # contain, Java declarations and writes); a query runs over the whole tree, so one, not four.
+    found = nodes_of_types(parsed.root, parsed.language,
+                           syntax.blocks | never_inside | (_JAVA_LOCALS | _JAVA_WRITES if java else frozenset()))
+    # Statements that must not be copied, found from below: ids of the proper ancestors of a node
+    # of a never_copy_inside/preprocessor type, and of every Java assignment/update of a blank
+    # local and its ancestors (instead of a walk of every statement's subtree).
+    containing: set[int] = set()
+    for node in found:
+        if node.type in never_inside:
+            _mark_ancestors(node, containing)
+    blank_locals = _java_blank_locals(found, parsed) if java else set()
+    assigning: set[int] = set()
+    if blank_locals:
+        for node in found:
+            if node.type in _JAVA_WRITES and _assigns(node, parsed, blank_locals):
+                _mark_ancestors(node, assigning, include_self=True)
     targets: list[tuple[Node, list[Node]]] = []
-    stack = [parsed.root]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
+    # The targets are sorted by position below, so the order blocks are visited in is free.
+    for node in found:
         if node.type not in syntax.blocks or not parsed.in_snippet(node):
             continue
         if parsed.language == "go" and (node.parent is None or node.parent.type != "block"):
@@ -256,19 +268,21 @@ def statement_sites(parsed: ParsedCode) -> list[tuple[Node, list[Node]]]:
         if node.parent is not None and node.parent.type == "switch_statement":
             continue
         statements = [c for c in node.named_children if c.type not in _COMMENTS and parsed.in_snippet(c)]
+        # Whether a statement may be copied does not depend on the insertion point: decide it once
+        # per statement, not once per (insertion point, earlier statement) pair.
+        copyable = [
+            s.type not in syntax.never_copy
+            and not s.type.startswith(_PREPROC_PREFIX)
+            and s.id not in containing
+            and s.id not in assigning
+            and not (parsed.language == "javascript" and _is_directive(s))
+            and (parsed.language != "python" or parsed.starts_line(parsed.span(s)[0]))
+            for s in statements
+        ]
         for index, statement in enumerate(statements):
             if not _can_precede(parsed, statement, index, statements):
                 continue
-            earlier = [
-                s
-                for s in statements[:index]
-                if s.type not in syntax.never_copy
-                and not s.type.startswith(_PREPROC_PREFIX)
-                and not _contains(s, syntax.never_copy_inside)
-                and not (blank_locals and _assigns_any(s, parsed, blank_locals))
-                and not (parsed.language == "javascript" and _is_directive(s))
-                and (parsed.language != "python" or parsed.starts_line(parsed.span(s)[0]))
-            ]
+            earlier = [s for s, ok in zip(statements[:index], copyable) if ok]
             targets.append((statement, earlier))
     targets.sort(key=lambda item: parsed.span(item[0])[0])
     return targets

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import random
 import re
+from bisect import bisect_left
 from typing import Iterator
 
 from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
-from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.languages import ParsedCode, nodes_of_types, walk_tree
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
 
 # --------------------------------------------------------------------------------------------
@@ -81,12 +82,7 @@ _BINARY = frozenset({"binary_expression", "binary_operator", "boolean_operator",
 
 def walk(node: Node, skip: frozenset[str] = frozenset()) -> Iterator[Node]:
     """Pre-order walk of ``node``'s subtree, not descending into node types in ``skip``."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if current is node or current.type not in skip:
-            stack.extend(reversed(current.children))
+    return walk_tree(node, skip)
 
 
 def contains_type(node: Node, types: frozenset[str] | set[str]) -> bool:
@@ -97,6 +93,28 @@ def contains_type(node: Node, types: frozenset[str] | set[str]) -> bool:
 def has_comment(node: Node) -> bool:
     """Whether a comment lies inside ``node``."""
     return any(n.type in COMMENTS for n in walk(node))
+
+
+class CommentIndex:
+    """:func:`has_comment` for many nodes of one tree: a binary search over the comment spans
+    instead of a walk of every node's subtree (which made candidate scans quadratic).
+
+    A comment lies inside a node exactly when its span lies inside the node's span (comments are
+    leaves, and tree-sitter attaches them to the innermost node whose children surround them).
+    """
+
+    def __init__(self, parsed: ParsedCode) -> None:
+        comments = nodes_of_types(parsed.root, parsed.language, COMMENTS)
+        self._starts = [c.start_byte for c in comments]
+        self._ends = [c.end_byte for c in comments]
+
+    def within(self, node: Node) -> bool:
+        """Whether a comment lies inside ``node`` (``node`` itself included)."""
+        if not self._starts:
+            return False
+        # Comments do not overlap: only the first one starting inside ``node`` can end inside it.
+        i = bisect_left(self._starts, node.start_byte)
+        return i < len(self._starts) and self._ends[i] <= node.end_byte
 
 
 def choose(parsed: ParsedCode, rng: random.Random, candidates: list, what: str) -> tuple:
@@ -215,9 +233,17 @@ class IntegerTypes:
     def _note(self, name: str, kind: str) -> None:
         self.declared.setdefault(name, set()).add(kind)
 
+    _TYPED_NODES = {
+        "c": frozenset({"declaration", "parameter_declaration", "field_declaration"}),
+        "java": frozenset({"local_variable_declaration", "field_declaration", "formal_parameter",
+                           "enhanced_for_statement", "catch_formal_parameter", "spread_parameter"}),
+        "go": frozenset({"parameter_declaration", "var_spec", "const_spec", "short_var_declaration", "range_clause"}),
+    }
+
     def _typed(self) -> None:
         p = self.parsed
-        for node in walk(p.root):
+        # Only declarations matter: let tree-sitter find them instead of walking every node.
+        for node in nodes_of_types(p.root, self.language, self._TYPED_NODES[self.language]):
             t = node.type
             if self.language == "c" and t in ("declaration", "parameter_declaration", "field_declaration"):
                 type_node = node.child_by_field_name("type")
@@ -399,16 +425,18 @@ class IntegerTypes:
         return False
 
 
+_DECLARATIONS = frozenset({"local_variable_declaration", "formal_parameter", "field_declaration"})
+
+
 def declared_type(parsed: ParsedCode, name: str) -> str | None:
     """The single type spelling under which ``name`` is declared in a C/Java snippet (else None)."""
     found: set[str] = set()
-    for node in walk(parsed.root):
-        if node.type in ("local_variable_declaration", "formal_parameter", "field_declaration"):
-            type_node = node.child_by_field_name("type")
-            for decl in node.children_by_field_name("declarator") or [node]:
-                n = decl.child_by_field_name("name")
-                if n is not None and parsed.text(n) == name and type_node is not None:
-                    found.add(parsed.text(type_node) + ("[]" if decl.child_by_field_name("dimensions") else ""))
+    for node in nodes_of_types(parsed.root, parsed.language, _DECLARATIONS):
+        type_node = node.child_by_field_name("type")
+        for decl in node.children_by_field_name("declarator") or [node]:
+            n = decl.child_by_field_name("name")
+            if n is not None and parsed.text(n) == name and type_node is not None:
+                found.add(parsed.text(type_node) + ("[]" if decl.child_by_field_name("dimensions") else ""))
     return found.pop() if len(found) == 1 else None
 
 
@@ -437,10 +465,14 @@ class OperandSwap(Transformation):
     description = "Swap the operands of one comparison and mirror its operator."
     default_params: dict = {}
 
+    _COMPARISONS = frozenset({"binary_expression", "comparison_operator"})
+
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         candidates = []
-        for node in walk(parsed.root):
-            if not parsed.in_snippet(node) or has_comment(node):
+        comments = CommentIndex(parsed)
+        # Only comparisons can be candidates: find them with a query, not a walk over every node.
+        for node in nodes_of_types(parsed.root, parsed.language, self._COMPARISONS):
+            if not parsed.in_snippet(node) or comments.within(node):
                 continue
             if node.type == "binary_expression":
                 op = node.child_by_field_name("operator")
@@ -495,12 +527,14 @@ class BooleanLiteral(Transformation):
     description = "Replace one boolean literal by the negation of the opposite literal."
     default_params: dict = {}
 
+    _LITERALS = frozenset({"true", "false"})
     _SKIP_INSIDE = frozenset({"annotation", "marker_annotation", "case_pattern", "case_clause_pattern",
                               "element_value_pair", "pattern", "import_statement"})
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         candidates = []
-        for node in walk(parsed.root, self._SKIP_INSIDE):
+        # The ancestor check below also excludes everything a walk that skips _SKIP_INSIDE would.
+        for node in nodes_of_types(parsed.root, parsed.language, self._LITERALS):
             if node.type not in ("true", "false") or not parsed.in_snippet(node):
                 continue
             if any(a.type in self._SKIP_INSIDE for a in _ancestors(node)):
@@ -565,12 +599,16 @@ class IncrementForm(Transformation):
     default_params: dict = {}
 
     _JAVA_NUMERIC = frozenset({"int", "long", "float", "double", "Integer", "Long", "Float", "Double"})
+    _SITES = frozenset({"inc_statement", "dec_statement", "assignment_statement", "assignment", "augmented_assignment",
+                        "update_expression", "assignment_expression", "augmented_assignment_expression"})
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         ints = IntegerTypes(parsed) if parsed.language in ("javascript", "python") else None
         candidates = []
-        for node in walk(parsed.root):
-            if not parsed.in_snippet(node) or has_comment(node):
+        comments = CommentIndex(parsed)
+        # _site only accepts these node types: find them with a query, not a walk over every node.
+        for node in nodes_of_types(parsed.root, parsed.language, self._SITES):
+            if not parsed.in_snippet(node) or comments.within(node):
                 continue
             site = self._site(parsed, node)
             if site is None:
@@ -696,11 +734,13 @@ class CompoundAssignmentExpansion(Transformation):
     description = "Expand one compound assignment a op= b into a = a op (b)."
     default_params: dict = {}
 
+    _ASSIGNMENTS = frozenset({"assignment_expression", "augmented_assignment", "assignment_statement"})
+
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         lang = parsed.language
         ints = IntegerTypes(parsed) if lang in ("java", "python") else None
         candidates = []
-        for node in walk(parsed.root):
+        for node in nodes_of_types(parsed.root, lang, self._ASSIGNMENTS):
             if not parsed.in_snippet(node):
                 continue
             if node.type in ("assignment_expression", "augmented_assignment", "assignment_statement"):
@@ -792,13 +832,19 @@ class RedundantParentheses(Transformation):
     description = "Put an extra pair of parentheses around one simple expression."
     default_params: dict = {}
 
+    _SITES = frozenset({"assignment_expression", "assignment", "augmented_assignment_expression", "augmented_assignment",
+                        "init_declarator", "variable_declarator", "assignment_statement", "short_var_declaration",
+                        "return_statement", "if_statement", "while_statement"})
+
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         candidates = []
-        for node in walk(parsed.root):
+        comments = CommentIndex(parsed)
+        # _targets only finds sites under these node types: query them instead of walking every node.
+        for node in nodes_of_types(parsed.root, parsed.language, self._SITES):
             if not parsed.in_snippet(node):
                 continue
             for target, site in self._targets(parsed, node):
-                if target.type not in _SIMPLE_EXPRESSIONS or has_comment(target) or not parsed.in_snippet(target):
+                if target.type not in _SIMPLE_EXPRESSIONS or comments.within(target) or not parsed.in_snippet(target):
                     continue
                 if parsed.language == "c" and any(a.type == "argument_list" for a in _ancestors(target)):
                     continue

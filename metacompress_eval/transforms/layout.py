@@ -19,52 +19,48 @@ from collections import Counter
 from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit, apply_edits
-from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.languages import ParsedCode, nodes_of_types
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
 from metacompress_eval.transforms.dead_code import statement_sites
 
 ALL_LANGUAGES = frozenset({"c", "java", "python", "javascript", "go"})
 
 _STRING_TYPES = {
-    "c": {"string_literal", "char_literal", "raw_string_literal", "system_lib_string"},
-    "java": {"string_literal", "character_literal"},
-    "python": {"string"},
-    "javascript": {"string", "template_string", "regex"},
-    "go": {"interpreted_string_literal", "raw_string_literal", "rune_literal"},
+    "c": frozenset({"string_literal", "char_literal", "raw_string_literal", "system_lib_string"}),
+    "java": frozenset({"string_literal", "character_literal"}),
+    "python": frozenset({"string"}),
+    "javascript": frozenset({"string", "template_string", "regex"}),
+    "go": frozenset({"interpreted_string_literal", "raw_string_literal", "rune_literal"}),
 }
-_COMMENT_TYPES = {"comment", "line_comment", "block_comment"}
-
-
-def _walk(node: Node):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
+_COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
 
 
 def string_spans(parsed: ParsedCode) -> list[tuple[int, int]]:
     """Spans of every string literal in the snippet (original offsets)."""
-    types = _STRING_TYPES[parsed.language]
     spans = []
-    stack = [parsed.root]
-    while stack:
-        node = stack.pop()
-        if node.type in types:
-            spans.append(parsed.span(node))
-            continue  # nested substitutions are inside the literal anyway
-        stack.extend(node.children)
+    outer_end = -1
+    # Pre-order, so a literal nested in another one (inside a substitution) comes right after
+    # it and lies inside its span: it is left out, as it is inside the literal anyway.
+    for node in nodes_of_types(parsed.root, parsed.language, _STRING_TYPES[parsed.language]):
+        if node.end_byte <= outer_end:
+            continue
+        outer_end = node.end_byte
+        spans.append(parsed.span(node))
     return spans
 
 
 def comment_nodes(parsed: ParsedCode) -> list[Node]:
     """Comment nodes that lie in the snippet, in source order."""
-    found = [n for n in _walk(parsed.root) if n.type in _COMMENT_TYPES and parsed.in_snippet(n)]
-    return sorted(found, key=lambda n: n.start_byte)
+    return [n for n in nodes_of_types(parsed.root, parsed.language, _COMMENT_TYPES) if parsed.in_snippet(n)]
 
 
 def _line_starts(data: bytes) -> list[int]:
-    return [0] + [i + 1 for i, b in enumerate(data) if b == 0x0A and i + 1 < len(data)]
+    starts = [0]
+    pos = data.find(b"\n")
+    while 0 <= pos < len(data) - 1:  # a final newline starts no line
+        starts.append(pos + 1)
+        pos = data.find(b"\n", pos + 1)
+    return starts
 
 
 class _Lines:
@@ -80,10 +76,11 @@ class _Lines:
 
     def continues(self, pos: int) -> bool:
         """Whether the line starting at ``pos`` continues a line that ends with a backslash."""
-        if pos == 0:
-            return False
-        previous = self.data[: pos - 1].rstrip(b"\r")
-        return previous.endswith(b"\\")
+        # The byte before the newline at ``pos - 1``, skipping ``\r`` (no copy of the prefix).
+        end = pos - 1
+        while end > 0 and self.data[end - 1] == 0x0D:
+            end -= 1
+        return end > 0 and self.data[end - 1] == 0x5C
 
     def protected(self, pos: int) -> bool:
         return self.inside_string(pos) or self.continues(pos)
@@ -247,9 +244,9 @@ class Reindent(_LayoutTransformation):
 # ------------------------------------------------------------------------------------ brace style
 
 _BRACE_BLOCKS = {
-    "c": {"compound_statement", "field_declaration_list", "enumerator_list", "declaration_list"},
-    "java": {"block", "class_body", "interface_body", "enum_body", "constructor_body", "switch_block"},
-    "javascript": {"statement_block", "class_body", "switch_body"},
+    "c": frozenset({"compound_statement", "field_declaration_list", "enumerator_list", "declaration_list"}),
+    "java": frozenset({"block", "class_body", "interface_body", "enum_body", "constructor_body", "switch_block"}),
+    "javascript": frozenset({"statement_block", "class_body", "switch_body"}),
 }
 # A block whose parent is one of these is a standalone block statement: its brace has no owner
 # line to move to or from.
@@ -279,8 +276,8 @@ class BraceStyle(_LayoutTransformation):
         comments = [parsed.span(n) for n in comment_nodes(parsed)]
         kr: list[tuple[int, int]] = []  # (gap start, brace position)
         allman: list[tuple[int, int]] = []
-        for node in _walk(parsed.root):
-            if node.type not in _BRACE_BLOCKS[parsed.language] or not parsed.in_snippet(node):
+        for node in nodes_of_types(parsed.root, parsed.language, _BRACE_BLOCKS[parsed.language]):
+            if not parsed.in_snippet(node):
                 continue
             if node.parent is None or node.parent.type in _STANDALONE_PARENTS:
                 continue
@@ -324,6 +321,16 @@ class BraceStyle(_LayoutTransformation):
 # ------------------------------------------------------------------------------------ blank lines
 
 
+def _statement_lines(parsed: ParsedCode) -> list[int]:
+    """Line starts of the insertion-site statements that start their line."""
+    found = []
+    for statement, _ in statement_sites(parsed):
+        start = parsed.span(statement)[0]
+        if parsed.starts_line(start):
+            found.append(parsed.line_start(start))
+    return found
+
+
 class BlankLines(_LayoutTransformation):
     """Insert or remove blank lines between statements (never inside a string literal).
 
@@ -338,23 +345,19 @@ class BlankLines(_LayoutTransformation):
     default_params = {"mode": "auto"}
 
     def layout(self, parsed: ParsedCode, rng: random.Random, lines: _Lines) -> Proposal | NotApplicable:
-        insert_at = sorted(
-            {
-                parsed.line_start(parsed.span(s)[0])
-                for s, _ in statement_sites(parsed)
-                if parsed.starts_line(parsed.span(s)[0]) and not lines.protected(parsed.line_start(parsed.span(s)[0]))
-            }
-        )
+        insert_at = sorted({line for line in _statement_lines(parsed) if not lines.protected(line)})
         removable = []
         starts = lines.starts
+        blank = [lines.blank(pos) for pos in starts]
+        # A removable blank line has a non-blank line somewhere before and somewhere after it.
+        non_blank = [index for index, is_blank in enumerate(blank) if not is_blank]
+        first, last = (non_blank[0], non_blank[-1]) if non_blank else (len(starts), -1)
         for index, pos in enumerate(starts):
-            if not lines.blank(pos) or lines.protected(pos) or index == 0 or index + 1 >= len(starts):
+            if not blank[index] or index == 0 or index + 1 >= len(starts) or lines.protected(pos):
                 continue
-            if lines.blank(starts[index - 1]) and lines.blank(starts[index + 1]):
+            if blank[index - 1] and blank[index + 1]:
                 continue
-            before = any(not lines.blank(p) for p in starts[:index])
-            after = any(not lines.blank(p) for p in starts[index + 1 :])
-            if before and after:
+            if first < index < last:
                 removable.append(pos)
         modes = [m for m, ok in (("insert", insert_at), ("remove", removable)) if ok]
         mode = self.params["mode"]
@@ -397,7 +400,7 @@ class CommentInsert(_LayoutTransformation):
     def layout(self, parsed: ParsedCode, rng: random.Random, lines: _Lines) -> Proposal | NotApplicable:
         sites = [
             s for s, _ in statement_sites(parsed)
-            if parsed.starts_line(parsed.span(s)[0]) and not lines.protected(parsed.line_start(parsed.span(s)[0]))
+            if parsed.starts_line(start := parsed.span(s)[0]) and not lines.protected(parsed.line_start(start))
         ]
         if not sites:
             return NotApplicable("no statement that starts a line")

@@ -13,26 +13,24 @@ from typing import Any
 from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
-from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.languages import ParsedCode, nodes_of_types, preproc_types, walk_tree
 from metacompress_eval.code.names import FreshNames, case_style
 from metacompress_eval.code.scopes import Symbol, analyze, words_in
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
 
 _STRING_TYPES = {
-    "c": {"string_literal", "char_literal", "raw_string_literal"},
-    "java": {"string_literal", "character_literal"},
-    "python": {"string"},
-    "javascript": {"string", "template_string"},
-    "go": {"interpreted_string_literal", "raw_string_literal"},
+    "c": frozenset({"string_literal", "char_literal", "raw_string_literal"}),
+    "java": frozenset({"string_literal", "character_literal"}),
+    "python": frozenset({"string"}),
+    "javascript": frozenset({"string", "template_string"}),
+    "go": frozenset({"interpreted_string_literal", "raw_string_literal"}),
 }
+_JAVA_METHOD_DECLARATIONS = frozenset({"method_declaration"})
+_JAVA_CALLS = frozenset({"method_reference", "method_invocation"})
 
 
 def _walk(node: Node):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
+    return walk_tree(node)
 
 
 def _corpus_summary(corpus: Any) -> dict[str, Any]:
@@ -162,8 +160,9 @@ class RenameFunction(Transformation):
         old, spans, shorthand = found
         if old in ("main", "init"):
             return NotApplicable(f"function {old!r} is an entry point")
-        for node in _walk(parsed.root):
-            if node.type in _STRING_TYPES[parsed.language] and old in words_in(parsed.data[slice(*parsed.span(node))]):
+        # Literals found by a query, not a walk over every node.
+        for node in nodes_of_types(parsed.root, parsed.language, _STRING_TYPES[parsed.language]):
+            if old in words_in(parsed.data[slice(*parsed.span(node))]):
                 return NotApplicable(f"{old!r} is mentioned in a string literal (reflection?)")
         style = case_style(old)
         style = {"lower": None, "upper": None}.get(style, style)
@@ -208,7 +207,7 @@ class RenameFunction(Transformation):
             if name is None or name.type != "identifier":
                 continue
             old = parsed.text(name)
-            for other in _walk(parsed.root):
+            for other in nodes_of_types(parsed.root, parsed.language, preproc_types(parsed.language)):
                 if other.type.startswith("preproc_") and other.type not in ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif"):
                     if old in words_in(parsed.data[slice(*parsed.span(other))]):
                         return NotApplicable(f"{old!r} is mentioned in a preprocessor directive")
@@ -316,7 +315,7 @@ class RenameFunction(Transformation):
         return old, spans, set()
 
     def _find_java(self, parsed: ParsedCode):
-        methods = [n for n in _walk(parsed.root) if n.type == "method_declaration" and parsed.in_snippet(n)]
+        methods = [n for n in nodes_of_types(parsed.root, "java", _JAVA_METHOD_DECLARATIONS) if parsed.in_snippet(n)]
         if not methods:
             return NotApplicable("no method declaration (constructors are never renamed)")
         target = methods[0]
@@ -333,7 +332,7 @@ class RenameFunction(Transformation):
         arity = len([p for p in params.named_children if p.type == "formal_parameter"]) if params is not None else 0
         varargs = params is not None and any(p.type == "spread_parameter" for p in params.named_children)
         spans = [parsed.span(name)]
-        for node in _walk(parsed.root):
+        for node in nodes_of_types(parsed.root, "java", _JAVA_CALLS):
             if node.type == "method_reference" and old in words_in(parsed.data[slice(*parsed.span(node))]):
                 return NotApplicable(f"{old!r} is used in a method reference")
             if node.type != "method_invocation":

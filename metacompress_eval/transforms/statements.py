@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
-from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.languages import ParsedCode, nodes_of_types
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
 from metacompress_eval.transforms.expressions import (
     CALLS,
@@ -39,6 +39,11 @@ _MEMORY = frozenset({"field_expression", "field_access", "member_expression", "a
 _WRITES = frozenset({"assignment_expression", "update_expression", "augmented_assignment", "assignment",
                      "augmented_assignment_expression", "assignment_statement", "inc_statement", "dec_statement"})
 _TARGET_FIELDS = ("left", "argument")
+_LOCAL_NAME_NODES = frozenset(
+    {"parameter_declaration", "formal_parameter", "spread_parameter", "parameters", "formal_parameters",
+     "lambda_parameters", "assignment", "augmented_assignment", "global_statement", "nonlocal_statement",
+     "pointer_expression", "declaration"}
+)
 
 
 @dataclass
@@ -102,8 +107,16 @@ class SwapStatements(Transformation):
         lang = parsed.language
         locals_ = self._local_names(parsed)
         candidates = []
-        for block in walk(parsed.root):
-            if block.type not in _BLOCKS or not parsed.in_snippet(block):
+        facts: dict[int, _Facts | None] = {}  # by node id: a statement is the second of one pair and the first of the next
+
+        def facts_of(statement: Node) -> _Facts | None:
+            if statement.id not in facts:
+                facts[statement.id] = self._facts(parsed, statement, locals_)
+            return facts[statement.id]
+
+        # Candidates are sorted by position (choose), so blocks may come in any order: query them.
+        for block in nodes_of_types(parsed.root, lang, _BLOCKS):
+            if not parsed.in_snippet(block):
                 continue
             if lang == "go" and block.type == "block":
                 continue  # its statement_list is visited instead
@@ -114,7 +127,7 @@ class SwapStatements(Transformation):
             for first, second in zip(statements, statements[1:]):
                 if not (parsed.in_snippet(first) and parsed.in_snippet(second)):
                     continue
-                a, b = self._facts(parsed, first, locals_), self._facts(parsed, second, locals_)
+                a, b = facts_of(first), facts_of(second)
                 if a is None or b is None or not self._independent(a, b, in_try):
                     continue
                 if lang == "python" and not self._python_layout_ok(parsed, first, second):
@@ -134,7 +147,9 @@ class SwapStatements(Transformation):
         from metacompress_eval.transforms.loops import declared_names
 
         names = declared_names(parsed, parsed.root, frozenset())
-        for node in walk(parsed.root):
+        # Only these node types matter below; a query finds them (in tree order) without a walk.
+        found = nodes_of_types(parsed.root, parsed.language, _LOCAL_NAME_NODES)
+        for node in found:
             t = node.type
             if t in ("parameter_declaration", "formal_parameter", "spread_parameter"):
                 declarator = node.child_by_field_name("declarator") or node.child_by_field_name("name")
@@ -156,7 +171,7 @@ class SwapStatements(Transformation):
                     if n.type == "identifier":
                         names.discard(parsed.text(n))
         if parsed.language == "c":
-            for node in walk(parsed.root):
+            for node in found:
                 if node.type == "pointer_expression" and node.children and node.children[0].type == "&":
                     names -= {parsed.text(n) for n in walk(node) if n.type == "identifier"}
                 if node.type in ("declaration",) and any(
@@ -175,9 +190,15 @@ class SwapStatements(Transformation):
                 return None  # docstrings / "use strict" directives
             if lang in ("python", "javascript", "java", "c") and named[0].type not in _WRITES:
                 return None  # a bare expression has no effect worth moving (and may be a directive)
+        from metacompress_eval.transforms.loops import note_declared
+
         facts = _Facts()
+        declared: set[str] = set()
         for node in walk(statement):
             t = node.type
+            # Declarations are collected in this same walk (declared_names would skip function-like
+            # nodes, but those are forbidden here anyway).
+            note_declared(parsed, node, declared)
             if t in _FORBIDDEN or t.startswith("preproc_") or t == "ERROR":
                 return None
             if t == "unary_expression":
@@ -204,9 +225,7 @@ class SwapStatements(Transformation):
                     facts.written |= _base_names(parsed, target)
                     if target.type != "identifier" or parsed.text(target) not in locals_:
                         facts.memory_write = True
-        from metacompress_eval.transforms.loops import declared_names
-
-        facts.declared = declared_names(parsed, statement)
+        facts.declared = declared
         if lang == "go" and statement.type == "short_var_declaration":
             left = statement.child_by_field_name("left")
             facts.declared |= {parsed.text(n) for n in left.named_children} if left is not None else set()
