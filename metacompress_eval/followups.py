@@ -46,6 +46,7 @@ class FollowUpSet:
     items: list[FollowUpInput] = field(default_factory=list)
     counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     reasons: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    verified: bool = False  # whether the compiler filter ran (adds "unverified" to the summary)
 
     def summary(self) -> dict:
         """Per transformation: applied / not_applicable / rejected counts and the top reasons."""
@@ -54,6 +55,9 @@ class FollowUpSet:
             out[name] = {"applied": counter["applied"], "not_applicable": counter["not_applicable"],
                          "rejected": counter["rejected"],
                          "reasons": dict(self.reasons[name].most_common(8))}
+            if self.verified:
+                # follow-ups kept without a real compiler check (no toolchain, checker timed out)
+                out[name]["unverified"] = counter["unverified"]
         return out
 
 
@@ -63,8 +67,46 @@ def derive_seed(seed: int, *parts: object) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
+def verify_follow_ups(result: FollowUpSet, sources: Sequence[SourceExample], language: str) -> FollowUpSet:
+    """Compiler-check every follow-up of ``result`` against its source; drop those adding errors.
+
+    A dropped follow-up moves from "applied" to "rejected" with the reason
+    ``"new compiler diagnostics: <first new error>"``. For pairs, each changed side is compared with
+    its own source side and the follow-up is dropped when either side adds an error. All checks
+    run as one batch (see :func:`metacompress_eval.verify.compare_many`). Modifies and returns
+    ``result``.
+    """
+    from .verify import compare_many
+
+    by_id = {s.id: s for s in sources}
+    pairs, owners = [], []
+    for index, item in enumerate(result.items):
+        source = by_id[item.source_id]
+        for side, (code, prov) in enumerate(zip(item.inputs, item.provenance)):
+            if prov is not None:  # None: this side was left unchanged
+                pairs.append((source.inputs[side], code))
+                owners.append(index)
+    verdicts: dict[int, list] = defaultdict(list)
+    for owner, verdict in zip(owners, compare_many(pairs, language)):
+        verdicts[owner].append(verdict)
+    kept = []
+    for index, item in enumerate(result.items):
+        bad = [v for v in verdicts[index] if not v.ok]
+        if bad:
+            result.counts[item.transformation]["applied"] -= 1
+            result.counts[item.transformation]["rejected"] += 1
+            result.reasons[item.transformation][f"new compiler diagnostics: {bad[0].new_errors[0]}"] += 1
+            continue
+        if any(not v.verified for v in verdicts[index]):
+            result.counts[item.transformation]["unverified"] += 1
+        kept.append(item)
+    result.items = kept
+    result.verified = True
+    return result
+
+
 def build_follow_ups(sources: Sequence[SourceExample], language: str | None, transformations: Iterable[str],
-                     *, seed: int = 0, progress: bool = False) -> FollowUpSet:
+                     *, seed: int = 0, progress: bool = False, verify: bool = False) -> FollowUpSet:
     """Apply every named transformation to every source.
 
     Args:
@@ -72,6 +114,9 @@ def build_follow_ups(sources: Sequence[SourceExample], language: str | None, tra
         language: programming language of the code; ``None`` → no follow-ups (all not applicable).
         transformations: registry names (see :func:`metacompress_eval.transforms.list_transformations`).
         seed: run seed; per-follow-up seeds are derived from it.
+        verify: also compile every follow-up and its source and count the follow-up as rejected
+            when it adds compiler errors (see :func:`verify_follow_ups`; off by default: it costs
+            compiler calls).
     """
     from tqdm.auto import tqdm
 
@@ -115,4 +160,6 @@ def build_follow_ups(sources: Sequence[SourceExample], language: str | None, tra
                         provenance=[o.provenance() if o.status == "applied" else None for o in outcomes]))
     finally:
         bar.close()
+    if verify and language is not None:
+        verify_follow_ups(result, sources, language)
     return result
