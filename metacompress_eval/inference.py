@@ -6,6 +6,12 @@ the input text(s). Consequences:
 * identical inputs are run once (within a run and across runs);
 * evaluating a second student reuses the teacher's outputs: no teacher forward pass;
 * an interrupted run resumes: every finished batch was committed before the next one started.
+
+Under ``accelerate launch`` or ``torchrun`` with N > 1 processes, :meth:`InferenceEngine.predict`
+shards the work: the length-sorted batches are dealt round-robin by batch index (batch b goes to
+process b mod N), each process runs its share, and after every round of N batches the logits are
+gathered on all processes (``accelerate.utils.gather_object``); only the main process writes the
+cache. Every process ends with the same outputs, so the report equals the single-process one.
 """
 
 from __future__ import annotations
@@ -101,6 +107,7 @@ class InferenceStats:
     forward_passes: int = 0
     seconds: float = 0.0
     truncated: int = 0
+    processes: int = 1
 
     def as_dict(self) -> dict:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
@@ -120,6 +127,25 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
+
+
+def distributed_state(device: str = "cpu"):
+    """The ``accelerate.PartialState`` of a multi-process launch, or ``None`` for a single process.
+
+    ``WORLD_SIZE`` is checked first (torchrun and ``accelerate launch`` set it) so an ordinary run
+    neither imports accelerate nor touches ``torch.distributed``. ``cpu=True`` for CPU devices makes
+    accelerate use the gloo backend even on a machine that has GPUs.
+    """
+    try:
+        world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    except ValueError:
+        world = 1
+    if world <= 1:
+        return None
+    from accelerate import PartialState
+
+    state = PartialState(cpu=str(device).startswith("cpu"))
+    return state if state.num_processes > 1 else None
 
 
 class InferenceEngine:
@@ -202,10 +228,24 @@ class InferenceEngine:
             first.setdefault(key, idx)
         stats.unique = len(first)
         model_key = self.loaded.fingerprint
-        known = self.cache.get_many(model_key, list(first)) if self.cache else {}
+        state = distributed_state(str(self.loaded.device))
+        known = self.cache.get_many(model_key, list(first)) if self.cache and (
+            state is None or state.is_main_process) else {}
+        if state is not None:
+            # Only the main process reads the cache and sends what it found to the others: nodes of a
+            # multi-node run may see different cache files, and every process must agree on ``todo``
+            # (hence on the batch plan) or the collective calls would not match up.
+            from accelerate.utils import broadcast_object_list
+
+            stats.processes = state.num_processes
+            box = broadcast_object_list([{k: v.tolist() for k, v in known.items()} if state.is_main_process
+                                         else None])
+            known = {k: np.asarray(v, dtype=np.float32) for k, v in box[0].items()}
         stats.cached = len(known)
         todo = [k for k in first if k not in known]
-        if todo:
+        if todo and state is not None:
+            self._predict_sharded(state, todo, [inputs[first[k]] for k in todo], known, stats)
+        elif todo:
             todo_inputs = [inputs[first[k]] for k in todo]
             ids = self.encode(todo_inputs)
             stats.truncated = sum(len(r) >= self.loaded.max_length for r in ids)
@@ -228,3 +268,43 @@ class InferenceEngine:
             logits = logits[:, self.loaded.label_permutation]
         stats.seconds = time.perf_counter() - started
         return Prediction(probs=softmax(logits), logits=logits, stats=stats)
+
+    def _predict_sharded(self, state, todo: list[str], todo_inputs: list[Inputs], known: dict[str, np.ndarray],
+                         stats: InferenceStats) -> None:
+        """Compute ``todo`` across the processes of ``state``; fill ``known`` with every process's results.
+
+        The batch plan depends only on the inputs, so every process derives the same plan and takes
+        batches ``rank, rank + N, ...`` (the longest batches are spread over all processes). Each
+        round of N batches ends with one ``gather_object`` (logits travel as lists of floats, since
+        tensors of unequal length would abort gloo), and the main process commits the round to the
+        cache, so an interrupted distributed run resumes like a single-process one.
+        """
+        from accelerate.utils import gather_object
+        from tqdm.auto import tqdm
+
+        ids = self.encode(todo_inputs)
+        stats.truncated = sum(len(r) >= self.loaded.max_length for r in ids)
+        plan = self.batches(ids)
+        n, rank = state.num_processes, state.process_index
+        model_key = self.loaded.fingerprint
+        bar = tqdm(total=len(todo), desc=self.desc, unit="input", leave=False,
+                   disable=not self.progress or not state.is_main_process)
+        try:
+            for start in range(0, len(plan), n):
+                mine: list[tuple[str, list[float]]] = []
+                if start + rank < len(plan):
+                    batch_idx = plan[start + rank]
+                    logits = self.forward(self.collate([ids[i] for i in batch_idx]))
+                    mine = [(todo[i], logits[j].tolist()) for j, i in enumerate(batch_idx)]
+                gathered = gather_object(mine)
+                # float32 -> Python float -> float32 is exact: these equal the local logits bit for bit.
+                items = [(key, np.asarray(row, dtype=np.float32)) for key, row in gathered]
+                if self.cache and state.is_main_process:
+                    self.cache.put_many(model_key, items)
+                known.update(items)
+                stats.forward_passes += min(n, len(plan) - start)
+                bar.update(len(items))
+        finally:
+            bar.close()
+        stats.computed = len(todo)
+        state.wait_for_everyone()

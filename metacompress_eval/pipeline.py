@@ -26,7 +26,7 @@ from .data import DEFAULT_MAX_CODE_CHARS, load_functions_table, prepare_sources,
 from .errors import MetaCompressError
 from .fileio import atomic_write_json, atomic_write_jsonl, atomic_write_text
 from .followups import build_follow_ups
-from .inference import InferenceEngine, OutputCache
+from .inference import InferenceEngine, OutputCache, distributed_state
 from .models import align_label_spaces, load_model, parse_label_map
 from .relations import EvaluationOutputs, Thresholds, analyze
 from .tasks import get_task
@@ -67,6 +67,7 @@ class EvaluationConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
     worst_k: int = 10
     progress: bool = True
+    verify: bool = False  # drop follow-ups that add compiler errors (docs/verification.md)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class EvaluationResult:
     report: dict
     out_dir: Path
     files: list[Path]
+    main_process: bool = True  # False on the other processes of a multi-process launch (they write nothing)
 
 
 def _log(progress: bool, message: str) -> None:
@@ -87,7 +89,14 @@ def _log(progress: bool, message: str) -> None:
 
 def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None = None) -> EvaluationResult:
     """Run the whole pipeline for one teacher/student pair and write the report folder."""
-    say = log or (lambda m: _log(config.progress, m))
+    # Under accelerate launch / torchrun, inference is sharded across processes (see inference.py);
+    # everything else runs on every process, and only the main process logs and writes files.
+    state = distributed_state(config.device)
+    main = state is None or state.is_main_process
+    say = log or (lambda m: _log(config.progress and main, m))
+    device = config.device
+    if state is not None and device in ("cuda", "gpu"):
+        device = f"cuda:{state.local_process_index}"  # one GPU per process
     started = time.perf_counter()
     task = get_task(config.task, code_columns=config.code_columns, label_column=config.label_column,
                     id_column=config.id_column, language=config.language)
@@ -95,10 +104,10 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
         raise MetaCompressError("--batch-size must be at least 1")
 
     say(f"loading teacher {config.teacher}")
-    teacher = load_model(config.teacher, role="teacher", tokenizer=config.teacher_tokenizer, device=config.device,
+    teacher = load_model(config.teacher, role="teacher", tokenizer=config.teacher_tokenizer, device=device,
                          max_length=config.teacher_max_length, trust_remote_code=config.trust_remote_code)
     say(f"loading student {config.student}")
-    student = load_model(config.student, role="student", tokenizer=config.student_tokenizer, device=config.device,
+    student = load_model(config.student, role="student", tokenizer=config.student_tokenizer, device=device,
                          max_length=config.student_max_length, trust_remote_code=config.trust_remote_code)
     align_label_spaces(teacher, student, parse_label_map(config.label_map))
     label_names = teacher.label_names
@@ -113,7 +122,7 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
     say(f"{len(sources)} source examples" + (f" ({skipped} rows skipped: {dict(loaded.skipped)})" if skipped else ""))
 
     follow_ups = build_follow_ups(sources, task.language, config.transforms, seed=config.seed,
-                                  progress=config.progress)
+                                  progress=config.progress and main, verify=config.verify)
     say(f"{len(follow_ups.items)} follow-up inputs from {len(config.transforms)} transformation(s)")
 
     inputs = [s.inputs for s in sources] + [f.inputs for f in follow_ups.items]
@@ -126,7 +135,7 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
     try:
         predictions = {}
         for role, model in (("teacher", teacher), ("student", student)):
-            engine = InferenceEngine(model, cache, batch_size=config.batch_size, progress=config.progress,
+            engine = InferenceEngine(model, cache, batch_size=config.batch_size, progress=config.progress and main,
                                      desc=f"{role} inference")
             predictions[role] = engine.predict(inputs)
             st = predictions[role].stats
@@ -157,8 +166,12 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
         "analysis": analysis,
     }
     report["inference"]["total_seconds"] = round(time.perf_counter() - started, 3)
-    files = write_report_folder(Path(config.out_dir), report, outputs, sources, follow_ups, inputs)
-    return EvaluationResult(report=report, out_dir=Path(config.out_dir), files=files)
+    files: list[Path] = []
+    if main:
+        files = write_report_folder(Path(config.out_dir), report, outputs, sources, follow_ups, inputs)
+    if state is not None:
+        state.wait_for_everyone()  # nobody exits (and tears down the process group) before the report exists
+    return EvaluationResult(report=report, out_dir=Path(config.out_dir), files=files, main_process=main)
 
 
 def write_report_folder(out_dir: Path, report: dict, outputs: EvaluationOutputs, sources, follow_ups,
@@ -172,8 +185,10 @@ def write_report_folder(out_dir: Path, report: dict, outputs: EvaluationOutputs,
     for i, (sid, tname) in enumerate(zip(outputs.source_ids, outputs.transformations)):
         rows.append({"index": i, "source_id": sid, "transformation": tname,
                      "label": None if outputs.labels is None else int(outputs.labels[i]),
-                     "teacher_probs": [round(float(p), 6) for p in outputs.teacher_probs[i]],
-                     "student_probs": [round(float(p), 6) for p in outputs.student_probs[i]]})
+                     # Full precision (JSON floats round-trip float64 exactly): feeding these rows
+                     # to analyze() or the evaluate module reproduces report.json's analysis exactly.
+                     "teacher_probs": [float(p) for p in outputs.teacher_probs[i]],
+                     "student_probs": [float(p) for p in outputs.student_probs[i]]})
     files.append(atomic_write_jsonl(out_dir / "predictions.jsonl", rows))
     source_code = {s.id: s.inputs for s in sources}
     examples = {}

@@ -1,0 +1,396 @@
+"""Model cards: a "Behavioural fidelity (MetaCompress)" section, SVG badges and ``model-index`` results.
+
+:func:`update_card` edits a local ``README.md`` in place:
+
+* the section (rendered from ``cards/fidelity_section.md``) sits between two HTML comments,
+  ``<!-- metacompress:begin -->`` and ``<!-- metacompress:end -->``; a later run replaces what is
+  between them, so a card never gets a second section, and no other line of the body changes;
+* the YAML front matter gets a ``model-index`` whose MetaCompress results (``source.name`` =
+  ``MetaCompress Eval``) are replaced and whose other results are kept; only the ``model-index``
+  block of the YAML is rewritten, other keys stay byte for byte (re-dumping the whole YAML
+  through a YAML library would reformat them);
+* badges are SVG files written next to the card (``metacompress-badges/``), drawn here: no badge
+  service is contacted, and the card shows them from its own repository.
+
+The result round-trips through ``huggingface_hub`` (``ModelCard.load``, ``metadata_load``), which is
+how the Hub reads the evaluation results it displays.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+from typing import Any
+from xml.sax.saxutils import escape
+
+from ..errors import MetaCompressError
+from ..relations import RELATION_ABBREVIATIONS, RELATIONS
+
+BEGIN = "<!-- metacompress:begin -->"
+END = "<!-- metacompress:end -->"
+TEMPLATES = Path(__file__).resolve().parent / "cards"
+BADGE_DIR = "metacompress-badges"
+SOURCE_NAME = "MetaCompress Eval"
+TOOL_URL = "https://github.com/metacompress/metacompress-eval"
+RELATION_TITLES = {
+    "prediction_agreement": "Prediction agreement",
+    "probability_distribution_similarity": "Probability distribution similarity",
+    "high_confidence_preservation": "High-confidence preservation",
+    "calibration_alignment": "Calibration alignment",
+}
+# Same regex as huggingface_hub.repocard.REGEX_YAML_BLOCK, so both agree on where the YAML is.
+_YAML_BLOCK = re.compile(r"^(\s*---[\r\n]+)([\S\s]*?)([\r\n]+---(\r\n|\n|$))")
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers taken from the report
+# --------------------------------------------------------------------------------------------
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def _rate_cell(entry: dict | None) -> str:
+    if not entry or entry.get("rate") is None:
+        return "n/a (n = 0)"
+    ci = entry.get("ci95")
+    ci_text = f" [{_pct(ci[0])}, {_pct(ci[1])}]" if ci else ""
+    return f"{_pct(entry['rate'])}{ci_text} (n = {entry['n']})"
+
+
+def attack_gaps(report: dict) -> list[dict[str, Any]]:
+    """Attack results of the report's optional ``attacks`` section, as rows with a gap.
+
+    Accepted shape (the section is produced by a later version of the tool): ``attacks`` maps an
+    attack name to ``{"teacher": x, "student": y, ...}`` where x and y are numbers or rate entries
+    (``{"rate": ...}``), optionally with a precomputed ``gap``. Entries of other shapes are skipped.
+    """
+    attacks = report.get("attacks")
+    if isinstance(attacks, dict) and isinstance(attacks.get("by_attack"), dict):
+        attacks = attacks["by_attack"]
+    rows = []
+    if not isinstance(attacks, dict):
+        return rows
+
+    def number(v):
+        if isinstance(v, dict):
+            v = v.get("rate", v.get("success_rate", v.get("value")))
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    for name, entry in sorted(attacks.items()):
+        if not isinstance(entry, dict):
+            continue
+        teacher, student = number(entry.get("teacher")), number(entry.get("student"))
+        gap = number(entry.get("gap"))
+        if gap is None and teacher is not None and student is not None:
+            gap = student - teacher
+        if gap is not None:
+            rows.append({"attack": str(name), "teacher": teacher, "student": student, "gap": gap})
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Badges
+# --------------------------------------------------------------------------------------------
+
+
+def _colour(goodness: float | None) -> str:
+    """Badge colour for a value where 1 is best (shields.io's palette)."""
+    if goodness is None:
+        return "#9f9f9f"
+    for limit, colour in ((0.95, "#4c1"), (0.9, "#97ca00"), (0.8, "#dfb317"), (0.7, "#fe7d37")):
+        if goodness >= limit:
+            return colour
+    return "#e05d44"
+
+
+def badge_svg(label: str, value: str, colour: str) -> str:
+    """A flat two-part badge ("label | value") as standalone SVG."""
+    # Verdana 11px averages about 6.5 px per character; the text is centred, so a rough width is enough.
+    lw, vw = int(6.5 * len(label)) + 12, int(6.5 * len(value)) + 12
+    w = lw + vw
+    label_e, value_e = escape(label), escape(value)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" '
+        f'aria-label="{label_e}: {value_e}"><title>{label_e}: {value_e}</title>'
+        f'<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/>'
+        f'<stop offset="1" stop-opacity=".1"/></linearGradient>'
+        f'<clipPath id="r"><rect width="{w}" height="20" rx="3" fill="#fff"/></clipPath>'
+        f'<g clip-path="url(#r)"><rect width="{lw}" height="20" fill="#555"/>'
+        f'<rect x="{lw}" width="{vw}" height="20" fill="{colour}"/><rect width="{w}" height="20" fill="url(#s)"/></g>'
+        f'<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">'
+        f'<text x="{lw / 2:.1f}" y="14">{label_e}</text><text x="{lw + vw / 2:.1f}" y="14">{value_e}</text></g></svg>\n'
+    )
+
+
+def badges(report: dict) -> dict[str, tuple[str, str, str]]:
+    """Badge file name → (label, value, colour) for the headline numbers of ``report``."""
+    a = report["analysis"]
+    pa = a["relations"]["overall"]["prediction_agreement"]["rate"]
+    hcp = a["relations"]["overall"]["high_confidence_preservation"]["rate"]
+    flip = a["flips"]["student"]["overall"]["rate"]
+    out = {
+        "agreement.svg": ("teacher agreement", _pct(None if pa is None else 1 - pa), _colour(None if pa is None else 1 - pa)),
+        "student-flip-rate.svg": ("flip rate", _pct(flip), _colour(None if flip is None else 1 - flip)),
+        "confidence-preserved.svg": ("confidence preserved", _pct(None if hcp is None else 1 - hcp),
+                                     _colour(None if hcp is None else 1 - hcp)),
+    }
+    gaps = attack_gaps(report)
+    if gaps:
+        worst = max(gaps, key=lambda g: abs(g["gap"]))
+        out["attack-gap.svg"] = ("attack gap", f"{100 * worst['gap']:+.1f} pt", _colour(1 - abs(worst["gap"])))
+    return out
+
+
+def write_badges(report: dict, folder: str | Path) -> list[Path]:
+    """Write the badges of :func:`badges` as SVG files into ``folder``."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, (label, value, colour) in badges(report).items():
+        path = out / name
+        path.write_text(badge_svg(label, value, colour), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+# --------------------------------------------------------------------------------------------
+# The section
+# --------------------------------------------------------------------------------------------
+
+
+def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_DIR) -> str:
+    """The Markdown section for ``report``, between the begin/end markers."""
+    a = report["analysis"]
+    rel = a["relations"]
+    relation_rows = "\n".join(
+        f"| {RELATION_TITLES[r]} ({RELATION_ABBREVIATIONS[r]}) violations | {_rate_cell(rel['overall'][r])} | "
+        f"{_rate_cell(rel['sources'][r])} | {_rate_cell(rel['follow_ups'][r])} |" for r in RELATIONS)
+    flips = a["flips"]
+    diff = flips["difference"]["overall"]
+    diff_text = "n/a"
+    if diff.get("student_minus_teacher") is not None:
+        ci = diff.get("ci95")
+        diff_text = f"{100 * diff['student_minus_teacher']:+.1f} pt" + (
+            f" [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]" if ci else "")
+    flip_rows = "\n".join([f"| teacher | {_rate_cell(flips['teacher']['overall'])} |",
+                           f"| student | {_rate_cell(flips['student']['overall'])} |",
+                           f"| student − teacher | {diff_text} |"])
+    gaps = attack_gaps(report)
+    attack_section = ""
+    if gaps:
+        rows = "\n".join(f"| {g['attack']} | {_pct(g['teacher'])} | {_pct(g['student'])} | {100 * g['gap']:+.1f} pt |"
+                         for g in gaps)
+        attack_section = Template((TEMPLATES / "attack_section.md").read_text(encoding="utf-8")).substitute(
+            attack_rows=rows)
+    th = a["thresholds"]
+    models = report.get("models", {})
+    settings = report.get("settings", {})
+    settings_rows = "\n".join(f"| {k} | {v} |" for k, v in [
+        ("teacher", f"`{models.get('teacher', {}).get('name_or_path', 'n/a')}`"),
+        ("student", f"`{models.get('student', {}).get('name_or_path', 'n/a')}`"),
+        ("task", report.get("task", {}).get("name", "n/a")),
+        ("data", f"`{report.get('data', {}).get('path', 'n/a')}`"),
+        ("transformations", ", ".join(settings.get("transforms", [])) or "n/a"),
+        ("thresholds", ", ".join(f"{k} = {v}" for k, v in th.items())),
+        ("seed", a.get("seed")),
+        ("tool", f"{report.get('tool', {}).get('name', 'metacompress-eval')} {report.get('tool', {}).get('version', '')}"),
+        ("report created", report.get("created", "n/a")),
+    ])
+    badge_md = " ".join(f"![{label}: {value}]({badge_prefix}/{name})"
+                        for name, (label, value, _) in badges(report).items())
+    body = Template((TEMPLATES / "fidelity_section.md").read_text(encoding="utf-8")).substitute(
+        badges=badge_md, teacher=models.get("teacher", {}).get("name_or_path", "its teacher"),
+        tool_url=TOOL_URL, n_sources=a["counts"]["sources"], n_follow_ups=a["counts"]["follow_ups"],
+        transformations=", ".join(f"{t}: {n}" for t, n in a["counts"]["by_transformation"].items()) or "none",
+        relation_rows=relation_rows, flip_rows=flip_rows, attack_section=attack_section,
+        settings_rows=settings_rows, report_link=report_link, report_link_text=Path(report_link).name or report_link)
+    return f"{BEGIN}\n{body.rstrip()}\n{END}"
+
+
+# --------------------------------------------------------------------------------------------
+# model-index
+# --------------------------------------------------------------------------------------------
+
+
+def eval_results(report: dict, *, dataset_name: str | None = None, source_url: str | None = None) -> list:
+    """The fidelity results as ``huggingface_hub.EvalResult`` objects (rates in [0, 1])."""
+    from huggingface_hub import EvalResult
+
+    a = report["analysis"]
+    data = report.get("data", {})
+    data_path = str(data.get("path") or "data")
+    dataset_type = data_path if data.get("format") == "hub" else Path(data_path).stem or "data"
+    common = dict(task_type="text-classification", dataset_type=dataset_type,
+                  dataset_name=dataset_name or f"{dataset_type} + MetaCompress follow-ups",
+                  dataset_split=data.get("split") or None, source_name=SOURCE_NAME,
+                  # huggingface_hub requires a URL with source_name: the report's when it is on the web,
+                  # else the tool's home page.
+                  source_url=source_url if source_url and source_url.startswith(("http://", "https://")) else TOOL_URL)
+    results = []
+
+    def add(metric_type: str, name: str, value: float | None, config: str | None = None):
+        if value is not None:
+            results.append(EvalResult(metric_type=metric_type, metric_name=name, metric_value=round(float(value), 6),
+                                      metric_config=config, **common))
+
+    th = a["thresholds"]
+    configs = {"probability_distribution_similarity": f"jsd_max={th['jsd_max']}",
+               "high_confidence_preservation": f"confidence_tau={th['confidence_tau']}",
+               "calibration_alignment": f"confidence_tolerance={th['confidence_tolerance']}"}
+    for r in RELATIONS:
+        add(f"metacompress_{r}_violation_rate", f"{RELATION_TITLES[r]} violation rate",
+            a["relations"]["overall"][r]["rate"], configs.get(r))
+    add("metacompress_teacher_flip_rate", "Teacher flip rate (follow-ups)", a["flips"]["teacher"]["overall"]["rate"])
+    add("metacompress_student_flip_rate", "Student flip rate (follow-ups)", a["flips"]["student"]["overall"]["rate"])
+    add("metacompress_flip_rate_difference", "Flip rate difference (student - teacher)",
+        a["flips"]["difference"]["overall"]["student_minus_teacher"])
+    for g in attack_gaps(report):
+        add(f"metacompress_attack_gap_{g['attack']}", f"Attack gap: {g['attack']} (student - teacher)", g["gap"])
+    return results
+
+
+def _is_ours(result) -> bool:
+    return result.source_name == SOURCE_NAME or str(result.metric_type).startswith("metacompress_")
+
+
+def merged_model_index(front_matter: dict, report: dict, *, model_name: str, source_url: str | None) -> list:
+    """``model-index`` value: the card's other results plus this report's (earlier MetaCompress ones dropped)."""
+    from huggingface_hub.repocard_data import eval_results_to_model_index, model_index_to_eval_results
+
+    existing = []
+    if front_matter.get("model-index"):
+        name, existing = model_index_to_eval_results(front_matter["model-index"])
+        model_name = name or model_name
+    keep = [r for r in existing if not _is_ours(r)]
+    return eval_results_to_model_index(model_name, keep + eval_results(report, source_url=source_url))
+
+
+# --------------------------------------------------------------------------------------------
+# Editing a card in place
+# --------------------------------------------------------------------------------------------
+
+
+def _replace_yaml_key(yaml_text: str, key: str, block: str) -> str:
+    """Replace the top-level ``key`` block of ``yaml_text`` (or append it), leaving other lines as they are."""
+    lines = yaml_text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if re.match(rf"^{re.escape(key)}\s*:", line)), None)
+    if start is None:
+        sep = "" if not yaml_text or yaml_text.endswith("\n") else "\n"
+        return yaml_text + sep + block.rstrip("\n")
+    end = start + 1
+    # The block goes on while lines are indented, blank, comments, or indentless list items
+    # ("- name: ..." at column 0 is how PyYAML writes a list under a key).
+    while end < len(lines) and (lines[end].strip() == "" or lines[end][0] in " \t#-"):
+        end += 1
+    while end > start + 1 and lines[end - 1].strip() == "":  # blank lines before the next key stay
+        end -= 1
+    tail_newline = "\n" if end < len(lines) else ""
+    return "".join(lines[:start]) + block.rstrip("\n") + tail_newline + "".join(lines[end:])
+
+
+def update_card_text(text: str, report: dict, *, report_link: str, model_name: str,
+                     source_url: str | None = None, badge_prefix: str = BADGE_DIR) -> str:
+    """The card ``text`` with the MetaCompress section and ``model-index`` replaced (or added)."""
+    import yaml
+
+    match = _YAML_BLOCK.search(text)
+    if match:
+        yaml_text, body = match.group(2), text[match.end():]
+        head_open, head_close = match.group(1), match.group(3)
+    else:
+        yaml_text, body, head_open, head_close = "", text, "---\n", "\n---\n"
+    try:
+        front = yaml.safe_load(yaml_text) or {}
+    except yaml.YAMLError as exc:
+        raise MetaCompressError(f"the card's YAML front matter does not parse: {exc}") from None
+    if not isinstance(front, dict):
+        raise MetaCompressError("the card's YAML front matter is not a mapping")
+    index = merged_model_index(front, report, model_name=model_name, source_url=source_url)
+    block = yaml.safe_dump({"model-index": index}, sort_keys=False, allow_unicode=True)
+    new_yaml = _replace_yaml_key(yaml_text, "model-index", block).strip("\n")
+    check = yaml.safe_load(new_yaml)
+    if not isinstance(check, dict) or check.get("model-index") != index:  # pragma: no cover - safety net
+        raise MetaCompressError("could not update the card's model-index without breaking its YAML")
+
+    section = render_section(report, report_link=report_link, badge_prefix=badge_prefix)
+    b, e = body.find(BEGIN), body.find(END)
+    if b != -1 and e != -1 and e > b:
+        body = body[:b] + section + body[e + len(END):]
+    elif b != -1 or e != -1:
+        raise MetaCompressError(f"the card has only one of the markers {BEGIN} / {END}; fix it by hand first")
+    else:
+        stripped = body.rstrip("\n")
+        body = (stripped + "\n\n" if stripped.strip() else "\n") + section + "\n"
+    if not match:
+        body = "\n" + body.lstrip("\n")
+    return f"{head_open}{new_yaml}{head_close}{body}"
+
+
+@dataclass
+class CardUpdate:
+    """What :func:`update_card` wrote."""
+
+    card: Path
+    badges: list[Path] = field(default_factory=list)
+
+
+def load_report(report_dir: str | Path) -> tuple[dict, Path]:
+    """``report.json`` of a report folder (or the file itself) and the folder."""
+    import json
+
+    path = Path(report_dir)
+    folder = path.parent if path.is_file() else path
+    file = path if path.is_file() else path / "report.json"
+    if not file.is_file():
+        raise MetaCompressError(f"no report.json in {report_dir}")
+    try:
+        report = json.loads(file.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise MetaCompressError(f"{file} is not valid JSON: {exc}") from None
+    if "analysis" not in report:
+        raise MetaCompressError(f"{file} is not a MetaCompress report (no 'analysis')")
+    return report, folder
+
+
+def update_card(report_dir: str | Path, card: str | Path, *, report_url: str | None = None,
+                model_name: str | None = None) -> CardUpdate:
+    """Add or replace the MetaCompress section, badges and ``model-index`` results of a local card.
+
+    Args:
+        report_dir: a folder written by ``metacompress evaluate`` (or its ``report.json``).
+        card: the model card (``README.md``); created from ``cards/model_card.md`` when absent.
+        report_url: where readers find the full report; default: the report's ``report.md``
+            relative to the card.
+        model_name: ``model-index`` name when the card has none; default: the student's name.
+    """
+    report, folder = load_report(report_dir)
+    card_path = Path(card)
+    student = report.get("models", {}).get("student", {}).get("name_or_path") or "student"
+    name = model_name or Path(str(student)).name
+    link = report_url or os.path.relpath(folder / "report.md", card_path.resolve().parent).replace(os.sep, "/")
+    if card_path.is_file():
+        text = card_path.read_text(encoding="utf-8")
+    else:
+        text = new_card_text(name)
+    new_text = update_card_text(text, report, report_link=link, model_name=name, source_url=report_url)
+    card_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = card_path.with_name(f".{card_path.name}.tmp")
+    tmp.write_text(new_text, encoding="utf-8")
+    os.replace(tmp, card_path)  # atomic: an interrupted run leaves the old card intact
+    paths = write_badges(report, card_path.parent / BADGE_DIR)
+    return CardUpdate(card=card_path, badges=paths)
+
+
+def new_card_text(model_name: str) -> str:
+    """A minimal card from ``cards/model_card.md`` (via ``ModelCard.from_template``), with markers to fill."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    card = ModelCard.from_template(ModelCardData(tags=["knowledge-distillation", "metacompress"]),
+                                   template_path=str(TEMPLATES / "model_card.md"), model_name=model_name,
+                                   fidelity_section=f"{BEGIN}\n{END}")
+    return str(card)

@@ -1,0 +1,134 @@
+# Copyright the MetaCompress Eval authors. Licensed under the Apache License, Version 2.0.
+"""MetaCompress: behavioural fidelity of a distilled student against its teacher (an evaluate comparison)."""
+
+import datasets
+import evaluate
+
+_CITATION = """\
+@software{metacompress_eval,
+  title = {MetaCompress Eval: metamorphic testing of distilled code models},
+  year = {2025},
+  note = {https://pypi.org/project/metacompress-eval/}
+}
+"""
+
+_DESCRIPTION = """\
+MetaCompress compares a knowledge-distilled *student* classifier with its *teacher* on source inputs
+and on follow-up inputs derived from them by semantics-preserving transformations (e.g. variable
+renaming, dead code). It checks four metamorphic relations between the two models' outputs —
+Prediction Agreement (PA), Probability Distribution Similarity (PDS, Jensen–Shannon divergence),
+High Confidence Preservation (HCP) and Calibration Alignment (CA) — and each model's metamorphic flip
+rate (prediction on x vs x'), every rate with its denominator and a 95% confidence interval
+(Wilson, or a cluster bootstrap over source ids where rows share a source). With references it also
+reports accuracy/F1, McNemar's test and ECE. The result is exactly the `analysis` section of the
+`report.json` written by `metacompress evaluate` on the same outputs.
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    teacher_probs (`list` of `list` of `float`): the teacher's class probabilities, one row per input
+        (sources and follow-ups; each row sums to 1).
+    student_probs (`list` of `list` of `float`): the student's class probabilities, same rows and classes.
+    source_ids (`list` of `str`): per row, the id of its source input; a source and its follow-ups share it.
+    transformations (`list` of `str`): per row, "" for a source, else the name of the transformation
+        that produced the follow-up.
+    references (`list` of `int`, optional): gold label per row (equal for a source and its follow-ups);
+        omit it (or pass -1 on every row) for unlabelled data.
+    label_names (`list` of `str`, optional): class names; default "LABEL_0", "LABEL_1", ...
+    jsd_max, confidence_tau, confidence_tolerance, ece_bins, ece_tolerance, bootstrap_resamples:
+        relation thresholds (defaults 0.05, 0.9, 0.1, 10, 0.05, 2000; see docs/relations.md).
+    seed (`int`, default 0): seed of every bootstrap interval.
+    worst_k (`int`, default 10): number of worst discrepancies listed under "worst".
+Returns:
+    The analysis dict: "relations" (violation rates of PA, PDS, HCP, CA on "overall", "sources",
+    "follow_ups" and "by_transformation", each with "n", "rate", "ci95", "ci_method"), "flips"
+    (teacher/student flip rates and their difference), "counts", "worst", and with references
+    "performance", "mcnemar" and "calibration".
+Examples:
+    >>> metacompress = evaluate.load("metacompress")
+    >>> results = metacompress.compute(
+    ...     teacher_probs=[[0.9, 0.1], [0.8, 0.2]], student_probs=[[0.85, 0.15], [0.3, 0.7]],
+    ...     source_ids=["a", "a"], transformations=["", "rename_variables"], references=[0, 0],
+    ...     bootstrap_resamples=200)
+    >>> results["relations"]["follow_ups"]["prediction_agreement"]["violations"]
+    1
+"""
+
+#: ``references`` value of an unlabelled row.
+_UNLABELLED = -1
+
+_BASE_FEATURES = {
+    # float64, not float32: the probabilities must reach analyze() bit for bit, or JSDs and the
+    # threshold decisions near a boundary could differ from the pipeline's report.
+    "teacher_probs": datasets.Sequence(datasets.Value("float64")),
+    "student_probs": datasets.Sequence(datasets.Value("float64")),
+    "source_ids": datasets.Value("string"),
+    "transformations": datasets.Value("string"),
+}
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class Metacompress(evaluate.Comparison):
+    """Teacher/student metamorphic relations, flip rates and their confidence intervals."""
+
+    def _info(self):
+        return evaluate.ComparisonInfo(
+            module_type="comparison",
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            # One input format: evaluate always asks for the first format's columns, so an optional
+            # column cannot be a second format; unlabelled rows carry references = -1 instead
+            # (compute/add_batch fill that in when references are not given).
+            features=datasets.Features({**_BASE_FEATURES, "references": datasets.Value("int64")}),
+            reference_urls=["https://github.com/metacompress/metacompress-eval/blob/main/docs/relations.md"],
+        )
+
+    def compute(self, *, predictions=None, references=None, **kwargs):
+        """Like ``evaluate.Comparison.compute``; ``references`` may be omitted for unlabelled data."""
+        return super().compute(predictions=predictions, references=self._fill(references, kwargs), **kwargs)
+
+    def add_batch(self, *, predictions=None, references=None, **kwargs):
+        """Like ``evaluate.Comparison.add_batch``; ``references`` may be omitted for unlabelled data."""
+        return super().add_batch(predictions=predictions, references=self._fill(references, kwargs), **kwargs)
+
+    @staticmethod
+    def _fill(references, kwargs):
+        if references is None and kwargs.get("teacher_probs") is not None:
+            return [_UNLABELLED] * len(kwargs["teacher_probs"])
+        return references
+
+    def _compute(self, teacher_probs, student_probs, source_ids, transformations, references=None,
+                 label_names=None, jsd_max=0.05, confidence_tau=0.9, confidence_tolerance=0.1, ece_bins=10,
+                 ece_tolerance=0.05, bootstrap_resamples=2000, seed=0, worst_k=10):
+        # Imported here, not at the top: evaluate turns top-level imports into an install check under
+        # the import name ("metacompress_eval"), which is not the pip name; this message names both.
+        try:
+            import numpy as np
+            from metacompress_eval.relations import EvaluationOutputs, Thresholds, analyze
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("the metacompress comparison needs the metacompress-eval package: "
+                              "pip install metacompress-eval") from exc
+
+        teacher = np.asarray(teacher_probs, dtype=np.float64)
+        student = np.asarray(student_probs, dtype=np.float64)
+        n_classes = teacher.shape[1] if teacher.ndim == 2 else 0
+        names = list(label_names) if label_names is not None else [f"LABEL_{i}" for i in range(n_classes)]
+        labels = None if references is None else np.asarray(references, dtype=np.int64)
+        if labels is not None and np.all(labels == _UNLABELLED):
+            labels = None
+        elif labels is not None and np.any(labels == _UNLABELLED):
+            raise ValueError("references: either every row has a label or none has (-1 marks unlabelled rows)")
+        outputs = EvaluationOutputs(
+            source_ids=[str(s) for s in source_ids],
+            # The Arrow column is a string, so sources travel as "" and become None again here.
+            transformations=[t if t else None for t in transformations],
+            labels=labels,
+            teacher_probs=teacher,
+            student_probs=student,
+            label_names=names,
+        )
+        thresholds = Thresholds(jsd_max=jsd_max, confidence_tau=confidence_tau,
+                                confidence_tolerance=confidence_tolerance, ece_bins=ece_bins,
+                                ece_tolerance=ece_tolerance, bootstrap_resamples=bootstrap_resamples)
+        return analyze(outputs, thresholds, seed=seed, worst_k=worst_k)

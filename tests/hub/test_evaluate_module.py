@@ -1,0 +1,109 @@
+"""The ``metacompress`` evaluate comparison: layout, agreement with the pipeline, loading by name."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from metacompress_eval.cli import main
+from metacompress_eval.hub import module
+from tests.hub.conftest import read_report
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory):
+    return module.load(cache_dir=str(tmp_path_factory.mktemp("evalcache")), keep_in_memory=True)
+
+
+def test_module_folder_has_the_evaluate_layout(tmp_path, capsys):
+    assert main(["evaluate-module", "--out", str(tmp_path / "space")]) == 0
+    files = {p.name for p in (tmp_path / "space").iterdir()}
+    assert files == {"metacompress.py", "README.md", "app.py", "requirements.txt"}
+    readme = (tmp_path / "space" / "README.md").read_text()
+    assert readme.startswith("---\n") and "sdk: gradio" in readme and "app_file: app.py" in readme
+    assert len((tmp_path / "space" / "app.py").read_text().strip().splitlines()) == 2
+    assert "metacompress-eval" in (tmp_path / "space" / "requirements.txt").read_text()
+    assert "space" in capsys.readouterr().out
+
+
+def test_module_is_a_comparison_with_typed_features(comparison):
+    import evaluate
+
+    assert isinstance(comparison, evaluate.Comparison)
+    features = comparison.features
+    assert features["teacher_probs"].feature.dtype == "float64"
+    assert features["source_ids"].dtype == "string"
+    assert features["references"].dtype == "int64"
+
+
+def test_results_equal_the_pipeline_report(report_dir, comparison):
+    """predictions.jsonl fed to the module gives exactly report.json's analysis."""
+    expected = read_report(report_dir)["analysis"]
+    result = comparison.compute(**module.read_predictions(report_dir))
+    assert json.loads(json.dumps(result)) == expected
+
+
+def test_unlabelled_inputs_and_bad_references(comparison):
+    args = dict(teacher_probs=[[0.9, 0.1], [0.8, 0.2], [0.2, 0.8], [0.3, 0.7]],
+                student_probs=[[0.85, 0.15], [0.3, 0.7], [0.25, 0.75], [0.35, 0.65]],
+                source_ids=["a", "a", "b", "b"], transformations=["", "rename_variables", "", "rename_variables"],
+                bootstrap_resamples=200)
+    result = comparison.compute(**args)
+    assert result["labelled"] is False and result["performance"] is None
+    assert result["relations"]["follow_ups"]["prediction_agreement"]["violations"] == 1
+    assert result["flips"]["student"]["overall"]["flips"] == 1
+    with pytest.raises(ValueError, match="every row"):
+        comparison.compute(**args, references=[0, -1, 1, 1])
+
+
+def test_load_by_name_from_any_directory_offline(report_dir, tmp_path):
+    """What the start-up .pth line does, then evaluate.load("metacompress") in a fresh process elsewhere."""
+    pth = (REPO / "metacompress_eval_evaluate.pth").read_text().strip()
+    script = (f"exec({pth!r})\n"  # site.py executes a .pth "import" line exactly like this
+              "import json, evaluate\n"
+              "from metacompress_eval.hub.module import read_predictions\n"
+              f"m = evaluate.load('metacompress')\n"
+              f"print(json.dumps(m.compute(**read_predictions({str(report_dir)!r}))))\n")
+    env = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HOME": str(tmp_path / "hf"),
+           "HF_EVALUATE_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+           "PYTHONPATH": str(REPO)}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = subprocess.run([sys.executable, "-c", script], cwd=elsewhere, env=env, capture_output=True, text=True,
+                          timeout=110)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result == read_report(report_dir)["analysis"]
+    cached = list((tmp_path / "modules" / "evaluate_modules" / "metrics" / "evaluate-comparison--metacompress").glob(
+        "*/metacompress.py"))
+    assert len(cached) == 1
+
+
+def test_install_is_idempotent(tmp_path, capsys, monkeypatch):
+    first = module.install(tmp_path)
+    mtime = first.stat().st_mtime_ns
+    assert module.install(tmp_path) == first and first.stat().st_mtime_ns == mtime
+    monkeypatch.setenv("HF_MODULES_CACHE", str(tmp_path / "env"))
+    assert main(["evaluate-module", "--install"]) == 0
+    assert str(tmp_path / "env") in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_wheel_ships_the_startup_pth(tmp_path):
+    """A built wheel carries the .pth file and the module folder (package data)."""
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path),
+                    str(REPO)], check=True, capture_output=True, timeout=300)
+    wheel = next(tmp_path.glob("metacompress_eval-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "metacompress_eval_evaluate.pth" in names
+    assert "metacompress_eval/hub/evaluate_module/metacompress/metacompress.py" in names
+    assert "metacompress_eval/hub/cards/fidelity_section.md" in names
