@@ -1,7 +1,7 @@
 """The ``metacompress`` command line.
 
 Subcommands: ``demo`` (the embedded end-to-end example), ``evaluate`` (a teacher/student pair on
-your data) and ``transform`` (follow-up inputs only). User errors end with a one-line message and
+your data), ``transform`` (follow-up inputs only), ``verify`` (compiler check of follow-ups) ``space`` (the web app), and the Hugging Face commands ``evaluate-module``, ``dataset`` and ``card``. User errors end with a one-line message and
 exit status 2; an interrupted run exits with 130 and resumes from the cache when rerun.
 """
 
@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--transforms", default=",".join(DEFAULT_TRANSFORMS),
                     help="comma-separated transformation names, or 'all' (default: %(default)s)")
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--verify", action="store_true",
+                    help="drop follow-ups that add compiler errors (gcc/javac/...; docs/verification.md)")
     ev.add_argument("--max-sources", type=int, default=None, help="evaluate only the first N usable rows")
     ev.add_argument("--max-code-chars", type=int, default=None, help="skip longer code inputs (default 50000)")
     ev.add_argument("--batch-size", type=int, default=32)
@@ -119,8 +121,122 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--code-column", default="code")
     tr.add_argument("--id-column", default="id")
     tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--chain", type=int, default=None, metavar="K",
+                    help="one follow-up per input made by a chain of K transformations drawn from --transforms")
+    tr.add_argument("--verify", action="store_true",
+                    help="compile each follow-up and its source; count follow-ups adding errors as rejected")
     tr.add_argument("--quiet", action="store_true")
+
+    vf = sub.add_parser("verify", help="check that follow-ups add no compiler errors to their sources",
+                        description="Compiles each source and follow-up (gcc/clang, javac, compile(), node; Go: "
+                                    "syntax only) and reports follow-ups with new error diagnostics. Rows hold "
+                                    "'code' and 'follow_up', or are 'metacompress transform' output joined with "
+                                    "their sources via --source.")
+    vf.add_argument("input", help="input JSONL")
+    vf.add_argument("--language", required=True)
+    vf.add_argument("--source", default=None,
+                    help="source JSONL: INPUT is then 'transform' output (source_id, code = follow-up)")
+    vf.add_argument("--code-column", default="code", help="source code column (default: %(default)s)")
+    vf.add_argument("--follow-up-column", default="follow_up",
+                    help="follow-up column when --source is not given (default: %(default)s)")
+    vf.add_argument("--id-column", default="id", help="id column of the source rows (default: %(default)s)")
+    vf.add_argument("--out", default=None, help="results JSONL (default: INPUT.verify.jsonl)")
+    vf.add_argument("--quiet", action="store_true", help="print totals only")
+
+    sp = sub.add_parser("space", help="run the web app (probe snippets, compare reports, small runs) locally",
+                        description="Starts the Gradio app of spaces_app/ on 127.0.0.1. Needs the 'space' extra: "
+                                    "pip install 'metacompress-eval[space]'.")
+    sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    sp.add_argument("--port", type=int, default=None, help="port (default: gradio's, 7860 or the next free one)")
+    sp.add_argument("--teacher", default=None, help="teacher shown by default (default: demo:teacher)")
+    sp.add_argument("--student", default=None, help="student shown by default (default: demo:student)")
+    sp.add_argument("--demo-size", choices=("demo", "tiny"), default=None,
+                    help="size of the demo models built on first use (default: demo)")
+    sp.add_argument("--models-dir", default=None,
+                    help="where demo models are built (default: ~/.cache/metacompress/space-models)")
+    sp.add_argument("--no-local-paths", action="store_true",
+                    help="refuse server folders as models or results (for a public host)")
+    _add_hub_parsers(sub)
     return parser
+
+
+def _add_hub_parsers(sub) -> None:
+    """Hugging Face subcommands: evaluate-module, dataset, card (implemented in metacompress_eval.hub)."""
+    em = sub.add_parser("evaluate-module", help="write the 'metacompress' evaluate module folder (Space-ready)",
+                        description="Writes metacompress.py, README.md (Space YAML), app.py and requirements.txt; "
+                                    "upload the folder as a Gradio Space <user>/metacompress to make "
+                                    "evaluate.load('<user>/metacompress') work. --install registers the module in "
+                                    "evaluate's modules cache so evaluate.load('metacompress') works offline.")
+    em.add_argument("--out", default=None, help="folder to write (created)")
+    em.add_argument("--install", action="store_true",
+                    help="register the module in evaluate's modules cache ($HF_MODULES_CACHE)")
+
+    ds = sub.add_parser("dataset", help="write sources and follow-ups as a Hub-ready parquet dataset",
+                        description="Runs the datasets builder (one configuration per transformation family, "
+                                    "plus 'all') and writes parquet files and a dataset card README.md.")
+    ds.add_argument("--data", required=True, help="source table (JSONL, JSON, CSV/TSV, parquet)")
+    ds.add_argument("--language", required=True)
+    ds.add_argument("--out", required=True, help="output folder (a Hub dataset repository layout)")
+    ds.add_argument("--config", default="all", help="a transformation family, 'all' (default), or '*' for every one")
+    ds.add_argument("--transforms", default=None, help="comma-separated names instead of the family's")
+    ds.add_argument("--seed", type=int, default=0)
+    ds.add_argument("--code-column", default="code")
+    ds.add_argument("--id-column", default="id")
+    ds.add_argument("--label-column", default="label")
+    ds.add_argument("--push", default=None, metavar="REPO_ID", help="upload the folder to this dataset repository")
+    ds.add_argument("--create-pr", action="store_true", help="with --push: open a pull request")
+
+    cd = sub.add_parser("card", help="add the behavioural-fidelity section to a model card (and push it)",
+                        description="Updates README.md in place: the MetaCompress section between HTML comment "
+                                    "markers (replaced on later runs), SVG badges, and model-index results.")
+    cd.add_argument("--report", required=True, help="report folder written by 'metacompress evaluate'")
+    cd.add_argument("--card", default="README.md", help="model card to update (created when absent)")
+    cd.add_argument("--report-url", default=None, help="link to the full report (default: relative path)")
+    cd.add_argument("--model-name", default=None, help="model-index name (default: the card's, else the student's)")
+    cd.add_argument("--push", default=None, metavar="REPO_ID", help="upload card and badges to this model repository")
+    cd.add_argument("--create-pr", action="store_true", help="with --push: open a pull request")
+
+
+def cmd_evaluate_module(args) -> int:
+    from .hub import module
+
+    if not args.out and not args.install:
+        raise MetaCompressError("give --out DIR, --install, or both")
+    if args.out:
+        files = module.write_space_folder(args.out)
+        print(f"wrote {len(files)} files to {args.out}: {', '.join(f.name for f in files)}")
+        print(f"publish: huggingface-cli upload <user>/metacompress {args.out} --repo-type space")
+    if args.install:
+        print(f"registered for evaluate.load('metacompress'): {module.install()}")
+    return 0
+
+
+def cmd_dataset(args) -> int:
+    from .hub.dataset import push_dataset, write_dataset
+
+    transforms = _csv(args.transforms) if args.transforms else None
+    settings = write_dataset(args.data, args.language, args.out, config=args.config, seed=args.seed,
+                             transforms=transforms, code_column=args.code_column, id_column=args.id_column,
+                             label_column=args.label_column or None)
+    for name, c in sorted(settings["configs"].items()):
+        print(f"  {name:16s} {c['sources']:6d} sources  {c['follow_ups']:6d} follow-ups  -> {args.out}/{c['path']}")
+    if args.push:
+        print(f"pushed: {push_dataset(args.out, args.push, create_pr=args.create_pr)}")
+    return 0
+
+
+def cmd_card(args) -> int:
+    from .hub.cards import update_card
+
+    result = update_card(args.report, args.card, report_url=args.report_url, model_name=args.model_name)
+    where = result.badges[0].parent if result.badges else "-"
+    print(f"updated {result.card} ({len(result.badges)} badges in {where})")
+    if args.push:
+        from .hub.push import push_card
+
+        pushed = push_card(result.card, args.push, create_pr=args.create_pr)
+        print(f"pushed {', '.join(pushed.files)} to {pushed.repo_id}: {pushed.pr_url or pushed.commit_url}")
+    return 0
 
 
 def cmd_evaluate(args) -> int:
@@ -143,9 +259,10 @@ def cmd_evaluate(args) -> int:
         student_tokenizer=args.student_tokenizer, teacher_max_length=args.teacher_max_length,
         student_max_length=args.student_max_length, label_map=args.label_map,
         trust_remote_code=args.trust_remote_code, cache_dir=args.cache_dir, thresholds=_thresholds(args),
-        worst_k=args.worst_k, progress=not args.quiet)
+        worst_k=args.worst_k, progress=not args.quiet, verify=args.verify)
     result = run_evaluation(config)
-    print_summary(result.report, result.out_dir)
+    if result.main_process:  # one summary, not one per process of a multi-process launch
+        print_summary(result.report, result.out_dir)
     return 0
 
 
@@ -158,10 +275,35 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _chain_follow_ups(sources, language: str, names: tuple[str, ...], k: int, seed: int):
+    """One follow-up per source from ``apply_chain`` (the chain API of ``metacompress_eval.transforms``)."""
+    from . import transforms
+    from .followups import FollowUpInput, FollowUpSet, derive_seed
+
+    apply_chain = getattr(transforms, "apply_chain", None)
+    if apply_chain is None:
+        raise MetaCompressError("--chain needs metacompress_eval.transforms.apply_chain, which this version lacks")
+    if k < 1:
+        raise MetaCompressError("--chain takes a positive number of transformations")
+    label = f"chain(k={k})"
+    result = FollowUpSet()
+    for source in sources:
+        outcome = apply_chain(source.inputs[0], language, list(names), derive_seed(seed, source.id, label), k)
+        status = getattr(outcome, "status", "applied" if getattr(outcome, "code", None) else "not_applicable")
+        if status == "applied":
+            provenance = outcome.provenance() if callable(getattr(outcome, "provenance", None)) else None
+            result.counts[label]["applied"] += 1
+            result.items.append(FollowUpInput(source.id, label, (outcome.code,), [provenance]))
+        else:
+            result.counts[label][status if status == "rejected" else "not_applicable"] += 1
+            result.reasons[label][getattr(outcome, "reason", None) or status] += 1
+    return result
+
+
 def cmd_transform(args) -> int:
     from .data import SourceExample, read_table
-    from .fileio import atomic_write_jsonl
-    from .followups import build_follow_ups
+    from .fileio import atomic_write_json, atomic_write_jsonl
+    from .followups import build_follow_ups, verify_follow_ups
     from .tasks import get_task
 
     if not Path(args.input).is_file():
@@ -177,22 +319,56 @@ def cmd_transform(args) -> int:
         sources.append(SourceExample(str(sid if sid is not None else index), (code,)))
     language = get_task("classification", language=args.language).language
     names = _transform_names(args.transforms, language)
-    result = build_follow_ups(sources, language, names, seed=args.seed, progress=not args.quiet)
+    if args.chain is not None:
+        result = _chain_follow_ups(sources, language, names, args.chain, args.seed)
+        if args.verify:
+            verify_follow_ups(result, sources, language)
+    else:
+        result = build_follow_ups(sources, language, names, seed=args.seed, progress=not args.quiet,
+                                  verify=args.verify)
     atomic_write_jsonl(args.output, (f.as_row() for f in result.items))
+    summary = result.summary()
+    atomic_write_json(f"{args.output}.summary.json", {
+        "input": str(args.input), "output": str(args.output), "language": language, "transforms": list(names),
+        "chain": args.chain, "seed": args.seed, "verify": bool(args.verify), "inputs": len(sources),
+        "follow_ups": len(result.items), "skipped": dict(loaded.skipped), "transformations": summary})
     print(f"wrote {len(result.items)} follow-ups for {len(sources)} inputs to {args.output}")
-    for name, counts in result.summary().items():
+    rejected_label = "rejected (validation/compiler)" if args.verify else "rejected"
+    for name, counts in summary.items():
         print(f"  {name:24s} applied {counts['applied']:6d}  not applicable {counts['not_applicable']:6d}  "
-              f"rejected {counts['rejected']:6d}")
+              f"{rejected_label} {counts['rejected']:6d}")
     if loaded.skipped:
         print(f"  skipped rows: {dict(loaded.skipped)}")
     return 0
+
+
+def cmd_space(args) -> int:
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise MetaCompressError("the web app needs gradio: pip install 'metacompress-eval[space]'") from None
+    from .space import SpaceSettings, launch
+
+    settings = SpaceSettings.from_env(default_teacher=args.teacher, default_student=args.student,
+                                      demo_size=args.demo_size, models_dir=args.models_dir,
+                                      allow_local_paths=False if args.no_local_paths else None)
+    launch(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from .verify.cli import run_verify_command
+
+    return run_verify_command(args)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``metacompress`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"demo": cmd_demo, "evaluate": cmd_evaluate, "transform": cmd_transform}
+    handlers = {"demo": cmd_demo, "evaluate": cmd_evaluate, "transform": cmd_transform, "verify": cmd_verify,
+                "space": cmd_space,
+                "evaluate-module": cmd_evaluate_module, "dataset": cmd_dataset, "card": cmd_card}
     try:
         return handlers[args.command](args)
     except MetaCompressError as exc:

@@ -1,0 +1,140 @@
+"""The Space's gradio-free logic: model names, demo models, limits, escaping, reports, CLI."""
+
+from __future__ import annotations
+
+import importlib.util
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from metacompress_eval.errors import MetaCompressError
+from metacompress_eval.space import (
+    DEMO_STUDENT,
+    DEMO_TEACHER,
+    ModelStore,
+    SpaceSettings,
+    build_demo_models,
+    load_reports,
+    probe_snippet,
+    render_diffs,
+    render_verdicts,
+    run_small_evaluation,
+)
+
+from ..conftest import C_SNIPPETS, make_tiny_model
+from .conftest import REPO
+
+
+@pytest.fixture()
+def settings(tmp_path):
+    return SpaceSettings(models_dir=tmp_path / "models", work_dir=tmp_path / "work", demo_size="tiny")
+
+
+def test_model_names(settings, tmp_path):
+    store = ModelStore(settings)
+    assert store.resolve("org/model-1.5", "teacher") == "org/model-1.5"
+    assert store.resolve("bert-base-uncased", "teacher") == "bert-base-uncased"
+    for bad in ("", "  ", "a/b/c", "not a hub id", "demo:other", "org/../x"):
+        with pytest.raises(MetaCompressError):
+            store.resolve(bad, "teacher")
+    assert store.resolve(str(tmp_path), "student") == str(tmp_path)
+    settings.allow_local_paths = False
+    with pytest.raises(MetaCompressError, match="local folders are disabled"):
+        store.resolve(str(tmp_path), "student")
+    with pytest.raises(MetaCompressError, match="disabled"):
+        load_reports([], str(tmp_path), settings)
+
+
+def test_hub_id_offline_is_a_message(settings, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(MetaCompressError, match="offline"):
+        ModelStore(settings).load("someone/no-such-model", "teacher")
+
+
+def test_demo_models_are_built_once_with_progress(settings, monkeypatch, corpus_texts):
+    """The demo's trainers are replaced by tiny random models: this checks the plumbing, not training."""
+    import metacompress_eval.demo as demo
+
+    calls = []
+
+    def fake_teacher(rows, out_dir, *, size, seed, progress):
+        calls.append(("teacher", size, len(rows)))
+        progress("teacher epoch 1/1", 1.0)
+        make_tiny_model(Path(out_dir), layers=1, hidden=32, vocab=300, texts=corpus_texts[:40], seed=3)
+
+    def fake_student(teacher_dir, texts, out_dir, *, size, seed, progress):
+        calls.append(("student", size, len(texts)))
+        assert (Path(teacher_dir) / "config.json").is_file()
+        progress("student epoch 1/1", 1.0)
+        make_tiny_model(Path(out_dir), layers=1, hidden=16, vocab=300, texts=corpus_texts[:40], seed=4)
+
+    monkeypatch.setattr(demo, "train_teacher", fake_teacher)
+    monkeypatch.setattr(demo, "distil_student", fake_student)
+    messages = []
+    teacher, student = build_demo_models(settings, lambda f, m: messages.append((f, m)))
+    assert [c[0] for c in calls] == ["teacher", "student"] and calls[0][1] == "tiny"
+    assert (teacher / "config.json").is_file() and (student / "config.json").is_file()
+    assert any("first use" in m for _, m in messages) and messages[-1] == (1.0, "demo models ready")
+    assert [f for f, _ in messages] == sorted(f for f, _ in messages)  # the bar only moves forward
+    # Second use: nothing is trained again, and demo:* names resolve to the built folders.
+    store = ModelStore(settings)
+    assert store.resolve(DEMO_TEACHER, "teacher") == str(teacher)
+    assert store.resolve(DEMO_STUDENT, "student") == str(student)
+    assert len(calls) == 2
+    result = probe_snippet(store, C_SNIPPETS[0], "c", "defect", DEMO_TEACHER, DEMO_STUDENT)
+    assert result["teacher"] == DEMO_TEACHER and result["n_follow_ups"] > 0
+
+
+def test_user_code_is_escaped_in_the_page(settings, tiny_models):
+    store = ModelStore(settings)
+    code = 'void f(char *d) {\n    int x = 1;\n    strcpy(d, "<script>alert(1)</script>");\n}'
+    result = probe_snippet(store, code, "c", "defect", str(tiny_models["teacher"]), str(tiny_models["student"]))
+    page = render_verdicts(result) + render_diffs(result)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_run_limits(settings, tiny_models):
+    store = ModelStore(settings)
+    pair = (str(tiny_models["teacher"]), str(tiny_models["student"]))
+    with pytest.raises(MetaCompressError, match="rows must be between 1 and 40"):
+        run_small_evaluation(store, *pair, rows=41)
+    big = settings.work_dir / "big.jsonl"
+    big.parent.mkdir(parents=True, exist_ok=True)
+    big.write_text("x" * (settings.max_upload_bytes + 1))
+    with pytest.raises(MetaCompressError, match="larger than"):
+        run_small_evaluation(store, *pair, str(big), rows=2)
+
+
+def test_report_zip_is_read_without_extracting(settings, two_reports, tmp_path):
+    archive = tmp_path / "reports.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(two_reports[0], "../../evil/report.json")
+        zf.write(two_reports[0].parent / "violation_heatmap.png", "../../evil/violation_heatmap.png")
+        zf.writestr("notes.txt", "hello")
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    reports, problems = load_reports([archive], None, settings)
+    assert len(reports) == 1 and not problems
+    # The plot was copied under the work folder with a sanitised name, nothing written elsewhere.
+    assert reports[0].plots and all(settings.work_dir in p.parents for p in reports[0].plots)
+    assert not (tmp_path.parent / "evil").exists()
+
+
+def test_cli_space_parser():
+    from metacompress_eval.cli import build_parser
+
+    args = build_parser().parse_args(["space", "--port", "7000", "--demo-size", "tiny", "--no-local-paths"])
+    assert args.command == "space" and args.port == 7000 and args.host == "127.0.0.1"
+
+
+def test_space_folder():
+    """The Space folder: YAML front matter naming app.py, requirements with gradio, an importable app."""
+    folder = REPO / "spaces_app"
+    readme = (folder / "README.md").read_text()
+    front = readme.split("---")[1]
+    assert "sdk: gradio" in front and "app_file: app.py" in front
+    assert any(line.startswith("gradio") for line in (folder / "requirements.txt").read_text().splitlines())
+    spec = importlib.util.spec_from_file_location("space_app_entry", folder / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # defines main() without launching anything
+    assert callable(module.main)
