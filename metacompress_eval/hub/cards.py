@@ -26,6 +26,7 @@ from string import Template
 from typing import Any
 from xml.sax.saxutils import escape
 
+from .. import HOMEPAGE
 from ..errors import MetaCompressError
 from ..relations import RELATION_ABBREVIATIONS, RELATIONS
 
@@ -34,7 +35,7 @@ END = "<!-- metacompress:end -->"
 TEMPLATES = Path(__file__).resolve().parent / "cards"
 BADGE_DIR = "metacompress-badges"
 SOURCE_NAME = "MetaCompress Eval"
-TOOL_URL = "https://github.com/metacompress/metacompress-eval"
+TOOL_URL = HOMEPAGE
 RELATION_TITLES = {
     "prediction_agreement": "Prediction agreement",
     "probability_distribution_similarity": "Probability distribution similarity",

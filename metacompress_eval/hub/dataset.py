@@ -30,7 +30,7 @@ from typing import Any
 
 import datasets
 
-from .. import __version__
+from .. import HOMEPAGE, __version__
 from ..errors import MetaCompressError
 
 ALL = "all"
@@ -117,7 +117,7 @@ class MetaCompressFollowUps(datasets.GeneratorBasedBuilder):
             description="Source functions and follow-up inputs made by semantics-preserving transformations "
                         "(MetaCompress Eval), with provenance.",
             features=FEATURES,
-            homepage="https://github.com/metacompress/metacompress-eval",
+            homepage=HOMEPAGE,
             license="apache-2.0",
         )
 
@@ -264,7 +264,7 @@ def dataset_card(settings: dict[str, Any]) -> str:
 
     body = ["", "# MetaCompress follow-up inputs", "",
             "Source functions and the follow-up inputs derived from them by semantics-preserving "
-            "transformations, made with [MetaCompress Eval](https://github.com/metacompress/metacompress-eval) "
+            f"transformations, made with [MetaCompress Eval]({HOMEPAGE}) "
             "to test whether a distilled student model behaves like its teacher.", "",
             "Each row is a source (`kind = source`, empty `transformation`) or a follow-up of the source "
             "`source_id`, with the `transformation`, its `family` and its `provenance` (JSON: edit sites, "
