@@ -167,9 +167,13 @@ def nodes_of_types(root: Node, language: str, types: frozenset[str]) -> list[Nod
     query = _type_query(language, types)
     if query is None:
         return []
-    nodes = QueryCursor(query).captures(root).get("node", [])
-    # Captures do not come in tree order: sort into pre-order (an ancestor starts no later and ends
-    # no earlier than its descendants; nodes with the very same span are ordered by depth).
+    return sort_preorder(QueryCursor(query).captures(root).get("node", []))
+
+
+def sort_preorder(nodes: list[Node]) -> list[Node]:
+    """Sort distinct nodes of one tree into pre-order (in place; also returned)."""
+    # An ancestor starts no later and ends no earlier than its descendants; nodes with the very
+    # same span are ordered by depth.
     nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
     for i in range(len(nodes) - 1):
         if nodes[i].start_byte == nodes[i + 1].start_byte and nodes[i].end_byte == nodes[i + 1].end_byte:

@@ -142,17 +142,31 @@ class _Builder:
         assert self.current.parent is not None
         self.current = self.current.parent
 
-    def declare(self, node: Node, kind: str, unsafe: str | None = None, scope: Scope | None = None) -> Symbol | None:
-        if not self.p.in_snippet(node):
+    def _name_span(self, node: Node) -> tuple[str, Span] | None:
+        """``(text, span)`` of ``node`` when it lies in the snippet, else ``None``.
+
+        Same as ``in_snippet`` + ``text`` + ``span`` of :class:`ParsedCode`, computed once: inside
+        the snippet the span needs no clamping. This runs for every identifier.
+        """
+        offset = self.p.offset
+        start = node.start_byte - offset
+        end = node.end_byte - offset
+        if start < 0 or end > len(self.p.data):
             return None
+        return self.p.data[start:end].decode("utf-8", errors="replace"), (start, end)
+
+    def declare(self, node: Node, kind: str, unsafe: str | None = None, scope: Scope | None = None) -> Symbol | None:
+        found = self._name_span(node)
+        if found is None:
+            return None
+        name, span = found
         scope = scope or self.current
-        name = self.p.text(node)
         symbol = scope.symbols.get(name)
         if symbol is None:
             symbol = Symbol(name, scope, kind)
             scope.symbols[name] = symbol
             self.symbols.append(symbol)
-        symbol.declarations.append(self.p.span(node))
+        symbol.declarations.append(span)
         if unsafe:
             symbol.mark_unsafe(unsafe)
         return symbol
@@ -171,14 +185,15 @@ class _Builder:
         return None, crossed_class
 
     def use(self, node: Node) -> Symbol | None:
-        if not self.p.in_snippet(node):
+        found = self._name_span(node)
+        if found is None:
             return None
-        name = self.p.text(node)
+        name, span = found
         symbol, crossed_class = self.lookup(name, self.current)
         if symbol is None:
-            self.unresolved.append((name, self.p.span(node)))
+            self.unresolved.append((name, span))
             return None
-        symbol.uses.append(self.p.span(node))
+        symbol.uses.append(span)
         if crossed_class and symbol.kind not in ("field", "function", "type"):
             # An inherited field of the anonymous/local class could capture a renamed variable.
             symbol.mark_unsafe("referenced from a nested class body")
@@ -228,7 +243,10 @@ class _CBuilder(_Builder):
 
     def visit(self, node: Node) -> None:
         t = node.type
-        if t == "function_definition":
+        # The branches test distinct types; the most frequent one (``identifier``) goes first.
+        if t == "identifier":
+            self.use(node)
+        elif t == "function_definition":
             self.visit_function(node)
         elif t == "compound_statement":
             self.push("block", node)
@@ -251,8 +269,6 @@ class _CBuilder(_Builder):
         elif t == "parameter_list":
             # Parameter names of a prototype have prototype scope: nothing to bind or use.
             return
-        elif t == "identifier":
-            self.use(node)
         elif t == "type_identifier":
             self.type_identifier(node)
         elif t == "enumerator":
@@ -392,6 +408,10 @@ class _JavaBuilder(_Builder):
 
     def visit(self, node: Node) -> None:
         t = node.type
+        # The branches test distinct types; the most frequent one (``identifier``) goes first.
+        if t == "identifier":
+            self.use(node)
+            return
         if t in self._SKIP:
             return
         if t in ("method_declaration", "constructor_declaration", "compact_constructor_declaration"):
@@ -483,8 +503,6 @@ class _JavaBuilder(_Builder):
             body = node.child_by_field_name("body")
             if body is not None:
                 self.visit(body)
-        elif t == "identifier":
-            self.use(node)
         elif t == "field_access":
             self.visit(node.child_by_field_name("object"))
         elif t == "method_invocation":

@@ -8,7 +8,7 @@ import random
 from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
-from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.languages import ParsedCode, nodes_of_types, sort_preorder
 from metacompress_eval.code.names import FreshNames
 from metacompress_eval.code.scopes import words_in
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
@@ -487,12 +487,16 @@ def _static_kind(parsed: ParsedCode, node: Node, types: dict[str, set[str]]) -> 
     return None
 
 
+_TYPED_DECLARATIONS = frozenset({"declaration", "parameter_declaration", "local_variable_declaration",
+                                 "formal_parameter", "field_declaration"})
+
+
 def _declared_types(parsed: ParsedCode) -> dict[str, set[str]]:
     """name -> set of spelled types (pointer/array declarators included in the spelling)."""
     types: dict[str, set[str]] = {}
-    for node in walk(parsed.root):
-        if node.type in ("declaration", "parameter_declaration", "local_variable_declaration", "formal_parameter",
-                         "field_declaration"):
+    # Only declarations matter: a query finds them (in tree order) instead of a walk of every node.
+    for node in nodes_of_types(parsed.root, parsed.language, _TYPED_DECLARATIONS):
+        if node.type in _TYPED_DECLARATIONS:
             type_node = node.child_by_field_name("type")
             if type_node is None:
                 continue
@@ -537,9 +541,22 @@ class TernaryToIf(Transformation):
     default_params: dict = {}
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
-        types = _declared_types(parsed) if parsed.language in ("c", "java") else {}
+        # Every site is a statement whose child (assignment / declarator) has the conditional as a
+        # child: the grandparents of the conditionals are the only nodes worth looking at, so find
+        # the conditionals with a query (and skip even that when the text has no ``?``) instead of
+        # walking every node. They are visited in tree order, as a walk would.
+        statements: dict[int, Node] = {}
+        if parsed.language == "python" or b"?" in parsed.data:
+            for ternary in nodes_of_types(parsed.root, parsed.language, _TERNARY):
+                parent = ternary.parent
+                grand = parent.parent if parent is not None else None
+                if grand is not None:
+                    statements.setdefault(grand.id, grand)
+        ordered = sort_preorder(list(statements.values()))
+        # The type table needs a walk of all declarations: only worth it when there is a site.
+        types = _declared_types(parsed) if ordered and parsed.language in ("c", "java") else {}
         candidates = []
-        for node in walk(parsed.root):
+        for node in ordered:
             if not parsed.in_snippet(node):
                 continue
             if parsed.language == "python":

@@ -225,7 +225,14 @@ def _is_directive(node: Node) -> bool:
     return node.type == "expression_statement" and len(node.named_children) == 1 and node.named_children[0].type == "string"
 
 
-def statement_sites(parsed: ParsedCode) -> list[tuple[Node, list[Node]]]:
+def statement_site_types(language: str) -> frozenset[str]:
+    """Node types :func:`statement_sites` looks at (to merge its query with a caller's own)."""
+    syntax = _SYNTAX[language]
+    return (syntax.blocks | syntax.never_copy_inside | preproc_types(language)
+            | (_JAVA_LOCALS | _JAVA_WRITES if language == "java" else frozenset()))
+
+
+def statement_sites(parsed: ParsedCode, found: list[Node] | None = None) -> list[tuple[Node, list[Node]]]:
     """Statements before which code may be inserted, each with the earlier statements of its block
     that are safe to copy, sorted by position.
 
@@ -234,14 +241,18 @@ def statement_sites(parsed: ParsedCode) -> list[tuple[Node, list[Node]]]:
     (not its top level), never in a ``switch`` body, never before a ``case`` label, a Java
     ``this(...)``/``super(...)`` call, a preprocessor line, a Python docstring or a JavaScript
     directive, never in a single-line Python block.
+
+    ``found``: the nodes of the tree whose type is in :func:`statement_site_types` (more types
+    are fine), in pre-order, when the caller already ran a query for them and more.
     """
-    syntax = _SYNTAX[parsed.language]
-    java = parsed.language == "java"
-    never_inside = syntax.never_copy_inside | preproc_types(parsed.language)
-    # One query finds every node the rules look at (blocks, node types a copied statement must not
-    # contain, Java declarations and writes); a query runs over the whole tree, so one, not four.
-    found = nodes_of_types(parsed.root, parsed.language,
-                           syntax.blocks | never_inside | (_JAVA_LOCALS | _JAVA_WRITES if java else frozenset()))
+    language = parsed.language
+    syntax = _SYNTAX[language]
+    java = language == "java"
+    never_inside = syntax.never_copy_inside | preproc_types(language)
+    if found is None:
+        # One query finds every node the rules look at (blocks, node types a copied statement must
+        # not contain, Java declarations and writes); a query runs over the whole tree, so one.
+        found = nodes_of_types(parsed.root, language, statement_site_types(language))
     # Statements that must not be copied, found from below: ids of the proper ancestors of a node
     # of a never_copy_inside/preprocessor type, and of every Java assignment/update of a blank
     # local and its ancestors (instead of a walk of every statement's subtree).
@@ -255,34 +266,47 @@ def statement_sites(parsed: ParsedCode) -> list[tuple[Node, list[Node]]]:
         for node in found:
             if node.type in _JAVA_WRITES and _assigns(node, parsed, blank_locals):
                 _mark_ancestors(node, assigning, include_self=True)
+    blocks = syntax.blocks
+    never_copy = syntax.never_copy
+    in_snippet = parsed.in_snippet
+    # Python and JavaScript have extra, per-statement rules; C/Java/Go only need the type checks.
+    simple = language not in ("python", "javascript")
     targets: list[tuple[Node, list[Node]]] = []
     # The targets are sorted by position below, so the order blocks are visited in is free.
     for node in found:
-        if node.type not in syntax.blocks or not parsed.in_snippet(node):
+        if node.type not in blocks or not in_snippet(node):
             continue
-        if parsed.language == "go" and (node.parent is None or node.parent.type != "block"):
+        parent = node.parent
+        if language == "go" and (parent is None or parent.type != "block"):
             continue  # case clauses: a copy before ``fallthrough`` would break it
-        container = node.parent if parsed.language == "go" else node
-        if container is None or container.parent is None or not parsed.in_snippet(container.parent):
+        container = parent if language == "go" else node
+        if container is None or container.parent is None or not in_snippet(container.parent):
             continue  # the body of a wrapper, i.e. top level of the snippet
-        if node.parent is not None and node.parent.type == "switch_statement":
+        if parent is not None and parent.type == "switch_statement":
             continue
-        statements = [c for c in node.named_children if c.type not in _COMMENTS and parsed.in_snippet(c)]
+        statements = [c for c in node.named_children if c.type not in _COMMENTS and in_snippet(c)]
         # Whether a statement may be copied does not depend on the insertion point: decide it once
-        # per statement, not once per (insertion point, earlier statement) pair.
-        copyable = [
-            s.type not in syntax.never_copy
-            and not s.type.startswith(_PREPROC_PREFIX)
-            and s.id not in containing
-            and s.id not in assigning
-            and not (parsed.language == "javascript" and _is_directive(s))
-            and (parsed.language != "python" or parsed.starts_line(parsed.span(s)[0]))
-            for s in statements
-        ]
+        # per statement, and grow the list of earlier copyable statements as the block is read
+        # (each site gets its own copy of the list so far).
+        earlier: list[Node] = []
         for index, statement in enumerate(statements):
-            if not _can_precede(parsed, statement, index, statements):
-                continue
-            earlier = [s for s, ok in zip(statements[:index], copyable) if ok]
-            targets.append((statement, earlier))
-    targets.sort(key=lambda item: parsed.span(item[0])[0])
+            t = statement.type
+            if simple:
+                precede = not t.startswith(_PREPROC_PREFIX) and t not in ("case_statement",
+                                                                        "explicit_constructor_invocation")
+            else:
+                precede = _can_precede(parsed, statement, index, statements)
+            if precede:
+                targets.append((statement, earlier.copy()))
+            if (
+                t not in never_copy
+                and not t.startswith(_PREPROC_PREFIX)
+                and statement.id not in containing
+                and statement.id not in assigning
+                and not (language == "javascript" and _is_directive(statement))
+                and (language != "python" or parsed.starts_line(parsed.span(statement)[0]))
+            ):
+                earlier.append(statement)
+    # In-snippet statements: their start byte orders them like their span does.
+    targets.sort(key=lambda item: item[0].start_byte)
     return targets

@@ -14,6 +14,7 @@ import math
 import random
 import re
 import tokenize
+from bisect import bisect_left
 from collections import Counter
 
 from tree_sitter import Node
@@ -21,7 +22,7 @@ from tree_sitter import Node
 from metacompress_eval.code.edits import Edit, apply_edits
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
-from metacompress_eval.transforms.dead_code import statement_sites
+from metacompress_eval.transforms.dead_code import statement_site_types, statement_sites
 
 ALL_LANGUAGES = frozenset({"c", "java", "python", "javascript", "go"})
 
@@ -64,15 +65,76 @@ def _line_starts(data: bytes) -> list[int]:
 
 
 class _Lines:
-    """Line bookkeeping: which line starts are protected (inside a string, or continuations)."""
+    """Line bookkeeping: which line starts are protected (inside a string, or continuations).
 
-    def __init__(self, parsed: ParsedCode) -> None:
+    String spans and comment nodes come from ONE query (each query costs a walk of the whole tree
+    inside tree-sitter), run on first use: several transformations need only one of them, or
+    neither. ``extra_types``: node types a transformation needs as well (see :attr:`extra`), so
+    that its own query is merged into the same one.
+    """
+
+    def __init__(self, parsed: ParsedCode, extra_types: frozenset[str] = frozenset()) -> None:
+        self.parsed = parsed
         self.data = parsed.data
         self.starts = _line_starts(parsed.data)
-        self.strings = sorted(string_spans(parsed))
+        # Text of each line (without its newline), parallel to ``starts``: a final newline starts
+        # no line, so the empty piece after it is left out.
+        self.texts = parsed.data.split(b"\n")[: len(self.starts)]
+        self._extra_types = extra_types
+        self._scanned = False
+
+    def _scan(self) -> None:
+        parsed = self.parsed
+        string_types = _STRING_TYPES[parsed.language]
+        strings = []
+        comments = []
+        extra = []
+        outer_end = -1
+        for node in nodes_of_types(parsed.root, parsed.language, string_types | _COMMENT_TYPES | self._extra_types):
+            t = node.type
+            if t in self._extra_types:
+                extra.append(node)
+            if t in _COMMENT_TYPES:
+                if parsed.in_snippet(node):
+                    comments.append(node)
+            elif t in string_types and node.end_byte > outer_end:  # as in string_spans
+                outer_end = node.end_byte
+                strings.append(parsed.span(node))
+        self._strings = sorted(strings)
+        self._string_starts = [start for start, _ in self._strings]
+        self._string_ends = [end for _, end in self._strings]
+        self._comments = comments
+        self._extra = extra
+        self._scanned = True
+
+    @property
+    def strings(self) -> list[tuple[int, int]]:
+        """Sorted spans of the string literals (as :func:`string_spans`)."""
+        if not self._scanned:
+            self._scan()
+        return self._strings
+
+    @property
+    def comments(self) -> list[Node]:
+        """The comment nodes in the snippet, in source order (as :func:`comment_nodes`)."""
+        if not self._scanned:
+            self._scan()
+        return self._comments
+
+    @property
+    def extra(self) -> list[Node]:
+        """The nodes of the ``extra_types``, in pre-order."""
+        if not self._scanned:
+            self._scan()
+        return self._extra
 
     def inside_string(self, pos: int) -> bool:
-        return any(start < pos < end for start, end in self.strings)
+        if not self._scanned:
+            self._scan()
+        # The spans are disjoint (nested literals are left out) and sorted, so only the last one
+        # starting before ``pos`` can contain it: a binary search instead of a scan of all.
+        i = bisect_left(self._string_starts, pos) - 1
+        return i >= 0 and pos < self._string_ends[i]
 
     def continues(self, pos: int) -> bool:
         """Whether the line starting at ``pos`` continues a line that ends with a backslash."""
@@ -99,6 +161,12 @@ class _Lines:
         return self.data[pos : self.end_of_line(pos)].strip() == b""
 
 
+def _inside_any(starts: list[int], ends: list[int], pos: int) -> bool:
+    """Whether ``pos`` lies strictly inside one of the sorted, disjoint spans ``zip(starts, ends)``."""
+    i = bisect_left(starts, pos) - 1
+    return i >= 0 and pos < ends[i]
+
+
 def _python_compiles(code: str, wrapping: str) -> bool:
     source = code if wrapping == "none" else "if True:\n" + code + "\n"
     try:
@@ -114,7 +182,7 @@ class _LayoutTransformation(Transformation):
     family = "layout"
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
-        proposal = self.layout(parsed, rng, _Lines(parsed))
+        proposal = self.layout(parsed, rng, _Lines(parsed, self._extra_types(parsed.language)))
         if isinstance(proposal, NotApplicable) or parsed.language != "python":
             return proposal
         if _python_compiles(parsed.code, parsed.wrapping):
@@ -125,6 +193,10 @@ class _LayoutTransformation(Transformation):
 
     def layout(self, parsed: ParsedCode, rng: random.Random, lines: _Lines) -> Proposal | NotApplicable:
         raise NotImplementedError
+
+    def _extra_types(self, language: str) -> frozenset[str]:
+        """Node types the transformation queries besides strings and comments (see :class:`_Lines`)."""
+        return frozenset()
 
 
 # -------------------------------------------------------------------------------------- reindent
@@ -184,12 +256,16 @@ class Reindent(_LayoutTransformation):
         else:
             candidates = [(row, pos) for row, pos in rows if not lines.protected(pos)]
             # Lines inside a block comment are aligned (`` * ``), not indented: they are moved
-            # with the rest but do not count when finding the unit.
-            in_comment = [parsed.span(n) for n in comment_nodes(parsed)]
-            structural = [
-                lines.leading(pos) for _, pos in candidates
-                if not lines.blank(pos) and not any(s < pos < e for s, e in in_comment)
-            ]
+            # with the rest but do not count when finding the unit. Comments are disjoint and in
+            # source order, so a binary search finds the one that could contain a line start.
+            in_comment = [parsed.span(n) for n in lines.comments]
+            comment_starts, comment_ends = [s for s, _ in in_comment], [e for _, e in in_comment]
+            texts = lines.texts
+            structural = []
+            for row, pos in candidates:
+                text = texts[row - 1]
+                if text.strip() != b"" and not _inside_any(comment_starts, comment_ends, pos):
+                    structural.append(text[: len(text) - len(text.lstrip(b" \t"))])
         indents = [w for w in structural if w]
         if not indents:
             return NotApplicable("no indented lines")
@@ -220,9 +296,11 @@ class Reindent(_LayoutTransformation):
         if python and "\t" in new_unit:
             return NotApplicable("tabs are not used for Python")
         edits = []
-        for _, pos in candidates:
-            leading = lines.leading(pos)
-            if not leading or lines.blank(pos):
+        texts = lines.texts
+        for row, pos in candidates:
+            line = texts[row - 1]  # as lines.leading(pos) / lines.blank(pos), without a search
+            leading = line[: len(line) - len(line.lstrip(b" \t"))]
+            if not leading or line.strip() == b"":
                 continue
             text = leading.decode("utf-8")
             if current == "\t":
@@ -271,13 +349,17 @@ class BraceStyle(_LayoutTransformation):
     description = "Switch opening braces between K&R and Allman style."
     default_params = {"direction": "auto"}
 
+    def _extra_types(self, language: str) -> frozenset[str]:
+        return _BRACE_BLOCKS[language]
+
     def layout(self, parsed: ParsedCode, rng: random.Random, lines: _Lines) -> Proposal | NotApplicable:
         data = parsed.data
-        comments = [parsed.span(n) for n in comment_nodes(parsed)]
+        comments = [parsed.span(n) for n in lines.comments]
         kr: list[tuple[int, int]] = []  # (gap start, brace position)
         allman: list[tuple[int, int]] = []
-        for node in nodes_of_types(parsed.root, parsed.language, _BRACE_BLOCKS[parsed.language]):
-            if not parsed.in_snippet(node):
+        block_types = _BRACE_BLOCKS[parsed.language]
+        for node in lines.extra:  # the nodes of _BRACE_BLOCKS, found by the comment query
+            if node.type not in block_types or not parsed.in_snippet(node):
                 continue
             if node.parent is None or node.parent.type in _STANDALONE_PARENTS:
                 continue
@@ -321,10 +403,11 @@ class BraceStyle(_LayoutTransformation):
 # ------------------------------------------------------------------------------------ blank lines
 
 
-def _statement_lines(parsed: ParsedCode) -> list[int]:
-    """Line starts of the insertion-site statements that start their line."""
+def _statement_lines(parsed: ParsedCode, nodes: list[Node] | None = None) -> list[int]:
+    """Line starts of the insertion-site statements that start their line (``nodes``: see
+    :func:`statement_sites`)."""
     found = []
-    for statement, _ in statement_sites(parsed):
+    for statement, _ in statement_sites(parsed, nodes):
         start = parsed.span(statement)[0]
         if parsed.starts_line(start):
             found.append(parsed.line_start(start))
@@ -344,11 +427,14 @@ class BlankLines(_LayoutTransformation):
     description = "Insert or remove blank lines between statements."
     default_params = {"mode": "auto"}
 
+    def _extra_types(self, language: str) -> frozenset[str]:
+        return statement_site_types(language)
+
     def layout(self, parsed: ParsedCode, rng: random.Random, lines: _Lines) -> Proposal | NotApplicable:
-        insert_at = sorted({line for line in _statement_lines(parsed) if not lines.protected(line)})
+        insert_at = sorted({line for line in _statement_lines(parsed, lines.extra) if not lines.protected(line)})
         removable = []
         starts = lines.starts
-        blank = [lines.blank(pos) for pos in starts]
+        blank = [text.strip() == b"" for text in lines.texts]  # lines.blank of each line start
         # A removable blank line has a non-blank line somewhere before and somewhere after it.
         non_blank = [index for index, is_blank in enumerate(blank) if not is_blank]
         first, last = (non_blank[0], non_blank[-1]) if non_blank else (len(starts), -1)
@@ -397,9 +483,12 @@ class CommentInsert(_LayoutTransformation):
     description = "Insert a neutral comment line before a statement."
     default_params = {"text": None}
 
+    def _extra_types(self, language: str) -> frozenset[str]:
+        return statement_site_types(language)
+
     def layout(self, parsed: ParsedCode, rng: random.Random, lines: _Lines) -> Proposal | NotApplicable:
         sites = [
-            s for s, _ in statement_sites(parsed)
+            s for s, _ in statement_sites(parsed, lines.extra)
             if parsed.starts_line(start := parsed.span(s)[0]) and not lines.protected(parsed.line_start(start))
         ]
         if not sites:
@@ -448,7 +537,7 @@ class CommentRemove(_LayoutTransformation):
 
     def layout(self, parsed: ParsedCode, rng: random.Random, lines: _Lines) -> Proposal | NotApplicable:
         data = parsed.data
-        comments = [n for n in comment_nodes(parsed) if not self._keep(parsed, parsed.text(n), parsed.span(n)[0])]
+        comments = [n for n in lines.comments if not self._keep(parsed, parsed.text(n), parsed.span(n)[0])]
         if not comments:
             return NotApplicable("no removable comment")
         if self.params["mode"] == "one":

@@ -345,6 +345,21 @@ class WhileToFor(Transformation):
 
 
 _NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+_GUARDED_LOOPS = frozenset({"while_statement", "do_statement", "for_statement"})
+
+
+class _LazyIntegerTypes:
+    """:class:`IntegerTypes`, built on the first question: building it scans every declaration,
+    which is wasted on the many snippets whose loops compare nothing relationally."""
+
+    def __init__(self, parsed: ParsedCode) -> None:
+        self._parsed = parsed
+        self._ints: IntegerTypes | None = None
+
+    def is_int(self, node: Node) -> bool:
+        if self._ints is None:
+            self._ints = IntegerTypes(self._parsed)
+        return self._ints.is_int(node)
 
 
 class LoopGuardNegation(Transformation):
@@ -363,9 +378,10 @@ class LoopGuardNegation(Transformation):
     default_params: dict = {}
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
-        ints = IntegerTypes(parsed)
+        ints = _LazyIntegerTypes(parsed)
         candidates, seen_loop = [], False
-        for node in walk(parsed.root):
+        # Only loops have a condition to negate: a query finds them in tree order, no walk.
+        for node in nodes_of_types(parsed.root, parsed.language, _GUARDED_LOOPS):
             if not parsed.in_snippet(node):
                 continue
             cond = None

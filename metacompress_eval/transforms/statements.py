@@ -17,6 +17,7 @@ from metacompress_eval.transforms.expressions import (
     choose,
     walk,
 )
+from metacompress_eval.transforms.loops import _DECLARING, note_declared
 
 _BLOCKS = frozenset({"compound_statement", "block", "statement_block", "constructor_body", "statement_list"})
 _SIMPLE_STATEMENTS = {
@@ -105,7 +106,10 @@ class SwapStatements(Transformation):
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         lang = parsed.language
-        locals_ = self._local_names(parsed)
+        # One query for the blocks and for every node the local-name analysis looks at (each query
+        # costs a walk of the whole tree inside tree-sitter).
+        found = nodes_of_types(parsed.root, lang, _BLOCKS | _DECLARING | _LOCAL_NAME_NODES)
+        locals_ = self._local_names(parsed, found)
         candidates = []
         facts: dict[int, _Facts | None] = {}  # by node id: a statement is the second of one pair and the first of the next
 
@@ -115,8 +119,8 @@ class SwapStatements(Transformation):
             return facts[statement.id]
 
         # Candidates are sorted by position (choose), so blocks may come in any order: query them.
-        for block in nodes_of_types(parsed.root, lang, _BLOCKS):
-            if not parsed.in_snippet(block):
+        for block in found:
+            if block.type not in _BLOCKS or not parsed.in_snippet(block):
                 continue
             if lang == "go" and block.type == "block":
                 continue  # its statement_list is visited instead
@@ -142,13 +146,19 @@ class SwapStatements(Transformation):
         a, b = parsed.span(first)[0], parsed.span(second)[0]
         return parsed.starts_line(a) and parsed.starts_line(b) and parsed.column(a) == parsed.column(b)
 
-    def _local_names(self, parsed: ParsedCode) -> set[str]:
-        """Names declared in the snippet whose storage cannot be reached through memory."""
-        from metacompress_eval.transforms.loops import declared_names
+    def _local_names(self, parsed: ParsedCode, found: list[Node] | None = None) -> set[str]:
+        """Names declared in the snippet whose storage cannot be reached through memory.
 
-        names = declared_names(parsed, parsed.root, frozenset())
-        # Only these node types matter below; a query finds them (in tree order) without a walk.
-        found = nodes_of_types(parsed.root, parsed.language, _LOCAL_NAME_NODES)
+        ``found``: the nodes of (at least) the types in ``_DECLARING | _LOCAL_NAME_NODES``, in
+        pre-order, when the caller has queried them already.
+        """
+        if found is None:
+            found = nodes_of_types(parsed.root, parsed.language, _DECLARING | _LOCAL_NAME_NODES)
+        # As declared_names(parsed, parsed.root, frozenset()), from the same query's nodes.
+        names: set[str] = set()
+        for node in found:
+            if node.type in _DECLARING:
+                note_declared(parsed, node, names)
         for node in found:
             t = node.type
             if t in ("parameter_declaration", "formal_parameter", "spread_parameter"):
@@ -190,15 +200,15 @@ class SwapStatements(Transformation):
                 return None  # docstrings / "use strict" directives
             if lang in ("python", "javascript", "java", "c") and named[0].type not in _WRITES:
                 return None  # a bare expression has no effect worth moving (and may be a directive)
-        from metacompress_eval.transforms.loops import note_declared
 
         facts = _Facts()
         declared: set[str] = set()
         for node in walk(statement):
             t = node.type
             # Declarations are collected in this same walk (declared_names would skip function-like
-            # nodes, but those are forbidden here anyway).
-            note_declared(parsed, node, declared)
+            # nodes, but those are forbidden here anyway); the type test first saves a call per node.
+            if t in _DECLARING:
+                note_declared(parsed, node, declared)
             if t in _FORBIDDEN or t.startswith("preproc_") or t == "ERROR":
                 return None
             if t == "unary_expression":
