@@ -1,7 +1,7 @@
 """The ``metacompress`` command line.
 
 Subcommands: ``demo`` (the embedded end-to-end example), ``evaluate`` (a teacher/student pair on
-your data), ``transform`` (follow-up inputs only), ``verify`` (compiler check of follow-ups) ``space`` (the web app), and the Hugging Face commands ``evaluate-module``, ``dataset`` and ``card``. User errors end with a one-line message and
+your data), ``transform`` (follow-up inputs only), ``verify`` (compiler check of follow-ups), ``attack`` (adversarial examples against one model), ``space`` (the web app), and the Hugging Face commands ``evaluate-module``, ``dataset`` and ``card``. User errors end with a one-line message and
 exit status 2; an interrupted run exits with 130 and resumes from the cache when rerun.
 """
 
@@ -109,7 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", default="metacompress-report", help="report folder (default: %(default)s)")
     ev.add_argument("--worst-k", type=int, default=10, help="discrepancies shown in report.md")
     ev.add_argument("--quiet", action="store_true", help="no progress output")
+    ev.add_argument("--attacks", type=_csv, default=(),
+                    help="adversarial attacks to run against teacher and student, e.g. mhm,random "
+                         "(random, mhm, alert; docs/attacks.md); adds an 'attacks' section and attack:<method> rows")
+    ev.add_argument("--attack-budget", type=int, default=50, help="queries per input and model (default: %(default)s)")
+    ev.add_argument("--attack-max-sources", type=int, default=None, help="attack only the first N sources")
+    ev.add_argument("--attack-transforms", type=_csv, default=(),
+                    help="extra transformation families random/mhm may use besides renaming")
+    ev.add_argument("--mlm", default=None, help="masked-LM checkpoint ranking ALERT's substitutes")
     _add_threshold_options(ev)
+    _add_attack_parser(sub)
 
     tr = sub.add_parser("transform", help="write follow-up inputs for a JSONL file of code",
                         description="Applies transformations to every row and writes one row per follow-up "
@@ -158,6 +167,101 @@ def build_parser() -> argparse.ArgumentParser:
                     help="refuse server folders as models or results (for a public host)")
     _add_hub_parsers(sub)
     return parser
+
+
+def _add_attack_parser(sub) -> None:
+    from .tasks import task_names
+
+    at = sub.add_parser("attack", help="search adversarial examples against one model",
+                        description="Searches, within a query budget, for semantics-preserving variants "
+                                    "(identifier renaming; optionally other transformations) of correctly "
+                                    "classified inputs that change the model's prediction, and writes them with "
+                                    "provenance (adversarial.jsonl, adversarial.parquet, dataset/ for "
+                                    "datasets.load_from_disk) plus results.jsonl and summary.json. "
+                                    "See docs/attacks.md.")
+    at.add_argument("--model", required=True, help="model: local folder or Hub id")
+    at.add_argument("--data", required=True, help="JSONL, JSON, CSV/TSV, parquet, save_to_disk folder or Hub id")
+    at.add_argument("--task", choices=task_names(), default="defect", help="default: %(default)s")
+    at.add_argument("--method", choices=("random", "mhm", "alert"), default="mhm", help="default: %(default)s")
+    at.add_argument("--budget", type=int, default=50, help="queries per input, the clean one included (default: %(default)s)")
+    at.add_argument("--out", default="metacompress-attack", help="output folder (default: %(default)s)")
+    at.add_argument("--seed", type=int, default=0)
+    at.add_argument("--language", default="")
+    at.add_argument("--code-column", dest="code_columns", type=_csv, default=None)
+    at.add_argument("--label-column", default="label")
+    at.add_argument("--unlabelled", action="store_true", help="no labels: attack each model's own prediction")
+    at.add_argument("--id-column", default="id")
+    at.add_argument("--split", default=None)
+    at.add_argument("--pair-ids", type=_csv, default=None)
+    at.add_argument("--functions", default=None)
+    at.add_argument("--side", type=int, default=None,
+                    help="which text of a pair is attacked (0 or 1; default: the second)")
+    at.add_argument("--transforms", type=_csv, default=(),
+                    help="extra transformation families (random, mhm) besides renaming, e.g. dead_code,if_else_swap")
+    at.add_argument("--mlm", default=None, help="alert: masked-LM checkpoint ranking substitutes (default: corpus statistics)")
+    at.add_argument("--corpus", default=None, help="JSONL of code whose identifier statistics rank substitutes")
+    at.add_argument("--verify", action="store_true", help="compiler-check every adversarial example")
+    at.add_argument("--max-sources", type=int, default=None)
+    at.add_argument("--batch-size", type=int, default=32)
+    at.add_argument("--device", default="cpu")
+    at.add_argument("--tokenizer", default=None)
+    at.add_argument("--max-length", type=int, default=None)
+    at.add_argument("--trust-remote-code", action="store_true")
+    at.add_argument("--cache-dir", default=None)
+    at.add_argument("--quiet", action="store_true")
+
+
+def cmd_attack(args) -> int:
+    from .attacks import AttackSettings, make_attack, run_attacks, write_adversarial
+    from .attacks.measures import model_measures
+    from .data import load_functions_table, prepare_sources, read_table
+    from .fileio import atomic_write_json
+    from .inference import InferenceEngine, OutputCache
+    from .models import load_model
+    from .tasks import get_task
+
+    if args.budget < 1:
+        raise MetaCompressError("--budget must be at least 1")
+    task = get_task(args.task, code_columns=args.code_columns, label_column=None if args.unlabelled else args.label_column,
+                    id_column=args.id_column, language=args.language or "")
+    if not task.language:
+        raise MetaCompressError("attacks need a programming language: pass --language")
+    model = load_model(args.model, role="model", tokenizer=args.tokenizer, device=args.device,
+                       max_length=args.max_length, trust_remote_code=args.trust_remote_code)
+    rows, loaded = read_table(args.data, split=args.split)
+    functions = load_functions_table(args.functions) if args.functions else None
+    loaded = prepare_sources(rows, loaded, task, model.label_names,
+                             pair_ids=tuple(args.pair_ids) if args.pair_ids else None, functions=functions,
+                             max_sources=args.max_sources)
+    corpus = None
+    if args.corpus:
+        corpus_rows, _ = read_table(args.corpus)
+        corpus = [r.get("code") for r in corpus_rows if isinstance(r.get("code"), str)]
+    settings = AttackSettings(methods=(args.method,), budget=args.budget, seed=args.seed, side=args.side,
+                              transforms=tuple(args.transforms), mlm=args.mlm, corpus=corpus, verify=args.verify,
+                              batch_size=args.batch_size, device=args.device)
+    attack = make_attack(args.method, settings, task.language, loaded.sources)
+    cache = OutputCache.in_dir(args.cache_dir)
+    try:
+        engine = InferenceEngine(model, cache, batch_size=args.batch_size, progress=False)
+        results = run_attacks(loaded.sources, task.language, engine, attack, model=str(args.model),
+                              progress=not args.quiet)
+    finally:
+        cache.close()
+    write_adversarial(results, args.out)
+    summary = {"model": model.describe(), "data": {**loaded.description, "n_sources": len(loaded.sources),
+                                                     "skipped": dict(loaded.skipped)},
+               "task": task.name, "language": task.language, "attack": attack.describe(),
+               "measures": model_measures(results, len(model.label_names))}
+    from .relations import to_jsonable
+
+    atomic_write_json(Path(args.out) / "summary.json", to_jsonable(summary))
+    m = summary["measures"]
+    print(f"{args.method}: {m['successful']} adversarial examples for {len(results)} inputs "
+          f"(success rate {m['success']['k']}/{m['success']['n']}, skipped {m['skipped'] or 0}); "
+          f"clean accuracy {m['clean_accuracy']:.3f} -> under attack {m['adversarial_accuracy']:.3f}; "
+          f"avg queries {m['avg_queries'] or 0:.1f}; written to {args.out}")
+    return 0
 
 
 def _add_hub_parsers(sub) -> None:
@@ -259,7 +363,17 @@ def cmd_evaluate(args) -> int:
         student_tokenizer=args.student_tokenizer, teacher_max_length=args.teacher_max_length,
         student_max_length=args.student_max_length, label_map=args.label_map,
         trust_remote_code=args.trust_remote_code, cache_dir=args.cache_dir, thresholds=_thresholds(args),
-        worst_k=args.worst_k, progress=not args.quiet, verify=args.verify)
+        worst_k=args.worst_k, progress=not args.quiet, verify=args.verify,
+        attacks=tuple(args.attacks), attack_budget=args.attack_budget, attack_mlm=args.mlm,
+        attack_max_sources=args.attack_max_sources, attack_transforms=tuple(args.attack_transforms))
+    if config.attacks:
+        from .attacks import attack_names
+
+        unknown = [a for a in config.attacks if a not in attack_names()]
+        if unknown:
+            raise MetaCompressError(f"unknown attack(s) {', '.join(unknown)}; choose from: {', '.join(attack_names())}")
+        if config.attack_budget < 1:
+            raise MetaCompressError("--attack-budget must be at least 1")
     result = run_evaluation(config)
     if result.main_process:  # one summary, not one per process of a multi-process launch
         print_summary(result.report, result.out_dir)
@@ -367,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"demo": cmd_demo, "evaluate": cmd_evaluate, "transform": cmd_transform, "verify": cmd_verify,
-                "space": cmd_space,
+                "space": cmd_space, "attack": cmd_attack,
                 "evaluate-module": cmd_evaluate_module, "dataset": cmd_dataset, "card": cmd_card}
     try:
         return handlers[args.command](args)

@@ -68,6 +68,12 @@ class EvaluationConfig:
     worst_k: int = 10
     progress: bool = True
     verify: bool = False  # drop follow-ups that add compiler errors (docs/verification.md)
+    # Adversarial attacks (docs/attacks.md): method names; empty = no attacks section.
+    attacks: tuple[str, ...] = ()
+    attack_budget: int = 50
+    attack_mlm: str | None = None
+    attack_max_sources: int | None = None
+    attack_transforms: tuple[str, ...] = ()
 
 
 @dataclass
@@ -140,11 +146,34 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
             predictions[role] = engine.predict(inputs)
             st = predictions[role].stats
             say(f"{role}: {st.computed} inputs computed, {st.cached} from cache ({st.forward_passes} forward passes)")
+        attack_suite = None
+        if config.attacks:
+            from .attacks import AttackSettings, run_attack_suite
+
+            attack_settings = AttackSettings(methods=tuple(config.attacks), budget=config.attack_budget,
+                                             seed=config.seed, transforms=tuple(config.attack_transforms),
+                                             mlm=config.attack_mlm, verify=config.verify,
+                                             max_sources=config.attack_max_sources, batch_size=config.batch_size,
+                                             device=device)
+            say(f"attacking teacher and student: {', '.join(config.attacks)} (budget {config.attack_budget})")
+            attack_suite = run_attack_suite(sources, task.language, teacher, student, attack_settings, cache=cache,
+                                            progress=config.progress and main, log=say)
     finally:
         cache.close()
+    teacher_probs, student_probs = predictions["teacher"].probs, predictions["student"].probs
+    if attack_suite is not None and attack_suite.follow_ups:
+        # Adversarial examples are follow-ups named "attack:<method>": the relations are computed per attack.
+        extra = attack_suite.follow_ups
+        inputs = inputs + [f["inputs"] for f in extra]
+        source_ids = source_ids + [f["source_id"] for f in extra]
+        transformations = transformations + [f["transformation"] for f in extra]
+        if labels is not None:
+            labels = np.concatenate([labels, np.array([label_of[f["source_id"]] for f in extra], dtype=np.int64)])
+        teacher_probs = np.concatenate([teacher_probs, np.stack([f["teacher_probs"] for f in extra])])
+        student_probs = np.concatenate([student_probs, np.stack([f["student_probs"] for f in extra])])
 
     outputs = EvaluationOutputs(source_ids=source_ids, transformations=transformations, labels=labels,
-                                teacher_probs=predictions["teacher"].probs, student_probs=predictions["student"].probs,
+                                teacher_probs=teacher_probs, student_probs=student_probs,
                                 label_names=list(label_names))
     analysis = analyze(outputs, config.thresholds, seed=config.seed, worst_k=config.worst_k)
 
@@ -165,10 +194,16 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
         "inference": {role: p.stats.as_dict() for role, p in predictions.items()},
         "analysis": analysis,
     }
+    if attack_suite is not None:
+        report["attacks"] = attack_suite.section
     report["inference"]["total_seconds"] = round(time.perf_counter() - started, 3)
     files: list[Path] = []
     if main:
         files = write_report_folder(Path(config.out_dir), report, outputs, sources, follow_ups, inputs)
+        if attack_suite is not None:
+            files.append(atomic_write_jsonl(Path(config.out_dir) / "adversarial.jsonl",
+                                            (r.as_row() for by_role in attack_suite.results.values()
+                                             for results in by_role.values() for r in results if r.successful)))
     if state is not None:
         state.wait_for_everyone()  # nobody exits (and tears down the process group) before the report exists
     return EvaluationResult(report=report, out_dir=Path(config.out_dir), files=files, main_process=main)

@@ -382,6 +382,53 @@ def _worst_section(a: Mapping[str, Any], examples: Mapping[int, Mapping[str, Any
     return lines
 
 
+def _attacks_section(report: Mapping[str, Any]) -> list[str]:
+    """The optional ``attacks`` section (docs/attacks.md): per-model measures, drop ratio, transfer."""
+    section = report.get("attacks")
+    if not isinstance(section, Mapping) or not section.get("by_attack"):
+        return []
+    settings = section.get("settings", {})
+    lines = ["## Adversarial attacks", "",
+             f"Searches for semantics-preserving variants (identifier renaming"
+             f"{' + ' + ', '.join(settings.get('transforms') or []) if settings.get('transforms') else ''}) that change "
+             f"a correct prediction; budget {settings.get('budget')} queries per input and model, "
+             f"{section.get('n_sources')} sources, seed {settings.get('seed')}. Success rate = successful / attempted "
+             "(skipped inputs excluded); accuracy under attack counts an input correct when it was classified "
+             "correctly and no adversarial example was found. Adversarial examples are also follow-ups "
+             "(`attack:<method>` in the relation tables).", ""]
+    rows = []
+    for method, entry in section["by_attack"].items():
+        for role in ("teacher", "student"):
+            m = entry.get(role) or {}
+            succ = m.get("success") or {}
+            rows.append([method, role, _pct(m.get("clean_accuracy")), _num(m.get("clean_f1")),
+                         _pct(m.get("adversarial_accuracy")), _num(m.get("adversarial_f1")),
+                         f"{_pct(succ.get('rate'))}{_ci_pct(succ.get('ci95'))} ({succ.get('k', 0)}/{succ.get('n', 0)})",
+                         _num(m.get("avg_queries"), 1), _num(m.get("avg_edits"), 1), _num(m.get("seconds"), 1),
+                         ", ".join(f"{k}: {v}" for k, v in (m.get("skipped") or {}).items()) or _DASH])
+    lines += _table(["Attack", "Model", "Clean acc.", "Clean F1", "Acc. under attack", "F1 under attack",
+                     "Success rate [95% CI]", "Avg queries", "Avg edits", "Time (s)", "Skipped"], rows)
+    lines += ["", "Between models: relative drop = drop_student / drop_teacher − 1 (drop = clean accuracy − "
+              "accuracy under attack; paired bootstrap CI); transfer = share of the adversarial examples found "
+              "against one model that the other misclassifies (sources it classified correctly).", ""]
+    rows = []
+    for method, entry in section["by_attack"].items():
+        d = entry.get("drop_ratio") or {}
+        tr = entry.get("transfer") or {}
+
+        def rate(e):
+            e = e or {}
+            return f"{_pct(e.get('rate'))}{_ci_pct(e.get('ci95'))} ({e.get('k', 0)}/{e.get('n', 0)})"
+
+        value = _DASH if d.get("value") is None else f"{d['value']:+.3f}"
+        rows.append([method, _pct(d.get("drop_teacher")), _pct(d.get("drop_student")), value,
+                     _ci_num(d.get("ci95")), rate(tr.get("teacher_to_student")), rate(tr.get("student_to_teacher"))])
+    lines += _table(["Attack", "Drop teacher", "Drop student", "Relative drop", "95% CI", "Transfer T→S",
+                     "Transfer S→T"], rows)
+    lines.append("")
+    return lines
+
+
 def render_markdown(report: dict, examples: dict[int, dict]) -> str:
     """Render a report (envelope + ``analysis``) as GitHub-flavoured Markdown.
 
@@ -403,6 +450,7 @@ def render_markdown(report: dict, examples: dict[int, dict]) -> str:
     lines += _transformations_envelope(report)
     lines += _relations_section(analysis)
     lines += _flips_section(analysis)
+    lines += _attacks_section(report)
     lines += _performance_section(analysis)
     lines += _mcnemar_section(analysis)
     lines += _calibration_section(analysis)

@@ -1,0 +1,176 @@
+"""Running attacks against one model, or against a teacher and its student with the between-model measures.
+
+:func:`run_attacks` attacks every source with one method against one model (the ``metacompress
+attack`` command). :func:`run_attack_suite` does it for every method against both the teacher and
+the student, measures transfer, and turns every adversarial example into a follow-up input named
+``attack:<method>`` (both models' probabilities on it), so that the pipeline reports the four
+relations per attack. Its ``section`` is the ``attacks`` key of ``report.json``
+(``docs/report-format.md``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from metacompress_eval.data import SourceExample
+from metacompress_eval.errors import MetaCompressError
+from metacompress_eval.relations import to_jsonable
+
+from . import measures
+from .alert import ALERTAttack
+from .base import Attack, AttackResult
+from .mhm import MHMAttack
+from .random_search import RandomAttack
+
+ATTACKS: dict[str, type[Attack]] = {"random": RandomAttack, "mhm": MHMAttack, "alert": ALERTAttack}
+
+
+def attack_names() -> list[str]:
+    return list(ATTACKS)
+
+
+def get_attack(name: str, **kwargs: Any) -> Attack:
+    """Instantiate the search method ``name`` (``random``, ``mhm``, ``alert``)."""
+    cls = ATTACKS.get(name)
+    if cls is None:
+        raise MetaCompressError(f"unknown attack {name!r}; choose from: {', '.join(ATTACKS)}")
+    return cls(**kwargs)
+
+
+@dataclass
+class AttackSettings:
+    """Settings shared by every attack of a run.
+
+    Attributes:
+        methods: search methods to run.
+        budget: query budget per input and model (the clean query included).
+        seed: run seed (per-input seeds are derived from it, the method and the source id).
+        side: attacked text of pair inputs (default: the last one).
+        transforms: extra transformation families for ``random``/``mhm`` (renaming is always on).
+        mlm: masked-LM checkpoint ranking ALERT's substitutes (default: corpus statistics).
+        corpus: identifier statistics: a ``{name: count}`` table or code snippets (default: the
+            attacked sources themselves when at least 20, else the built-in table).
+        verify: compiler-check every adversarial example (``docs/verification.md``).
+        max_sources: attack only the first N sources.
+        batch_size: inference batch size.
+    """
+
+    methods: tuple[str, ...] = ("random", "mhm", "alert")
+    budget: int = 50
+    seed: int = 0
+    side: int | None = None
+    transforms: tuple[str, ...] = ()
+    mlm: str | None = None
+    corpus: Any = None
+    verify: bool = False
+    max_sources: int | None = None
+    batch_size: int = 32
+    device: str = "cpu"
+
+    def describe(self) -> dict:
+        corpus = self.corpus
+        corpus_text = ("attacked sources" if corpus is None else f"{len(corpus)} entries")
+        return {"methods": list(self.methods), "budget": self.budget, "seed": self.seed, "side": self.side,
+                "transforms": list(self.transforms), "mlm": self.mlm, "corpus": corpus_text, "verify": self.verify,
+                "max_sources": self.max_sources}
+
+
+def make_attack(name: str, settings: AttackSettings, language: str, sources: Sequence[SourceExample]) -> Attack:
+    corpus = settings.corpus
+    if corpus is None and len(sources) >= 20:
+        # Identifier statistics of the data at hand: the names are natural for this code base.
+        side = settings.side
+        corpus = [s.inputs[(len(s.inputs) - 1 if side is None else side) if len(s.inputs) > 1 else 0] for s in sources]
+    transforms = settings.transforms if ATTACKS[name].supports_transforms else ()
+    params: dict[str, Any] = {"corpus": corpus}
+    if name == "alert":
+        params.update(mlm=settings.mlm, device=settings.device)
+    return get_attack(name, budget=settings.budget, seed=settings.seed, side=settings.side, transforms=transforms,
+                      verify=settings.verify, **params)
+
+
+def run_attacks(sources: Sequence[SourceExample], language: str, engine, attack: Attack, *, model: str = "model",
+                clean_probs: np.ndarray | None = None, progress: bool = False) -> list[AttackResult]:
+    """Attack every source against the model behind ``engine`` (clean predictions in one batch)."""
+    from tqdm.auto import tqdm
+
+    if clean_probs is None:
+        clean_probs = engine.predict([s.inputs for s in sources]).probs
+    results = []
+    for source, probs in tqdm(list(zip(sources, clean_probs)), desc=f"{attack.name} vs {model}", unit="input",
+                              disable=not progress, leave=False):
+        results.append(attack.attack(source, engine, language, model=model, clean_probs=probs))
+    return results
+
+
+@dataclass
+class AttackSuiteResult:
+    """Everything a suite produced: the report section, all results and the follow-up rows."""
+
+    section: dict
+    results: dict[str, dict[str, list[AttackResult]]]
+    follow_ups: list[dict] = field(default_factory=list)
+
+
+def run_attack_suite(sources: Sequence[SourceExample], language: str, teacher, student, settings: AttackSettings,
+                     *, cache=None, progress: bool = False, log: Callable[[str], None] | None = None) -> AttackSuiteResult:
+    """Attack teacher and student with every method; measure drops, transfer; build follow-ups.
+
+    ``teacher``/``student`` are :class:`~metacompress_eval.models.LoadedModel` (label spaces aligned).
+    """
+    from metacompress_eval.inference import InferenceEngine
+
+    say = log or (lambda m: None)
+    if not language:
+        raise MetaCompressError("attacks need a programming language (--language)")
+    sources = list(sources)[: settings.max_sources] if settings.max_sources else list(sources)
+    engines = {role: InferenceEngine(m, cache, batch_size=settings.batch_size, progress=False, desc=f"{role} attack")
+               for role, m in (("teacher", teacher), ("student", student))}
+    clean = {role: e.predict([s.inputs for s in sources]).probs for role, e in engines.items()}
+    n_classes = len(teacher.label_names)
+    section: dict[str, Any] = {"settings": settings.describe(), "n_sources": len(sources), "by_attack": {}}
+    all_results: dict[str, dict[str, list[AttackResult]]] = {}
+    follow_ups: list[dict] = []
+    for method in settings.methods:
+        attack = make_attack(method, settings, language, sources)
+        started = time.perf_counter()
+        results = {role: run_attacks(sources, language, engines[role], attack, model=role, clean_probs=clean[role],
+                                     progress=progress) for role in engines}
+        all_results[method] = results
+        # Both models on every adversarial example (cached where the attack already ran it): transfer
+        # and the relation rows need both.
+        found = [r for role in engines for r in results[role] if r.successful]
+        probs = {role: (e.predict([r.adversarial_inputs for r in found]).probs if found else np.zeros((0, n_classes)))
+                 for role, e in engines.items()}
+        preds = {role: {} for role in engines}
+        for i, r in enumerate(found):
+            preds["student" if r.model == "teacher" else "teacher"][r.source_id] = int(np.argmax(
+                probs["student" if r.model == "teacher" else "teacher"][i]))
+            follow_ups.append({"source_id": r.source_id, "transformation": f"attack:{method}",
+                               "inputs": r.adversarial_inputs, "teacher_probs": probs["teacher"][i],
+                               "student_probs": probs["student"][i], "attacked": r.model,
+                               "provenance": r.provenance})
+        t_m = measures.model_measures(results["teacher"], n_classes)
+        s_m = measures.model_measures(results["student"], n_classes)
+        entry = {
+            "attack": attack.describe(),
+            "teacher": t_m,
+            "student": s_m,
+            "gap": (s_m["success_rate"] - t_m["success_rate"])
+            if s_m["success_rate"] is not None and t_m["success_rate"] is not None else None,
+            "drop_ratio": measures.drop_ratio(results["teacher"], results["student"], seed=settings.seed),
+            "transfer": {
+                "teacher_to_student": measures.transfer_rate(results["teacher"], results["student"], preds["student"]),
+                "student_to_teacher": measures.transfer_rate(results["student"], results["teacher"], preds["teacher"]),
+            },
+            "follow_ups": len(found),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        section["by_attack"][method] = entry
+        say(f"attack {method}: success teacher {t_m['success']['k']}/{t_m['success']['n']}, "
+            f"student {s_m['success']['k']}/{s_m['success']['n']} ({entry['seconds']:.1f} s)")
+    return AttackSuiteResult(to_jsonable(section), all_results, follow_ups)

@@ -1,0 +1,115 @@
+"""Teacher/student suite, measures, the ``attack`` command and ``evaluate --attacks``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from metacompress_eval.attacks import AttackSettings, run_attack_suite
+from metacompress_eval.attacks.measures import drop_ratio, model_measures
+from metacompress_eval.cli import main
+from metacompress_eval.data import SourceExample
+from tests.attacks.conftest import synthetic_function
+from tests.conftest import write_jsonl
+
+
+def _mixed_sources(danger_sources, while_sources):
+    # defective inputs that are caught by both models: danger + while
+    both = [SourceExample(f"b{i}", (s.inputs[0].replace("return", "while (0) { }\n    return", 1),), 1)
+            for i, s in enumerate(danger_sources[:3])]
+    return danger_sources[:3] + while_sources[:2] + both
+
+
+def test_suite_measures_drop_and_transfer(loaded, danger_sources, while_sources):
+    sources = _mixed_sources(danger_sources, while_sources)
+    settings = AttackSettings(methods=("alert", "random"), budget=40, seed=0)
+    suite = run_attack_suite(sources, "c", loaded["while"], loaded["danger"], settings)  # teacher: while, student: danger
+    entry = suite.section["by_attack"]["alert"]
+    t, s = entry["teacher"], entry["student"]
+    # teacher (while-keyed) is correct on while + both; renaming never flips it
+    assert t["clean_accuracy"] == 5 / 8 and t["success"]["k"] == 0 and t["adversarial_accuracy"] == 5 / 8
+    assert t["skipped"] == {"misclassified already": 3}
+    # student (danger-keyed) is correct on danger + both and is flipped on all of them
+    assert s["clean_accuracy"] == 6 / 8 and s["success"] == {"k": 6, "n": 6, "rate": 1.0, "ci95": s["success"]["ci95"]}
+    assert s["adversarial_accuracy"] == 0.0 and s["avg_queries"] >= 1 and s["avg_edits"] >= 1
+    assert entry["gap"] == 1.0
+    # drop_teacher = 0 -> the ratio is undefined
+    assert entry["drop_ratio"]["value"] is None and entry["drop_ratio"]["drop_student"] == 0.75
+    # student's adversarial examples (danger renamed) on the teacher: the 3 "both" inputs still have while
+    assert entry["transfer"]["student_to_teacher"] == {"k": 0, "n": 3, "rate": 0.0, "ci95": [0.0, entry["transfer"]["student_to_teacher"]["ci95"][1]]}
+    assert entry["transfer"]["teacher_to_student"]["n"] == 0
+    rows = [f for f in suite.follow_ups if f["transformation"] == "attack:alert"]
+    assert len(rows) == 6 and all(f["attacked"] == "student" for f in rows)
+    assert all(np.argmax(f["student_probs"]) == 0 for f in rows)
+    json.dumps(suite.section)  # JSON-serialisable
+
+
+def test_drop_ratio_with_bootstrap(loaded, danger_sources, while_sources):
+    from metacompress_eval.attacks import get_attack
+    from metacompress_eval.inference import InferenceEngine
+
+    sources = _mixed_sources(danger_sources, while_sources)
+    attack = get_attack("alert", budget=40)
+    # "teacher" = danger model on sources where half are flippable, "student" = same model: ratio 0
+    engine = InferenceEngine(loaded["danger"], None, progress=False)
+    results = [attack.attack(s, engine, "c", model="m") for s in sources]
+    d = drop_ratio(results, results, n_resamples=200)
+    assert d["value"] == 0.0 and d["ci95"] == [0.0, 0.0] or tuple(d["ci95"]) == (0.0, 0.0)
+    m = model_measures(results, 2)
+    assert m["clean_f1"] is not None and m["adversarial_f1"] == 0.0
+
+
+def _rows():
+    rows = [{"id": f"d{i}", "code": synthetic_function(i, True), "label": 1} for i in range(4)]
+    rows += [{"id": f"s{i}", "code": synthetic_function(i + 10, False), "label": 0} for i in range(3)]
+    return rows
+
+
+def test_attack_command_end_to_end(tmp_path, keyword_models, capsys):
+    data = write_jsonl(tmp_path / "data.jsonl", _rows())
+    out = tmp_path / "adv"
+    code = main(["attack", "--model", str(keyword_models["danger"]), "--task", "defect", "--data", str(data),
+                 "--method", "mhm", "--budget", "60", "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
+                 "--quiet"])
+    assert code == 0
+    assert "adversarial examples" in capsys.readouterr().out
+    rows = [json.loads(line) for line in open(out / "adversarial.jsonl")]
+    assert {r["source_id"] for r in rows} >= {"d0", "d1", "d2", "d3"}
+    assert all(r["provenance"]["renames"] and r["method"] == "mhm" for r in rows)
+    import datasets
+
+    ds = datasets.load_from_disk(str(out / "dataset"))
+    assert len(ds) == len(rows) and json.loads(ds[0]["provenance"])["renames"]
+    assert len(datasets.Dataset.from_parquet(str(out / "adversarial.parquet"))) == len(rows)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["measures"]["n"] == 7 and summary["attack"]["budget"] == 60
+    assert len(open(out / "results.jsonl").readlines()) == 7
+    # user errors end with exit status 2
+    assert main(["attack", "--model", str(keyword_models["danger"]), "--data", str(data), "--budget", "0",
+                 "--out", str(out)]) == 2
+
+
+def test_evaluate_with_attacks(tmp_path, keyword_models):
+    from metacompress_eval.hub.cards import attack_gaps
+
+    data = write_jsonl(tmp_path / "data.jsonl", _rows())
+    out = tmp_path / "report"
+    code = main(["evaluate", "--teacher", str(keyword_models["while"]), "--student", str(keyword_models["danger"]),
+                 "--data", str(data), "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--quiet",
+                 "--transforms", "rename_variables", "--attacks", "mhm,random", "--attack-budget", "60"])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["attacks"]["by_attack"]) == {"mhm", "random"}
+    assert report["attacks"]["by_attack"]["mhm"]["student"]["success"]["k"] == 4
+    by_t = report["analysis"]["relations"]["by_transformation"]
+    assert "attack:mhm" in by_t and "attack:random" in by_t
+    assert report["analysis"]["counts"]["by_transformation"]["attack:mhm"] == 4
+    md = (out / "report.md").read_text()
+    assert "## Adversarial attacks" in md and "attack:mhm" in md
+    assert (out / "adversarial.jsonl").is_file()
+    gaps = {g["attack"]: g for g in attack_gaps(report)}
+    assert gaps["mhm"]["gap"] == pytest.approx(4 / 7)  # student: 4 of 7 flipped (the 3 safe ones cannot be), teacher: none
+    assert main(["evaluate", "--teacher", str(keyword_models["while"]), "--student", str(keyword_models["danger"]),
+                 "--data", str(data), "--out", str(out), "--attacks", "bogus", "--quiet"]) == 2
