@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 import tempfile
 import time
 from pathlib import Path
@@ -66,7 +67,8 @@ def run_demo(out_dir: str | Path = "metacompress-demo", *, size: str = "demo", s
     say(f"corpus: {len(rows)} C functions ({sum(r['label'] for r in rows)} with a memory-safety defect) "
         f"→ {out / 'data'}")
 
-    stamp = {"size": size, "seed": seed, "corpus": len(rows)}
+    # The stamp names everything that shapes the models, so a changed preset retrains them.
+    stamp = {"size": size, "seed": seed, "corpus": len(rows), "preset": json.loads(json.dumps(asdict(PRESETS[size])))}
     say("training the teacher")
     teacher = _build_once(out / "teacher", {**stamp, "role": "teacher"},
                           lambda d: train_teacher(train_rows, d, size=size, seed=seed, progress=progress))

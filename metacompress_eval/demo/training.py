@@ -79,6 +79,8 @@ class ModelPreset:
     dropout: float = 0.1
     normalize_whitespace: bool = False
     patience: int = 4  # epochs without valid improvement before stopping (teacher only)
+    # Teacher only: semantics-preserving transformations used as training-time augmentation.
+    augment: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,18 @@ class SizePreset:
     student: ModelPreset
 
 
+# The demo teacher sees each training function either as written or as one of its follow-ups
+# (a common robustness practice); the student is distilled on the plain code only, as Compressor and
+# AVATAR do. The demo therefore shows the published effect: students distilled without metamorphic
+# data flip more under semantics-preserving changes than their teachers.
+_AUGMENT = ("rename_variables", "dead_code", "if_else_swap")
+
 PRESETS: dict[str, SizePreset] = {
     "demo": SizePreset(
         n_functions=4000,
         teacher=ModelPreset(vocab_size=2000, max_length=256, hidden_size=128, num_layers=2,
                             num_heads=4, intermediate_size=256, epochs=7, batch_size=16,
-                            learning_rate=1e-3, normalize_whitespace=True),
+                            learning_rate=1e-3, normalize_whitespace=True, augment=_AUGMENT),
         student=ModelPreset(vocab_size=1000, max_length=160, hidden_size=64, num_layers=1,
                             num_heads=2, intermediate_size=128, epochs=8, batch_size=16,
                             learning_rate=2e-3),
@@ -105,7 +113,7 @@ PRESETS: dict[str, SizePreset] = {
         n_functions=120,
         teacher=ModelPreset(vocab_size=400, max_length=128, hidden_size=32, num_layers=1,
                             num_heads=2, intermediate_size=64, epochs=3, batch_size=16,
-                            learning_rate=2e-3),
+                            learning_rate=2e-3, augment=_AUGMENT),
         student=ModelPreset(vocab_size=300, max_length=96, hidden_size=16, num_layers=1,
                             num_heads=2, intermediate_size=32, epochs=4, batch_size=16,
                             learning_rate=3e-3),
@@ -308,12 +316,29 @@ def predict_proba(model_dir: str | Path, texts: Sequence[str], *, batch_size: in
 # Teacher
 
 
+def _augmented_variants(rows: Sequence[dict], transforms: Sequence[str], seed: int) -> list[list[str]]:
+    """Per row: its code followed by its follow-ups under ``transforms`` (seeded apart from evaluation)."""
+    if not transforms:
+        return [[r["code"]] for r in rows]
+    from metacompress_eval.data import SourceExample
+    from metacompress_eval.followups import build_follow_ups
+
+    sources = [SourceExample(str(i), (r["code"],)) for i, r in enumerate(rows)]
+    follow = build_follow_ups(sources, "c", transforms, seed=seed + 7919)
+    variants = [[r["code"]] for r in rows]
+    for f in follow.items:
+        variants[int(f.source_id)].append(f.inputs[0])
+    return variants
+
+
 def train_teacher(rows: Sequence[dict], out_dir: str | Path, *, size: str = "demo", seed: int = 0,
                   epochs: int | None = None, progress: Progress = None) -> Path:
     """Train the teacher classifier from scratch on the labelled corpus and save it.
 
     Uses rows with ``split == "train"`` for training and ``split == "valid"`` to pick the best
-    epoch (with early stopping after ``patience`` epochs without improvement). Rows are dicts with
+    epoch (with early stopping after ``patience`` epochs without improvement). When the preset
+    names ``augment`` transformations, each epoch shows every training function either as written
+    or as one of its (C) follow-ups, chosen at random. Rows are dicts with
     ``"code"`` and ``"label"`` as produced by :func:`~metacompress_eval.demo.corpus.generate_corpus`.
 
     Args:
@@ -342,7 +367,8 @@ def train_teacher(rows: Sequence[dict], out_dir: str | Path, *, size: str = "dem
 
     tokenizer = train_tokenizer([r["code"] for r in train], p.vocab_size, out_dir, max_length=p.max_length,
                                 normalize_whitespace=p.normalize_whitespace)
-    train_ids = _encode(tokenizer, [r["code"] for r in train], p.max_length)
+    variants = _augmented_variants(train, p.augment, seed)
+    variant_ids = [_encode(tokenizer, v, p.max_length) for v in variants]
     valid_ids = _encode(tokenizer, [r["code"] for r in valid], p.max_length)
     y_train = torch.tensor([int(r["label"]) for r in train])
     y_valid = torch.tensor([int(r["label"]) for r in valid])
@@ -360,6 +386,7 @@ def train_teacher(rows: Sequence[dict], out_dir: str | Path, *, size: str = "dem
         report.epoch_start(stage, n_batches)
         model.train()
         total = 0.0
+        train_ids = [rng.choice(v) for v in variant_ids]  # each function as written or as a follow-up
         for b, idx in enumerate(_batches([len(x) for x in train_ids], p.batch_size, rng)):
             input_ids, mask = _collate(train_ids, idx, pad)
             loss = F.cross_entropy(model(input_ids=input_ids, attention_mask=mask).logits, y_train[idx])
