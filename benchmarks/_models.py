@@ -24,25 +24,33 @@ SHAPES = {
 
 
 def load_functions(n: int) -> tuple[list[str], str]:
-    """``n`` real functions: BigCloneBench Java if present, else the demo corpus (C)."""
+    """``n`` distinct real functions: BigCloneBench Java if present, else the demo corpus (C)."""
     bcb = SHARED / "bigclonebench" / "functions.jsonl"
     if bcb.is_file():
+        # Distinct functions only: the file repeats many methods, and the engine runs a repeated
+        # input once, which would flatter it against loops that run every copy.
+        rows: list[str] = []
         with open(bcb) as fh:
-            rows = [json.loads(line)["code"] for _, line in zip(range(n), fh)]
-        return rows, "BigCloneBench Java methods (shared data)"
+            for line in fh:
+                code = json.loads(line)["code"]
+                if code not in rows:
+                    rows.append(code)
+                if len(rows) == n:
+                    break
+        return rows, "distinct BigCloneBench Java methods (shared data)"
     from metacompress_eval.demo.corpus import generate_corpus
 
     return [r["code"] for r in generate_corpus(max(n, 240))][:n], "demo corpus C functions (shared data absent)"
 
 
-def make_model(folder: Path, shape: str, texts: list[str], vocab: int = 8000) -> Path:
+def make_model(folder: Path, shape: str, texts: list[str], vocab: int = 8000, seed: int = 0) -> Path:
     """Save a random-weight RoBERTa classifier of ``shape`` with a BPE tokenizer trained on ``texts``."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaForSequenceClassification
 
     layers, hidden, heads, inter, positions = SHAPES[shape]
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()

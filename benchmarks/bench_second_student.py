@@ -58,7 +58,7 @@ def main() -> None:
     data, described, language = _data(args.n, work)
     texts = [json.loads(line)["code"] for line in data.read_text().splitlines()]
     teacher = make_model(work / "teacher", args.teacher_shape, texts)
-    students = [make_model(work / f"student{i}", "tiny", texts, vocab=2000 + i) for i in (1, 2)]
+    students = [make_model(work / f"student{i}", "tiny", texts, vocab=2000, seed=i) for i in (1, 2)]
     runs = []
     for i, student in enumerate(students, start=1):
         config = EvaluationConfig(teacher=str(teacher), student=str(student), data=str(data), language=language,
@@ -73,6 +73,7 @@ def main() -> None:
         "teacher_shape": args.teacher_shape, "student_shape": "tiny",
         "first_run": runs[0], "second_student_run": runs[1],
         "second_run_teacher_forward_passes": runs[1]["teacher"]["forward_passes"],
+        "second_run_student_forward_passes": runs[1]["student"]["forward_passes"],
         "second_over_first_time": round(runs[1]["seconds"] / runs[0]["seconds"], 3),
     }, indent=2))
 
