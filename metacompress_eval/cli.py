@@ -1,7 +1,7 @@
 """The ``metacompress`` command line.
 
 Subcommands: ``demo`` (the embedded end-to-end example), ``evaluate`` (a teacher/student pair on
-your data), ``transform`` (follow-up inputs only), ``verify`` (compiler check of follow-ups), ``attack`` (adversarial examples against one model), ``space`` (the web app), and the Hugging Face commands ``evaluate-module``, ``dataset`` and ``card``. User errors end with a one-line message and
+your data), ``transform`` (follow-up inputs only), ``verify`` (compiler check of follow-ups), ``attack`` (adversarial examples against one model), ``distill`` (make a student: Compressor, AVATAR, MORPH or fidelity recipe), ``space`` (the web app), and the Hugging Face commands ``evaluate-module``, ``dataset`` and ``card``. User errors end with a one-line message and
 exit status 2; an interrupted run exits with 130 and resumes from the cache when rerun.
 """
 
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--mlm", default=None, help="masked-LM checkpoint ranking ALERT's substitutes")
     _add_threshold_options(ev)
     _add_attack_parser(sub)
+    _add_distill_parser(sub)
 
     tr = sub.add_parser("transform", help="write follow-up inputs for a JSONL file of code",
                         description="Applies transformations to every row and writes one row per follow-up "
@@ -261,6 +262,94 @@ def cmd_attack(args) -> int:
           f"(success rate {m['success']['k']}/{m['success']['n']}, skipped {m['skipped'] or 0}); "
           f"clean accuracy {m['clean_accuracy']:.3f} -> under attack {m['adversarial_accuracy']:.3f}; "
           f"avg queries {m['avg_queries'] or 0:.1f}; written to {args.out}")
+    return 0
+
+
+def _add_distill_parser(sub) -> None:
+    from .tasks import task_names
+    from .transforms import DEFAULT_TRANSFORMS
+
+    di = sub.add_parser("distill", help="distil a small student from a teacher (compressor, avatar, morph, fidelity)",
+                        description="Searches a student architecture within --size-budget, trains its own BPE "
+                                    "tokenizer, distils it from the teacher's soft labels on unlabelled data and "
+                                    "writes a Hugging Face checkpoint with a model card (README.md), search.json "
+                                    "and distillation.json. See docs/distillation.md.")
+    di.add_argument("--teacher", required=True, help="teacher model: local folder or Hub id")
+    di.add_argument("--data", required=True, help="unlabelled task data (JSONL, CSV, parquet, save_to_disk, Hub id)")
+    di.add_argument("--labelled", default=None,
+                    help="optional labelled data: accuracy/F1 in the card, and the AVATAR/MORPH surrogates' target")
+    di.add_argument("--task", choices=task_names(), default="defect", help="default: %(default)s")
+    di.add_argument("--method", choices=("compressor", "avatar", "morph", "fidelity"), default="compressor",
+                    help="default: %(default)s")
+    di.add_argument("--size-budget", default="3MB", help="fp32 weight size limit, e.g. 3MB, 2.5MiB, 800kB (default: %(default)s)")
+    di.add_argument("--out", required=True, help="output folder for the student")
+    di.add_argument("--language", default="")
+    di.add_argument("--code-column", dest="code_columns", type=_csv, default=None)
+    di.add_argument("--id-column", default="id")
+    di.add_argument("--label-column", default="label", help="label column of --labelled (default: %(default)s)")
+    di.add_argument("--split", default=None)
+    di.add_argument("--pair-ids", type=_csv, default=None)
+    di.add_argument("--functions", default=None)
+    di.add_argument("--max-sources", type=int, default=None, help="use only the first N unlabelled rows")
+    di.add_argument("--max-length", type=int, default=256, help="student input length in tokens (default: %(default)s)")
+    di.add_argument("--space", choices=("default", "tiny"), default="default",
+                    help="architecture search space; 'tiny' for smoke tests (default: %(default)s)")
+    di.add_argument("--population", type=int, default=40, help="search population (default: %(default)s)")
+    di.add_argument("--generations", type=int, default=25, help="search generations (default: %(default)s)")
+    di.add_argument("--probes", type=int, default=6, help="avatar/morph: short trainings for the surrogates")
+    di.add_argument("--probe-steps", type=int, default=40, help="avatar/morph: optimiser steps per probe")
+    di.add_argument("--surrogate", choices=("gp", "forest"), default="gp")
+    di.add_argument("--epochs", type=int, default=10)
+    di.add_argument("--batch-size", type=int, default=16)
+    di.add_argument("--learning-rate", type=float, default=2e-3)
+    di.add_argument("--temperature", type=float, default=None, help="default: 3 for morph, 2 otherwise")
+    di.add_argument("--cosine-weight", type=float, default=1.0, help="morph: weight of the cosine term")
+    di.add_argument("--consistency-weight", type=float, default=1.0, help="fidelity: weight of the consistency term")
+    di.add_argument("--transforms", default=",".join(DEFAULT_TRANSFORMS),
+                    help="fidelity: follow-up transformations trained on (and validated on by every recipe)")
+    di.add_argument("--normalize-whitespace", action="store_true", help="student tokenizer collapses whitespace")
+    di.add_argument("--valid-fraction", type=float, default=0.1)
+    di.add_argument("--seed", type=int, default=0)
+    di.add_argument("--device", default="cpu")
+    di.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    di.add_argument("--quiet", action="store_true")
+
+
+def cmd_distill(args) -> int:
+    from .distill.recipes import DistillSettings, distil
+    from .distill.space import SearchSpace
+    from .tasks import get_task
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    for name in ("population", "generations", "probes", "probe_steps", "epochs", "batch_size"):
+        if getattr(args, name) < 1:
+            raise MetaCompressError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.pair_ids is not None and len(args.pair_ids) != 2:
+        raise MetaCompressError("--pair-ids takes exactly two column names, e.g. id1,id2")
+    space = SearchSpace.tiny(max_length=args.max_length) if args.space == "tiny" else None
+    settings = DistillSettings(
+        teacher=args.teacher, data=args.data, out_dir=args.out, method=args.method, task=args.task,
+        size_budget=args.size_budget, labelled=args.labelled, code_columns=args.code_columns,
+        id_column=args.id_column, label_column=args.label_column, language=args.language or "", split=args.split,
+        pair_ids=tuple(args.pair_ids) if args.pair_ids else None, functions=args.functions,
+        max_sources=args.max_sources, max_length=args.max_length, space=space, population=args.population,
+        generations=args.generations, probes=args.probes, probe_steps=args.probe_steps, surrogate=args.surrogate,
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        temperature=args.temperature, cosine_weight=args.cosine_weight, consistency_weight=args.consistency_weight,
+        normalize_whitespace=args.normalize_whitespace,
+        transforms=_transform_names(args.transforms, get_task(args.task, language=args.language or "").language),
+        valid_fraction=args.valid_fraction, seed=args.seed, device=args.device, progress=not args.quiet)
+    result = distil(settings)
+    v = result.metrics["validation"]
+    print(f"{args.method}: student in {result.out_dir} - {result.size_bytes / 1e6:.3f} MB "
+          f"(budget {result.budget_bytes / 1e6:.3f} MB), {result.flops / 1e9:.4f} GFLOPs, "
+          f"{result.latency['median_ms']:.2f} ms/input; validation agreement {v['agreement']:.3f}, "
+          f"mean relation violation rate {v['mean_violation_rate'] if v['mean_violation_rate'] is not None else '-'}")
+    print(f"evaluate it: metacompress evaluate --teacher {args.teacher} --student {result.out_dir} "
+          f"--task {args.task} --data TEST --out report/")
     return 0
 
 
@@ -481,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"demo": cmd_demo, "evaluate": cmd_evaluate, "transform": cmd_transform, "verify": cmd_verify,
-                "space": cmd_space, "attack": cmd_attack,
+                "space": cmd_space, "attack": cmd_attack, "distill": cmd_distill,
                 "evaluate-module": cmd_evaluate_module, "dataset": cmd_dataset, "card": cmd_card}
     try:
         return handlers[args.command](args)

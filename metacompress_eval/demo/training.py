@@ -33,13 +33,19 @@ from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn.functional as F
-from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import (
-    AutoModelForSequenceClassification,
-    AutoTokenizer,
-    PreTrainedTokenizerFast,
-    RobertaConfig,
-    RobertaForSequenceClassification,
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, RobertaForSequenceClassification
+
+from ..distill.common import (  # noqa: F401  (SPECIAL_TOKENS and train_tokenizer are part of this module's API)
+    SPECIAL_TOKENS,
+    collate,
+    count_parameters,
+    encode,
+    length_batches,
+    logits_of,
+    make_optimiser,
+    roberta_classifier,
+    seed_everything,
+    train_tokenizer,
 )
 
 __all__ = [
@@ -56,9 +62,6 @@ __all__ = [
 
 ID2LABEL = {0: "safe", 1: "defective"}
 LABEL2ID = {v: k for k, v in ID2LABEL.items()}
-
-# RoBERTa's special-token order, so that <pad> gets id 1 as RobertaConfig assumes.
-SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 
 Progress = Any  # None, False, a callable(stage, fraction) or a tqdm bar: see the module docstring
 
@@ -131,47 +134,8 @@ def _preset(size: str) -> SizePreset:
 # --------------------------------------------------------------------------------------------
 # Tokenizer
 
-
-def train_tokenizer(texts: Sequence[str], vocab_size: int, out_dir: str | Path, *,
-                    max_length: int = 512, normalize_whitespace: bool = False) -> PreTrainedTokenizerFast:
-    """Train a byte-level BPE tokenizer with RoBERTa special tokens and save it to ``out_dir``.
-
-    The post-processor wraps single texts as ``<s> A </s>`` and pairs as
-    ``<s> A </s></s> B </s>``, like RoBERTa. ``max_length`` becomes ``model_max_length`` so that
-    ``truncation=True`` cuts at the model's context size. With ``normalize_whitespace`` every run
-    of whitespace is collapsed to one space before tokenizing, so indentation and line breaks cost
-    no tokens (and the model cannot see formatting at all).
-
-    Returns the tokenizer as a :class:`~transformers.PreTrainedTokenizerFast`; the saved folder
-    loads with ``AutoTokenizer.from_pretrained(out_dir)``.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    if normalize_whitespace:
-        tok.normalizer = normalizers.Replace(Regex(r"\s+"), " ")
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        min_frequency=2,
-        special_tokens=SPECIAL_TOKENS,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tok.train_from_iterator(list(texts), trainer=trainer)
-    # Positional: the keyword for the CLS pair changed name across tokenizers releases.
-    tok.post_processor = processors.RobertaProcessing(
-        ("</s>", tok.token_to_id("</s>")), ("<s>", tok.token_to_id("<s>")), True, False
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<s>", eos_token="</s>", cls_token="<s>", sep_token="</s>",
-        unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
-        model_max_length=max_length,
-    )
-    fast.save_pretrained(str(out_dir))
-    return fast
+# ``train_tokenizer`` lives in metacompress_eval.distill.common (shared with the distillation recipes)
+# and is re-exported from here.
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,94 +177,23 @@ class _Reporter:
             self.bar = None
 
 
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def _encode(tokenizer, texts: Sequence[str], max_length: int) -> list[list[int]]:
-    return tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
-
-
-def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random | None) -> list[list[int]]:
-    """Index batches of similar length (less padding); shuffled when ``rng`` is given."""
-    order = list(range(len(lengths)))
-    if rng is None:
-        order.sort(key=lambda k: lengths[k])
-        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    rng.shuffle(order)
-    chunk = batch_size * 8
-    batches = []
-    for c in range(0, len(order), chunk):
-        part = sorted(order[c:c + chunk], key=lambda k: lengths[k])
-        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
-    rng.shuffle(batches)
-    return batches
-
-
-def _collate(ids: list[list[int]], idx: list[int], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(ids[k]) for k in idx)
-    input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(idx), width), dtype=torch.long)
-    for row, k in enumerate(idx):
-        input_ids[row, :len(ids[k])] = torch.tensor(ids[k])
-        mask[row, :len(ids[k])] = 1
-    return input_ids, mask
-
-
-def _logits(model, ids: list[list[int]], pad_id: int, batch_size: int = 64) -> torch.Tensor:
-    """Logits for pre-tokenized inputs, in input order."""
-    model.eval()
-    out = torch.empty((len(ids), model.config.num_labels))
-    with torch.inference_mode():
-        for idx in _batches([len(x) for x in ids], batch_size, None):
-            input_ids, mask = _collate(ids, idx, pad_id)
-            out[idx] = model(input_ids=input_ids, attention_mask=mask).logits.float()
-    return out
+# The generic pieces below are shared with metacompress_eval.distill (moved to distill/common.py);
+# these thin aliases keep the demo's names and signatures.
+_seed_everything = seed_everything
+_encode = encode
+_batches = length_batches
+_collate = collate
+_logits = logits_of
 
 
 def _make_model(tokenizer, p: ModelPreset) -> RobertaForSequenceClassification:
-    config = RobertaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=p.hidden_size,
-        num_hidden_layers=p.num_layers,
-        num_attention_heads=p.num_heads,
-        intermediate_size=p.intermediate_size,
-        # RoBERTa offsets positions by padding_idx + 1.
-        max_position_embeddings=p.max_length + 2,
-        type_vocab_size=1,
-        hidden_dropout_prob=p.dropout,
-        attention_probs_dropout_prob=p.dropout,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        num_labels=len(ID2LABEL),
-        id2label=dict(ID2LABEL),
-        label2id=dict(LABEL2ID),
-    )
-    return RobertaForSequenceClassification(config)
+    return roberta_classifier(tokenizer, hidden_size=p.hidden_size, num_layers=p.num_layers, num_heads=p.num_heads,
+                              intermediate_size=p.intermediate_size, max_length=p.max_length, id2label=ID2LABEL,
+                              dropout=p.dropout)
 
 
 def _optimiser(model, p: ModelPreset, total_steps: int):
-    decay = [w for n, w in model.named_parameters() if w.ndim >= 2 and "embeddings" not in n]
-    no_decay = [w for n, w in model.named_parameters() if not (w.ndim >= 2 and "embeddings" not in n)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=p.learning_rate)
-    warmup = max(1, total_steps // 10)
-
-    # Linear warm-up then cosine decay: from-scratch transformers are unstable without warm-up.
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = (step - warmup) / max(1, total_steps - warmup)
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-    return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
-
-
-def count_parameters(model) -> int:
-    """Number of parameters of a model."""
-    return sum(p.numel() for p in model.parameters())
+    return make_optimiser(model, p.learning_rate, total_steps)
 
 
 def predict_proba(model_dir: str | Path, texts: Sequence[str], *, batch_size: int = 64) -> torch.Tensor:
