@@ -1,6 +1,7 @@
 """Build hook: ship ``metacompress_eval_evaluate.pth`` at the top of the wheel (all metadata is in pyproject.toml).
 
-The ``.pth`` line runs :mod:`metacompress_eval.hub._startup` when Python starts, which registers the
+The ``.pth`` line runs :mod:`metacompress_evaluate_hook` (and through it ``metacompress_eval/hub/_startup.py``,
+loaded by path without importing the package) when Python starts, which registers the
 ``metacompress`` evaluate module in evaluate's modules cache, so ``evaluate.load("metacompress")``
 works offline from any working directory right after ``pip install metacompress-eval``.
 (setuptools' editable wheels do not carry extra ``.pth`` files; there, importing

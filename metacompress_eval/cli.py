@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--unlabelled", action="store_true", help="the data has no labels (no accuracy/F1/ECE)")
     ev.add_argument("--id-column", default="id", help="default: %(default)s (row number when absent)")
     ev.add_argument("--split", default=None, help="split of a save_to_disk folder or Hub dataset")
+    ev.add_argument("--where", action="append", default=None, metavar="COLUMN=VALUE",
+                    help="keep only rows whose COLUMN equals VALUE (repeatable), e.g. --where split=test")
     ev.add_argument("--pair-ids", type=_csv, default=None,
                     help="for clone pairs given by function ids: the two id columns, e.g. id1,id2 (needs --functions)")
     ev.add_argument("--functions", default=None, help="table of functions {id, code} referenced by --pair-ids")
@@ -433,7 +435,7 @@ def cmd_card(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .data import DEFAULT_MAX_CODE_CHARS
+    from .data import DEFAULT_MAX_CODE_CHARS, parse_where
     from .pipeline import EvaluationConfig, run_evaluation
     from .report.summary import print_summary
     from .tasks import get_task
@@ -444,7 +446,7 @@ def cmd_evaluate(args) -> int:
     config = EvaluationConfig(
         teacher=args.teacher, student=args.student, data=args.data, task=args.task, out_dir=args.out,
         code_columns=args.code_columns, label_column=None if args.unlabelled else args.label_column,
-        id_column=args.id_column, language=args.language or "", split=args.split,
+        id_column=args.id_column, language=args.language or "", split=args.split, where=parse_where(args.where),
         pair_ids=tuple(args.pair_ids) if args.pair_ids else None, functions=args.functions,
         transforms=_transform_names(args.transforms, task.language), seed=args.seed,
         max_sources=args.max_sources, max_code_chars=args.max_code_chars or DEFAULT_MAX_CODE_CHARS,

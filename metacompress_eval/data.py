@@ -161,6 +161,32 @@ def _load_hub_dataset(dataset_id: str, split: str | None):
     return _pick_split(ds, split, dataset_id).to_list()
 
 
+def parse_where(conditions: list[str] | None) -> dict[str, str]:
+    """``["split=test", "lang=c"]`` → ``{"split": "test", "lang": "c"}`` (for :func:`filter_rows`)."""
+    result = {}
+    for cond in conditions or []:
+        column, sep, value = cond.partition("=")
+        if not sep or not column.strip():
+            raise MetaCompressError(f"--where takes COLUMN=VALUE, got {cond!r}")
+        result[column.strip()] = value.strip()
+    return result
+
+
+def filter_rows(rows: list[dict], where: dict[str, str], source: str = "the data") -> list[dict]:
+    """Rows whose ``column`` equals ``value`` (compared as text) for every condition in ``where``."""
+    if not where:
+        return rows
+    columns = set().union(*(r.keys() for r in rows[:100])) if rows else set()
+    missing = [c for c in where if c not in columns]
+    if missing:
+        raise MetaCompressError(f"--where names column(s) {', '.join(map(repr, missing))} that {source} lacks; "
+                                f"available: {', '.join(sorted(map(str, columns)))}")
+    kept = [r for r in rows if all(str(r.get(c)) == v for c, v in where.items())]
+    if not kept:
+        raise MetaCompressError(f"no row of {source} matches {' and '.join(f'{c}={v}' for c, v in where.items())}")
+    return kept
+
+
 def load_functions_table(path: str | os.PathLike, *, id_column: str = "id", code_column: str = "code") -> dict[str, Any]:
     """Map function id → code, for pair datasets that reference functions by id (BigCloneBench)."""
     rows, _ = read_table(path)

@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
-from .data import DEFAULT_MAX_CODE_CHARS, load_functions_table, prepare_sources, read_table
+from .data import DEFAULT_MAX_CODE_CHARS, filter_rows, load_functions_table, prepare_sources, read_table
 from .errors import MetaCompressError
 from .fileio import atomic_write_json, atomic_write_jsonl, atomic_write_text
 from .followups import build_follow_ups
@@ -49,6 +49,7 @@ class EvaluationConfig:
     id_column: str | None = "id"
     language: str | None = ""
     split: str | None = None
+    where: dict[str, str] = field(default_factory=dict)
     pair_ids: tuple[str, str] | None = None
     functions: str | None = None
     transforms: tuple[str, ...] = DEFAULT_TRANSFORMS
@@ -120,6 +121,9 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
 
     say(f"reading {config.data}")
     rows, loaded = read_table(config.data, split=config.split)
+    rows = filter_rows(rows, config.where, config.data)
+    if config.where:
+        loaded.description["where"] = dict(config.where)
     functions = load_functions_table(config.functions) if config.functions else None
     loaded = prepare_sources(rows, loaded, task, label_names, pair_ids=config.pair_ids, functions=functions,
                              max_code_chars=config.max_code_chars, max_sources=config.max_sources)

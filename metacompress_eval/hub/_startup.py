@@ -7,7 +7,8 @@ Why this exists: ``evaluate.load("metacompress")`` resolves a bare name by askin
 (``evaluate.loading.CachedEvaluationModuleFactory``). A package cannot write into the user's cache
 at install time, so this module places the shipped ``metacompress.py`` there at run time:
 
-* from ``metacompress_eval_evaluate.pth`` at interpreter start-up (wheel installs, see ``setup.py``),
+* at interpreter start-up (wheel installs): ``metacompress_eval_evaluate.pth`` imports the top-level
+  ``metacompress_evaluate_hook``, which runs this file by path without importing the package,
   so ``evaluate.load("metacompress")`` works in any process of that environment;
 * whenever :mod:`metacompress_eval.hub` is imported, and via ``metacompress evaluate-module --install``
   (editable installs, where setuptools does not ship extra ``.pth`` files).

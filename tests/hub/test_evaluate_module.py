@@ -107,3 +107,12 @@ def test_wheel_ships_the_startup_pth(tmp_path):
     assert "metacompress_eval_evaluate.pth" in names
     assert "metacompress_eval/hub/evaluate_module/metacompress/metacompress.py" in names
     assert "metacompress_eval/hub/cards/fidelity_section.md" in names
+
+
+def test_startup_hook_does_not_import_the_package(tmp_path):
+    """The .pth hook registers the module by file path: a source checkout's tests must import the
+    checkout, not an installed copy that the hook would otherwise have put into sys.modules first."""
+    code = "import sys; print('metacompress_eval' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules")}, check=True)
+    assert out.stdout.strip() == "False"

@@ -126,3 +126,17 @@ def test_unknown_task_and_wrong_column_count():
         get_task("translation")
     with pytest.raises(MetaCompressError, match="takes 2 code column"):
         get_task("clone", code_columns=("a",))
+
+
+def test_where_filters_rows():
+    from metacompress_eval.data import filter_rows, parse_where
+
+    rows = [{"id": 1, "split": "test"}, {"id": 2, "split": "train"}, {"id": 3, "split": "test"}]
+    assert [r["id"] for r in filter_rows(rows, parse_where(["split=test"]))] == [1, 3]
+    assert filter_rows(rows, {}) == rows
+    with pytest.raises(MetaCompressError, match="COLUMN=VALUE"):
+        parse_where(["split"])
+    with pytest.raises(MetaCompressError, match="lacks"):
+        filter_rows(rows, {"lang": "c"})
+    with pytest.raises(MetaCompressError, match="no row"):
+        filter_rows(rows, {"split": "valid"})
