@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..fileio import atomic_write_bytes
 from ..relations import RELATION_ABBREVIATIONS, RELATIONS, EvaluationOutputs
 
 HEATMAP_FILE = "violation_heatmap.png"
@@ -20,23 +20,14 @@ SCATTER_FILE = "confidence_scatter.png"
 
 
 def _save_atomic(fig: Figure, path: Path) -> Path:
-    """Write ``fig`` to ``path`` via a temporary file in the same folder and ``os.replace``.
+    """Render ``fig`` as PNG and write it with :func:`~metacompress_eval.fileio.atomic_write_bytes`.
 
-    A reader (or a crash) never sees a half-written PNG: the rename is atomic on one filesystem.
+    A reader (or a crash) never sees a half-written PNG.
     """
     FigureCanvasAgg(fig)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png.tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=120, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def _heatmap(analysis: Mapping[str, Any], path: Path) -> Path:
