@@ -170,7 +170,7 @@ def validate_outputs(outputs: EvaluationOutputs) -> None:
 
 
 @dataclass
-class _PerInput:
+class PerInputChecks:
     """Per-row quantities shared by all relations (computed once)."""
 
     teacher_probs: np.ndarray
@@ -189,7 +189,8 @@ class _PerInput:
     is_source: np.ndarray
 
 
-def _per_input(outputs: EvaluationOutputs, th: Thresholds) -> _PerInput:
+def per_input_checks(outputs: EvaluationOutputs, th: Thresholds) -> PerInputChecks:
+    """Each input's predictions, confidences, JSD and relation verdicts (used by :func:`analyze` and the Space)."""
     pt = np.asarray(outputs.teacher_probs, dtype=np.float64)
     ps = np.asarray(outputs.student_probs, dtype=np.float64)
     # Renormalise away float32 rounding so the confidences and the JSD see true distributions.
@@ -212,7 +213,7 @@ def _per_input(outputs: EvaluationOutputs, th: Thresholds) -> _PerInput:
     row_of = {sid: i for i, (sid, src) in enumerate(zip(outputs.source_ids, is_source)) if src}
     source_index = np.array([row_of[sid] for sid in outputs.source_ids], dtype=np.int64)
     labels = None if outputs.labels is None else np.asarray(outputs.labels, dtype=np.int64)
-    return _PerInput(
+    return PerInputChecks(
         pt, ps, y_t, y_s, conf_t, conf_s, jsd, violations, eligible,
         list(outputs.source_ids), list(outputs.transformations), labels, source_index, is_source,
     )
@@ -229,7 +230,7 @@ class _Scope:
     clusters: list[str] | None  # source id per row when rows may share a source, else None
 
 
-def _scopes(pi: _PerInput) -> tuple[dict[str, _Scope], dict[str, _Scope]]:
+def _scopes(pi: PerInputChecks) -> tuple[dict[str, _Scope], dict[str, _Scope]]:
     """The pooled scopes (overall/sources/follow_ups) and one scope per transformation.
 
     A transformation scope is treated as independent (Wilson) when each source contributes at
@@ -282,7 +283,7 @@ def _stat_ci(statistic: stats.LinearStatistic, clusters: list[str] | None, th: T
 # --------------------------------------------------------------------------------------------
 
 
-def _relations_for(pi: _PerInput, sc: _Scope, th: Thresholds, seed: int) -> dict[str, Any]:
+def _relations_for(pi: PerInputChecks, sc: _Scope, th: Thresholds, seed: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     rows = sc.rows
     for rel in RELATIONS:
@@ -305,7 +306,7 @@ def _relations_for(pi: _PerInput, sc: _Scope, th: Thresholds, seed: int) -> dict
     return out
 
 
-def _flip_entry(pi: _PerInput, pred: np.ndarray, sc: _Scope, th: Thresholds, seed: int) -> dict[str, Any]:
+def _flip_entry(pi: PerInputChecks, pred: np.ndarray, sc: _Scope, th: Thresholds, seed: int) -> dict[str, Any]:
     rows = sc.rows
     src = pi.source_index[rows]
     flips = pred[rows] != pred[src]
@@ -325,7 +326,7 @@ def _flip_entry(pi: _PerInput, pred: np.ndarray, sc: _Scope, th: Thresholds, see
     return entry
 
 
-def _flip_difference(pi: _PerInput, sc: _Scope, th: Thresholds, seed: int) -> dict[str, Any]:
+def _flip_difference(pi: PerInputChecks, sc: _Scope, th: Thresholds, seed: int) -> dict[str, Any]:
     rows = sc.rows
     src = pi.source_index[rows]
     f_t = (pi.y_t[rows] != pi.y_t[src]).astype(np.float64)
@@ -339,7 +340,7 @@ def _flip_difference(pi: _PerInput, sc: _Scope, th: Thresholds, seed: int) -> di
     return {"student_minus_teacher": float(diff.mean()), "n": n, "ci95": ci, "ci_method": method}
 
 
-def _flips(pi: _PerInput, pooled, per_t, th: Thresholds, seed: int) -> dict[str, Any]:
+def _flips(pi: PerInputChecks, pooled, per_t, th: Thresholds, seed: int) -> dict[str, Any]:
     fu = pooled["follow_ups"]
     out: dict[str, Any] = {}
     for model, pred in (("teacher", pi.y_t), ("student", pi.y_s)):
@@ -354,7 +355,7 @@ def _flips(pi: _PerInput, pooled, per_t, th: Thresholds, seed: int) -> dict[str,
     return out
 
 
-def _performance_for(pi: _PerInput, sc: _Scope, n_classes: int, th: Thresholds, seed: int) -> dict[str, Any]:
+def _performance_for(pi: PerInputChecks, sc: _Scope, n_classes: int, th: Thresholds, seed: int) -> dict[str, Any]:
     rows = sc.rows
     gold = pi.labels[rows]
     out: dict[str, Any] = {}
@@ -373,7 +374,7 @@ def _performance_for(pi: _PerInput, sc: _Scope, n_classes: int, th: Thresholds, 
     return out
 
 
-def _mcnemar_for(pi: _PerInput, sc: _Scope) -> dict[str, Any]:
+def _mcnemar_for(pi: PerInputChecks, sc: _Scope) -> dict[str, Any]:
     rows = sc.rows
     gold = pi.labels[rows]
     res = stats.mcnemar(pi.y_t[rows] == gold, pi.y_s[rows] == gold)
@@ -388,7 +389,7 @@ def _mcnemar_for(pi: _PerInput, sc: _Scope) -> dict[str, Any]:
     }
 
 
-def _calibration_for(pi: _PerInput, sc: _Scope, th: Thresholds, seed: int) -> dict[str, Any]:
+def _calibration_for(pi: PerInputChecks, sc: _Scope, th: Thresholds, seed: int) -> dict[str, Any]:
     rows = sc.rows
     n = int(rows.size)
     if n == 0:
@@ -423,7 +424,7 @@ def _model_view(probs: np.ndarray, pred: int, conf: float, names: Sequence[str])
     }
 
 
-def _worst(pi: _PerInput, names: Sequence[str], k: int) -> list[dict[str, Any]]:
+def _worst(pi: PerInputChecks, names: Sequence[str], k: int) -> list[dict[str, Any]]:
     pa = pi.violations["prediction_agreement"]
     hcp = pi.violations["high_confidence_preservation"]
     candidates = np.flatnonzero(pa | hcp)
@@ -478,7 +479,7 @@ def analyze(outputs: EvaluationOutputs, thresholds: Thresholds = Thresholds(), s
     if int(worst_k) != worst_k or worst_k < 0:
         raise MetaCompressError("worst_k must be a non-negative integer")
     th = thresholds
-    pi = _per_input(outputs, th)
+    pi = per_input_checks(outputs, th)
     names = list(outputs.label_names)
     n_classes = len(names)
     pooled, per_t = _scopes(pi)

@@ -148,9 +148,9 @@ def build_demo_models(settings: SpaceSettings, progress: Progress = _no_progress
     """Build the demo teacher and student once (with the demo's own training code) and return them.
 
     Uses the same corpus, presets and stamps as ``metacompress demo``; a folder whose stamp matches
-    is reused, and an interrupted build leaves nothing half-written (see ``demo.run._build_once``).
+    is reused, and an interrupted build leaves nothing half-written (see ``demo.run.build_once``).
     """
-    from .demo.run import _STAMP, _build_once
+    from .demo.run import STAMP_FILE, build_once
     from .demo.training import PRESETS
 
     teacher_dir, student_dir = demo_model_dirs(settings)
@@ -160,7 +160,7 @@ def build_demo_models(settings: SpaceSettings, progress: Progress = _no_progress
 
     def stamped(folder: Path, expected: dict) -> bool:
         try:
-            return json.loads((folder / _STAMP).read_text()) == expected
+            return json.loads((folder / STAMP_FILE).read_text()) == expected
         except (OSError, ValueError):
             return False
 
@@ -180,9 +180,9 @@ def build_demo_models(settings: SpaceSettings, progress: Progress = _no_progress
     def part(lo: float, hi: float):
         return lambda stage, fraction: progress(lo + (hi - lo) * float(fraction), f"demo models: {stage}")
 
-    _build_once(teacher_dir, teacher_stamp,
+    build_once(teacher_dir, teacher_stamp,
                 lambda d: train_teacher(labelled, d, size=size, seed=seed, progress=part(0.0, 0.6)))
-    _build_once(student_dir, student_stamp,
+    build_once(student_dir, student_stamp,
                 lambda d: distil_student(teacher_dir, unlabelled, d, size=size, seed=seed,
                                          progress=part(0.6, 1.0)))
     progress(1.0, "demo models ready")
@@ -303,7 +303,7 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
     from .data import SourceExample
     from .followups import build_follow_ups
     from .inference import InferenceEngine
-    from .relations import RELATIONS, EvaluationOutputs, Thresholds, _per_input
+    from .relations import RELATIONS, EvaluationOutputs, Thresholds, per_input_checks
     from .transforms import list_transformations
 
     settings = store.settings
@@ -329,7 +329,7 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
     outputs = EvaluationOutputs(source_ids=["snippet"] * len(inputs), transformations=transformations,
                                 labels=None, teacher_probs=probs["teacher"], student_probs=probs["student"],
                                 label_names=label_names)
-    pi = _per_input(outputs, th)
+    pi = per_input_checks(outputs, th)
 
     def model_view(p, y, conf) -> dict:
         return {"probs": [round(float(v), 6) for v in p], "prediction": int(y),
@@ -622,12 +622,12 @@ def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
             raise MetaCompressError("no usable report: " + "; ".join(problems))
         raise MetaCompressError("upload one or more report.json files (or report zips), or give a results folder")
     # Reports uploaded without their plots still get the violation heatmap, redrawn from the analysis.
-    from .report.plots import _heatmap
+    from .report.plots import heatmap
 
     for i, rep in enumerate(reports):
         if not rep.plots:
             try:
-                rep.plots = [_heatmap(rep.report["analysis"], dest / f"{i}-{_safe_name(rep.name)}-heatmap.png")]
+                rep.plots = [heatmap(rep.report["analysis"], dest / f"{i}-{_safe_name(rep.name)}-heatmap.png")]
             except Exception as exc:  # a plot is a nicety: never fail the comparison over it
                 log.warning("cannot draw a heatmap for %s: %s", rep.name, exc)
     return reports, problems

@@ -24,12 +24,12 @@ from typing import Callable
 from ..fileio import atomic_write_json, atomic_write_jsonl
 from ..pipeline import EvaluationConfig, EvaluationResult, _log, run_evaluation
 
-_STAMP = "metacompress-demo.json"
+STAMP_FILE = "metacompress-demo.json"
 
 
-def _build_once(target: Path, stamp: dict, build: Callable[[Path], object]) -> Path:
+def build_once(target: Path, stamp: dict, build: Callable[[Path], object]) -> Path:
     """Build a model folder at ``target`` unless one with the same ``stamp`` is already there."""
-    stamp_file = target / _STAMP
+    stamp_file = target / STAMP_FILE
     if stamp_file.is_file():
         try:
             if json.loads(stamp_file.read_text()) == stamp:
@@ -40,7 +40,7 @@ def _build_once(target: Path, stamp: dict, build: Callable[[Path], object]) -> P
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         build(tmp)
-        atomic_write_json(tmp / _STAMP, stamp)
+        atomic_write_json(tmp / STAMP_FILE, stamp)
         if target.exists():
             shutil.rmtree(target)
         tmp.rename(target)
@@ -70,12 +70,12 @@ def run_demo(out_dir: str | Path = "metacompress-demo", *, size: str = "demo", s
     # The stamp names everything that shapes the models, so a changed preset retrains them.
     stamp = {"size": size, "seed": seed, "corpus": len(rows), "preset": json.loads(json.dumps(asdict(PRESETS[size])))}
     say("training the teacher")
-    teacher = _build_once(out / "teacher", {**stamp, "role": "teacher"},
+    teacher = build_once(out / "teacher", {**stamp, "role": "teacher"},
                           lambda d: train_teacher(train_rows, d, size=size, seed=seed, progress=progress))
     say("distilling the student from the teacher's soft labels (no gold labels used)")
     unlabelled = [r["code"] for r in rows if r["split"] == "train"]
-    student = _build_once(out / "student", {**stamp, "role": "student",
-                                             "teacher": json.loads((teacher / _STAMP).read_text())},
+    student = build_once(out / "student", {**stamp, "role": "student",
+                                             "teacher": json.loads((teacher / STAMP_FILE).read_text())},
                           lambda d: distil_student(teacher, unlabelled, d, size=size, seed=seed, progress=progress))
     say("evaluating the student against the teacher")
     config = EvaluationConfig(teacher=str(teacher), student=str(student), data=str(out / "data" / "test.jsonl"),

@@ -30,7 +30,7 @@ def _save_atomic(fig: Figure, path: Path) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def _heatmap(analysis: Mapping[str, Any], path: Path) -> Path:
+def heatmap(analysis: Mapping[str, Any], path: Path) -> Path:
     rels = analysis["relations"]
     columns = [("sources", rels["sources"])] + list(rels.get("by_transformation", {}).items())
     rates = np.full((len(RELATIONS), len(columns)), np.nan)
@@ -118,6 +118,6 @@ def write_plots(report: dict, outputs: EvaluationOutputs, out_dir) -> list[Path]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return [
-        _heatmap(analysis, out / HEATMAP_FILE),
+        heatmap(analysis, out / HEATMAP_FILE),
         _scatter(analysis, outputs, out / SCATTER_FILE),
     ]
