@@ -10,6 +10,18 @@ dead_code, if_else_swap). Writes a JSON file and prints the Markdown table of BE
 Sizes are scaled for 2 shared CPU cores and ~15 minutes (see ``--help`` for the knobs):
 
     python benchmarks/bench_distill.py --out /tmp/bench-distill --json benchmarks/bench_distill.json
+
+``--corpus bigclonebench`` runs the same benchmark on BigCloneBench clone pairs (Java, task ``clone``),
+with the pair selection of ``bench_attacks.py``: pairs whose two methods are both shorter than 700
+characters; the teacher is trained on ``a</s></s>b`` texts (the tokenizer's text pair), the students
+are distilled from the unlabelled train pairs and every model is evaluated on the test pairs, all read
+through ``pair_ids=("id1", "id2")`` and the shared ``functions.jsonl``:
+
+    python benchmarks/bench_distill.py --corpus bigclonebench --max-length 256 \
+        --out /tmp/bench-distill-bcb --json benchmarks/bench_distill_bcb.json
+
+(``--max-length 256``, the teacher's length: a pair is two methods, and 128 tokens would cut 73% of
+the sampled test pairs against 8% at 256.)
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 JULIET = REPO.parent / "shared" / "data" / "juliet-c" / "functions.jsonl"
+BCB = REPO.parent / "shared" / "data" / "bigclonebench"
 
 
 def _sample(rows, split, n, seed):
@@ -54,7 +67,9 @@ def _ci(entry) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="/tmp/bench-distill")
+    ap.add_argument("--corpus", choices=("juliet", "bigclonebench"), default="juliet",
+                    help="juliet: Juliet C functions (defect); bigclonebench: clone pairs, both methods < 700 chars")
+    ap.add_argument("--out", default=None, help="work folder (default /tmp/bench-distill, or -bcb)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--train", type=int, default=1200, help="train functions (teacher labels; students unlabelled)")
     ap.add_argument("--valid", type=int, default=300)
@@ -79,18 +94,50 @@ def main() -> None:
     from metacompress_eval.distill.recipes import DistillSettings, distil
     from metacompress_eval.pipeline import EvaluationConfig, run_evaluation
 
+    bcb = args.corpus == "bigclonebench"
+    if args.out is None:
+        args.out = "/tmp/bench-distill-bcb" if bcb else "/tmp/bench-distill"
+    corpus = vars(args).pop("corpus")  # the Juliet JSON keeps its original "args"
     out = Path(args.out)
-    rows = [json.loads(line) for line in open(JULIET)]
-    train = _sample(rows, "train", args.train, args.seed)
-    valid = _sample(rows, "valid", args.valid, args.seed)
-    test = _sample(rows, "test", args.test, args.seed)
-    unlabelled = _write_jsonl(out / "unlabelled.jsonl", [{"id": r["id"], "code": r["code"]} for r in train])
-    test_file = _write_jsonl(out / "test.jsonl", [{"id": r["id"], "code": r["code"], "label": r["label"]} for r in test])
+    task_kwargs = {}
+    data_info = None
+    if not bcb:
+        rows = [json.loads(line) for line in open(JULIET)]
+        train = _sample(rows, "train", args.train, args.seed)
+        valid = _sample(rows, "valid", args.valid, args.seed)
+        test = _sample(rows, "test", args.test, args.seed)
+        unlabelled = _write_jsonl(out / "unlabelled.jsonl", [{"id": r["id"], "code": r["code"]} for r in train])
+        test_file = _write_jsonl(out / "test.jsonl",
+                                 [{"id": r["id"], "code": r["code"], "label": r["label"]} for r in test])
+        teacher_rows = train + valid
+    else:
+        # Pair selection and teacher input of bench_attacks.py (bcb_rows: both methods < 700 chars).
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_attacks import bcb_rows
+
+        rows = bcb_rows()
+        train = _sample(rows, "train", args.train, args.seed)
+        valid = _sample(rows, "valid", args.valid, args.seed)
+        test = _sample(rows, "test", args.test, args.seed)
+
+        def ids(r):
+            return dict(zip(("id1", "id2"), r["id"].split("-", 1)))
+
+        unlabelled = _write_jsonl(out / "unlabelled.jsonl", [ids(r) for r in train])
+        test_file = _write_jsonl(out / "test.jsonl", [{**ids(r), "label": r["label"]} for r in test])
+        teacher_rows = [{"code": f"{r['code1']}</s></s>{r['code2']}", "label": r["label"], "split": r["split"]}
+                        for r in train + valid]
+        task_kwargs = {"task": "clone", "language": "java", "pair_ids": ("id1", "id2"),
+                       "functions": str(BCB / "functions.jsonl")}
+        data_info = {"corpus": corpus, "max_chars": 700, "eligible_pairs": len(rows),
+                     "train_pairs": len(train), "train_clones": sum(r["label"] for r in train),
+                     "valid_pairs": len(valid), "valid_clones": sum(r["label"] for r in valid),
+                     "test_pairs": len(test), "test_clones": sum(r["label"] for r in test)}
     timings = {}
     started = time.perf_counter()
     teacher = out / "teacher"
     if not (teacher / "model.safetensors").exists():
-        train_teacher(train + valid, teacher, size="demo", seed=args.seed, epochs=args.teacher_epochs, progress=False)
+        train_teacher(teacher_rows, teacher, size="demo", seed=args.seed, epochs=args.teacher_epochs, progress=False)
     timings["teacher_training_s"] = round(time.perf_counter() - started, 1)
     print(f"teacher ready in {timings['teacher_training_s']} s", file=sys.stderr)
 
@@ -103,11 +150,11 @@ def main() -> None:
             teacher=str(teacher), data=str(unlabelled), out_dir=str(student), method=method,
             size_budget=args.budget, max_length=args.max_length, population=args.population,
             generations=args.generations, probes=args.probes, probe_steps=args.probe_steps, epochs=args.epochs,
-            seed=args.seed, progress=False))
+            seed=args.seed, progress=False, **task_kwargs))
         t1 = time.perf_counter()
         report = run_evaluation(EvaluationConfig(teacher=str(teacher), student=str(student), data=str(test_file),
                                                  out_dir=str(out / f"report-{method}"), cache_dir=str(out / "cache"),
-                                                 progress=False, seed=args.seed)).report
+                                                 progress=False, seed=args.seed, **task_kwargs)).report
         a = report["analysis"]
         perf = a["performance"]["sources"]
         results[method] = {
@@ -149,8 +196,11 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.json:
-        Path(args.json).write_text(json.dumps({"args": vars(args), "timings": timings, "teacher": teacher_row,
-                                               "students": results, "table": table}, indent=2, default=str))
+        payload = {"args": vars(args), "timings": timings, "teacher": teacher_row, "students": results, "table": table}
+        if data_info is not None:
+            payload = {"args": {"corpus": corpus, **vars(args)}, "data": data_info, **{k: v for k, v in payload.items()
+                                                                                          if k != "args"}}
+        Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
 
 
 if __name__ == "__main__":
