@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# Benchmarks measure the working tree, also when an installed copy of the package exists.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 SHARED = REPO.parent / "shared" / "data"
 
 SHAPES = {

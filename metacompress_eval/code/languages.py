@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from functools import lru_cache
+import re
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
@@ -190,7 +191,19 @@ def _depth(node: Node) -> int:
 
 
 def _sort_same_spans(nodes: list[Node]) -> list[Node]:
-    nodes.sort(key=lambda n: (n.start_byte, -n.end_byte, _depth(n)))
+    """``nodes`` sorted by ``(start, -end)`` already: order each run of nodes with the very same
+    span by depth (stable, so the same order as sorting everything by ``(start, -end, depth)``)
+    - only the nodes in such runs need their depth."""
+    spans = [(n.start_byte, n.end_byte) for n in nodes]
+    i = 0
+    count = len(nodes)
+    while i < count - 1:
+        j = i + 1
+        while j < count and spans[j] == spans[i]:
+            j += 1
+        if j - i > 1:
+            nodes[i:j] = sorted(nodes[i:j], key=_depth)
+        i = j
     return nodes
 
 
@@ -244,9 +257,20 @@ class ParsedCode:
 
     def span(self, node: Node) -> tuple[int, int]:
         """``(start, end)`` of ``node`` as byte offsets into the original snippet (clamped)."""
+        # Clamped as min(max(x, 0), size), without two builtin calls per bound (this runs for
+        # nearly every node a transformation looks at).
         size = len(self.data)
-        start = min(max(node.start_byte - self.offset, 0), size)
-        end = min(max(node.end_byte - self.offset, 0), size)
+        offset = self.offset
+        start = node.start_byte - offset
+        if start < 0:
+            start = 0
+        elif start > size:
+            start = size
+        end = node.end_byte - offset
+        if end < 0:
+            end = 0
+        elif end > size:
+            end = size
         return start, end
 
     def text(self, node: Node) -> str:
@@ -345,3 +369,149 @@ def reparse_edited(parsed: ParsedCode, edits: Iterable["Edit"], new_code: str) -
     full = prefix + data + suffix
     new_tree = parser.parse(full, old_tree) if old_tree is not None else parser.parse(full)
     return ParsedCode(parsed.language, new_code, data, new_tree.root_node, wrapping.name, len(prefix), new_tree)
+
+
+# ------------------------------------------------------------------ edits that keep every token
+#
+# The validity check re-parses a follow-up only to learn whether it has syntax errors. For some
+# edits that is known without parsing (C and Java only; the source must parse without errors):
+#
+# * **identifier for identifier**: an edit replacing exactly one identifier token (a leaf whose
+#   grammar symbol is the grammar's word token ``identifier``; ``type_identifier`` /
+#   ``field_identifier`` are aliases of it) by a *plain identifier* (see :func:`plain_identifier`).
+#   Neither grammar has an external scanner, so tree-sitter lexes the new word where the old one
+#   was in the same lex state: the ``identifier`` pattern matches it whole (its neighbours are not
+#   identifier characters, or the old token would have been longer), and keyword extraction turns
+#   a word into a keyword only when the whole word is one of the grammar's keywords, which a plain
+#   identifier never is. The next token starts at the same character in the same state. So the
+#   follow-up has the very same token (symbol) sequence and the parser - which never looks at the
+#   token text - takes the very same actions: no syntax error.
+# * **whitespace after a newline**: an edit whose old text and replacement are both spaces, tabs
+#   and newlines, starting right after a ``\n`` that stays (it is not edited and not a backslash
+#   line continuation) or at offset 0. Between tokens such whitespace is an extra wherever it
+#   stands (a preprocessor line ends at that kept newline; a line starting with ``#`` still
+#   starts its line); inside a multi-line token (a block comment, a text block, a raw string) it is
+#   token text that cannot end the token. Touching edits of this kind are treated as one edit. NOT
+#   for Python (indentation is syntax) and not for a whitespace change in the middle of a line
+#   (it could join two tokens, or a line comment with the next line).
+#
+# Anything else (and any edit of another kind in the same proposal) makes the caller re-parse.
+
+_TOKEN_SAFE_LANGUAGES = frozenset({"c", "java"})
+_PLAIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# Probes in which a plain identifier must come out as identifier leaves (``@`` = the word): as a
+# parameter, declared name (also after ``*``), assigned variable, operand and argument.
+_IDENTIFIER_PROBES = {
+    "c": "void f(int @) { int *@; @ = @ * @; g(@); }\n",
+    "java": "class A { void f(int @) { int @; @ = @ * @; g(@); } }\n",
+}
+
+
+@lru_cache(maxsize=None)
+def _grammar_words(language: str) -> frozenset[str]:
+    """Every anonymous node kind of the grammar that is spelled like a word (its keywords, plus
+    some hidden rule names: excluding those too is merely conservative)."""
+    lang = ts_language(language)
+    words = set()
+    for i in range(lang.node_kind_count):
+        name = lang.node_kind_for_id(i)
+        if name and not lang.node_kind_is_named(i) and _PLAIN_WORD.fullmatch(name.lstrip("_")):
+            words.add(name)
+    return frozenset(words)
+
+
+@lru_cache(maxsize=4096)
+def plain_identifier(language: str, name: str) -> bool:
+    """Whether ``name`` is lexed as the grammar's ``identifier`` token wherever an identifier is:
+    an ASCII word starting with a letter (no ``_``-reserved names such as ``__uptr``), none of the
+    grammar's keywords, and - for named fixed-string tokens such as C's ``size_t`` (a
+    ``primitive_type``) or Java's ``true``/``this`` - parsed as identifiers in a small probe."""
+    if language not in _TOKEN_SAFE_LANGUAGES or not _PLAIN_WORD.fullmatch(name) or name in _grammar_words(language):
+        return False
+    probe = _IDENTIFIER_PROBES[language]
+    text = probe.replace("@", name).encode("utf-8")
+    tree = _parser(language).parse(text)
+    if tree.root_node.has_error:
+        return False
+    count = 0
+    start = probe.find("@")
+    shift = 0
+    while start >= 0:
+        begin = start + shift
+        node = tree.root_node.descendant_for_byte_range(begin, begin + len(name))
+        if (node is None or node.child_count or node.grammar_name != "identifier"
+                or node.start_byte != begin or node.end_byte != begin + len(name)):
+            return False
+        count += 1
+        shift += len(name) - 1
+        start = probe.find("@", start + 1)
+    return count > 0
+
+
+def _whitespace_only(text: bytes) -> bool:
+    """Whether ``text`` is only spaces, tabs, ``\r`` and ``\n`` (or empty)."""
+    return not text.strip(b" \t\r\n")
+
+
+@lru_cache(maxsize=None)
+def _identifier_symbol(language: str) -> int | None:
+    return ts_language(language).id_for_node_kind("identifier", True)
+
+
+def _edit_position(edit: "Edit") -> tuple[int, int]:
+    return edit.start, edit.end
+
+
+def tokens_preserved(parsed: ParsedCode, edits: list["Edit"], ordered: bool = False) -> bool:
+    """Whether ``edits`` provably leave the token sequence of ``parsed`` unchanged, so that the
+    edited text parses without errors exactly as the source did (see the comment above; only
+    C and Java, and only identifier-for-identifier and line-leading whitespace edits).
+    ``ordered``: the edits are sorted by ``(start, end)`` already."""
+    language = parsed.language
+    if language not in _TOKEN_SAFE_LANGUAGES or not edits:
+        return False
+    data = parsed.data
+    size = len(data)
+    descendant = parsed.root.descendant_for_byte_range
+    identifier = _identifier_symbol(language)
+    offset = parsed.offset
+    previous_end = -1
+    previous_whitespace = False
+    plain: dict[str, bool] = {}
+    for edit in edits if ordered else sorted(edits, key=_edit_position):
+        start = edit.start
+        end = edit.end
+        replacement = edit.replacement
+        if start < previous_end or end > size:
+            return False
+        first = data[start] if start < end else 0
+        if 0x61 <= (first | 0x20) <= 0x7A or first == 0x5F:
+            # An identifier token replaced by a plain identifier: the edited span must be exactly
+            # one leaf of the grammar's ``identifier`` token (aliases included: grammar symbol).
+            ok = plain.get(replacement)
+            if ok is None:
+                ok = plain[replacement] = plain_identifier(language, replacement)
+            if not ok:
+                return False
+            lo = start + offset
+            hi = end + offset
+            node = descendant(lo, hi)
+            if node is None or node.grammar_id != identifier or node.byte_range != (lo, hi):
+                return False
+            previous_whitespace = False
+        else:
+            if not _whitespace_only(data[start:end]) or not _whitespace_only(replacement.encode("utf-8")):
+                return False
+            if not (previous_whitespace and start == previous_end):
+                # A fresh run of whitespace edits: it must follow a kept, non-continued newline.
+                if start > 0:
+                    if start - 1 < previous_end or data[start - 1] != 0x0A:
+                        return False
+                    before = start - 2
+                    while before >= 0 and data[before] == 0x0D:
+                        before -= 1
+                    if before >= 0 and data[before] == 0x5C:
+                        return False
+            previous_whitespace = True
+        previous_end = end
+    return True

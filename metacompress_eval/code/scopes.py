@@ -28,11 +28,13 @@ All spans are byte offsets into the original snippet.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from tree_sitter import Node
+from tree_sitter import Node, Query, QueryCursor
 
-from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.languages import ParsedCode, ts_language
 
 Span = tuple[int, int]
 
@@ -1264,12 +1266,373 @@ _BUILDERS = {
 }
 
 
+# ----------------------------------------------------------------------------- C, query-driven
+#
+# The visitor above makes a Python call per node. For the common shape of a C snippet - ONE
+# top-level function definition without typedefs, enumerators, function pointers, prototypes,
+# K&R parameters or #define/#include lines - its result follows from a flat, source-ordered list
+# of identifiers and scope-opening nodes that one query returns: every ``identifier`` the visitor
+# visits is a use, except the function's name and the declared names (the identifier in the
+# ``declarator`` field of a declaration, init/pointer/array declarator or parameter declaration),
+# which are declared in the innermost scope (function, block, ``for``) containing them, in source
+# order, exactly when the visitor declares them; names in ``#if``/``#ifdef`` conditions are
+# marked unsafe and skipped as there; a ``type_identifier`` naming a visible variable (rare:
+# ``sizeof(x)`` parsed as a type, or a real conflict) and every construct listed above make
+# :func:`_analyze_c_query` give up (``None``), and the visitor runs instead.
+
+_C_QUERY = """
+(identifier) @id
+(type_identifier) @tid
+(compound_statement) @block
+(for_statement) @for
+(function_definition) @func
+(parameter_list) @params
+(function_declarator) @fdecl
+(declaration declarator: (identifier) @decl)
+(init_declarator declarator: (identifier) @decl)
+(pointer_declarator declarator: (identifier) @decl)
+(array_declarator declarator: (identifier) @decl)
+(parameter_declaration declarator: (identifier) @decl)
+[(preproc_if) (preproc_ifdef) (preproc_elif) (preproc_else)] @cond
+[(type_definition) (enumerator) (parenthesized_declarator) (attributed_declarator) (preproc_def)
+ (preproc_function_def) (preproc_call) (preproc_include) (ERROR)] @bail
+"""
+_C_COND_TYPES = ("preproc_elifdef",)  # in the grammar but not in every version: checked below
+
+
+@lru_cache(maxsize=None)
+def _c_query() -> Query:
+    lang = ts_language("c")
+    text = _C_QUERY
+    extra = [t for t in _C_COND_TYPES if lang.id_for_node_kind(t, True) is not None]
+    if extra:
+        text += "[" + " ".join(f"({t})" for t in extra) + "] @cond\n"
+    return Query(lang, text)
+
+
+_C_PARAM_EXTRAS = frozenset({"type_qualifier", "storage_class_specifier", "comment"})
+
+
+def _analyze_c_query(parsed: ParsedCode) -> ScopeAnalysis | None:
+    """The :class:`_CBuilder` result for the common snippet shape, or ``None`` (see above)."""
+    root = parsed.root
+    if parsed.offset or root.has_error:
+        return None
+    caps = QueryCursor(_c_query()).captures(root)
+    if "bail" in caps:
+        return None
+    funcs = caps.get("func", ())
+    if len(funcs) != 1 or len(caps.get("params", ())) != 1 or len(caps.get("fdecl", ())) != 1:
+        return None
+    func = funcs[0]
+    parent = func.parent
+    if parent is None or parent.type != "translation_unit":
+        return None
+    if any(child.type == "declaration" for child in func.named_children):
+        return None  # K&R parameter declarations
+    node = func.child_by_field_name("declarator")
+    while node is not None and node.type == "pointer_declarator":
+        inner = node.child_by_field_name("declarator")
+        if any(c.type not in ("type_qualifier", "comment") and c != inner for c in node.named_children):
+            return None
+        node = inner
+    if node is None or node.type != "function_declarator":
+        return None
+    name = node.child_by_field_name("declarator")
+    params = node.child_by_field_name("parameters")
+    if name is None or name.type != "identifier" or params is None:
+        return None
+    if any(c.type != "comment" and c != name and c != params for c in node.named_children):
+        return None
+    for param in params.named_children:
+        if param.type == "parameter_declaration":
+            for index, child in enumerate(param.children):
+                if child.is_named and child.type not in _C_PARAM_EXTRAS and \
+                        param.field_name_for_child(index) not in ("type", "declarator"):
+                    return None
+        elif param.type not in ("variadic_parameter", "comment"):
+            return None
+
+    data = parsed.data
+    size = len(data)
+    unsafe_names: dict[str, str] = {}
+    skip: list[tuple[int, int]] = []
+    for cond in caps.get("cond", ()):
+        for index, child in enumerate(cond.children):
+            if cond.field_name_for_child(index) in ("name", "condition"):
+                lo, hi = child.start_byte, child.end_byte
+                skip.append((lo, hi))
+                for word in words_in(data[lo:hi]):
+                    unsafe_names.setdefault(word, "mentioned in a preprocessor directive")
+
+    # Events in source order; at one offset a scope opens before the leaf that starts it. The
+    # function's name is declared with the function scope; names in conditions are not visited.
+    name_start = name.start_byte
+    leaves = [(n.start_byte, 1, n.end_byte, None) for n in caps.get("id", ())]
+    leaves += [(n.start_byte, 2, n.end_byte, None) for n in caps.get("tid", ())]
+    if skip:
+        leaves.sort()
+        starts = [leaf[0] for leaf in leaves]
+        hidden = {name_start}
+        for lo, hi in skip:
+            first = bisect_left(starts, lo)
+            hidden.update(starts[first : bisect_left(starts, hi, first)])
+        events = [leaf for leaf in leaves if leaf[0] not in hidden]
+    else:
+        events = [leaf for leaf in leaves if leaf[0] != name_start]
+    events += [(n.start_byte, 0, n.end_byte, "block") for n in caps.get("block", ())]
+    events += [(n.start_byte, 0, n.end_byte, "for") for n in caps.get("for", ())]
+    events.append((func.start_byte, 0, func.end_byte, "function"))
+    events.sort()
+    declared = {n.start_byte for n in caps.get("decl", ())}
+    params_start, params_end = params.start_byte, params.end_byte
+
+    root_scope = Scope("root", 0, size)
+    symbols: list[Symbol] = []
+    unresolved: list[tuple[str, Span]] = []
+    current = root_scope
+    ends = [size + 1]
+    stack = [root_scope]
+    declared_names: set[str] = set()
+    for start, rank, end, kind in events:
+        if start >= ends[-1]:
+            while start >= ends[-1]:
+                ends.pop()
+                stack.pop()
+            current = stack[-1]
+        if rank == 0:
+            if kind == "function":
+                # As the visitor: the name is declared in the enclosing scope first.
+                fname = data[name_start : name.end_byte].decode("utf-8", errors="replace")
+                symbol = current.symbols.get(fname)
+                if symbol is None:
+                    symbol = Symbol(fname, current, "function")
+                    current.symbols[fname] = symbol
+                    symbols.append(symbol)
+                    declared_names.add(fname)
+                symbol.declarations.append((name_start, name.end_byte))
+                symbol.mark_unsafe("function name")
+            scope = Scope(kind, min(start, size), min(end, size), current)
+            current.children.append(scope)
+            stack.append(scope)
+            ends.append(end)
+            current = scope
+            continue
+        text = data[start:end].decode("utf-8", errors="replace")
+        if rank == 1 and start in declared:
+            symbol = current.symbols.get(text)
+            if symbol is None:
+                symbol = Symbol(text, current, "parameter" if params_start <= start < params_end else "local")
+                current.symbols[text] = symbol
+                symbols.append(symbol)
+                declared_names.add(text)
+            symbol.declarations.append((start, end))
+            continue
+        if text not in declared_names:  # declared in no scope yet: the lookup would fail
+            if rank == 1:
+                unresolved.append((text, (start, end)))
+            continue
+        scope_: Scope | None = current
+        found = None
+        while scope_ is not None:
+            found = scope_.symbols.get(text)
+            if found is not None:
+                break
+            scope_ = scope_.parent
+        if rank == 2:
+            if found is not None and found.kind not in ("function", "enum_constant"):
+                return None  # a type name that is also a variable: the visitor decides
+            continue
+        if found is None:
+            unresolved.append((text, (start, end)))
+        else:
+            found.uses.append((start, end))
+    for symbol in symbols:
+        if symbol.name in unsafe_names:
+            symbol.mark_unsafe(unsafe_names[symbol.name])
+    return ScopeAnalysis("c", root_scope, symbols, unresolved)
+
+
+# -------------------------------------------------------------------------- Java, query-driven
+#
+# As for C: the :class:`_JavaBuilder` result for the common shape of a snippet - methods (and
+# constructors) in ONE class body, without fields, enum constants, nested or anonymous classes,
+# patterns, method references or labels - from one query. Identifiers inside the subtrees the
+# visitor skips (modifiers, annotations, scoped names, type arguments, throws, ...) and at the
+# positions it never visits (method and class names, the field of a field access, the name of a
+# method invocation) are left out; the others are uses, except the declared names (parameters of
+# methods and lambdas, local variables, catch and resource variables, for-each variables - these
+# take effect after the iterated expression, as in the visitor), declared in the innermost scope
+# containing them. Anything else makes :func:`_analyze_java_query` give up (``None``).
+
+_JAVA_QUERY = """
+(identifier) @id
+[(method_declaration) (constructor_declaration) (compact_constructor_declaration)] @method
+[(block) (constructor_body) (switch_block) (for_statement)] @block
+(enhanced_for_statement) @foreach
+(catch_clause) @catch
+(try_with_resources_statement) @resources
+(lambda_expression) @lambda
+(class_body) @class
+[(modifiers) (annotation) (marker_annotation) (scoped_identifier) (scoped_type_identifier)
+ (break_statement) (continue_statement) (receiver_parameter) (type_arguments) (type_parameters)
+ (throws) (package_declaration) (import_declaration)] @skip
+(method_declaration name: (identifier) @notvisited)
+(constructor_declaration name: (identifier) @notvisited)
+(field_access field: (identifier) @notvisited)
+(method_invocation name: (identifier) @notvisited)
+(class_declaration name: (identifier) @notvisited)
+(method_declaration parameters: (formal_parameters (formal_parameter name: (identifier) @parameter)))
+(constructor_declaration parameters: (formal_parameters (formal_parameter name: (identifier) @parameter)))
+(method_declaration parameters: (formal_parameters (spread_parameter (variable_declarator name: (identifier) @parameter))))
+(constructor_declaration parameters: (formal_parameters (spread_parameter (variable_declarator name: (identifier) @parameter))))
+(lambda_expression parameters: (formal_parameters (formal_parameter name: (identifier) @local)))
+(lambda_expression parameters: (formal_parameters (spread_parameter (variable_declarator name: (identifier) @local))))
+(lambda_expression parameters: (identifier) @local)
+(lambda_expression parameters: (inferred_parameters (identifier) @local))
+(local_variable_declaration declarator: (variable_declarator name: (identifier) @local))
+(catch_formal_parameter name: (identifier) @local)
+(resource name: (identifier) @local)
+[(field_declaration) (constant_declaration) (enum_constant) (enum_body) (interface_body)
+ (annotation_type_body) (record_declaration) (type_pattern) (record_pattern) (method_reference)
+ (labeled_statement) (underscore_pattern) (formal_parameters) (ERROR)] @bail
+(instanceof_expression name: (_)) @bail
+"""
+# ``formal_parameters`` are in @bail and checked in Python instead: only those of a method,
+# constructor or lambda are allowed (a record's would declare record components).
+
+
+@lru_cache(maxsize=None)
+def _java_query() -> Query:
+    return Query(ts_language("java"), _JAVA_QUERY)
+
+
+_JAVA_PARAMETER_OWNERS = frozenset({"method_declaration", "constructor_declaration", "lambda_expression"})
+
+
+def _analyze_java_query(parsed: ParsedCode) -> ScopeAnalysis | None:
+    """The :class:`_JavaBuilder` result for the common snippet shape, or ``None`` (see above)."""
+    root = parsed.root
+    if root.has_error:
+        return None
+    caps = QueryCursor(_java_query()).captures(root)
+    bail = caps.get("bail", ())
+    for node in bail:
+        if node.type != "formal_parameters":
+            return None
+        parent = node.parent
+        if parent is None or parent.type not in _JAVA_PARAMETER_OWNERS:
+            return None
+    if len(caps.get("class", ())) > 1:
+        return None
+    data = parsed.data
+    size = len(data)
+    offset = parsed.offset
+
+    # Identifiers the visitor never reaches: in a skipped subtree (found by binary search over
+    # the identifiers, which are leaves with distinct starts), or at a position it does not visit.
+    ids = sorted((n.start_byte, n.end_byte) for n in caps.get("id", ()))
+    id_starts = [start for start, _ in ids]
+    hidden = {n.start_byte for n in caps.get("notvisited", ())}
+    for node in caps.get("skip", ()):
+        first = bisect_left(id_starts, node.start_byte)
+        last = bisect_left(id_starts, node.end_byte, first)
+        if first < last:
+            hidden.update(id_starts[first:last])
+
+    # Events in source order; at one offset: a scope opens (0), a for-each variable is declared
+    # (1: the visitor visits the iterated value first), an identifier (2).
+    events = []
+    for kind, name in (("method", "method"), ("block", "block"), ("for", "foreach"), ("catch", "catch"),
+                       ("resources", "resources"), ("lambda", "lambda"), ("class", "class")):
+        events += [(n.start_byte, 0, n.end_byte, kind) for n in caps.get(name, ())]
+    for loop in caps.get("foreach", ()):
+        name = loop.child_by_field_name("name")
+        value = loop.child_by_field_name("value")
+        if name is None or value is None or name.type != "identifier":
+            return None
+        events.append((value.end_byte, 1, name.end_byte, name.start_byte))
+        hidden.add(name.start_byte)
+    events += [(start, 2, end, None) for start, end in ids if start not in hidden]
+    events.sort()
+    kinds = {n.start_byte: "parameter" for n in caps.get("parameter", ())}
+    kinds.update((n.start_byte, "local") for n in caps.get("local", ()))
+
+    root_scope = Scope("root", 0, size)
+    symbols: list[Symbol] = []
+    unresolved: list[tuple[str, Span]] = []
+    ends = [float("inf")]
+    stack = [root_scope]
+    current = root_scope
+    declared_names: set[str] = set()
+    for start, rank, end, extra in events:
+        if start >= ends[-1]:
+            while start >= ends[-1]:
+                ends.pop()
+                stack.pop()
+            current = stack[-1]
+        if rank == 0:
+            lo = min(max(start - offset, 0), size)
+            hi = min(max(end - offset, 0), size)
+            scope = Scope(extra, lo, hi, current)
+            current.children.append(scope)
+            stack.append(scope)
+            ends.append(end)
+            current = scope
+            continue
+        if rank == 1:
+            start, kind = extra, "local"
+        else:
+            kind = kinds.get(start)
+        lo, hi = start - offset, end - offset
+        if lo < 0 or hi > size:
+            continue  # in the wrapper
+        text = data[lo:hi].decode("utf-8", errors="replace")
+        if kind is not None:
+            symbol = current.symbols.get(text)
+            if symbol is None:
+                symbol = Symbol(text, current, kind)
+                current.symbols[text] = symbol
+                symbols.append(symbol)
+                declared_names.add(text)
+            symbol.declarations.append((lo, hi))
+            continue
+        if text not in declared_names:  # declared in no scope yet: the lookup would fail
+            unresolved.append((text, (lo, hi)))
+            continue
+        crossed_class = False
+        scope_: Scope | None = current
+        found = None
+        while scope_ is not None:
+            found = scope_.symbols.get(text)
+            if found is not None:
+                break
+            if scope_.kind == "class":
+                crossed_class = True
+            scope_ = scope_.parent
+        if found is None:
+            unresolved.append((text, (lo, hi)))
+            continue
+        found.uses.append((lo, hi))
+        if crossed_class and found.kind not in ("field", "function", "type"):
+            found.mark_unsafe("referenced from a nested class body")
+    return ScopeAnalysis("java", root_scope, symbols, unresolved)
+
+
+_QUERY_ANALYSERS = {"c": _analyze_c_query, "java": _analyze_java_query}
+
+
 def analyze(parsed: ParsedCode) -> ScopeAnalysis:
     """Build the scope tree of ``parsed`` and resolve every identifier use.
 
     Raises:
         KeyError: if the language has no scope analyser.
     """
+    fast = _QUERY_ANALYSERS.get(parsed.language)
+    if fast is not None:
+        result = fast(parsed)
+        if result is not None:
+            return result
     builder = _BUILDERS[parsed.language](parsed)
     builder.visit(parsed.root)
     if isinstance(builder, _PythonBuilder):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from metacompress_eval.code.edits import Edit, apply_edits
-from metacompress_eval.code.languages import ParsedCode, parse, reparse_edited
+from metacompress_eval.code.languages import ParsedCode, parse, reparse_edited, tokens_preserved
 from metacompress_eval.errors import MetaCompressError
 
 APPLIED = "applied"
@@ -137,6 +137,7 @@ class Transformation:
         if not proposal.edits:
             return result(NOT_APPLICABLE, "nothing to change")
         params = {**self.params, **proposal.params}
+        ordered = sorted(proposal.edits, key=lambda e: (e.start, e.end))
         sites = [
             {
                 "start": edit.start,
@@ -144,7 +145,7 @@ class Transformation:
                 "original": parsed.data[edit.start : edit.end].decode("utf-8", errors="replace"),
                 "replacement": edit.replacement,
             }
-            for edit in sorted(proposal.edits, key=lambda e: (e.start, e.end))
+            for edit in ordered
         ]
         try:
             new_data = apply_edits(parsed.data, proposal.edits)
@@ -158,11 +159,17 @@ class Transformation:
         # than a fresh parse, and ``has_error`` is O(1); a clean result is what :func:`parse` would
         # find too (it stops at the first clean wrapping). Otherwise fall back to :func:`parse`
         # for the exact error count.
-        reparsed = reparse_edited(parsed, proposal.edits, new_code)
-        if reparsed is not None and not reparsed.root.has_error:
+        # Edits that provably keep the source's token sequence (identifier for identifier,
+        # whitespace at line starts; C and Java: see ``languages.tokens_preserved``) cannot add an
+        # error to an error-free source, so the re-parse is skipped for them.
+        if tokens_preserved(parsed, ordered, ordered=True):
             new_errors = 0
         else:
-            new_errors = parse(new_code, language).error_count()
+            reparsed = reparse_edited(parsed, proposal.edits, new_code)
+            if reparsed is not None and not reparsed.root.has_error:
+                new_errors = 0
+            else:
+                new_errors = parse(new_code, language).error_count()
         if new_errors > source_errors:
             return result(
                 REJECTED,

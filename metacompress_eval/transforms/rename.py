@@ -42,15 +42,22 @@ def _corpus_summary(corpus: Any) -> dict[str, Any]:
     return {"corpus": f"{len(list(corpus))} snippets"}
 
 
-def _symbol_edits(parsed: ParsedCode, symbol: Symbol, new_name: str) -> list[Edit] | NotApplicable:
+def _symbol_edits(
+    parsed: ParsedCode, symbol: Symbol, new_name: str, occurrences: list[tuple[int, int]] | None = None
+) -> list[Edit] | NotApplicable:
     """Edits renaming every occurrence of ``symbol``; JS shorthand ``{x}`` becomes ``{x: new}``."""
     shorthand = set(symbol.shorthand)
     edits = []
-    for start, end in symbol.occurrences():
-        # Defensive: a span must spell the old name, or the analysis is out of sync.
-        if parsed.data[start:end].decode("utf-8", errors="replace") != symbol.name:
-            return NotApplicable(f"internal: occurrence of {symbol.name!r} at {start} does not match")
-        replacement = f"{symbol.name}: {new_name}" if (start, end) in shorthand else new_name
+    data = parsed.data
+    name = symbol.name
+    encoded = name.encode("utf-8")
+    for start, end in occurrences if occurrences is not None else symbol.occurrences():
+        # Defensive: a span must spell the old name, or the analysis is out of sync. (Equal bytes
+        # decode to the name; only other bytes need the decoding comparison.)
+        chunk = data[start:end]
+        if chunk != encoded and chunk.decode("utf-8", errors="replace") != name:
+            return NotApplicable(f"internal: occurrence of {name!r} at {start} does not match")
+        replacement = f"{name}: {new_name}" if shorthand and (start, end) in shorthand else new_name
         edits.append(Edit(start, end, replacement))
     return edits
 
@@ -100,7 +107,8 @@ class RenameVariables(Transformation):
         renames = []
         for symbol in candidates:
             new_name = fresh.new(symbol.name)
-            symbol_edits = _symbol_edits(parsed, symbol, new_name)
+            occurrences = symbol.occurrences()
+            symbol_edits = _symbol_edits(parsed, symbol, new_name, occurrences)
             if isinstance(symbol_edits, NotApplicable):
                 return symbol_edits
             edits.extend(symbol_edits)
@@ -110,7 +118,7 @@ class RenameVariables(Transformation):
                     "new": new_name,
                     "kind": symbol.kind,
                     "declaration": min(symbol.declarations)[0],
-                    "occurrences": len(symbol.occurrences()),
+                    "occurrences": len(occurrences),
                 }
             )
         return Proposal(edits, {"renames": renames, **_corpus_summary(self.params.get("corpus"))})
@@ -153,15 +161,24 @@ class RenameFunction(Transformation):
     default_params = {"strategy": "natural", "corpus": None}
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
-        finder = getattr(self, f"_find_{parsed.language}")
-        found = finder(parsed)
+        string_types = _STRING_TYPES[parsed.language]
+        if parsed.language == "c":
+            # One query for the literals and the preprocessor lines (each query walks the tree).
+            queried = nodes_of_types(parsed.root, "c", string_types | preproc_types("c"))
+            found = self._find_c(parsed, [n for n in queried if n.type.startswith("preproc_")])
+            literals = [n for n in queried if n.type in string_types]
+        else:
+            found = getattr(self, f"_find_{parsed.language}")(parsed)
+            literals = None
         if isinstance(found, NotApplicable):
             return found
         old, spans, shorthand = found
         if old in ("main", "init"):
             return NotApplicable(f"function {old!r} is an entry point")
         # Literals found by a query, not a walk over every node.
-        for node in nodes_of_types(parsed.root, parsed.language, _STRING_TYPES[parsed.language]):
+        if literals is None:
+            literals = nodes_of_types(parsed.root, parsed.language, string_types)
+        for node in literals:
             if old in words_in(parsed.data[slice(*parsed.span(node))]):
                 return NotApplicable(f"{old!r} is mentioned in a string literal (reflection?)")
         style = case_style(old)
@@ -196,7 +213,8 @@ class RenameFunction(Transformation):
                 return symbol
         return NotApplicable("internal: function name not found by the scope analysis")
 
-    def _find_c(self, parsed: ParsedCode):
+    def _find_c(self, parsed: ParsedCode, preproc: list[Node] | None = None):
+        """``preproc``: the preprocessor nodes in pre-order, when the caller has queried them."""
         for node in parsed.root.named_children:
             if node.type != "function_definition" or not parsed.in_snippet(node):
                 continue
@@ -207,7 +225,9 @@ class RenameFunction(Transformation):
             if name is None or name.type != "identifier":
                 continue
             old = parsed.text(name)
-            for other in nodes_of_types(parsed.root, parsed.language, preproc_types(parsed.language)):
+            if preproc is None:
+                preproc = nodes_of_types(parsed.root, parsed.language, preproc_types(parsed.language))
+            for other in preproc:
                 if other.type.startswith("preproc_") and other.type not in ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif"):
                     if old in words_in(parsed.data[slice(*parsed.span(other))]):
                         return NotApplicable(f"{old!r} is mentioned in a preprocessor directive")
@@ -215,6 +235,10 @@ class RenameFunction(Transformation):
                     cond = other.child_by_field_name("condition") or other.child_by_field_name("name")
                     if cond is not None and old in words_in(parsed.data[slice(*parsed.span(cond))]):
                         return NotApplicable(f"{old!r} is mentioned in a preprocessor directive")
+            if parsed.data.count(old.encode("utf-8")) == 1:
+                # The name is spelled nowhere else in the snippet, so the scope analysis can only
+                # find this declaration: every other occurrence of its symbol would spell it too.
+                return old, [parsed.span(name)], set()
             symbol = self._root_symbol(parsed, name)
             if isinstance(symbol, NotApplicable):
                 return symbol

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
-from metacompress_eval.code.languages import ParsedCode, nodes_of_types
+from metacompress_eval.code.languages import ParsedCode, nodes_of_types, ts_language
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
 from metacompress_eval.transforms.expressions import (
     CALLS,
@@ -45,6 +46,22 @@ _LOCAL_NAME_NODES = frozenset(
      "lambda_parameters", "assignment", "augmented_assignment", "global_statement", "nonlocal_statement",
      "pointer_expression", "declaration"}
 )
+
+
+# Node types the loop of :meth:`SwapStatements._facts` reacts to (besides ``preproc_*`` and
+# ``ERROR``); any other node (punctuation, literals, most expressions) is passed over at once.
+_FACT_TYPES = _DECLARING | _FORBIDDEN | _MEMORY | _WRITES | frozenset(
+    {"unary_expression", "storage_class_specifier", "type_qualifier", "modifiers", "identifier",
+     "field_identifier", "property_identifier", "cast_expression", "binary_expression", "binary_operator"})
+
+
+_TRY_TYPES = ("try_statement", "try_with_resources_statement")
+
+
+@lru_cache(maxsize=None)
+def _has_try_types(language: str) -> bool:
+    lang = ts_language(language)
+    return any(lang.id_for_node_kind(t, True) is not None for t in _TRY_TYPES)
 
 
 @dataclass
@@ -118,6 +135,7 @@ class SwapStatements(Transformation):
                 facts[statement.id] = self._facts(parsed, statement, locals_)
             return facts[statement.id]
 
+        has_try = _has_try_types(lang)
         # Candidates are sorted by position (choose), so blocks may come in any order: query them.
         for block in found:
             if block.type not in _BLOCKS or not parsed.in_snippet(block):
@@ -126,13 +144,17 @@ class SwapStatements(Transformation):
                 continue  # its statement_list is visited instead
             if block.parent is not None and block.parent.type in ("switch_statement",):
                 continue
-            in_try = any(a.type in ("try_statement", "try_with_resources_statement") for a in _ancestors(block))
+            # Grammars without these node types (C) need no walk up the ancestors.
+            in_try = has_try and any(a.type in _TRY_TYPES for a in _ancestors(block))
             statements = [c for c in block.named_children if c.type not in COMMENTS]
             for first, second in zip(statements, statements[1:]):
                 if not (parsed.in_snippet(first) and parsed.in_snippet(second)):
                     continue
-                a, b = facts_of(first), facts_of(second)
-                if a is None or b is None or not self._independent(a, b, in_try):
+                a = facts_of(first)  # facts are pure: the second one is only needed when a is not None
+                if a is None:
+                    continue
+                b = facts_of(second)
+                if b is None or not self._independent(a, b, in_try):
                     continue
                 if lang == "python" and not self._python_layout_ok(parsed, first, second):
                     continue
@@ -156,11 +178,11 @@ class SwapStatements(Transformation):
             found = nodes_of_types(parsed.root, parsed.language, _DECLARING | _LOCAL_NAME_NODES)
         # As declared_names(parsed, parsed.root, frozenset()), from the same query's nodes.
         names: set[str] = set()
-        for node in found:
-            if node.type in _DECLARING:
+        typed = [(node.type, node) for node in found]  # each ``type`` access builds a string
+        for t, node in typed:
+            if t in _DECLARING:
                 note_declared(parsed, node, names)
-        for node in found:
-            t = node.type
+        for t, node in typed:
             if t in ("parameter_declaration", "formal_parameter", "spread_parameter"):
                 declarator = node.child_by_field_name("declarator") or node.child_by_field_name("name")
                 if declarator is not None:
@@ -181,10 +203,10 @@ class SwapStatements(Transformation):
                     if n.type == "identifier":
                         names.discard(parsed.text(n))
         if parsed.language == "c":
-            for node in found:
-                if node.type == "pointer_expression" and node.children and node.children[0].type == "&":
+            for t, node in typed:
+                if t == "pointer_expression" and node.child_count and node.child(0).type == "&":
                     names -= {parsed.text(n) for n in walk(node) if n.type == "identifier"}
-                if node.type in ("declaration",) and any(
+                if t == "declaration" and any(
                         c.type == "storage_class_specifier" and parsed.text(c) in ("static", "extern")
                         for c in node.children):
                     names -= {parsed.text(n) for n in walk(node) if n.type == "identifier"}
@@ -203,8 +225,35 @@ class SwapStatements(Transformation):
 
         facts = _Facts()
         declared: set[str] = set()
-        for node in walk(statement):
+        fact_types = _FACT_TYPES
+        names = facts.names
+        # The statement lies in the snippet (see propose), so its nodes' text needs no clamping.
+        data, offset = parsed.data, parsed.offset
+        # A pre-order walk of the statement (as ``walk``), inlined: it runs for every node.
+        cursor = statement.walk()
+        node = statement
+        depth = 0
+        while True:
+            if node is None:
+                if cursor.goto_first_child():
+                    depth += 1
+                else:
+                    while not cursor.goto_next_sibling():
+                        cursor.goto_parent()
+                        depth -= 1
+                        if depth <= 0:
+                            break
+                    if depth <= 0:
+                        break
+                node = cursor.node
             t = node.type
+            if t not in fact_types and t != "ERROR" and not (t[0] == "p" and t.startswith("preproc_")):
+                node = None
+                continue
+            if t == "identifier":  # the most frequent relevant type; nothing else applies to it
+                names.add(data[node.start_byte - offset : node.end_byte - offset].decode("utf-8", errors="replace"))
+                node = None
+                continue
             # Declarations are collected in this same walk (declared_names would skip function-like
             # nodes, but those are forbidden here anyway); the type test first saves a call per node.
             if t in _DECLARING:
@@ -235,13 +284,14 @@ class SwapStatements(Transformation):
                     facts.written |= _base_names(parsed, target)
                     if target.type != "identifier" or parsed.text(target) not in locals_:
                         facts.memory_write = True
+            node = None
         facts.declared = declared
         if lang == "go" and statement.type == "short_var_declaration":
             left = statement.child_by_field_name("left")
             facts.declared |= {parsed.text(n) for n in left.named_children} if left is not None else set()
         if lang == "python":
             facts.declared |= facts.written & {parsed.text(n) for n in walk(statement) if n.type == "identifier"}
-        facts.non_local = {n for n in facts.names if n not in locals_}  # type: ignore[attr-defined]
+        facts.non_local = facts.names - locals_  # type: ignore[attr-defined]
         return facts
 
     @staticmethod
