@@ -37,6 +37,9 @@ def build_once(target: Path, stamp: dict, build: Callable[[Path], object]) -> Pa
         except (OSError, ValueError):
             pass
     target.parent.mkdir(parents=True, exist_ok=True)
+    # A build killed outright (SIGKILL, power loss) never reached its clean-up: drop its leftovers.
+    for stale in target.parent.glob(f".{target.name}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         build(tmp)

@@ -39,3 +39,23 @@ def test_demo_tiny_end_to_end_and_rerun_reuses_models(tmp_path):
     assert rerun["inference"]["teacher"]["computed"] == 0  # every output came from the cache
     assert rerun["analysis"] == report["analysis"]
     assert not [p for p in Path(out).iterdir() if p.name.startswith(".")]  # no half-built model folders
+
+
+def test_build_once_reuses_by_stamp_and_clears_leftovers(tmp_path):
+    from metacompress_eval.demo.run import STAMP_FILE, build_once
+
+    (tmp_path / ".teacher-killed").mkdir()  # what a SIGKILLed build leaves behind
+    calls = []
+
+    def build(folder):
+        calls.append(folder)
+        (folder / "weights").write_text("w")
+
+    target = build_once(tmp_path / "teacher", {"v": 1}, build)
+    assert (target / "weights").read_text() == "w" and (target / STAMP_FILE).is_file()
+    assert not (tmp_path / ".teacher-killed").exists()
+    build_once(tmp_path / "teacher", {"v": 1}, build)
+    assert len(calls) == 1  # same stamp: reused
+    build_once(tmp_path / "teacher", {"v": 2}, build)
+    assert len(calls) == 2  # changed settings: rebuilt
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["teacher"]
