@@ -506,7 +506,7 @@ def _chain_follow_ups(sources, language: str, names: tuple[str, ...], k: int, se
 
 
 def cmd_transform(args) -> int:
-    from .data import SourceExample, read_table
+    from .data import code_sources, read_table
     from .fileio import atomic_write_json, atomic_write_jsonl
     from .followups import build_follow_ups, verify_follow_ups
     from .tasks import get_task
@@ -514,14 +514,7 @@ def cmd_transform(args) -> int:
     if not Path(args.input).is_file():
         raise MetaCompressError(f"input file not found: {args.input}")
     rows, loaded = read_table(args.input)
-    sources = []
-    for index, row in enumerate(rows):
-        code = row.get(args.code_column)
-        if not isinstance(code, str) or not code.strip():
-            loaded.skip("missing or empty code", f"row {index}")
-            continue
-        sid = row.get(args.id_column)
-        sources.append(SourceExample(str(sid if sid is not None else index), (code,)))
+    sources = [source for _, source in code_sources(rows, loaded, args.code_column, args.id_column)]
     language = get_task("classification", language=args.language).language
     names = _transform_names(args.transforms, language)
     if args.chain is not None:

@@ -161,6 +161,25 @@ def _load_hub_dataset(dataset_id: str, split: str | None):
     return _pick_split(ds, split, dataset_id).to_list()
 
 
+def code_sources(rows: list[dict], loaded: LoadedData, code_column: str,
+                 id_column: str | None) -> list[tuple[dict, SourceExample]]:
+    """Unlabelled single-code sources of ``rows`` with the row each came from.
+
+    For tools that only transform code (``metacompress transform``, the dataset builder): a row
+    without usable code is counted in ``loaded`` as a skip; the id is the row's ``id_column``
+    value or its row number.
+    """
+    result = []
+    for index, row in enumerate(rows):
+        code = row.get(code_column)
+        if not isinstance(code, str) or not code.strip():
+            loaded.skip("missing or empty code", f"row {index}")
+            continue
+        sid = row.get(id_column) if id_column else None
+        result.append((row, SourceExample(str(sid if sid is not None else index), (code,))))
+    return result
+
+
 def parse_where(conditions: list[str] | None) -> dict[str, str]:
     """``["split=test", "lang=c"]`` → ``{"split": "test", "lang": "c"}`` (for :func:`filter_rows`)."""
     result = {}

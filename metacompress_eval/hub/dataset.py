@@ -140,23 +140,18 @@ class MetaCompressFollowUps(datasets.GeneratorBasedBuilder):
         return [datasets.SplitGenerator(name=datasets.Split(SPLIT), gen_kwargs={"path": self.config.data})]
 
     def _generate_examples(self, path: str):
-        from ..data import SourceExample, read_table
+        from ..data import code_sources, read_table
         from ..followups import build_follow_ups
         from ..transforms import get_transformation
 
         cfg = self.config
         rows, loaded = read_table(path)
-        sources, labels = [], {}
-        for index, row in enumerate(rows):
-            code = row.get(cfg.code_column)
-            if not isinstance(code, str) or not code.strip():
-                loaded.skip("missing or empty code", f"row {index}")
-                continue
-            sid = row.get(cfg.id_column)
-            sid = str(sid if sid is not None else index)
+        pairs = code_sources(rows, loaded, cfg.code_column, cfg.id_column)
+        sources = [source for _, source in pairs]
+        labels = {}
+        for row, source in pairs:
             label = row.get(cfg.label_column) if cfg.label_column else None
-            labels[sid] = int(label) if isinstance(label, (int, float)) and not isinstance(label, bool) else None
-            sources.append(SourceExample(sid, (code,)))
+            labels[source.id] = int(label) if isinstance(label, (int, float)) and not isinstance(label, bool) else None
         names = self.transform_names()
         result = build_follow_ups(sources, cfg.language, names, seed=cfg.seed)
         # Kept on the config so write_dataset can put the outcome counts into the dataset card.

@@ -449,6 +449,28 @@ _MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!=", "
 _TIGHT_BINARY = frozenset({"+", "-", "*", "/", "%", "<<", ">>", ">>>"})
 
 
+
+def comparison_parts(node: Node) -> tuple[Node, Node, Node] | None:
+    """``(operator, left, right)`` of a binary comparison, or ``None``.
+
+    C-family ``binary_expression`` and Python ``comparison_operator`` (only a single, unchained
+    comparison: ``a < b < c``, ``not in`` and ``is not`` give ``None``).
+    """
+    if node.type == "binary_expression":
+        op = node.child_by_field_name("operator")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    elif node.type == "comparison_operator":
+        ops = node.children_by_field_name("operators")
+        if len(ops) != 1 or len(node.named_children) != 2:
+            return None
+        op, (left, right) = ops[0], node.named_children
+    else:
+        return None
+    if op is None or left is None or right is None:
+        return None
+    return op, left, right
+
+
 class OperandSwap(Transformation):
     """Mirror one comparison: ``a < b`` → ``b > a``, ``a == b`` → ``b == a``.
 
@@ -474,19 +496,10 @@ class OperandSwap(Transformation):
         for node in nodes_of_types(parsed.root, parsed.language, self._COMPARISONS):
             if not parsed.in_snippet(node) or comments.within(node):
                 continue
-            if node.type == "binary_expression":
-                op = node.child_by_field_name("operator")
-                left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            elif node.type == "comparison_operator":
-                ops = node.children_by_field_name("operators")
-                if len(ops) != 1 or len(node.named_children) != 2:
-                    continue  # chained comparison, or ``not in`` / ``is not``
-                op = ops[0]
-                left, right = node.named_children
-            else:
+            parts = comparison_parts(node)
+            if parts is None or parts[0].type not in _MIRROR:
                 continue
-            if op is None or left is None or right is None or op.type not in _MIRROR:
-                continue
+            op, left, right = parts
             if not independent_operands(left, right, parsed.language):
                 continue
             new = f"{self._operand(parsed, right)} {_MIRROR[op.type]} {self._operand(parsed, left)}"

@@ -16,6 +16,7 @@ from metacompress_eval.transforms.expressions import (
     FUNCTION_LIKE,
     IntegerTypes,
     choose,
+    comparison_parts,
     has_comment,
     walk,
 )
@@ -418,18 +419,10 @@ class LoopGuardNegation(Transformation):
     def _site(parsed: ParsedCode, cond: Node, ints: IntegerTypes):
         if has_comment(cond):
             return None
-        if cond.type == "binary_expression":
-            op = cond.child_by_field_name("operator")
-            left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
-        elif cond.type == "comparison_operator":
-            ops = cond.children_by_field_name("operators")
-            if len(ops) != 1 or len(cond.named_children) != 2:
-                return None
-            op, (left, right) = ops[0], cond.named_children
-        else:
+        parts = comparison_parts(cond)
+        if parts is None or parts[0].type not in _NEGATED:
             return None
-        if op is None or left is None or right is None or op.type not in _NEGATED:
-            return None
+        op, left, right = parts
         if not (ints.is_int(left) and ints.is_int(right)):
             return None
         start, end = parsed.span(cond)

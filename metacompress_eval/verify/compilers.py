@@ -164,6 +164,15 @@ def normalise(messages: Iterable[str], idents: frozenset[str]) -> Counter:
     return counter
 
 
+
+def _run_batches(run, batches: list) -> None:
+    """Call ``run`` on every batch: in this thread for one batch, else on a pool of compiler processes."""
+    if len(batches) == 1:
+        run(batches[0])
+    elif batches:
+        with ThreadPoolExecutor(max_workers=min(len(batches), _workers())) as pool:
+            list(pool.map(run, batches))
+
 def _chunks(items: list, parts: int, max_size: int) -> list[list]:
     if not items:
         return []
@@ -308,13 +317,7 @@ def _c_batch(codes: list[str]) -> list[_Raw]:
             for i in indices:
                 results[i] = _Raw(found[i], name)
 
-    indices = list(range(len(codes)))
-    batches = _chunks(indices, _workers(), 200)
-    if len(batches) == 1:
-        run(batches[0])
-    else:
-        with ThreadPoolExecutor(max_workers=min(len(batches), _workers())) as pool:
-            list(pool.map(run, batches))
+    _run_batches(run, _chunks(list(range(len(codes))), _workers(), 200))
     return [r for r in results if r is not None]
 
 
@@ -438,12 +441,7 @@ def _java_batch(units: list[tuple[str, str]]) -> list[_Raw]:
             for i in members:
                 results[i] = _Raw(found[i], "javac")
 
-    batches = [members for _, members in groups]
-    if len(batches) == 1:
-        run(batches[0])
-    else:
-        with ThreadPoolExecutor(max_workers=min(len(batches), _workers())) as pool:
-            list(pool.map(run, batches))
+    _run_batches(run, [members for _, members in groups])
     return [r for r in results if r is not None]
 
 
