@@ -1,7 +1,7 @@
 """Stronger checks of follow-ups: no new compiler diagnostics, and same behaviour when executed.
 
 * :mod:`metacompress_eval.verify.compilers` — compile a source and its follow-up (gcc/clang,
-  javac, ``compile()``, node, gofmt) and report errors the follow-up adds.
+  javac, ``compile()``, node, ``go build`` + ``go vet``) and report errors the follow-up adds.
 * :mod:`metacompress_eval.verify.execution` — run both on the same inputs in a sandboxed
   subprocess and compare outputs (Python, C, JavaScript).
 

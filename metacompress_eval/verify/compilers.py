@@ -18,8 +18,9 @@ python     ``compile()`` (in process: compiling never runs the code)      ``if T
                                                                         methods
 javascript ``node`` (``vm.compileFunction`` / ``SourceTextModule``:      script, module or class
            compiled, never run)                                         body, chosen per source
-go         ``gofmt -e`` when installed, else tree-sitter (recorded as     ``package main``
-           ``unverified: no Go toolchain``)
+go         ``go build -gcflags=-e`` + ``go vet`` on a generated package   a package clause + imports
+           (:mod:`.go_check`); ``gofmt -e`` (syntax only) without        of the standard packages
+           ``go``, else tree-sitter (``unverified: no Go toolchain``)     the snippet refers to
 ========== ============================================================ =========================
 
 The wrapping is chosen from the SOURCE and reused for the follow-up, so both are judged alike.
@@ -59,6 +60,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from metacompress_eval.errors import MetaCompressError
+from metacompress_eval.verify import go_check
 
 # ----------------------------------------------------------------------------------------------
 # Results
@@ -535,6 +537,7 @@ def _node_batch(items: list[tuple[str, str | None]]) -> list[tuple[str, _Raw]]:
 
 
 def _go_raw(code: str) -> _Raw:
+    """Syntax-only fallback when ``go`` is missing: ``gofmt -e``, else a tree-sitter re-parse."""
     gofmt = shutil.which("gofmt")
     if gofmt is None:
         return _tree_sitter_raw(code, "go", "tree-sitter-go", "unverified: no Go toolchain")
@@ -547,7 +550,17 @@ def _go_raw(code: str) -> _Raw:
     msgs = [re.sub(r"^[^:]*:\d+:\d+:\s*", "", line) for line in proc.stderr.decode("utf-8", "replace").splitlines()
             if line.strip()]
     # gofmt is a parser, not a type checker: syntax is verified, types and names are not.
-    return _Raw(msgs, "gofmt", verified=True, note="gofmt: syntax only")
+    return _Raw(msgs, "gofmt", verified=True, note="gofmt: syntax only (go not installed)")
+
+
+def _go_batch(units: list[tuple[str, str]]) -> list[_Raw]:
+    """Type-check with ``go build`` + ``go vet`` (see :mod:`.go_check`); syntax only without ``go``."""
+    if go_check.go_tool() is None:
+        return [_go_raw(code) for code, _ in units]
+    out = []
+    for messages, note in go_check.check_units([go_check.GoUnit(c, w) for c, w in units]):
+        out.append(_Raw(messages, "go", verified=note is None, note=note))
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -568,6 +581,8 @@ def _wrapping_of(code: str, language: str) -> str:
         return _java_wrapping(code)
     if language == "python":
         return _python_wrapping(code)
+    if language == "go" and go_check.go_tool() is not None:
+        return go_check.wrapping_for(code)
     return "none"
 
 
@@ -603,7 +618,8 @@ def _raw_many(units: Sequence[tuple[str, str | None]], language: str) -> list[tu
         elif language == "javascript":
             raws = _node_batch([(units[i][0], chosen[i]) for i in first])
         else:
-            raws = [("none", _go_raw(units[i][0])) for i in first]
+            raws = list(zip([chosen[i] or "none" for i in first],
+                            _go_batch([(units[i][0], chosen[i] or "none") for i in first])))
         for (key, indices), entry in zip(misses.items(), raws):
             _cache_put(key, entry)
             for i in indices:
@@ -664,7 +680,9 @@ def checker_name(language: str) -> str:
     if language == "javascript":
         return "node" if shutil.which("node") else "tree-sitter-javascript (unverified: node not found)"
     if language == "go":
-        return "gofmt" if shutil.which("gofmt") else "tree-sitter-go (unverified: no Go toolchain)"
+        if go_check.go_tool() is not None:
+            return "go"
+        return "gofmt (syntax only)" if shutil.which("gofmt") else "tree-sitter-go (unverified: no Go toolchain)"
     return "python-compile"
 
 

@@ -46,3 +46,8 @@ def sample_functions(path: Path, n: int, max_chars: int = 4000) -> list[dict]:
                 rows.append(row)
     step = max(1, len(rows) // n)
     return rows[::step][:n]
+
+
+@pytest.fixture
+def need_go():
+    _need("go")
