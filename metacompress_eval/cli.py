@@ -8,7 +8,6 @@ exit status 2; an interrupted run exits with 130 and resumes from the cache when
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -29,23 +28,20 @@ def _transform_names(text: str, language: str | None) -> tuple[str, ...]:
 
 
 def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
-    from .relations import Thresholds
+    """One option per registered threshold (``--jsd-max`` ...), read back by :func:`_thresholds`."""
+    from .relations import list_thresholds
 
     group = parser.add_argument_group("relation thresholds (see docs/relations.md)")
-    for f in dataclasses.fields(Thresholds):
-        kind = int if isinstance(f.default, int) and not isinstance(f.default, bool) else float
-        group.add_argument(f"--{f.name.replace('_', '-')}", dest=f"th_{f.name}", type=kind, default=f.default,
-                           help=f"default: {f.default}")
+    for t in list_thresholds():
+        group.add_argument(f"--{t.name.replace('_', '-')}", dest=f"th_{t.name}", type=t.kind, default=t.default,
+                           help=f"{t.help} (default: {t.default})")
 
 
-def _thresholds(args):
-    from .relations import Thresholds
+def thresholds_from_args(args):
+    """The :class:`~metacompress_eval.relations.Thresholds` of the options added by :func:`_add_threshold_options`."""
+    from .relations import Thresholds, list_thresholds
 
-    values = {f.name: getattr(args, f"th_{f.name}") for f in dataclasses.fields(Thresholds)}
-    try:
-        return Thresholds(**values)
-    except (TypeError, ValueError) as exc:
-        raise MetaCompressError(f"invalid threshold: {exc}") from None
+    return Thresholds(**{t.name: getattr(args, f"th_{t.name}") for t in list_thresholds()})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -256,7 +252,7 @@ def cmd_attack(args) -> int:
                                                      "skipped": dict(loaded.skipped)},
                "task": task.name, "language": task.language, "attack": attack.describe(),
                "measures": model_measures(results, len(model.label_names))}
-    from .relations import to_jsonable
+    from .fileio import to_jsonable
 
     atomic_write_json(Path(args.out) / "summary.json", to_jsonable(summary))
     m = summary["measures"]
@@ -453,7 +449,7 @@ def cmd_evaluate(args) -> int:
         batch_size=args.batch_size, device=args.device, teacher_tokenizer=args.teacher_tokenizer,
         student_tokenizer=args.student_tokenizer, teacher_max_length=args.teacher_max_length,
         student_max_length=args.student_max_length, label_map=args.label_map,
-        trust_remote_code=args.trust_remote_code, cache_dir=args.cache_dir, thresholds=_thresholds(args),
+        trust_remote_code=args.trust_remote_code, cache_dir=args.cache_dir, thresholds=thresholds_from_args(args),
         worst_k=args.worst_k, progress=not args.quiet, verify=args.verify,
         attacks=tuple(args.attacks), attack_budget=args.attack_budget, attack_mlm=args.mlm,
         attack_max_sources=args.attack_max_sources, attack_transforms=tuple(args.attack_transforms))

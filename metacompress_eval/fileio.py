@@ -1,4 +1,4 @@
-"""Atomic file writes and tolerant JSONL reading.
+"""Atomic file writes, tolerant JSONL reading, and conversion to plain JSON values.
 
 Every file the tool writes goes through :func:`atomic_write_bytes`: the content is written to a
 temporary file in the same folder, flushed to disk and moved over the target with ``os.replace``.
@@ -9,10 +9,13 @@ half-written file.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+
+import numpy as np
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -76,3 +79,25 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | None, str 
                 yield number, None, "line is not a JSON object"
                 continue
             yield number, row, None
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays and tuples to plain Python; non-finite floats become ``None``.
+
+    What every JSON file of the tool goes through before :func:`atomic_write_json`, which refuses
+    NaN and infinities.
+    """
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    return obj

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -191,7 +191,7 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
         "data": {**loaded.description, "n_sources": len(sources), "n_follow_ups": len(follow_ups.items),
                  "skipped": dict(loaded.skipped), "skipped_examples": loaded.skipped_examples},
         "models": {"teacher": teacher.describe(), "student": student.describe(), "label_names": list(label_names)},
-        "settings": {"transforms": list(config.transforms), "seed": config.seed, "thresholds": asdict(config.thresholds),
+        "settings": {"transforms": list(config.transforms), "seed": config.seed, "thresholds": config.thresholds.as_dict(),
                      "batch_size": config.batch_size, "device": config.device, "max_code_chars": config.max_code_chars,
                      "max_sources": config.max_sources},
         "transformations": follow_ups.summary(),

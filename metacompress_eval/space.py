@@ -45,12 +45,6 @@ DEMO_STUDENT = "demo:student"
 
 TASKS = ("defect", "clone", "classification")
 PLOT_FILES = ("violation_heatmap.png", "confidence_scatter.png")
-RELATION_TITLES = {
-    "prediction_agreement": "Prediction agreement",
-    "probability_distribution_similarity": "Distribution similarity (JSD)",
-    "high_confidence_preservation": "High-confidence preservation",
-    "calibration_alignment": "Calibration alignment",
-}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$")
 
 Progress = Callable[[float, str], None]
@@ -303,7 +297,7 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
     from .data import SourceExample
     from .followups import build_follow_ups
     from .inference import InferenceEngine
-    from .relations import RELATIONS, EvaluationOutputs, Thresholds, per_input_checks
+    from .relations import EvaluationOutputs, Thresholds, list_relations, per_input_checks
     from .transforms import list_transformations
 
     settings = store.settings
@@ -335,22 +329,13 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
         return {"probs": [round(float(v), 6) for v in p], "prediction": int(y),
                 "prediction_name": label_names[int(y)], "confidence": round(float(conf), 6)}
 
+    relations = list_relations()
     rows = []
     for i, item in enumerate([None] + follow.items):
-        gap = abs(float(pi.conf_s[i]) - float(pi.conf_t[i]))
-        verdicts = {
-            "prediction_agreement": {"violated": bool(pi.violations["prediction_agreement"][i]),
-                                     "value": None},
-            "probability_distribution_similarity": {
-                "violated": bool(pi.violations["probability_distribution_similarity"][i]),
-                "value": round(float(pi.jsd[i]), 6)},
-            # HCP only constrains inputs the teacher is confident about.
-            "high_confidence_preservation": {
-                "violated": bool(pi.violations["high_confidence_preservation"][i]) if pi.hcp_eligible[i] else None,
-                "value": None},
-            "calibration_alignment": {"violated": bool(pi.violations["calibration_alignment"][i]),
-                                      "value": round(gap, 6)},
-        }
+        # "violated" is None where a relation does not apply (e.g. HCP where the teacher is not confident).
+        verdicts = {r.key: {"violated": pi.verdict(r.key, i),
+                            "value": round(float(pi.measures[r.key][i]), 6) if r.key in pi.measures else None}
+                    for r in relations}
         entry = {
             "transformation": None if item is None else item.transformation,
             "code": list(inputs[i]),
@@ -363,7 +348,7 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
             "flips": None if item is None else {"teacher": bool(pi.y_t[i] != pi.y_t[0]),
                                                 "student": bool(pi.y_s[i] != pi.y_s[0])},
         }
-        entry["violations"] = [r for r in RELATIONS if verdicts[r]["violated"]]
+        entry["violations"] = [r.key for r in relations if verdicts[r.key]["violated"]]
         rows.append(entry)
     skipped = []
     for name, counts in follow.summary().items():
@@ -372,14 +357,13 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
             skipped.append({"transformation": name,
                             "status": "rejected" if counts["rejected"] else "not_applicable",
                             "reason": reason})
-    summary = {rel: {"violations": sum(1 for r in rows if r["verdicts"][rel]["violated"]),
-                     "checked": sum(1 for r in rows if r["verdicts"][rel]["violated"] is not None)}
-               for rel in RELATIONS}
+    summary = {rel.key: {"violations": sum(1 for r in rows if r["verdicts"][rel.key]["violated"]),
+                         "checked": sum(1 for r in rows if r["verdicts"][rel.key]["violated"] is not None)}
+               for rel in relations}
     progress(1.0, "done")
     return {"language": language, "task": task, "label_names": label_names,
             "teacher": t_model.name, "student": s_model.name, "seed": int(seed),
-            "thresholds": {"jsd_max": th.jsd_max, "confidence_tau": th.confidence_tau,
-                           "confidence_tolerance": th.confidence_tolerance},
+            "thresholds": {t.name: getattr(th, t.name) for r in relations for t in r.thresholds},
             "inputs": rows, "skipped": skipped, "summary": summary,
             "n_follow_ups": len(follow.items), "n_violating_inputs": sum(1 for r in rows if r["violations"])}
 
@@ -403,26 +387,26 @@ def _prob_cell(view: dict, label_names: Sequence[str]) -> str:
     return "".join(parts)
 
 
-def _verdict_cell(rel: str, verdict: dict) -> str:
+def _verdict_cell(rel, verdict: dict) -> str:
     value = verdict.get("value")
-    detail = ""
-    if rel == "probability_distribution_similarity":
-        detail = f'<span class="mc-val">JSD {value:.3f}</span>'
-    elif rel == "calibration_alignment":
-        detail = f'<span class="mc-val">Δconf {value:.3f}</span>'
+    key = rel.key
+    detail = f'<span class="mc-val">{_esc(rel.measure_label)} {value:.3f}</span>' if value is not None else ""
     if verdict["violated"] is None:
-        return f'<td class="mc-na" data-relation="{rel}" data-verdict="n/a" title="teacher not confident">— n/a</td>'
+        return (f'<td class="mc-na" data-relation="{key}" data-verdict="n/a" title="{_esc(rel.not_applicable)}">'
+                "— n/a</td>")
     if verdict["violated"]:
-        return f'<td class="mc-viol" data-relation="{rel}" data-verdict="violated">✗ violated{detail}</td>'
-    return f'<td class="mc-ok" data-relation="{rel}" data-verdict="holds">✓ holds{detail}</td>'
+        return f'<td class="mc-viol" data-relation="{key}" data-verdict="violated">✗ violated{detail}</td>'
+    return f'<td class="mc-ok" data-relation="{key}" data-verdict="holds">✓ holds{detail}</td>'
 
 
 def render_verdicts(result: dict) -> str:
     """The verdict table: one row per input, both models' probabilities, each relation's verdict."""
-    from .relations import RELATION_ABBREVIATIONS, RELATIONS
+    from .relations import list_relations
 
     names = result["label_names"]
-    head = "".join(f'<th title="{_esc(RELATION_TITLES[r])}">{RELATION_ABBREVIATIONS[r]}</th>' for r in RELATIONS)
+    # The relations the result holds verdicts for (all registered ones when it was made here).
+    relations = [r for r in list_relations() if r.key in result["summary"]]
+    head = "".join(f'<th title="{_esc(r.title)}">{_esc(r.abbreviation)}</th>' for r in relations)
     out = ['<div class="mc-wrap"><table class="mc-table" id="mc-verdicts">',
            f"<thead><tr><th>input</th><th>teacher</th><th>student</th>{head}<th>flips vs source</th></tr></thead><tbody>"]
     for entry in result["inputs"]:
@@ -436,26 +420,26 @@ def render_verdicts(result: dict) -> str:
             cls = "mc-viol" if flips["student"] and not flips["teacher"] else ("mc-warn" if any(flips.values())
                                                                               else "mc-ok")
             flip_cell = f'<td class="{cls} mc-flips">{"<br>".join(bits)}</td>'
-        cells = "".join(_verdict_cell(r, entry["verdicts"][r]) for r in RELATIONS)
+        cells = "".join(_verdict_cell(r, entry["verdicts"][r.key]) for r in relations)
         out.append(f'<tr class="{row_class}" data-input="{_esc(name)}"><th class="mc-input">{_esc(name)}</th>'
                    f'<td>{_prob_cell(entry["teacher"], names)}</td><td>{_prob_cell(entry["student"], names)}</td>'
                    f"{cells}{flip_cell}</tr>")
     out.append("</tbody></table></div>")
     th = result["thresholds"]
-    out.append(f'<p class="mc-legend">PA: same prediction · PDS: JSD ≤ {th["jsd_max"]} · HCP: when the teacher is '
-               f'confident (≥ {th["confidence_tau"]}) the student agrees and is confident too · CA: |Δ confidence| ≤ '
-               f'{th["confidence_tolerance"]}. Flips compare each model on the follow-up with itself on the source; '
+    legend = " · ".join(f"{_esc(r.abbreviation)}: {_esc(r.describe(th))}" for r in relations)
+    out.append(f'<p class="mc-legend">{legend}. Flips compare each model on the follow-up with itself on the source; '
                "red: only the student flipped.</p>")
     return "".join(out)
 
 
 def render_diffs(result: dict) -> str:
     """Every follow-up as a coloured unified diff against the source, plus transformations that did not apply."""
-    from .relations import RELATION_ABBREVIATIONS
+    from .relations import list_relations
 
+    abbreviations = {r.key: r.abbreviation for r in list_relations()}
     out = ['<div class="mc-diffs">']
     for n, entry in enumerate(result["inputs"][1:]):
-        bad = ", ".join(RELATION_ABBREVIATIONS[r] for r in entry["violations"]) or "none"
+        bad = ", ".join(abbreviations.get(r, r) for r in entry["violations"]) or "none"
         flag = "mc-viol" if entry["violations"] else "mc-ok"
         # The first few diffs open, the rest one click away: a long page hides the verdicts.
         opened = " open" if n < 3 else ""
@@ -483,10 +467,10 @@ def render_diffs(result: dict) -> str:
 
 def probe_status(result: dict) -> str:
     """One-paragraph Markdown summary of a probe."""
-    from .relations import RELATION_ABBREVIATIONS, RELATIONS
+    from .relations import list_relations
 
-    counts = ", ".join(f"{RELATION_ABBREVIATIONS[r]} {result['summary'][r]['violations']}/"
-                       f"{result['summary'][r]['checked']}" for r in RELATIONS)
+    counts = ", ".join(f"{r.abbreviation} {result['summary'][r.key]['violations']}/"
+                       f"{result['summary'][r.key]['checked']}" for r in list_relations() if r.key in result["summary"])
     n_bad = result["n_violating_inputs"]
     verdict = ("**✓ every relation holds on every input.**" if n_bad == 0 else
                f"**✗ {n_bad} of {len(result['inputs'])} inputs violate at least one relation.**")
@@ -512,7 +496,7 @@ class LoadedReport:
 
 def validate_report(data: Any, where: str) -> dict:
     """Check that ``data`` looks like a MetaCompress report.json (schema 1.x)."""
-    from .relations import RELATIONS
+    from .relations import relation_keys
 
     if not isinstance(data, dict):
         raise MetaCompressError(f"{where}: not a JSON object")
@@ -520,7 +504,8 @@ def validate_report(data: Any, where: str) -> dict:
     if not isinstance(version, str) or not version.startswith("1."):
         raise MetaCompressError(f"{where}: not a MetaCompress report.json (schema_version {version!r}, expected 1.x)")
     overall = ((data.get("analysis") or {}).get("relations") or {}).get("overall")
-    if not isinstance(overall, dict) or any(not isinstance(overall.get(r), dict) for r in RELATIONS):
+    # A report from a version with fewer relations is still comparable: it shows "n/a" for the others.
+    if not isinstance(overall, dict) or not any(isinstance(overall.get(r), dict) for r in relation_keys()):
         raise MetaCompressError(f"{where}: analysis.relations.overall is missing or incomplete")
     return data
 
@@ -648,31 +633,36 @@ def _rate_text(entry: dict | None, numerator: str = "violations") -> str:
     return f"{100 * entry['rate']:.1f}%{ci_text} ({entry.get(numerator, '?')}/{entry.get('n', '?')})"
 
 
-LEADERBOARD_COLUMNS = ["rank", "student", "teacher", "report", "task", "inputs", "mean violation rate",
-                       "PA", "PDS", "HCP", "CA", "student flip rate", "teacher flip rate"]
+def leaderboard_columns() -> list[str]:
+    """The leaderboard's column headers: one column per registered relation (its abbreviation)."""
+    from .relations import list_relations
+
+    return ["rank", "student", "teacher", "report", "task", "inputs", "mean violation rate",
+            *[r.abbreviation for r in list_relations()], "student flip rate", "teacher flip rate"]
 
 
 def leaderboard_rows(reports: Sequence[LoadedReport], scope: str = "overall") -> list[list[Any]]:
-    """One row per report, best student first (lowest mean violation rate over the four relations).
+    """One row per report, best student first (lowest mean violation rate over the registered relations).
 
     Each relation cell reads ``rate [95% CI] (violations/n)``, in percent.
     """
-    from .relations import RELATIONS
+    from .relations import relation_keys
 
+    keys = relation_keys()
     if scope not in ("overall", "sources", "follow_ups"):
         raise MetaCompressError(f"unknown scope {scope!r}")
     rows = []
     for rep in reports:
         a = rep.report["analysis"]
         rel = a["relations"].get(scope) or {}
-        rates = [rel[r]["rate"] for r in RELATIONS if rel.get(r) and rel[r].get("rate") is not None]
+        rates = [rel[r]["rate"] for r in keys if rel.get(r) and rel[r].get("rate") is not None]
         mean = sum(rates) / len(rates) if rates else None
         flips = a.get("flips") or {}
         models = rep.report.get("models") or {}
         rows.append([mean, _short_model((models.get("student") or {}).get("name_or_path")),
                      _short_model((models.get("teacher") or {}).get("name_or_path")), rep.name,
                      (rep.report.get("task") or {}).get("name", "?"), (a.get("counts") or {}).get("inputs"),
-                     *[_rate_text(rel.get(r)) for r in RELATIONS],
+                     *[_rate_text(rel.get(r)) for r in keys],
                      _rate_text((flips.get("student") or {}).get("overall"), "flips"),
                      _rate_text((flips.get("teacher") or {}).get("overall"), "flips")])
     # Uploads of several files called report.json must stay distinguishable in the table.
@@ -690,7 +680,7 @@ def leaderboard_frame(rows: list[list[Any]]):
     """The leaderboard as a pandas DataFrame (what ``gr.Dataframe`` displays)."""
     import pandas as pd
 
-    return pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
+    return pd.DataFrame(rows, columns=leaderboard_columns())
 
 
 # --------------------------------------------------------------------------------------------
@@ -925,7 +915,7 @@ def build_app(settings: SpaceSettings | None = None, store: ModelStore | None = 
     import gradio as gr
 
     from .code.languages import SUPPORTED_LANGUAGES
-    from .relations import Thresholds
+    from .relations import Thresholds, list_relations, list_thresholds
     from .transforms import DEFAULT_TRANSFORMS, list_transformations
 
     settings = settings or SpaceSettings.from_env()
@@ -955,14 +945,18 @@ def build_app(settings: SpaceSettings | None = None, store: ModelStore | None = 
     def gr_progress(progress) -> Progress:
         return lambda fraction, message: progress(max(0.0, min(1.0, fraction)), desc=message)
 
-    def thresholds(jsd_max, tau, tolerance) -> Thresholds:
-        return Thresholds(jsd_max=float(jsd_max), confidence_tau=float(tau), confidence_tolerance=float(tolerance))
+    # One slider per registered threshold that declares one, in registry order; the event handlers
+    # take their values as trailing arguments.
+    slider_thresholds = [t for t in list_thresholds() if t.slider is not None]
+    owner = {t.name: r for r in reversed(list_relations()) for t in r.thresholds}  # first relation to read it
+
+    def thresholds(values) -> Thresholds:
+        return Thresholds(**{t.name: t.kind(v) for t, v in zip(slider_thresholds, values)})
 
     @guard
-    def do_probe(code, code2, language, task, teacher, student, seed, jsd_max, tau, tolerance,
-                 progress=gr.Progress()):
+    def do_probe(code, code2, language, task, teacher, student, seed, *threshold_values, progress=gr.Progress()):
         result = probe_snippet(store, code, language, task, teacher, student, code2=code2,
-                               seed=int(seed or 0), thresholds=thresholds(jsd_max, tau, tolerance),
+                               seed=int(seed or 0), thresholds=thresholds(threshold_values),
                                progress=gr_progress(progress))
         return probe_status(result), render_verdicts(result), render_diffs(result), result
 
@@ -970,18 +964,20 @@ def build_app(settings: SpaceSettings | None = None, store: ModelStore | None = 
     def do_compare(files, folder, scope):
         reports, problems = load_reports(files, folder, settings)
         table = leaderboard_rows(reports, scope or "overall")
-        status = f"**{len(reports)} report(s)**, ranked by mean violation rate over PA, PDS, HCP and CA ({scope})."
+        abbreviations = [r.abbreviation for r in list_relations()]
+        over = ", ".join(abbreviations[:-1]) + f" and {abbreviations[-1]}" if len(abbreviations) > 1 else abbreviations[0]
+        status = f"**{len(reports)} report(s)**, ranked by mean violation rate over {over} ({scope})."
         if problems:
             status += "\n\nSkipped: " + "; ".join(problems)
         gallery = [(str(p), f"{rep.name}: {p.name}") for rep in reports for p in rep.plots]
         return status, leaderboard_frame(table), gallery
 
     @guard
-    def do_run(data, task, language, transforms, rows, seed, unlabelled, teacher, student, jsd_max, tau, tolerance,
+    def do_run(data, task, language, transforms, rows, seed, unlabelled, teacher, student, *threshold_values,
                progress=gr.Progress()):
         result = run_small_evaluation(store, teacher, student, data, task=task, language=language or None,
                                       transforms=transforms or None, rows=int(rows), seed=int(seed or 0),
-                                      unlabelled=bool(unlabelled), thresholds=thresholds(jsd_max, tau, tolerance),
+                                      unlabelled=bool(unlabelled), thresholds=thresholds(threshold_values),
                                       progress=gr_progress(progress))
         report = result.report
         loaded = LoadedReport("this run", str(result.out_dir / "report.json"), report,
@@ -1016,8 +1012,8 @@ def build_app(settings: SpaceSettings | None = None, store: ModelStore | None = 
             "# MetaCompress Eval\n"
             "**Does the distilled student really behave like its teacher?** Derive semantics-preserving follow-ups "
             "of code (renaming, dead code, if/else swaps, …), run both models and check the metamorphic relations: "
-            "prediction agreement (PA), distribution similarity (PDS, Jensen–Shannon), high-confidence preservation "
-            "(HCP) and calibration alignment (CA). Submitted code is only parsed and classified, never executed.")
+            + ", ".join(f"{r.title} ({r.abbreviation})" for r in list_relations())
+            + ". Submitted code is only parsed and classified, never executed.")
         with gr.Accordion("Models", open=True):
             with gr.Row():
                 teacher_box = gr.Dropdown([DEMO_TEACHER], value=settings.default_teacher, allow_custom_value=True,
@@ -1031,11 +1027,10 @@ def build_app(settings: SpaceSettings | None = None, store: ModelStore | None = 
                                         f"`{settings.models_dir}`.")
             with gr.Accordion("Relation thresholds", open=False):
                 with gr.Row():
-                    jsd_box = gr.Slider(0.0, 1.0, value=Thresholds().jsd_max, step=0.01, label="PDS: JSD max")
-                    tau_box = gr.Slider(0.5, 1.0, value=Thresholds().confidence_tau, step=0.01,
-                                        label="HCP: confidence τ")
-                    tol_box = gr.Slider(0.0, 1.0, value=Thresholds().confidence_tolerance, step=0.01,
-                                        label="CA: confidence tolerance")
+                    th_inputs = [gr.Slider(t.slider[0], t.slider[1], value=t.default, step=t.slider[2],
+                                           label=f"{owner[t.name].abbreviation}: {t.label}" if t.name in owner
+                                           else t.label, info=t.help)
+                                 for t in slider_thresholds]
         with gr.Tabs():
             with gr.Tab("Probe a snippet", id="probe"):
                 with gr.Row():
@@ -1068,7 +1063,7 @@ def build_app(settings: SpaceSettings | None = None, store: ModelStore | None = 
                                                 label="Scope of the rates")
                         compare_btn = gr.Button("Compare", variant="primary")
                 compare_status = gr.Markdown()
-                board = gr.Dataframe(headers=LEADERBOARD_COLUMNS, interactive=False, wrap=True, label="Leaderboard")
+                board = gr.Dataframe(headers=leaderboard_columns(), interactive=False, wrap=True, label="Leaderboard")
                 compare_plots = gr.Gallery(label="Report plots", columns=2, height="auto")
             with gr.Tab("Run", id="run"):
                 gr.Markdown(f"A small-sample evaluation (at most {settings.max_run_rows} source rows, "
@@ -1091,12 +1086,11 @@ def build_app(settings: SpaceSettings | None = None, store: ModelStore | None = 
                 run_btn = gr.Button("Run evaluation", variant="primary")
                 run_status = gr.Markdown()
                 run_file = gr.File(label="Report (zip)", interactive=False)
-                run_board = gr.Dataframe(headers=LEADERBOARD_COLUMNS, interactive=False, wrap=True,
+                run_board = gr.Dataframe(headers=leaderboard_columns(), interactive=False, wrap=True,
                                          label="Relation violation rates")
                 run_plots = gr.Gallery(label="Plots", columns=2, height="auto")
 
         model_inputs = [teacher_box, student_box]
-        th_inputs = [jsd_box, tau_box, tol_box]
         # All model work shares one worker: on a small CPU Space, parallel forward passes only thrash.
         prepare_btn.click(do_prepare, model_inputs, models_status, api_name="load_models", concurrency_id="models")
         # Each button first clears the previous results, so that an error message is never shown

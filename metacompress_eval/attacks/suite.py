@@ -18,7 +18,7 @@ import numpy as np
 
 from metacompress_eval.data import SourceExample
 from metacompress_eval.errors import MetaCompressError
-from metacompress_eval.relations import to_jsonable
+from metacompress_eval.fileio import to_jsonable
 
 from . import measures
 from .alert import ALERTAttack

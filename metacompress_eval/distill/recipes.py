@@ -283,7 +283,7 @@ def _validation_measures(enc: _Encoded, student: np.ndarray, label_names: list[s
     else:
         out["student_flip_rate"] = out["teacher_flip_rate"] = None
     if full:
-        from ..relations import RELATIONS, EvaluationOutputs, Thresholds, analyze
+        from ..relations import EvaluationOutputs, Thresholds, analyze, relation_keys
 
         outputs = EvaluationOutputs(source_ids=list(enc.valid_source_ids),
                                     transformations=list(enc.valid_transformations), labels=None,
@@ -292,7 +292,7 @@ def _validation_measures(enc: _Encoded, student: np.ndarray, label_names: list[s
                                     label_names=list(label_names))
         # 100 resamples: the intervals are not used for selection, only the rates.
         analysis = analyze(outputs, Thresholds(bootstrap_resamples=100), seed=seed, worst_k=0)
-        rates = {r: analysis["relations"]["overall"][r]["rate"] for r in RELATIONS}
+        rates = {r: analysis["relations"]["overall"][r]["rate"] for r in relation_keys()}
         out["violation_rates"] = rates
         known = [v for v in rates.values() if v is not None]
         out["mean_violation_rate"] = float(np.mean(known)) if known else None

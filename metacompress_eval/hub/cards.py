@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 
 from .. import HOMEPAGE
 from ..errors import MetaCompressError
-from ..relations import RELATION_ABBREVIATIONS, RELATIONS
+from ..relations import list_relations
 
 BEGIN = "<!-- metacompress:begin -->"
 END = "<!-- metacompress:end -->"
@@ -36,12 +36,6 @@ TEMPLATES = Path(__file__).resolve().parent / "cards"
 BADGE_DIR = "metacompress-badges"
 SOURCE_NAME = "MetaCompress Eval"
 TOOL_URL = HOMEPAGE
-RELATION_TITLES = {
-    "prediction_agreement": "Prediction agreement",
-    "probability_distribution_similarity": "Probability distribution similarity",
-    "high_confidence_preservation": "High-confidence preservation",
-    "calibration_alignment": "Calibration alignment",
-}
 # Same regex as huggingface_hub.repocard.REGEX_YAML_BLOCK, so both agree on where the YAML is.
 _YAML_BLOCK = re.compile(r"^(\s*---[\r\n]+)([\S\s]*?)([\r\n]+---(\r\n|\n|$))")
 
@@ -169,8 +163,9 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
     a = report["analysis"]
     rel = a["relations"]
     relation_rows = "\n".join(
-        f"| {RELATION_TITLES[r]} ({RELATION_ABBREVIATIONS[r]}) violations | {_rate_cell(rel['overall'][r])} | "
-        f"{_rate_cell(rel['sources'][r])} | {_rate_cell(rel['follow_ups'][r])} |" for r in RELATIONS)
+        f"| {r.title} ({r.abbreviation}) violations | {_rate_cell(rel['overall'].get(r.key))} | "
+        f"{_rate_cell(rel['sources'].get(r.key))} | {_rate_cell(rel['follow_ups'].get(r.key))} |"
+        for r in list_relations())
     flips = a["flips"]
     diff = flips["difference"]["overall"]
     diff_text = "n/a"
@@ -240,12 +235,13 @@ def eval_results(report: dict, *, dataset_name: str | None = None, source_url: s
                                       metric_config=config, **common))
 
     th = a["thresholds"]
-    configs = {"probability_distribution_similarity": f"jsd_max={th['jsd_max']}",
-               "high_confidence_preservation": f"confidence_tau={th['confidence_tau']}",
-               "calibration_alignment": f"confidence_tolerance={th['confidence_tolerance']}"}
-    for r in RELATIONS:
-        add(f"metacompress_{r}_violation_rate", f"{RELATION_TITLES[r]} violation rate",
-            a["relations"]["overall"][r]["rate"], configs.get(r))
+    for r in list_relations():
+        entry = a["relations"]["overall"].get(r.key)
+        if entry is None:  # a report written before this relation was registered
+            continue
+        # metric_config: the thresholds the relation's verdict reads, as the report applied them.
+        config = ", ".join(f"{t.name}={th[t.name]}" for t in r.thresholds if t.name in th) or None
+        add(f"metacompress_{r.key}_violation_rate", f"{r.title} violation rate", entry["rate"], config)
     add("metacompress_teacher_flip_rate", "Teacher flip rate (follow-ups)", a["flips"]["teacher"]["overall"]["rate"])
     add("metacompress_student_flip_rate", "Student flip rate (follow-ups)", a["flips"]["student"]["overall"]["rate"])
     add("metacompress_flip_rate_difference", "Flip rate difference (student - teacher)",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -88,4 +87,4 @@ def compute_kwargs(thresholds=None, **extra: Any) -> dict[str, Any]:
     """Threshold keyword arguments for ``compute`` from a :class:`~metacompress_eval.relations.Thresholds`."""
     from ..relations import Thresholds
 
-    return {**asdict(thresholds or Thresholds()), **extra}
+    return {**(thresholds or Thresholds()).as_dict(), **extra}

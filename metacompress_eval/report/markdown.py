@@ -11,14 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..relations import FLIP_CATEGORIES, RELATION_ABBREVIATIONS, RELATIONS
+from ..relations import FLIP_CATEGORIES, list_relations
 
-_RELATION_TITLES = {
-    "prediction_agreement": "Prediction Agreement",
-    "probability_distribution_similarity": "Probability Distribution Similarity",
-    "high_confidence_preservation": "High Confidence Preservation",
-    "calibration_alignment": "Calibration Alignment",
-}
 _DASH = "–"
 
 
@@ -172,9 +166,8 @@ def _summary(a: Mapping[str, Any]) -> list[str]:
         "",
     ]
     overall = a["relations"]["overall"]
-    for rel in RELATIONS:
-        lines.append(f"- **{_RELATION_TITLES[rel]} ({RELATION_ABBREVIATIONS[rel]})**: "
-                     f"{_rate_cell(overall.get(rel), 'violations')}")
+    for rel in list_relations():
+        lines.append(f"- **{rel.title} ({rel.abbreviation})**: {_rate_cell(overall.get(rel.key), 'violations')}")
     flips = a.get("flips", {})
     for model in ("teacher", "student"):
         entry = flips.get(model, {}).get("overall")
@@ -191,28 +184,36 @@ def _summary(a: Mapping[str, Any]) -> list[str]:
     return lines + [""]
 
 
+class _ThresholdValues(dict):
+    """The report's thresholds for filling a relation's text; a threshold the report lacks reads as a dash."""
+
+    def __missing__(self, key: str) -> str:
+        return _DASH
+
+
 def _relations_section(a: Mapping[str, Any]) -> list[str]:
-    th = a.get("thresholds", {})
+    th = _ThresholdValues(a.get("thresholds", {}))
     rels = a["relations"]
+    relations = list_relations()
+    rules = "; ".join(text for text in (r.rule_text(th) for r in relations) if text)
+    notes = "".join(f" {r.scope_note}" for r in relations if r.scope_note)
     lines = [
         "## Metamorphic relations",
         "",
-        f"Thresholds: JSD > {th.get('jsd_max')} violates PDS; HCP applies where teacher confidence "
-        f"≥ {th.get('confidence_tau')}; CA tolerates |Δconfidence| ≤ {th.get('confidence_tolerance')}. "
-        "Cells: violation rate [95% CI] (violations/N). HCP's N counts teacher-confident inputs only.",
+        (f"Thresholds: {rules}. " if rules else "") + f"Cells: violation rate [95% CI] (violations/N).{notes}",
         "",
     ]
     rows = []
-    for rel in RELATIONS:
-        rows.append([f"{_RELATION_TITLES[rel]} ({RELATION_ABBREVIATIONS[rel]})"]
-                    + [_rate_cell(rels[s].get(rel), "violations") for s in ("overall", "sources", "follow_ups")])
+    for rel in relations:
+        rows.append([f"{rel.title} ({rel.abbreviation})"]
+                    + [_rate_cell(rels[s].get(rel.key), "violations") for s in ("overall", "sources", "follow_ups")])
     lines += _table(["Relation", "All inputs", "Sources", "Follow-ups"], rows)
 
     by_t = rels.get("by_transformation", {})
     if by_t:
         lines += ["### Per transformation", ""]
-        header = ["Transformation"] + [RELATION_ABBREVIATIONS[r] for r in RELATIONS]
-        rows = [[name] + [_rate_cell(entry.get(r), "violations") for r in RELATIONS]
+        header = ["Transformation"] + [r.abbreviation for r in relations]
+        rows = [[name] + [_rate_cell(entry.get(r.key), "violations") for r in relations]
                 for name, entry in by_t.items()]
         lines += _table(header, rows)
 
@@ -345,14 +346,17 @@ def _calibration_section(a: Mapping[str, Any]) -> list[str]:
 def _worst_section(a: Mapping[str, Any], examples: Mapping[int, Mapping[str, Any]], language: str) -> list[str]:
     worst = a.get("worst") or []
     lines = ["## Worst discrepancies", ""]
+    flagged = [r for r in list_relations() if r.worst]
     if not worst:
-        return lines + ["No input violates Prediction Agreement or High Confidence Preservation.", ""]
-    lines += [f"Top {len(worst)} inputs by JSD among those violating PA or HCP.", ""]
+        return lines + [f"No input violates {' or '.join(r.title for r in flagged)}.", ""]
+    lines += [f"Top {len(worst)} inputs by JSD among those violating {' or '.join(r.abbreviation for r in flagged)}.",
+              ""]
+    abbreviations = {r.key: r.abbreviation for r in list_relations()}
     names = a.get("label_names", [])
     for rank, w in enumerate(worst, start=1):
         tr = w.get("transformation")
         where = "source" if tr is None else f"follow-up `{tr}`"
-        violated = ", ".join(RELATION_ABBREVIATIONS.get(v, v) for v in w.get("violated", []))
+        violated = ", ".join(abbreviations.get(v, v) for v in w.get("violated", []))
         lines += [f"### {rank}. `{w.get('source_id')}` ({where}, row {w['index']}) — "
                   f"JSD {w['jsd']:.3f}, violates {violated}", ""]
         if w.get("label_name") is not None:

@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..fileio import atomic_write_bytes
-from ..relations import RELATION_ABBREVIATIONS, RELATIONS, EvaluationOutputs
+from ..relations import EvaluationOutputs, list_relations
 
 HEATMAP_FILE = "violation_heatmap.png"
 SCATTER_FILE = "confidence_scatter.png"
@@ -32,12 +32,13 @@ def _save_atomic(fig: Figure, path: Path) -> Path:
 
 def heatmap(analysis: Mapping[str, Any], path: Path) -> Path:
     rels = analysis["relations"]
+    relations = list_relations()
     columns = [("sources", rels["sources"])] + list(rels.get("by_transformation", {}).items())
-    rates = np.full((len(RELATIONS), len(columns)), np.nan)
-    labels = [["" for _ in columns] for _ in RELATIONS]
+    rates = np.full((len(relations), len(columns)), np.nan)
+    labels = [["" for _ in columns] for _ in relations]
     for j, (_, block) in enumerate(columns):
-        for i, rel in enumerate(RELATIONS):
-            e = block.get(rel) or {}
+        for i, rel in enumerate(relations):
+            e = block.get(rel.key) or {}
             if e.get("rate") is not None:
                 rates[i, j] = e["rate"]
                 labels[i][j] = f"{100 * e['rate']:.1f}%\n{e['violations']}/{e['n']}"
@@ -53,8 +54,8 @@ def heatmap(analysis: Mapping[str, Any], path: Path) -> Path:
     cmap = colormaps["Reds"].with_extremes(bad="#dddddd")
     im = ax.imshow(masked, cmap=cmap, vmin=0.0, vmax=vmax, aspect="auto")
     ax.set_xticks(range(len(columns)), [name for name, _ in columns], rotation=30, ha="right")
-    ax.set_yticks(range(len(RELATIONS)), [RELATION_ABBREVIATIONS[r] for r in RELATIONS])
-    for i in range(len(RELATIONS)):
+    ax.set_yticks(range(len(relations)), [r.abbreviation for r in relations])
+    for i in range(len(relations)):
         for j in range(len(columns)):
             dark = np.isfinite(rates[i, j]) and rates[i, j] > 0.6 * vmax
             ax.text(j, i, labels[i][j], ha="center", va="center", fontsize=8,

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..relations import RELATION_ABBREVIATIONS, RELATIONS
+from ..relations import list_relations
 
 
 def _rate(entry: dict[str, Any] | None, numerator: str = "violations", key: str = "rate") -> str:
@@ -27,8 +27,8 @@ def summary_lines(report: dict) -> list[str]:
         "violation rates over all inputs [95% CI] (k/n):",
     ]
     overall = a.get("relations", {}).get("overall", {})
-    for rel in RELATIONS:
-        lines.append(f"  {RELATION_ABBREVIATIONS[rel]:<4}{_rate(overall.get(rel))}")
+    for rel in list_relations():
+        lines.append(f"  {rel.abbreviation:<4}{_rate(overall.get(rel.key))}")
     flips = a.get("flips", {})
     for model in ("teacher", "student"):
         entry = (flips.get(model) or {}).get("overall")

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from metacompress_eval.errors import MetaCompressError
-from metacompress_eval.relations import RELATIONS, Thresholds, analyze
+from metacompress_eval.relations import Thresholds, analyze, relation_keys
 from metacompress_eval import stats
 
 from .conftest import HAND_ROWS, PERM, build, random_outputs
 
-PA, PDS, HCP, CA = RELATIONS
+PA, PDS, HCP, CA = relation_keys()
 
 
 def counts(block, rel):
@@ -58,7 +58,7 @@ def test_per_transformation_split(hand):
     assert counts(by_t["deadcode"], CA) == (0, 2)
     # one follow-up per source and transformation: independent units, Wilson
     for block in by_t.values():
-        for rel in RELATIONS:
+        for rel in relation_keys():
             assert block[rel]["ci_method"] == "wilson"
     assert by_t["rename"][PA]["ci95"] == pytest.approx(list(stats.wilson_ci(2, 2)))
     assert hand["counts"] == {"inputs": 7, "sources": 3, "follow_ups": 4,

@@ -1,0 +1,63 @@
+"""Metamorphic relations between a teacher and its distilled student, and their analysis.
+
+* :mod:`.base` — the :class:`Relation` and :class:`Threshold` records;
+* :mod:`.registry` — the registry every consumer reads, and :class:`Thresholds`;
+* one module per relation: :mod:`.agreement` (PA), :mod:`.distribution` (PDS),
+  :mod:`.confidence` (HCP), :mod:`.calibration` (CA);
+* :mod:`.checks` — :class:`EvaluationOutputs` and the per-input checks;
+* :mod:`.scopes`, :mod:`.flips`, :mod:`.analysis` — the ``analysis`` section of ``report.json``.
+
+To add a relation: write its :class:`Relation` record in a module of its own, list it in
+:data:`BUILT_IN` below, and document it in ``docs/relations.md``. The statistics themselves are
+pure functions in :mod:`metacompress_eval.stats`.
+"""
+
+from .agreement import PREDICTION_AGREEMENT
+from .analysis import analyze
+from .base import EPS, Relation, Threshold
+from .calibration import CALIBRATION_ALIGNMENT
+from .checks import EvaluationOutputs, PerInputChecks, per_input_checks, validate_outputs
+from .confidence import HIGH_CONFIDENCE_PRESERVATION
+from .distribution import PROBABILITY_DISTRIBUTION_SIMILARITY
+from .flips import FLIP_CATEGORIES
+from .registry import (
+    ANALYSIS_SETTINGS,
+    Thresholds,
+    get_relation,
+    list_relations,
+    list_thresholds,
+    register_relation,
+    relation_keys,
+    unregister_relation,
+)
+
+#: The relations of the MetaCompress paper, in report order.
+BUILT_IN: tuple[Relation, ...] = (
+    PREDICTION_AGREEMENT,
+    PROBABILITY_DISTRIBUTION_SIMILARITY,
+    HIGH_CONFIDENCE_PRESERVATION,
+    CALIBRATION_ALIGNMENT,
+)
+for _relation in BUILT_IN:
+    register_relation(_relation)
+
+__all__ = [
+    "ANALYSIS_SETTINGS",
+    "BUILT_IN",
+    "EPS",
+    "EvaluationOutputs",
+    "FLIP_CATEGORIES",
+    "PerInputChecks",
+    "Relation",
+    "Threshold",
+    "Thresholds",
+    "analyze",
+    "get_relation",
+    "list_relations",
+    "list_thresholds",
+    "per_input_checks",
+    "register_relation",
+    "relation_keys",
+    "unregister_relation",
+    "validate_outputs",
+]

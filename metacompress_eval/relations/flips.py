@@ -1,0 +1,74 @@
+"""Metamorphic flips: a follow-up whose prediction differs from the same model's prediction on its source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import stats
+from .checks import PerInputChecks
+from .registry import Thresholds
+from .scopes import Scope, rate_entry, statistic_ci
+
+#: Flip breakdown categories (source outcome → follow-up outcome), in report order.
+FLIP_CATEGORIES: tuple[str, ...] = (
+    "correct_to_correct",
+    "correct_to_wrong",
+    "wrong_to_correct",
+    "wrong_to_same_wrong",
+    "wrong_to_different_wrong",
+)
+
+
+def flip_entry(pi: PerInputChecks, pred: np.ndarray, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
+    """One model's flip rate on ``sc`` and, with labels, the breakdown by :data:`FLIP_CATEGORIES`."""
+    rows = sc.rows
+    src = pi.source_index[rows]
+    flips = pred[rows] != pred[src]
+    entry = rate_entry(flips, sc.clusters, "flips", th, seed)
+    if pi.labels is None:
+        entry["breakdown"] = None
+        return entry
+    gold = pi.labels[rows]
+    ok_src, ok_fu = pred[src] == gold, pred[rows] == gold
+    entry["breakdown"] = {
+        "correct_to_correct": int(np.sum(ok_src & ok_fu)),
+        "correct_to_wrong": int(np.sum(ok_src & ~ok_fu)),
+        "wrong_to_correct": int(np.sum(~ok_src & ok_fu)),
+        "wrong_to_same_wrong": int(np.sum(~ok_src & ~ok_fu & ~flips)),
+        "wrong_to_different_wrong": int(np.sum(~ok_src & ~ok_fu & flips)),
+    }
+    return entry
+
+
+def flip_difference(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
+    """Student minus teacher flip rate on the same pairs, with a (clustered) bootstrap CI."""
+    rows = sc.rows
+    src = pi.source_index[rows]
+    f_t = (pi.y_t[rows] != pi.y_t[src]).astype(np.float64)
+    f_s = (pi.y_s[rows] != pi.y_s[src]).astype(np.float64)
+    n = int(rows.size)
+    if n == 0:
+        return {"student_minus_teacher": None, "n": 0, "ci95": None, "ci_method": None}
+
+    diff = f_s - f_t
+    ci, method = statistic_ci(stats.ratio_statistic(diff), sc.clusters, th, seed)
+    return {"student_minus_teacher": float(diff.mean()), "n": n, "ci95": ci, "ci_method": method}
+
+
+def flips_section(pi: PerInputChecks, pooled: dict[str, Scope], per_t: dict[str, Scope], th: Thresholds,
+                  seed: int) -> dict[str, Any]:
+    """The ``flips`` section of the analysis: per model over all follow-ups and per transformation."""
+    fu = pooled["follow_ups"]
+    out: dict[str, Any] = {}
+    for model, pred in (("teacher", pi.y_t), ("student", pi.y_s)):
+        out[model] = {
+            "overall": flip_entry(pi, pred, fu, th, seed),
+            "by_transformation": {t: flip_entry(pi, pred, sc, th, seed) for t, sc in per_t.items()},
+        }
+    out["difference"] = {
+        "overall": flip_difference(pi, fu, th, seed),
+        "by_transformation": {t: flip_difference(pi, sc, th, seed) for t, sc in per_t.items()},
+    }
+    return out

@@ -1,0 +1,75 @@
+"""Scopes of the analysis (which rows, and whether they are independent) and rate entries with CIs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import stats
+from .checks import PerInputChecks
+from .registry import Thresholds
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Rows of one scope; ``clusters`` holds each row's source id when rows may share a source, else ``None``."""
+
+    rows: np.ndarray  # row indices
+    clusters: list[str] | None
+
+    def subset(self, keep: np.ndarray) -> "Scope":
+        """The rows where ``keep`` (one flag per row of this scope) is true."""
+        clusters = None if self.clusters is None else [c for c, k in zip(self.clusters, keep) if k]
+        return Scope(self.rows[keep], clusters)
+
+
+def scopes(pi: PerInputChecks) -> tuple[dict[str, Scope], dict[str, Scope]]:
+    """The pooled scopes (overall/sources/follow_ups) and one scope per transformation.
+
+    A transformation scope is treated as independent (Wilson) when each source contributes at
+    most one of its rows — the normal case. Should a pipeline emit several follow-ups of one
+    source under the same transformation name, that scope falls back to the cluster bootstrap.
+    """
+    n = len(pi.source_ids)
+    all_rows = np.arange(n)
+    fu_rows = all_rows[~pi.is_source]
+
+    def scope(rows: np.ndarray, force_clusters: bool) -> Scope:
+        ids = [pi.source_ids[i] for i in rows]
+        clustered = force_clusters or len(set(ids)) < len(ids)
+        return Scope(rows, ids if clustered else None)
+
+    pooled = {
+        "overall": scope(all_rows, True),
+        "sources": scope(all_rows[pi.is_source], False),
+        "follow_ups": scope(fu_rows, True),
+    }
+    names = sorted({t for t in pi.transformations if t is not None})
+    t_arr = np.array([t if t is not None else "" for t in pi.transformations], dtype=object)
+    per_t = {name: scope(fu_rows[t_arr[fu_rows] == name], False) for name in names}
+    return pooled, per_t
+
+
+def rate_entry(events: np.ndarray, clusters: list[str] | None, numerator_key: str,
+               th: Thresholds, seed: int) -> dict[str, Any]:
+    """``{numerator_key: k, "n", "rate", "ci95", "ci_method"}`` for boolean ``events`` (Wilson or cluster bootstrap)."""
+    if clusters is None:
+        est = stats.independent_rate(events)
+    else:
+        est = stats.clustered_rate(events, clusters, th.bootstrap_resamples, seed)
+    return {
+        numerator_key: est.k,
+        "n": est.n,
+        "rate": est.rate,
+        "ci95": list(est.ci) if est.ci is not None else None,
+        "ci_method": est.method,
+    }
+
+
+def statistic_ci(statistic: stats.LinearStatistic, clusters: list[str] | None, th: Thresholds, seed: int):
+    """The bootstrap 95% CI of ``statistic`` (clustered when ``clusters`` is given) and its method name."""
+    ci = stats.bootstrap_ci(statistic, clusters, th.bootstrap_resamples, seed)
+    method = "cluster_bootstrap" if clusters is not None else "bootstrap"
+    return (list(ci) if ci is not None else None), method
