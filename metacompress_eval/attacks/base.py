@@ -38,6 +38,7 @@ from metacompress_eval.code.edits import apply_edits
 from metacompress_eval.code.languages import parse
 from metacompress_eval.code.scopes import analyze, has_scope_analysis, words_in
 from metacompress_eval.code.names import RESERVED
+from metacompress_eval.code.renaming import OccurrenceMismatch, symbol_edits
 from metacompress_eval.data import SourceExample
 from metacompress_eval.errors import MetaCompressError
 
@@ -212,13 +213,13 @@ class Subject:
 
     def _render(self, variant: Variant) -> Rendered | None:
         from metacompress_eval.transforms import get_transformation
-        from metacompress_eval.transforms.rename import _symbol_edits
 
         edits, renames = [], []
         for index, new in variant.renames:
             symbol = self.symbols[index]
-            found = _symbol_edits(self.parsed, symbol, new)
-            if not isinstance(found, list):
+            try:
+                found = symbol_edits(self.parsed, symbol, new)
+            except OccurrenceMismatch:
                 return None
             edits.extend(found)
             renames.append({"old": symbol.name, "new": new, "kind": symbol.kind,

@@ -423,3 +423,13 @@ class FreshNames:
             if name not in self.taken:
                 self.taken.add(name)
                 return name
+
+
+def corpus_summary(corpus: Mapping[str, int] | Iterable[str] | None) -> dict[str, str]:
+    """How provenance records a ``corpus`` given to the ``"corpus"`` strategy: its size, never its
+    content (provenance must stay small and JSON-serialisable). Empty when there is no corpus."""
+    if corpus is None:
+        return {}
+    if isinstance(corpus, dict):
+        return {"corpus": f"frequency table of {len(corpus)} names"}
+    return {"corpus": f"{len(list(corpus))} snippets"}

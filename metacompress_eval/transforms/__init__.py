@@ -1,81 +1,24 @@
 """Semantics-preserving transformations that produce follow-up inputs.
 
-Each family lives in its own module; this package keeps the registry. To add a transformation,
-write a :class:`~metacompress_eval.transforms.base.Transformation` subclass and list it in
-``_CLASSES``.
+One transformation per module, grouped by family: ``renaming/``, ``insertion/``, ``control_flow/``,
+``expressions/``, ``statements/``, ``layout/``. :mod:`.base` holds the base class every
+transformation extends, :mod:`.registry` the list of all of them (and :func:`get_transformation`,
+:func:`list_transformations`, :data:`DEFAULT_TRANSFORMS`), :mod:`.chain` the chains of several,
+:mod:`.sites` the statement sites shared by insertion-like transformations. To add a
+transformation, see ``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from metacompress_eval.errors import MetaCompressError
 from metacompress_eval.transforms.base import TransformResult, Transformation
 from metacompress_eval.transforms.chain import Chain, apply_chain, build_chains, is_chain_spec
-from metacompress_eval.transforms.dead_code import DeadCodeInsertion
-from metacompress_eval.transforms.if_else_swap import IfElseSwap
-from metacompress_eval.transforms.branches import ElseIfToNested, NestedToElseIf, SwitchToIf, TernaryToIf
-from metacompress_eval.transforms.expressions import (
-    BooleanLiteral,
-    CompoundAssignmentExpansion,
-    IncrementForm,
-    OperandSwap,
-    RedundantParentheses,
+from metacompress_eval.transforms.registry import (
+    DEFAULT_TRANSFORMS,
+    families,
+    get_transformation,
+    languages,
+    list_transformations,
 )
-from metacompress_eval.transforms.loops import ForToWhile, LoopGuardNegation, WhileToFor
-from metacompress_eval.transforms.statements import SwapStatements
-from metacompress_eval.transforms.rename import RenameFunction, RenameVariables
-from metacompress_eval.transforms.insertion import UnusedDeclaration
-from metacompress_eval.transforms.layout import BlankLines, BraceStyle, CommentInsert, CommentRemove, Reindent
-
-_CLASSES: tuple[type[Transformation], ...] = (
-    RenameVariables,
-    DeadCodeInsertion,
-    IfElseSwap,
-    ForToWhile,
-    WhileToFor,
-    ElseIfToNested,
-    NestedToElseIf,
-    SwitchToIf,
-    TernaryToIf,
-    LoopGuardNegation,
-    OperandSwap,
-    BooleanLiteral,
-    IncrementForm,
-    CompoundAssignmentExpansion,
-    RedundantParentheses,
-    SwapStatements,
-    RenameFunction,
-    UnusedDeclaration,
-    Reindent,
-    BraceStyle,
-    BlankLines,
-    CommentInsert,
-    CommentRemove,
-)
-_REGISTRY: dict[str, type[Transformation]] = {cls.name: cls for cls in _CLASSES}
-
-DEFAULT_TRANSFORMS: tuple[str, ...] = ("rename_variables", "dead_code", "if_else_swap")
-
-
-def get_transformation(name: str, **params: Any) -> Transformation:
-    """Instantiate the transformation called ``name`` (with optional parameters).
-
-    Raises:
-        MetaCompressError: if no transformation has that name, or a parameter is unknown.
-    """
-    cls = _REGISTRY.get(name)
-    if cls is None:
-        raise MetaCompressError(
-            f"unknown transformation {name!r}; known transformations: {', '.join(sorted(_REGISTRY))}"
-        )
-    return cls(**params)
-
-
-def list_transformations(language: str | None = None) -> list[Transformation]:
-    """All registered transformations (with default parameters), optionally only those for ``language``."""
-    return [cls() for cls in _CLASSES if language is None or language in cls.languages]
-
 
 __all__ = [
     "Chain",
@@ -85,6 +28,8 @@ __all__ = [
     "DEFAULT_TRANSFORMS",
     "TransformResult",
     "Transformation",
+    "families",
     "get_transformation",
+    "languages",
     "list_transformations",
 ]

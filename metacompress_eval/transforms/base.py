@@ -178,3 +178,15 @@ class Transformation:
                 sites=sites,
             )
         return TransformResult(APPLIED, self.name, code=new_code, params=params, sites=sites, seed=seed)
+
+
+def choose(parsed: ParsedCode, rng: random.Random, candidates: list, what: str) -> tuple:
+    """Pick one ``(position, payload...)`` candidate deterministically (sorted by position).
+
+    Raises:
+        NotApplicable: with reason ``what`` when there is no candidate.
+    """
+    if not candidates:
+        raise NotApplicable(what)
+    candidates.sort(key=lambda item: item[0])
+    return rng.choice(candidates)

@@ -1,7 +1,5 @@
 """unused_declaration, plus compile / execution checks of every new transformation (batched)."""
 
-import json
-import shutil
 import subprocess
 import textwrap
 

@@ -1,14 +1,5 @@
-"""Layout transformations, and a property check of every new transformation on real data."""
+"""Layout transformations: reindent, brace_style, blank_lines, comment_insert, comment_remove."""
 
-import collections
-import json
-import random
-
-import pytest
-
-from .test_real_data import stdlib_functions
-from .transform_helpers import DATA
-from metacompress_eval.code.languages import parse
 from metacompress_eval.transforms import get_transformation
 
 PY = '''\
@@ -92,55 +83,3 @@ def test_comment_insert_and_remove():
     assert layout("comment_remove", go, "go").code == "func f() int {\n\t//go:noinline\n\treturn 1\n}\n"
     c = "int f(int a) {\n    return a/**/+1; /* x */ /* y */\n}\n"
     assert layout("comment_remove", c, "c").code == "int f(int a) {\n    return a +1;\n}\n"
-
-
-# ------------------------------------------------------------------------ real data (skips cleanly)
-
-NEW_NAMES = ("rename_function", "unused_declaration", "reindent", "brace_style", "blank_lines",
-             "comment_insert", "comment_remove")
-SAMPLE = 100
-
-
-def sample_rows(relative):
-    path = DATA / relative
-    if not path.exists():
-        pytest.skip(f"{path} not available")
-    with path.open() as handle:
-        rows = [json.loads(line) for line in handle]
-    random.Random(4321).shuffle(rows)
-    return [row["code"] for row in rows[:SAMPLE]]
-
-
-def check(snippets, language, compile_python=False):
-    rates = {}
-    for name in NEW_NAMES:
-        transformation = get_transformation(name)
-        if not transformation.supports(language):
-            continue
-        statuses = collections.Counter()
-        for index, code in enumerate(snippets):
-            result = transformation.apply(code, language, index)
-            statuses[result.status] += 1
-            if result.applied:
-                assert parse(result.code, language).error_count() <= parse(code, language).error_count()
-                if compile_python:
-                    compile(result.code, name, "exec")
-        rates[name] = statuses["applied"] / len(snippets)
-        print(f"{language} {name}: {dict(statuses)} applicability={rates[name]:.0%}")
-    return rates
-
-
-def test_new_transformations_on_juliet_c():
-    rates = check(sample_rows("juliet-c/functions.jsonl"), "c")
-    # Juliet functions carry no comments, so comment_remove is never applicable there.
-    assert rates["unused_declaration"] > 0.9 and rates["reindent"] > 0.9 and rates["rename_function"] > 0.9
-
-
-def test_new_transformations_on_bigclonebench_java():
-    rates = check(sample_rows("bigclonebench/functions.jsonl"), "java")
-    assert rates["unused_declaration"] > 0.9 and rates["brace_style"] > 0.9
-
-
-def test_new_transformations_on_python_stdlib():
-    rates = check(stdlib_functions(SAMPLE), "python", compile_python=True)
-    assert rates["reindent"] > 0.9

@@ -1,9 +1,16 @@
-"""Helpers for the transformation tests: data location and batched compiler checks."""
+"""Helpers for the transformation tests: data location and samples, batched compiler checks."""
 
 from __future__ import annotations
 
+import ast
+import inspect
+import json
+import random
 import subprocess
+import textwrap
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = (REPO / ".." / "shared" / "data").resolve()
@@ -38,3 +45,33 @@ def javac_errors(tmp_path: Path, classes: dict[str, str]) -> list[str]:
         ["javac", "-nowarn", "-d", str(out), *files], capture_output=True, text=True, timeout=300
     )
     return [] if proc.returncode == 0 else [proc.stdout + proc.stderr]
+
+
+SAMPLE = 150
+STDLIB_MODULES = ("textwrap", "difflib", "shlex", "argparse", "json.decoder", "string", "fractions", "calendar")
+
+
+def sample_rows(relative: str, limit: int = SAMPLE) -> list[str]:
+    """A seeded sample of the ``code`` of a shared corpus (skips the test when it is absent)."""
+    path = DATA / relative
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    with path.open() as handle:
+        rows = [json.loads(line) for line in handle]
+    random.Random(1234).shuffle(rows)
+    return [row["code"] for row in rows[:limit]]
+
+
+def stdlib_functions(limit: int = SAMPLE) -> list[str]:
+    """A seeded sample of the functions of a few Python standard-library modules (dedented)."""
+    functions = []
+    for module_name in STDLIB_MODULES:
+        module = __import__(module_name, fromlist=["_"])
+        source = inspect.getsource(module)
+        lines = source.splitlines(keepends=True)
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                functions.append(textwrap.dedent("".join(lines[start - 1 : node.end_lineno])))
+    random.Random(99).shuffle(functions)
+    return functions[:limit]

@@ -62,7 +62,7 @@ class _DropDeclaration(Transformation):
 
 
 def test_transform_verify_counts_rejected(tmp_path, c_input, monkeypatch, capsys, need_gcc):
-    monkeypatch.setitem(transforms._REGISTRY, _DropDeclaration.name, _DropDeclaration)
+    monkeypatch.setitem(transforms.registry.BY_NAME, _DropDeclaration.name, _DropDeclaration)
     out = tmp_path / "out.jsonl"
     args = ["transform", "--language", "c", "--transforms", f"rename_variables,{_DropDeclaration.name}", "--quiet"]
     assert main(args + [str(c_input), str(out)]) == 0

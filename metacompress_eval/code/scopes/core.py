@@ -122,7 +122,6 @@ def words_in(data: bytes) -> set[str]:
     return {word.decode() for word in set(_WORD.findall(data))}
 
 
-
 # ------------------------------------------------------------------------------ language registry
 
 

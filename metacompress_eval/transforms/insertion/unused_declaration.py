@@ -9,7 +9,7 @@ from metacompress_eval.code.languages import ParsedCode
 from metacompress_eval.code.names import FreshNames
 from metacompress_eval.code.scopes import words_in
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
-from metacompress_eval.transforms.dead_code import statement_sites
+from metacompress_eval.transforms.sites import statement_sites
 
 # ``{name}`` is the fresh name, ``{sep}`` separates two statements (newline + indentation, or ``; ``
 # on a single line). Go rejects unused variables, so the Go declaration is "used" once by ``_ =``.
@@ -26,7 +26,7 @@ class UnusedDeclaration(Transformation):
     """Declare a fresh, unused local variable (``int NAME = 0;``, ``NAME = 0``, ``let NAME = 0;``,
     Go ``NAME := 0`` + ``_ = NAME``) before a statement of a block.
 
-    Placement follows :func:`~metacompress_eval.transforms.dead_code.statement_sites` (the same
+    Placement follows :func:`~metacompress_eval.transforms.sites.statement_sites` (the same
     rules as ``dead_code``); Python class bodies are excluded because a name assigned there
     becomes a class attribute (an ``Enum`` member, a dataclass field, ...). The name is fresh
     (occurs nowhere in the snippet), so it can neither capture nor shadow anything.

@@ -1,4 +1,4 @@
-"""Statement transformations (family ``statements``): ``swap_statements``."""
+"""``swap_statements``: swap two adjacent statements that do not depend on each other."""
 
 from __future__ import annotations
 
@@ -8,19 +8,13 @@ from functools import lru_cache
 
 from tree_sitter import Node
 
+from metacompress_eval.code.declarations import DECLARING, note_declared
 from metacompress_eval.code.edits import Edit
-from metacompress_eval.code.languages import ParsedCode, nodes_of_types, ts_language
-from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
-from metacompress_eval.transforms.expressions import (
-    CALLS,
-    COMMENTS,
-    FUNCTION_LIKE,
-    choose,
-    walk,
-)
-from metacompress_eval.transforms.loops import _DECLARING, note_declared
+from metacompress_eval.code.languages import ParsedCode, nodes_of_types, ts_language, walk_tree
+from metacompress_eval.code.syntax import CALLS, COMMENTS, FUNCTION_LIKE, MEMORY_ACCESSES, STATEMENT_CONTAINERS, ancestors
+from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
-_BLOCKS = frozenset({"compound_statement", "block", "statement_block", "constructor_body", "statement_list"})
+
 _SIMPLE_STATEMENTS = {
     "c": frozenset({"expression_statement", "declaration"}),
     "java": frozenset({"expression_statement", "local_variable_declaration"}),
@@ -35,9 +29,6 @@ _FORBIDDEN = CALLS | FUNCTION_LIKE | frozenset(
      "global_statement", "nonlocal_statement", "switch_expression", "conditional_expression",
      "ternary_expression", "list_comprehension", "generator_expression", "set_comprehension",
      "dictionary_comprehension", "instanceof_expression", "spread_element", "await_expression"})
-_MEMORY = frozenset({"field_expression", "field_access", "member_expression", "attribute", "subscript_expression",
-                     "array_access", "subscript", "index_expression", "selector_expression", "pointer_expression",
-                     "slice_expression"})
 _WRITES = frozenset({"assignment_expression", "update_expression", "augmented_assignment", "assignment",
                      "augmented_assignment_expression", "assignment_statement", "inc_statement", "dec_statement"})
 _TARGET_FIELDS = ("left", "argument")
@@ -50,7 +41,7 @@ _LOCAL_NAME_NODES = frozenset(
 
 # Node types the loop of :meth:`SwapStatements._facts` reacts to (besides ``preproc_*`` and
 # ``ERROR``); any other node (punctuation, literals, most expressions) is passed over at once.
-_FACT_TYPES = _DECLARING | _FORBIDDEN | _MEMORY | _WRITES | frozenset(
+_FACT_TYPES = DECLARING | _FORBIDDEN | MEMORY_ACCESSES | _WRITES | frozenset(
     {"unary_expression", "storage_class_specifier", "type_qualifier", "modifiers", "identifier",
      "field_identifier", "property_identifier", "cast_expression", "binary_expression", "binary_operator"})
 
@@ -97,7 +88,7 @@ def _targets(node: Node) -> list[Node]:
 
 
 def _base_names(parsed: ParsedCode, node: Node) -> set[str]:
-    return {parsed.text(n) for n in walk(node) if n.type == "identifier"}
+    return {parsed.text(n) for n in walk_tree(node) if n.type == "identifier"}
 
 
 class SwapStatements(Transformation):
@@ -125,7 +116,7 @@ class SwapStatements(Transformation):
         lang = parsed.language
         # One query for the blocks and for every node the local-name analysis looks at (each query
         # costs a walk of the whole tree inside tree-sitter).
-        found = nodes_of_types(parsed.root, lang, _BLOCKS | _DECLARING | _LOCAL_NAME_NODES)
+        found = nodes_of_types(parsed.root, lang, STATEMENT_CONTAINERS | DECLARING | _LOCAL_NAME_NODES)
         locals_ = self._local_names(parsed, found)
         candidates = []
         facts: dict[int, _Facts | None] = {}  # by node id: a statement is the second of one pair and the first of the next
@@ -138,14 +129,14 @@ class SwapStatements(Transformation):
         has_try = _has_try_types(lang)
         # Candidates are sorted by position (choose), so blocks may come in any order: query them.
         for block in found:
-            if block.type not in _BLOCKS or not parsed.in_snippet(block):
+            if block.type not in STATEMENT_CONTAINERS or not parsed.in_snippet(block):
                 continue
             if lang == "go" and block.type == "block":
                 continue  # its statement_list is visited instead
             if block.parent is not None and block.parent.type in ("switch_statement",):
                 continue
             # Grammars without these node types (C) need no walk up the ancestors.
-            in_try = has_try and any(a.type in _TRY_TYPES for a in _ancestors(block))
+            in_try = has_try and any(a.type in _TRY_TYPES for a in ancestors(block))
             statements = [c for c in block.named_children if c.type not in COMMENTS]
             for first, second in zip(statements, statements[1:]):
                 if not (parsed.in_snippet(first) and parsed.in_snippet(second)):
@@ -171,22 +162,22 @@ class SwapStatements(Transformation):
     def _local_names(self, parsed: ParsedCode, found: list[Node] | None = None) -> set[str]:
         """Names declared in the snippet whose storage cannot be reached through memory.
 
-        ``found``: the nodes of (at least) the types in ``_DECLARING | _LOCAL_NAME_NODES``, in
+        ``found``: the nodes of (at least) the types in ``DECLARING | _LOCAL_NAME_NODES``, in
         pre-order, when the caller has queried them already.
         """
         if found is None:
-            found = nodes_of_types(parsed.root, parsed.language, _DECLARING | _LOCAL_NAME_NODES)
+            found = nodes_of_types(parsed.root, parsed.language, DECLARING | _LOCAL_NAME_NODES)
         # As declared_names(parsed, parsed.root, frozenset()), from the same query's nodes.
         names: set[str] = set()
         typed = [(node.type, node) for node in found]  # each ``type`` access builds a string
         for t, node in typed:
-            if t in _DECLARING:
+            if t in DECLARING:
                 note_declared(parsed, node, names)
         for t, node in typed:
             if t in ("parameter_declaration", "formal_parameter", "spread_parameter"):
                 declarator = node.child_by_field_name("declarator") or node.child_by_field_name("name")
                 if declarator is not None:
-                    ids = [n for n in walk(declarator) if n.type == "identifier"]
+                    ids = [n for n in walk_tree(declarator) if n.type == "identifier"]
                     if ids:
                         names.add(parsed.text(ids[0]))
                 for n in node.children_by_field_name("name"):
@@ -196,20 +187,20 @@ class SwapStatements(Transformation):
             elif t in ("assignment", "augmented_assignment") and parsed.language == "python":
                 left = node.child_by_field_name("left")
                 if left is not None:
-                    names.update(parsed.text(n) for n in walk(left) if n.type == "identifier" and n.parent.type in (
+                    names.update(parsed.text(n) for n in walk_tree(left) if n.type == "identifier" and n.parent.type in (
                         "assignment", "augmented_assignment", "pattern_list", "tuple_pattern"))
             elif t in ("global_statement", "nonlocal_statement"):
-                for n in walk(node):
+                for n in walk_tree(node):
                     if n.type == "identifier":
                         names.discard(parsed.text(n))
         if parsed.language == "c":
             for t, node in typed:
                 if t == "pointer_expression" and node.child_count and node.child(0).type == "&":
-                    names -= {parsed.text(n) for n in walk(node) if n.type == "identifier"}
+                    names -= {parsed.text(n) for n in walk_tree(node) if n.type == "identifier"}
                 if t == "declaration" and any(
                         c.type == "storage_class_specifier" and parsed.text(c) in ("static", "extern")
                         for c in node.children):
-                    names -= {parsed.text(n) for n in walk(node) if n.type == "identifier"}
+                    names -= {parsed.text(n) for n in walk_tree(node) if n.type == "identifier"}
         return names
 
     def _facts(self, parsed: ParsedCode, statement: Node, locals_: set[str]) -> _Facts | None:
@@ -256,7 +247,7 @@ class SwapStatements(Transformation):
                 continue
             # Declarations are collected in this same walk (declared_names would skip function-like
             # nodes, but those are forbidden here anyway); the type test first saves a call per node.
-            if t in _DECLARING:
+            if t in DECLARING:
                 note_declared(parsed, node, declared)
             if t in _FORBIDDEN or t.startswith("preproc_") or t == "ERROR":
                 return None
@@ -270,7 +261,7 @@ class SwapStatements(Transformation):
                 facts.names.add(parsed.text(node))
             elif t in ("field_identifier", "property_identifier"):
                 facts.names.add(parsed.text(node))
-            if t in _MEMORY:
+            if t in MEMORY_ACCESSES:
                 facts.memory_access = True
                 facts.may_fail = True
             if t in ("cast_expression",):
@@ -290,7 +281,7 @@ class SwapStatements(Transformation):
             left = statement.child_by_field_name("left")
             facts.declared |= {parsed.text(n) for n in left.named_children} if left is not None else set()
         if lang == "python":
-            facts.declared |= facts.written & {parsed.text(n) for n in walk(statement) if n.type == "identifier"}
+            facts.declared |= facts.written & {parsed.text(n) for n in walk_tree(statement) if n.type == "identifier"}
         facts.non_local = facts.names - locals_  # type: ignore[attr-defined]
         return facts
 
@@ -310,13 +301,3 @@ class SwapStatements(Transformation):
         if in_try and (a.may_fail or b.may_fail):
             return False
         return True
-
-
-def _ancestors(node: Node):
-    current = node.parent
-    while current is not None:
-        yield current
-        current = current.parent
-
-
-__all__ = ["SwapStatements"]

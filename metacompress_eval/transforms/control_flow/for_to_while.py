@@ -1,5 +1,4 @@
-"""Loop transformations (family ``control_flow``): ``for_to_while``, ``while_to_for`` and
-``loop_guard_negation``."""
+"""``for_to_while``: rewrite one C-style ``for`` loop as an equivalent ``while`` loop."""
 
 from __future__ import annotations
 
@@ -7,24 +6,13 @@ import random
 
 from tree_sitter import Node
 
+from metacompress_eval.code.declarations import declared_names, identifiers
 from metacompress_eval.code.edits import Edit, apply_edits
-from metacompress_eval.code.languages import ParsedCode, nodes_of_types
-from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
-from metacompress_eval.transforms.expressions import (
-    BLOCKS,
-    COMMENTS,
-    FUNCTION_LIKE,
-    IntegerTypes,
-    choose,
-    comparison_parts,
-    has_comment,
-    walk,
-)
+from metacompress_eval.code.languages import ParsedCode, walk_tree
+from metacompress_eval.code.syntax import BLOCKS, COMMENTS, FUNCTION_LIKE, JUMPS, LOOPS, has_comment
+from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
-LOOPS = frozenset({"for_statement", "while_statement", "do_statement", "enhanced_for_statement",
-                   "for_in_statement", "for_range_loop"})
-_JUMPS = frozenset({"return_statement", "throw_statement", "break_statement", "continue_statement",
-                    "goto_statement", "yield_statement"})
+
 _TRUE = {"c": "1", "java": "true", "javascript": "true"}
 
 
@@ -66,55 +54,6 @@ def own_continues(parsed: ParsedCode, body: Node, label: str | None) -> list[Nod
     return found
 
 
-_DECLARING = frozenset({"init_declarator", "declaration", "variable_declarator", "short_var_declaration", "var_spec",
-                        "const_spec", "function_declaration", "class_declaration"})
-
-
-def declared_names(parsed: ParsedCode, node: Node, skip: frozenset[str] = FUNCTION_LIKE) -> set[str]:
-    """Names declared anywhere inside ``node`` (by default functions and classes are not entered)."""
-    names: set[str] = set()
-    # Without ``skip`` every declaring node counts: let a query find them instead of a walk.
-    nodes = nodes_of_types(node, parsed.language, _DECLARING) if not skip else walk(node, skip)
-    for current in nodes:
-        note_declared(parsed, current, names)
-    return names
-
-
-def note_declared(parsed: ParsedCode, current: Node, names: set[str]) -> None:
-    """Add the names that ``current`` itself declares (see :func:`declared_names`) to ``names``."""
-    t = current.type
-    if t not in _DECLARING:
-        return
-    if t in ("init_declarator",):
-        inner = current.child_by_field_name("declarator")
-        names.update(parsed.text(n) for n in walk(inner) if n.type == "identifier") if inner else None
-    elif t == "declaration":
-        for d in current.children_by_field_name("declarator"):
-            if d.type != "init_declarator":
-                names.update(parsed.text(n) for n in walk(d) if n.type == "identifier")
-    elif t == "variable_declarator":
-        name = current.child_by_field_name("name")
-        if name is not None:
-            names.update(parsed.text(n) for n in walk(name) if n.type in ("identifier", "shorthand_property_identifier_pattern"))
-    elif t in ("short_var_declaration",):
-        left = current.child_by_field_name("left")
-        if left is not None:
-            names.update(parsed.text(n) for n in left.named_children)
-    elif t in ("var_spec", "const_spec"):
-        names.update(parsed.text(n) for n in current.children_by_field_name("name"))
-    elif t in ("function_declaration", "class_declaration"):
-        name = current.child_by_field_name("name")
-        if name is not None:
-            names.add(parsed.text(name))
-
-
-def identifiers(parsed: ParsedCode, node: Node | None) -> set[str]:
-    """Every identifier spelled inside ``node``."""
-    if node is None:
-        return set()
-    return {parsed.text(n) for n in walk(node) if n.type == "identifier"}
-
-
 def _java_completion(node: Node) -> bool | None:
     """Whether a Java statement can complete normally: True, False, or None when unsure.
 
@@ -122,7 +61,7 @@ def _java_completion(node: Node) -> bool | None:
     complete normally would not compile (and would be dead anyway).
     """
     t = node.type
-    if t in _JUMPS:
+    if t in JUMPS:
         return False
     if t == "block":
         statements = [c for c in node.named_children if c.type not in COMMENTS]
@@ -171,7 +110,7 @@ class ForToWhile(Transformation):
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         candidates, reasons = [], []
-        for node in walk(parsed.root):
+        for node in walk_tree(parsed.root):
             if node.type != "for_statement" or not parsed.in_snippet(node):
                 continue
             try:
@@ -231,7 +170,7 @@ class ForToWhile(Transformation):
     def _convert(self, parsed: ParsedCode, node: Node) -> Edit:
         lang = parsed.language
         init_text, cond_text, update_statements, body, update_nodes = self._header(parsed, node)
-        if any(n.type.startswith("preproc_") for n in walk(node)):
+        if any(n.type.startswith("preproc_") for n in walk_tree(node)):
             raise NotApplicable("preprocessor directive inside the loop")
         update_text = " ".join(update_statements)
         if lang == "go":
@@ -246,12 +185,12 @@ class ForToWhile(Transformation):
         if lang == "go":
             clause = next(c for c in node.named_children if c.type == "for_clause")
             header_init = clause.child_by_field_name("initializer")
-            if any(n.type == "goto_statement" for n in walk(parsed.root)):
+            if any(n.type == "goto_statement" for n in walk_tree(parsed.root)):
                 raise NotApplicable("Go code with goto (jumps over declarations are restricted)")
         per_iteration = header_init is not None and (
             (lang == "javascript" and header_init.type == "lexical_declaration")
             or (lang == "go" and header_init.type == "short_var_declaration"))
-        if per_iteration and any(n.type in FUNCTION_LIKE for n in walk(node) if n != node):
+        if per_iteration and any(n.type in FUNCTION_LIKE for n in walk_tree(node) if n != node):
             raise NotApplicable("loop variable may be captured by a closure (per-iteration binding)")
         label_node = node.parent if node.parent is not None and node.parent.type == "labeled_statement" else None
         label = _label_of(label_node, parsed) if label_node is not None else None
@@ -274,7 +213,7 @@ class ForToWhile(Transformation):
             lists = [c for c in body.named_children if c.type == "statement_list"]
             statements = [c for c in lists[0].named_children if c.type not in COMMENTS] if lists else []
         last = statements[-1] if statements else None
-        if last is not None and last.type in _JUMPS:
+        if last is not None and last.type in JUMPS:
             append = False  # the update would be unreachable (and Java rejects unreachable code)
         elif last is not None and lang == "java" and append:
             completion = _java_completion(last)
@@ -316,119 +255,3 @@ class ForToWhile(Transformation):
             text = loop
         del sep
         return Edit(start, end, text)
-
-
-class WhileToFor(Transformation):
-    """``while (c) body`` → ``for (; c; ) body`` (C, Java, JavaScript). Body and label are untouched."""
-
-    name = "while_to_for"
-    family = "control_flow"
-    languages = frozenset({"c", "java", "javascript"})
-    description = "Rewrite one while loop as a for loop with empty init and update."
-    default_params: dict = {}
-
-    def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
-        candidates = []
-        for node in walk(parsed.root):
-            if node.type != "while_statement" or not parsed.in_snippet(node):
-                continue
-            cond = node.child_by_field_name("condition")
-            if cond is None or cond.type != "parenthesized_expression":
-                continue
-            start, cond_end = parsed.span(node)[0], parsed.span(cond)[1]
-            if any(c.type in COMMENTS for c in node.children if c.end_byte <= cond.start_byte):
-                continue
-            inner = parsed.data[parsed.span(cond)[0] + 1: cond_end - 1].decode("utf-8")
-            candidates.append((start, Edit(start, cond_end, f"for (;{inner}; )" if inner.startswith(" ")
-                                           else f"for (; {inner}; )")))
-        position, edit = choose(parsed, rng, candidates, "no while loop")
-        return Proposal([edit], {"position": position, "candidates": len(candidates)})
-
-
-_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
-_GUARDED_LOOPS = frozenset({"while_statement", "do_statement", "for_statement"})
-
-
-class _LazyIntegerTypes:
-    """:class:`IntegerTypes`, built on the first question: building it scans every declaration,
-    which is wasted on the many snippets whose loops compare nothing relationally."""
-
-    def __init__(self, parsed: ParsedCode) -> None:
-        self._parsed = parsed
-        self._ints: IntegerTypes | None = None
-
-    def is_int(self, node: Node) -> bool:
-        if self._ints is None:
-            self._ints = IntegerTypes(self._parsed)
-        return self._ints.is_int(node)
-
-
-class LoopGuardNegation(Transformation):
-    """Loop condition ``i < n`` → ``!(i >= n)`` (Python: ``not (i >= n)``).
-
-    Only when the condition is a single relational comparison whose operands are both certainly
-    integers (see :class:`~metacompress_eval.transforms.expressions.IntegerTypes`): for floating
-    point, ``!(a >= b)`` is true when either side is NaN while ``a < b`` is false, and in JavaScript
-    ``undefined`` and non-numeric strings behave like NaN; Python sets are only partially ordered.
-    """
-
-    name = "loop_guard_negation"
-    family = "control_flow"
-    languages = frozenset({"c", "java", "javascript", "go", "python"})
-    description = "Replace a relational loop condition by the negation of its complement."
-    default_params: dict = {}
-
-    def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
-        ints = _LazyIntegerTypes(parsed)
-        candidates, seen_loop = [], False
-        # Only loops have a condition to negate: a query finds them in tree order, no walk.
-        for node in nodes_of_types(parsed.root, parsed.language, _GUARDED_LOOPS):
-            if not parsed.in_snippet(node):
-                continue
-            cond = None
-            if node.type in ("while_statement", "do_statement"):
-                cond = node.child_by_field_name("condition")
-            elif node.type == "for_statement" and parsed.language != "go":
-                conds = [c for i, c in enumerate(node.children)
-                         if node.field_name_for_child(i) == "condition" and c.is_named]
-                cond = conds[0] if conds else None
-            elif node.type == "for_statement":
-                clause = next((c for c in node.named_children if c.type == "for_clause"), None)
-                cond = clause.child_by_field_name("condition") if clause is not None else next(
-                    (c for c in node.named_children if c.type == "binary_expression"), None)
-            elif node.type == "while_statement":
-                cond = node.child_by_field_name("condition")
-            if cond is None:
-                continue
-            seen_loop = True
-            while cond.type == "parenthesized_expression":
-                inner = [c for c in cond.named_children if c.type not in COMMENTS]
-                if len(inner) != 1:
-                    break
-                cond = inner[0]
-            site = self._site(parsed, cond, ints)
-            if site is not None:
-                candidates.append(site)
-        if not candidates:
-            return NotApplicable("no loop condition comparing two integer-typed operands" if seen_loop
-                                 else "no loop with a condition")
-        position, edit, operator = choose(parsed, rng, candidates, "")
-        return Proposal([edit], {"position": position, "operator": operator, "candidates": len(candidates)})
-
-    @staticmethod
-    def _site(parsed: ParsedCode, cond: Node, ints: IntegerTypes):
-        if has_comment(cond):
-            return None
-        parts = comparison_parts(cond)
-        if parts is None or parts[0].type not in _NEGATED:
-            return None
-        op, left, right = parts
-        if not (ints.is_int(left) and ints.is_int(right)):
-            return None
-        start, end = parsed.span(cond)
-        body = f"{parsed.text(left)} {_NEGATED[op.type]} {parsed.text(right)}"
-        new = f"not ({body})" if parsed.language == "python" else f"!({body})"
-        return start, Edit(start, end, new), op.type
-
-
-__all__ = ["ForToWhile", "LoopGuardNegation", "WhileToFor"]

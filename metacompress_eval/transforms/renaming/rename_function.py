@@ -1,130 +1,22 @@
-"""Renaming family: ``rename_variables`` (locals and parameters) and ``rename_function``.
-
-Both resolve occurrences through :mod:`metacompress_eval.code.scopes` (never by matching text) and
-give every renamed entity a name that occurs nowhere in the snippet, which rules out capture and
-shadowing (see :mod:`metacompress_eval.code.names`).
-"""
+"""``rename_function``: rename the snippet's own function (or method) and its recursive calls."""
 
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, preproc_types, walk_tree
-from metacompress_eval.code.names import FreshNames, case_style
+from metacompress_eval.code.names import FreshNames, case_style, corpus_summary
 from metacompress_eval.code.scopes import Symbol, analyze, words_in
+from metacompress_eval.code.syntax import STRING_LITERAL_TYPES
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
 
-_STRING_TYPES = {
-    "c": frozenset({"string_literal", "char_literal", "raw_string_literal"}),
-    "java": frozenset({"string_literal", "character_literal"}),
-    "python": frozenset({"string"}),
-    "javascript": frozenset({"string", "template_string"}),
-    "go": frozenset({"interpreted_string_literal", "raw_string_literal"}),
-}
+
 _JAVA_METHOD_DECLARATIONS = frozenset({"method_declaration"})
 _JAVA_CALLS = frozenset({"method_reference", "method_invocation"})
 
-
-def _walk(node: Node):
-    return walk_tree(node)
-
-
-def _corpus_summary(corpus: Any) -> dict[str, Any]:
-    """Provenance must stay small and JSON-serialisable: record the corpus size, not the corpus."""
-    if corpus is None:
-        return {}
-    if isinstance(corpus, dict):
-        return {"corpus": f"frequency table of {len(corpus)} names"}
-    return {"corpus": f"{len(list(corpus))} snippets"}
-
-
-def _symbol_edits(
-    parsed: ParsedCode, symbol: Symbol, new_name: str, occurrences: list[tuple[int, int]] | None = None
-) -> list[Edit] | NotApplicable:
-    """Edits renaming every occurrence of ``symbol``; JS shorthand ``{x}`` becomes ``{x: new}``."""
-    shorthand = set(symbol.shorthand)
-    edits = []
-    data = parsed.data
-    name = symbol.name
-    encoded = name.encode("utf-8")
-    for start, end in occurrences if occurrences is not None else symbol.occurrences():
-        # Defensive: a span must spell the old name, or the analysis is out of sync. (Equal bytes
-        # decode to the name; only other bytes need the decoding comparison.)
-        chunk = data[start:end]
-        if chunk != encoded and chunk.decode("utf-8", errors="replace") != name:
-            return NotApplicable(f"internal: occurrence of {name!r} at {start} does not match")
-        replacement = f"{name}: {new_name}" if shorthand and (start, end) in shorthand else new_name
-        edits.append(Edit(start, end, replacement))
-    return edits
-
-
-class RenameVariables(Transformation):
-    """Give local variables and parameters fresh names.
-
-    Every occurrence is found through :mod:`metacompress_eval.code.scopes`, never by matching
-    text, so fields, members, called functions, macros, types, labels, keyword-argument names and
-    unbound (global) names keep their spelling. New names occur nowhere in the snippet, which
-    rules out capture and shadowing.
-
-    Parameters:
-        strategy: ``"natural"`` (common identifier names), ``"placeholder"`` (``VAR_0``, ...),
-            ``"random"`` (random letters and digits), ``"corpus"`` (frequency-weighted draw from
-            identifier statistics; see ``corpus``) or ``"synonym"`` (synonyms / case-style variants
-            of the old name: ``count`` -> ``cnt``, ``maxValue`` -> ``max_value``).
-        max_renames: rename at most this many variables (a seeded sample); ``None`` renames all.
-        corpus: for ``strategy="corpus"``: a ``{name: count}`` table or a list of code snippets
-            in the same language; ``None`` uses a small built-in table per language.
-    """
-
-    name = "rename_variables"
-    family = "renaming"
-    languages = frozenset({"c", "java", "python", "javascript", "go"})
-    description = "Rename local variables and parameters to fresh names, resolving uses by scope."
-    default_params = {"strategy": "natural", "max_renames": None, "corpus": None}
-
-    def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
-        analysis = analyze(parsed)
-        candidates = analysis.renamable_symbols()
-        if not candidates:
-            skipped = sorted({f"{s.name} ({s.unsafe_reason})" for s in analysis.symbols if s.unsafe_reason})
-            detail = f"; skipped: {', '.join(skipped[:5])}" if skipped else ""
-            return NotApplicable(f"no renamable local variables{detail}")
-        limit = self.params.get("max_renames")
-        if limit is not None:
-            if limit < 1:
-                return NotApplicable("max_renames < 1")
-            if limit < len(candidates):
-                chosen = set(rng.sample(range(len(candidates)), limit))
-                candidates = [c for i, c in enumerate(candidates) if i in chosen]
-        fresh = FreshNames(
-            words_in(parsed.data), parsed.language, self.params["strategy"], rng, corpus=self.params.get("corpus")
-        )
-        edits: list[Edit] = []
-        renames = []
-        for symbol in candidates:
-            new_name = fresh.new(symbol.name)
-            occurrences = symbol.occurrences()
-            symbol_edits = _symbol_edits(parsed, symbol, new_name, occurrences)
-            if isinstance(symbol_edits, NotApplicable):
-                return symbol_edits
-            edits.extend(symbol_edits)
-            renames.append(
-                {
-                    "old": symbol.name,
-                    "new": new_name,
-                    "kind": symbol.kind,
-                    "declaration": min(symbol.declarations)[0],
-                    "occurrences": len(occurrences),
-                }
-            )
-        return Proposal(edits, {"renames": renames, **_corpus_summary(self.params.get("corpus"))})
-
-
-# ------------------------------------------------------------------------------- rename_function
 
 # Java methods that override / implement a library method even without ``@Override``: renaming
 # them would silently stop the override.
@@ -161,7 +53,7 @@ class RenameFunction(Transformation):
     default_params = {"strategy": "natural", "corpus": None}
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
-        string_types = _STRING_TYPES[parsed.language]
+        string_types = STRING_LITERAL_TYPES[parsed.language]
         if parsed.language == "c":
             # One query for the literals and the preprocessor lines (each query walks the tree).
             queried = nodes_of_types(parsed.root, "c", string_types | preproc_types("c"))
@@ -200,7 +92,7 @@ class RenameFunction(Transformation):
                 return NotApplicable(f"internal: occurrence of {old!r} at {start} does not match")
             edits.append(Edit(start, end, f"{old}: {new}" if (start, end) in shorthand else new))
         params = {"old": old, "new": new, "occurrences": len(edits), "recursive_calls": len(edits) - 1}
-        return Proposal(edits, {**params, **_corpus_summary(self.params.get("corpus"))})
+        return Proposal(edits, {**params, **corpus_summary(self.params.get("corpus"))})
 
     # -- per language: return (name, spans, shorthand spans) ----------------------------------
 
@@ -246,7 +138,7 @@ class RenameFunction(Transformation):
         return NotApplicable("no function definition")
 
     def _find_javascript(self, parsed: ParsedCode):
-        for node in _walk(parsed.root):
+        for node in walk_tree(parsed.root):
             if node.type == "with_statement" or (
                 node.type == "identifier" and parsed.text(node) == "eval"
             ):
@@ -277,7 +169,7 @@ class RenameFunction(Transformation):
 
     def _find_python(self, parsed: ParsedCode):
         target = None
-        for node in _walk(parsed.root):
+        for node in walk_tree(parsed.root):
             if node.type == "function_definition" and parsed.in_snippet(node):
                 target = node
                 break
@@ -289,7 +181,7 @@ class RenameFunction(Transformation):
         old = parsed.text(name)
         if old.startswith("__") and old.endswith("__"):
             return NotApplicable("special method")
-        for node in _walk(parsed.root):
+        for node in walk_tree(parsed.root):
             if node.type == "call":
                 function = node.child_by_field_name("function")
                 if function is not None and function.type == "identifier" and parsed.text(function) in (
@@ -306,7 +198,7 @@ class RenameFunction(Transformation):
             # A method is reached through ``self.name``/``cls.name``; a bare ``name`` would be a
             # global, not the method.
             receiver = parsed.text(first) if first is not None and first.type == "identifier" else None
-            for node in _walk(target):
+            for node in walk_tree(target):
                 if node.type == "attribute":
                     obj, attr = node.child_by_field_name("object"), node.child_by_field_name("attribute")
                     if attr is not None and parsed.text(attr) == old:
@@ -325,14 +217,14 @@ class RenameFunction(Transformation):
         for symbol in analysis.symbols:
             if symbol.name == old:
                 allowed |= set(symbol.occurrences())
-        for node in _walk(parsed.root):
+        for node in walk_tree(parsed.root):
             if node.type == "attribute":
                 attr = node.child_by_field_name("attribute")
                 if attr is not None and parsed.text(attr) == old:
                     return NotApplicable(f"{old!r} is also used as an attribute")
             elif node.type == "keyword_argument":
                 allowed.add(parsed.span(node.child_by_field_name("name")))
-        for node in _walk(parsed.root):
+        for node in walk_tree(parsed.root):
             if node.type == "identifier" and parsed.in_snippet(node) and parsed.text(node) == old:
                 if parsed.span(node) not in allowed:
                     return NotApplicable(f"{old!r} is also bound or declared global elsewhere")

@@ -1,42 +1,34 @@
-"""``dead_code``: insert one unreachable branch before a statement."""
+"""Where code may be inserted: the statement sites shared by every insertion-like transformation
+(``dead_code``, ``unused_declaration``, and the layout ones that add lines before statements), so
+that they all follow the same placement rules."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, preproc_types
-from metacompress_eval.code.names import FreshNames
-from metacompress_eval.code.scopes import words_in
-from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
+from metacompress_eval.code.syntax import COMMENT_TYPES, COMMENTS, STATEMENT_CONTAINER_TYPES
+
+
+_PREPROC_PREFIX = "preproc_"
 
 
 @dataclass(frozen=True)
-class _DeadCodeSyntax:
-    """Per-language description of blocks, statements and the dead branch to write."""
+class _CopyRules:
+    """Per language: statements that may not be copied into inserted code (``dead_code``)."""
 
-    blocks: frozenset[str]
-    false_guard: str  # text of the guard, e.g. ``if (0)``
-    neutral: str  # a harmless declaration, ``{name}`` is replaced by a fresh name
     never_copy: frozenset[str]  # statement types that must not be duplicated
     never_copy_inside: frozenset[str]  # ... nor any statement containing one of these
 
 
-_SYNTAX = {
-    "c": _DeadCodeSyntax(
-        blocks=frozenset({"compound_statement"}),
-        false_guard="if (0)",
-        neutral="int {name} = 0;",
-        never_copy=frozenset({"labeled_statement", "case_statement", "comment"}),
+_COPY_RULES = {
+    "c": _CopyRules(
+        never_copy=frozenset({"labeled_statement", "case_statement"}) | COMMENT_TYPES["c"],
         never_copy_inside=frozenset({"labeled_statement", "case_statement"}),
     ),
-    "java": _DeadCodeSyntax(
-        blocks=frozenset({"block", "constructor_body"}),
-        false_guard="if (false)",
-        neutral="int {name} = 0;",
+    "java": _CopyRules(
         # Java forbids redeclaring a local that is in scope, so top-level declarations are out.
         never_copy=frozenset(
             {
@@ -48,52 +40,36 @@ _SYNTAX = {
                 "record_declaration",
                 "explicit_constructor_invocation",
                 "yield_statement",
-                "line_comment",
-                "block_comment",
             }
-        ),
+        ) | COMMENT_TYPES["java"],
         never_copy_inside=frozenset({"labeled_statement", "yield_statement"}),
     ),
-    "javascript": _DeadCodeSyntax(
-        blocks=frozenset({"statement_block"}),
-        false_guard="if (false)",
-        neutral="let {name} = 0;",
+    "javascript": _CopyRules(
         # Function/class declarations in blocks have version-dependent hoisting (Annex B); a
         # duplicated label in a nested statement is a SyntaxError.
         never_copy=frozenset(
             {"labeled_statement", "function_declaration", "generator_function_declaration", "class_declaration",
-             "comment", "import_statement", "export_statement"}
-        ),
+             "import_statement", "export_statement"}
+        ) | COMMENT_TYPES["javascript"],
         never_copy_inside=frozenset({"labeled_statement"}),
     ),
-    "go": _DeadCodeSyntax(
-        # Go blocks hold a ``statement_list``; case clauses hold one directly and are excluded
-        # (a copy before ``fallthrough`` would break it).
-        blocks=frozenset({"statement_list"}),
-        false_guard="if false",
-        # Go rejects unused variables: the neutral body uses the fresh name once.
-        neutral="{name} := 0{sep}_ = {name}",
+    "go": _CopyRules(
         # A copied top-level declaration would be unused in the dead branch ("declared and not
         # used"); ``a, err := f()`` would even declare a new ``err``. ``goto`` may jump over
         # declarations, labels must be unique.
         never_copy=frozenset(
             {"labeled_statement", "short_var_declaration", "var_declaration", "const_declaration",
-             "type_declaration", "goto_statement", "fallthrough_statement", "comment"}
-        ),
+             "type_declaration", "goto_statement", "fallthrough_statement"}
+        ) | COMMENT_TYPES["go"],
         never_copy_inside=frozenset({"labeled_statement", "goto_statement", "fallthrough_statement"}),
     ),
-    "python": _DeadCodeSyntax(
-        blocks=frozenset({"block"}),  # not ``module``: the snippet stays one definition
-        false_guard="if False:",
-        neutral="{name} = 0",
+    "python": _CopyRules(
         # ``global x`` after a use of ``x`` is a SyntaxError.
-        never_copy=frozenset({"global_statement", "nonlocal_statement", "future_import_statement", "comment"}),
+        never_copy=frozenset({"global_statement", "nonlocal_statement", "future_import_statement"})
+        | COMMENT_TYPES["python"],
         never_copy_inside=frozenset(),
     ),
 }
-
-_PREPROC_PREFIX = "preproc_"
-_COMMENTS = {"comment", "line_comment", "block_comment"}
 
 
 def _mark_ancestors(node: Node, ids: set[int], include_self: bool = False) -> None:
@@ -140,53 +116,6 @@ def _assigns(node: Node, parsed: ParsedCode, names: set[str]) -> bool:
     return any(child.type == "identifier" and parsed.text(child) in names for child in node.named_children)
 
 
-class DeadCodeInsertion(Transformation):
-    """Insert an unreachable ``if (0) { ... }`` / ``if (false) { ... }`` / ``if False:`` /
-    ``if false { ... }`` (Go) branch.
-
-    The branch goes immediately BEFORE a randomly chosen statement of a block (never after a
-    ``return``/``break``, never between ``case`` labels, never before a Python docstring, never in a
-    single-line Python block). Its body is a copy of a statement that precedes the insertion point
-    in the same block when a safe one exists, else a declaration of a fresh, unused variable.
-    """
-
-    name = "dead_code"
-    family = "insertion"
-    languages = frozenset({"c", "java", "python", "javascript", "go"})
-    description = "Insert one unreachable branch (a copied earlier statement or a fresh unused variable)."
-    default_params: dict = {}
-
-    def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
-        syntax = _SYNTAX[parsed.language]
-        targets = statement_sites(parsed)
-        if not targets:
-            return NotApplicable("no statement before which a branch can be inserted")
-        statement, earlier = rng.choice(targets)
-        start = parsed.span(statement)[0]
-        indent = parsed.data[parsed.line_start(start) : start].decode("utf-8")
-        unit = indent_unit(parsed, statement)
-        own_line = parsed.starts_line(start)
-        if earlier:
-            source = rng.choice(earlier)
-            body = parsed.text(source)
-            body_kind, copied_from = "copy", parsed.span(source)[0]
-            body = body.replace("\n", "\n" + unit)  # the copy moves one level deeper
-        else:
-            fresh = FreshNames(words_in(parsed.data), parsed.language, "natural", rng)
-            sep = f"\n{indent}{unit}" if own_line else "; "
-            body = syntax.neutral.format(name=fresh.new(), sep=sep)
-            body_kind, copied_from = "neutral", None
-        if parsed.language == "python":
-            text = f"{syntax.false_guard}\n{indent}{unit}{body}\n{indent}"
-        elif own_line:
-            text = f"{syntax.false_guard} {{\n{indent}{unit}{body}\n{indent}}}\n{indent}"
-        else:
-            # Go needs a ``;`` between two statements on one line.
-            text = f"{syntax.false_guard} {{ {body} }}{';' if parsed.language == 'go' else ''} "
-        params = {"position": start, "body_kind": body_kind, "copied_from": copied_from, "inserted": text}
-        return Proposal([Edit(start, start, text)], params)
-
-
 def indent_unit(parsed: ParsedCode, statement: Node) -> str:
     """One indentation level as the snippet writes it: the extra indentation of ``statement``
     over the line that opens its block (``"  "``, ``"    "``, ``"\t"``), else four spaces/a tab."""
@@ -227,8 +156,7 @@ def _is_directive(node: Node) -> bool:
 
 def statement_site_types(language: str) -> frozenset[str]:
     """Node types :func:`statement_sites` looks at (to merge its query with a caller's own)."""
-    syntax = _SYNTAX[language]
-    return (syntax.blocks | syntax.never_copy_inside | preproc_types(language)
+    return (STATEMENT_CONTAINER_TYPES[language] | _COPY_RULES[language].never_copy_inside | preproc_types(language)
             | (_JAVA_LOCALS | _JAVA_WRITES if language == "java" else frozenset()))
 
 
@@ -246,9 +174,9 @@ def statement_sites(parsed: ParsedCode, found: list[Node] | None = None) -> list
     are fine), in pre-order, when the caller already ran a query for them and more.
     """
     language = parsed.language
-    syntax = _SYNTAX[language]
+    rules = _COPY_RULES[language]
     java = language == "java"
-    never_inside = syntax.never_copy_inside | preproc_types(language)
+    never_inside = rules.never_copy_inside | preproc_types(language)
     if found is None:
         # One query finds every node the rules look at (blocks, node types a copied statement must
         # not contain, Java declarations and writes); a query runs over the whole tree, so one.
@@ -266,8 +194,9 @@ def statement_sites(parsed: ParsedCode, found: list[Node] | None = None) -> list
         for node in found:
             if node.type in _JAVA_WRITES and _assigns(node, parsed, blank_locals):
                 _mark_ancestors(node, assigning, include_self=True)
-    blocks = syntax.blocks
-    never_copy = syntax.never_copy
+    # Go: the ``statement_list`` of a block (case clauses hold one directly and are skipped below).
+    blocks = STATEMENT_CONTAINER_TYPES[language]
+    never_copy = rules.never_copy
     in_snippet = parsed.in_snippet
     # Python and JavaScript have extra, per-statement rules; C/Java/Go only need the type checks.
     simple = language not in ("python", "javascript")
@@ -284,7 +213,7 @@ def statement_sites(parsed: ParsedCode, found: list[Node] | None = None) -> list
             continue  # the body of a wrapper, i.e. top level of the snippet
         if parent is not None and parent.type == "switch_statement":
             continue
-        statements = [c for c in node.named_children if c.type not in _COMMENTS and in_snippet(c)]
+        statements = [c for c in node.named_children if c.type not in COMMENTS and in_snippet(c)]
         # Whether a statement may be copied does not depend on the insertion point: decide it once
         # per statement, and grow the list of earlier copyable statements as the block is read
         # (each site gets its own copy of the list so far).

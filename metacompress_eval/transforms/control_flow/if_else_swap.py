@@ -8,9 +8,8 @@ from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.syntax import BLOCK_TYPES, COMMENTS
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
-
-_BLOCK_TYPES = {"c": "compound_statement", "java": "block", "javascript": "statement_block", "go": "block"}
 
 
 def _else_branch_c_family(node: Node) -> Node | None:
@@ -18,7 +17,7 @@ def _else_branch_c_family(node: Node) -> Node | None:
     if alternative is None:
         return None
     if alternative.type == "else_clause":  # tree-sitter-c wraps the branch, tree-sitter-java does not
-        named = [c for c in alternative.named_children if c.type not in ("comment", "line_comment", "block_comment")]
+        named = [c for c in alternative.named_children if c.type not in COMMENTS]
         return named[-1] if named else None
     return alternative
 
@@ -66,11 +65,11 @@ class IfElseSwap(Transformation):
         go = parsed.language == "go"
         if condition.type != "parenthesized_expression" and not go:
             return None
-        block = _BLOCK_TYPES[parsed.language]
+        blocks = BLOCK_TYPES[parsed.language]
 
         def as_block(branch: Node) -> str:
             text = parsed.text(branch)
-            return text if branch.type == block else "{ " + text + " }"
+            return text if branch.type in blocks else "{ " + text + " }"
 
         cond_start, cond_end = parsed.span(condition)
         if go:

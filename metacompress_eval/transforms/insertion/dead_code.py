@@ -1,0 +1,78 @@
+"""``dead_code``: insert one unreachable branch before a statement."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from metacompress_eval.code.edits import Edit
+from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.names import FreshNames
+from metacompress_eval.code.scopes import words_in
+from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
+from metacompress_eval.transforms.sites import indent_unit, statement_sites
+
+
+@dataclass(frozen=True)
+class _DeadBranch:
+    """Per language: how to write an unreachable branch."""
+
+    false_guard: str  # text of the guard, e.g. ``if (0)``
+    neutral: str  # a harmless declaration, ``{name}`` is replaced by a fresh name
+
+
+_DEAD_BRANCHES = {
+    "c": _DeadBranch(false_guard="if (0)", neutral="int {name} = 0;"),
+    "java": _DeadBranch(false_guard="if (false)", neutral="int {name} = 0;"),
+    "javascript": _DeadBranch(false_guard="if (false)", neutral="let {name} = 0;"),
+    # Go rejects unused variables: the neutral body uses the fresh name once.
+    "go": _DeadBranch(false_guard="if false", neutral="{name} := 0{sep}_ = {name}"),
+    "python": _DeadBranch(false_guard="if False:", neutral="{name} = 0"),
+}
+
+
+class DeadCodeInsertion(Transformation):
+    """Insert an unreachable ``if (0) { ... }`` / ``if (false) { ... }`` / ``if False:`` /
+    ``if false { ... }`` (Go) branch.
+
+    The branch goes immediately BEFORE a randomly chosen statement of a block (never after a
+    ``return``/``break``, never between ``case`` labels, never before a Python docstring, never in a
+    single-line Python block). Its body is a copy of a statement that precedes the insertion point
+    in the same block when a safe one exists, else a declaration of a fresh, unused variable.
+    """
+
+    name = "dead_code"
+    family = "insertion"
+    languages = frozenset({"c", "java", "python", "javascript", "go"})
+    description = "Insert one unreachable branch (a copied earlier statement or a fresh unused variable)."
+    default_params: dict = {}
+
+    def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
+        branch = _DEAD_BRANCHES[parsed.language]
+        targets = statement_sites(parsed)
+        if not targets:
+            return NotApplicable("no statement before which a branch can be inserted")
+        statement, earlier = rng.choice(targets)
+        start = parsed.span(statement)[0]
+        indent = parsed.data[parsed.line_start(start) : start].decode("utf-8")
+        unit = indent_unit(parsed, statement)
+        own_line = parsed.starts_line(start)
+        if earlier:
+            source = rng.choice(earlier)
+            body = parsed.text(source)
+            body_kind, copied_from = "copy", parsed.span(source)[0]
+            body = body.replace("\n", "\n" + unit)  # the copy moves one level deeper
+        else:
+            fresh = FreshNames(words_in(parsed.data), parsed.language, "natural", rng)
+            sep = f"\n{indent}{unit}" if own_line else "; "
+            body = branch.neutral.format(name=fresh.new(), sep=sep)
+            body_kind, copied_from = "neutral", None
+        if parsed.language == "python":
+            text = f"{branch.false_guard}\n{indent}{unit}{body}\n{indent}"
+        elif own_line:
+            text = f"{branch.false_guard} {{\n{indent}{unit}{body}\n{indent}}}\n{indent}"
+        else:
+            # Go needs a ``;`` between two statements on one line.
+            text = f"{branch.false_guard} {{ {body} }}{';' if parsed.language == 'go' else ''} "
+        params = {"position": start, "body_kind": body_kind, "copied_from": copied_from, "inserted": text}
+        return Proposal([Edit(start, start, text)], params)

@@ -1,0 +1,1 @@
+"""Statements family: ``swap_statements``."""
