@@ -15,7 +15,7 @@ from metacompress_eval.transforms.sites import statement_site_types, statement_s
 
 def _statement_lines(parsed: ParsedCode, nodes: list[Node] | None = None) -> list[int]:
     """Line starts of the insertion-site statements that start their line (``nodes``: see
-    :func:`statement_sites`)."""
+    :func:`~metacompress_eval.transforms.sites.statement_sites`)."""
     found = []
     for statement, _ in statement_sites(parsed, nodes):
         start = parsed.span(statement)[0]
