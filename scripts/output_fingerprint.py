@@ -139,10 +139,36 @@ def _normalised_bytes(path: Path, work: str) -> bytes:
         # Durations and dates printed for people ("12.3 s", "2026-11-29T..."), and measured latencies.
         text = re.sub(r"\d+(\.\d+)? ?(s|ms|seconds)\b", "<T>", text)
         text = re.sub(r"\d{4}-\d{2}-\d{2}[T ][0-9:+.Z-]+", "<DATE>", text)
-        text = "\n".join(re.sub(r"\d+(\.\d+)?", "<N>", line) if re.search(r"second|latency|created|time", line, re.I)
-                         else line for line in text.splitlines())
-        return text.encode()
+        return _mask_timing_cells(text).encode()
     return data
+
+
+_TIMING = re.compile(r"second|latency|created|time|\(s\)", re.I)
+
+
+def _mask_timing_cells(text: str) -> str:
+    """Mask numbers on lines about time, and in table columns whose header is about time."""
+    lines = text.splitlines()
+    out, timing_columns = [], set()
+
+    def is_separator(line: str) -> bool:
+        cells = line.split("|")[1:-1]
+        return bool(cells) and all(c.strip() and set(c.strip()) <= set(":-") for c in cells)
+
+    for i, line in enumerate(lines):
+        if not line.lstrip().startswith("|"):
+            timing_columns = set()
+            out.append(re.sub(r"\d+(\.\d+)?", "<N>", line) if _TIMING.search(line) else line)
+            continue
+        cells = line.split("|")
+        if i + 1 < len(lines) and is_separator(lines[i + 1]):
+            timing_columns = {j for j, c in enumerate(cells) if _TIMING.search(c)}
+        elif not is_separator(line):
+            row_is_timing = bool(_TIMING.search(line))  # e.g. "| teacher.seconds | 0.031 |"
+            cells = [re.sub(r"\d+(\.\d+)?", "<N>", c) if row_is_timing or j in timing_columns else c
+                     for j, c in enumerate(cells)]
+        out.append("|".join(cells))
+    return "\n".join(out)
 
 
 # Files whose content is a measurement of this machine (latency, file listings with sizes) or a cache.
