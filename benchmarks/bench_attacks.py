@@ -99,7 +99,7 @@ def run(args) -> None:
     import torch
 
     from metacompress_eval.attacks import AttackSettings, run_attack_suite
-    from metacompress_eval.data import SourceExample
+    from metacompress_eval.data import SourceInput
     from metacompress_eval.inference import OutputCache
     from metacompress_eval.models import load_model
 
@@ -111,11 +111,11 @@ def run(args) -> None:
         folder = out / corpus
         if corpus == "juliet":
             test = _sample(juliet_rows(), "test", args.n, 1)
-            sources = [SourceExample(r["id"], (r["code"],), int(r["label"])) for r in test]
+            sources = [SourceInput(r["id"], (r["code"],), int(r["label"])) for r in test]
             language = "c"
         else:
             test = _sample(bcb_rows(), "test", args.n, 1)
-            sources = [SourceExample(r["id"], (r["code1"], r["code2"]), int(r["label"])) for r in test]
+            sources = [SourceInput(r["id"], (r["code1"], r["code2"]), int(r["label"])) for r in test]
             language = "java"
         teacher = load_model(str(folder / "teacher"), role="teacher")
         student = load_model(str(folder / "student"), role="student")

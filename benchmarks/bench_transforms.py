@@ -84,7 +84,7 @@ def _best_rate(fn, items, repeats: int) -> float:
 
 def bench_corpus(name: str, language: str, rows: list[dict], compile_n: int, repeats: int) -> dict:
     from metacompress_eval.code.languages import _parser, parse
-    from metacompress_eval.followups import derive_seed
+    from metacompress_eval.follow_ups import derive_seed
     from metacompress_eval.transforms import list_transformations
     from metacompress_eval.verify import checker_name, compare_many
 

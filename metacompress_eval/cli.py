@@ -191,8 +191,11 @@ def _add_attack_parser(sub) -> None:
     at.add_argument("--unlabelled", action="store_true", help="no labels: attack each model's own prediction")
     at.add_argument("--id-column", default="id")
     at.add_argument("--split", default=None)
+    at.add_argument("--where", action="append", default=None, metavar="COLUMN=VALUE",
+                    help="keep only rows whose COLUMN equals VALUE (repeatable), e.g. --where split=test")
     at.add_argument("--pair-ids", type=_csv, default=None)
     at.add_argument("--functions", default=None)
+    at.add_argument("--max-code-chars", type=int, default=None, help="skip longer code inputs (default 50000)")
     at.add_argument("--side", type=int, default=None,
                     help="which text of a pair is attacked (0 or 1; default: the second)")
     at.add_argument("--transforms", type=_csv, default=(),
@@ -213,10 +216,10 @@ def _add_attack_parser(sub) -> None:
 def cmd_attack(args) -> int:
     from .attacks import AttackSettings, make_attack, run_attacks, write_adversarial
     from .attacks.measures import model_measures
-    from .data import load_functions_table, prepare_sources, read_table
+    from .data import load_sources, read_table
     from .fileio import atomic_write_json
     from .inference import InferenceEngine, OutputCache
-    from .models import load_model
+    from .model_outputs import ModelSpec
     from .tasks import get_task
 
     if args.budget < 1:
@@ -225,13 +228,9 @@ def cmd_attack(args) -> int:
                     id_column=args.id_column, language=args.language or "")
     if not task.language:
         raise MetaCompressError("attacks need a programming language: pass --language")
-    model = load_model(args.model, role="model", tokenizer=args.tokenizer, device=args.device,
-                       max_length=args.max_length, trust_remote_code=args.trust_remote_code)
-    rows, loaded = read_table(args.data, split=args.split)
-    functions = load_functions_table(args.functions) if args.functions else None
-    loaded = prepare_sources(rows, loaded, task, model.label_names,
-                             pair_ids=tuple(args.pair_ids) if args.pair_ids else None, functions=functions,
-                             max_sources=args.max_sources)
+    spec = data_spec_from_args(args)
+    model = ModelSpec(args.model, args.tokenizer, args.max_length, args.trust_remote_code).load("model", args.device)
+    loaded = load_sources(spec, task, model.label_names)
     corpus = None
     if args.corpus:
         corpus_rows, _ = read_table(args.corpus)
@@ -315,7 +314,7 @@ def _add_distill_parser(sub) -> None:
 
 def cmd_distill(args) -> int:
     from .distill.recipes import DistillSettings, distil
-    from .distill.space import SearchSpace
+    from .distill.search_space import SearchSpace
     from .tasks import get_task
 
     if args.threads:
@@ -430,22 +429,32 @@ def cmd_card(args) -> int:
     return 0
 
 
+def data_spec_from_args(args):
+    """The :class:`~metacompress_eval.data.DataSpec` of ``--data``, ``--split``, ``--where``, ``--pair-ids``,
+    ``--functions``, ``--max-code-chars`` and ``--max-sources``."""
+    from .data import DEFAULT_MAX_CODE_CHARS, DataSpec, parse_where
+
+    if args.pair_ids is not None and len(args.pair_ids) != 2:
+        raise MetaCompressError("--pair-ids takes exactly two column names, e.g. id1,id2")
+    return DataSpec(args.data, split=args.split, where=parse_where(args.where),
+                    pair_ids=tuple(args.pair_ids) if args.pair_ids else None, functions=args.functions,
+                    max_code_chars=args.max_code_chars or DEFAULT_MAX_CODE_CHARS, max_sources=args.max_sources)
+
+
 def cmd_evaluate(args) -> int:
-    from .data import DEFAULT_MAX_CODE_CHARS, parse_where
     from .pipeline import EvaluationConfig, run_evaluation
     from .report.summary import print_summary
     from .tasks import get_task
 
-    if args.pair_ids is not None and len(args.pair_ids) != 2:
-        raise MetaCompressError("--pair-ids takes exactly two column names, e.g. id1,id2")
+    spec = data_spec_from_args(args)
     task = get_task(args.task, language=args.language or "")
     config = EvaluationConfig(
-        teacher=args.teacher, student=args.student, data=args.data, task=args.task, out_dir=args.out,
+        teacher=args.teacher, student=args.student, data=spec.path, task=args.task, out_dir=args.out,
         code_columns=args.code_columns, label_column=None if args.unlabelled else args.label_column,
-        id_column=args.id_column, language=args.language or "", split=args.split, where=parse_where(args.where),
-        pair_ids=tuple(args.pair_ids) if args.pair_ids else None, functions=args.functions,
+        id_column=args.id_column, language=args.language or "", split=spec.split, where=dict(spec.where),
+        pair_ids=spec.pair_ids, functions=spec.functions,
         transforms=_transform_names(args.transforms, task.language), seed=args.seed,
-        max_sources=args.max_sources, max_code_chars=args.max_code_chars or DEFAULT_MAX_CODE_CHARS,
+        max_sources=spec.max_sources, max_code_chars=spec.max_code_chars,
         batch_size=args.batch_size, device=args.device, teacher_tokenizer=args.teacher_tokenizer,
         student_tokenizer=args.student_tokenizer, teacher_max_length=args.teacher_max_length,
         student_max_length=args.student_max_length, label_map=args.label_map,
@@ -479,7 +488,7 @@ def cmd_demo(args) -> int:
 def _chain_follow_ups(sources, language: str, names: tuple[str, ...], k: int, seed: int):
     """One follow-up per source from ``apply_chain`` (the chain API of ``metacompress_eval.transforms``)."""
     from . import transforms
-    from .followups import FollowUpInput, FollowUpSet, derive_seed
+    from .follow_ups import FollowUpInput, FollowUpSet, derive_seed
 
     apply_chain = getattr(transforms, "apply_chain", None)
     if apply_chain is None:
@@ -502,15 +511,15 @@ def _chain_follow_ups(sources, language: str, names: tuple[str, ...], k: int, se
 
 
 def cmd_transform(args) -> int:
-    from .data import code_sources, read_table
+    from .data import DataSpec, load_code_sources
     from .fileio import atomic_write_json, atomic_write_jsonl
-    from .followups import build_follow_ups, verify_follow_ups
+    from .follow_ups import build_follow_ups, verify_follow_ups
     from .tasks import get_task
 
     if not Path(args.input).is_file():
         raise MetaCompressError(f"input file not found: {args.input}")
-    rows, loaded = read_table(args.input)
-    sources = [source for _, source in code_sources(rows, loaded, args.code_column, args.id_column)]
+    pairs, loaded = load_code_sources(DataSpec(args.input), args.code_column, args.id_column)
+    sources = [source for _, source in pairs]
     language = get_task("classification", language=args.language).language
     names = _transform_names(args.transforms, language)
     if args.chain is not None:

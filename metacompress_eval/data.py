@@ -1,8 +1,10 @@
-"""Loading source examples: JSONL, CSV, parquet, a ``save_to_disk`` folder or a Hub dataset id.
+"""Loading source inputs: JSONL, CSV, parquet, a ``save_to_disk`` folder or a Hub dataset id.
 
-The result is a list of :class:`SourceExample` plus a count of every row that was skipped and why
-(invalid UTF-8, empty or oversized code, ...). Problems that make the whole input unusable — a missing
-file, a missing column, labels outside the models' label set — raise :class:`MetaCompressError`.
+:func:`load_sources` is the one way every command turns a :class:`DataSpec` (where the data is and
+which rows to keep) into :class:`SourceInput` objects; :func:`load_code_sources` is its flavour for
+tools that only transform code. The result counts every row that was skipped and why (invalid
+UTF-8, empty or oversized code, ...). Problems that make the whole input unusable — a missing file,
+a missing column, labels outside the models' label set — raise :class:`MetaCompressError`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from .errors import MetaCompressError
 from .fileio import iter_jsonl
@@ -20,8 +22,31 @@ from .tasks import TaskSpec
 DEFAULT_MAX_CODE_CHARS = 50_000
 
 
+@dataclass(frozen=True)
+class DataSpec:
+    """Where the source inputs come from and which rows to keep.
+
+    Attributes:
+        path: JSONL/JSON/CSV/TSV/parquet file, ``save_to_disk`` folder or Hub dataset id.
+        split: split of a folder or Hub dataset with several.
+        where: keep only rows whose column equals the value (compared as text).
+        pair_ids: for pairs given by function ids, the two id columns (needs ``functions``).
+        functions: table of functions ``{id, code}`` referenced by ``pair_ids``.
+        max_code_chars: longer code inputs are skipped as oversized.
+        max_sources: keep only the first N usable rows.
+    """
+
+    path: str
+    split: str | None = None
+    where: Mapping[str, str] = field(default_factory=dict)
+    pair_ids: tuple[str, str] | None = None
+    functions: str | None = None
+    max_code_chars: int = DEFAULT_MAX_CODE_CHARS
+    max_sources: int | None = None
+
+
 @dataclass
-class SourceExample:
+class SourceInput:
     """One source input: its id, its code input(s) and its gold label index (or ``None``)."""
 
     id: str
@@ -33,7 +58,7 @@ class SourceExample:
 class LoadedData:
     """Source examples ready for evaluation, with the skips that were counted on the way."""
 
-    sources: list[SourceExample]
+    sources: list[SourceInput]
     skipped: Counter = field(default_factory=Counter)
     skipped_examples: list[dict] = field(default_factory=list)
     description: dict = field(default_factory=dict)
@@ -161,23 +186,50 @@ def _load_hub_dataset(dataset_id: str, split: str | None):
     return _pick_split(ds, split, dataset_id).to_list()
 
 
-def code_sources(rows: list[dict], loaded: LoadedData, code_column: str,
-                 id_column: str | None) -> list[tuple[dict, SourceExample]]:
-    """Unlabelled single-code sources of ``rows`` with the row each came from.
+def load_rows(spec: DataSpec) -> tuple[list[dict], LoadedData]:
+    """The table of ``spec`` with its ``where`` conditions applied (recorded in the description)."""
+    rows, loaded = read_table(spec.path, split=spec.split)
+    rows = filter_rows(rows, dict(spec.where), spec.path)
+    if spec.where:
+        loaded.description["where"] = dict(spec.where)
+    return rows, loaded
+
+
+def load_sources(spec: DataSpec, task: TaskSpec, label_names: Sequence[str]) -> LoadedData:
+    """Source inputs of ``task`` from ``spec``: read, filtered, paired, size-checked, labelled, capped.
+
+    The one loader of ``evaluate``, ``attack``, ``distill`` and the Space (see :func:`prepare_sources`
+    for the checks and the skips).
+    """
+    rows, loaded = load_rows(spec)
+    functions = load_functions_table(spec.functions) if spec.functions else None
+    return prepare_sources(rows, loaded, task, label_names, pair_ids=spec.pair_ids, functions=functions,
+                           max_code_chars=spec.max_code_chars, max_sources=spec.max_sources)
+
+
+def load_code_sources(spec: DataSpec, code_column: str,
+                      id_column: str | None) -> tuple[list[tuple[dict, SourceInput]], LoadedData]:
+    """Unlabelled single-code sources of ``spec`` with the row each came from.
 
     For tools that only transform code (``metacompress transform``, the dataset builder): a row
-    without usable code is counted in ``loaded`` as a skip; the id is the row's ``id_column``
-    value or its row number.
+    without usable code, or with code longer than ``spec.max_code_chars``, is counted as a skip;
+    the id is the row's ``id_column`` value or its row number.
     """
+    rows, loaded = load_rows(spec)
     result = []
     for index, row in enumerate(rows):
+        if spec.max_sources is not None and len(result) >= spec.max_sources:
+            break
         code = row.get(code_column)
         if not isinstance(code, str) or not code.strip():
             loaded.skip("missing or empty code", f"row {index}")
             continue
+        if len(code) > spec.max_code_chars:
+            loaded.skip(f"code longer than {spec.max_code_chars} characters", f"row {index}")
+            continue
         sid = row.get(id_column) if id_column else None
-        result.append((row, SourceExample(str(sid if sid is not None else index), (code,))))
-    return result
+        result.append((row, SourceInput(str(sid if sid is not None else index), (code,))))
+    return result, loaded
 
 
 def parse_where(conditions: list[str] | None) -> dict[str, str]:
@@ -234,7 +286,7 @@ def _label_index(value: Any, label_names: Sequence[str]) -> int | None:
 def prepare_sources(rows: list[dict], loaded: LoadedData, task: TaskSpec, label_names: Sequence[str], *,
                     pair_ids: tuple[str, str] | None = None, functions: dict[str, Any] | None = None,
                     max_code_chars: int = DEFAULT_MAX_CODE_CHARS, max_sources: int | None = None) -> LoadedData:
-    """Turn table rows into :class:`SourceExample` objects, counting skipped rows.
+    """Turn table rows into :class:`SourceInput` objects, counting skipped rows.
 
     Args:
         rows: rows as read by :func:`read_table`.
@@ -266,7 +318,7 @@ def prepare_sources(rows: list[dict], loaded: LoadedData, task: TaskSpec, label_
 
     bad_labels: Counter = Counter()
     seen_ids: set[str] = set()
-    sources: list[SourceExample] = []
+    sources: list[SourceInput] = []
     for index, row in enumerate(rows):
         if max_sources is not None and len(sources) >= max_sources:
             break
@@ -311,7 +363,7 @@ def prepare_sources(rows: list[dict], loaded: LoadedData, task: TaskSpec, label_
                 bad_labels[repr(raw)] += 1
                 continue
         seen_ids.add(sid)
-        sources.append(SourceExample(sid, tuple(codes), label))
+        sources.append(SourceInput(sid, tuple(codes), label))
     if bad_labels:
         shown = ", ".join(f"{v} ({n}×)" for v, n in bad_labels.most_common(5))
         raise MetaCompressError(

@@ -22,12 +22,13 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
-from .data import DEFAULT_MAX_CODE_CHARS, filter_rows, load_functions_table, prepare_sources, read_table
+from .console import logger
+from .data import DEFAULT_MAX_CODE_CHARS, DataSpec, load_sources
 from .errors import MetaCompressError
 from .fileio import atomic_write_json, atomic_write_jsonl, atomic_write_text
-from .followups import build_follow_ups
-from .inference import InferenceEngine, OutputCache, distributed_state
-from .models import align_label_spaces, load_model, parse_label_map
+from .follow_ups import build_follow_ups
+from .inference import OutputCache, distributed_state
+from .model_outputs import EvaluationRows, ModelSpec, load_teacher_student, run_models
 from .relations import EvaluationOutputs, Thresholds, analyze
 from .tasks import get_task
 from .transforms import DEFAULT_TRANSFORMS
@@ -77,6 +78,21 @@ class EvaluationConfig:
     attack_transforms: tuple[str, ...] = ()
 
 
+    @property
+    def data_spec(self) -> DataSpec:
+        """Where the sources come from (see :func:`metacompress_eval.data.load_sources`)."""
+        return DataSpec(self.data, split=self.split, where=dict(self.where), pair_ids=self.pair_ids,
+                        functions=self.functions, max_code_chars=self.max_code_chars, max_sources=self.max_sources)
+
+    @property
+    def teacher_spec(self) -> ModelSpec:
+        return ModelSpec(self.teacher, self.teacher_tokenizer, self.teacher_max_length, self.trust_remote_code)
+
+    @property
+    def student_spec(self) -> ModelSpec:
+        return ModelSpec(self.student, self.student_tokenizer, self.student_max_length, self.trust_remote_code)
+
+
 @dataclass
 class EvaluationResult:
     """The report dict and where its files were written."""
@@ -87,20 +103,13 @@ class EvaluationResult:
     main_process: bool = True  # False on the other processes of a multi-process launch (they write nothing)
 
 
-def _log(progress: bool, message: str) -> None:
-    if progress:
-        from rich.console import Console
-
-        Console(stderr=True).print(f"[bold cyan]metacompress[/] {message}", highlight=False)
-
-
 def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None = None) -> EvaluationResult:
     """Run the whole pipeline for one teacher/student pair and write the report folder."""
     # Under accelerate launch / torchrun, inference is sharded across processes (see inference.py);
     # everything else runs on every process, and only the main process logs and writes files.
     state = distributed_state(config.device)
     main = state is None or state.is_main_process
-    say = log or (lambda m: _log(config.progress and main, m))
+    say = log or logger(config.progress and main)
     device = config.device
     if state is not None and device in ("cuda", "gpu"):
         device = f"cuda:{state.local_process_index}"  # one GPU per process
@@ -110,23 +119,12 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
     if config.batch_size < 1:
         raise MetaCompressError("--batch-size must be at least 1")
 
-    say(f"loading teacher {config.teacher}")
-    teacher = load_model(config.teacher, role="teacher", tokenizer=config.teacher_tokenizer, device=device,
-                         max_length=config.teacher_max_length, trust_remote_code=config.trust_remote_code)
-    say(f"loading student {config.student}")
-    student = load_model(config.student, role="student", tokenizer=config.student_tokenizer, device=device,
-                         max_length=config.student_max_length, trust_remote_code=config.trust_remote_code)
-    align_label_spaces(teacher, student, parse_label_map(config.label_map))
+    teacher, student = load_teacher_student(config.teacher_spec, config.student_spec, device=device,
+                                            label_map=config.label_map, log=say)
     label_names = teacher.label_names
 
     say(f"reading {config.data}")
-    rows, loaded = read_table(config.data, split=config.split)
-    rows = filter_rows(rows, config.where, config.data)
-    if config.where:
-        loaded.description["where"] = dict(config.where)
-    functions = load_functions_table(config.functions) if config.functions else None
-    loaded = prepare_sources(rows, loaded, task, label_names, pair_ids=config.pair_ids, functions=functions,
-                             max_code_chars=config.max_code_chars, max_sources=config.max_sources)
+    loaded = load_sources(config.data_spec, task, label_names)
     sources = loaded.sources
     skipped = sum(loaded.skipped.values())
     say(f"{len(sources)} source examples" + (f" ({skipped} rows skipped: {dict(loaded.skipped)})" if skipped else ""))
@@ -135,21 +133,13 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
                                   progress=config.progress and main, verify=config.verify)
     say(f"{len(follow_ups.items)} follow-up inputs from {len(config.transforms)} transformation(s)")
 
-    inputs = [s.inputs for s in sources] + [f.inputs for f in follow_ups.items]
-    source_ids = [s.id for s in sources] + [f.source_id for f in follow_ups.items]
-    transformations = [None] * len(sources) + [f.transformation for f in follow_ups.items]
-    label_of = {s.id: s.label for s in sources}
-    labels = None if task.label_column is None else np.array([label_of[i] for i in source_ids], dtype=np.int64)
-
+    rows = EvaluationRows(list(sources), list(follow_ups.items))
+    models = {"teacher": teacher, "student": student}
     cache = OutputCache.in_dir(config.cache_dir)
     try:
-        predictions = {}
-        for role, model in (("teacher", teacher), ("student", student)):
-            engine = InferenceEngine(model, cache, batch_size=config.batch_size, progress=config.progress and main,
-                                     desc=f"{role} inference")
-            predictions[role] = engine.predict(inputs)
-            st = predictions[role].stats
-            say(f"{role}: {st.computed} inputs computed, {st.cached} from cache ({st.forward_passes} forward passes)")
+        predictions = run_models(models, rows.inputs, cache, batch_size=config.batch_size,
+                                 progress=config.progress and main, log=say)
+        probs = {role: p.probs for role, p in predictions.items()}
         attack_suite = None
         if config.attacks:
             from .attacks import AttackSettings, run_attack_suite
@@ -162,23 +152,19 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
             say(f"attacking teacher and student: {', '.join(config.attacks)} (budget {config.attack_budget})")
             attack_suite = run_attack_suite(sources, task.language, teacher, student, attack_settings, cache=cache,
                                             progress=config.progress and main, log=say)
+            if attack_suite.follow_ups:
+                # Adversarial examples are follow-ups named "attack:<method>": the relations are computed
+                # per attack. Their outputs come through the same cache (the attacks computed them), and
+                # the report's "inference" figures stay those of the sources and transformation follow-ups.
+                adversarial = run_models(models, [f.inputs for f in attack_suite.follow_ups], cache,
+                                         batch_size=config.batch_size, progress=config.progress and main, log=say)
+                rows.follow_ups += attack_suite.follow_ups
+                probs = {role: np.concatenate([probs[role], adversarial[role].probs]) for role in probs}
     finally:
         cache.close()
-    teacher_probs, student_probs = predictions["teacher"].probs, predictions["student"].probs
-    if attack_suite is not None and attack_suite.follow_ups:
-        # Adversarial examples are follow-ups named "attack:<method>": the relations are computed per attack.
-        extra = attack_suite.follow_ups
-        inputs = inputs + [f["inputs"] for f in extra]
-        source_ids = source_ids + [f["source_id"] for f in extra]
-        transformations = transformations + [f["transformation"] for f in extra]
-        if labels is not None:
-            labels = np.concatenate([labels, np.array([label_of[f["source_id"]] for f in extra], dtype=np.int64)])
-        teacher_probs = np.concatenate([teacher_probs, np.stack([f["teacher_probs"] for f in extra])])
-        student_probs = np.concatenate([student_probs, np.stack([f["student_probs"] for f in extra])])
 
-    outputs = EvaluationOutputs(source_ids=source_ids, transformations=transformations, labels=labels,
-                                teacher_probs=teacher_probs, student_probs=student_probs,
-                                label_names=list(label_names))
+    outputs = rows.outputs(probs, label_names, labelled=task.label_column is not None)
+    inputs = rows.inputs
     analysis = analyze(outputs, config.thresholds, seed=config.seed, worst_k=config.worst_k)
 
     report = {

@@ -139,47 +139,26 @@ def demo_model_dirs(settings: SpaceSettings) -> tuple[Path, Path]:
 
 
 def build_demo_models(settings: SpaceSettings, progress: Progress = _no_progress) -> tuple[Path, Path]:
-    """Build the demo teacher and student once (with the demo's own training code) and return them.
+    """The demo teacher and student for these settings, built on first use by the demo's own builder.
 
-    Uses the same corpus, presets and stamps as ``metacompress demo``; a folder whose stamp matches
-    is reused, and an interrupted build leaves nothing half-written (see ``demo.run.build_once``).
+    :func:`metacompress_eval.demo.models.build_demo_models` is what ``metacompress demo`` runs: the
+    same corpus, presets and stamps (a changed preset retrains), reused when the stamps match, never
+    left half-written.
     """
-    from .demo.run import STAMP_FILE, build_once
-    from .demo.training import PRESETS
+    from .demo.models import build_demo_models as build
 
     teacher_dir, student_dir = demo_model_dirs(settings)
-    size, seed = settings.demo_size, settings.seed
-    n = PRESETS[size].n_functions  # the corpus `metacompress demo` trains on
-    stamp = {"size": size, "seed": seed, "corpus": n}
+    announced = []
 
-    def stamped(folder: Path, expected: dict) -> bool:
-        try:
-            return json.loads((folder / STAMP_FILE).read_text()) == expected
-        except (OSError, ValueError):
-            return False
+    def trainer_progress(stage: str, fraction: float) -> None:
+        if not announced:
+            announced.append(True)
+            progress(0.0, f"building the demo models (first use only, a few minutes) in {settings.models_dir}")
+        progress(float(fraction), f"demo models: {stage}")
 
-    teacher_stamp = {**stamp, "role": "teacher"}
-    student_stamp = {**stamp, "role": "student", "teacher": teacher_stamp}
-    if stamped(teacher_dir, teacher_stamp) and stamped(student_dir, student_stamp):
-        return teacher_dir, student_dir
-
-    from .demo import distil_student, generate_corpus, train_teacher
-
-    progress(0.0, f"building the demo models (first use only, a few minutes) in {settings.models_dir}")
-    rows = generate_corpus(n, seed=seed)
-    labelled = [r for r in rows if r["split"] in ("train", "valid")]
-    unlabelled = [r["code"] for r in rows if r["split"] == "train"]
-
-    # The trainers report (stage, fraction of their own run); map them onto one bar.
-    def part(lo: float, hi: float):
-        return lambda stage, fraction: progress(lo + (hi - lo) * float(fraction), f"demo models: {stage}")
-
-    build_once(teacher_dir, teacher_stamp,
-                lambda d: train_teacher(labelled, d, size=size, seed=seed, progress=part(0.0, 0.6)))
-    build_once(student_dir, student_stamp,
-                lambda d: distil_student(teacher_dir, unlabelled, d, size=size, seed=seed,
-                                         progress=part(0.6, 1.0)))
-    progress(1.0, "demo models ready")
+    build(teacher_dir.parent, size=settings.demo_size, seed=settings.seed, progress=trainer_progress)
+    if announced:
+        progress(1.0, "demo models ready")
     return teacher_dir, student_dir
 
 
@@ -222,7 +201,7 @@ class ModelStore:
 
     def load(self, name: str | None, role: str, progress: Progress = _no_progress):
         """The loaded model for ``name`` (see :func:`metacompress_eval.models.load_model`)."""
-        from .models import load_model
+        from .model_outputs import ModelSpec
 
         target = self.resolve(name, role, progress)
         config = Path(target) / "config.json"
@@ -235,7 +214,7 @@ class ModelStore:
                 return self._models[key]
             progress(0.0, f"loading {role} {name}")
             # trust_remote_code stays off: a Hub checkpoint must never run its own code here.
-            model = load_model(target, role=role, device="cpu", trust_remote_code=False)
+            model = ModelSpec(target, trust_remote_code=False).load(role, "cpu")
             model.name = name.strip()
             self._models[key] = model
             while len(self._models) > self.capacity:
@@ -294,10 +273,10 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
     apply) and its measured value, ``flips`` for follow-ups), ``skipped`` (transformations that
     did not apply, with the reason) and ``summary`` (violation counts per relation).
     """
-    from .data import SourceExample
-    from .followups import build_follow_ups
-    from .inference import InferenceEngine
-    from .relations import EvaluationOutputs, Thresholds, list_relations, per_input_checks
+    from .data import SourceInput
+    from .follow_ups import build_follow_ups
+    from .model_outputs import EvaluationRows, run_models
+    from .relations import Thresholds, list_relations, per_input_checks
     from .transforms import list_transformations
 
     settings = store.settings
@@ -309,20 +288,17 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
         sources += (check_snippet(code2, language, settings.max_snippet_chars, "second function"),)
     names = list(transforms) if transforms else [t.name for t in list_transformations(language)]
     progress(0.05, "deriving follow-ups")
-    follow = build_follow_ups([SourceExample("snippet", sources)], language, names, seed=int(seed))
-
+    # The same path as `metacompress evaluate`: follow-ups -> model outputs -> per-input relation checks.
+    source = SourceInput("snippet", sources)
+    follow = build_follow_ups([source], language, names, seed=int(seed))
     t_model, s_model = store.pair(teacher, student, progress)
-    inputs = [sources] + [f.inputs for f in follow.items]
+    rows = EvaluationRows([source], list(follow.items))
+    inputs = rows.inputs
     progress(0.6, "running teacher and student")
-    probs = {}
-    for role, model in (("teacher", t_model), ("student", s_model)):
-        # No output cache: one snippet is cheap, and submitted code should not linger on disk.
-        probs[role] = InferenceEngine(model, None, batch_size=16, progress=False).predict(inputs).probs
+    # No output cache: one snippet is cheap, and submitted code should not linger on disk.
+    predictions = run_models({"teacher": t_model, "student": s_model}, inputs, None, batch_size=16)
     label_names = list(t_model.label_names)
-    transformations = [None] + [f.transformation for f in follow.items]
-    outputs = EvaluationOutputs(source_ids=["snippet"] * len(inputs), transformations=transformations,
-                                labels=None, teacher_probs=probs["teacher"], student_probs=probs["student"],
-                                label_names=label_names)
+    outputs = rows.outputs({role: p.probs for role, p in predictions.items()}, label_names, labelled=False)
     pi = per_input_checks(outputs, th)
 
     def model_view(p, y, conf) -> dict:
@@ -693,15 +669,13 @@ _DEMO_DATA_LOCK = threading.Lock()
 
 def demo_test_data(settings: SpaceSettings) -> Path:
     """The demo corpus' test split as JSONL (written once): data the demo models never trained on."""
-    from .demo.training import PRESETS
+    from .demo.models import demo_corpus
     from .fileio import atomic_write_jsonl
 
     path = settings.models_dir / f"demo-test-{settings.demo_size}-seed{settings.seed}.jsonl"
     with _DEMO_DATA_LOCK:
         if not path.is_file():
-            from .demo import generate_corpus
-
-            rows = generate_corpus(PRESETS[settings.demo_size].n_functions, seed=settings.seed)
+            rows = demo_corpus(settings.demo_size, settings.seed)
             atomic_write_jsonl(path, [r for r in rows if r["split"] == "test"])
     return path
 

@@ -39,8 +39,9 @@ from metacompress_eval.code.languages import parse
 from metacompress_eval.code.scopes import analyze, has_scope_analysis, words_in
 from metacompress_eval.code.names import RESERVED
 from metacompress_eval.code.renaming import OccurrenceMismatch, symbol_edits
-from metacompress_eval.data import SourceExample
+from metacompress_eval.data import SourceInput
 from metacompress_eval.errors import MetaCompressError
+from metacompress_eval.follow_ups import FollowUpInput
 
 SUCCESSFUL = "successful"
 FAILED = "failed"
@@ -307,6 +308,20 @@ class AttackResult:
         row["provenance"] = self.provenance
         return row
 
+    def as_follow_up(self) -> FollowUpInput:
+        """The adversarial example as a follow-up of its source, named ``attack:<method>``.
+
+        Only the attacked text carries provenance (the other text of a pair is the source's own);
+        the provenance adds which model was attacked. Only for successful results.
+        """
+        if not self.successful:
+            raise ValueError(f"{self.source_id}: only a successful attack has an adversarial example")
+        provenance = {**(self.provenance or {}), "attacked_model": self.model}
+        return FollowUpInput(source_id=self.source_id, transformation=f"attack:{self.method}",
+                             inputs=tuple(self.adversarial_inputs),
+                             provenance=[provenance if side == self.side else None
+                                         for side in range(len(self.adversarial_inputs))])
+
 
 @dataclass
 class SearchContext:
@@ -409,14 +424,14 @@ class Attack:
     def prepare(self, subject: Subject) -> None:
         """Hook run once per input before the search (no queries)."""
 
-    def attack(self, source: SourceExample, engine, language: str, *, model: str = "model",
+    def attack(self, source: SourceInput, engine, language: str, *, model: str = "model",
                clean_probs: np.ndarray | None = None) -> AttackResult:
         """Attack ``source`` against the model behind ``engine``.
 
         ``clean_probs`` (the model's probabilities on the source, e.g. from a batched clean pass)
         saves the clean model call; it still counts as one query.
         """
-        from metacompress_eval.followups import derive_seed
+        from metacompress_eval.follow_ups import derive_seed
 
         started = time.perf_counter()
         inputs = tuple(source.inputs)

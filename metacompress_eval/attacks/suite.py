@@ -3,8 +3,9 @@
 :func:`run_attacks` attacks every source with one method against one model (the ``metacompress
 attack`` command). :func:`run_attack_suite` does it for every method against both the teacher and
 the student, measures transfer, and turns every adversarial example into a follow-up input named
-``attack:<method>`` (both models' probabilities on it), so that the pipeline reports the four
-relations per attack. Its ``section`` is the ``attacks`` key of ``report.json``
+``attack:<method>`` — a :class:`~metacompress_eval.follow_ups.FollowUpInput` like any other, which
+the pipeline runs through the same cached inference as the transformation follow-ups — so that the
+relations are reported per attack. Its ``section`` is the ``attacks`` key of ``report.json``
 (``docs/report-format.md``).
 """
 
@@ -16,9 +17,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from metacompress_eval.data import SourceExample
+from metacompress_eval.data import SourceInput
 from metacompress_eval.errors import MetaCompressError
 from metacompress_eval.fileio import to_jsonable
+from metacompress_eval.follow_ups import FollowUpInput
 
 from . import measures
 from .alert import ALERTAttack
@@ -79,7 +81,7 @@ class AttackSettings:
                 "max_sources": self.max_sources}
 
 
-def make_attack(name: str, settings: AttackSettings, language: str, sources: Sequence[SourceExample]) -> Attack:
+def make_attack(name: str, settings: AttackSettings, language: str, sources: Sequence[SourceInput]) -> Attack:
     corpus = settings.corpus
     if corpus is None and len(sources) >= 20:
         # Identifier statistics of the data at hand: the names are natural for this code base.
@@ -93,7 +95,7 @@ def make_attack(name: str, settings: AttackSettings, language: str, sources: Seq
                       verify=settings.verify, **params)
 
 
-def run_attacks(sources: Sequence[SourceExample], language: str, engine, attack: Attack, *, model: str = "model",
+def run_attacks(sources: Sequence[SourceInput], language: str, engine, attack: Attack, *, model: str = "model",
                 clean_probs: np.ndarray | None = None, progress: bool = False) -> list[AttackResult]:
     """Attack every source against the model behind ``engine`` (clean predictions in one batch)."""
     from tqdm.auto import tqdm
@@ -109,14 +111,14 @@ def run_attacks(sources: Sequence[SourceExample], language: str, engine, attack:
 
 @dataclass
 class AttackSuiteResult:
-    """Everything a suite produced: the report section, all results and the follow-up rows."""
+    """Everything a suite produced: the report section, all results and the adversarial follow-ups."""
 
     section: dict
     results: dict[str, dict[str, list[AttackResult]]]
-    follow_ups: list[dict] = field(default_factory=list)
+    follow_ups: list[FollowUpInput] = field(default_factory=list)
 
 
-def run_attack_suite(sources: Sequence[SourceExample], language: str, teacher, student, settings: AttackSettings,
+def run_attack_suite(sources: Sequence[SourceInput], language: str, teacher, student, settings: AttackSettings,
                      *, cache=None, progress: bool = False, log: Callable[[str], None] | None = None) -> AttackSuiteResult:
     """Attack teacher and student with every method; measure drops, transfer; build follow-ups.
 
@@ -134,7 +136,7 @@ def run_attack_suite(sources: Sequence[SourceExample], language: str, teacher, s
     n_classes = len(teacher.label_names)
     section: dict[str, Any] = {"settings": settings.describe(), "n_sources": len(sources), "by_attack": {}}
     all_results: dict[str, dict[str, list[AttackResult]]] = {}
-    follow_ups: list[dict] = []
+    follow_ups: list[FollowUpInput] = []
     for method in settings.methods:
         attack = make_attack(method, settings, language, sources)
         started = time.perf_counter()
@@ -142,18 +144,16 @@ def run_attack_suite(sources: Sequence[SourceExample], language: str, teacher, s
                                      progress=progress) for role in engines}
         all_results[method] = results
         # Both models on every adversarial example (cached where the attack already ran it): transfer
-        # and the relation rows need both.
+        # needs the other model's prediction, and the relation rows (computed by the caller through
+        # the same cache) need both.
         found = [r for role in engines for r in results[role] if r.successful]
         probs = {role: (e.predict([r.adversarial_inputs for r in found]).probs if found else np.zeros((0, n_classes)))
                  for role, e in engines.items()}
         preds = {role: {} for role in engines}
         for i, r in enumerate(found):
-            preds["student" if r.model == "teacher" else "teacher"][r.source_id] = int(np.argmax(
-                probs["student" if r.model == "teacher" else "teacher"][i]))
-            follow_ups.append({"source_id": r.source_id, "transformation": f"attack:{method}",
-                               "inputs": r.adversarial_inputs, "teacher_probs": probs["teacher"][i],
-                               "student_probs": probs["student"][i], "attacked": r.model,
-                               "provenance": r.provenance})
+            other = "student" if r.model == "teacher" else "teacher"
+            preds[other][r.source_id] = int(np.argmax(probs[other][i]))
+        follow_ups += [r.as_follow_up() for r in found]
         t_m = measures.model_measures(results["teacher"], n_classes)
         s_m = measures.model_measures(results["student"], n_classes)
         entry = {

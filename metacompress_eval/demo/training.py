@@ -213,10 +213,10 @@ def _augmented_variants(rows: Sequence[dict], transforms: Sequence[str], seed: i
     """Per row: its code followed by its follow-ups under ``transforms`` (seeded apart from evaluation)."""
     if not transforms:
         return [[r["code"]] for r in rows]
-    from metacompress_eval.data import SourceExample
-    from metacompress_eval.followups import build_follow_ups
+    from metacompress_eval.data import SourceInput
+    from metacompress_eval.follow_ups import build_follow_ups
 
-    sources = [SourceExample(str(i), (r["code"],)) for i, r in enumerate(rows)]
+    sources = [SourceInput(str(i), (r["code"],)) for i, r in enumerate(rows)]
     follow = build_follow_ups(sources, "c", transforms, seed=seed + 7919)
     variants = [[r["code"]] for r in rows]
     for f in follow.items:

@@ -1,7 +1,7 @@
 """Distillation recipes: make a student that ``metacompress evaluate`` can test.
 
 ``metacompress distill --method {compressor,avatar,morph,fidelity}`` (see docs/distillation.md).
-Submodules: :mod:`.space` (configurations, size, FLOPs), :mod:`.search` (pymoo GA / NSGA-II /
+Submodules: :mod:`.search_space` (the architecture search space: configurations, size, FLOPs), :mod:`.search` (pymoo GA / NSGA-II /
 NSGA-III), :mod:`.surrogate` (scikit-learn), :mod:`.losses`, :mod:`.train`, :mod:`.recipes`,
 :mod:`.card`, and :mod:`.common` (helpers shared with the demo trainers).
 
@@ -20,7 +20,7 @@ def __getattr__(name: str):
 
         return getattr(recipes, name)
     if name in ("StudentConfig", "SearchSpace", "parse_size"):
-        from . import space
+        from . import search_space
 
-        return getattr(space, name)
+        return getattr(search_space, name)
     raise AttributeError(name)

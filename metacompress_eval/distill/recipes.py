@@ -41,11 +41,13 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..console import logger
+from ..data import DEFAULT_MAX_CODE_CHARS
 from ..errors import MetaCompressError
 from ..transforms import DEFAULT_TRANSFORMS
 from .common import encode_inputs, train_tokenizer
 from .search import Objective, SearchResult, ga_search, nsga_search
-from .space import HEADER_ALLOWANCE, SearchSpace, StudentConfig, format_size, parse_size
+from .search_space import HEADER_ALLOWANCE, SearchSpace, StudentConfig, format_size, parse_size
 from .surrogate import Surrogate
 from .train import DistillSet, TrainSettings, build_student, measure_latency, student_logits, teacher_logits, train_student
 
@@ -79,7 +81,7 @@ class DistillSettings:
     pair_ids: tuple[str, str] | None = None
     functions: str | None = None
     max_sources: int | None = None
-    max_code_chars: int = 50_000
+    max_code_chars: int = DEFAULT_MAX_CODE_CHARS
     # student and search
     max_length: int = 256
     space: SearchSpace | None = None
@@ -135,7 +137,7 @@ class _Data:
     task: object
     teacher: object
     label_names: list[str]
-    train: list  # SourceExample
+    train: list  # SourceInput
     valid: list
     train_follow: list  # FollowUpInput
     valid_follow: list
@@ -144,31 +146,19 @@ class _Data:
     transforms_used: dict
 
 
-def _say(progress: bool) -> Callable[[str], None]:
-    def say(message: str) -> None:
-        if progress:
-            from rich.console import Console
-
-            Console(stderr=True).print(f"[bold cyan]metacompress distill[/] {message}", highlight=False)
-
-    return say
-
-
 def _prepare(s: DistillSettings, say) -> _Data:
-    from ..data import load_functions_table, prepare_sources, read_table
-    from ..followups import build_follow_ups
-    from ..models import load_model
+    from ..data import DataSpec, load_sources
+    from ..follow_ups import build_follow_ups
+    from ..model_outputs import ModelSpec
     from ..tasks import get_task
 
     task = get_task(s.task, code_columns=s.code_columns, label_column=None, id_column=s.id_column,
                     language=s.language)
     say(f"loading teacher {s.teacher}")
-    teacher = load_model(s.teacher, role="teacher", device=s.device)
+    teacher = ModelSpec(s.teacher).load("teacher", s.device)
     names = list(teacher.label_names)
-    rows, loaded = read_table(s.data, split=s.split)
-    functions = load_functions_table(s.functions) if s.functions else None
-    loaded = prepare_sources(rows, loaded, task, names, pair_ids=s.pair_ids, functions=functions,
-                             max_code_chars=s.max_code_chars, max_sources=s.max_sources)
+    loaded = load_sources(DataSpec(s.data, split=s.split, pair_ids=s.pair_ids, functions=s.functions,
+                                   max_code_chars=s.max_code_chars, max_sources=s.max_sources), task, names)
     sources = list(loaded.sources)
     if len(sources) < 4:
         raise MetaCompressError(f"distillation needs at least 4 unlabelled inputs; {s.data} has {len(sources)}")
@@ -182,9 +172,8 @@ def _prepare(s: DistillSettings, say) -> _Data:
     labelled = []
     if s.labelled:
         ltask = dataclasses.replace(task, label_column=s.label_column)
-        lrows, lloaded = read_table(s.labelled, split=s.labelled_split)
-        labelled = prepare_sources(lrows, lloaded, ltask, names, pair_ids=s.pair_ids, functions=functions,
-                                   max_code_chars=s.max_code_chars).sources
+        labelled = load_sources(DataSpec(s.labelled, split=s.labelled_split, pair_ids=s.pair_ids,
+                                         functions=s.functions, max_code_chars=s.max_code_chars), ltask, names).sources
 
     train_names: tuple[str, ...] = ()
     if s.method == "fidelity":
@@ -412,7 +401,7 @@ def distil(s: DistillSettings, log: Callable[[str], None] | None = None) -> Dist
         raise MetaCompressError(str(exc)) from None
     if s.max_length < 8:
         raise MetaCompressError("--max-length must be at least 8")
-    say = log or _say(s.progress)
+    say = log or logger(s.progress, "metacompress distill")
     from transformers.utils import logging as hf_logging
 
     # transformers' per-file "Writing model shards" bars are noise next to the recipe's own messages.

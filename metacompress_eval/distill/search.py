@@ -1,4 +1,4 @@
-"""Architecture searches over :class:`~metacompress_eval.distill.space.SearchSpace` with pymoo.
+"""Architecture searches over :class:`~metacompress_eval.distill.search_space.SearchSpace` with pymoo.
 
 * :func:`ga_search` -- Compressor's genetic search: one objective (maximise GFLOPs, the paper's
   proxy for capacity), the size budget as a constraint.
@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .space import DIMENSIONS, PrunedSpace, SearchSpace, StudentConfig
+from .search_space import DIMENSIONS, PrunedSpace, SearchSpace, StudentConfig
 
 __all__ = ["Objective", "SearchResult", "ga_search", "nsga_search"]
 

@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .space import DIMENSIONS, SearchSpace, StudentConfig
+from .search_space import DIMENSIONS, SearchSpace, StudentConfig
 
 __all__ = ["Surrogate", "config_features"]
 

@@ -20,7 +20,7 @@ import torch
 
 from . import losses
 from .common import collate, count_parameters, length_batches, logits_of, make_optimiser, roberta_classifier, seed_everything
-from .space import StudentConfig
+from .search_space import StudentConfig
 
 __all__ = ["TrainSettings", "DistillSet", "build_student", "train_student", "teacher_logits", "measure_latency"]
 
@@ -168,18 +168,17 @@ def train_student(model, data: DistillSet, pad_id: int, *, loss: str, settings: 
 
 def teacher_logits(loaded, inputs: Sequence[tuple[str, ...]], *, batch_size: int = 64, progress: bool = False,
                    cache=None) -> np.ndarray:
-    """The teacher's logits on model inputs, through the evaluator's own inference engine.
+    """The teacher's logits on model inputs, through the evaluator's own model-outputs stage.
 
-    Going through :class:`~metacompress_eval.inference.InferenceEngine` means the teacher sees
+    Going through :func:`~metacompress_eval.model_outputs.run_models` means the teacher sees
     exactly what ``metacompress evaluate`` will feed it (its tokenizer, its truncation length, text
     pairs for clone pairs), and identical inputs are run once.
     """
-    from ..inference import InferenceEngine
+    from ..model_outputs import run_models
 
     if not inputs:
         return np.zeros((0, len(loaded.label_names)), dtype=np.float32)
-    engine = InferenceEngine(loaded, cache, batch_size=batch_size, progress=progress, desc="teacher soft labels")
-    return engine.predict(list(inputs)).logits
+    return run_models({"teacher": loaded}, inputs, cache, batch_size=batch_size, progress=progress)["teacher"].logits
 
 
 def measure_latency(model, ids: Sequence[Sequence[int]], pad_id: int, *, n: int = 32, batch_size: int = 1,

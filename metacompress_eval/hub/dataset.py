@@ -140,13 +140,12 @@ class MetaCompressFollowUps(datasets.GeneratorBasedBuilder):
         return [datasets.SplitGenerator(name=datasets.Split(SPLIT), gen_kwargs={"path": self.config.data})]
 
     def _generate_examples(self, path: str):
-        from ..data import code_sources, read_table
-        from ..followups import build_follow_ups
+        from ..data import DataSpec, load_code_sources
+        from ..follow_ups import build_follow_ups
         from ..transforms import get_transformation
 
         cfg = self.config
-        rows, loaded = read_table(path)
-        pairs = code_sources(rows, loaded, cfg.code_column, cfg.id_column)
+        pairs, loaded = load_code_sources(DataSpec(path), cfg.code_column, cfg.id_column)
         sources = [source for _, source in pairs]
         labels = {}
         for row, source in pairs:

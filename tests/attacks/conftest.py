@@ -50,15 +50,15 @@ def engines(loaded):
 
 @pytest.fixture(scope="session")
 def danger_sources():
-    from metacompress_eval.data import SourceExample
+    from metacompress_eval.data import SourceInput
 
-    return [SourceExample(f"d{i}", (synthetic_function(i, True),), 1) for i in range(6)]
+    return [SourceInput(f"d{i}", (synthetic_function(i, True),), 1) for i in range(6)]
 
 
 @pytest.fixture(scope="session")
 def while_sources():
-    from metacompress_eval.data import SourceExample
+    from metacompress_eval.data import SourceInput
 
     codes = [f"int g{i}(int n) {{\n    int left = n;\n    int acc = {i};\n    while (left > 0) {{\n"
              f"        acc += left;\n        left--;\n    }}\n    return acc;\n}}\n" for i in range(4)]
-    return [SourceExample(f"w{i}", (c,), 1) for i, c in enumerate(codes)]
+    return [SourceInput(f"w{i}", (c,), 1) for i, c in enumerate(codes)]

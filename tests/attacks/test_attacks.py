@@ -10,7 +10,7 @@ import pytest
 from metacompress_eval.attacks import (SKIP_MISCLASSIFIED, SKIP_NO_IDENTIFIERS, SKIP_UNPARSABLE, QueryBudget,
                                        Subject, Variant, get_attack)
 from metacompress_eval.code.languages import parse
-from metacompress_eval.data import SourceExample
+from metacompress_eval.data import SourceInput
 from metacompress_eval.errors import MetaCompressError
 
 METHODS = ["random", "mhm", "alert"]
@@ -80,23 +80,23 @@ def test_seeded_runs_repeat(method, engines, danger_sources, while_sources):
 
 def test_skip_reasons(engines):
     attack = get_attack("mhm", budget=10)
-    wrong = SourceExample("m", ("int f(int danger) { return danger; }",), 0)  # predicted defective, gold safe
-    broken = SourceExample("b", ("int f(int x { return x; ",), 0)
-    bare = SourceExample("n", ("int f(void) { return 0; }",), 0)
+    wrong = SourceInput("m", ("int f(int danger) { return danger; }",), 0)  # predicted defective, gold safe
+    broken = SourceInput("b", ("int f(int x { return x; ",), 0)
+    bare = SourceInput("n", ("int f(void) { return 0; }",), 0)
     reasons = [attack.attack(s, engines["danger"], "c").reason for s in (wrong, broken, bare)]
     assert reasons == [SKIP_MISCLASSIFIED, SKIP_UNPARSABLE, SKIP_NO_IDENTIFIERS]
     assert all(attack.attack(s, engines["danger"], "c").status == "skipped" for s in (wrong, broken, bare))
 
 
 def test_unlabelled_input_attacks_the_own_prediction(engines, danger_sources):
-    source = SourceExample("u", danger_sources[0].inputs, None)
+    source = SourceInput("u", danger_sources[0].inputs, None)
     result = get_attack("alert", budget=30).attack(source, engines["danger"], "c")
     assert result.status == "successful" and result.label == 1 and result.gold is None
 
 
 def test_pair_input_attacks_the_second_function(engines, danger_sources):
     first = "int h(int a) { int b = a + 1; return b; }"
-    source = SourceExample("p", (first, danger_sources[0].inputs[0]), 1)
+    source = SourceInput("p", (first, danger_sources[0].inputs[0]), 1)
     result = get_attack("mhm", budget=30).attack(source, engines["danger"], "c")
     assert result.status == "successful" and result.side == 1
     assert result.adversarial_inputs[0] == first

@@ -10,14 +10,16 @@ import pytest
 from metacompress_eval.attacks import AttackSettings, run_attack_suite
 from metacompress_eval.attacks.measures import drop_ratio, model_measures
 from metacompress_eval.cli import main
-from metacompress_eval.data import SourceExample
+from metacompress_eval.data import SourceInput
+from metacompress_eval.follow_ups import FollowUpInput
+from metacompress_eval.model_outputs import run_models
 from tests.attacks.conftest import synthetic_function
 from tests.conftest import write_jsonl
 
 
 def _mixed_sources(danger_sources, while_sources):
     # defective inputs that are caught by both models: danger + while
-    both = [SourceExample(f"b{i}", (s.inputs[0].replace("return", "while (0) { }\n    return", 1),), 1)
+    both = [SourceInput(f"b{i}", (s.inputs[0].replace("return", "while (0) { }\n    return", 1),), 1)
             for i, s in enumerate(danger_sources[:3])]
     return danger_sources[:3] + while_sources[:2] + both
 
@@ -40,9 +42,13 @@ def test_suite_measures_drop_and_transfer(loaded, danger_sources, while_sources)
     # student's adversarial examples (danger renamed) on the teacher: the 3 "both" inputs still have while
     assert entry["transfer"]["student_to_teacher"] == {"k": 0, "n": 3, "rate": 0.0, "ci95": [0.0, entry["transfer"]["student_to_teacher"]["ci95"][1]]}
     assert entry["transfer"]["teacher_to_student"]["n"] == 0
-    rows = [f for f in suite.follow_ups if f["transformation"] == "attack:alert"]
-    assert len(rows) == 6 and all(f["attacked"] == "student" for f in rows)
-    assert all(np.argmax(f["student_probs"]) == 0 for f in rows)
+    rows = [f for f in suite.follow_ups if f.transformation == "attack:alert"]
+    # Adversarial examples are typed follow-ups with the attack's provenance on the attacked text.
+    assert len(rows) == 6 and all(isinstance(f, FollowUpInput) for f in rows)
+    assert all(f.provenance[0]["attacked_model"] == "student" and f.provenance[0]["method"] == "alert" for f in rows)
+    # ...and the student, which they were found against, no longer calls them defective.
+    student_probs = run_models({"student": loaded["danger"]}, [f.inputs for f in rows], None)["student"].probs
+    assert all(np.argmax(p) == 0 for p in student_probs)
     json.dumps(suite.section)  # JSON-serialisable
 
 
@@ -89,6 +95,24 @@ def test_attack_command_end_to_end(tmp_path, keyword_models, capsys):
     # user errors end with exit status 2
     assert main(["attack", "--model", str(keyword_models["danger"]), "--data", str(data), "--budget", "0",
                  "--out", str(out)]) == 2
+
+
+def test_attack_command_reads_data_like_evaluate(tmp_path, keyword_models):
+    """--where and --max-code-chars come from the shared loader: same rows as evaluate would take."""
+    rows = [{**r, "part": "a" if i % 2 == 0 else "b"} for i, r in enumerate(_rows())]
+    rows.append({"id": "long", "code": synthetic_function(99, True) + "\n" * 400, "label": 1, "part": "a"})
+    data = write_jsonl(tmp_path / "data.jsonl", rows)
+    out = tmp_path / "adv"
+    limit = max(len(r["code"]) for r in rows[:-1])
+    assert main(["attack", "--model", str(keyword_models["danger"]), "--task", "defect", "--data", str(data),
+                 "--method", "random", "--budget", "5", "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
+                 "--where", "part=a", "--max-code-chars", str(limit), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["data"]["where"] == {"part": "a"}
+    assert summary["data"]["n_sources"] == 4 and summary["data"]["skipped"] == {f"code longer than {limit} characters": 1}
+    assert {json.loads(line)["source_id"] for line in open(out / "results.jsonl")} == {"d0", "d2", "s0", "s2"}
+    assert main(["attack", "--model", str(keyword_models["danger"]), "--data", str(data), "--where", "part=c",
+                 "--out", str(out), "--quiet"]) == 2
 
 
 def test_evaluate_with_attacks(tmp_path, keyword_models):

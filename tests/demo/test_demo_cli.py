@@ -42,7 +42,7 @@ def test_demo_tiny_end_to_end_and_rerun_reuses_models(tmp_path):
 
 
 def test_build_once_reuses_by_stamp_and_clears_leftovers(tmp_path):
-    from metacompress_eval.demo.run import STAMP_FILE, build_once
+    from metacompress_eval.demo.models import STAMP_FILE, build_once
 
     (tmp_path / ".teacher-killed").mkdir()  # what a SIGKILLed build leaves behind
     calls = []
@@ -59,3 +59,35 @@ def test_build_once_reuses_by_stamp_and_clears_leftovers(tmp_path):
     build_once(tmp_path / "teacher", {"v": 2}, build)
     assert len(calls) == 2  # changed settings: rebuilt
     assert sorted(p.name for p in tmp_path.iterdir()) == ["teacher"]
+
+
+def test_demo_models_retrain_when_the_preset_changes(tmp_path, monkeypatch):
+    """One builder for `metacompress demo` and the Space; its stamp holds the whole preset."""
+    import dataclasses
+
+    import metacompress_eval.demo.training as training
+    from metacompress_eval.demo.models import STAMP_FILE, build_demo_models
+
+    calls = []
+
+    def fake(role):
+        def train(*args, out_dir=None, progress=None, **kwargs):
+            folder = args[-1] if out_dir is None else out_dir
+            calls.append(role)
+            (Path(folder) / "weights").write_text(role)
+        return train
+
+    monkeypatch.setattr(training, "train_teacher", fake("teacher"))
+    monkeypatch.setattr(training, "distil_student", fake("student"))
+    rows = [{"code": "int f(void) { return 0; }", "label": 0, "split": "train"}]
+    teacher, student = build_demo_models(tmp_path, size="tiny", seed=1, rows=rows)
+    assert calls == ["teacher", "student"]
+    build_demo_models(tmp_path, size="tiny", seed=1, rows=rows)
+    assert calls == ["teacher", "student"]  # same settings: reused
+    tiny = training.PRESETS["tiny"]
+    monkeypatch.setitem(training.PRESETS, "tiny", dataclasses.replace(
+        tiny, student=dataclasses.replace(tiny.student, epochs=tiny.student.epochs + 1)))
+    build_demo_models(tmp_path, size="tiny", seed=1, rows=rows)
+    # The student's preset changed, and with it the stamp of both models (one preset for the pair).
+    assert calls == ["teacher", "student", "teacher", "student"]
+    assert json.loads((student / STAMP_FILE).read_text())["preset"]["student"]["epochs"] == tiny.student.epochs + 1

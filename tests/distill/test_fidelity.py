@@ -7,7 +7,7 @@ data whose names are spuriously tied to the teacher's label; the plain student l
 import pytest
 
 from metacompress_eval.distill.recipes import DistillSettings, distil
-from metacompress_eval.distill.space import SearchSpace
+from metacompress_eval.distill.search_space import SearchSpace
 from metacompress_eval.pipeline import EvaluationConfig, run_evaluation
 
 

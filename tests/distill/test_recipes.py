@@ -6,7 +6,7 @@ import pytest
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from metacompress_eval.distill.recipes import DistillSettings, distil
-from metacompress_eval.distill.space import HEADER_ALLOWANCE, SearchSpace, parse_size
+from metacompress_eval.distill.search_space import HEADER_ALLOWANCE, SearchSpace, parse_size
 from metacompress_eval.pipeline import EvaluationConfig, run_evaluation
 
 BUDGET = "120kB"

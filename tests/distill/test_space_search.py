@@ -7,7 +7,7 @@ import torch
 from metacompress_eval.distill import losses
 from metacompress_eval.distill.common import count_parameters, roberta_classifier
 from metacompress_eval.distill.search import Objective, ga_search, nsga_search
-from metacompress_eval.distill.space import (
+from metacompress_eval.distill.search_space import (
     HEADER_ALLOWANCE,
     SearchSpace,
     StudentConfig,

@@ -140,3 +140,35 @@ def test_where_filters_rows():
         filter_rows(rows, {"lang": "c"})
     with pytest.raises(MetaCompressError, match="no row"):
         filter_rows(rows, {"split": "valid"})
+
+
+def test_load_sources_applies_the_whole_data_spec(tmp_path):
+    """One loader for every command: where, pair ids + functions table, size limit, row cap, in that order."""
+    from metacompress_eval.data import DataSpec, load_code_sources, load_sources
+
+    functions = tmp_path / "functions.jsonl"
+    functions.write_text("\n".join(json.dumps({"id": str(i), "code": "int f(){return 0;}" + " " * (40 * i)})
+                                   for i in range(6)))
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("\n".join(json.dumps({"id1": str(a), "id2": str(b), "label": (a + b) % 2,
+                                           "split": "test" if a % 2 == 0 else "train"})
+                               for a in range(6) for b in range(6) if a < b))
+    spec = DataSpec(str(pairs), where={"split": "test"}, pair_ids=("id1", "id2"), functions=str(functions),
+                    max_code_chars=100, max_sources=2)
+    loaded = load_sources(spec, get_task("clone", id_column=None), LABELS)
+    # test rows: a in (0, 2, 4); pairs with a function longer than 100 characters (ids 3, 4, 5) are skipped
+    assert [s.id for s in loaded.sources] == ["0-1", "0-2"]
+    assert all(len(s.inputs) == 2 for s in loaded.sources)
+    assert loaded.skipped == {}  # the cap is reached before an oversized row comes up
+    assert loaded.description["where"] == {"split": "test"}
+    everything = load_sources(DataSpec(str(pairs), where={"split": "test"}, pair_ids=("id1", "id2"),
+                                       functions=str(functions), max_code_chars=100),
+                              get_task("clone", id_column=None), LABELS)
+    assert [s.id for s in everything.sources] == ["0-1", "0-2"]
+    assert everything.skipped == {"code longer than 100 characters": 7}
+    with pytest.raises(MetaCompressError, match="no row of"):
+        load_sources(DataSpec(str(pairs), where={"split": "valid"}, pair_ids=("id1", "id2"),
+                              functions=str(functions)), get_task("clone", id_column=None), LABELS)
+    # The code-only flavour (transform, dataset builder) reads the same way.
+    pairs_only, loaded = load_code_sources(DataSpec(str(functions), max_code_chars=100, max_sources=10), "code", "id")
+    assert [s.id for _, s in pairs_only] == ["0", "1", "2"] and loaded.skipped == {"code longer than 100 characters": 3}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import zipfile
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def test_hub_id_offline_is_a_message(settings, monkeypatch):
 
 def test_demo_models_are_built_once_with_progress(settings, monkeypatch, corpus_texts):
     """The demo's trainers are replaced by tiny random models: this checks the plumbing, not training."""
-    import metacompress_eval.demo as demo
+    import metacompress_eval.demo.training as training
 
     calls = []
 
@@ -69,8 +70,9 @@ def test_demo_models_are_built_once_with_progress(settings, monkeypatch, corpus_
         progress("student epoch 1/1", 1.0)
         make_tiny_model(Path(out_dir), layers=1, hidden=16, vocab=300, texts=corpus_texts[:40], seed=4)
 
-    monkeypatch.setattr(demo, "train_teacher", fake_teacher)
-    monkeypatch.setattr(demo, "distil_student", fake_student)
+    # The Space builds them with the demo's builder (metacompress_eval.demo.models), like `metacompress demo`.
+    monkeypatch.setattr(training, "train_teacher", fake_teacher)
+    monkeypatch.setattr(training, "distil_student", fake_student)
     messages = []
     teacher, student = build_demo_models(settings, lambda f, m: messages.append((f, m)))
     assert [c[0] for c in calls] == ["teacher", "student"] and calls[0][1] == "tiny"
@@ -82,6 +84,11 @@ def test_demo_models_are_built_once_with_progress(settings, monkeypatch, corpus_
     assert store.resolve(DEMO_TEACHER, "teacher") == str(teacher)
     assert store.resolve(DEMO_STUDENT, "student") == str(student)
     assert len(calls) == 2
+    # The stamps are the demo's own, preset included: a changed preset would retrain.
+    from metacompress_eval.demo.models import STAMP_FILE, model_stamps
+
+    assert json.loads((student / STAMP_FILE).read_text()) == model_stamps("tiny", settings.seed)[1]
+    assert "preset" in json.loads((teacher / STAMP_FILE).read_text())
     result = probe_snippet(store, C_SNIPPETS[0], "c", "defect", DEMO_TEACHER, DEMO_STUDENT)
     assert result["teacher"] == DEMO_TEACHER and result["n_follow_ups"] > 0
 

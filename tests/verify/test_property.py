@@ -1,7 +1,7 @@
 """Property: on real Juliet C and BigCloneBench Java functions, no DEFAULT transformation's
 follow-up adds a compiler error (gcc / javac). Skipped when the shared data is absent."""
 
-from metacompress_eval.followups import derive_seed
+from metacompress_eval.follow_ups import derive_seed
 from metacompress_eval.transforms import DEFAULT_TRANSFORMS, get_transformation
 from metacompress_eval.verify import compare_many
 

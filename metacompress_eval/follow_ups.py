@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from .data import SourceExample
+from .data import SourceInput
 
 
 @dataclass
@@ -67,7 +67,7 @@ def derive_seed(seed: int, *parts: object) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
-def verify_follow_ups(result: FollowUpSet, sources: Sequence[SourceExample], language: str) -> FollowUpSet:
+def verify_follow_ups(result: FollowUpSet, sources: Sequence[SourceInput], language: str) -> FollowUpSet:
     """Compiler-check every follow-up of ``result`` against its source; drop those adding errors.
 
     A dropped follow-up moves from "applied" to "rejected" with the reason
@@ -105,7 +105,7 @@ def verify_follow_ups(result: FollowUpSet, sources: Sequence[SourceExample], lan
     return result
 
 
-def build_follow_ups(sources: Sequence[SourceExample], language: str | None, transformations: Iterable[str],
+def build_follow_ups(sources: Sequence[SourceInput], language: str | None, transformations: Iterable[str],
                      *, seed: int = 0, progress: bool = False, verify: bool = False) -> FollowUpSet:
     """Apply every named transformation to every source.
 
