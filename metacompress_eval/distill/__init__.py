@@ -11,11 +11,15 @@ that must not pull in pymoo or scikit-learn.
 
 from __future__ import annotations
 
+#: The recipes, in the order the CLI lists them (kept here, not in :mod:`.recipes`, so that listing
+#: them does not import torch).
+METHODS: tuple[str, ...] = ("compressor", "avatar", "morph", "fidelity")
+
 __all__ = ["METHODS", "DistillSettings", "DistillResult", "distil", "StudentConfig", "SearchSpace", "parse_size"]
 
 
 def __getattr__(name: str):
-    if name in ("METHODS", "DistillSettings", "DistillResult", "distil"):
+    if name in ("DistillSettings", "DistillResult", "distil"):
         from . import recipes
 
         return getattr(recipes, name)

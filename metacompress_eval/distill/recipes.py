@@ -45,6 +45,7 @@ from ..console import logger
 from ..data import DEFAULT_MAX_CODE_CHARS
 from ..errors import MetaCompressError
 from ..transforms import DEFAULT_TRANSFORMS
+from . import METHODS
 from .common import encode_inputs, train_tokenizer
 from .search import Objective, SearchResult, ga_search, nsga_search
 from .search_space import HEADER_ALLOWANCE, SearchSpace, StudentConfig, format_size, parse_size
@@ -53,7 +54,6 @@ from .train import DistillSet, TrainSettings, build_student, measure_latency, st
 
 __all__ = ["METHODS", "DistillSettings", "DistillResult", "distil"]
 
-METHODS = ("compressor", "avatar", "morph", "fidelity")
 
 #: Paper and default temperature per recipe (MORPH states T = 3; Compressor's code uses T = 2-ish
 #: soft labels -- we default to 2 for the KL recipes).

@@ -1,0 +1,87 @@
+"""``metacompress evaluate``: a teacher/student pair on your data → report.json, report.md, plots."""
+
+from __future__ import annotations
+
+from ..errors import MetaCompressError
+from .options import (add_data_options, add_task_options, add_threshold_options, csv, data_spec_from_args,
+                      thresholds_from_args, transform_names, transforms_help)
+
+NAME = "evaluate"
+
+
+def add_parser(subparsers):
+    from ..attacks import attack_names
+    from ..transforms import DEFAULT_TRANSFORMS
+
+    p = subparsers.add_parser(NAME, help="evaluate a teacher/student pair on your data",
+                              description="Runs teacher and student on source inputs and follow-up inputs, checks the "
+                                          "metamorphic relations and writes report.json, report.md and plots.")
+    p.add_argument("--teacher", required=True, help="teacher model: local folder or Hub id")
+    p.add_argument("--student", required=True, help="student model: local folder or Hub id")
+    add_data_options(p)
+    add_task_options(p)
+    p.add_argument("--unlabelled", action="store_true", help="the data has no labels (no accuracy/F1/ECE)")
+    p.add_argument("--transforms", default=",".join(DEFAULT_TRANSFORMS), help=transforms_help())
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--verify", action="store_true",
+                   help="drop follow-ups that add compiler errors (gcc/javac/...; docs/verification.md)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, mps (default: %(default)s)")
+    p.add_argument("--teacher-tokenizer", default=None)
+    p.add_argument("--student-tokenizer", default=None)
+    p.add_argument("--teacher-max-length", type=int, default=None)
+    p.add_argument("--student-max-length", type=int, default=None)
+    p.add_argument("--label-map", default=None,
+                   help="student→teacher label correspondence when names differ, e.g. 'neg=0,pos=1'")
+    p.add_argument("--trust-remote-code", action="store_true", help="allow custom modelling code (off by default)")
+    p.add_argument("--cache-dir", default=None,
+                   help="model-output cache (default: $METACOMPRESS_CACHE or ~/.cache/metacompress)")
+    p.add_argument("--out", default="metacompress-report", help="report folder (default: %(default)s)")
+    p.add_argument("--worst-k", type=int, default=10, help="discrepancies shown in report.md")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--attacks", type=csv, default=(),
+                   help=f"adversarial attacks to run against teacher and student, e.g. mhm,random "
+                        f"({', '.join(attack_names())}; docs/attacks.md); adds an 'attacks' section and "
+                        "attack:<method> rows")
+    p.add_argument("--attack-budget", type=int, default=50, help="queries per input and model (default: %(default)s)")
+    p.add_argument("--attack-max-sources", type=int, default=None, help="attack only the first N sources")
+    p.add_argument("--attack-transforms", type=csv, default=(),
+                   help="extra transformation families random/mhm may use besides renaming")
+    p.add_argument("--mlm", default=None, help="masked-LM checkpoint ranking ALERT's substitutes")
+    add_threshold_options(p)
+    return p
+
+
+def run(args) -> int:
+    from ..pipeline import EvaluationConfig, run_evaluation
+    from ..report.summary import print_summary
+    from ..tasks import get_task
+
+    spec = data_spec_from_args(args)
+    task = get_task(args.task, language=args.language or "")
+    config = EvaluationConfig(
+        teacher=args.teacher, student=args.student, data=spec.path, task=args.task, out_dir=args.out,
+        code_columns=args.code_columns, label_column=None if args.unlabelled else args.label_column,
+        id_column=args.id_column, language=args.language or "", split=spec.split, where=dict(spec.where),
+        pair_ids=spec.pair_ids, functions=spec.functions,
+        transforms=transform_names(args.transforms, task.language), seed=args.seed,
+        max_sources=spec.max_sources, max_code_chars=spec.max_code_chars,
+        batch_size=args.batch_size, device=args.device, teacher_tokenizer=args.teacher_tokenizer,
+        student_tokenizer=args.student_tokenizer, teacher_max_length=args.teacher_max_length,
+        student_max_length=args.student_max_length, label_map=args.label_map,
+        trust_remote_code=args.trust_remote_code, cache_dir=args.cache_dir, thresholds=thresholds_from_args(args),
+        worst_k=args.worst_k, progress=not args.quiet, verify=args.verify,
+        attacks=tuple(args.attacks), attack_budget=args.attack_budget, attack_mlm=args.mlm,
+        attack_max_sources=args.attack_max_sources, attack_transforms=tuple(args.attack_transforms))
+    if config.attacks:
+        from ..attacks import attack_names
+
+        unknown = [a for a in config.attacks if a not in attack_names()]
+        if unknown:
+            raise MetaCompressError(f"unknown attack(s) {', '.join(unknown)}; choose from: {', '.join(attack_names())}")
+        if config.attack_budget < 1:
+            raise MetaCompressError("--attack-budget must be at least 1")
+    result = run_evaluation(config)
+    if result.main_process:  # one summary, not one per process of a multi-process launch
+        print_summary(result.report, result.out_dir)
+    return 0

@@ -1,0 +1,34 @@
+"""``metacompress evaluate-module``: write (or install) the ``metacompress`` evaluate module folder."""
+
+from __future__ import annotations
+
+from ..errors import MetaCompressError
+
+NAME = "evaluate-module"
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(NAME, help="write the 'metacompress' evaluate module folder (Space-ready)",
+                              description="Writes metacompress.py, README.md (Space YAML), app.py and "
+                                          "requirements.txt; upload the folder as a Gradio Space <user>/metacompress "
+                                          "to make evaluate.load('<user>/metacompress') work. --install registers the "
+                                          "module in evaluate's modules cache so evaluate.load('metacompress') works "
+                                          "offline.")
+    p.add_argument("--out", default=None, help="folder to write (created)")
+    p.add_argument("--install", action="store_true",
+                   help="register the module in evaluate's modules cache ($HF_MODULES_CACHE)")
+    return p
+
+
+def run(args) -> int:
+    from ..hub import module
+
+    if not args.out and not args.install:
+        raise MetaCompressError("give --out DIR, --install, or both")
+    if args.out:
+        files = module.write_space_folder(args.out)
+        print(f"wrote {len(files)} files to {args.out}: {', '.join(f.name for f in files)}")
+        print(f"publish: huggingface-cli upload <user>/metacompress {args.out} --repo-type space")
+    if args.install:
+        print(f"registered for evaluate.load('metacompress'): {module.install()}")
+    return 0

@@ -1,0 +1,98 @@
+"""Options shared by several commands, and reading them back into the library's settings.
+
+Choices and help texts come from the registries (tasks, languages, transformations, relation
+thresholds), so a new entry in a registry shows up in every command that offers it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import MetaCompressError
+
+
+def csv(text: str) -> tuple[str, ...]:
+    """``"a, b,,c"`` → ``("a", "b", "c")``: the type of comma-separated options."""
+    return tuple(p.strip() for p in text.split(",") if p.strip())
+
+
+def languages_help() -> str:
+    """``c, java, python, ...``: the languages the transformations support."""
+    from ..code.languages import SUPPORTED_LANGUAGES
+
+    return ", ".join(SUPPORTED_LANGUAGES)
+
+
+def transforms_help(what: str = "comma-separated transformation names") -> str:
+    """Help text of a ``--transforms`` option listing the registered transformations."""
+    from ..transforms import list_transformations
+
+    return f"{what}, or 'all'; known: {', '.join(t.name for t in list_transformations())} (default: %(default)s)"
+
+
+def transform_names(text: str, language_name: str | None) -> tuple[str, ...]:
+    """``--transforms`` read back: the named transformations, or every one supporting the language for 'all'."""
+    from ..transforms import list_transformations
+
+    if text.strip().lower() == "all":
+        return tuple(t.name for t in list_transformations(language_name))
+    return csv(text)
+
+
+def add_task_options(parser: argparse.ArgumentParser, *, label_help: str = "default: %(default)s") -> None:
+    """``--task``, ``--language``, ``--code-column``, ``--label-column``, ``--id-column``."""
+    from ..tasks import task_names
+
+    parser.add_argument("--task", choices=task_names(), default="defect", help="default: %(default)s")
+    # Checked by the library, not by argparse: an unknown language is a one-line error like any other.
+    parser.add_argument("--language", default="",
+                        help=f"code language: {languages_help()} (default: the task's: defect→c, clone→java, "
+                             "classification→none)")
+    parser.add_argument("--code-column", dest="code_columns", type=csv, default=None,
+                        help="code column(s), comma separated (defaults: defect 'code', clone 'code1,code2', "
+                             "classification 'text')")
+    parser.add_argument("--label-column", default="label", help=label_help)
+    parser.add_argument("--id-column", default="id", help="default: %(default)s (row number when absent)")
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """The options of :func:`data_spec_from_args` (``--data`` and what selects its rows)."""
+    parser.add_argument("--data", required=True,
+                        help="JSONL, JSON, CSV, TSV or parquet file, a save_to_disk folder, or a Hub dataset id")
+    parser.add_argument("--split", default=None, help="split of a save_to_disk folder or Hub dataset")
+    parser.add_argument("--where", action="append", default=None, metavar="COLUMN=VALUE",
+                        help="keep only rows whose COLUMN equals VALUE (repeatable), e.g. --where split=test")
+    parser.add_argument("--pair-ids", type=csv, default=None,
+                        help="for clone pairs given by function ids: the two id columns, e.g. id1,id2 "
+                             "(needs --functions)")
+    parser.add_argument("--functions", default=None, help="table of functions {id, code} referenced by --pair-ids")
+    parser.add_argument("--max-sources", type=int, default=None, help="use only the first N usable rows")
+    parser.add_argument("--max-code-chars", type=int, default=None, help="skip longer code inputs (default 50000)")
+
+
+def data_spec_from_args(args):
+    """The :class:`~metacompress_eval.data.DataSpec` of the options of :func:`add_data_options`."""
+    from ..data import DEFAULT_MAX_CODE_CHARS, DataSpec, parse_where
+
+    if args.pair_ids is not None and len(args.pair_ids) != 2:
+        raise MetaCompressError("--pair-ids takes exactly two column names, e.g. id1,id2")
+    return DataSpec(args.data, split=args.split, where=parse_where(args.where),
+                    pair_ids=tuple(args.pair_ids) if args.pair_ids else None, functions=args.functions,
+                    max_code_chars=args.max_code_chars or DEFAULT_MAX_CODE_CHARS, max_sources=args.max_sources)
+
+
+def add_threshold_options(parser: argparse.ArgumentParser) -> None:
+    """One option per registered threshold (``--jsd-max`` ...), read back by :func:`thresholds_from_args`."""
+    from ..relations import list_thresholds
+
+    group = parser.add_argument_group("relation thresholds (see docs/relations.md)")
+    for t in list_thresholds():
+        group.add_argument(f"--{t.name.replace('_', '-')}", dest=f"th_{t.name}", type=t.kind, default=t.default,
+                           help=f"{t.help} (default: {t.default})")
+
+
+def thresholds_from_args(args):
+    """The :class:`~metacompress_eval.relations.Thresholds` of the options of :func:`add_threshold_options`."""
+    from ..relations import Thresholds, list_thresholds
+
+    return Thresholds(**{t.name: getattr(args, f"th_{t.name}") for t in list_thresholds()})

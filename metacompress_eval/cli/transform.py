@@ -1,0 +1,91 @@
+"""``metacompress transform``: follow-up inputs (with provenance) for a table of code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import MetaCompressError
+from .options import languages_help, transform_names, transforms_help
+
+NAME = "transform"
+
+
+def add_parser(subparsers):
+    from ..transforms import DEFAULT_TRANSFORMS
+
+    p = subparsers.add_parser(NAME, help="write follow-up inputs for a JSONL file of code",
+                              description="Applies transformations to every row and writes one row per follow-up "
+                                          "with its provenance.")
+    p.add_argument("input", help="input JSONL")
+    p.add_argument("output", help="output JSONL")
+    p.add_argument("--language", required=True, help=f"code language: {languages_help()}")
+    p.add_argument("--transforms", default=",".join(DEFAULT_TRANSFORMS), help=transforms_help("names"))
+    p.add_argument("--code-column", default="code")
+    p.add_argument("--id-column", default="id")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--chain", type=int, default=None, metavar="K",
+                   help="one follow-up per input made by a chain of K transformations drawn from --transforms")
+    p.add_argument("--verify", action="store_true",
+                   help="compile each follow-up and its source; count follow-ups adding errors as rejected")
+    p.add_argument("--quiet", action="store_true")
+    return p
+
+
+def chain_follow_ups(sources, language: str, names: tuple[str, ...], k: int, seed: int):
+    """One follow-up per source from ``apply_chain`` (the chain API of ``metacompress_eval.transforms``)."""
+    from .. import transforms
+    from ..follow_ups import FollowUpInput, FollowUpSet, derive_seed
+
+    apply_chain = getattr(transforms, "apply_chain", None)
+    if apply_chain is None:
+        raise MetaCompressError("--chain needs metacompress_eval.transforms.apply_chain, which this version lacks")
+    if k < 1:
+        raise MetaCompressError("--chain takes a positive number of transformations")
+    label = f"chain(k={k})"
+    result = FollowUpSet()
+    for source in sources:
+        outcome = apply_chain(source.inputs[0], language, list(names), derive_seed(seed, source.id, label), k)
+        status = getattr(outcome, "status", "applied" if getattr(outcome, "code", None) else "not_applicable")
+        if status == "applied":
+            provenance = outcome.provenance() if callable(getattr(outcome, "provenance", None)) else None
+            result.counts[label]["applied"] += 1
+            result.items.append(FollowUpInput(source.id, label, (outcome.code,), [provenance]))
+        else:
+            result.counts[label][status if status == "rejected" else "not_applicable"] += 1
+            result.reasons[label][getattr(outcome, "reason", None) or status] += 1
+    return result
+
+
+def run(args) -> int:
+    from ..data import DataSpec, load_code_sources
+    from ..fileio import atomic_write_json, atomic_write_jsonl
+    from ..follow_ups import build_follow_ups, verify_follow_ups
+    from ..tasks import get_task
+
+    if not Path(args.input).is_file():
+        raise MetaCompressError(f"input file not found: {args.input}")
+    pairs, loaded = load_code_sources(DataSpec(args.input), args.code_column, args.id_column)
+    sources = [source for _, source in pairs]
+    language = get_task("classification", language=args.language).language
+    names = transform_names(args.transforms, language)
+    if args.chain is not None:
+        result = chain_follow_ups(sources, language, names, args.chain, args.seed)
+        if args.verify:
+            verify_follow_ups(result, sources, language)
+    else:
+        result = build_follow_ups(sources, language, names, seed=args.seed, progress=not args.quiet,
+                                  verify=args.verify)
+    atomic_write_jsonl(args.output, (f.as_row() for f in result.items))
+    summary = result.summary()
+    atomic_write_json(f"{args.output}.summary.json", {
+        "input": str(args.input), "output": str(args.output), "language": language, "transforms": list(names),
+        "chain": args.chain, "seed": args.seed, "verify": bool(args.verify), "inputs": len(sources),
+        "follow_ups": len(result.items), "skipped": dict(loaded.skipped), "transformations": summary})
+    print(f"wrote {len(result.items)} follow-ups for {len(sources)} inputs to {args.output}")
+    rejected_label = "rejected (validation/compiler)" if args.verify else "rejected"
+    for name, counts in summary.items():
+        print(f"  {name:24s} applied {counts['applied']:6d}  not applicable {counts['not_applicable']:6d}  "
+              f"{rejected_label} {counts['rejected']:6d}")
+    if loaded.skipped:
+        print(f"  skipped rows: {dict(loaded.skipped)}")
+    return 0

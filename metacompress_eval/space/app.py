@@ -1,0 +1,180 @@
+"""The Space's page: the models and thresholds shared by every tab, then one tab per module.
+
+:func:`build_app` lays out the header, the *Models* accordion (teacher, student, the relation
+thresholds as sliders, one per registered threshold that declares one) and then calls each tab
+module's ``add_tab`` (:mod:`.probe`, :mod:`.compare`, :mod:`.run`) with an :class:`AppContext`.
+Every failure becomes a message in the page (``gr.Error``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from ..errors import MetaCompressError
+from . import compare, probe, run
+from .models import ModelStore
+from .settings import DEMO_STUDENT, DEMO_TEACHER, Progress, SpaceSettings, log
+
+#: The tabs, in page order: each module has ``add_tab(app)``.
+TABS = (probe, compare, run)
+
+CSS = """
+.mc-wrap { overflow-x: auto; }
+.mc-table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+.mc-table th, .mc-table td { border: 1px solid #d0d7de; padding: 4px 6px; vertical-align: top; }
+.mc-table thead th { background: #f3f4f6; }
+.mc-input { text-align: left; white-space: nowrap; font-family: ui-monospace, monospace; }
+.mc-viol { background: #fde2e1 !important; color: #8a1c1c; font-weight: 600; }
+.mc-ok { background: #e6f6ea !important; color: #1d5e2c; }
+.mc-warn { background: #fff4d6 !important; color: #6b4e00; }
+.mc-na { background: #f3f4f6 !important; color: #6b7280; }
+.mc-row-viol th.mc-input { border-left: 4px solid #d1242f; }
+.mc-prob { display: flex; align-items: center; gap: 4px; white-space: nowrap; }
+.mc-prob.mc-top .mc-pname { font-weight: 700; }
+.mc-pname { min-width: 5.5em; }
+.mc-bar { display: inline-block; width: 60px; height: 8px; background: #e5e7eb; border-radius: 4px; overflow: hidden; }
+.mc-bar span { display: block; height: 100%; background: #4f46e5; }
+.mc-pval { font-family: ui-monospace, monospace; }
+.mc-legend, .mc-skipped { font-size: 0.85em; color: #4b5563; }
+.mc-pre { background: #f8fafc; border: 1px solid #e5e7eb; padding: 6px; font-size: 0.85em; overflow-x: auto; }
+.mc-line { display: block; }
+.mc-add { background: #e6ffec; }
+.mc-del { background: #ffebe9; }
+.mc-hunk { color: #6b7280; }
+.mc-table td[data-relation] { white-space: nowrap; }
+.mc-val { display: block; font-size: 0.85em; font-weight: 400; }
+.mc-flips { white-space: nowrap; font-size: 0.9em; }
+.mc-diff summary { cursor: pointer; margin: 4px 0; }
+"""
+
+
+def launch_kwargs() -> dict:
+    """Theme and CSS for ``launch()`` (gradio 6 takes them there, not in ``Blocks``).
+
+    System fonts only: the default theme pulls fonts from Google, and a page that is meant to make
+    no third-party requests (and tests that run offline) should not wait on them.
+    """
+    import gradio as gr
+
+    theme = gr.themes.Soft(primary_hue="indigo", font=["ui-sans-serif", "system-ui", "sans-serif"],
+                           font_mono=["ui-monospace", "SFMono-Regular", "monospace"])
+    return {"theme": theme, "css": CSS, "max_file_size": "25mb", "ssr_mode": False}
+
+
+def code_language(language: str) -> str | None:
+    # gr.Code highlights only some languages; others are shown as plain text.
+    return language if language in ("c", "python", "javascript") else None
+
+
+@dataclass
+class AppContext:
+    """What every tab shares: settings, the model store, the model and threshold inputs, error and progress helpers.
+
+    Attributes:
+        model_inputs: the teacher and student boxes (inputs of every event that runs models).
+        threshold_inputs: one slider per registered threshold with a ``slider`` (trailing inputs of
+            those events; :meth:`thresholds` turns their values back into ``Thresholds``).
+    """
+
+    settings: SpaceSettings
+    store: ModelStore
+    model_inputs: list
+    threshold_inputs: list
+    slider_thresholds: Sequence
+
+    def thresholds(self, values):
+        """The :class:`~metacompress_eval.relations.Thresholds` of the sliders' ``values``."""
+        from ..relations import Thresholds
+
+        return Thresholds(**{t.name: t.kind(v) for t, v in zip(self.slider_thresholds, values)})
+
+    @staticmethod
+    def guard(fn: Callable) -> Callable:
+        """Turn every failure into a message in the page: user errors verbatim, bugs as one line."""
+        import gradio as gr
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except MetaCompressError as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
+            except Exception as exc:  # noqa: BLE001 - the page must never show a traceback
+                log.exception("unexpected error in %s", fn.__name__)
+                first = (str(exc).splitlines() or [""])[0][:300]
+                raise gr.Error(f"Unexpected error ({type(exc).__name__}): {first}", print_exception=False) from None
+
+        return wrapper
+
+    @staticmethod
+    def progress(bar) -> Progress:
+        """A :data:`~.settings.Progress` that drives a ``gr.Progress`` bar."""
+        return lambda fraction, message: bar(max(0.0, min(1.0, fraction)), desc=message)
+
+
+def build_app(settings: SpaceSettings | None = None, store: ModelStore | None = None):
+    """Build the ``gr.Blocks`` app (not launched). Every event has an ``api_name`` for API clients."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    from ..relations import list_relations, list_thresholds
+
+    settings = settings or SpaceSettings.from_env()
+    store = store or ModelStore(settings)
+    relations = list_relations()
+    # One slider per registered threshold that declares one, labelled with the first relation reading it.
+    sliders = [t for t in list_thresholds() if t.slider is not None]
+    owner = {t.name: r for r in reversed(relations) for t in r.thresholds}
+
+    @AppContext.guard
+    def do_prepare(teacher, student, progress=gr.Progress()):
+        t, s = store.pair(teacher, student, AppContext.progress(progress))
+        return (f"**Ready.** Teacher `{t.name}` ({t.describe()['num_parameters']:,} parameters), student `{s.name}` "
+                f"({s.describe()['num_parameters']:,} parameters); labels: {', '.join(t.label_names)}.")
+
+    with gr.Blocks(title="MetaCompress Eval", analytics_enabled=False) as demo:
+        gr.Markdown(
+            "# MetaCompress Eval\n"
+            "**Does the distilled student really behave like its teacher?** Derive semantics-preserving follow-ups "
+            "of code (renaming, dead code, if/else swaps, …), run both models and check the metamorphic relations: "
+            + ", ".join(f"{r.title} ({r.abbreviation})" for r in relations)
+            + ". Submitted code is only parsed and classified, never executed.")
+        with gr.Accordion("Models", open=True):
+            with gr.Row():
+                teacher_box = gr.Dropdown([DEMO_TEACHER], value=settings.default_teacher, allow_custom_value=True,
+                                          label="Teacher", info="demo:teacher, a local folder or a Hub model id",
+                                          elem_id="mc-teacher")
+                student_box = gr.Dropdown([DEMO_STUDENT], value=settings.default_student, allow_custom_value=True,
+                                          label="Student", info="demo:student, a local folder or a Hub model id",
+                                          elem_id="mc-student")
+                prepare_btn = gr.Button("Load models", scale=0)
+            models_status = gr.Markdown("Demo models are trained on first use (a few minutes on CPU) and cached in "
+                                        f"`{settings.models_dir}`.")
+            with gr.Accordion("Relation thresholds", open=False):
+                with gr.Row():
+                    threshold_inputs = [gr.Slider(t.slider[0], t.slider[1], value=t.default, step=t.slider[2],
+                                                  label=f"{owner[t.name].abbreviation}: {t.label}"
+                                                  if t.name in owner else t.label, info=t.help)
+                                        for t in sliders]
+        app = AppContext(settings, store, [teacher_box, student_box], threshold_inputs, sliders)
+        with gr.Tabs():
+            for tab in TABS:
+                tab.add_tab(app)
+        # All model work shares one worker: on a small CPU Space, parallel forward passes only thrash.
+        prepare_btn.click(do_prepare, app.model_inputs, models_status, api_name="load_models",
+                          concurrency_id="models")
+    demo.queue(default_concurrency_limit=1, max_size=32)
+    return demo
+
+
+def launch(settings: SpaceSettings | None = None, *, host: str = "127.0.0.1", port: int | None = None,
+           **kwargs: Any):
+    """Build and launch the app (blocking unless ``prevent_thread_lock=True`` is passed)."""
+    demo = build_app(settings)
+    options = {**launch_kwargs(), "server_name": host, "server_port": port, "show_error": True, **kwargs}
+    return demo, demo.launch(**options)

@@ -1,0 +1,258 @@
+"""The *Compare reports* tab: report.json files (uploads, zips or a server folder) ranked as a leaderboard."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import MetaCompressError
+from ..report.plots import HEATMAP_FILE, SCATTER_FILE
+from .settings import SpaceSettings, log
+
+#: The plots of a report folder shown next to its leaderboard row.
+PLOT_FILES = (HEATMAP_FILE, SCATTER_FILE)
+
+
+@dataclass
+class LoadedReport:
+    """One report.json with where it came from and the plots found next to it."""
+
+    name: str
+    source: str
+    report: dict
+    plots: list[Path] = field(default_factory=list)
+
+
+def validate_report(data: Any, where: str) -> dict:
+    """Check that ``data`` looks like a MetaCompress report.json (schema 1.x)."""
+    from ..relations import relation_keys
+
+    if not isinstance(data, dict):
+        raise MetaCompressError(f"{where}: not a JSON object")
+    version = data.get("schema_version")
+    if not isinstance(version, str) or not version.startswith("1."):
+        raise MetaCompressError(f"{where}: not a MetaCompress report.json (schema_version {version!r}, expected 1.x)")
+    overall = ((data.get("analysis") or {}).get("relations") or {}).get("overall")
+    # A report from a version with fewer relations is still comparable: it shows "n/a" for the others.
+    if not isinstance(overall, dict) or not any(isinstance(overall.get(r), dict) for r in relation_keys()):
+        raise MetaCompressError(f"{where}: analysis.relations.overall is missing or incomplete")
+    return data
+
+
+def _parse_json_bytes(raw: bytes, where: str) -> dict:
+    try:
+        return validate_report(json.loads(raw.decode("utf-8")), where)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MetaCompressError(f"{where}: not valid JSON ({type(exc).__name__})") from None
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:80] or "file"
+
+
+def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path) -> list[LoadedReport]:
+    """Reports (and their plots) inside a zip, read member by member with size caps (no extractall)."""
+    found = []
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            if len(infos) > 500:
+                raise MetaCompressError(f"{path.name}: too many files in the zip ({len(infos)})")
+            for info in infos:
+                if Path(info.filename).name != "report.json":
+                    continue
+                if info.file_size > settings.max_upload_bytes * 4:
+                    raise MetaCompressError(f"{path.name}:{info.filename}: report.json is too large")
+                where = f"{path.name}:{info.filename}"
+                report = _parse_json_bytes(zf.read(info), where)
+                folder = str(Path(info.filename).parent)
+                plots = []
+                for plot in PLOT_FILES:
+                    member = plot if folder == "." else f"{folder}/{plot}"
+                    try:
+                        pinfo = zf.getinfo(member)
+                    except KeyError:
+                        continue
+                    if pinfo.file_size <= settings.max_upload_bytes * 4:
+                        target = dest / f"{_safe_name(where)}-{plot}"
+                        target.write_bytes(zf.read(pinfo))
+                        plots.append(target)
+                found.append(LoadedReport(where, where, report, plots))
+    except zipfile.BadZipFile:
+        raise MetaCompressError(f"{path.name}: not a valid zip file") from None
+    if not found:
+        raise MetaCompressError(f"{path.name}: the zip holds no report.json")
+    return found
+
+
+def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
+                 settings: SpaceSettings) -> tuple[list[LoadedReport], list[str]]:
+    """Read report.json files from uploads (``.json`` or ``.zip``) and/or a results folder.
+
+    Returns the reports and one message per file that could not be used. Raises when nothing
+    usable was given at all.
+    """
+    reports: list[LoadedReport] = []
+    problems: list[str] = []
+    settings.work_dir.mkdir(parents=True, exist_ok=True)  # a tmp cleaner may have removed it
+    dest = Path(tempfile.mkdtemp(prefix="plots-", dir=settings.work_dir))
+    for item in files or []:
+        # Paths and strings as given; older gradio hands over temp-file wrappers whose .name is the path.
+        path = Path(item if isinstance(item, (str, os.PathLike)) else getattr(item, "name", str(item)))
+        label = path.name
+        try:
+            if path.stat().st_size > settings.max_upload_bytes * 4:
+                raise MetaCompressError(f"{label}: file too large")
+            if zipfile.is_zipfile(path):
+                reports += _reports_from_zip(path, settings, dest)
+            else:
+                report = _parse_json_bytes(path.read_bytes(), label)
+                reports.append(LoadedReport(label, str(path), report, []))
+        except MetaCompressError as exc:
+            problems.append(str(exc))
+    folder = (folder or "").strip()
+    if folder:
+        if not settings.allow_local_paths:
+            raise MetaCompressError("results folders on the server are disabled here; upload report.json files")
+        root = Path(folder).expanduser()
+        if not root.is_dir():
+            raise MetaCompressError(f"results folder {folder!r} does not exist or is not a folder")
+        # Bounded walk: a results folder holds report folders, not a whole file system.
+        candidates = sorted(p for depth in ("report.json", "*/report.json", "*/*/report.json", "*/*/*/report.json")
+                            for p in root.glob(depth))[:50]
+        if not candidates:
+            problems.append(f"no report.json found in {folder} (searched 3 levels deep)")
+        for path in candidates:
+            rel = str(path.parent.relative_to(root)) if path.parent != root else root.name
+            try:
+                report = _parse_json_bytes(path.read_bytes(), rel)
+            except MetaCompressError as exc:
+                problems.append(str(exc))
+                continue
+            plots = [path.parent / p for p in PLOT_FILES if (path.parent / p).is_file()]
+            reports.append(LoadedReport(rel, str(path), report, plots))
+    if not reports:
+        if problems:
+            raise MetaCompressError("no usable report: " + "; ".join(problems))
+        raise MetaCompressError("upload one or more report.json files (or report zips), or give a results folder")
+    # Reports uploaded without their plots still get the violation heatmap, redrawn from the analysis.
+    from ..report.plots import heatmap
+
+    for i, rep in enumerate(reports):
+        if not rep.plots:
+            try:
+                rep.plots = [heatmap(rep.report["analysis"], dest / f"{i}-{_safe_name(rep.name)}-heatmap.png")]
+            except Exception as exc:  # a plot is a nicety: never fail the comparison over it
+                log.warning("cannot draw a heatmap for %s: %s", rep.name, exc)
+    return reports, problems
+
+
+def _short_model(name: Any) -> str:
+    text = str(name or "?")
+    if os.sep in text and Path(text).is_absolute():
+        return "…/" + "/".join(Path(text).parts[-2:])
+    return text
+
+
+def _rate_text(entry: dict | None, numerator: str = "violations") -> str:
+    if not entry or entry.get("rate") is None:
+        return "n/a"
+    ci = entry.get("ci95")
+    ci_text = f" [{100 * ci[0]:.1f}–{100 * ci[1]:.1f}]" if ci else ""
+    return f"{100 * entry['rate']:.1f}%{ci_text} ({entry.get(numerator, '?')}/{entry.get('n', '?')})"
+
+
+def leaderboard_columns() -> list[str]:
+    """The leaderboard's column headers: one column per registered relation (its abbreviation)."""
+    from ..relations import list_relations
+
+    return ["rank", "student", "teacher", "report", "task", "inputs", "mean violation rate",
+            *[r.abbreviation for r in list_relations()], "student flip rate", "teacher flip rate"]
+
+
+def leaderboard_rows(reports: Sequence[LoadedReport], scope: str = "overall") -> list[list[Any]]:
+    """One row per report, best student first (lowest mean violation rate over the registered relations).
+
+    Each relation cell reads ``rate [95% CI] (violations/n)``, in percent.
+    """
+    from ..relations import relation_keys
+
+    keys = relation_keys()
+    if scope not in ("overall", "sources", "follow_ups"):
+        raise MetaCompressError(f"unknown scope {scope!r}")
+    rows = []
+    for rep in reports:
+        a = rep.report["analysis"]
+        rel = a["relations"].get(scope) or {}
+        rates = [rel[r]["rate"] for r in keys if rel.get(r) and rel[r].get("rate") is not None]
+        mean = sum(rates) / len(rates) if rates else None
+        flips = a.get("flips") or {}
+        models = rep.report.get("models") or {}
+        rows.append([mean, _short_model((models.get("student") or {}).get("name_or_path")),
+                     _short_model((models.get("teacher") or {}).get("name_or_path")), rep.name,
+                     (rep.report.get("task") or {}).get("name", "?"), (a.get("counts") or {}).get("inputs"),
+                     *[_rate_text(rel.get(r)) for r in keys],
+                     _rate_text((flips.get("student") or {}).get("overall"), "flips"),
+                     _rate_text((flips.get("teacher") or {}).get("overall"), "flips")])
+    # Uploads of several files called report.json must stay distinguishable in the table.
+    seen: dict[str, int] = {}
+    for row in rows:
+        seen[row[3]] = seen.get(row[3], 0) + 1
+        if seen[row[3]] > 1:
+            row[3] = f"{row[3]} ({seen[row[3]]})"
+    rows.sort(key=lambda r: (r[0] is None, r[0] if r[0] is not None else 0.0, r[3]))
+    return [[rank, *row[1:5], row[5], "n/a" if row[0] is None else f"{100 * row[0]:.1f}%", *row[6:]]
+            for rank, row in enumerate(rows, start=1)]
+
+
+def leaderboard_frame(rows: list[list[Any]]):
+    """The leaderboard as a pandas DataFrame (what ``gr.Dataframe`` displays)."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=leaderboard_columns())
+
+
+def add_tab(app) -> None:
+    """The tab's components and its ``compare`` API event (``app`` is the :class:`~.app.AppContext`)."""
+    import gradio as gr
+
+    from ..relations import list_relations
+
+    settings = app.settings
+
+    @app.guard
+    def do_compare(files, folder, scope):
+        reports, problems = load_reports(files, folder, settings)
+        table = leaderboard_rows(reports, scope or "overall")
+        names = [r.abbreviation for r in list_relations()]
+        over = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+        status = f"**{len(reports)} report(s)**, ranked by mean violation rate over {over} ({scope})."
+        if problems:
+            status += "\n\nSkipped: " + "; ".join(problems)
+        gallery = [(str(p), f"{rep.name}: {p.name}") for rep in reports for p in rep.plots]
+        return status, leaderboard_frame(table), gallery
+
+    with gr.Tab("Compare reports", id="compare"):
+        with gr.Row():
+            files_box = gr.File(file_count="multiple", file_types=[".json", ".zip"],
+                                label="report.json files or report zips", type="filepath")
+            with gr.Column():
+                folder_box = gr.Textbox(label="…or a results folder on the server",
+                                        placeholder="path containing */report.json",
+                                        interactive=settings.allow_local_paths)
+                scope_box = gr.Dropdown(["overall", "follow_ups", "sources"], value="overall",
+                                        label="Scope of the rates")
+                compare_btn = gr.Button("Compare", variant="primary")
+        status_box = gr.Markdown()
+        board = gr.Dataframe(headers=leaderboard_columns(), interactive=False, wrap=True, label="Leaderboard")
+        plots = gr.Gallery(label="Report plots", columns=2, height="auto")
+
+    outputs = [status_box, board, plots]
+    compare_btn.click(lambda: ("*Loading reports…*", None, []), None, outputs, queue=False, api_name=False).then(
+        do_compare, [files_box, folder_box, scope_box], outputs, api_name="compare")

@@ -1,0 +1,185 @@
+"""The *Run* tab: a small-sample evaluation of the chosen pair through the ``metacompress evaluate`` pipeline."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import MetaCompressError
+from .compare import PLOT_FILES, LoadedReport, leaderboard_columns, leaderboard_frame, leaderboard_rows
+from .models import ModelStore
+from .settings import Progress, SpaceSettings, no_progress
+
+
+_DEMO_DATA_LOCK = threading.Lock()
+
+
+def demo_test_data(settings: SpaceSettings) -> Path:
+    """The demo corpus' test split as JSONL (written once): data the demo models never trained on."""
+    from ..demo.models import demo_corpus
+    from ..fileio import atomic_write_jsonl
+
+    path = settings.models_dir / f"demo-test-{settings.demo_size}-seed{settings.seed}.jsonl"
+    with _DEMO_DATA_LOCK:
+        if not path.is_file():
+            rows = demo_corpus(settings.demo_size, settings.seed)
+            atomic_write_jsonl(path, [r for r in rows if r["split"] == "test"])
+    return path
+
+
+def _zip_folder(folder: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"{folder.name}/{path.relative_to(folder)}")
+    return target
+
+
+def _clean_old_runs(work_dir: Path, max_age_s: float = 3600.0) -> None:
+    """Remove Run folders older than an hour so a long-lived Space does not fill its disk."""
+    now = time.time()
+    for path in work_dir.glob("run-*"):
+        try:
+            if now - path.stat().st_mtime > max_age_s:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
+
+
+@dataclass
+class RunResult:
+    """What a Space Run produced."""
+
+    report: dict
+    out_dir: Path
+    zip_path: Path
+    seconds: float
+
+
+def run_small_evaluation(store: ModelStore, teacher: str | None, student: str | None, data: str | None = None, *,
+                         task: str = "defect", language: str | None = None, transforms: Sequence[str] | None = None,
+                         rows: int = 20, seed: int = 0, unlabelled: bool = False, thresholds=None,
+                         progress: Progress = no_progress) -> RunResult:
+    """Evaluate a pair on at most ``settings.max_run_rows`` rows; zip the report folder.
+
+    ``data`` is an uploaded table (JSONL/JSON/CSV/TSV/parquet); ``None`` uses the demo corpus' test
+    split. The wall-time budget is checked whenever the pipeline reports a stage, so an
+    over-long run stops with a message rather than holding the Space indefinitely.
+    """
+    from ..pipeline import EvaluationConfig, run_evaluation
+    from ..relations import Thresholds
+    from ..transforms import DEFAULT_TRANSFORMS
+
+    from ..tasks import task_names
+
+    settings = store.settings
+    started = time.perf_counter()
+    if task not in task_names():
+        raise MetaCompressError(f"unknown task {task!r}; choose one of {', '.join(task_names())}")
+    try:
+        n_rows = int(rows)
+    except (TypeError, ValueError):
+        raise MetaCompressError("the number of rows must be a whole number") from None
+    if not 1 <= n_rows <= settings.max_run_rows:
+        raise MetaCompressError(f"rows must be between 1 and {settings.max_run_rows} here")
+    if data:
+        path = Path(data)
+        if not path.is_file():
+            raise MetaCompressError("the uploaded data file is missing; upload it again")
+        if path.stat().st_size > settings.max_upload_bytes:
+            raise MetaCompressError(f"the data file is larger than {settings.max_upload_bytes // 1_000_000} MB; "
+                                    "upload a sample")
+        data_path = str(path)
+    else:
+        progress(0.02, "preparing the demo corpus")
+        data_path = str(demo_test_data(settings))
+    teacher_target = store.resolve(teacher, "teacher", progress)
+    student_target = store.resolve(student, "student", progress)
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    _clean_old_runs(settings.work_dir)
+    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=settings.work_dir))
+    out_dir = run_dir / "metacompress-report"
+    stages = iter([0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.85, 0.9, 0.92, 0.94])
+
+    def say(message: str) -> None:
+        elapsed = time.perf_counter() - started
+        if elapsed > settings.max_run_seconds:
+            raise MetaCompressError(f"the run took longer than {settings.max_run_seconds:.0f} s and was stopped; "
+                                    "try fewer rows or smaller models")
+        progress(next(stages, 0.95), message)
+
+    config = EvaluationConfig(
+        teacher=teacher_target, student=student_target, data=data_path, task=task,
+        label_column=None if unlabelled else "label", language=language or "",
+        transforms=tuple(transforms) if transforms else DEFAULT_TRANSFORMS, seed=int(seed),
+        max_sources=n_rows, max_code_chars=settings.max_snippet_chars, batch_size=16, device="cpu",
+        out_dir=str(out_dir), cache_dir=settings.output_cache_dir, thresholds=thresholds or Thresholds(),
+        progress=False, trust_remote_code=False)
+    result = run_evaluation(config, log=say)
+    progress(0.97, "zipping the report")
+    zip_path = _zip_folder(out_dir, run_dir / "metacompress-report.zip")
+    return RunResult(result.report, out_dir, zip_path, time.perf_counter() - started)
+
+
+def add_tab(app) -> None:
+    """The tab's components and its ``run`` API event (``app`` is the :class:`~.app.AppContext`)."""
+    import gradio as gr
+
+    from ..code.languages import SUPPORTED_LANGUAGES
+    from ..tasks import task_names
+    from ..transforms import DEFAULT_TRANSFORMS, list_transformations
+
+    settings = app.settings
+
+    @app.guard
+    def do_run(data, task, language, transforms, rows, seed, unlabelled, teacher, student, *threshold_values,
+               progress=gr.Progress()):
+        result = run_small_evaluation(app.store, teacher, student, data, task=task, language=language or None,
+                                      transforms=transforms or None, rows=int(rows), seed=int(seed or 0),
+                                      unlabelled=bool(unlabelled), thresholds=app.thresholds(threshold_values),
+                                      progress=app.progress(progress))
+        report = result.report
+        loaded = LoadedReport("this run", str(result.out_dir / "report.json"), report,
+                              [result.out_dir / p for p in PLOT_FILES if (result.out_dir / p).is_file()])
+        counts = report["analysis"]["counts"]
+        status = (f"**Done in {result.seconds:.0f} s:** {counts['sources']} sources, {counts['follow_ups']} "
+                  f"follow-ups. Download the report folder (report.json, report.md, plots, predictions) below, "
+                  "or load the zip in *Compare reports*.")
+        gallery = [(str(p), p.name) for p in loaded.plots]
+        return status, str(result.zip_path), leaderboard_frame(leaderboard_rows([loaded])), gallery
+
+    with gr.Tab("Run", id="run"):
+        gr.Markdown(f"A small-sample evaluation (at most {settings.max_run_rows} source rows, "
+                    f"{settings.max_run_seconds / 60:.0f} minutes) of the chosen pair. Without a data file "
+                    "it uses the demo corpus' test split (C functions labelled safe/defective).")
+        with gr.Row():
+            data_box = gr.File(label="Data (JSONL, JSON, CSV, TSV, parquet; optional)", type="filepath",
+                               file_types=[".jsonl", ".json", ".csv", ".tsv", ".parquet"])
+            with gr.Column():
+                task_box = gr.Radio(task_names(), value="defect", label="Task")
+                language_box = gr.Dropdown([""] + list(SUPPORTED_LANGUAGES), value="",
+                                           label="Language (empty: the task's default)")
+                unlabelled_box = gr.Checkbox(False, label="Data has no labels")
+        with gr.Row():
+            transforms_box = gr.CheckboxGroup([t.name for t in list_transformations(None)],
+                                              value=list(DEFAULT_TRANSFORMS), label="Transformations")
+            rows_box = gr.Slider(1, settings.max_run_rows, value=min(20, settings.max_run_rows), step=1,
+                                 label="Source rows")
+            seed_box = gr.Number(value=settings.seed, precision=0, label="Seed", minimum=0)
+        run_btn = gr.Button("Run evaluation", variant="primary")
+        status_box = gr.Markdown()
+        file_box = gr.File(label="Report (zip)", interactive=False)
+        board = gr.Dataframe(headers=leaderboard_columns(), interactive=False, wrap=True,
+                             label="Relation violation rates")
+        plots = gr.Gallery(label="Plots", columns=2, height="auto")
+
+    outputs = [status_box, file_box, board, plots]
+    run_btn.click(lambda: ("*Running…*", None, None, []), None, outputs, queue=False, api_name=False).then(
+        do_run, [data_box, task_box, language_box, transforms_box, rows_box, seed_box, unlabelled_box,
+                 *app.model_inputs, *app.threshold_inputs], outputs, api_name="run", concurrency_id="models")
