@@ -1,11 +1,17 @@
-"""Batched, length-sorted, cached inference for sequence-classification models.
+"""Batched, length-sorted, cached inference for any model adapter.
 
-Outputs (logits) are stored in an on-disk SQLite cache keyed by the model fingerprint and a hash of
-the input text(s). Consequences:
+The engine runs a :class:`~metacompress_eval.models.LoadedModel` over many inputs; the adapter
+prepares inputs (:meth:`~metacompress_eval.models.LoadedModel.encode`) and runs batches
+(:meth:`~metacompress_eval.models.LoadedModel.forward`), the engine does everything around them.
+Outputs (logits) are stored in an on-disk SQLite cache keyed by the model fingerprint and the
+adapter's key of each input (a hash of the input text(s)). Consequences:
 
 * identical inputs are run once (within a run and across runs);
 * evaluating a second student reuses the teacher's outputs: no teacher forward pass;
 * an interrupted run resumes: every finished batch was committed before the next one started.
+
+Inputs a model cannot answer (a stored-outputs file that lacks them) are *unavailable*: their rows of
+logits and probabilities are NaN and :attr:`Prediction.available` is ``False`` for them.
 
 Under ``accelerate launch`` or ``torchrun`` with N > 1 processes, :meth:`InferenceEngine.predict`
 shards the work: the length-sorted batches are dealt round-robin by batch index (batch b goes to
@@ -16,29 +22,19 @@ cache. Every process ends with the same outputs, so the report equals the single
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from .models.hf import LoadedModel
+from .models.base import Inputs, LoadedModel, input_key
 
-Inputs = tuple[str, ...]
-
-
-def input_key(inputs: Inputs) -> str:
-    """Stable hash of one model input (a text or a text pair)."""
-    digest = hashlib.sha256(str(len(inputs)).encode())
-    for text in inputs:
-        data = text.encode("utf-8", "surrogatepass")
-        digest.update(len(data).to_bytes(8, "little"))
-        digest.update(data)
-    return digest.hexdigest()
+__all__ = ["InferenceEngine", "InferenceStats", "Inputs", "OutputCache", "Prediction", "default_cache_dir",
+           "distributed_state", "input_key", "softmax"]
 
 
 def default_cache_dir() -> Path:
@@ -108,25 +104,33 @@ class InferenceStats:
     seconds: float = 0.0
     truncated: int = 0
     processes: int = 1
+    unavailable: int = 0  # inputs the model has no output for (stored outputs); listed only when > 0
 
     def as_dict(self) -> dict:
-        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()
+                if k != "unavailable" or v}
 
 
 @dataclass
 class Prediction:
-    """Class probabilities (in the teacher's label order) and the logits they came from."""
+    """Class probabilities (in the teacher's label order) and the logits they came from.
+
+    ``available`` marks the rows the model answered (``None``: all of them); the other rows are NaN.
+    """
 
     probs: np.ndarray
     logits: np.ndarray
     stats: InferenceStats = field(default_factory=InferenceStats)
+    available: np.ndarray | None = None
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64; a NaN row (an unavailable output) stays NaN."""
     z = logits.astype(np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
 
 
 def distributed_state(device: str = "cpu"):
@@ -152,7 +156,7 @@ class InferenceEngine:
     """Runs one model over many inputs: deduplicated, cached, length-sorted, batched.
 
     Args:
-        loaded: the model and tokenizer (:func:`metacompress_eval.models.load_model`).
+        loaded: the model behind its adapter (:func:`metacompress_eval.models.load_model`).
         cache: where outputs are stored; ``None`` disables caching (everything is computed).
         batch_size: inputs per forward pass.
         progress: show a progress bar on stderr.
@@ -163,72 +167,47 @@ class InferenceEngine:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.loaded = loaded
-        self.cache = cache
+        self.cache = cache if loaded.uses_cache else None
         self.batch_size = batch_size
         self.progress = progress
         self.desc = desc or loaded.name
 
-    def encode(self, inputs: Sequence[Inputs]) -> list[list[int]]:
-        """Token ids of each input, truncated to the model's ``max_length``."""
-        tok = self.loaded.tokenizer
-        if not inputs:
-            return []
-        kwargs = dict(truncation=True, max_length=self.loaded.max_length, padding=False,
-                      return_attention_mask=False, return_token_type_ids=False)
-        if len(inputs[0]) == 2:
-            enc = tok([i[0] for i in inputs], [i[1] for i in inputs], **kwargs)
-        else:
-            enc = tok([i[0] for i in inputs], **kwargs)
-        return enc["input_ids"]
+    def encode(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None) -> list:
+        """Each input as the model's adapter prepares it (token ids for the text models)."""
+        return self.loaded.encode(list(inputs), ids)
 
-    def batches(self, ids: list[list[int]]) -> list[list[int]]:
-        """Indices of ``ids`` grouped into batches, longest first, so padding is minimal."""
-        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+    def batches(self, encoded: list) -> list[list[int]]:
+        """Indices of ``encoded`` grouped into batches, longest first, so padding is minimal."""
+        length = self.loaded.length
+        order = sorted(range(len(encoded)), key=lambda i: -length(encoded[i]))
         return [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
 
-    def collate(self, rows: list[list[int]]):
-        """Pad a batch to its longest row.
-
-        Done with numpy rather than ``tokenizer.pad`` because the latter walks Python dicts per
-        example and costs noticeable time against a small model's forward pass.
-        """
-        import torch
-
-        pad = self.loaded.tokenizer.pad_token_id
-        width = max(len(r) for r in rows)
-        ids = np.full((len(rows), width), pad, dtype=np.int64)
-        mask = np.zeros((len(rows), width), dtype=np.int64)
-        right = getattr(self.loaded.tokenizer, "padding_side", "right") != "left"
-        for i, r in enumerate(rows):
-            if right:
-                ids[i, :len(r)] = r
-                mask[i, :len(r)] = 1
-            else:
-                ids[i, width - len(r):] = r
-                mask[i, width - len(r):] = 1
-        device = self.loaded.device
-        return {"input_ids": torch.from_numpy(ids).to(device), "attention_mask": torch.from_numpy(mask).to(device)}
+    def collate(self, rows: list):
+        """One padded batch, as the adapter's ``forward`` takes it."""
+        return self.loaded.collate(rows)
 
     def forward(self, batch) -> np.ndarray:
-        import torch
+        return self.loaded.forward(batch)
 
-        with torch.inference_mode():
-            logits = self.loaded.model(**batch).logits
-        return logits.float().cpu().numpy()
+    def predict(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None) -> Prediction:
+        """Probabilities for every input, computing only what the cache does not hold.
 
-    def predict(self, inputs: Sequence[Inputs]) -> Prediction:
-        """Probabilities for every input, computing only what the cache does not hold."""
-        from tqdm.auto import tqdm
-
+        ``ids`` (optional, one per input) identify inputs for adapters that look outputs up by id
+        (stored outputs): a source's id, or ``None`` for an input with none (a follow-up).
+        """
         started = time.perf_counter()
+        model = self.loaded
         stats = InferenceStats(requested=len(inputs))
-        keys = [input_key(i) for i in inputs]
+        if ids is not None and len(ids) != len(inputs):
+            raise ValueError(f"{len(ids)} ids for {len(inputs)} inputs")
+        id_of = list(ids) if ids is not None else [None] * len(inputs)
+        keys = [model.input_key(inp, i) for inp, i in zip(inputs, id_of)]
         first: dict[str, int] = {}
         for idx, key in enumerate(keys):
             first.setdefault(key, idx)
         stats.unique = len(first)
-        model_key = self.loaded.fingerprint
-        state = distributed_state(str(self.loaded.device))
+        model_key = model.fingerprint
+        state = distributed_state(str(model.device))
         known = self.cache.get_many(model_key, list(first)) if self.cache and (
             state is None or state.is_main_process) else {}
         if state is not None:
@@ -243,34 +222,50 @@ class InferenceEngine:
             known = {k: np.asarray(v, dtype=np.float32) for k, v in box[0].items()}
         stats.cached = len(known)
         todo = [k for k in first if k not in known]
-        if todo and state is not None:
-            self._predict_sharded(state, todo, [inputs[first[k]] for k in todo], known, stats)
-        elif todo:
-            todo_inputs = [inputs[first[k]] for k in todo]
-            ids = self.encode(todo_inputs)
-            stats.truncated = sum(len(r) >= self.loaded.max_length for r in ids)
-            plan = self.batches(ids)
-            bar = tqdm(total=len(todo), desc=self.desc, unit="input", disable=not self.progress, leave=False)
-            try:
-                for batch_idx in plan:
-                    logits = self.forward(self.collate([ids[i] for i in batch_idx]))
-                    stats.forward_passes += 1
-                    items = [(todo[i], logits[j]) for j, i in enumerate(batch_idx)]
-                    if self.cache:
-                        self.cache.put_many(model_key, items)
-                    known.update(items)
-                    bar.update(len(batch_idx))
-            finally:
-                bar.close()
+        missing: set[str] = set()
+        if todo:
+            encoded = self.encode([inputs[first[k]] for k in todo], [id_of[first[k]] for k in todo])
+            missing = {k for k, e in zip(todo, encoded) if e is None}
+            if missing:
+                todo, encoded = [k for k in todo if k not in missing], [e for e in encoded if e is not None]
+            stats.truncated = sum(model.truncated(e) for e in encoded)
+            if todo and state is not None:
+                self._run_sharded(state, todo, encoded, known, stats)
+            elif todo:
+                self._run(todo, encoded, known, stats)
             stats.computed = len(todo)
-        logits = np.stack([known[k] for k in keys]) if keys else np.zeros((0, len(self.loaded.label_names)), np.float32)
-        if self.loaded.label_permutation is not None:
-            logits = logits[:, self.loaded.label_permutation]
+        n_classes = len(model.label_names)
+        blank = np.full(n_classes, np.nan, dtype=np.float32)
+        logits = (np.stack([known.get(k, blank) for k in keys]) if keys
+                  else np.zeros((0, n_classes), np.float32))
+        available = None
+        if missing:
+            available = np.array([k not in missing for k in keys])
+            stats.unavailable = int((~available).sum())
+        if model.label_permutation is not None:
+            logits = logits[:, model.label_permutation]
         stats.seconds = time.perf_counter() - started
-        return Prediction(probs=softmax(logits), logits=logits, stats=stats)
+        return Prediction(probs=softmax(logits), logits=logits, stats=stats, available=available)
 
-    def _predict_sharded(self, state, todo: list[str], todo_inputs: list[Inputs], known: dict[str, np.ndarray],
-                         stats: InferenceStats) -> None:
+    def _run(self, todo: list[str], encoded: list, known: dict[str, np.ndarray], stats: InferenceStats) -> None:
+        """Compute ``todo`` batch by batch in this process, committing each batch to the cache."""
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc=self.desc, unit="input", disable=not self.progress, leave=False)
+        try:
+            for batch_idx in self.batches(encoded):
+                logits = self.forward(self.collate([encoded[i] for i in batch_idx]))
+                stats.forward_passes += 1
+                items = [(todo[i], logits[j]) for j, i in enumerate(batch_idx)]
+                if self.cache:
+                    self.cache.put_many(self.loaded.fingerprint, items)
+                known.update(items)
+                bar.update(len(batch_idx))
+        finally:
+            bar.close()
+
+    def _run_sharded(self, state, todo: list[str], encoded: list, known: dict[str, np.ndarray],
+                     stats: InferenceStats) -> None:
         """Compute ``todo`` across the processes of ``state``; fill ``known`` with every process's results.
 
         The batch plan depends only on the inputs, so every process derives the same plan and takes
@@ -282,11 +277,8 @@ class InferenceEngine:
         from accelerate.utils import gather_object
         from tqdm.auto import tqdm
 
-        ids = self.encode(todo_inputs)
-        stats.truncated = sum(len(r) >= self.loaded.max_length for r in ids)
-        plan = self.batches(ids)
+        plan = self.batches(encoded)
         n, rank = state.num_processes, state.process_index
-        model_key = self.loaded.fingerprint
         bar = tqdm(total=len(todo), desc=self.desc, unit="input", leave=False,
                    disable=not self.progress or not state.is_main_process)
         try:
@@ -294,17 +286,16 @@ class InferenceEngine:
                 mine: list[tuple[str, list[float]]] = []
                 if start + rank < len(plan):
                     batch_idx = plan[start + rank]
-                    logits = self.forward(self.collate([ids[i] for i in batch_idx]))
+                    logits = self.forward(self.collate([encoded[i] for i in batch_idx]))
                     mine = [(todo[i], logits[j].tolist()) for j, i in enumerate(batch_idx)]
                 gathered = gather_object(mine)
                 # float32 -> Python float -> float32 is exact: these equal the local logits bit for bit.
                 items = [(key, np.asarray(row, dtype=np.float32)) for key, row in gathered]
                 if self.cache and state.is_main_process:
-                    self.cache.put_many(model_key, items)
+                    self.cache.put_many(self.loaded.fingerprint, items)
                 known.update(items)
                 stats.forward_passes += min(n, len(plan) - start)
                 bar.update(len(items))
         finally:
             bar.close()
-        stats.computed = len(todo)
         state.wait_for_everyone()

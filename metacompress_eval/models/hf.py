@@ -1,49 +1,88 @@
-"""Hugging Face sequence-classification models: loading, fingerprints and label spaces."""
+"""The ``hf`` adapter: Hugging Face ``AutoModelForSequenceClassification`` checkpoints.
+
+A folder written by ``save_pretrained`` (``config.json``, weights, tokenizer files) or a Hub model id.
+Inputs are fed as the tokenizer builds them (a text pair for clone pairs), truncated to ``max_length``;
+batches are padded to their longest input.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
+
 from ..errors import MetaCompressError
+from .base import Inputs, LoadedModel, pooled_states
+from .files import TOKENIZER_FILES, fingerprint_files, hub_snapshot
 
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".h5", ".msgpack")
-_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "vocab.txt",
-                    "special_tokens_map.json", "spiece.model", "sentencepiece.bpe.model", "tokenizer.model")
-_GENERIC_LABEL = re.compile(r"^LABEL_\d+$")
+NAME = "hf"
+SUMMARY = "Hugging Face AutoModelForSequenceClassification: a save_pretrained folder (config.json) or a Hub id"
+OPTIONS = ()
+
+# transformers 5 implements only absolute positions for these encoders; a config asking for relative
+# ones loads with the distance_embedding weights silently dropped.
+_RELATIVE = ("relative_key", "relative_key_query")
 
 
-@dataclass
-class LoadedModel:
-    """A model, its tokenizer and what identifies them.
+class HFModel(LoadedModel):
+    """An ``AutoModelForSequenceClassification`` and its tokenizer."""
 
-    Attributes:
-        name: what the user passed (folder or Hub id).
-        model: the ``AutoModelForSequenceClassification`` instance (eval mode, on ``device``).
-        tokenizer: its tokenizer.
-        label_names: ``id2label`` in index order.
-        max_length: truncation length used for every input.
-        fingerprint: hash of config, weights, tokenizer files and ``max_length``; two runs with the
-            same fingerprint produce the same outputs, so cached outputs are keyed by it.
-        device: torch device string.
-        label_permutation: for each teacher label index, the index of the same label in this model's
-            output (identity unless a label map was given).
-    """
+    adapter = "hf"
+    supports_hidden_states = True
 
-    name: str
-    model: Any
-    tokenizer: Any
-    label_names: list[str]
-    max_length: int
-    fingerprint: str
-    device: str = "cpu"
-    label_permutation: list[int] | None = None
-    files: list[str] = field(default_factory=list)
+    def encode(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None) -> list[list[int]]:
+        """Token ids of each input, truncated to ``max_length`` (pairs as the tokenizer's text pair)."""
+        tok = self.tokenizer
+        if not inputs:
+            return []
+        kwargs = dict(truncation=True, max_length=self.max_length, padding=False,
+                      return_attention_mask=False, return_token_type_ids=False)
+        if len(inputs[0]) == 2:
+            enc = tok([i[0] for i in inputs], [i[1] for i in inputs], **kwargs)
+        else:
+            enc = tok([i[0] for i in inputs], **kwargs)
+        return enc["input_ids"]
+
+    def collate(self, rows: list[list[int]]):
+        """Pad a batch to its longest row.
+
+        Done with numpy rather than ``tokenizer.pad`` because the latter walks Python dicts per
+        example and costs noticeable time against a small model's forward pass.
+        """
+        import torch
+
+        pad = self.tokenizer.pad_token_id
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), pad, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        right = getattr(self.tokenizer, "padding_side", "right") != "left"
+        for i, r in enumerate(rows):
+            if right:
+                ids[i, :len(r)] = r
+                mask[i, :len(r)] = 1
+            else:
+                ids[i, width - len(r):] = r
+                mask[i, width - len(r):] = 1
+        return {"input_ids": torch.from_numpy(ids).to(self.device),
+                "attention_mask": torch.from_numpy(mask).to(self.device)}
+
+    def forward(self, batch) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            logits = self.model(**batch).logits
+        return logits.float().cpu().numpy()
+
+    def hidden_states(self, batch) -> dict[str, np.ndarray]:
+        import torch
+
+        with torch.inference_mode():
+            states = self.model(**batch, output_hidden_states=True).hidden_states
+        mask = batch["attention_mask"]
+        first = 0 if getattr(self.tokenizer, "padding_side", "right") != "left" else None
+        return pooled_states(list(states), mask, first_index=first)
 
     def describe(self) -> dict:
         cfg = self.model.config
@@ -51,14 +90,14 @@ class LoadedModel:
             "name_or_path": self.name,
             "fingerprint": self.fingerprint,
             "model_type": getattr(cfg, "model_type", None),
-            "num_parameters": int(sum(p.numel() for p in self.model.parameters())),
+            "num_parameters": self.num_parameters(),
             "labels": self.label_names,
             "max_length": self.max_length,
             "label_permutation": self.label_permutation,
         }
 
 
-def _resolve_folder(name: str, *, what: str) -> Path:
+def resolve_folder(name: str, *, what: str) -> Path:
     """Return a local folder for ``name``: the folder itself, or a Hub snapshot (downloaded if online)."""
     path = Path(name).expanduser()
     if path.exists():
@@ -71,34 +110,7 @@ def _resolve_folder(name: str, *, what: str) -> Path:
         return path
     if name.startswith((".", "/", "~")) or name.count("/") > 1:
         raise MetaCompressError(f"{what} {name!r} does not exist")
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(name, allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model",
-                                                            "*.bin"]))
-    except Exception as exc:
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-        hint = " and offline mode is on (HF_HUB_OFFLINE)" if offline else ""
-        raise MetaCompressError(
-            f"{what} {name!r} is not a local folder{hint}, and it could not be fetched from the Hub: "
-            f"{type(exc).__name__}") from None
-
-
-def fingerprint_files(folder: Path, extra: dict) -> tuple[str, list[str]]:
-    """Hash the model's config, weights and tokenizer files with ``extra`` settings."""
-    digest = hashlib.sha256()
-    names = []
-    for path in sorted(folder.iterdir()):
-        if not path.is_file():
-            continue
-        if path.name == "config.json" or path.name in _TOKENIZER_FILES or path.suffix in _WEIGHT_SUFFIXES:
-            names.append(path.name)
-            digest.update(path.name.encode() + b"\0")
-            with open(path, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
-    digest.update(json.dumps(extra, sort_keys=True).encode())
-    return digest.hexdigest()[:32], names
+    return hub_snapshot(name, what=what)
 
 
 def default_max_length(model, tokenizer, cap: int = 512) -> int:
@@ -117,8 +129,8 @@ def default_max_length(model, tokenizer, cap: int = 512) -> int:
     return int(limit)
 
 
-def load_model(name: str, *, role: str = "model", tokenizer: str | None = None, device: str = "cpu",
-               max_length: int | None = None, trust_remote_code: bool = False) -> LoadedModel:
+def load(name: str, *, role: str = "model", tokenizer: str | None = None, device: str = "cpu",
+         max_length: int | None = None, trust_remote_code: bool = False, options: dict | None = None) -> HFModel:
     """Load an ``AutoModelForSequenceClassification`` checkpoint and its tokenizer.
 
     Args:
@@ -128,15 +140,16 @@ def load_model(name: str, *, role: str = "model", tokenizer: str | None = None, 
         device: torch device (``cpu``, ``cuda``, ``cuda:1``, ``mps``).
         max_length: truncation length; default: the model's own limit, at most 512.
         trust_remote_code: allow custom modelling code from the checkpoint (off unless asked for).
+        options: none are defined for this adapter.
     """
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     # The per-tensor "Loading weights" bar is noise next to the pipeline's own progress output.
     hf_logging.disable_progress_bar()
-    folder = _resolve_folder(name, what=role)
-    tok_folder = _resolve_folder(tokenizer, what=f"{role} tokenizer") if tokenizer else folder
-    if not tokenizer and not any((folder / f).is_file() for f in _TOKENIZER_FILES):
+    folder = resolve_folder(name, what=role)
+    tok_folder = resolve_folder(tokenizer, what=f"{role} tokenizer") if tokenizer else folder
+    if not tokenizer and not any((folder / f).is_file() for f in TOKENIZER_FILES):
         raise MetaCompressError(
             f"{role} {name!r} has no tokenizer files (tokenizer.json, vocab.json, …); "
             f"save the tokenizer into the folder or pass --{role}-tokenizer")
@@ -144,6 +157,11 @@ def load_model(name: str, *, role: str = "model", tokenizer: str | None = None, 
         config = AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code)
     except Exception as exc:
         raise MetaCompressError(f"{role} {name!r}: cannot read config.json: {exc}") from None
+    if getattr(config, "position_embedding_type", None) in _RELATIVE and not trust_remote_code:
+        raise MetaCompressError(
+            f"{role} {name!r}: config.json asks for {config.position_embedding_type} position embeddings, which "
+            "this transformers release no longer implements (their distance_embedding weights would be dropped "
+            "silently, giving wrong outputs); load its weights with the compact-roberta adapter instead")
     try:
         model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=trust_remote_code)
     except ValueError as exc:
@@ -176,56 +194,5 @@ def load_model(name: str, *, role: str = "model", tokenizer: str | None = None, 
     if tokenizer:
         tok_fp, _ = fingerprint_files(tok_folder, {})
         fingerprint = hashlib.sha256((fingerprint + tok_fp).encode()).hexdigest()[:32]
-    return LoadedModel(name=name, model=model, tokenizer=tok, label_names=labels, max_length=length,
-                       fingerprint=fingerprint, device=device, files=files)
-
-
-def parse_label_map(text: str | None) -> dict[str, str]:
-    """Parse ``"a=x,b=y"`` (student label → teacher label, by name or index)."""
-    if not text:
-        return {}
-    mapping = {}
-    for part in text.split(","):
-        if "=" not in part:
-            raise MetaCompressError(f"--label-map entries look like STUDENT_LABEL=TEACHER_LABEL; got {part!r}")
-        left, right = (s.strip() for s in part.split("=", 1))
-        mapping[left] = right
-    return mapping
-
-
-def _index_of(label: str, names: Sequence[str], role: str) -> int:
-    if label in names:
-        return list(names).index(label)
-    if label.isdigit() and int(label) < len(names):
-        return int(label)
-    raise MetaCompressError(f"label {label!r} is not a {role} label; {role} labels: {list(names)}")
-
-
-def align_label_spaces(teacher: LoadedModel, student: LoadedModel, label_map: dict[str, str] | None = None) -> None:
-    """Check that teacher and student share one label space; set ``student.label_permutation``.
-
-    Label names must match index by index, unless either side uses the generic ``LABEL_i`` names
-    (which carry no meaning) or an explicit ``label_map`` (student label → teacher label) says how
-    they correspond. Anything else is an error: comparing outputs over different label sets would
-    produce meaningless relations.
-    """
-    t_names, s_names = teacher.label_names, student.label_names
-    if len(t_names) != len(s_names):
-        raise MetaCompressError(
-            f"teacher and student have different label sets: teacher {t_names} ({len(t_names)} labels), "
-            f"student {s_names} ({len(s_names)} labels)")
-    if label_map:
-        perm = [-1] * len(t_names)
-        for s_label, t_label in label_map.items():
-            perm[_index_of(t_label, t_names, "teacher")] = _index_of(s_label, s_names, "student")
-        if sorted(perm) != list(range(len(t_names))):
-            raise MetaCompressError(f"--label-map must map every student label to a distinct teacher label; got {label_map}")
-        student.label_permutation = perm
-        return
-    generic = all(_GENERIC_LABEL.match(n) for n in t_names) or all(_GENERIC_LABEL.match(n) for n in s_names)
-    if not generic and [n.lower() for n in t_names] != [n.lower() for n in s_names]:
-        raise MetaCompressError(
-            f"teacher labels {t_names} and student labels {s_names} differ; if they mean the same classes, "
-            "pass --label-map with STUDENT=TEACHER pairs, e.g. --label-map "
-            + ",".join(f"{s}={t}" for s, t in zip(s_names, t_names)))
-    student.label_permutation = None
+    return HFModel(name=name, label_names=labels, fingerprint=fingerprint, max_length=length, device=device,
+                   model=model, tokenizer=tok, files=files)

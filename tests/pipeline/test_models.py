@@ -23,8 +23,12 @@ def test_not_a_model_folder(tmp_path):
         load_model(str(tmp_path), role="teacher")
     f = tmp_path / "weights.bin"
     f.write_bytes(b"x")
-    with pytest.raises(MetaCompressError, match="is a file"):
-        load_model(str(f), role="student")
+    with pytest.raises(MetaCompressError, match=r"weights.bin: not a readable torch state dict"):
+        load_model(str(f), role="student")  # a state-dict file is a model now (docs/adapters.md)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("x")
+    with pytest.raises(MetaCompressError, match="not a model file"):
+        load_model(str(notes), role="student")
     with pytest.raises(MetaCompressError, match="does not exist"):
         load_model(str(tmp_path / "missing"), role="student")
 

@@ -1,0 +1,152 @@
+"""The interface every model adapter implements, and what the inference engine relies on.
+
+A :class:`LoadedModel` is one model behind an adapter. The engine
+(:class:`~metacompress_eval.inference.InferenceEngine`) never looks inside it; it only
+
+1. keys each input for the output cache (:meth:`LoadedModel.input_key`),
+2. asks the adapter to prepare the inputs it must compute (:meth:`LoadedModel.encode`: tokenise,
+   normalise, truncate exactly as the model was trained — the *encoded* form, one per input, unpadded),
+3. sorts them by :meth:`LoadedModel.length` into batches, pads each batch (:meth:`LoadedModel.collate`)
+   and runs it (:meth:`LoadedModel.forward` → one row of class logits per input).
+
+Keeping ``encode`` apart from ``forward`` lets the engine (or a later one) key the cache by the encoded
+form, plan batches by a token budget, or shard them across processes without knowing the model.
+Adapters that can expose their per-layer sequence representations implement
+:meth:`LoadedModel.hidden_states`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Sequence
+
+import numpy as np
+
+Inputs = tuple[str, ...]
+
+
+def input_key(inputs: Inputs) -> str:
+    """Stable hash of one model input (a text or a text pair)."""
+    digest = hashlib.sha256(str(len(inputs)).encode())
+    for text in inputs:
+        data = text.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def generic_labels(n: int) -> list[str]:
+    """``LABEL_0 … LABEL_{n-1}``: names that carry no meaning, so they align with any label set of size n."""
+    return [f"LABEL_{i}" for i in range(n)]
+
+
+def binary_logits(z: np.ndarray) -> np.ndarray:
+    """Two class logits ``[0, z]`` for a one-logit sigmoid head.
+
+    ``softmax([0, z]) = [1 − σ(z), σ(z)]`` exactly, so the rest of the tool can treat a sigmoid
+    classifier (CodeXGLUE defect detection) like any two-class model.
+    """
+    z = np.asarray(z, dtype=np.float32).reshape(-1, 1)
+    return np.concatenate([np.zeros_like(z), z], axis=1)
+
+
+def pooled_states(states: list, mask, *, first_index: int | None = 0) -> dict[str, np.ndarray]:
+    """``{"first", "mean"}`` of shape ``[batch, layers, hidden]`` from per-layer ``[batch, T, hidden]`` tensors.
+
+    ``first_index=None`` takes each row's first non-padding token (left padding).
+    """
+    import torch
+
+    stacked = torch.stack([s.float() for s in states], dim=1)  # [B, layers, T, H]
+    m = mask.to(stacked.dtype)[:, None, :, None]
+    mean = (stacked * m).sum(2) / m.sum(2).clamp(min=1)
+    if first_index is None:
+        start = (mask == 0).sum(1)  # left padding: the first real token follows the pads
+        first = stacked[torch.arange(stacked.shape[0]), :, start]
+    else:
+        first = stacked[:, :, first_index]
+    return {"first": first.cpu().numpy(), "mean": mean.cpu().numpy()}
+
+
+class LoadedModel:
+    """A model behind an adapter: inputs in, class logits out, a fingerprint for the cache.
+
+    Attributes:
+        adapter: the adapter's registry name (``hf``, ``compact-roberta``, …).
+        name: what the user passed (folder, file or Hub id).
+        label_names: class names in output order.
+        max_length: the longest encoded input in tokens (per member of a pair for pair encoders).
+        fingerprint: identifies the weights, tokenizer and every setting that changes outputs; cached
+            outputs are keyed by it.
+        device: torch device string.
+        label_permutation: for each teacher label index, the index of the same label in this model's
+            output (identity when ``None``; set by :func:`~metacompress_eval.models.align_label_spaces`).
+        model: the underlying ``torch.nn.Module`` (``None`` for stored outputs).
+        tokenizer: the adapter's tokenizer object (``None`` when it has none).
+        files: the files the fingerprint covers.
+        uses_cache: ``False`` when outputs are read, not computed (nothing to cache).
+        supports_hidden_states: whether :meth:`hidden_states` is implemented.
+    """
+
+    adapter: str = "?"
+    uses_cache: bool = True
+    supports_hidden_states: bool = False
+
+    def __init__(self, *, name: str, label_names: Sequence[str], fingerprint: str, max_length: int,
+                 device: str = "cpu", model: Any = None, tokenizer: Any = None, files: Sequence[str] = ()):
+        self.name = name
+        self.label_names = list(label_names)
+        self.fingerprint = fingerprint
+        self.max_length = int(max_length)
+        self.device = device
+        self.model = model
+        self.tokenizer = tokenizer
+        self.files = list(files)
+        self.label_permutation: list[int] | None = None
+
+    # -- what the engine calls ------------------------------------------------------------------
+    def input_key(self, inputs: Inputs, source_id: Any = None) -> str:
+        """The cache key of one input. ``source_id`` matters only to adapters that look inputs up by id."""
+        return input_key(inputs)
+
+    def encode(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None) -> list[Any]:
+        """Each input prepared for the model, unpadded; ``None`` for an input the model cannot answer."""
+        raise NotImplementedError
+
+    def length(self, encoded: Any) -> int:
+        """Tokens the encoded input occupies in a padded batch (the sort key of the batch plan)."""
+        return len(encoded)
+
+    def truncated(self, encoded: Any) -> bool:
+        """Whether encoding cut the input at :attr:`max_length`."""
+        return self.length(encoded) >= self.max_length
+
+    def collate(self, rows: list[Any]) -> Any:
+        """Pad a batch of encoded inputs into whatever :meth:`forward` takes."""
+        raise NotImplementedError
+
+    def forward(self, batch: Any) -> np.ndarray:
+        """Class logits, one float32 row per input of the batch, in this model's own label order."""
+        raise NotImplementedError
+
+    def hidden_states(self, batch: Any) -> dict[str, np.ndarray]:
+        """Per-layer sequence representations of a batch (optional; see :attr:`supports_hidden_states`).
+
+        Returns ``{"first": ..., "mean": ...}``, each float32 of shape ``[batch, layers + 1, width]``:
+        the first token's vector and the mean over non-padding tokens, for the embedding output and
+        every layer. For a pair encoded as two sequences, ``width`` is twice the hidden size: the two
+        members' vectors side by side, as the pair head sees them.
+        """
+        raise NotImplementedError(f"the {self.adapter} adapter does not expose hidden states")
+
+    # -- description ----------------------------------------------------------------------------
+    def num_parameters(self) -> int:
+        if self.model is None:
+            return 0
+        return int(sum(p.numel() for p in self.model.parameters()))
+
+    def describe(self) -> dict:
+        """What the report records about the model."""
+        return {"name_or_path": self.name, "adapter": self.adapter, "fingerprint": self.fingerprint,
+                "num_parameters": self.num_parameters(), "labels": self.label_names,
+                "max_length": self.max_length, "label_permutation": self.label_permutation}

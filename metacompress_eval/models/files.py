@@ -1,0 +1,109 @@
+"""Finding and reading model files: Hub snapshots, fingerprints, state dicts.
+
+State dicts are read without unpickling code: ``.safetensors`` with ``safetensors``, ``torch.save``d
+files (``model.bin``, ``*.pt``, ``*.pth``) with ``torch.load(..., weights_only=True)``, which only
+rebuilds tensors and plain containers. A file that needs full unpickling is refused: running its
+pickled code is exactly what a downloaded checkpoint must not be allowed to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from ..errors import MetaCompressError
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".h5", ".msgpack")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "vocab.txt",
+                   "special_tokens_map.json", "spiece.model", "sentencepiece.bpe.model", "tokenizer.model")
+STATE_DICT_SUFFIXES = (".bin", ".pt", ".pth", ".safetensors")
+
+
+def looks_like_hub_id(name: str) -> bool:
+    """``org/name`` or ``name``: not a path-looking string."""
+    return not name.startswith((".", "/", "~")) and name.count("/") <= 1
+
+
+def hub_snapshot(name: str, *, what: str, patterns: list[str] | None = None) -> Path:
+    """A local snapshot of Hub repository ``name`` (downloaded unless offline)."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(name, allow_patterns=patterns or ["*.json", "*.safetensors", "*.txt",
+                                                                          "*.model", "*.bin"]))
+    except Exception as exc:
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+        hint = " and offline mode is on (HF_HUB_OFFLINE)" if offline else ""
+        raise MetaCompressError(
+            f"{what} {name!r} is not a local folder{hint}, and it could not be fetched from the Hub: "
+            f"{type(exc).__name__}") from None
+
+
+def fingerprint_files(folder: Path, extra: dict) -> tuple[str, list[str]]:
+    """Hash the model's config, weights and tokenizer files with ``extra`` settings."""
+    digest = hashlib.sha256()
+    names = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file():
+            continue
+        if path.name == "config.json" or path.name in TOKENIZER_FILES or path.suffix in WEIGHT_SUFFIXES:
+            names.append(path.name)
+            digest.update(path.name.encode() + b"\0")
+            _hash_file(digest, path)
+    digest.update(json.dumps(extra, sort_keys=True).encode())
+    return digest.hexdigest()[:32], names
+
+
+def fingerprint_paths(paths: list[Path], extra: dict) -> str:
+    """Hash the named files (name and bytes) with ``extra`` settings."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0")
+        _hash_file(digest, path)
+    digest.update(json.dumps(extra, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:32]
+
+
+def _hash_file(digest, path: Path) -> None:
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+
+
+def state_dict_files(folder: Path) -> list[Path]:
+    """The state-dict files in a folder (``model.bin``, ``*.pt``, ``*.safetensors`` …)."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in STATE_DICT_SUFFIXES)
+
+
+def load_state_dict(path: Path, *, what: str) -> dict:
+    """Read a state dict (name → tensor) without executing pickled code; ``what`` starts every message."""
+    import torch
+
+    if path.suffix == ".safetensors":
+        from safetensors import SafetensorsError
+        from safetensors.torch import load_file
+
+        try:
+            tensors = load_file(str(path), device="cpu")
+        except (SafetensorsError, OSError, ValueError) as exc:
+            raise MetaCompressError(f"{what}: not a readable safetensors file ({exc})") from None
+    else:
+        try:
+            tensors = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # UnpicklingError for code or damage, RuntimeError/EOFError for truncated files
+            text = str(exc)
+            if "Unsupported global" in text:
+                raise MetaCompressError(
+                    f"{what} needs full unpickling (it stores Python objects, not only tensors); refusing to run "
+                    "its code — re-save it with torch.save(model.state_dict(), ...)") from None
+            detail = text.split("WeightsUnpickler error:")[-1].strip().splitlines()
+            detail = detail[0] if detail and detail[0] else type(exc).__name__
+            raise MetaCompressError(f"{what}: not a readable torch state dict ({detail})") from None
+    if isinstance(tensors, dict) and "state_dict" in tensors and isinstance(tensors["state_dict"], dict):
+        tensors = tensors["state_dict"]  # a training checkpoint {"state_dict": ..., "epoch": ...}
+    if not isinstance(tensors, dict) or not tensors or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in tensors.items()):
+        raise MetaCompressError(f"{what} is not a state dict (a mapping of parameter names to tensors)")
+    return dict(tensors)

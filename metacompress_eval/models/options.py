@@ -1,0 +1,84 @@
+"""Adapter options: ``--student-option key=value`` parsed against what each adapter declares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from ..errors import MetaCompressError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting an adapter accepts.
+
+    Attributes:
+        name: the key in ``key=value``.
+        help: one line for ``--help`` and the docs.
+        default: the value when not given (``None``: decided by the adapter, e.g. read from the weights).
+        kind: ``str``, ``int``, ``float``, ``bool`` or ``list`` (comma-separated text).
+        choices: allowed values of a ``str`` option.
+    """
+
+    name: str
+    help: str
+    default: Any = None
+    kind: type = str
+    choices: tuple[str, ...] | None = None
+
+    def parse(self, value: Any, where: str) -> Any:
+        """The typed value of ``value`` (text from the command line, or already typed)."""
+        problem = f"{where}: option {self.name}={value!r}"
+        if self.kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE | _FALSE:
+                return text in _TRUE
+            raise MetaCompressError(f"{problem} is not a boolean (true/false)")
+        if self.kind is list:
+            items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+            items = [str(v).strip() for v in items if str(v).strip()]
+            if not items:
+                raise MetaCompressError(f"{problem} is empty")
+            return items
+        if self.kind in (int, float):
+            try:
+                number = self.kind(value)
+            except (TypeError, ValueError):
+                raise MetaCompressError(f"{problem} is not a{'n integer' if self.kind is int else ' number'}") from None
+            if number <= 0:
+                raise MetaCompressError(f"{problem} must be positive")
+            return number
+        text = str(value).strip()
+        if self.choices and text not in self.choices:
+            raise MetaCompressError(f"{problem} is not one of: {', '.join(self.choices)}")
+        return text
+
+
+def parse_option_pairs(pairs: Sequence[str] | None, flag: str = "--option") -> dict[str, str]:
+    """``["a=1", "b=x"]`` → ``{"a": "1", "b": "x"}`` (the CLI's repeated ``--…-option key=value``)."""
+    result: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise MetaCompressError(f"{flag} takes key=value, got {pair!r}")
+        result[key.strip()] = value.strip()
+    return result
+
+
+def resolve_options(declared: Sequence[Option], given: Mapping[str, Any] | None, *, adapter: str,
+                    role: str) -> dict[str, Any]:
+    """Every declared option with its typed value (defaults filled in); unknown keys are an error."""
+    given = dict(given or {})
+    known = {o.name: o for o in declared}
+    unknown = sorted(k for k in given if k not in known)
+    if unknown:
+        takes = f"it takes: {', '.join(known)}" if known else "it takes none"
+        raise MetaCompressError(f"{role}: unknown option(s) {', '.join(unknown)} for the {adapter} adapter; {takes}")
+    where = f"{role} ({adapter})"
+    return {name: (opt.parse(given[name], where) if name in given and given[name] is not None else opt.default)
+            for name, opt in known.items()}

@@ -1,0 +1,66 @@
+"""The plugin route: adapters from your own code, off unless asked for (like ``trust_remote_code``).
+
+``--student-adapter python:my_package.my_module:make_model`` imports ``my_package.my_module`` and calls
+``make_model(source, role=..., tokenizer=..., device=..., max_length=..., options={...})``, which must
+return a :class:`~metacompress_eval.models.base.LoadedModel`. Installed packages can also register a
+factory under a plain name in the ``metacompress_eval.adapters`` entry-point group. Both import and run
+code the user named, so both need ``--trust-remote-code``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Callable
+
+from ..errors import MetaCompressError
+from .base import LoadedModel
+
+ENTRY_POINT_GROUP = "metacompress_eval.adapters"
+PREFIX = "python:"
+
+
+def installed() -> dict[str, object]:
+    """Plugin adapters registered by installed packages: name → entry point."""
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def factory(name: str, *, role: str, trust_remote_code: bool) -> Callable[..., LoadedModel]:
+    """The factory named by ``python:module:function`` or an entry point, if code may run."""
+    if not trust_remote_code:
+        raise MetaCompressError(f"{role} adapter {name!r} runs code from outside metacompress-eval; pass "
+                                "--trust-remote-code to allow it")
+    if name.startswith(PREFIX):
+        module_name, sep, attr = name[len(PREFIX):].rpartition(":")
+        if not sep or not module_name or not attr:
+            raise MetaCompressError(f"{role} adapter {name!r}: write python:MODULE:FACTORY")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise MetaCompressError(f"{role} adapter {name!r}: cannot import {module_name} ({exc})") from None
+        made = getattr(module, attr, None)
+    else:
+        ep = installed().get(name)
+        if ep is None:
+            raise MetaCompressError(f"no adapter {name!r}")
+        try:
+            made = ep.load()
+        except Exception as exc:
+            raise MetaCompressError(f"{role} adapter {name!r}: its entry point fails to load ({exc})") from None
+    if not callable(made):
+        raise MetaCompressError(f"{role} adapter {name!r}: no callable factory there")
+    return made
+
+
+def load(name: str, source: str, *, role: str, tokenizer: str | None, device: str, max_length: int | None,
+         trust_remote_code: bool, options: dict) -> LoadedModel:
+    """Call the plugin factory and check that it returned a model the engine can run."""
+    make = factory(name, role=role, trust_remote_code=trust_remote_code)
+    model = make(source, role=role, tokenizer=tokenizer, device=device, max_length=max_length, options=dict(options))
+    if not isinstance(model, LoadedModel):
+        raise MetaCompressError(f"{role} adapter {name!r} returned {type(model).__name__}, not a LoadedModel")
+    if not model.label_names or not model.fingerprint:
+        raise MetaCompressError(f"{role} adapter {name!r}: the model it returned has no label names or fingerprint")
+    if model.adapter == LoadedModel.adapter:
+        model.adapter = name
+    return model

@@ -1,0 +1,122 @@
+"""The CodeXGLUE wrappers on tiny RoBERTa models, checked against ``transformers``' own RoBERTa."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from metacompress_eval.errors import MetaCompressError
+from metacompress_eval.inference import InferenceEngine
+from metacompress_eval.models import detect, load_model
+
+from ..conftest import C_SNIPPETS
+
+BLOCK = 24
+
+
+def _config(tok_folder):
+    from transformers import RobertaConfig
+
+    return RobertaConfig.from_pretrained(tok_folder)
+
+
+def _published_ids(tok, code: str) -> list[int]:
+    """As the CodeXGLUE scripts build them: normalise, tokenize, cut, wrap, pad to the block size."""
+    tokens = tok.tokenize(" ".join(code.split()))[:BLOCK - 2]
+    ids = tok.convert_tokens_to_ids([tok.cls_token, *tokens, tok.sep_token])
+    return ids + [tok.pad_token_id] * (BLOCK - len(ids))
+
+
+@pytest.fixture(scope="module")
+def base(tiny_models):
+    """The pretrained model's folder (config and tokenizer) the fine-tunes start from."""
+    from transformers import AutoTokenizer
+
+    return tiny_models["teacher"], AutoTokenizer.from_pretrained(tiny_models["teacher"])
+
+
+def test_defect_wrapper_sigmoid_probabilities(tmp_path, base):
+    from transformers import RobertaForSequenceClassification
+
+    folder, tok = base
+    torch.manual_seed(3)
+    config = _config(folder)
+    config.num_labels = 1
+    inner = RobertaForSequenceClassification(config).eval()
+    with torch.no_grad():
+        inner.classifier.out_proj.weight.normal_(0, 2.0)
+    ckpt = tmp_path / "checkpoint-best-acc"
+    ckpt.mkdir()
+    torch.save({f"encoder.{k}": v for k, v in inner.state_dict().items()}, ckpt / "model.bin")
+    assert detect(str(ckpt / "model.bin"))[0] == "codexglue-defect"
+    model = load_model(str(ckpt / "model.bin"), role="student", tokenizer=str(folder), max_length=BLOCK,
+                       options={"labels": "safe,vulnerable"})
+    assert model.adapter == "codexglue-defect" and model.label_names == ["safe", "vulnerable"]
+    codes = C_SNIPPETS + [C_SNIPPETS[2] * 4]
+    got = InferenceEngine(model, None, batch_size=2, progress=False).predict([(c,) for c in codes])
+    ids = torch.tensor([_published_ids(tok, c) for c in codes])
+    with torch.no_grad():
+        s = torch.sigmoid(inner(input_ids=ids, attention_mask=ids.ne(1)).logits[:, 0]).double().numpy()
+    np.testing.assert_allclose(got.probs, np.stack([1 - s, s], 1), atol=1e-5)
+
+
+def test_clone_wrapper_pairs_encoded_separately(tmp_path, base):
+    from transformers import RobertaModel
+
+    folder, tok = base
+    torch.manual_seed(4)
+    config = _config(folder)
+    encoder = RobertaModel(config).eval()
+    h = config.hidden_size
+    dense, out = torch.nn.Linear(2 * h, h), torch.nn.Linear(h, 2)
+    with torch.no_grad():
+        out.weight.normal_(0, 2.0)
+    state = {f"encoder.{k}": v for k, v in encoder.state_dict().items()}
+    state.update({"classifier.dense.weight": dense.weight, "classifier.dense.bias": dense.bias,
+                  "classifier.out_proj.weight": out.weight, "classifier.out_proj.bias": out.bias})
+    torch.save(state, tmp_path / "model.bin")
+    assert detect(str(tmp_path))[0] == "codexglue-clone"
+    model = load_model(str(tmp_path), tokenizer=str(folder), max_length=BLOCK)
+    pairs = [(C_SNIPPETS[i], C_SNIPPETS[(i + 1) % 4]) for i in range(4)] + [(C_SNIPPETS[0], C_SNIPPETS[0] * 3)]
+    got = InferenceEngine(model, None, batch_size=3, progress=False).predict(pairs)
+    ids = torch.tensor([_published_ids(tok, c) for p in pairs for c in p])  # rows 2i, 2i + 1: pair i
+    with torch.no_grad():
+        first = encoder(input_ids=ids, attention_mask=ids.ne(1)).last_hidden_state[:, 0].reshape(len(pairs), 2 * h)
+        logits = out(torch.tanh(dense(first)))
+    np.testing.assert_allclose(got.logits, logits.numpy(), atol=1e-4)
+
+
+def test_wrapper_needs_its_tokenizer_and_layout(tmp_path, base):
+    from transformers import RobertaModel
+
+    folder, _ = base
+    config = _config(folder)
+    state = {f"encoder.{k}": v for k, v in RobertaModel(config).state_dict().items()}
+    h = config.hidden_size
+    state.update({"classifier.dense.weight": torch.zeros(h, 2 * h), "classifier.dense.bias": torch.zeros(h),
+                  "classifier.out_proj.weight": torch.zeros(2, h), "classifier.out_proj.bias": torch.zeros(2)})
+    torch.save(state, tmp_path / "model.bin")
+    with pytest.raises(MetaCompressError, match="no tokenizer beside the weights; pass --student-tokenizer"):
+        load_model(str(tmp_path), role="student")
+    with pytest.raises(MetaCompressError, match=r"not a codexglue-defect checkpoint \(expected encoder.roberta.\*"):
+        load_model(str(tmp_path), adapter="codexglue-defect", tokenizer=str(folder))
+    # No base config at hand: the head count defaults to hidden/64 (every CodeBERT-family base), or the option.
+    (tmp_path / "tok").mkdir()
+    for f in folder.iterdir():
+        if f.name != "config.json" and f.suffix != ".safetensors":
+            (tmp_path / "tok" / f.name).write_bytes(f.read_bytes())
+    assert load_model(str(tmp_path), tokenizer=str(tmp_path / "tok")).describe()["architecture"]["num_heads"] == 1
+    model = load_model(str(tmp_path), tokenizer=str(tmp_path / "tok"), options={"heads": 2})
+    assert model.describe()["architecture"]["num_heads"] == 2
+
+
+def test_unrecognised_state_dict_names_adapters_and_keys(tmp_path):
+    torch.save({"backbone.layers.0.weight": torch.zeros(2, 2), "fc.weight": torch.zeros(2, 2)}, tmp_path / "model.pt")
+    with pytest.raises(MetaCompressError) as info:
+        load_model(str(tmp_path / "model.pt"), role="student")
+    message = str(info.value)
+    assert "\n" not in message
+    assert "no adapter recognises this state dict (2 tensors; keys: backbone.layers.*.weight, fc.weight)" in message
+    for name in ("compact-roberta", "codexglue-defect", "codexglue-clone", "--student-adapter"):
+        assert name in message

@@ -1,0 +1,168 @@
+"""compact-roberta: outputs against an independent reference, and checkpoints it must refuse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from metacompress_eval.errors import MetaCompressError
+from metacompress_eval.inference import InferenceEngine
+from metacompress_eval.models import detect, load_model
+
+from ..conftest import C_SNIPPETS
+from .tiny import compact_state, published_ids, reference_head, reference_sequence, train_bare_tokenizer
+
+SIZES = dict(hidden=24, layers=2, heads=3, intermediate=40, positions=34)
+
+
+@pytest.fixture(scope="module")
+def tokenizer_file(tmp_path_factory, corpus_texts):
+    return train_bare_tokenizer(corpus_texts, 260, tmp_path_factory.mktemp("tok") / "tokenizer.json")
+
+
+def _student(folder, tokenizer_file, *, relative=True, members=2, outputs=2, seed=0, **overrides):
+    from tokenizers import Tokenizer
+
+    vocab = Tokenizer.from_file(str(tokenizer_file)).get_vocab_size()
+    sizes = {**SIZES, **overrides}
+    state = compact_state(vocab=vocab, relative=relative, members=members, outputs=outputs, seed=seed, **sizes)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(state, folder / "model.bin")
+    (folder / "tokenizer.json").write_bytes(tokenizer_file.read_bytes())
+    return folder, state
+
+
+# Generated cases: attention variant × activation × head shape × block size (short enough to truncate).
+CASES = [("relative_key", "gelu", 2, 2, None), ("relative_key_query", "gelu", 2, 2, None),
+         ("relative_key", "silu", 1, 2, None), ("relative_key_query", "relu", 1, 1, 20),
+         ("relative_key", "gelu", 2, 2, 12)]
+
+
+@pytest.mark.parametrize("attention,activation,members,outputs,block", CASES)
+def test_outputs_match_reference_relative_attention(tmp_path, tokenizer_file, attention, activation, members, outputs, block):
+    folder, state = _student(tmp_path / "s", tokenizer_file, members=members, outputs=outputs,
+                             seed=hash((attention, activation, members)) % 1000)
+    options = {"attention": attention, "activation": activation}
+    model = load_model(str(folder), role="student", options=options, max_length=block)
+    assert model.adapter == "compact-roberta" and model.describe()["architecture"]["position"] == attention
+    snippets = C_SNIPPETS + [C_SNIPPETS[0] * 3]  # one long enough to truncate
+    inputs = [tuple(snippets[(i + j) % len(snippets)] for j in range(members)) for i in range(len(snippets))]
+    got = InferenceEngine(model, None, batch_size=2, progress=False).predict(inputs)
+    limit = block or SIZES["positions"] - 2
+    for row, inp in zip(got.logits, inputs):
+        vectors = [reference_sequence(state, published_ids(tokenizer_file, code, limit), heads=SIZES["heads"],
+                                      attention=attention, activation=activation) for code in inp]
+        ref = reference_head(state, vectors)
+        expected = np.array([0.0, ref[0]]) if outputs == 1 else ref  # one sigmoid output → [0, z]
+        np.testing.assert_allclose(row, expected, rtol=1e-4, atol=1e-4)
+    assert got.stats.truncated >= 1
+
+
+def test_padding_and_batching_do_not_change_outputs(tmp_path, tokenizer_file):
+    folder, _ = _student(tmp_path / "s", tokenizer_file, members=1)
+    inputs = [(s,) for s in C_SNIPPETS * 2] + [("int f() { return 0; }",)]
+    one = InferenceEngine(load_model(str(folder)), None, batch_size=1, progress=False).predict(inputs)
+    many = InferenceEngine(load_model(str(folder)), None, batch_size=5, progress=False).predict(inputs)
+    np.testing.assert_allclose(one.probs, many.probs, atol=1e-6)
+
+
+def test_whitespace_variants_are_one_sequence(tmp_path, tokenizer_file):
+    folder, _ = _student(tmp_path / "s", tokenizer_file, members=1)
+    model = load_model(str(folder))
+    a = C_SNIPPETS[1]
+    b = "\n\n".join(a.split("\n")).replace("    ", "\t")
+    assert model.encode([(a,)]) == model.encode([(b,)])  # published normalisation: " ".join(code.split())
+    out = InferenceEngine(model, None, progress=False).predict([(a,), (b,)])
+    np.testing.assert_array_equal(out.probs[0], out.probs[1])
+
+
+def test_hidden_states_expose_every_layer(tmp_path, tokenizer_file):
+    folder, state = _student(tmp_path / "s", tokenizer_file, members=2)
+    model = load_model(str(folder))
+    batch = model.collate(model.encode([(C_SNIPPETS[0], C_SNIPPETS[1])]))
+    states = model.hidden_states(batch)
+    assert states["first"].shape == states["mean"].shape == (1, SIZES["layers"] + 1, 2 * SIZES["hidden"])
+    ref = reference_sequence(state, published_ids(folder / "tokenizer.json", C_SNIPPETS[0], 32), heads=3,
+                             attention="relative_key")
+    np.testing.assert_allclose(states["first"][0, -1, :SIZES["hidden"]], ref, atol=1e-4)
+
+
+def test_detected_from_relative_keys(tmp_path, tokenizer_file):
+    folder, _ = _student(tmp_path / "s", tokenizer_file)
+    assert detect(str(folder))[0] == "compact-roberta"
+    assert detect(str(folder / "model.bin"))[0] == "compact-roberta"
+
+
+def test_unknown_key_is_refused(tmp_path, tokenizer_file):
+    folder, state = _student(tmp_path / "s", tokenizer_file)
+    state["encoder.encoder.layer.0.attention.self.rotary.weight"] = torch.zeros(3, 3)
+    torch.save(state, folder / "model.bin")
+    with pytest.raises(MetaCompressError, match=r"model.bin: 1 key\(s\) the model would ignore: "
+                                                r"encoder.encoder.layer.\*.attention.self.rotary.weight"):
+        load_model(str(folder), role="student", adapter="compact-roberta")
+
+
+def test_missing_key_and_shape_mismatch_are_refused(tmp_path, tokenizer_file):
+    folder, state = _student(tmp_path / "s", tokenizer_file)
+    del state["encoder.encoder.layer.1.output.dense.bias"]
+    torch.save(state, folder / "model.bin")
+    with pytest.raises(MetaCompressError, match=r"key\(s\) missing: encoder.encoder.layer.\*.output.dense.bias"):
+        load_model(str(folder), adapter="compact-roberta")
+    folder, state = _student(tmp_path / "t", tokenizer_file)
+    with pytest.raises(MetaCompressError, match="heads=4 disagrees with the weights"):
+        load_model(str(folder), options={"heads": "4"})
+    state["encoder.encoder.layer.1.intermediate.dense.weight"] = torch.zeros(41, SIZES["hidden"])
+    torch.save(state, folder / "model.bin")
+    with pytest.raises(MetaCompressError, match=r"layer.1.intermediate.dense.weight has shape \[41, 24\]"):
+        load_model(str(folder))
+
+
+def test_options_the_weights_contradict(tmp_path, tokenizer_file):
+    folder, _ = _student(tmp_path / "abs", tokenizer_file, relative=False)
+    with pytest.raises(MetaCompressError, match="does not reveal its number of attention heads; pass --student-option heads=N"):
+        load_model(str(folder), role="student", adapter="compact-roberta")
+    with pytest.raises(MetaCompressError, match="attention=relative_key needs distance_embedding weights"):
+        load_model(str(folder), adapter="compact-roberta", options={"attention": "relative_key", "heads": 3})
+    model = load_model(str(folder), adapter="compact-roberta", options={"heads": 3})
+    assert model.describe()["architecture"]["position"] == "absolute"
+    rel, _ = _student(tmp_path / "rel", tokenizer_file)
+    with pytest.raises(MetaCompressError, match="would ignore: encoder.encoder.layer.*.attention.self.distance_embedding"):
+        load_model(str(rel), options={"attention": "absolute"})
+    with pytest.raises(MetaCompressError, match="unknown option.*colour.*it takes: attention, activation"):
+        load_model(str(rel), role="student", options={"colour": "red"})
+    with pytest.raises(MetaCompressError, match="option activation='tanh' is not one of"):
+        load_model(str(rel), options={"activation": "tanh"})
+    with pytest.raises(MetaCompressError, match="max length 40 exceeds the 32 positions"):
+        load_model(str(rel), max_length=40)
+
+
+def test_tokenizer_problems(tmp_path, tokenizer_file, corpus_texts):
+    folder, _ = _student(tmp_path / "s", tokenizer_file)
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(MetaCompressError, match="no tokenizer.json beside the weights; pass --teacher-tokenizer"):
+        load_model(str(folder), role="teacher", adapter="compact-roberta")
+    big = train_bare_tokenizer(corpus_texts, 400, tmp_path / "big" / "tokenizer.json")
+    with pytest.raises(MetaCompressError, match="has .* tokens but the embedding table has .* rows"):
+        load_model(str(folder), adapter="compact-roberta", tokenizer=str(big))
+
+
+def test_pair_model_refuses_single_inputs(tmp_path, tokenizer_file):
+    folder, _ = _student(tmp_path / "s", tokenizer_file, members=2)
+    model = load_model(str(folder))
+    with pytest.raises(MetaCompressError, match="takes pairs of code inputs"):
+        InferenceEngine(model, None, progress=False).predict([(C_SNIPPETS[0],)])
+
+
+def test_pickled_code_is_refused(tmp_path):
+    import collections
+
+    folder = tmp_path / "evil"
+    folder.mkdir()
+    torch.save({"w": torch.zeros(1), "when": collections.Counter(a=1), "f": _Payload()}, folder / "model.bin")
+    with pytest.raises(MetaCompressError, match="needs full unpickling.*refusing to run its code"):
+        load_model(str(folder), role="student")
+
+
+class _Payload:
+    """A class the weights-only unpickler must not instantiate."""
