@@ -16,6 +16,33 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def metacompress_command() -> list[str]:
+    """How to run this checkout's CLI: the ``metacompress`` console script when it runs this very code
+    (CI installs the clean clone), else ``python -m metacompress_eval`` (a developer's stale install
+    would otherwise be tested instead of the working tree)."""
+    import hashlib
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("metacompress")
+    if exe:
+        probe = subprocess.run([sys.executable, "-c", "import metacompress_eval, pathlib; "
+                                "print(pathlib.Path(metacompress_eval.__file__).parent)"],
+                               capture_output=True, text=True, cwd="/", env={**os.environ, "PYTHONPATH": ""})
+        installed = Path(probe.stdout.strip()) if probe.returncode == 0 else None
+
+        def digest(root: Path) -> str:
+            h = hashlib.sha256()
+            for f in sorted(root.rglob("*.py")):
+                h.update(f.relative_to(root).as_posix().encode() + f.read_bytes())
+            return h.hexdigest()
+
+        if installed is not None and installed.is_dir() and digest(installed) == digest(REPO / "metacompress_eval"):
+            return [exe]
+    return [sys.executable, "-m", "metacompress_eval"]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 C_SNIPPETS = [

@@ -2,15 +2,14 @@
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 
 def _metacompress() -> list[str]:
-    exe = shutil.which("metacompress")
-    return [exe] if exe else [sys.executable, "-m", "metacompress_eval"]
+    from ..conftest import metacompress_command
+
+    return metacompress_command()
 
 
 def test_demo_tiny_end_to_end_and_rerun_reuses_models(tmp_path):
