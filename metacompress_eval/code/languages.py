@@ -392,8 +392,16 @@ def reparse_edited(parsed: ParsedCode, edits: Iterable["Edit"], new_code: str) -
 #   stands (a preprocessor line ends at that kept newline; a line starting with ``#`` still
 #   starts its line); inside a multi-line token (a block comment, a text block, a raw string) it is
 #   token text that cannot end the token. Touching edits of this kind are treated as one edit. NOT
-#   for Python (indentation is syntax) and not for a whitespace change in the middle of a line
-#   (it could join two tokens, or a line comment with the next line).
+#   for Python (indentation is syntax).
+# * **a whole gap between two tokens**: an edit replacing ALL the whitespace between two adjacent
+#   leaves L and R (the byte before the edit is L's last, the byte after it R's first, and R's
+#   previous leaf in the tree is L: no token lies in between) by other non-empty whitespace. The
+#   lexer ends L at the same byte (no C/Java token outside comments and literals can continue with
+#   whitespace, and L ended there before), skips any run of whitespace alike, and starts R at the
+#   same character in the same lex state, because the parse state after L is the same. The only
+#   places where the kind of whitespace matters are excluded: L a comment (a line comment ends at
+#   the newline), L or R inside a literal (its parent is one), and in C any snippet containing
+#   ``#`` (preprocessor lines end at their newline). An empty gap (``){``) is not handled.
 #
 # Anything else (and any edit of another kind in the same proposal) makes the caller re-parse.
 
@@ -465,7 +473,8 @@ def _edit_position(edit: "Edit") -> tuple[int, int]:
 def tokens_preserved(parsed: ParsedCode, edits: list["Edit"], ordered: bool = False) -> bool:
     """Whether ``edits`` provably leave the token sequence of ``parsed`` unchanged, so that the
     edited text parses without errors exactly as the source did (see the comment above; only
-    C and Java, and only identifier-for-identifier and line-leading whitespace edits).
+    C and Java, and only identifier-for-identifier edits, line-leading whitespace edits and
+    whitespace edits that replace a whole gap between two tokens).
     ``ordered``: the edits are sorted by ``(start, end)`` already."""
     language = parsed.language
     if language not in _TOKEN_SAFE_LANGUAGES or not edits:
@@ -500,18 +509,71 @@ def tokens_preserved(parsed: ParsedCode, edits: list["Edit"], ordered: bool = Fa
                 return False
             previous_whitespace = False
         else:
-            if not _whitespace_only(data[start:end]) or not _whitespace_only(replacement.encode("utf-8")):
+            new = replacement.encode("utf-8")
+            if not _whitespace_only(data[start:end]) or not _whitespace_only(new):
                 return False
-            if not (previous_whitespace and start == previous_end):
-                # A fresh run of whitespace edits: it must follow a kept, non-continued newline.
-                if start > 0:
-                    if start - 1 < previous_end or data[start - 1] != 0x0A:
-                        return False
-                    before = start - 2
-                    while before >= 0 and data[before] == 0x0D:
-                        before -= 1
-                    if before >= 0 and data[before] == 0x5C:
-                        return False
+            if not (previous_whitespace and start == previous_end) and not _after_kept_newline(
+                    data, start, previous_end) and not (new and _whole_gap(parsed, start, end)):
+                # A fresh run of whitespace edits must follow a kept, non-continued newline or
+                # replace a whole gap between two tokens.
+                return False
             previous_whitespace = True
         previous_end = end
     return True
+
+
+def _after_kept_newline(data: bytes, start: int, previous_end: int) -> bool:
+    """Whether ``start`` is offset 0 or follows a ``\n`` that no earlier edit touches and that
+    does not end a backslash-continued line."""
+    if start == 0:
+        return True
+    if start - 1 < previous_end or data[start - 1] != 0x0A:
+        return False
+    before = start - 2
+    while before >= 0 and data[before] == 0x0D:
+        before -= 1
+    return before < 0 or data[before] != 0x5C
+
+
+@lru_cache(maxsize=None)
+def _gap_guard_types(language: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Comment types and literal types of ``language`` (imported late: ``syntax`` imports this module)."""
+    from metacompress_eval.code.syntax import COMMENT_TYPES, LITERAL_TEXT_TYPES
+
+    return COMMENT_TYPES[language], LITERAL_TEXT_TYPES[language]
+
+
+def _whole_gap(parsed: ParsedCode, start: int, end: int) -> bool:
+    """Whether ``data[start:end]`` (non-empty whitespace) is the whole gap between two adjacent
+    leaves that a change of whitespace cannot affect (see the comment above :func:`tokens_preserved`)."""
+    data = parsed.data
+    if start == 0 or end >= len(data) or start == end:
+        return False
+    if data[start - 1] in b" \t\r\n" or data[end] in b" \t\r\n":
+        return False
+    if parsed.language == "c" and b"#" in data:
+        return False
+    comments, literals = _gap_guard_types(parsed.language)
+    lo = start + parsed.offset
+    hi = end + parsed.offset
+    root = parsed.root
+    left = root.descendant_for_byte_range(lo - 1, lo)
+    right = root.descendant_for_byte_range(hi, hi + 1)
+    if (left is None or right is None or left.child_count or right.child_count or left.end_byte != lo
+            or right.start_byte != hi or left.type in comments):
+        return False
+    for leaf in (left, right):
+        parent = leaf.parent
+        if parent is not None and parent.type in literals:
+            return False
+    # R's previous leaf must be L: no token (a zero-width one included) lies in the gap.
+    node = right
+    sibling = node.prev_sibling
+    while sibling is None:
+        node = node.parent
+        if node is None:
+            return False
+        sibling = node.prev_sibling
+    while sibling.child_count:
+        sibling = sibling.child(sibling.child_count - 1)
+    return sibling == left

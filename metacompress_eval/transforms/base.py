@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from metacompress_eval.code.edits import Edit, apply_edits
+from metacompress_eval.code.edits import Edit, apply_edits, by_position
 from metacompress_eval.code.languages import ParsedCode, parse, reparse_edited, tokens_preserved
 from metacompress_eval.errors import MetaCompressError
 
@@ -137,18 +137,15 @@ class Transformation:
         if not proposal.edits:
             return result(NOT_APPLICABLE, "nothing to change")
         params = {**self.params, **proposal.params}
-        ordered = sorted(proposal.edits, key=lambda e: (e.start, e.end))
+        ordered = sorted(proposal.edits, key=by_position)
+        data = parsed.data
         sites = [
-            {
-                "start": edit.start,
-                "end": edit.end,
-                "original": parsed.data[edit.start : edit.end].decode("utf-8", errors="replace"),
-                "replacement": edit.replacement,
-            }
-            for edit in ordered
+            {"start": start, "end": end, "original": data[start:end].decode("utf-8", errors="replace"),
+             "replacement": replacement}
+            for start, end, replacement in ordered
         ]
         try:
-            new_data = apply_edits(parsed.data, proposal.edits)
+            new_data = apply_edits(data, ordered, ordered=True)
         except ValueError as exc:
             return result(REJECTED, f"conflicting edits: {exc}", params=params, sites=sites)
         new_code = new_data.decode("utf-8")

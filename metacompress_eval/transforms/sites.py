@@ -173,6 +173,18 @@ def statement_sites(parsed: ParsedCode, found: list[Node] | None = None) -> list
     ``found``: the nodes of the tree whose type is in :func:`statement_site_types` (more types
     are fine), in pre-order, when the caller already ran a query for them and more.
     """
+    return _sites(parsed, found, copyable=True)
+
+
+def insertion_points(parsed: ParsedCode, found: list[Node] | None = None) -> list[Node]:
+    """The statements of :func:`statement_sites` (same rules, same order), without the earlier
+    statements that may be copied: for callers that insert code of their own (the layout ones,
+    ``unused_declaration``) and need not pay for deciding what may be copied."""
+    return [statement for statement, _ in _sites(parsed, found, copyable=False)]
+
+
+def _sites(parsed: ParsedCode, found: list[Node] | None, copyable: bool) -> list[tuple[Node, list[Node]]]:
+    """:func:`statement_sites`; without ``copyable`` every list of earlier statements is empty."""
     language = parsed.language
     rules = _COPY_RULES[language]
     java = language == "java"
@@ -185,10 +197,11 @@ def statement_sites(parsed: ParsedCode, found: list[Node] | None = None) -> list
     # of a never_copy_inside/preprocessor type, and of every Java assignment/update of a blank
     # local and its ancestors (instead of a walk of every statement's subtree).
     containing: set[int] = set()
-    for node in found:
-        if node.type in never_inside:
-            _mark_ancestors(node, containing)
-    blank_locals = _java_blank_locals(found, parsed) if java else set()
+    if copyable:
+        for node in found:
+            if node.type in never_inside:
+                _mark_ancestors(node, containing)
+    blank_locals = _java_blank_locals(found, parsed) if java and copyable else set()
     assigning: set[int] = set()
     if blank_locals:
         for node in found:
@@ -228,7 +241,8 @@ def statement_sites(parsed: ParsedCode, found: list[Node] | None = None) -> list
             if precede:
                 targets.append((statement, earlier.copy()))
             if (
-                t not in never_copy
+                copyable
+                and t not in never_copy
                 and not t.startswith(_PREPROC_PREFIX)
                 and statement.id not in containing
                 and statement.id not in assigning

@@ -76,3 +76,78 @@ def test_shortcut_never_accepts_a_text_that_does_not_parse(language, code):
             text = apply_edits(parsed.data, [edit]).decode()
             assert parse(text, language).error_count() == 0, (edit, text)
     assert accepted > 0
+
+
+def _leaves(parsed):
+    """Grammar symbol and text of every leaf (comment and string texts left out)."""
+    out = []
+    stack = [parsed.root]
+    while stack:
+        node = stack.pop()
+        if node.child_count == 0:
+            text = b"" if "comment" in node.type or "string" in node.type else parsed.data[
+                max(node.start_byte - parsed.offset, 0):node.end_byte - parsed.offset]
+            out.append((node.grammar_name, text))
+        stack.extend(reversed(node.children))
+    return out
+
+
+def _gaps(data: bytes) -> list[tuple[int, int]]:
+    """Maximal runs of whitespace with a non-whitespace byte on both sides."""
+    gaps, i = [], 0
+    while i < len(data):
+        if data[i] in b" \t\r\n":
+            j = i
+            while j < len(data) and data[j] in b" \t\r\n":
+                j += 1
+            if i > 0 and j < len(data):
+                gaps.append((i, j))
+            i = j
+        else:
+            i += 1
+    return gaps
+
+
+GAPPY = {
+    "java": 'int f(int a) {\n  String s = "x  y"; // note  \n  char c = \' \';\n  /* a  b */ return a +  s.length();\n}\n',
+    "c": 'int f(int a) {\n  char *s = "x  y"; // note  \n  char c = \' \';\n  /* a  b */ return a +  (int) c;\n}\n',
+}
+
+
+@pytest.mark.parametrize("language", ["c", "java"])
+def test_whole_gaps_between_tokens(language):
+    code = GAPPY[language]
+    parsed = parse(code, language)
+    assert parsed.error_count() == 0
+    plus = code.index("+  ") + 1  # the two spaces between `+` and the next token
+    assert tokens_preserved(parsed, [Edit(plus, plus + 2, "\n    ")])
+    assert not tokens_preserved(parsed, [Edit(plus, plus + 2, "")])  # whitespace removed: not handled
+    assert not tokens_preserved(parsed, [Edit(plus, plus + 1, "\n")])  # only part of the gap
+    inside = code.index("x  y") + 1
+    assert not tokens_preserved(parsed, [Edit(inside, inside + 2, "\n")])  # inside a string
+    after_comment = code.index("// note") + len("// note")
+    assert not tokens_preserved(parsed, [Edit(after_comment, code.index("char c"), " ")])  # would comment out
+    char = code.index("' '") + 1
+    assert not tokens_preserved(parsed, [Edit(char, char + 1, "\t")])  # inside a character literal
+    if language == "c":
+        with_directive = parse("#define N 1\n" + code, "c")
+        shift = len("#define N 1\n")
+        assert not tokens_preserved(with_directive, [Edit(plus + shift, plus + shift + 2, " ")])
+
+
+@pytest.mark.parametrize("language,code", [("c", C), ("java", JAVA), ("c", GAPPY["c"]), ("java", GAPPY["java"])])
+def test_whole_gap_shortcut_keeps_every_token(language, code):
+    """Random whitespace for random gaps (several at once): whenever the shortcut accepts, a full
+    parse has no error and the very same leaves."""
+    parsed = parse(code, language)
+    gaps = _gaps(parsed.data)
+    rng = random.Random(1)
+    accepted = 0
+    for _ in range(300):
+        chosen = sorted(rng.sample(gaps, rng.randint(1, 3)))
+        edits = [Edit(s, e, rng.choice([" ", "\n", "\t\t", " \n  \n", ""])) for s, e in chosen]
+        if tokens_preserved(parsed, edits):
+            accepted += 1
+            new = parse(apply_edits(parsed.data, edits).decode(), language)
+            assert new.error_count() == 0 and _leaves(new) == _leaves(parsed), edits
+    assert accepted > 0

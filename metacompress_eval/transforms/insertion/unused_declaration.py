@@ -9,7 +9,7 @@ from metacompress_eval.code.languages import ParsedCode
 from metacompress_eval.code.names import FreshNames
 from metacompress_eval.code.scopes import words_in
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
-from metacompress_eval.transforms.sites import statement_sites
+from metacompress_eval.transforms.sites import insertion_points
 
 # ``{name}`` is the fresh name, ``{sep}`` separates two statements (newline + indentation, or ``; ``
 # on a single line). Go rejects unused variables, so the Go declaration is "used" once by ``_ =``.
@@ -44,7 +44,7 @@ class UnusedDeclaration(Transformation):
     default_params = {"placement": "any", "strategy": "natural"}
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
-        sites = [statement for statement, _ in statement_sites(parsed)]
+        sites = insertion_points(parsed)
         if parsed.language == "python":
             sites = [s for s in sites if not (s.parent is not None and s.parent.parent is not None
                                               and s.parent.parent.type == "class_definition")]

@@ -10,14 +10,14 @@ from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode
 from metacompress_eval.transforms.base import NotApplicable, Proposal
 from metacompress_eval.transforms.layout.base import ALL_LANGUAGES, LayoutTransformation, Lines
-from metacompress_eval.transforms.sites import statement_site_types, statement_sites
+from metacompress_eval.transforms.sites import insertion_points, statement_site_types
 
 
 def _statement_lines(parsed: ParsedCode, nodes: list[Node] | None = None) -> list[int]:
     """Line starts of the insertion-site statements that start their line (``nodes``: see
-    :func:`~metacompress_eval.transforms.sites.statement_sites`)."""
+    :func:`~metacompress_eval.transforms.sites.insertion_points`)."""
     found = []
-    for statement, _ in statement_sites(parsed, nodes):
+    for statement in insertion_points(parsed, nodes):
         start = parsed.span(statement)[0]
         if parsed.starts_line(start):
             found.append(parsed.line_start(start))

@@ -8,7 +8,7 @@ from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode
 from metacompress_eval.transforms.base import NotApplicable, Proposal
 from metacompress_eval.transforms.layout.base import ALL_LANGUAGES, LayoutTransformation, Lines
-from metacompress_eval.transforms.sites import statement_site_types, statement_sites
+from metacompress_eval.transforms.sites import insertion_points, statement_site_types
 
 
 NEUTRAL_COMMENTS: tuple[str, ...] = ("note", "check", "step", "next", "continue", "update", "handle case", "see below")
@@ -31,7 +31,7 @@ class CommentInsert(LayoutTransformation):
 
     def layout(self, parsed: ParsedCode, rng: random.Random, lines: Lines) -> Proposal | NotApplicable:
         sites = [
-            s for s, _ in statement_sites(parsed, lines.extra)
+            s for s in insertion_points(parsed, lines.extra)
             if parsed.starts_line(start := parsed.span(s)[0]) and not lines.protected(parsed.line_start(start))
         ]
         if not sites:
