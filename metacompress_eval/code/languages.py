@@ -16,14 +16,12 @@ import importlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 import re
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
+from metacompress_eval.code.edits import Edit, by_position
 from metacompress_eval.errors import MetaCompressError
-
-if TYPE_CHECKING:  # pragma: no cover - import cycle only for annotations
-    from metacompress_eval.code.edits import Edit
 
 
 @dataclass(frozen=True)
@@ -327,7 +325,7 @@ def parse(code: str, language: str) -> ParsedCode:
 _INCREMENTAL_MAX_EDITS = 4
 
 
-def reparse_edited(parsed: ParsedCode, edits: Iterable["Edit"], new_code: str) -> ParsedCode | None:
+def reparse_edited(parsed: ParsedCode, edits: Iterable[Edit], new_code: str) -> ParsedCode | None:
     """Parse ``new_code`` (``parsed.code`` with ``edits`` applied) with the SAME wrapping as ``parsed``.
 
     With a few edits, each one is reported to a copy of the source tree (``Tree.edit``) and the new
@@ -456,21 +454,12 @@ def plain_identifier(language: str, name: str) -> bool:
     return count > 0
 
 
-def _whitespace_only(text: bytes) -> bool:
-    """Whether ``text`` is only spaces, tabs, ``\r`` and ``\n`` (or empty)."""
-    return not text.strip(b" \t\r\n")
-
-
 @lru_cache(maxsize=None)
 def _identifier_symbol(language: str) -> int | None:
     return ts_language(language).id_for_node_kind("identifier", True)
 
 
-def _edit_position(edit: "Edit") -> tuple[int, int]:
-    return edit.start, edit.end
-
-
-def tokens_preserved(parsed: ParsedCode, edits: list["Edit"], ordered: bool = False) -> bool:
+def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = False) -> bool:
     """Whether ``edits`` provably leave the token sequence of ``parsed`` unchanged, so that the
     edited text parses without errors exactly as the source did (see the comment above; only
     C and Java, and only identifier-for-identifier edits, line-leading whitespace edits and
@@ -487,7 +476,7 @@ def tokens_preserved(parsed: ParsedCode, edits: list["Edit"], ordered: bool = Fa
     previous_end = -1
     previous_whitespace = False
     plain: dict[str, bool] = {}
-    for edit in edits if ordered else sorted(edits, key=_edit_position):
+    for edit in edits if ordered else sorted(edits, key=by_position):
         start = edit.start
         end = edit.end
         replacement = edit.replacement
@@ -509,30 +498,24 @@ def tokens_preserved(parsed: ParsedCode, edits: list["Edit"], ordered: bool = Fa
                 return False
             previous_whitespace = False
         else:
-            new = replacement.encode("utf-8")
-            if not _whitespace_only(data[start:end]) or not _whitespace_only(new):
+            # Whitespace only (str.strip with these four characters = the bytes test).
+            if data[start:end].strip(b" \t\r\n") or replacement.strip(" \t\r\n"):
                 return False
-            if not (previous_whitespace and start == previous_end) and not _after_kept_newline(
-                    data, start, previous_end) and not (new and _whole_gap(parsed, start, end)):
-                # A fresh run of whitespace edits must follow a kept, non-continued newline or
-                # replace a whole gap between two tokens.
-                return False
+            if start > 0 and not (previous_whitespace and start == previous_end):
+                # A fresh run of whitespace edits: it must follow a kept, non-continued newline
+                # (inlined: this runs for every line of a re-indentation) or replace a whole gap
+                # between two tokens.
+                before = start - 2
+                if start - 1 >= previous_end and data[start - 1] == 0x0A:
+                    while before >= 0 and data[before] == 0x0D:
+                        before -= 1
+                    if before >= 0 and data[before] == 0x5C:
+                        return False
+                elif not (replacement and _whole_gap(parsed, start, end)):
+                    return False
             previous_whitespace = True
         previous_end = end
     return True
-
-
-def _after_kept_newline(data: bytes, start: int, previous_end: int) -> bool:
-    """Whether ``start`` is offset 0 or follows a ``\n`` that no earlier edit touches and that
-    does not end a backslash-continued line."""
-    if start == 0:
-        return True
-    if start - 1 < previous_end or data[start - 1] != 0x0A:
-        return False
-    before = start - 2
-    while before >= 0 and data[before] == 0x0D:
-        before -= 1
-    return before < 0 or data[before] != 0x5C
 
 
 @lru_cache(maxsize=None)

@@ -276,7 +276,7 @@ def analyze_java_query(parsed: ParsedCode) -> ScopeAnalysis | None:
 
     # Identifiers the visitor never reaches: in a skipped subtree (found by binary search over
     # the identifiers, which are leaves with distinct starts), or at a position it does not visit.
-    ids = sorted((n.start_byte, n.end_byte) for n in caps.get("id", ()))
+    ids = sorted([n.byte_range for n in caps.get("id", ())])
     id_starts = [start for start, _ in ids]
     hidden = {n.start_byte for n in caps.get("notvisited", ())}
     for node in caps.get("skip", ()):
@@ -310,6 +310,10 @@ def analyze_java_query(parsed: ParsedCode) -> ScopeAnalysis | None:
     stack = [root_scope]
     current = root_scope
     declared_names: set[str] = set()
+    # An ASCII snippet: byte offsets are character offsets, and slicing the text saves a decode per
+    # identifier.
+    code = parsed.code
+    ascii_text = len(code) == size
     for start, rank, end, extra in events:
         if start >= ends[-1]:
             while start >= ends[-1]:
@@ -332,7 +336,7 @@ def analyze_java_query(parsed: ParsedCode) -> ScopeAnalysis | None:
         lo, hi = start - offset, end - offset
         if lo < 0 or hi > size:
             continue  # in the wrapper
-        text = data[lo:hi].decode("utf-8", errors="replace")
+        text = code[lo:hi] if ascii_text else data[lo:hi].decode("utf-8", errors="replace")
         if kind is not None:
             symbol = current.symbols.get(text)
             if symbol is None:

@@ -10,6 +10,7 @@ checked with ``compile()`` when the source compiles."""
 from __future__ import annotations
 
 import random
+import re
 from bisect import bisect_left
 
 from tree_sitter import Node
@@ -40,6 +41,9 @@ def string_spans(parsed: ParsedCode) -> list[tuple[int, int]]:
 def comment_nodes(parsed: ParsedCode) -> list[Node]:
     """Comment nodes that lie in the snippet, in source order."""
     return [n for n in nodes_of_types(parsed.root, parsed.language, COMMENTS) if parsed.in_snippet(n)]
+
+
+_CONTINUATION = re.compile(rb"\\\r*\n")
 
 
 def _line_starts(data: bytes) -> list[int]:
@@ -133,6 +137,24 @@ class Lines:
 
     def protected(self, pos: int) -> bool:
         return self.inside_string(pos) or self.continues(pos)
+
+    def protected_lines(self) -> list[bool]:
+        """:meth:`protected` of every line start, parallel to :attr:`starts`: one merge of the
+        sorted line starts with the sorted string spans, for callers that ask about every line."""
+        if not self._scanned:
+            self._scan()
+        data = self.data
+        # Line starts after a backslash-continued line (what :meth:`continues` tests).
+        continued = {m.end() for m in _CONTINUATION.finditer(data)} if b"\\" in data else ()
+        string_starts, string_ends = self._string_starts, self._string_ends
+        count = len(string_starts)
+        index = 0  # strings starting before ``pos``: only the last of them can contain it
+        mask = []
+        for pos in self.starts:
+            while index < count and string_starts[index] < pos:
+                index += 1
+            mask.append((index > 0 and pos < string_ends[index - 1]) or pos in continued)
+        return mask
 
     def end_of_line(self, pos: int) -> int:
         """Offset of the newline ending the line containing ``pos`` (or ``len(data)``)."""

@@ -72,7 +72,7 @@ class Reindent(LayoutTransformation):
             candidates = [(row, pos) for row, pos in rows if row not in in_string and not lines.continues(pos)]
             structural = [lines.leading(pos) for row, pos in candidates if row in logical and not lines.blank(pos)]
         else:
-            candidates = [(row, pos) for row, pos in rows if not lines.protected(pos)]
+            candidates = [row_pos for row_pos, protected in zip(rows, lines.protected_lines()) if not protected]
             # Lines inside a block comment are aligned (`` * ``), not indented: they are moved
             # with the rest but do not count when finding the unit. Comments are disjoint and in
             # source order, so a binary search finds the one that could contain a line start.
