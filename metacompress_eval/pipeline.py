@@ -33,7 +33,9 @@ from .relations import EvaluationOutputs, Thresholds, analyze
 from .tasks import get_task
 from .transforms import DEFAULT_TRANSFORMS
 
-SCHEMA_VERSION = "1.0"
+# 2.0: class-aware per-input CA, HCP's converse (HCC), the fidelity section (top-1 agreement, KL),
+# per-source (macro) averages, three-valued calibration verdicts, clustered McNemar (docs/report-format.md).
+SCHEMA_VERSION = "2.0"
 
 
 @dataclass

@@ -226,6 +226,77 @@ def independent_rate(events: np.ndarray, confidence: float = CONFIDENCE) -> Rate
     return RateEstimate(k, n, (k / n) if n else None, wilson_ci(k, n, confidence), "wilson")
 
 
+@dataclass(frozen=True)
+class MeanEstimate:
+    """A mean with its interval; ``value``/``ci`` are ``None`` when there is nothing to average."""
+
+    value: float | None
+    ci: tuple[float, float] | None
+    method: str | None
+    n_clusters: int
+
+
+def macro_statistic(values: np.ndarray, cluster_ids: Sequence[object]) -> LinearStatistic:
+    """The per-cluster (macro) mean of ``values`` as a :class:`LinearStatistic`.
+
+    Each row contributes ``[v_i / n_g, 1 / n_g]`` (``n_g`` = rows of its cluster ``g``), so a cluster's
+    design sums to ``[mean_g, 1]`` and ``finalize`` gives ``Σ_g w_g·mean_g / Σ_g w_g``: the mean of the
+    cluster means, weighted by each cluster's bootstrap multiplicity ``w_g`` (1 on the data as given).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    codes, n_clusters = cluster_index(cluster_ids)
+    size = np.bincount(codes, minlength=n_clusters).astype(np.float64)[codes] if codes.size else np.ones(0)
+    return ratio_statistic(values / size, 1.0 / size)
+
+
+def macro_mean(
+    values: np.ndarray,
+    cluster_ids: Sequence[object],
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+    confidence: float = CONFIDENCE,
+    *,
+    binary: bool = False,
+) -> MeanEstimate:
+    """Mean over clusters of each cluster's mean of ``values``, with a cluster-bootstrap CI.
+
+    Pooled rates weight a cluster (a source) by its number of rows (its follow-ups); the macro mean
+    weights every cluster equally. For ``binary`` values (events), the same degenerate case as in
+    :func:`clustered_rate` — every row 0, or every row 1 — reports the Wilson interval over clusters
+    (method ``"wilson_clusters"``) instead of a collapsed percentile interval.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return MeanEstimate(None, None, None, 0)
+    if len(cluster_ids) != values.size:
+        raise ValueError("cluster_ids must have one entry per value")
+    statistic = macro_statistic(values, cluster_ids)
+    n_clusters = cluster_index(cluster_ids)[1]
+    value = statistic.value()
+    if binary and (np.all(values == 0) or np.all(values == 1)):
+        ci = wilson_ci(0 if values[0] == 0 else n_clusters, n_clusters, confidence)
+        return MeanEstimate(value, ci, "wilson_clusters", n_clusters)
+    ci = bootstrap_ci(statistic, cluster_ids, n_resamples, seed, confidence)
+    return MeanEstimate(value, ci, "cluster_bootstrap", n_clusters)
+
+
+def tolerance_verdict(ci: Sequence[float] | None, tolerance: float, eps: float = 0.0) -> str:
+    """Where a difference's confidence interval lies relative to ``[−tolerance, tolerance]``.
+
+    ``"within"`` when the whole interval lies inside it, ``"outside"`` when the whole interval lies
+    beyond one of its ends, ``"inconclusive"`` when it straddles an end (or there is no interval):
+    the data cannot decide. ``eps`` widens the band by a rounding allowance.
+    """
+    if ci is None:
+        return "inconclusive"
+    lo, hi = float(ci[0]), float(ci[1])
+    if lo >= -tolerance - eps and hi <= tolerance + eps:
+        return "within"
+    if lo > tolerance + eps or hi < -tolerance - eps:
+        return "outside"
+    return "inconclusive"
+
+
 # --------------------------------------------------------------------------------------------
 # Divergence and calibration
 # --------------------------------------------------------------------------------------------
@@ -259,6 +330,41 @@ def jensen_shannon_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     kl_qm = (_xlog2y(q, q) - _xlog2y(q, m)).sum(axis=-1)
     # Rounding can push identical rows a hair below 0 or disjoint rows a hair above 1.
     return np.clip(0.5 * (kl_pm + kl_qm), 0.0, 1.0)
+
+
+#: Student probabilities below this count as this in KL(teacher ‖ student), so a class the student
+#: rules out entirely (a hard 0 from stored outputs, or float underflow) gives a large finite KL instead
+#: of infinity. Rows where it mattered are counted (:func:`kl_floor_hits`) and reported.
+KL_FLOOR = 1e-12
+
+
+def kl_divergence(p: np.ndarray, q: np.ndarray, base: float = 2.0, floor: float = KL_FLOOR) -> np.ndarray:
+    """Row-wise KL(p ‖ q) = Σ_c p_c log(p_c / q_c), in bits (``base=2``) or nats (``base=e``).
+
+    ``p`` is the reference distribution (the teacher's), ``q`` the approximation (the student's).
+    Rows are renormalised to sum to 1; ``0·log 0 = 0``. Where ``q_c < floor`` it is read as
+    ``floor`` (see :data:`KL_FLOOR`). The result is clipped at 0 from below, so rounding never makes
+    it negative, and it is exactly 0 for identical rows. Accepts ``[C]`` or ``[N, C]`` inputs.
+    """
+    from scipy.special import xlogy
+
+    p = np.asarray(p, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    if p.shape != q.shape:
+        raise ValueError(f"shape mismatch: {p.shape} vs {q.shape}")
+    p = p / p.sum(axis=-1, keepdims=True)
+    q = q / q.sum(axis=-1, keepdims=True)
+    # xlogy gives p·log p = 0 where p = 0; the same for the cross term, whatever q is there.
+    kl = (xlogy(p, p) - xlogy(p, np.maximum(q, floor))).sum(axis=-1) / np.log(base)
+    return np.maximum(kl, 0.0)
+
+
+def kl_floor_hits(p: np.ndarray, q: np.ndarray, floor: float = KL_FLOOR) -> np.ndarray:
+    """Per row: whether :func:`kl_divergence` read some ``q_c`` as ``floor`` where ``p_c > 0``."""
+    p = np.asarray(p, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    q = q / q.sum(axis=-1, keepdims=True)
+    return np.any((p > 0) & (q < floor), axis=-1)
 
 
 def calibration_bins(confidence: np.ndarray, n_bins: int) -> np.ndarray:
@@ -364,11 +470,12 @@ def f1_score(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float | 
 
 @dataclass(frozen=True)
 class McNemarResult:
-    """Outcome of McNemar's test on paired correctness.
+    """Outcome of McNemar's test (or its clustered version) on paired correctness.
 
     ``b``: first model right, second wrong; ``c``: first wrong, second right. ``statistic`` is the
-    continuity-corrected chi-square value (``None`` for the exact test). ``method`` is
-    ``"exact_binomial"`` or ``"chi_square_cc"``.
+    chi-square value (``None`` for the exact tests). ``method`` is ``"exact_binomial"`` or
+    ``"chi_square_cc"`` (independent pairs), ``"cluster_sign_test"`` or ``"obuchowski"`` (pairs
+    clustered by source; ``n_clusters`` is then the number of clusters, else ``None``).
     """
 
     b: int
@@ -377,24 +484,72 @@ class McNemarResult:
     statistic: float | None
     p_value: float
     method: str
+    n_clusters: int | None = None
 
 
-def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> McNemarResult:
-    """McNemar's test of ``correct_a`` vs ``correct_b`` (boolean arrays over the same items).
-
-    Exact two-sided binomial test on the discordant pairs when ``b + c < 25``; otherwise the
-    chi-square statistic with continuity correction ``(|b − c| − 1)² / (b + c)`` on 1 df.
-    With no discordant pairs the models are indistinguishable and the exact p-value is 1.
-    """
+def _discordant(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a = np.asarray(correct_a, dtype=bool)
     bb = np.asarray(correct_b, dtype=bool)
     if a.shape != bb.shape:
         raise ValueError("paired arrays must have the same shape")
-    b = int(np.sum(a & ~bb))
-    c = int(np.sum(~a & bb))
+    return a & ~bb, ~a & bb
+
+
+def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> McNemarResult:
+    """McNemar's test of ``correct_a`` vs ``correct_b`` (boolean arrays over the same independent items).
+
+    Exact two-sided binomial test on the discordant pairs when ``b + c < 25``; otherwise the
+    chi-square statistic with continuity correction ``max(|b − c| − 1, 0)² / (b + c)`` on 1 df. The
+    correction is floored at 0: without the floor, ``|b − c| = 0`` would give ``1 / (b + c)`` and a
+    smaller p-value than ``|b − c| = 1``, although it is the better fit to the null hypothesis.
+    With no discordant pairs the models are indistinguishable and the exact p-value is 1.
+    """
+    first, second = _discordant(correct_a, correct_b)
+    b, c = int(first.sum()), int(second.sum())
     nd = b + c
     if nd < MCNEMAR_EXACT_BELOW:
         p = 1.0 if nd == 0 else float(_sps.binomtest(b, nd, 0.5).pvalue)
-        return McNemarResult(b, c, int(a.size), None, min(p, 1.0), "exact_binomial")
-    stat = (abs(b - c) - 1.0) ** 2 / nd
-    return McNemarResult(b, c, int(a.size), float(stat), float(_sps.chi2.sf(stat, 1)), "chi_square_cc")
+        return McNemarResult(b, c, int(first.size), None, min(p, 1.0), "exact_binomial")
+    stat = max(abs(b - c) - 1.0, 0.0) ** 2 / nd
+    return McNemarResult(b, c, int(first.size), float(stat), float(_sps.chi2.sf(stat, 1)), "chi_square_cc")
+
+
+def clustered_mcnemar(correct_a: np.ndarray, correct_b: np.ndarray, cluster_ids: Sequence[object]) -> McNemarResult:
+    """McNemar's question for pairs that are clustered (several follow-ups of one source).
+
+    Per cluster k let ``d_k = b_k − c_k`` and ``n_k`` its pairs; ``D = Σ d_k = b − c``, ``N = Σ n_k``,
+    ``K`` clusters. Under the null hypothesis (the two models are exchangeable on every pair) each
+    cluster's ``d_k`` is as likely to be positive as negative, whatever the correlation inside it.
+
+    * Fewer than 25 clusters with ``d_k ≠ 0``: the exact sign test on those clusters
+      (``"cluster_sign_test"``: ``binomtest(#{d_k > 0}, #{d_k ≠ 0}, 0.5)``), valid for any K.
+    * Otherwise Obuchowski's test (Statistics in Medicine 17, 1998): the difference of the two
+      correlated proportions, ``D / N``, over its ratio-estimator variance for cluster samples,
+      ``X² = D² / (K/(K−1) · Σ_k (d_k − n_k·D/N)²)`` on 1 df (``"obuchowski"``). A zero variance with
+      ``D ≠ 0`` (every cluster shifted in proportion) falls back to the sign test.
+
+    Written here because neither scipy nor another dependency of the project has a clustered
+    McNemar; both branches are a few lines over per-cluster sums.
+    """
+    first, second = _discordant(correct_a, correct_b)
+    if len(cluster_ids) != first.size:
+        raise ValueError("cluster_ids must have one entry per pair")
+    b, c, n = int(first.sum()), int(second.sum()), int(first.size)
+    codes, k = cluster_index(cluster_ids)
+    d_k = np.bincount(codes, weights=first.astype(np.float64) - second, minlength=k)
+    n_k = np.bincount(codes, minlength=k).astype(np.float64)
+    informative = d_k != 0
+
+    def sign_test() -> McNemarResult:
+        m = int(informative.sum())
+        p = 1.0 if m == 0 else float(_sps.binomtest(int((d_k > 0).sum()), m, 0.5).pvalue)
+        return McNemarResult(b, c, n, None, min(p, 1.0), "cluster_sign_test", k)
+
+    if informative.sum() < MCNEMAR_EXACT_BELOW:
+        return sign_test()
+    total = float(b - c)
+    variance = k / (k - 1.0) * float(np.sum((d_k - n_k * total / n) ** 2))
+    if variance <= 0.0:
+        return sign_test()
+    stat = total ** 2 / variance
+    return McNemarResult(b, c, n, float(stat), float(_sps.chi2.sf(stat, 1)), "obuchowski", k)

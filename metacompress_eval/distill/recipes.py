@@ -254,7 +254,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 def _validation_measures(enc: _Encoded, student: np.ndarray, label_names: list[str], *, full: bool,
                          seed: int = 0, flip_transforms: tuple[str, ...] | None = None) -> dict:
-    """Agreement with the teacher, flip rates and (``full``) the four relations on the validation split."""
+    """Agreement with the teacher, flip rates and (``full``) every registered relation on the validation split."""
     src = np.array([t is None for t in enc.valid_transformations])
     y_t, y_s = enc.valid_teacher.argmax(1), student.argmax(1)
     out = {"n_sources": int(src.sum()), "n_follow_ups": int((~src).sum()),

@@ -50,11 +50,35 @@ def _pct(value: float | None, digits: int = 1) -> str:
 
 
 def _rate_cell(entry: dict | None) -> str:
+    """``rate [CI] (n = N)``; for a per-source (macro) entry, ``(K sources)``."""
+    count = None if not entry else (f"{entry['n_sources']} sources" if "n_sources" in entry else f"n = {entry['n']}")
     if not entry or entry.get("rate") is None:
-        return "n/a (n = 0)"
+        return f"n/a ({count or 'n = 0'})"
     ci = entry.get("ci95")
     ci_text = f" [{_pct(ci[0])}, {_pct(ci[1])}]" if ci else ""
-    return f"{_pct(entry['rate'])}{ci_text} (n = {entry['n']})"
+    return f"{_pct(entry['rate'])}{ci_text} ({count})"
+
+
+def _mean_cell(entry: dict | None, digits: int = 4) -> str:
+    if not entry or entry.get("mean") is None:
+        return "n/a"
+    ci = entry.get("ci95")
+    return f"{entry['mean']:.{digits}f}" + (f" [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]" if ci else "")
+
+
+def fidelity_rows(report: dict) -> str:
+    """The fidelity table's rows: top-1 agreement and mean KL(teacher ‖ student), pooled and per source."""
+    fid = report["analysis"].get("fidelity")
+    if not fid:  # a report written before the fidelity section existed
+        return "| n/a | n/a | n/a | n/a |"
+    scopes = ("overall", "sources", "follow_ups")
+    rows = [("top-1 agreement", [_rate_cell(fid[s]["top1_agreement"]) for s in scopes],
+             _rate_cell(fid["follow_ups"]["top1_agreement"]["macro"])),
+            ("mean KL(teacher ‖ student), bits", [_mean_cell(fid[s]["kl_bits"]) for s in scopes],
+             _mean_cell(fid["follow_ups"]["kl_bits"]["macro"])),
+            ("mean KL(teacher ‖ student), nats", [_mean_cell(fid[s]["kl_nats"]) for s in scopes],
+             _mean_cell(fid["follow_ups"]["kl_nats"]["macro"]))]
+    return "\n".join(f"| {name} | {' | '.join(cells)} | {macro} |" for name, cells, macro in rows)
 
 
 def attack_gaps(report: dict) -> list[dict[str, Any]]:
@@ -203,7 +227,8 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
         badges=badge_md, teacher=models.get("teacher", {}).get("name_or_path", "its teacher"),
         tool_url=TOOL_URL, n_sources=a["counts"]["sources"], n_follow_ups=a["counts"]["follow_ups"],
         transformations=", ".join(f"{t}: {n}" for t, n in a["counts"]["by_transformation"].items()) or "none",
-        relation_rows=relation_rows, flip_rows=flip_rows, attack_section=attack_section,
+        relation_rows=relation_rows, fidelity_rows=fidelity_rows(report), flip_rows=flip_rows,
+        attack_section=attack_section,
         settings_rows=settings_rows, report_link=report_link, report_link_text=Path(report_link).name or report_link)
     return f"{BEGIN}\n{body.rstrip()}\n{END}"
 
@@ -242,6 +267,10 @@ def eval_results(report: dict, *, dataset_name: str | None = None, source_url: s
         # metric_config: the thresholds the relation's verdict reads, as the report applied them.
         config = ", ".join(f"{t.name}={th[t.name]}" for t in r.thresholds if t.name in th) or None
         add(f"metacompress_{r.key}_violation_rate", f"{r.title} violation rate", entry["rate"], config)
+    fid = a.get("fidelity")
+    if fid:
+        add("metacompress_top1_agreement", "Top-1 agreement", fid["overall"]["top1_agreement"]["rate"])
+        add("metacompress_mean_kl_bits", "Mean KL(teacher || student), bits", fid["overall"]["kl_bits"]["mean"])
     add("metacompress_teacher_flip_rate", "Teacher flip rate (follow-ups)", a["flips"]["teacher"]["overall"]["rate"])
     add("metacompress_student_flip_rate", "Student flip rate (follow-ups)", a["flips"]["student"]["overall"]["rate"])
     add("metacompress_flip_rate_difference", "Flip rate difference (student - teacher)",

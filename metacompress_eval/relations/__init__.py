@@ -3,7 +3,7 @@
 * :mod:`.base` — the :class:`Relation` and :class:`Threshold` records;
 * :mod:`.registry` — the registry every consumer reads, and :class:`Thresholds`;
 * one module per relation: :mod:`.agreement` (PA), :mod:`.distribution` (PDS),
-  :mod:`.confidence` (HCP), :mod:`.calibration` (CA);
+  :mod:`.confidence` (HCP), :mod:`.calibration` (CA), :mod:`.confidence_converse` (HCC);
 * :mod:`.checks` — :class:`EvaluationOutputs` and the per-input checks;
 * :mod:`.scopes`, :mod:`.flips`, :mod:`.analysis` — the ``analysis`` section of ``report.json``.
 
@@ -18,6 +18,7 @@ from .base import EPS, Relation, Threshold
 from .calibration import CALIBRATION_ALIGNMENT
 from .checks import EvaluationOutputs, PerInputChecks, per_input_checks, validate_outputs
 from .confidence import HIGH_CONFIDENCE_PRESERVATION
+from .confidence_converse import HIGH_CONFIDENCE_CONVERSE
 from .distribution import PROBABILITY_DISTRIBUTION_SIMILARITY
 from .flips import FLIP_CATEGORIES
 from .registry import (
@@ -31,12 +32,13 @@ from .registry import (
     unregister_relation,
 )
 
-#: The relations of the MetaCompress paper, in report order.
+#: The relations of the MetaCompress paper, then the converse of HCP, in report order.
 BUILT_IN: tuple[Relation, ...] = (
     PREDICTION_AGREEMENT,
     PROBABILITY_DISTRIBUTION_SIMILARITY,
     HIGH_CONFIDENCE_PRESERVATION,
     CALIBRATION_ALIGNMENT,
+    HIGH_CONFIDENCE_CONVERSE,
 )
 for _relation in BUILT_IN:
     register_relation(_relation)

@@ -1,4 +1,4 @@
-"""The ``analysis`` section of ``report.json``: every registered relation, flips, accuracy, McNemar, calibration.
+"""The ``analysis`` section of ``report.json``: every registered relation, fidelity, flips, accuracy, McNemar, calibration.
 
 :func:`analyze` takes an :class:`~metacompress_eval.relations.checks.EvaluationOutputs` (both
 models' class probabilities on every source and follow-up) and returns plain JSON values.
@@ -17,9 +17,10 @@ from ..errors import MetaCompressError
 from ..fileio import to_jsonable
 from .base import EPS
 from .checks import EvaluationOutputs, PerInputChecks, per_input_checks, validate_outputs
+from .fidelity import fidelity_section
 from .flips import flips_section
 from .registry import Thresholds, list_relations
-from .scopes import Scope, rate_entry, scopes, statistic_ci
+from .scopes import Scope, macro_entry, rate_entry, scopes, statistic_ci
 
 
 def relations_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
@@ -30,7 +31,9 @@ def relations_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> d
         applies = pi.applies[key]
         # A relation's denominator is the inputs of the scope it applies to.
         part = sc if applies is None else sc.subset(applies[sc.rows])
-        entry = rate_entry(pi.violations[key][part.rows], part.clusters, "violations", th, seed)
+        events = pi.violations[key][part.rows]
+        entry = rate_entry(events, part.clusters, "violations", th, seed)
+        entry["macro"] = macro_entry(events, part, "rate", entry, th, seed, binary=True)
         if relation.statistics is not None and key in pi.measures:
             entry.update(relation.statistics(pi.measures[key][sc.rows]))
         out[key] = entry
@@ -56,10 +59,22 @@ def _performance_for(pi: PerInputChecks, sc: Scope, n_classes: int, th: Threshol
     return out
 
 
-def _mcnemar_for(pi: PerInputChecks, sc: Scope) -> dict[str, Any]:
+def _mcnemar_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
+    """McNemar's test on independent pairs; its clustered version where pairs share a source."""
     rows = sc.rows
     gold = pi.labels[rows]
-    res = stats.mcnemar(pi.y_t[rows] == gold, pi.y_s[rows] == gold)
+    ok_t, ok_s = pi.y_t[rows] == gold, pi.y_s[rows] == gold
+    if sc.clusters is None:
+        res = stats.mcnemar(ok_t, ok_s)
+    else:
+        res = stats.clustered_mcnemar(ok_t, ok_s, sc.clusters)
+    # The effect the test is about, (b − c) / n = accuracy_T − accuracy_S, with a (cluster) bootstrap CI.
+    if res.n:
+        diff = ok_t.astype(np.float64) - ok_s
+        ci, method = statistic_ci(stats.ratio_statistic(diff), sc.clusters, th, seed)
+        difference = {"teacher_minus_student": float(diff.mean()), "ci95": ci, "ci_method": method}
+    else:
+        difference = {"teacher_minus_student": None, "ci95": None, "ci_method": None}
     return {
         "b": res.b,
         "c": res.c,
@@ -68,7 +83,12 @@ def _mcnemar_for(pi: PerInputChecks, sc: Scope) -> dict[str, Any]:
         "p_value": res.p_value if res.n else None,
         "method": res.method,
         "clustered": sc.clusters is not None,
+        "n_clusters": res.n_clusters,
+        "accuracy_difference": difference,
     }
+
+
+_CALIBRATION_VERDICTS = {"within": "aligned", "outside": "misaligned", "inconclusive": "inconclusive"}
 
 
 def _calibration_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
@@ -76,7 +96,7 @@ def _calibration_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -
     n = int(rows.size)
     if n == 0:
         return {"n": 0, "teacher_ece": None, "student_ece": None, "difference": None,
-                "ci95": None, "ci_method": None, "aligned": None}
+                "ci95": None, "ci_method": None, "verdict": None}
     gold = pi.labels[rows]
     ok_t, ok_s = pi.y_t[rows] == gold, pi.y_s[rows] == gold
     ece_t = stats.expected_calibration_error(pi.conf_t[rows], ok_t, th.ece_bins)
@@ -86,6 +106,8 @@ def _calibration_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -
     # Both ECEs are evaluated on the same resample, so the interval reflects the paired design.
     ci, method = statistic_ci(stat_s.minus(stat_t), sc.clusters, th, seed)
     diff = ece_s - ece_t
+    # Three-valued: the interval, not the point estimate, has to lie inside (or outside) the tolerance.
+    verdict = _CALIBRATION_VERDICTS[stats.tolerance_verdict(ci, th.ece_tolerance, EPS)]
     return {
         "n": n,
         "teacher_ece": ece_t,
@@ -93,7 +115,7 @@ def _calibration_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -
         "difference": diff,
         "ci95": ci,
         "ci_method": method,
-        "aligned": bool(abs(diff) <= th.ece_tolerance + EPS),
+        "verdict": verdict,
     }
 
 
@@ -147,8 +169,9 @@ def analyze(outputs: EvaluationOutputs, thresholds: Thresholds | None = None, se
     Returns:
         The ``analysis`` section of ``report.json``: a dict of plain ``int``/``float``/``str``/
         ``bool``/``None``/``list``/``dict`` values without NaN or infinities, with keys
-        ``thresholds``, ``seed``, ``worst_k``, ``labelled``, ``label_names``, ``counts``, ``relations``, ``flips``,
-        ``performance``, ``mcnemar``, ``calibration`` and ``worst`` (see ``docs/relations.md``).
+        ``thresholds``, ``seed``, ``worst_k``, ``labelled``, ``label_names``, ``counts``, ``relations``,
+        ``fidelity``, ``flips``, ``performance``, ``mcnemar``, ``calibration`` and ``worst`` (see
+        ``docs/relations.md``).
         ``performance``, ``mcnemar`` and ``calibration`` are ``None`` for unlabelled data.
 
     Raises:
@@ -180,6 +203,7 @@ def analyze(outputs: EvaluationOutputs, thresholds: Thresholds | None = None, se
             **{k: relations_for(pi, sc, th, seed) for k, sc in pooled.items()},
             "by_transformation": {t: relations_for(pi, sc, th, seed) for t, sc in per_t.items()},
         },
+        "fidelity": fidelity_section(pi, pooled, per_t, th, seed),
         "flips": flips_section(pi, pooled, per_t, th, seed),
         "performance": None,
         "mcnemar": None,
@@ -194,8 +218,8 @@ def analyze(outputs: EvaluationOutputs, thresholds: Thresholds | None = None, se
             "by_transformation": {t: _performance_for(pi, sc, n_classes, th, seed) for t, sc in per_t.items()},
         }
         result["mcnemar"] = {
-            **{k: _mcnemar_for(pi, sc) for k, sc in pooled.items() if k != "overall"},
-            "by_transformation": {t: _mcnemar_for(pi, sc) for t, sc in per_t.items()},
+            **{k: _mcnemar_for(pi, sc, th, seed) for k, sc in pooled.items() if k != "overall"},
+            "by_transformation": {t: _mcnemar_for(pi, sc, th, seed) for t, sc in per_t.items()},
         }
         result["calibration"] = {
             "n_bins": int(th.ece_bins),

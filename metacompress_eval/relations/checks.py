@@ -1,7 +1,7 @@
 """Both models' outputs on every evaluated input, their validation, and the per-input checks.
 
 :func:`per_input_checks` computes once what every relation reads (predictions, confidences, JSD,
-the source row of each follow-up) and then each registered relation's per-input verdicts. The
+KL, the source row of each follow-up) and then each registered relation's per-input verdicts. The
 analysis aggregates them; the Space shows them input by input.
 """
 
@@ -112,6 +112,8 @@ class PerInputChecks:
     conf_t: np.ndarray
     conf_s: np.ndarray
     jsd: np.ndarray
+    kl: np.ndarray  # KL(teacher ‖ student) in bits
+    kl_floored: np.ndarray  # where kl read a student probability as stats.KL_FLOOR
     source_ids: list[str]
     transformations: list[str | None]
     labels: np.ndarray | None
@@ -130,7 +132,7 @@ class PerInputChecks:
 
 
 def per_input_checks(outputs: EvaluationOutputs, th: Thresholds) -> PerInputChecks:
-    """Each input's predictions, confidences, JSD and every registered relation's verdict.
+    """Each input's predictions, confidences, JSD, KL(teacher ‖ student) and every registered relation's verdict.
 
     Used by :func:`~metacompress_eval.relations.analysis.analyze` and by the Space's probe.
     """
@@ -143,11 +145,12 @@ def per_input_checks(outputs: EvaluationOutputs, th: Thresholds) -> PerInputChec
     y_t, y_s = pt.argmax(axis=1), ps.argmax(axis=1)
     conf_t, conf_s = pt.max(axis=1), ps.max(axis=1)
     jsd = stats.jensen_shannon_divergence(pt, ps)
+    kl, kl_floored = stats.kl_divergence(pt, ps), stats.kl_floor_hits(pt, ps)
     is_source = np.array([t is None for t in outputs.transformations], dtype=bool)
     row_of = {sid: i for i, (sid, src) in enumerate(zip(outputs.source_ids, is_source)) if src}
     source_index = np.array([row_of[sid] for sid in outputs.source_ids], dtype=np.int64)
     labels = None if outputs.labels is None else np.asarray(outputs.labels, dtype=np.int64)
-    checks = PerInputChecks(pt, ps, y_t, y_s, conf_t, conf_s, jsd, list(outputs.source_ids),
+    checks = PerInputChecks(pt, ps, y_t, y_s, conf_t, conf_s, jsd, kl, kl_floored, list(outputs.source_ids),
                             list(outputs.transformations), labels, source_index, is_source)
     for relation in list_relations():
         violated = np.asarray(relation.violated(checks, th), dtype=bool)

@@ -9,7 +9,7 @@ import numpy as np
 from .. import stats
 from .checks import PerInputChecks
 from .registry import Thresholds
-from .scopes import Scope, rate_entry, statistic_ci
+from .scopes import Scope, macro_entry, rate_entry, statistic_ci
 
 #: Flip breakdown categories (source outcome → follow-up outcome), in report order.
 FLIP_CATEGORIES: tuple[str, ...] = (
@@ -27,6 +27,7 @@ def flip_entry(pi: PerInputChecks, pred: np.ndarray, sc: Scope, th: Thresholds, 
     src = pi.source_index[rows]
     flips = pred[rows] != pred[src]
     entry = rate_entry(flips, sc.clusters, "flips", th, seed)
+    entry["macro"] = macro_entry(flips, sc, "rate", entry, th, seed, binary=True)
     if pi.labels is None:
         entry["breakdown"] = None
         return entry

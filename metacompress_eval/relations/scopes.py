@@ -1,4 +1,9 @@
-"""Scopes of the analysis (which rows, and whether they are independent) and rate entries with CIs."""
+"""Scopes of the analysis (which rows, and whether they are independent) and rate entries with CIs.
+
+Every rate and mean of a scope comes in two weightings: pooled (each row counts once, so a source
+counts once per follow-up it has in the scope) and macro (each source counts once: the mean over
+sources of the source's own rate). They differ only on scopes where a source has several rows.
+"""
 
 from __future__ import annotations
 
@@ -66,6 +71,21 @@ def rate_entry(events: np.ndarray, clusters: list[str] | None, numerator_key: st
         "ci95": list(est.ci) if est.ci is not None else None,
         "ci_method": est.method,
     }
+
+
+def macro_entry(values: np.ndarray, sc: Scope, value_key: str, pooled: dict[str, Any], th: Thresholds, seed: int,
+                *, binary: bool) -> dict[str, Any]:
+    """The per-source (macro) mean of ``values`` over ``sc``: ``{value_key, "ci95", "ci_method", "n_sources"}``.
+
+    On a scope with one row per source (``clusters is None``) macro and pooled are the same number, so
+    the pooled figure and interval (``pooled``: its ``value_key``, ``ci95``, ``ci_method``) are repeated.
+    """
+    if sc.clusters is None:
+        return {value_key: pooled[value_key], "ci95": pooled["ci95"], "ci_method": pooled["ci_method"],
+                "n_sources": int(sc.rows.size)}
+    est = stats.macro_mean(values, sc.clusters, th.bootstrap_resamples, seed, binary=binary)
+    return {value_key: est.value, "ci95": list(est.ci) if est.ci is not None else None,
+            "ci_method": est.method if est.value is not None else "cluster_bootstrap", "n_sources": est.n_clusters}
 
 
 def statistic_ci(statistic: stats.LinearStatistic, clusters: list[str] | None, th: Thresholds, seed: int):

@@ -37,6 +37,15 @@ def _ci_num(ci: list[float] | None, digits: int = 3) -> str:
     return _DASH if ci is None else f"[{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
 
 
+def _pp(x: float | None) -> str:
+    """A difference of two rates in signed percentage points."""
+    return _DASH if x is None else f"{100 * x:+.1f}"
+
+
+def _ci_pp(ci: list[float] | None) -> str:
+    return _DASH if ci is None else f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]"
+
+
 def _rate_cell(entry: Mapping[str, Any] | None, numerator: str, rate_key: str = "rate") -> str:
     """``12.5% [8.1, 18.9] (5/40)`` — rate, 95% CI in percent, numerator/denominator."""
     if not entry:
@@ -168,6 +177,12 @@ def _summary(a: Mapping[str, Any]) -> list[str]:
     overall = a["relations"]["overall"]
     for rel in list_relations():
         lines.append(f"- **{rel.title} ({rel.abbreviation})**: {_rate_cell(overall.get(rel.key), 'violations')}")
+    fidelity = (a.get("fidelity") or {}).get("overall")
+    if fidelity:
+        kl = fidelity["kl_bits"]
+        lines.append(f"- **Top-1 agreement**: {_rate_cell(fidelity['top1_agreement'], 'agreements')}; "
+                     f"**mean KL(teacher ‖ student)**: {_num(kl.get('mean'), 4)} bits "
+                     f"{_ci_num(kl.get('ci95'), 4)} ({_num(fidelity['kl_nats'].get('mean'), 4)} nats)")
     flips = a.get("flips", {})
     for model in ("teacher", "student"):
         entry = flips.get(model, {}).get("overall")
@@ -208,6 +223,7 @@ def _relations_section(a: Mapping[str, Any]) -> list[str]:
         rows.append([f"{rel.title} ({rel.abbreviation})"]
                     + [_rate_cell(rels[s].get(rel.key), "violations") for s in ("overall", "sources", "follow_ups")])
     lines += _table(["Relation", "All inputs", "Sources", "Follow-ups"], rows)
+    lines += _macro_table(rels, relations)
 
     by_t = rels.get("by_transformation", {})
     if by_t:
@@ -226,6 +242,57 @@ def _relations_section(a: Mapping[str, Any]) -> list[str]:
         pds = entry["probability_distribution_similarity"]
         rows.append([name, _num(pds.get("mean_jsd"), 4), _num(pds.get("median_jsd"), 4)])
     lines += _table(["Scope", "Mean JSD", "Median JSD"], rows)
+    return lines
+
+
+def _macro_cell(entry: Mapping[str, Any] | None, value_key: str = "rate") -> str:
+    """``10.0% [4.1, 18.2] (20 sources)`` — a per-source (macro) average in percent."""
+    macro = (entry or {}).get("macro")
+    if not macro:
+        return _DASH
+    n = macro.get("n_sources", 0)
+    return f"{_pct(macro.get(value_key))}{_ci_pct(macro.get('ci95'))} ({n} source{'' if n == 1 else 's'})"
+
+
+def _macro_table(rels: Mapping[str, Any], relations) -> list[str]:
+    """Per-source (macro) violation rates of the pooled scopes, where a source may have several rows."""
+    if not any((rels["overall"].get(r.key) or {}).get("macro") for r in relations):
+        return []  # a report written before macro averages existed
+    lines = ["Per-source (macro) averages: each source counts once, however many follow-ups it has "
+             "(pooled rates above count every input). Compare these across runs whose transformation "
+             "sets differ.", ""]
+    rows = [[f"{r.title} ({r.abbreviation})", _macro_cell(rels["overall"].get(r.key)),
+             _macro_cell(rels["follow_ups"].get(r.key))] for r in relations]
+    return lines + _table(["Relation", "All inputs (macro)", "Follow-ups (macro)"], rows)
+
+
+def _fidelity_section(a: Mapping[str, Any]) -> list[str]:
+    fid = a.get("fidelity")
+    if not fid:
+        return []
+    lines = [
+        "## Fidelity (top-1 agreement and KL)",
+        "",
+        "The fidelity measures of the knowledge-distillation literature: top-1 agreement (the student "
+        "predicts the teacher's class) and KL(teacher ‖ student), the mean over inputs in bits and nats. "
+        f"Student probabilities below {fid.get('kl_floor')} count as {fid.get('kl_floor')} in KL. "
+        "Macro: each source counts once.",
+        "",
+    ]
+    scopes = [("All inputs", fid.get("overall")), ("Sources", fid.get("sources")),
+              ("Follow-ups", fid.get("follow_ups"))]
+    scopes += list((fid.get("by_transformation") or {}).items())
+    rows = []
+    for title, e in scopes:
+        if not e:
+            continue
+        kl, nats = e["kl_bits"], e["kl_nats"]
+        rows.append([title, _rate_cell(e["top1_agreement"], "agreements"), _macro_cell(e["top1_agreement"]),
+                     f"{_num(kl.get('mean'), 4)} {_ci_num(kl.get('ci95'), 4)}", _num(kl.get("median"), 4),
+                     _num((kl.get("macro") or {}).get("mean"), 4), _num(nats.get("mean"), 4),
+                     str(e.get("kl_floored", 0))])
+    lines += _table(["Scope", "Top-1 agreement [95% CI] (k/N)", "Agreement (macro)", "Mean KL bits [95% CI]",
+                     "Median KL bits", "Mean KL bits (macro)", "Mean KL nats", "Floored"], rows)
     return lines
 
 
@@ -264,9 +331,7 @@ def _flips_section(a: Mapping[str, Any]) -> list[str]:
                   "(paired bootstrap; positive = student less stable):", ""]
 
         def pp(e: Mapping[str, Any]) -> list[str]:
-            d, ci = e.get("student_minus_teacher"), e.get("ci95")
-            return [_DASH if d is None else f"{100 * d:+.1f}",
-                    _DASH if ci is None else f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]"]
+            return [_pp(e.get("student_minus_teacher")), _ci_pp(e.get("ci95"))]
 
         rows = [["all follow-ups"] + pp(diff["overall"])]
         rows += [[name] + pp(e) for name, e in diff.get("by_transformation", {}).items()]
@@ -302,9 +367,11 @@ def _mcnemar_section(a: Mapping[str, Any]) -> list[str]:
     lines = [
         "## McNemar test (teacher vs student correctness)",
         "",
-        "b = teacher right & student wrong, c = teacher wrong & student right. Exact binomial test "
-        "when b + c < 25, else chi-square with continuity correction. Pooled follow-ups are clustered "
-        "by source, which the test ignores, so its p-value there is optimistic.",
+        "b = teacher right & student wrong, c = teacher wrong & student right. Independent pairs: exact "
+        "binomial test when b + c < 25, else chi-square with continuity correction (floored at 0). Pairs "
+        "clustered by source (pooled follow-ups): exact sign test over the clusters when fewer than 25 "
+        "of them have b_k ≠ c_k, else Obuchowski's clustered test. Accuracy difference = (b − c)/N, "
+        "with a (cluster) bootstrap CI.",
         "",
     ]
     scopes = [("sources", mc.get("sources")), ("follow-ups", mc.get("follow_ups"))]
@@ -314,10 +381,13 @@ def _mcnemar_section(a: Mapping[str, Any]) -> list[str]:
         if e is None:
             continue
         p = e.get("p_value")
+        diff = e.get("accuracy_difference") or {}
         rows.append([title, str(e["b"]), str(e["c"]), str(e["n"]),
-                     _DASH if p is None else f"{p:.4g}", e["method"],
-                     "yes" if e.get("clustered") else "no"])
-    lines += _table(["Scope", "b", "c", "N", "p-value", "Method", "Clustered"], rows)
+                     _DASH if e.get("n_clusters") is None else str(e["n_clusters"]),
+                     _num(e.get("statistic")), _DASH if p is None else f"{p:.4g}", e["method"],
+                     _pp(diff.get("teacher_minus_student")), _ci_pp(diff.get("ci95"))])
+    lines += _table(["Scope", "b", "c", "N", "Clusters", "χ²", "p-value", "Method",
+                     "Accuracy T − S (pp)", "95% CI (pp)"], rows)
     return lines
 
 
@@ -328,18 +398,22 @@ def _calibration_section(a: Mapping[str, Any]) -> list[str]:
     lines = [
         "## Calibration",
         "",
-        f"Expected calibration error with {cal.get('n_bins')} equal-width bins; the models are "
-        f"aligned when |ECE_S − ECE_T| ≤ {cal.get('tolerance')}.",
+        f"Expected calibration error with {cal.get('n_bins')} equal-width bins. Verdict from the 95% CI of "
+        f"ECE_S − ECE_T: aligned when it lies within ±{cal.get('tolerance')}, misaligned when it lies "
+        "outside, inconclusive when it straddles the tolerance.",
         "",
     ]
     scopes = [("sources", "sources"), ("follow_ups", "follow-ups"), ("overall", "all inputs")]
     rows = []
     for key, title in scopes + [(n, n) for n in cal.get("by_transformation", {})]:
         e = cal[key] if key in ("sources", "follow_ups", "overall") else cal["by_transformation"][key]
-        aligned = _DASH if e.get("aligned") is None else ("yes" if e["aligned"] else "no")
+        if "verdict" in e:
+            verdict = e["verdict"] or _DASH
+        else:  # schema 1.x: a yes/no from the point estimate
+            verdict = _DASH if e.get("aligned") is None else ("aligned" if e["aligned"] else "misaligned")
         rows.append([title, str(e.get("n")), _num(e.get("teacher_ece")), _num(e.get("student_ece")),
-                     _num(e.get("difference")), _ci_num(e.get("ci95")), aligned])
-    lines += _table(["Scope", "N", "ECE teacher", "ECE student", "Difference", "95% CI", "Aligned"], rows)
+                     _num(e.get("difference")), _ci_num(e.get("ci95")), verdict])
+    lines += _table(["Scope", "N", "ECE teacher", "ECE student", "Difference", "95% CI", "Verdict"], rows)
     return lines
 
 
@@ -453,6 +527,7 @@ def render_markdown(report: dict, examples: dict[int, dict]) -> str:
     lines += _summary(analysis)
     lines += _transformations_envelope(report)
     lines += _relations_section(analysis)
+    lines += _fidelity_section(analysis)
     lines += _flips_section(analysis)
     lines += _attacks_section(report)
     lines += _performance_section(analysis)

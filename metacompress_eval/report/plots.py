@@ -66,10 +66,19 @@ def heatmap(analysis: Mapping[str, Any], path: Path) -> Path:
 
 
 def _scatter(analysis: Mapping[str, Any], outputs: EvaluationOutputs, path: Path) -> Path:
+    """Teacher's confidence against the student's probability of the teacher's class, per input.
+
+    On these axes the class-aware CA band is exact (|y − x| ≤ tolerance), HCP holds in the
+    upper-right square above τ, and an input where the student predicts another class lies well below
+    the diagonal (below 1/2 for two classes), where the class-blind view of schema 1.x drew it
+    next to the diagonal.
+    """
     pt = np.asarray(outputs.teacher_probs, dtype=np.float64)
     ps = np.asarray(outputs.student_probs, dtype=np.float64)
-    conf_t, conf_s = pt.max(axis=1), ps.max(axis=1)
-    agree = pt.argmax(axis=1) == ps.argmax(axis=1)
+    y_t = pt.argmax(axis=1)
+    rows = np.arange(y_t.size)
+    conf_t, p_s = pt[rows, y_t], ps[rows, y_t]
+    agree = y_t == ps.argmax(axis=1)
     th = analysis.get("thresholds", {})
     tau = th.get("confidence_tau")
     tol = th.get("confidence_tolerance")
@@ -80,21 +89,21 @@ def _scatter(analysis: Mapping[str, Any], outputs: EvaluationOutputs, path: Path
     line = np.array([lo, 1.0])
     if tol is not None:
         ax.fill_between(line, line - tol, line + tol, color="0.9", zorder=0,
-                        label=f"|Δconf| ≤ {tol} (CA holds)")
+                        label=f"|Δp(ŷ_T)| ≤ {tol} (CA holds)")
     ax.plot(line, line, color="0.5", lw=0.8, zorder=1)
     if tau is not None:
         ax.axvline(tau, color="0.4", ls="--", lw=0.8, zorder=1)
         ax.axhline(tau, color="0.4", ls="--", lw=0.8, zorder=1, label=f"τ = {tau}")
     size = 12 if conf_t.size <= 2000 else 4
-    ax.scatter(conf_t[agree], conf_s[agree], s=size, alpha=0.5, color="tab:blue",
+    ax.scatter(conf_t[agree], p_s[agree], s=size, alpha=0.5, color="tab:blue",
                label=f"same prediction ({int(agree.sum())})", zorder=2)
-    ax.scatter(conf_t[~agree], conf_s[~agree], s=size + 4, alpha=0.8, color="tab:red", marker="x",
+    ax.scatter(conf_t[~agree], p_s[~agree], s=size + 4, alpha=0.8, color="tab:red", marker="x",
                label=f"different prediction ({int((~agree).sum())})", zorder=3)
     ax.set_xlim(lo - 0.02, 1.01)
-    ax.set_ylim(lo - 0.02, 1.01)
-    ax.set_xlabel("teacher confidence (max probability)")
-    ax.set_ylabel("student confidence (max probability)")
-    ax.set_title("Teacher vs student confidence, all inputs")
+    ax.set_ylim(-0.02, 1.01)
+    ax.set_xlabel("teacher confidence p_T(ŷ_T)")
+    ax.set_ylabel("student probability of the teacher's class p_S(ŷ_T)")
+    ax.set_title("Teacher vs student on the teacher's class, all inputs")
     ax.legend(loc="lower right", fontsize=8)
     return _save_atomic(fig, path)
 
@@ -104,8 +113,9 @@ def write_plots(report: dict, outputs: EvaluationOutputs, out_dir) -> list[Path]
 
     * ``violation_heatmap.png`` — violation rate of each relation on sources and per
       transformation (grey: no eligible inputs).
-    * ``confidence_scatter.png`` — teacher vs student confidence per input, coloured by whether
-      the two predictions agree, with the τ lines and the CA tolerance band.
+    * ``confidence_scatter.png`` — per input, the teacher's confidence against the student's
+      probability of the teacher's class, coloured by whether the two predictions agree, with the τ
+      lines and the (class-aware) CA tolerance band.
 
     Args:
         report: the full report dict (``analysis`` key) or a bare analysis dict.

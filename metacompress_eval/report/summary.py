@@ -29,6 +29,11 @@ def summary_lines(report: dict) -> list[str]:
     overall = a.get("relations", {}).get("overall", {})
     for rel in list_relations():
         lines.append(f"  {rel.abbreviation:<4}{_rate(overall.get(rel.key))}")
+    fidelity = (a.get("fidelity") or {}).get("overall")
+    if fidelity:
+        kl = fidelity["kl_bits"].get("mean")
+        lines.append(f"  top-1 agreement: {_rate(fidelity['top1_agreement'], 'agreements')}; mean KL(T‖S): "
+                     + ("n/a" if kl is None else f"{kl:.4f} bits ({fidelity['kl_nats']['mean']:.4f} nats)"))
     flips = a.get("flips", {})
     for model in ("teacher", "student"):
         entry = (flips.get(model) or {}).get("overall")

@@ -30,14 +30,16 @@ class LoadedReport:
 
 
 def validate_report(data: Any, where: str) -> dict:
-    """Check that ``data`` looks like a MetaCompress report.json (schema 1.x)."""
+    """Check that ``data`` looks like a MetaCompress report.json (schema 1.x or 2.x)."""
     from ..relations import relation_keys
 
     if not isinstance(data, dict):
         raise MetaCompressError(f"{where}: not a JSON object")
     version = data.get("schema_version")
-    if not isinstance(version, str) or not version.startswith("1."):
-        raise MetaCompressError(f"{where}: not a MetaCompress report.json (schema_version {version!r}, expected 1.x)")
+    # 2.x changed the per-input CA check (class-aware) and added fields; 1.x reports still load.
+    if not isinstance(version, str) or not version.startswith(("1.", "2.")):
+        raise MetaCompressError(f"{where}: not a MetaCompress report.json (schema_version {version!r}, "
+                                "expected 1.x or 2.x)")
     overall = ((data.get("analysis") or {}).get("relations") or {}).get("overall")
     # A report from a version with fewer relations is still comparable: it shows "n/a" for the others.
     if not isinstance(overall, dict) or not any(isinstance(overall.get(r), dict) for r in relation_keys()):
@@ -173,7 +175,8 @@ def leaderboard_columns() -> list[str]:
     from ..relations import list_relations
 
     return ["rank", "student", "teacher", "report", "task", "inputs", "mean violation rate",
-            *[r.abbreviation for r in list_relations()], "student flip rate", "teacher flip rate"]
+            *[r.abbreviation for r in list_relations()], "student flip rate", "teacher flip rate",
+            "top-1 agreement", "mean KL (bits)"]
 
 
 def leaderboard_rows(reports: Sequence[LoadedReport], scope: str = "overall") -> list[list[Any]]:
@@ -193,13 +196,16 @@ def leaderboard_rows(reports: Sequence[LoadedReport], scope: str = "overall") ->
         rates = [rel[r]["rate"] for r in keys if rel.get(r) and rel[r].get("rate") is not None]
         mean = sum(rates) / len(rates) if rates else None
         flips = a.get("flips") or {}
+        fidelity = (a.get("fidelity") or {}).get(scope) or {}
+        kl = (fidelity.get("kl_bits") or {}).get("mean")
         models = rep.report.get("models") or {}
         rows.append([mean, _short_model((models.get("student") or {}).get("name_or_path")),
                      _short_model((models.get("teacher") or {}).get("name_or_path")), rep.name,
                      (rep.report.get("task") or {}).get("name", "?"), (a.get("counts") or {}).get("inputs"),
                      *[_rate_text(rel.get(r)) for r in keys],
                      _rate_text((flips.get("student") or {}).get("overall"), "flips"),
-                     _rate_text((flips.get("teacher") or {}).get("overall"), "flips")])
+                     _rate_text((flips.get("teacher") or {}).get("overall"), "flips"),
+                     _rate_text(fidelity.get("top1_agreement"), "agreements"), "n/a" if kl is None else f"{kl:.4f}"])
     # Uploads of several files called report.json must stay distinguishable in the table.
     seen: dict[str, int] = {}
     for row in rows:
@@ -233,6 +239,10 @@ def add_tab(app) -> None:
         names = [r.abbreviation for r in list_relations()]
         over = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
         status = f"**{len(reports)} report(s)**, ranked by mean violation rate over {over} ({scope})."
+        old = [r.name for r in reports if str(r.report.get("schema_version", "")).startswith("1.")]
+        if old and len(old) < len(reports):
+            status += (f"\n\nNot directly comparable: {', '.join(old)} use report schema 1.x, whose per-input CA "
+                       "was class-blind and which has no HCC, top-1 agreement or KL; rerun them to compare.")
         if problems:
             status += "\n\nSkipped: " + "; ".join(problems)
         gallery = [(str(p), f"{rep.name}: {p.name}") for rep in reports for p in rep.plots]

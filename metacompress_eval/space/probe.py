@@ -49,9 +49,10 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
 
     Returns a JSON-serialisable dict: ``label_names``, ``inputs`` (the source first, then one entry
     per follow-up: ``transformation``, ``code``, ``diff``, ``teacher``/``student`` probabilities and
-    prediction, ``verdicts`` per relation with ``violated`` (``None`` where a relation does not
-    apply) and its measured value, ``flips`` for follow-ups), ``skipped`` (transformations that
-    did not apply, with the reason) and ``summary`` (violation counts per relation).
+    prediction, ``kl_bits`` (KL(teacher ‖ student)), ``verdicts`` per relation with ``violated``
+    (``None`` where a relation does not apply) and its measured value, ``flips`` for follow-ups),
+    ``skipped`` (transformations that did not apply, with the reason), ``summary`` (violation
+    counts per relation) and ``fidelity`` (top-1 agreements of ``n`` inputs, mean KL in bits).
     """
     from ..data import SourceInput
     from ..follow_ups import build_follow_ups
@@ -101,6 +102,8 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
             "provenance": None if item is None else item.provenance,
             "teacher": model_view(pi.teacher_probs[i], pi.y_t[i], pi.conf_t[i]),
             "student": model_view(pi.student_probs[i], pi.y_s[i], pi.conf_s[i]),
+            # The KD literature's per-input fidelity measure, next to the relations' verdicts.
+            "kl_bits": round(float(pi.kl[i]), 6),
             "verdicts": verdicts,
             "flips": None if item is None else {"teacher": bool(pi.y_t[i] != pi.y_t[0]),
                                                 "student": bool(pi.y_s[i] != pi.y_s[0])},
@@ -117,11 +120,13 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
     summary = {rel.key: {"violations": sum(1 for r in rows if r["verdicts"][rel.key]["violated"]),
                          "checked": sum(1 for r in rows if r["verdicts"][rel.key]["violated"] is not None)}
                for rel in relations}
+    fidelity = {"top1_agreement": sum(1 for r in rows if r["teacher"]["prediction"] == r["student"]["prediction"]),
+                "n": len(rows), "mean_kl_bits": round(float(pi.kl.mean()), 6)}
     progress(1.0, "done")
     return {"language": language, "task": task, "label_names": label_names,
             "teacher": t_model.name, "student": s_model.name, "seed": int(seed),
             "thresholds": {t.name: getattr(th, t.name) for r in relations for t in r.thresholds},
-            "inputs": rows, "skipped": skipped, "summary": summary,
+            "inputs": rows, "skipped": skipped, "summary": summary, "fidelity": fidelity,
             "n_follow_ups": len(follow.items), "n_violating_inputs": sum(1 for r in rows if r["violations"])}
 
 
@@ -163,7 +168,8 @@ def render_verdicts(result: dict) -> str:
     relations = [r for r in list_relations() if r.key in result["summary"]]
     head = "".join(f'<th title="{_esc(r.title)}">{_esc(r.abbreviation)}</th>' for r in relations)
     out = ['<div class="mc-wrap"><table class="mc-table" id="mc-verdicts">',
-           f"<thead><tr><th>input</th><th>teacher</th><th>student</th>{head}<th>flips vs source</th></tr></thead><tbody>"]
+           f"<thead><tr><th>input</th><th>teacher</th><th>student</th>{head}"
+           '<th title="KL(teacher ‖ student) in bits">KL</th><th>flips vs source</th></tr></thead><tbody>']
     for entry in result["inputs"]:
         name = entry["transformation"] or "source"
         row_class = "mc-row-viol" if entry["violations"] else "mc-row-ok"
@@ -176,14 +182,16 @@ def render_verdicts(result: dict) -> str:
                                                                               else "mc-ok")
             flip_cell = f'<td class="{cls} mc-flips">{"<br>".join(bits)}</td>'
         cells = "".join(_verdict_cell(r, entry["verdicts"][r.key]) for r in relations)
+        kl = entry.get("kl_bits")
+        kl_cell = '<td class="mc-na">—</td>' if kl is None else f'<td class="mc-kl" data-kl="{kl}">{kl:.3f}</td>'
         out.append(f'<tr class="{row_class}" data-input="{_esc(name)}"><th class="mc-input">{_esc(name)}</th>'
                    f'<td>{_prob_cell(entry["teacher"], names)}</td><td>{_prob_cell(entry["student"], names)}</td>'
-                   f"{cells}{flip_cell}</tr>")
+                   f"{cells}{kl_cell}{flip_cell}</tr>")
     out.append("</tbody></table></div>")
     th = result["thresholds"]
     legend = " · ".join(f"{_esc(r.abbreviation)}: {_esc(r.describe(th))}" for r in relations)
-    out.append(f'<p class="mc-legend">{legend}. Flips compare each model on the follow-up with itself on the source; '
-               "red: only the student flipped.</p>")
+    out.append(f'<p class="mc-legend">{legend}. KL: KL(teacher ‖ student) in bits. Flips compare each model on the '
+               "follow-up with itself on the source; red: only the student flipped.</p>")
     return "".join(out)
 
 
@@ -229,8 +237,11 @@ def probe_status(result: dict) -> str:
     n_bad = result["n_violating_inputs"]
     verdict = ("**✓ every relation holds on every input.**" if n_bad == 0 else
                f"**✗ {n_bad} of {len(result['inputs'])} inputs violate at least one relation.**")
+    fid = result.get("fidelity")
+    fidelity = (f" Top-1 agreement {fid['top1_agreement']}/{fid['n']}, mean KL(teacher ‖ student) "
+                f"{fid['mean_kl_bits']:.3f} bits." if fid else "")
     return (f"{verdict} {result['n_follow_ups']} follow-up(s) from {result['n_follow_ups'] + len(result['skipped'])} "
-            f"transformation(s) for {result['language']}; violations per relation: {counts}. "
+            f"transformation(s) for {result['language']}; violations per relation: {counts}.{fidelity} "
             f"Teacher `{result['teacher']}`, student `{result['student']}`.")
 
 

@@ -67,9 +67,10 @@ def test_card_and_summary(distilled):
     assert summary["method"] == method and summary["within_budget"]
     assert summary["latency"]["median_ms"] > 0
     assert summary["metrics"]["labelled"]["n"] == 24
+    # every registered relation
     assert set(summary["metrics"]["validation"]["violation_rates"]) == {
         "prediction_agreement", "probability_distribution_similarity", "high_confidence_preservation",
-        "calibration_alignment"}
+        "calibration_alignment", "high_confidence_converse"}
     if method in ("morph", "fidelity"):
         assert summary["data"]["train_follow_ups"] > 0
     if method == "fidelity":

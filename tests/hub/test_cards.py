@@ -87,6 +87,23 @@ def test_model_index_round_trips_through_huggingface_hub(report_dir, tmp_path):
     assert [r.metric_value for r in again.data.eval_results] == [r.metric_value for r in card.data.eval_results]
 
 
+def test_card_shows_top1_agreement_and_kl(report_dir, tmp_path):
+    result = cards.update_card(report_dir, tmp_path / "README.md")
+    text = result.card.read_text()
+    fid = read_report(report_dir)["analysis"]["fidelity"]
+    row = next(line for line in text.splitlines() if line.startswith("| mean KL(teacher ‖ student), bits |"))
+    assert f"{fid['overall']['kl_bits']['mean']:.4f}" in row
+    assert f"{fid['follow_ups']['kl_bits']['macro']['mean']:.4f}" in row
+    agreement = next(line for line in text.splitlines() if line.startswith("| top-1 agreement |"))
+    assert f"{fid['follow_ups']['top1_agreement']['macro']['n_sources']} sources" in agreement
+    assert "High Confidence Converse (HCC)" in text
+    results = {r.metric_type: r for r in ModelCard.load(result.card).data.eval_results}
+    assert results["metacompress_top1_agreement"].metric_value == pytest.approx(
+        fid["overall"]["top1_agreement"]["rate"], abs=1e-6)
+    assert results["metacompress_mean_kl_bits"].metric_value == pytest.approx(fid["overall"]["kl_bits"]["mean"],
+                                                                             abs=1e-6)
+
+
 def test_badges_are_local_svg_files(report_dir, tmp_path):
     result = cards.update_card(report_dir, tmp_path / "README.md")
     names = {p.name for p in result.badges}

@@ -48,6 +48,11 @@ def test_results_equal_the_pipeline_report(report_dir, comparison):
     expected = read_report(report_dir)["analysis"]
     result = comparison.compute(**module.read_predictions(report_dir))
     assert json.loads(json.dumps(result)) == expected
+    # the quantities of schema 2.0 are part of it
+    assert result["fidelity"]["overall"]["kl_bits"]["mean"] >= 0.0
+    assert "macro" in result["relations"]["follow_ups"]["prediction_agreement"]
+    assert "high_confidence_converse" in result["relations"]["overall"]
+    assert result["calibration"]["sources"]["verdict"] in ("aligned", "misaligned", "inconclusive")
 
 
 def test_unlabelled_inputs_and_bad_references(comparison):

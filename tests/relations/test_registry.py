@@ -63,8 +63,8 @@ def counts(entry):
 
 def test_builtin_relations_in_report_order():
     assert relation_keys() == ("prediction_agreement", "probability_distribution_similarity",
-                               "high_confidence_preservation", "calibration_alignment")
-    assert [r.abbreviation for r in list_relations()] == ["PA", "PDS", "HCP", "CA"]
+                               "high_confidence_preservation", "calibration_alignment", "high_confidence_converse")
+    assert [r.abbreviation for r in list_relations()] == ["PA", "PDS", "HCP", "CA", "HCC"]
     # Thresholds: the relations' in registry order, then the analysis' own settings.
     assert [t.name for t in list_thresholds()] == ["jsd_max", "confidence_tau", "confidence_tolerance",
                                                    "ece_bins", "ece_tolerance", "bootstrap_resamples"]
@@ -103,9 +103,11 @@ def test_registered_relation_appears_in_markdown_summary_and_plot(pcs, tmp_path)
     text = render_markdown({"analysis": analysis}, {})
     assert "- **Positive Class Shift (PCS)**: 50.0%" in text
     assert "| Positive Class Shift (PCS) | 50.0%" in text
-    assert "CA tolerates |Δconfidence| ≤ 0.1; PCS tolerates |Δp(positive)| ≤ 0.1." in text
-    assert "HCP's N counts teacher-confident inputs only. PCS's N counts inputs the teacher calls positive." in text
-    assert "| Transformation | PA | PDS | HCP | CA | PCS |" in text
+    assert "CA tolerates |p_S(ŷ_T) − p_T(ŷ_T)| ≤ 0.1; HCC applies where student confidence ≥ 0.9; " \
+           "PCS tolerates |Δp(positive)| ≤ 0.1." in text
+    assert ("HCP's N counts teacher-confident inputs only. HCC's N counts student-confident inputs only. "
+            "PCS's N counts inputs the teacher calls positive.") in text
+    assert "| Transformation | PA | PDS | HCP | CA | HCC | PCS |" in text
     assert any(line.strip().startswith("PCS") for line in summary_lines({"analysis": analysis}))
     assert heatmap(analysis, tmp_path / "heatmap.png").stat().st_size > 0
 
@@ -157,7 +159,7 @@ def test_registered_relation_threshold_is_a_cli_option(pcs):
 def test_registered_relation_appears_in_the_space(pcs):
     from metacompress_eval.space import leaderboard_columns, render_verdicts
 
-    assert leaderboard_columns()[7:12] == ["PA", "PDS", "HCP", "CA", "PCS"]
+    assert leaderboard_columns()[7:13] == ["PA", "PDS", "HCP", "CA", "HCC", "PCS"]
     pi = per_input_checks(build(HAND_ROWS[:2]), Thresholds())
     model = {"probs": [0.5, 0.5], "prediction": 0, "prediction_name": "neg", "confidence": 0.5}
     result = {"label_names": ["neg", "pos"], "thresholds": {"shift_max": 0.1, "jsd_max": 0.05, "confidence_tau": 0.9,

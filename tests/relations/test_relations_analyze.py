@@ -11,7 +11,7 @@ from metacompress_eval import stats
 
 from .conftest import HAND_ROWS, PERM, build, random_outputs
 
-PA, PDS, HCP, CA = relation_keys()
+PA, PDS, HCP, CA, HCC = relation_keys()
 
 
 def counts(block, rel):
@@ -29,20 +29,22 @@ def hand(hand_outputs):
 #   PDS: r1, r3 (JSD > 0.05); the others are ≤ 0.017
 #   HCP: eligible r0, r1, r4 (teacher conf .95); violated by r1 (prediction changes) and
 #        r4 (student conf .88 < .9)
-#   CA : |conf_S − conf_T| is .03 .35 .05 .05 .07 .05 0 for r0..r6 → only r1 exceeds .1
+#   CA : |p_S(ŷ_T) − p_T(ŷ_T)| is .03 .55 .05 .45 .07 .15 0 for r0..r6 → r1, r3, r5 exceed .1
+#        (the class-blind |conf_S − conf_T| of schema 1.x was .03 .35 .05 .05 .07 .05 0: only r1)
+#   HCC: student conf ≥ .9 only on r0 (.92), where the teacher agrees at .95 → 0 of 1
 @pytest.mark.parametrize(
     "scope, expected",
     [
-        ("overall", {PA: (3, 7), PDS: (2, 7), HCP: (2, 3), CA: (1, 7)}),
-        ("sources", {PA: (1, 3), PDS: (0, 3), HCP: (0, 1), CA: (0, 3)}),
-        ("follow_ups", {PA: (2, 4), PDS: (2, 4), HCP: (2, 2), CA: (1, 4)}),
+        ("overall", {PA: (3, 7), PDS: (2, 7), HCP: (2, 3), CA: (3, 7), HCC: (0, 1)}),
+        ("sources", {PA: (1, 3), PDS: (0, 3), HCP: (0, 1), CA: (1, 3), HCC: (0, 1)}),
+        ("follow_ups", {PA: (2, 4), PDS: (2, 4), HCP: (2, 2), CA: (2, 4), HCC: (0, 0)}),
     ],
 )
 def test_relation_counts_by_scope(hand, scope, expected):
     block = hand["relations"][scope]
     for rel, (k, n) in expected.items():
         assert counts(block, rel) == (k, n), rel
-        assert block[rel]["rate"] == pytest.approx(k / n)
+        assert block[rel]["rate"] == (pytest.approx(k / n) if n else None)
 
 
 def test_per_transformation_split(hand):
@@ -51,7 +53,7 @@ def test_per_transformation_split(hand):
     assert counts(by_t["rename"], PA) == (2, 2)
     assert counts(by_t["rename"], PDS) == (2, 2)
     assert counts(by_t["rename"], HCP) == (1, 1)
-    assert counts(by_t["rename"], CA) == (1, 2)
+    assert counts(by_t["rename"], CA) == (2, 2)
     assert counts(by_t["deadcode"], PA) == (0, 2)
     assert counts(by_t["deadcode"], PDS) == (0, 2)
     assert counts(by_t["deadcode"], HCP) == (1, 1)
@@ -154,10 +156,16 @@ def test_performance_and_mcnemar_hand(hand):
     assert (mc["sources"]["b"], mc["sources"]["c"]) == (1, 0)
     assert mc["sources"]["p_value"] == pytest.approx(1.0)
     assert (mc["follow_ups"]["b"], mc["follow_ups"]["c"]) == (2, 0)
+    # pooled follow-ups are clustered by source: s1 has d = b − c = 1, s2 has d = 1, s3 has d = 0,
+    # so the exact sign test on the 2 informative clusters gives p = 2 · 0.5² = 0.5
     assert mc["follow_ups"]["p_value"] == pytest.approx(0.5)
-    assert mc["follow_ups"]["method"] == "exact_binomial"
+    assert mc["follow_ups"]["method"] == "cluster_sign_test"
+    assert mc["follow_ups"]["n_clusters"] == 3
     assert mc["follow_ups"]["clustered"] is True
-    assert mc["sources"]["clustered"] is False
+    assert mc["follow_ups"]["accuracy_difference"]["teacher_minus_student"] == pytest.approx(0.5)
+    assert mc["follow_ups"]["accuracy_difference"]["ci_method"] == "cluster_bootstrap"
+    assert mc["sources"]["clustered"] is False and mc["sources"]["n_clusters"] is None
+    assert mc["sources"]["accuracy_difference"]["teacher_minus_student"] == pytest.approx(1 / 3)
 
 
 def test_calibration_hand(hand):
@@ -167,10 +175,14 @@ def test_calibration_hand(hand):
     # student: conf .92/.75/.55, correct/correct/wrong → gaps .08, .25, .55
     assert src["student_ece"] == pytest.approx(0.88 / 3)
     assert src["difference"] == pytest.approx(0.13 / 3)
-    assert src["aligned"] is True
     assert src["ci_method"] == "bootstrap"
-    strict = analyze(build(HAND_ROWS, PERM), Thresholds(ece_tolerance=0.04))
-    assert strict["calibration"]["sources"]["aligned"] is False
+    # The difference .043 is within the tolerance .05, but its CI over three sources is not: the
+    # verdict is read from the interval, so it is inconclusive (schema 1.x said "aligned").
+    lo, hi = src["ci95"]
+    assert lo < -0.05 or hi > 0.05
+    assert src["verdict"] == "inconclusive"
+    wide = analyze(build(HAND_ROWS, PERM), Thresholds(ece_tolerance=1.0))
+    assert wide["calibration"]["sources"]["verdict"] == "aligned"
 
 
 def test_worst_discrepancies(hand):
@@ -199,8 +211,11 @@ def test_thresholds_are_configurable():
     assert counts(overall, PDS) == (4, 7)
     # teacher conf ≥ .6: r0 r1 r2 r3 r4 r5 r6 (r5 = .60 exactly, kept by the tolerance of 1e-12)
     assert overall[HCP]["n"] == 7
-    # |Δconf| > .04: r1 .35, r2 .05, r3 .05, r4 .07, r5 .05 (not r0 .03, r6 0)
+    # |p_S(ŷ_T) − p_T(ŷ_T)| > .04: r1 .55, r2 .05, r3 .45, r4 .07, r5 .15 (not r0 .03, r6 0)
     assert counts(overall, CA) == (5, 7)
+    # student conf ≥ .6: r0 .92, r1 .60, r2 .75, r3 .75, r4 .88, r6 .70 (not r5 .55); the teacher
+    # predicts another class on r1 and r3 → 2 of 6
+    assert counts(overall, HCC) == (2, 6)
     assert res["thresholds"]["jsd_max"] == 0.01
 
 
@@ -250,12 +265,16 @@ def test_empty_scopes_give_none_not_nan():
     res = analyze(build(rows))
     json.dumps(res, allow_nan=False)
     assert res["relations"]["follow_ups"][PA] == {
-        "violations": 0, "n": 0, "rate": None, "ci95": None, "ci_method": "cluster_bootstrap"}
+        "violations": 0, "n": 0, "rate": None, "ci95": None, "ci_method": "cluster_bootstrap",
+        "macro": {"rate": None, "ci95": None, "ci_method": "cluster_bootstrap", "n_sources": 0}}
     assert res["relations"]["overall"][HCP]["rate"] is None
     assert res["flips"]["teacher"]["overall"]["rate"] is None
     assert res["performance"]["follow_ups"]["teacher"]["f1"]["value"] is None
     assert res["calibration"]["follow_ups"]["teacher_ece"] is None
+    assert res["calibration"]["follow_ups"]["verdict"] is None
     assert res["mcnemar"]["follow_ups"]["p_value"] is None
+    assert res["fidelity"]["follow_ups"]["kl_bits"]["mean"] is None
+    assert res["fidelity"]["follow_ups"]["top1_agreement"]["rate"] is None
 
 
 def test_deterministic_given_seed():

@@ -57,7 +57,7 @@ def test_markdown_has_expected_tables(report):
     assert "(3/7)" in pa_row and "(1/3)" in pa_row and "(2/4)" in pa_row
     assert "42.9%" in pa_row
     assert "### Per transformation" in md
-    assert "| Transformation | PA | PDS | HCP | CA |" in md
+    assert "| Transformation | PA | PDS | HCP | CA | HCC |" in md
     assert any(line.startswith("| rename | 100.0%") for line in md.splitlines())
     assert "| Transformation | applied | not_applicable | rejected | reasons |" in md
     assert "| deadcode | 2 | 0 | 1 | does not parse (1) |" in md
@@ -70,6 +70,41 @@ def test_markdown_has_expected_tables(report):
     assert "```diff" in md and "-int f(int x) {" in md and "+int g(int y) {" in md
     assert "| Class | Teacher | Student |" in md
     assert "**0.950**" in md  # teacher's predicted class is bold
+
+
+def test_markdown_shows_fidelity_macro_verdicts_and_clustered_tests(report):
+    md = render_markdown(report, {})
+    a = report["analysis"]
+    assert "## Fidelity (top-1 agreement and KL)" in md
+    row = next(line for line in md.splitlines() if line.startswith("| Sources | 66.7%"))
+    assert f"{a['fidelity']['sources']['kl_bits']['mean']:.4f}" in row
+    assert f"{a['fidelity']['sources']['kl_nats']['mean']:.4f}" in row
+    assert "**Top-1 agreement**: 57.1%" in md and "**mean KL(teacher ‖ student)**" in md
+    # per-source averages beside the pooled rates
+    assert "| Relation | All inputs (macro) | Follow-ups (macro) |" in md
+    macro_row = next(line for line in md.splitlines()
+                     if line.startswith("| Prediction Agreement (PA) | 44.4%"))
+    assert "(3 sources)" in macro_row
+    # three-valued calibration verdicts and the clustered test on pooled follow-ups
+    assert "| Scope | N | ECE teacher | ECE student | Difference | 95% CI | Verdict |" in md
+    assert "| rename | 2 |" in md and "misaligned |" in md and "inconclusive |" in md
+    follow = next(line for line in md.splitlines() if line.startswith("| follow-ups | 2 | 0 | 4 | 3 |"))
+    assert "cluster_sign_test" in follow and "+50.0" in follow
+
+
+def test_markdown_reads_a_schema_1_report():
+    """A report written before schema 2.0 (no fidelity, no macro, calibration "aligned" yes/no) still renders."""
+    analysis = analyze(build(HAND_ROWS, PERM))
+    del analysis["fidelity"]
+    for scope in ("overall", "sources", "follow_ups"):
+        for entry in analysis["relations"][scope].values():
+            entry.pop("macro")
+    for entry in list(analysis["calibration"].values()):
+        if isinstance(entry, dict) and "verdict" in entry:
+            entry["aligned"] = entry.pop("verdict") == "aligned"
+    md = render_markdown(envelope(analysis), {})
+    assert "## Fidelity" not in md and "(macro)" not in md
+    assert "| sources | 3 |" in md and "misaligned |" in md
 
 
 def test_markdown_table_rows_have_consistent_columns(report):

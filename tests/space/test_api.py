@@ -12,7 +12,7 @@ from gradio_client.exceptions import AppError
 from ..conftest import C_SNIPPETS
 
 RELATIONS = ["prediction_agreement", "probability_distribution_similarity", "high_confidence_preservation",
-             "calibration_alignment"]
+             "calibration_alignment", "high_confidence_converse"]
 THRESHOLDS = (0.05, 0.9, 0.1)
 
 
@@ -35,6 +35,11 @@ def test_probe_returns_follow_ups_and_verdicts(client, space_settings):
             assert abs(sum(entry[model]["probs"]) - 1) < 1e-4
             assert entry[model]["prediction_name"] in result["label_names"]
         assert entry["violations"] == [r for r in RELATIONS if entry["verdicts"][r]["violated"]]
+        assert entry["kl_bits"] >= 0.0
+    agreements = sum(i["teacher"]["prediction"] == i["student"]["prediction"] for i in inputs)
+    assert result["fidelity"]["top1_agreement"] == agreements and result["fidelity"]["n"] == len(inputs)
+    assert result["fidelity"]["mean_kl_bits"] == pytest.approx(sum(i["kl_bits"] for i in inputs) / len(inputs),
+                                                               abs=1e-5)
     for entry in inputs[1:]:
         assert entry["diff"] and entry["diff"][0].startswith("--- source")
         assert entry["code"][0] != C_SNIPPETS[0]
@@ -42,7 +47,8 @@ def test_probe_returns_follow_ups_and_verdicts(client, space_settings):
     assert verdicts_html.count("<tr class=") == len(inputs)
     assert verdicts_html.count('data-verdict="violated"') == sum(len(i["violations"]) for i in inputs)
     assert "rename_variables" in diffs_html and "mc-add" in diffs_html
-    assert "follow-up(s)" in status
+    assert "follow-up(s)" in status and "mean KL(teacher ‖ student)" in status
+    assert verdicts_html.count('class="mc-kl"') == len(inputs)
 
 
 def test_probe_clone_pair(client, space_settings):
@@ -89,6 +95,10 @@ def test_compare_builds_a_leaderboard(client, two_reports):
     assert rows[0][1].endswith("teacher") and rows[0][6] == "0.0%"
     assert rows[1][1].endswith("student")
     assert all("%" in cell and "[" in cell for cell in rows[1][7:11])  # rate [CI] (k/n)
+    # the KD literature's fidelity measures close the row: the teacher agrees with itself with KL 0
+    assert board["headers"][-2:] == ["top-1 agreement", "mean KL (bits)"]
+    assert rows[0][-2].startswith("100.0%") and rows[0][-1] == "0.0000"
+    assert float(rows[1][-1]) >= 0.0
     assert len(plots) == 2  # a heatmap redrawn per uploaded report.json
 
 

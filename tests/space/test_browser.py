@@ -81,14 +81,20 @@ def test_probe_pasted_snippet_shows_verdicts(page):
     rows = table.locator("tbody tr")
     names = [rows.nth(i).get_attribute("data-input") for i in range(rows.count())]
     assert names[0] == "source" and {"rename_variables", "dead_code", "if_else_swap"} <= set(names)
+    from metacompress_eval.relations import relation_keys
+
+    n_relations = len(relation_keys())
     for i in range(rows.count()):
         cells = rows.nth(i).locator("td[data-relation]")
-        assert cells.count() == 4
+        assert cells.count() == n_relations
         verdicts = {cells.nth(j).get_attribute("data-relation"): cells.nth(j).get_attribute("data-verdict")
-                    for j in range(4)}
+                    for j in range(n_relations)}
+        assert set(verdicts) == set(relation_keys())
         assert set(verdicts.values()) <= {"holds", "violated", "n/a"}
+        # The per-input KL(teacher ‖ student) is shown beside the verdicts.
+        assert float(rows.nth(i).locator("td.mc-kl").get_attribute("data-kl")) >= 0.0
         # Violations are highlighted: every violated cell carries the red class.
-        for j in range(4):
+        for j in range(n_relations):
             if cells.nth(j).get_attribute("data-verdict") == "violated":
                 assert "mc-viol" in cells.nth(j).get_attribute("class")
     # The diffs come from the pasted code, not from the example that was there before.

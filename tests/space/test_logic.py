@@ -127,6 +127,27 @@ def test_report_zip_is_read_without_extracting(settings, two_reports, tmp_path):
     assert not (tmp_path.parent / "evil").exists()
 
 
+def test_compare_flags_reports_of_the_old_schema(settings, two_reports, tmp_path):
+    """A schema-1.x report still loads, but the ranking says it is not directly comparable."""
+    from metacompress_eval.space import leaderboard_rows
+
+    old = json.loads(two_reports[0].read_text())
+    old["schema_version"] = "1.0"
+    old["analysis"].pop("fidelity")
+    path = tmp_path / "old" / "report.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(old))
+    reports, problems = load_reports([path, two_reports[1]], None, settings)
+    assert not problems and len(reports) == 2
+    rows = leaderboard_rows(reports)
+    old_row = next(r for r in rows if r[3] == "report.json" and r[-1] == "n/a")
+    assert old_row[-2] == "n/a"
+    with pytest.raises(MetaCompressError, match="expected 1.x or 2.x"):
+        bad = tmp_path / "future.json"
+        bad.write_text(json.dumps({**old, "schema_version": "3.0"}))
+        load_reports([bad], None, settings)
+
+
 def test_cli_space_parser():
     from metacompress_eval.cli import build_parser
 

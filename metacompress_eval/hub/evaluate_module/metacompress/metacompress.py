@@ -15,12 +15,15 @@ _CITATION = """\
 _DESCRIPTION = """\
 MetaCompress compares a knowledge-distilled *student* classifier with its *teacher* on source inputs
 and on follow-up inputs derived from them by semantics-preserving transformations (e.g. variable
-renaming, dead code). It checks four metamorphic relations between the two models' outputs —
-Prediction Agreement (PA), Probability Distribution Similarity (PDS, Jensen–Shannon divergence),
-High Confidence Preservation (HCP) and Calibration Alignment (CA) — and each model's metamorphic flip
-rate (prediction on x vs x'), every rate with its denominator and a 95% confidence interval
-(Wilson, or a cluster bootstrap over source ids where rows share a source). With references it also
-reports accuracy/F1, McNemar's test and ECE. The result is exactly the `analysis` section of the
+renaming, dead code). It checks the metamorphic relations registered in metacompress-eval between the
+two models' outputs — Prediction Agreement (PA), Probability Distribution Similarity (PDS,
+Jensen–Shannon divergence), High Confidence Preservation (HCP), Calibration Alignment (CA, class-aware)
+and High Confidence Converse (HCC) — the fidelity measures of the distillation literature (top-1
+agreement, mean KL(teacher || student) in bits and nats) and each model's metamorphic flip rate
+(prediction on x vs x'), every rate with its denominator, a 95% confidence interval (Wilson, or a
+cluster bootstrap over source ids where rows share a source) and a per-source (macro) average. With
+references it also reports accuracy/F1, McNemar's test (clustered on pooled follow-ups) and ECE with a
+three-valued verdict. The result is exactly the `analysis` section of the
 `report.json` written by `metacompress evaluate` on the same outputs.
 """
 
@@ -41,8 +44,9 @@ Args:
     seed (`int`, default 0): seed of every bootstrap interval.
     worst_k (`int`, default 10): number of worst discrepancies listed under "worst".
 Returns:
-    The analysis dict: "relations" (violation rates of every relation, e.g. PA, PDS, HCP, CA, on "overall", "sources",
-    "follow_ups" and "by_transformation", each with "n", "rate", "ci95", "ci_method"), "flips"
+    The analysis dict: "relations" (violation rates of every relation, e.g. PA, PDS, HCP, CA, HCC, on "overall",
+    "sources", "follow_ups" and "by_transformation", each with "n", "rate", "ci95", "ci_method" and the
+    per-source "macro" average), "fidelity" (top-1 agreement, mean KL in bits and nats), "flips"
     (teacher/student flip rates and their difference), "counts", "worst", and with references
     "performance", "mcnemar" and "calibration".
 Examples:
