@@ -29,6 +29,7 @@ from .fileio import atomic_write_json, atomic_write_jsonl, atomic_write_text
 from .follow_ups import build_follow_ups
 from .inference import OutputCache, distributed_state
 from .model_outputs import EvaluationRows, ModelSpec, load_teacher_student, run_models
+from .public_names import data_name as public_data_name, loaded_model_name, public_report
 from .relations import EvaluationOutputs, Thresholds, analyze
 from .tasks import get_task
 from .transforms import DEFAULT_TRANSFORMS
@@ -78,7 +79,13 @@ class EvaluationConfig:
     attack_mlm: str | None = None
     attack_max_sources: int | None = None
     attack_transforms: tuple[str, ...] = ()
-
+    # How the report names the models and the data ("name" fields; default: Hub id or folder/file
+    # name, see public_names). public_only: record those names only, never the paths given (the
+    # Space's Run hands its report folder to visitors).
+    teacher_name: str | None = None
+    student_name: str | None = None
+    data_name: str | None = None
+    public_only: bool = False
 
     @property
     def data_spec(self) -> DataSpec:
@@ -178,7 +185,9 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
                  "pair_ids": list(config.pair_ids) if config.pair_ids else None},
         "data": {**loaded.description, "n_sources": len(sources), "n_follow_ups": len(follow_ups.items),
                  "skipped": dict(loaded.skipped), "skipped_examples": loaded.skipped_examples},
-        "models": {"teacher": teacher.describe(), "student": student.describe(), "label_names": list(label_names)},
+        "models": {"teacher": {**teacher.describe(), "name": config.teacher_name or loaded_model_name(config.teacher)},
+                   "student": {**student.describe(), "name": config.student_name or loaded_model_name(config.student)},
+                   "label_names": list(label_names)},
         "settings": {"transforms": list(config.transforms), "seed": config.seed, "thresholds": config.thresholds.as_dict(),
                      "batch_size": config.batch_size, "device": config.device, "max_code_chars": config.max_code_chars,
                      "max_sources": config.max_sources},
@@ -186,8 +195,11 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
         "inference": {role: p.stats.as_dict() for role, p in predictions.items()},
         "analysis": analysis,
     }
+    report["data"]["name"] = config.data_name or public_data_name(report["data"])
     if attack_suite is not None:
         report["attacks"] = attack_suite.section
+    if config.public_only:
+        report = public_report(report)
     report["inference"]["total_seconds"] = round(time.perf_counter() - started, 3)
     files: list[Path] = []
     if main:

@@ -59,6 +59,10 @@ def add_parser(subparsers):
     return p
 
 
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
 def run(args) -> int:
     from ..distill.recipes import DistillSettings, distil
     from ..distill.search_space import SearchSpace
@@ -90,8 +94,8 @@ def run(args) -> int:
     v = result.metrics["validation"]
     print(f"{args.method}: student in {result.out_dir} - {result.size_bytes / 1e6:.3f} MB "
           f"(budget {result.budget_bytes / 1e6:.3f} MB), {result.flops / 1e9:.4f} GFLOPs, "
-          f"{result.latency['median_ms']:.2f} ms/input; validation agreement {v['agreement']:.3f}, "
-          f"mean relation violation rate {v['mean_violation_rate'] if v['mean_violation_rate'] is not None else '-'}")
+          f"{result.latency['median_ms']:.2f} ms/input; validation agreement {_pct(v['agreement'])}, "
+          f"mean relation violation rate {_pct(v['mean_violation_rate'])}")
     print(f"evaluate it: metacompress evaluate --teacher {args.teacher} --student {result.out_dir} "
           f"--task {args.task} --data TEST --out report/")
     return 0

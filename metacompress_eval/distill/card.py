@@ -10,6 +10,7 @@ card --report`` can later add the full behavioural-fidelity section from an eval
 
 from __future__ import annotations
 
+from ..relations import list_relations
 from .search import SearchResult
 
 __all__ = ["render_card", "RECIPES"]
@@ -109,17 +110,18 @@ def render_card(summary: dict, search: SearchResult) -> str:
                  else "")
               + f". Temperature {summary['temperature']:g}; {len(summary['training']['epochs'])} epoch(s), "
               f"{summary['training']['steps']} steps; selected epoch {summary['training']['selected_epoch']}.", "",
-              "## Validation (held-out unlabelled split)", "",
-              "| agreement with teacher | student flip rate | teacher flip rate | PA | PDS | HCP | CA |",
-              "|---|---|---|---|---|---|---|"]
+              "## Validation (held-out unlabelled split)", ""]
+    # One column per registered relation (a relation added later shows "–" for older summaries).
+    relations = list_relations()
     rates = v.get("violation_rates") or {}
-    lines.append(f"| {_pct(v.get('agreement'))} | {_pct(v.get('student_flip_rate'))} | "
-                 f"{_pct(v.get('teacher_flip_rate'))} | {_pct(rates.get('prediction_agreement'))} | "
-                 f"{_pct(rates.get('probability_distribution_similarity'))} | "
-                 f"{_pct(rates.get('high_confidence_preservation'))} | {_pct(rates.get('calibration_alignment'))} |")
+    lines += ["| agreement with teacher | student flip rate | teacher flip rate | "
+              + " | ".join(r.abbreviation for r in relations) + " |",
+              "|---|---|---|" + "---|" * len(relations),
+              f"| {_pct(v.get('agreement'))} | {_pct(v.get('student_flip_rate'))} | {_pct(v.get('teacher_flip_rate'))} | "
+              + " | ".join(_pct(rates.get(r.key)) for r in relations) + " |"]
     lines += ["", f"Relation violation rates over {v['n_sources']} sources and {v['n_follow_ups']} follow-ups "
-              f"({', '.join(summary['data']['transforms']['valid'])}); PA prediction agreement, PDS distribution "
-              "similarity, HCP high-confidence preservation, CA calibration alignment (docs/relations.md)."]
+              f"({', '.join(summary['data']['transforms']['valid'])}): "
+              + ", ".join(f"{r.abbreviation} {r.title.lower()}" for r in relations) + " (docs/relations.md)."]
     if lab:
         lines += ["", f"On the labelled data ({lab['n']} inputs): accuracy {_pct(lab['accuracy'])}, "
                       f"F1 ({lab['f1_average']}) {_pct(lab['f1'])}."]

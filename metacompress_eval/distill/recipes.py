@@ -44,6 +44,7 @@ import torch
 from ..console import logger
 from ..data import DEFAULT_MAX_CODE_CHARS
 from ..errors import MetaCompressError
+from ..public_names import loaded_model_name, path_name
 from ..transforms import DEFAULT_TRANSFORMS
 from . import METHODS
 from .common import encode_inputs, train_tokenizer
@@ -463,9 +464,12 @@ def distil(s: DistillSettings, log: Callable[[str], None] | None = None) -> Dist
                            budget_bytes=budget, flops=config.flops, latency=latency, metrics=metrics, search=search,
                            train_log=train_log)
     summary = {
-        "method": s.method, "teacher": s.teacher, "task": d.task.name, "language": d.task.language,
+        # The student folder is meant to be published: the teacher and the data by Hub id or
+        # folder/file name, never by a path of this machine (public_names).
+        "method": s.method, "teacher": loaded_model_name(s.teacher), "task": d.task.name, "language": d.task.language,
         "pair_input": d.task.is_pair, "label_names": d.label_names,
-        "data": {"unlabelled": s.data, "labelled": s.labelled, "train": len(d.train), "valid": len(d.valid),
+        "data": {"unlabelled": path_name(s.data), "labelled": path_name(s.labelled) if s.labelled else None,
+                 "train": len(d.train), "valid": len(d.valid),
                  "train_follow_ups": len(d.train_follow) if with_follow else 0,
                  "valid_follow_ups": len(d.valid_follow), "transforms": d.transforms_used},
         "budget_bytes": budget, "size_bytes": 4 * params, "weights_file_bytes": file_bytes,
@@ -473,8 +477,7 @@ def distil(s: DistillSettings, log: Callable[[str], None] | None = None) -> Dist
         "flops": config.flops, "gflops": config.flops / 1e9, "architecture": config.as_dict(),
         "searched_vocab_size": search.chosen.vocab_size, "latency": latency,
         "temperature": temperature, "metrics": metrics, "training": train_log,
-        "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(s).items()
-                     if k != "space"},
+        "settings": _public_settings(s),
         "search_space": {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(space).items()},
         "seconds": round(time.perf_counter() - started, 2),
     }
@@ -488,6 +491,17 @@ def distil(s: DistillSettings, log: Callable[[str], None] | None = None) -> Dist
     say(f"student written to {out} ({format_size(4 * params)}, {config.flops / 1e9:.3f} GFLOPs, "
         f"{latency['median_ms']:.2f} ms/input) in {summary['seconds']:.0f} s")
     return result
+
+
+def _public_settings(s: DistillSettings) -> dict:
+    """The settings as ``distillation.json`` records them: paths by file/folder name (the folder is published)."""
+    out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(s).items()
+           if k not in ("space", "out_dir")}
+    out["teacher"] = loaded_model_name(s.teacher)
+    for key in ("data", "labelled", "functions"):
+        if out.get(key):
+            out[key] = path_name(out[key])
+    return out
 
 
 def _jsonable(obj):

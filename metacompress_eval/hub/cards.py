@@ -2,15 +2,23 @@
 
 :func:`update_card` edits a local ``README.md`` in place:
 
-* the section (rendered from ``cards/fidelity_section.md``) sits between two HTML comments,
+* the section (rendered from the repository's ``cards/fidelity_section.md``, see :mod:`.templates`)
+  sits between two HTML comments,
   ``<!-- metacompress:begin -->`` and ``<!-- metacompress:end -->``; a later run replaces what is
   between them, so a card never gets a second section, and no other line of the body changes;
 * the YAML front matter gets a ``model-index`` whose MetaCompress results (``source.name`` =
   ``MetaCompress Eval``) are replaced and whose other results are kept; only the ``model-index``
   block of the YAML is rewritten, other keys stay byte for byte (re-dumping the whole YAML
   through a YAML library would reformat them);
-* badges are SVG files written next to the card (``metacompress-badges/``), drawn here: no badge
-  service is contacted, and the card shows them from its own repository.
+* badges are SVG files written next to the card (``metacompress-badges/``), drawn here from
+  ``cards/badge.svg``: no badge service is contacted, and the card shows them from its own repository;
+* models and data are named by Hub id or by folder/file name, never by a machine path
+  (:mod:`metacompress_eval.public_names`);
+* ``model-index`` results name a Hub dataset id only when there is one: the report's data was a
+  Hub dataset, or ``dataset_id`` is given (e.g. the follow-up dataset pushed with ``metacompress
+  dataset --push``). For unpublished data (local files) no id is invented: like the model cards
+  ``transformers``' Trainer writes for local data, the card then has no ``model-index`` results
+  (the numbers are in the section), since the Hub reads ``dataset.type`` as a dataset id and links it.
 
 The result round-trips through ``huggingface_hub`` (``ModelCard.load``, ``metadata_load``), which is
 how the Hub reads the evaluation results it displays.
@@ -22,17 +30,17 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from string import Template
 from typing import Any
 from xml.sax.saxutils import escape
 
 from .. import HOMEPAGE
 from ..errors import MetaCompressError
+from ..public_names import data_name, looks_like_hub_id, model_name
 from ..relations import list_relations
+from .templates import render, template_path
 
 BEGIN = "<!-- metacompress:begin -->"
 END = "<!-- metacompress:end -->"
-TEMPLATES = Path(__file__).resolve().parent / "cards"
 BADGE_DIR = "metacompress-badges"
 SOURCE_NAME = "MetaCompress Eval"
 TOOL_URL = HOMEPAGE
@@ -128,22 +136,11 @@ def _colour(goodness: float | None) -> str:
 
 
 def badge_svg(label: str, value: str, colour: str) -> str:
-    """A flat two-part badge ("label | value") as standalone SVG."""
+    """A flat two-part badge ("label | value") as standalone SVG (``cards/badge.svg``)."""
     # Verdana 11px averages about 6.5 px per character; the text is centred, so a rough width is enough.
     lw, vw = int(6.5 * len(label)) + 12, int(6.5 * len(value)) + 12
-    w = lw + vw
-    label_e, value_e = escape(label), escape(value)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" '
-        f'aria-label="{label_e}: {value_e}"><title>{label_e}: {value_e}</title>'
-        f'<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/>'
-        f'<stop offset="1" stop-opacity=".1"/></linearGradient>'
-        f'<clipPath id="r"><rect width="{w}" height="20" rx="3" fill="#fff"/></clipPath>'
-        f'<g clip-path="url(#r)"><rect width="{lw}" height="20" fill="#555"/>'
-        f'<rect x="{lw}" width="{vw}" height="20" fill="{colour}"/><rect width="{w}" height="20" fill="url(#s)"/></g>'
-        f'<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">'
-        f'<text x="{lw / 2:.1f}" y="14">{label_e}</text><text x="{lw + vw / 2:.1f}" y="14">{value_e}</text></g></svg>\n'
-    )
+    return render("badge.svg", width=lw + vw, label_width=lw, value_width=vw, colour=colour,
+                  label=escape(label), value=escape(value), label_x=f"{lw / 2:.1f}", value_x=f"{lw + vw / 2:.1f}")
 
 
 def badges(report: dict) -> dict[str, tuple[str, str, str]]:
@@ -182,6 +179,25 @@ def write_badges(report: dict, folder: str | Path) -> list[Path]:
 # --------------------------------------------------------------------------------------------
 
 
+def report_model_name(report: dict, role: str) -> str:
+    """The public name of the report's ``role`` model (``teacher``/``student``): Hub id or folder name."""
+    m = (report.get("models") or {}).get(role) or {}
+    return str(m.get("name") or model_name(m.get("name_or_path") or role))
+
+
+def _verification_text(report: dict) -> str:
+    v = report.get("verification")
+    if not isinstance(v, dict) or not v.get("enabled"):
+        return "no (follow-ups were re-parsed, not compiled)"
+    checked, rejected = v.get("checked"), v.get("rejected")
+    text = f"compiled with {v.get('checker') or 'the compiler'}"
+    if checked is not None:
+        text += f": {checked} checked, {rejected or 0} dropped"
+    if v.get("unverified"):
+        text += f", {v['unverified']} unverified"
+    return text
+
+
 def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_DIR) -> str:
     """The Markdown section for ``report``, between the begin/end markers."""
     a = report["analysis"]
@@ -205,17 +221,17 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
     if gaps:
         rows = "\n".join(f"| {g['attack']} | {_pct(g['teacher'])} | {_pct(g['student'])} | {100 * g['gap']:+.1f} pt |"
                          for g in gaps)
-        attack_section = Template((TEMPLATES / "attack_section.md").read_text(encoding="utf-8")).substitute(
-            attack_rows=rows)
+        attack_section = render("attack_section.md", attack_rows=rows)
     th = a["thresholds"]
-    models = report.get("models", {})
     settings = report.get("settings", {})
+    data = data_name(report.get("data"))
     settings_rows = "\n".join(f"| {k} | {v} |" for k, v in [
-        ("teacher", f"`{models.get('teacher', {}).get('name_or_path', 'n/a')}`"),
-        ("student", f"`{models.get('student', {}).get('name_or_path', 'n/a')}`"),
+        ("teacher", f"`{report_model_name(report, 'teacher')}`"),
+        ("student", f"`{report_model_name(report, 'student')}`"),
         ("task", report.get("task", {}).get("name", "n/a")),
-        ("data", f"`{report.get('data', {}).get('path', 'n/a')}`"),
+        ("data", f"`{data}`"),
         ("transformations", ", ".join(settings.get("transforms", [])) or "n/a"),
+        ("follow-ups verified", _verification_text(report)),
         ("thresholds", ", ".join(f"{k} = {v}" for k, v in th.items())),
         ("seed", a.get("seed")),
         ("tool", f"{report.get('tool', {}).get('name', 'metacompress-eval')} {report.get('tool', {}).get('version', '')}"),
@@ -223,8 +239,9 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
     ])
     badge_md = " ".join(f"![{label}: {value}]({badge_prefix}/{name})"
                         for name, (label, value, _) in badges(report).items())
-    body = Template((TEMPLATES / "fidelity_section.md").read_text(encoding="utf-8")).substitute(
-        badges=badge_md, teacher=models.get("teacher", {}).get("name_or_path", "its teacher"),
+    body = render(
+        "fidelity_section.md",
+        badges=badge_md, teacher=report_model_name(report, "teacher"), data=f"`{data}`",
         tool_url=TOOL_URL, n_sources=a["counts"]["sources"], n_follow_ups=a["counts"]["follow_ups"],
         transformations=", ".join(f"{t}: {n}" for t, n in a["counts"]["by_transformation"].items()) or "none",
         relation_rows=relation_rows, fidelity_rows=fidelity_rows(report), flip_rows=flip_rows,
@@ -238,17 +255,55 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
 # --------------------------------------------------------------------------------------------
 
 
-def eval_results(report: dict, *, dataset_name: str | None = None, source_url: str | None = None) -> list:
-    """The fidelity results as ``huggingface_hub.EvalResult`` objects (rates in [0, 1])."""
+@dataclass(frozen=True)
+class DatasetRef:
+    """The dataset a card's ``model-index`` results refer to.
+
+    Attributes:
+        id: Hub dataset id (``dataset.type``, which the Hub links to ``/datasets/<id>``), or
+            ``None`` for unpublished data: then no ``model-index`` results are written.
+        name: pretty name (``dataset.name``).
+        config: configuration given to ``load_dataset`` (``dataset.config``), if any.
+        split: the split evaluated (``dataset.split``), if known.
+    """
+
+    id: str | None
+    name: str
+    config: str | None = None
+    split: str | None = None
+
+
+def dataset_ref(report: dict, *, dataset_id: str | None = None, dataset_name: str | None = None,
+                dataset_config: str | None = None, dataset_split: str | None = None) -> DatasetRef:
+    """Which dataset the report's results are on: ``dataset_id``, else the report's Hub dataset, else none.
+
+    Raises:
+        MetaCompressError: when ``dataset_id`` is not a Hub dataset id (``name`` or ``owner/name``).
+    """
+    data = report.get("data") or {}
+    split = dataset_split or data.get("split") or (data.get("where") or {}).get("split") or None
+    if dataset_id is not None:
+        if not looks_like_hub_id(dataset_id):
+            raise MetaCompressError(f"--dataset-id {dataset_id!r} is not a Hub dataset id (name or owner/name)")
+        return DatasetRef(dataset_id, dataset_name or dataset_id, dataset_config, split)
+    if data.get("format") == "hub" and data.get("path") and looks_like_hub_id(str(data["path"])):
+        return DatasetRef(str(data["path"]), dataset_name or str(data["path"]), dataset_config, split)
+    return DatasetRef(None, dataset_name or data_name(data), dataset_config, split)
+
+
+def eval_results(report: dict, *, dataset: DatasetRef | None = None, source_url: str | None = None) -> list:
+    """The fidelity results as ``huggingface_hub.EvalResult`` objects (rates in [0, 1]).
+
+    Empty when the results are on unpublished data (``dataset.id is None``): see the module docstring.
+    """
     from huggingface_hub import EvalResult
 
+    dataset = dataset or dataset_ref(report)
+    if dataset.id is None:
+        return []
     a = report["analysis"]
-    data = report.get("data", {})
-    data_path = str(data.get("path") or "data")
-    dataset_type = data_path if data.get("format") == "hub" else Path(data_path).stem or "data"
-    common = dict(task_type="text-classification", dataset_type=dataset_type,
-                  dataset_name=dataset_name or f"{dataset_type} + MetaCompress follow-ups",
-                  dataset_split=data.get("split") or None, source_name=SOURCE_NAME,
+    common = dict(task_type="text-classification", dataset_type=dataset.id, dataset_name=dataset.name,
+                  dataset_config=dataset.config, dataset_split=dataset.split, source_name=SOURCE_NAME,
                   # huggingface_hub requires a URL with source_name: the report's when it is on the web,
                   # else the tool's home page.
                   source_url=source_url if source_url and source_url.startswith(("http://", "https://")) else TOOL_URL)
@@ -284,16 +339,26 @@ def _is_ours(result) -> bool:
     return result.source_name == SOURCE_NAME or str(result.metric_type).startswith("metacompress_")
 
 
-def merged_model_index(front_matter: dict, report: dict, *, model_name: str, source_url: str | None) -> list:
-    """``model-index`` value: the card's other results plus this report's (earlier MetaCompress ones dropped)."""
+def merged_model_index(front_matter: dict, report: dict, *, model_name: str, source_url: str | None,
+                       dataset: DatasetRef | None = None) -> list | None:
+    """``model-index`` value: the card's other results plus this report's (earlier MetaCompress ones dropped).
+
+    ``None`` when there is nothing to write: the card had no ``model-index`` and the report's data
+    has no Hub dataset id.
+    """
     from huggingface_hub.repocard_data import eval_results_to_model_index, model_index_to_eval_results
 
     existing = []
     if front_matter.get("model-index"):
         name, existing = model_index_to_eval_results(front_matter["model-index"])
         model_name = name or model_name
+    ours = eval_results(report, dataset=dataset, source_url=source_url)
+    if not front_matter.get("model-index") and not ours:
+        return None
     keep = [r for r in existing if not _is_ours(r)]
-    return eval_results_to_model_index(model_name, keep + eval_results(report, source_url=source_url))
+    if not keep and not ours:
+        return [{"name": model_name, "results": []}]
+    return eval_results_to_model_index(model_name, keep + ours)
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,7 +385,8 @@ def _replace_yaml_key(yaml_text: str, key: str, block: str) -> str:
 
 
 def update_card_text(text: str, report: dict, *, report_link: str, model_name: str,
-                     source_url: str | None = None, badge_prefix: str = BADGE_DIR) -> str:
+                     source_url: str | None = None, badge_prefix: str = BADGE_DIR,
+                     dataset: DatasetRef | None = None) -> str:
     """The card ``text`` with the MetaCompress section and ``model-index`` replaced (or added)."""
     import yaml
 
@@ -336,12 +402,14 @@ def update_card_text(text: str, report: dict, *, report_link: str, model_name: s
         raise MetaCompressError(f"the card's YAML front matter does not parse: {exc}") from None
     if not isinstance(front, dict):
         raise MetaCompressError("the card's YAML front matter is not a mapping")
-    index = merged_model_index(front, report, model_name=model_name, source_url=source_url)
-    block = yaml.safe_dump({"model-index": index}, sort_keys=False, allow_unicode=True)
-    new_yaml = _replace_yaml_key(yaml_text, "model-index", block).strip("\n")
-    check = yaml.safe_load(new_yaml)
-    if not isinstance(check, dict) or check.get("model-index") != index:  # pragma: no cover - safety net
-        raise MetaCompressError("could not update the card's model-index without breaking its YAML")
+    index = merged_model_index(front, report, model_name=model_name, source_url=source_url, dataset=dataset)
+    new_yaml = yaml_text.strip("\n")
+    if index is not None:
+        block = yaml.safe_dump({"model-index": index}, sort_keys=False, allow_unicode=True)
+        new_yaml = _replace_yaml_key(yaml_text, "model-index", block).strip("\n")
+        check = yaml.safe_load(new_yaml)
+        if not isinstance(check, dict) or check.get("model-index") != index:  # pragma: no cover - safety net
+            raise MetaCompressError("could not update the card's model-index without breaking its YAML")
 
     section = render_section(report, report_link=report_link, badge_prefix=badge_prefix)
     b, e = body.find(BEGIN), body.find(END)
@@ -353,16 +421,52 @@ def update_card_text(text: str, report: dict, *, report_link: str, model_name: s
         stripped = body.rstrip("\n")
         body = (stripped + "\n\n" if stripped.strip() else "\n") + section + "\n"
     if not match:
+        if not new_yaml:  # a card without front matter that gets no model-index stays without one
+            return body.lstrip("\n")
         body = "\n" + body.lstrip("\n")
     return f"{head_open}{new_yaml}{head_close}{body}"
 
 
 @dataclass
 class CardUpdate:
-    """What :func:`update_card` wrote."""
+    """What :func:`update_card` wrote.
+
+    Attributes:
+        card: the card file.
+        badges: the badge files (in ``metacompress-badges/`` next to the card).
+        link: the card's link to the full report.
+        link_target: the local file that ``link`` points to when it is a relative link (``None``
+            for a URL): a push must upload it, or the link is dead on the Hub.
+        dataset: the dataset the ``model-index`` results refer to (``dataset.id is None``: none written).
+    """
 
     card: Path
     badges: list[Path] = field(default_factory=list)
+    link: str = ""
+    link_target: Path | None = None
+    dataset: DatasetRef | None = None
+
+    def dead_link_warning(self, uploaded: set[str] | None = None) -> str | None:
+        """Why the card's report link would be dead on the Hub, or ``None``.
+
+        Args:
+            uploaded: repository paths a push uploads with the card (``None``: not pushed; then
+                a relative link is fine as long as it stays inside the card's folder, which can
+                be uploaded with it).
+        """
+        if self.link_target is None:
+            return None
+        fix = ("upload the report with it (--push REPO --upload-report), or give --report-url with a URL that "
+               "resolves")
+        if uploaded is not None:
+            if self.link in uploaded:
+                return None
+            return f"the card links to {self.link}, which this push does not upload: on the Hub that link is dead; {fix}"
+        inside = self.card.resolve().parent
+        if inside == self.link_target.resolve().parent or inside in self.link_target.resolve().parents:
+            return None
+        return (f"the card links to {self.link}, outside the card's folder: once the card is on the Hub that link "
+                f"is dead; {fix}")
 
 
 def load_report(report_dir: str | Path) -> tuple[dict, Path]:
@@ -384,32 +488,45 @@ def load_report(report_dir: str | Path) -> tuple[dict, Path]:
 
 
 def update_card(report_dir: str | Path, card: str | Path, *, report_url: str | None = None,
-                model_name: str | None = None) -> CardUpdate:
+                model_name: str | None = None, report_link: str | None = None, dataset_id: str | None = None,
+                dataset_name: str | None = None, dataset_config: str | None = None,
+                dataset_split: str | None = None) -> CardUpdate:
     """Add or replace the MetaCompress section, badges and ``model-index`` results of a local card.
 
     Args:
         report_dir: a folder written by ``metacompress evaluate`` (or its ``report.json``).
         card: the model card (``README.md``); created from ``cards/model_card.md`` when absent.
-        report_url: where readers find the full report; default: the report's ``report.md``
-            relative to the card.
-        model_name: ``model-index`` name when the card has none; default: the student's name.
+        report_url: where readers find the full report (a URL); default: ``report_link``.
+        model_name: ``model-index`` name when the card has none; default: the student's public name.
+        report_link: a path in the model repository where the report folder is uploaded with the
+            card (e.g. ``metacompress/report.md``); default: the report's ``report.md`` relative to the card.
+        dataset_id, dataset_name, dataset_config, dataset_split: the Hub dataset of the
+            ``model-index`` results (see :func:`dataset_ref`).
     """
     report, folder = load_report(report_dir)
     card_path = Path(card)
-    student = report.get("models", {}).get("student", {}).get("name_or_path") or "student"
-    name = model_name or Path(str(student)).name
-    link = report_url or os.path.relpath(folder / "report.md", card_path.resolve().parent).replace(os.sep, "/")
+    name = model_name or report_model_name(report, "student").split("/")[-1]
+    dataset = dataset_ref(report, dataset_id=dataset_id, dataset_name=dataset_name, dataset_config=dataset_config,
+                          dataset_split=dataset_split)
+    if report_url:
+        link, target = report_url, None if "://" in report_url else card_path.parent / report_url
+    elif report_link:
+        link, target = report_link, card_path.parent / report_link
+    else:
+        link = os.path.relpath(folder / "report.md", card_path.resolve().parent).replace(os.sep, "/")
+        target = folder / "report.md"
     if card_path.is_file():
         text = card_path.read_text(encoding="utf-8")
     else:
         text = new_card_text(name)
-    new_text = update_card_text(text, report, report_link=link, model_name=name, source_url=report_url)
+    new_text = update_card_text(text, report, report_link=link, model_name=name, source_url=report_url,
+                                dataset=dataset)
     card_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = card_path.with_name(f".{card_path.name}.tmp")
     tmp.write_text(new_text, encoding="utf-8")
     os.replace(tmp, card_path)  # atomic: an interrupted run leaves the old card intact
     paths = write_badges(report, card_path.parent / BADGE_DIR)
-    return CardUpdate(card=card_path, badges=paths)
+    return CardUpdate(card=card_path, badges=paths, link=link, link_target=target, dataset=dataset)
 
 
 def new_card_text(model_name: str) -> str:
@@ -417,6 +534,6 @@ def new_card_text(model_name: str) -> str:
     from huggingface_hub import ModelCard, ModelCardData
 
     card = ModelCard.from_template(ModelCardData(tags=["knowledge-distillation", "metacompress"]),
-                                   template_path=str(TEMPLATES / "model_card.md"), model_name=model_name,
+                                   template_path=str(template_path("model_card.md")), model_name=model_name,
                                    fidelity_section=f"{BEGIN}\n{END}")
     return str(card)

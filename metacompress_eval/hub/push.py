@@ -1,19 +1,32 @@
-"""Upload a model card (and its badges) to a Hub model repository through ``huggingface_hub``.
+"""Upload to the Hub through ``huggingface_hub``: a model card with its badges (and the report), a dataset folder.
 
-One commit (``HfApi.create_commit``) carries ``README.md`` and the badge SVGs, so the card never
-appears on the Hub without its images; ``create_pr=True`` opens a pull request instead of
-committing to the branch. The endpoint is ``huggingface_hub``'s (``HF_ENDPOINT``), the token is
-``token=`` or ``huggingface_hub``'s usual lookup (``HF_TOKEN``, the stored login). The token is
-never printed, logged or put into an error message here.
+One commit (``HfApi.create_commit``) carries ``README.md``, the badge SVGs and, when asked, the
+report folder, so the card never appears on the Hub without its images or with a dead link to its
+full report; ``create_pr=True`` opens a pull request instead of committing to the branch. The
+uploaded report is the public version of the folder: models and data named by Hub id or
+file/folder name (:mod:`metacompress_eval.public_names`), never by a path of this machine.
+
+The endpoint is ``huggingface_hub``'s (``HF_ENDPOINT``), the token is ``token=`` or
+``huggingface_hub``'s usual lookup (``HF_TOKEN``, the stored login). Every failure becomes one
+:class:`~metacompress_eval.errors.MetaCompressError` line; the token is never printed, logged or
+put into an error message here.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import MetaCompressError
 from .cards import BADGE_DIR
+
+#: Where ``--upload-report`` puts the report folder in the model repository.
+DEFAULT_REPORT_DIR = "metacompress"
+# Text files of a report folder that can carry the paths typed on the command line.
+_TEXT_SUFFIXES = (".json", ".jsonl", ".md", ".txt", ".csv")
 
 
 @dataclass
@@ -31,16 +44,59 @@ def _scrub(message: str, token: str | None) -> str:
     return message.replace(token, "***") if token else message
 
 
+@contextlib.contextmanager
+def hub_errors(what: str, token: str | None = None) -> Iterator[None]:
+    """Turn any failure of the ``huggingface_hub`` calls inside into one token-free error line."""
+    from huggingface_hub.utils import get_token
+
+    secret = token or get_token()
+    try:
+        yield
+    except MetaCompressError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line, token-free message
+        first = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MetaCompressError(f"{what} failed: {_scrub(first, secret)}") from None
+
+
+def report_files(report_dir: str | Path) -> dict[str, bytes]:
+    """The files of a report folder as they are published: name → bytes, machine paths replaced.
+
+    Every file at the top of the folder (``report.json``, ``report.md``, plots, ``predictions.jsonl``,
+    ``follow_ups.jsonl``, ...); text files have the report's paths replaced by public names,
+    ``report.json`` is rewritten with :func:`~metacompress_eval.public_names.public_report`.
+    """
+    from ..public_names import public_report, scrub_text
+    from .cards import load_report
+
+    report, folder = load_report(report_dir)
+    out: dict[str, bytes] = {}
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.startswith(".") or path.name.endswith(".tmp"):
+            continue
+        if path.name == "report.json":
+            out[path.name] = (json.dumps(public_report(report), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        elif path.suffix.lower() in _TEXT_SUFFIXES:
+            out[path.name] = scrub_text(path.read_text(encoding="utf-8", errors="replace"), report).encode("utf-8")
+        else:
+            out[path.name] = path.read_bytes()
+    return out
+
+
 def push_card(card: str | Path, repo_id: str, *, token: str | None = None, create_pr: bool = False,
-              revision: str | None = None, commit_message: str | None = None) -> PushResult:
+              revision: str | None = None, commit_message: str | None = None, report_dir: str | Path | None = None,
+              report_path_in_repo: str = DEFAULT_REPORT_DIR) -> PushResult:
     """Upload ``card`` as the repository's ``README.md``, with the badges written next to it.
+
+    Args:
+        report_dir: also upload this report folder (its public version, see :func:`report_files`)
+            into ``report_path_in_repo`` of the repository, in the same commit.
 
     Raises:
         MetaCompressError: when the card is missing or the Hub refuses the commit (message without
             the token).
     """
     from huggingface_hub import CommitOperationAdd, HfApi
-    from huggingface_hub.utils import get_token
 
     card_path = Path(card)
     if not card_path.is_file():
@@ -50,15 +106,16 @@ def push_card(card: str | Path, repo_id: str, *, token: str | None = None, creat
     if badge_dir.is_dir():
         for svg in sorted(badge_dir.glob("*.svg")):
             operations.append(CommitOperationAdd(path_in_repo=f"{BADGE_DIR}/{svg.name}", path_or_fileobj=str(svg)))
-    secret = token or get_token()
-    api = HfApi(token=token)
-    try:
-        info = api.create_commit(repo_id=repo_id, repo_type="model", operations=operations, revision=revision,
-                                 create_pr=create_pr,
-                                 commit_message=commit_message or "Update behavioural fidelity (MetaCompress)",
-                                 commit_description="Model card section, badges and model-index results written by "
-                                                    "`metacompress card`.")
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line, token-free message
-        raise MetaCompressError(f"upload to {repo_id} failed: {_scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, secret)}") from None
+    if report_dir is not None:
+        prefix = report_path_in_repo.strip("/")
+        for name, data in report_files(report_dir).items():
+            operations.append(CommitOperationAdd(path_in_repo=f"{prefix}/{name}" if prefix else name,
+                                                 path_or_fileobj=data))
+    with hub_errors(f"upload to {repo_id}", token):
+        info = HfApi(token=token).create_commit(
+            repo_id=repo_id, repo_type="model", operations=operations, revision=revision, create_pr=create_pr,
+            commit_message=commit_message or "Update behavioural fidelity (MetaCompress)",
+            commit_description="Model card section, badges and model-index results written by `metacompress card`"
+                               + (" and the full report" if report_dir is not None else "") + ".")
     return PushResult(repo_id=repo_id, commit_url=getattr(info, "commit_url", None),
                       pr_url=getattr(info, "pr_url", None), files=[op.path_in_repo for op in operations])

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import MetaCompressError
+from ..public_names import loaded_model_name
 from .compare import PLOT_FILES, LoadedReport, leaderboard_columns, leaderboard_frame, leaderboard_rows
 from .models import ModelStore
 from .settings import Progress, SpaceSettings, no_progress
@@ -114,8 +115,14 @@ def run_small_evaluation(store: ModelStore, teacher: str | None, student: str | 
                                     "try fewer rows or smaller models")
         progress(next(stages, 0.95), message)
 
+    # The zip is handed to visitors: the report names models and data as the visitor gave them (Hub
+    # id, demo name, folder/file name), never by a path on this server.
+    names = dict(teacher_name=loaded_model_name(teacher or settings.default_teacher),
+                 student_name=loaded_model_name(student or settings.default_student),
+                 data_name=Path(data_path).name if data else f"demo corpus ({settings.demo_size}, test split)",
+                 public_only=True)
     config = EvaluationConfig(
-        teacher=teacher_target, student=student_target, data=data_path, task=task,
+        **names, teacher=teacher_target, student=student_target, data=data_path, task=task,
         label_column=None if unlabelled else "label", language=language or "",
         transforms=tuple(transforms) if transforms else DEFAULT_TRANSFORMS, seed=int(seed),
         max_sources=n_rows, max_code_chars=settings.max_snippet_chars, batch_size=16, device="cpu",

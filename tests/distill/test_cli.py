@@ -1,6 +1,7 @@
 """``metacompress distill`` on the command line."""
 
 import json
+import re
 
 from metacompress_eval.cli import main
 
@@ -14,8 +15,18 @@ def test_cli_distill_then_evaluate(tiny_teacher, tmp_path, capsys):
     assert rc == 0
     printed = capsys.readouterr().out
     assert "GFLOPs" in printed and "metacompress evaluate" in printed
+    # Figures are printed rounded (no 0.30434782608695654), rates as percentages.
+    assert not re.search(r"\d\.\d{5,}", printed), printed
+    assert re.search(r"mean relation violation rate (\d+\.\d%|-)", printed), printed
     for name in ("config.json", "model.safetensors", "tokenizer.json", "README.md", "search.json", "distillation.json"):
         assert (out / name).is_file(), name
+    # The student folder is meant to be published: no path of this machine in its text files.
+    for name in ("README.md", "distillation.json", "search.json", "config.json"):
+        text = (out / name).read_text()
+        for private in (str(tiny_teacher["teacher"]), str(tiny_teacher["data"]), str(tmp_path)):
+            assert private not in text, f"{private} in {name}"
+    summary = json.loads((out / "distillation.json").read_text())
+    assert summary["teacher"] == tiny_teacher["teacher"].name and summary["data"]["unlabelled"] == tiny_teacher["data"].name
     assert json.loads((out / "distillation.json").read_text())["within_budget"]
     rc = main(["evaluate", "--teacher", str(tiny_teacher["teacher"]), "--student", str(out),
                "--data", str(tiny_teacher["labelled"]), "--out", str(tmp_path / "report"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from huggingface_hub import ModelCard, metadata_load
@@ -56,9 +57,12 @@ def test_card_update_in_place_replaces_not_duplicates(report_dir, tmp_path, caps
     for line in EXISTING.split("---\n")[1].splitlines()[:6]:
         assert line in first
 
+    # local data: no invented dataset id, so no MetaCompress results yet; the card's own are kept
+    assert [m["type"] for r in metadata_load(card)["model-index"][0]["results"] for m in r["metrics"]] == ["accuracy"]
+
     # second run (e.g. a new report): still one section, still one set of MetaCompress results
     assert main(["card", "--report", str(report_dir), "--card", str(card), "--report-url",
-                 "https://example.org/report.md"]) == 0
+                 "https://example.org/report.md", "--dataset-id", "alice/c-follow-ups"]) == 0
     second = card.read_text()
     assert second.count(cards.BEGIN) == 1 and second.count("Behavioural fidelity") == 1
     assert "https://example.org/report.md" in second
@@ -73,7 +77,7 @@ def test_card_update_in_place_replaces_not_duplicates(report_dir, tmp_path, caps
 
 def test_model_index_round_trips_through_huggingface_hub(report_dir, tmp_path):
     card_path = tmp_path / "card" / "README.md"  # absent: created from the template
-    cards.update_card(report_dir, card_path)
+    cards.update_card(report_dir, card_path, dataset_id="alice/c-follow-ups", dataset_config="all")
     report = read_report(report_dir)
     card = ModelCard.load(card_path)
     results = {r.metric_type: r for r in card.data.eval_results}
@@ -81,6 +85,7 @@ def test_model_index_round_trips_through_huggingface_hub(report_dir, tmp_path):
     assert results["metacompress_prediction_agreement_violation_rate"].metric_value == pytest.approx(pa, abs=1e-6)
     assert results["metacompress_student_flip_rate"].source_name == "MetaCompress Eval"
     assert card.data.model_name == "student"
+    assert {(r.dataset_type, r.dataset_config) for r in card.data.eval_results} == {("alice/c-follow-ups", "all")}
     # saving through huggingface_hub and loading again keeps the results
     card.save(tmp_path / "again.md")
     again = ModelCard.load(tmp_path / "again.md")
@@ -88,7 +93,7 @@ def test_model_index_round_trips_through_huggingface_hub(report_dir, tmp_path):
 
 
 def test_card_shows_top1_agreement_and_kl(report_dir, tmp_path):
-    result = cards.update_card(report_dir, tmp_path / "README.md")
+    result = cards.update_card(report_dir, tmp_path / "README.md", dataset_id="alice/c-follow-ups")
     text = result.card.read_text()
     fid = read_report(report_dir)["analysis"]["fidelity"]
     row = next(line for line in text.splitlines() if line.startswith("| mean KL(teacher ‖ student), bits |"))
@@ -123,7 +128,7 @@ def test_attack_gap_when_the_report_has_attacks(report_dir, tmp_path):
     folder = tmp_path / "rep"
     folder.mkdir()
     (folder / "report.json").write_text(json.dumps(report))
-    result = cards.update_card(folder, tmp_path / "README.md")
+    result = cards.update_card(folder, tmp_path / "README.md", dataset_id="alice/c-follow-ups")
     text = (tmp_path / "README.md").read_text()
     assert "| rename_search | 10.0% | 25.0% | +15.0 pt |" in text
     assert any(p.name == "attack-gap.svg" for p in result.badges)
@@ -134,3 +139,142 @@ def test_attack_gap_when_the_report_has_attacks(report_dir, tmp_path):
 def test_card_errors_are_one_line(tmp_path, capsys):
     assert main(["card", "--report", str(tmp_path / "nope"), "--card", str(tmp_path / "README.md")]) == 2
     assert "no report.json" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# model-index datasets: a Hub id from the data or the user, never one made up from a file name
+# --------------------------------------------------------------------------------------------
+
+# (report "data" section, --dataset-id, expected dataset.type or None for "no model-index results")
+DATA_CASES = [
+    ({"path": "test.jsonl", "format": "jsonl", "split": None}, None, None),
+    ({"path": "../shared/data/bigclonebench/pairs.jsonl", "format": "jsonl", "where": {"split": "test"}}, None, None),
+    ({"path": "/home/alice/data/devign.parquet", "format": "parquet"}, None, None),
+    ({"path": "C:\\Users\\bob\\juliet\\functions.csv", "format": "csv"}, None, None),
+    # a save_to_disk folder whose relative path has the shape of a Hub id is still local
+    ({"path": "data/devign", "format": "save_to_disk", "split": "test"}, None, None),
+    ({"path": "code_x_glue_cc_defect_detection", "format": "hub", "split": "test"}, None,
+     "code_x_glue_cc_defect_detection"),
+    ({"path": "google/code_x_glue_cc_clone_detection_big_clone_bench", "format": "hub", "split": "test"}, None,
+     "google/code_x_glue_cc_clone_detection_big_clone_bench"),
+    ({"path": "/home/alice/data/test.jsonl", "format": "jsonl"}, "alice/c-follow-ups", "alice/c-follow-ups"),
+    ({"path": "org/set", "format": "hub"}, "alice/other", "alice/other"),
+]
+
+
+@pytest.mark.parametrize("data, dataset_id, expected", DATA_CASES)
+def test_model_index_dataset_is_never_invented(report_dir, tmp_path, data, dataset_id, expected):
+    """Validated the way the Hub reads it: huggingface_hub's model-index parsing of the written card."""
+    from huggingface_hub.repocard_data import model_index_to_eval_results
+
+    report = read_report(report_dir)
+    report["data"] = {**data, "n_sources": 12}
+    folder = tmp_path / "rep"
+    folder.mkdir()
+    (folder / "report.json").write_text(json.dumps(report))
+    card_path = tmp_path / "README.md"
+    cards.update_card(folder, card_path, dataset_id=dataset_id)
+    meta = metadata_load(card_path) or {}
+    if expected is None:
+        assert "model-index" not in meta
+        return
+    _, results = model_index_to_eval_results(meta["model-index"])
+    assert results and {r.dataset_type for r in results} == {expected}
+    split = data.get("split") or (data.get("where") or {}).get("split")
+    assert {r.dataset_split for r in results} == {split}
+    assert all(r.source_name == "MetaCompress Eval" and r.source_url.startswith("https://") for r in results)
+    stem = data["path"].replace("\\", "/").rsplit("/", 1)[-1].split(".")[0]
+    if expected != data["path"]:
+        assert all(stem not in r.dataset_type for r in results)
+
+
+def test_local_data_drops_stale_results_and_keeps_others(report_dir, tmp_path):
+    """A card whose earlier MetaCompress results named a dataset loses them on a report over local data."""
+    card = tmp_path / "README.md"
+    card.write_text(EXISTING)
+    cards.update_card(report_dir, card, dataset_id="alice/c-follow-ups")
+    assert any(m["type"].startswith("metacompress_") for r in metadata_load(card)["model-index"][0]["results"]
+               for m in r["metrics"])
+    cards.update_card(report_dir, card)
+    types = [m["type"] for r in metadata_load(card)["model-index"][0]["results"] for m in r["metrics"]]
+    assert types == ["accuracy"]
+
+
+def test_dataset_id_must_be_a_hub_id(report_dir, tmp_path, capsys):
+    assert main(["card", "--report", str(report_dir), "--card", str(tmp_path / "README.md"),
+                 "--dataset-id", "/home/alice/data.jsonl"]) == 2
+    err = capsys.readouterr().err
+    assert "not a Hub dataset id" in err and len(err.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------------------------
+# No machine paths in the card
+# --------------------------------------------------------------------------------------------
+
+PATH_CASES = [
+    ("/home/alice/runs/ev1/teacher", "/home/alice/runs/ev1/student-3mb/", "/data/devign/test.jsonl"),
+    ("./models/teacher", "~/students/morph", "../shared/data/juliet-c/functions.jsonl"),
+    ("C:\\models\\codebert-defect", "D:\\work\\student", "C:\\data\\test.parquet"),
+]
+
+
+@pytest.mark.parametrize("teacher, student, data", PATH_CASES)
+def test_card_names_models_and_data_without_paths(report_dir, tmp_path, teacher, student, data):
+    report = read_report(report_dir)
+    for role, typed in (("teacher", teacher), ("student", student)):
+        report["models"][role]["name_or_path"] = typed
+        report["models"][role].pop("name", None)  # as a report written before names were recorded
+    report["data"] = {"path": data, "format": data.rsplit(".", 1)[-1]}
+    folder = tmp_path / "rep"
+    folder.mkdir()
+    (folder / "report.json").write_text(json.dumps(report))
+    cards.update_card(folder, tmp_path / "README.md")
+    text = (tmp_path / "README.md").read_text()
+    for typed in (teacher, student, data):
+        assert typed not in text and typed.rstrip("/\\") not in text
+        parent = typed.replace("\\", "/").rstrip("/").rsplit("/", 1)[0]
+        assert parent not in text
+    last = lambda p: p.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]  # noqa: E731
+    assert f"**{last(teacher)}**" in text and f"`{last(student)}`" in text and last(data) in text
+
+
+def test_hub_ids_stay_hub_ids(report_dir, tmp_path):
+    report = read_report(report_dir)
+    report["models"]["teacher"].update(name_or_path="microsoft/codebert-base", name="microsoft/codebert-base")
+    folder = tmp_path / "rep"
+    folder.mkdir()
+    (folder / "report.json").write_text(json.dumps(report))
+    cards.update_card(folder, tmp_path / "README.md")
+    assert "**microsoft/codebert-base**" in (tmp_path / "README.md").read_text()
+
+
+def test_the_pipeline_records_public_names(report_dir, tiny_models):
+    report = read_report(report_dir)
+    assert report["models"]["teacher"]["name"] == tiny_models["teacher"].name
+    assert report["models"]["student"]["name"] == tiny_models["student"].name
+    assert report["data"]["name"] == "data.jsonl"
+
+
+def test_dead_report_link_is_warned_about(report_dir, tmp_path, capsys):
+    card = tmp_path / "model" / "README.md"
+    assert main(["card", "--report", str(report_dir), "--card", str(card)]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "dead" in err and "--upload-report" in err
+    # a report folder inside the card's folder can be uploaded with it: no warning
+    inside = tmp_path / "model2"
+    import shutil
+
+    shutil.copytree(report_dir, inside / "report")
+    assert main(["card", "--report", str(inside / "report"), "--card", str(inside / "README.md")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main(["card", "--report", str(report_dir), "--card", str(card), "--upload-report"]) == 2
+    assert "--push" in capsys.readouterr().err
+
+
+def test_templates_come_from_the_top_level_cards_folder():
+    from metacompress_eval.hub import templates
+
+    repo_cards = Path(__file__).resolve().parents[2] / "cards"
+    for name in ("fidelity_section.md", "attack_section.md", "model_card.md", "badge.svg"):
+        assert templates.template_path(name).resolve() == (repo_cards / name).resolve()
+    assert not (Path(templates.__file__).parent / "cards").exists(), "a second copy of the templates in the package"

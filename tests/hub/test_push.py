@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,18 +14,27 @@ REPO = Path(__file__).resolve().parents[2]
 TOKEN = "hf_SecretTokenForTests0123456789abcdef"
 
 
+def hub_env(hub: FakeHub, tmp_path: Path) -> dict:
+    """Environment of a CLI process that talks to ``hub`` (and to nothing else) with the test token."""
+    env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_TOKEN": TOKEN, "HF_HUB_OFFLINE": "0",
+           "HF_HUB_VERBOSITY": "debug", "HF_HOME": str(tmp_path / "hf"), "PYTHONPATH": str(REPO),
+           "HF_HUB_DISABLE_XET": "1", "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        env.pop(var, None)
+    return env
+
+
+def run_cli(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "metacompress_eval", *args], env=env, capture_output=True, text=True,
+                          timeout=100)
+
+
 def test_card_push_creates_one_commit_and_never_shows_the_token(report_dir, tmp_path):
     card = tmp_path / "README.md"
     card.write_text("# my student\n\nSome text.\n")
     with FakeHub() as hub:
-        env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_TOKEN": TOKEN, "HF_HUB_OFFLINE": "0",
-               "HF_HUB_VERBOSITY": "debug", "HF_HOME": str(tmp_path / "hf"), "PYTHONPATH": str(REPO),
-               "HF_HUB_DISABLE_XET": "1", "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
-        for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-            env.pop(var, None)
-        proc = subprocess.run([sys.executable, "-m", "metacompress_eval", "card", "--report", str(report_dir),
-                               "--card", str(card), "--push", "alice/tiny-student", "--create-pr"],
-                              env=env, capture_output=True, text=True, timeout=100)
+        proc = run_cli(["card", "--report", str(report_dir), "--card", str(card), "--push", "alice/tiny-student",
+                        "--create-pr"], hub_env(hub, tmp_path))
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-3000:]
     assert TOKEN not in output
@@ -41,7 +51,46 @@ def test_card_push_creates_one_commit_and_never_shows_the_token(report_dir, tmp_
     assert commit["files"]["README.md"] == card.read_bytes()
     assert "metacompress-badges/agreement.svg" in commit["files"]
     assert b"Behavioural fidelity (MetaCompress)" in commit["files"]["README.md"]
-    assert hub.validated and "model-index" in hub.validated[0]
+    assert hub.validated
+    # the card's link to the full report is not uploaded by this push: the user is told
+    assert "dead" in proc.stderr and "--upload-report" in proc.stderr
+
+
+def test_card_push_uploads_the_report_and_links_to_it(report_dir, tiny_models, hub_data, tmp_path):
+    """--upload-report: one commit with card, badges and the public report folder; the link resolves."""
+    card = tmp_path / "card" / "README.md"
+    with FakeHub() as hub:
+        proc = run_cli(["card", "--report", str(report_dir), "--card", str(card), "--push", "alice/tiny-student",
+                        "--upload-report", "--dataset-id", "alice/c-follow-ups"], hub_env(hub, tmp_path))
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert "warning" not in proc.stderr
+    (commit,) = hub.commits
+    files = commit["files"]
+    readme = files["README.md"].decode()
+    assert "Full report: [report.md](metacompress/report.md)" in readme
+    assert "metacompress/report.md" in files
+    for name in ("report.json", "predictions.jsonl", "follow_ups.jsonl"):
+        assert f"metacompress/{name}" in files
+    assert any(n.startswith("metacompress/") and n.endswith(".png") for n in files)
+    # no path of this machine in anything published (card, badges, report files)
+    private = [str(report_dir), str(tiny_models["teacher"]), str(tiny_models["student"]), str(hub_data),
+               str(tiny_models["teacher"].parent), str(hub_data.parent), str(tmp_path)]
+    for name, data in files.items():
+        text = data.decode("utf-8", errors="replace")
+        for path in private:
+            assert path not in text, f"{path} in published {name}"
+    published = json.loads(files["metacompress/report.json"])
+    assert published["models"]["teacher"]["name_or_path"] == tiny_models["teacher"].name
+    assert published["data"]["path"] == "data.jsonl"
+    # the uploaded report folder replays through the evaluate module like the local one
+    from metacompress_eval.hub.module import read_predictions
+
+    folder = tmp_path / "downloaded"
+    folder.mkdir()
+    for name, data in files.items():
+        if name.startswith("metacompress/"):
+            (folder / name.split("/", 1)[1]).write_bytes(data)
+    assert read_predictions(folder) == read_predictions(report_dir)
 
 
 def test_push_errors_do_not_leak_the_token(report_dir, tmp_path, monkeypatch, capsys, caplog):

@@ -119,7 +119,7 @@ def test_registered_relation_appears_in_the_model_card(pcs):
     report = {"analysis": analysis, "models": {"teacher": {"name_or_path": "t"}, "student": {"name_or_path": "s"}}}
     section = cards.render_section(report, report_link="report.md")
     assert "| Positive Class Shift (PCS) violations | 50.0%" in section
-    results = {r.metric_type: r for r in cards.eval_results(report)}
+    results = {r.metric_type: r for r in cards.eval_results(report, dataset=cards.DatasetRef("alice/follow-ups", "x"))}
     entry = results["metacompress_positive_class_shift_violation_rate"]
     assert entry.metric_name == "Positive Class Shift violation rate"
     assert entry.metric_config == "shift_max=0.1" and entry.metric_value == 0.5

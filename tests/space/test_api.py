@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import zipfile
+from pathlib import Path
 
 import pytest
 from gradio_client import handle_file
@@ -130,7 +132,17 @@ def test_run_returns_a_downloadable_report(client, space_settings, small_dataset
     with zipfile.ZipFile(zip_path) as zf:
         names = zf.namelist()
         report = json.loads(zf.read("metacompress-report/report.json"))
+        texts = {n: zf.read(n).decode("utf-8", errors="replace") for n in names}
     assert {"metacompress-report/report.md", "metacompress-report/violation_heatmap.png"} <= set(names)
+    # The zip is handed to visitors: models and data by the names they gave, no path of the server.
+    teacher, student = Path(space_settings.default_teacher), Path(space_settings.default_student)
+    assert report["models"]["teacher"]["name_or_path"] == teacher.name
+    assert report["models"]["student"]["name"] == student.name and report["data"]["path"] == small_dataset.name
+    server_paths = [str(space_settings.work_dir), str(space_settings.models_dir), str(teacher.parent),
+                    str(small_dataset.parent), tempfile.gettempdir() + "/", str(Path.home()) + "/"]
+    for name, text in texts.items():
+        for path in server_paths:
+            assert path not in text, f"{path} in {name}"
     assert report["data"]["n_sources"] == 4
     assert set(report["settings"]["transforms"]) == {"rename_variables", "dead_code"}
     assert len(board["data"]) == 1 and len(plots) == 2
