@@ -8,6 +8,7 @@ and writes the output folder:
 ``*.png``         plots
 ``follow_ups.jsonl``   every follow-up input with its provenance
 ``predictions.jsonl``  both models' probabilities on every evaluated input
+``representations.jsonl``  with ``representations``: both models' representation shift per follow-up
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ from .inference import OutputCache, distributed_state
 from .model_outputs import EvaluationRows, ModelSpec, load_teacher_student, run_models
 from .public_names import data_name as public_data_name, loaded_model_name, public_report
 from .relations import EvaluationOutputs, Thresholds, analyze
+from .representations import RepresentationSettings
 from .tasks import get_task
 from .transforms import DEFAULT_TRANSFORMS
 
 # 2.0: class-aware per-input CA, HCP's converse (HCC), the fidelity section (top-1 agreement, KL),
-# per-source (macro) averages, three-valued calibration verdicts, clustered McNemar (docs/report-format.md).
-SCHEMA_VERSION = "2.0"
+# per-source (macro) averages, three-valued calibration verdicts, clustered McNemar; 2.1: the optional
+# representations section (docs/report-format.md, "Versions").
+SCHEMA_VERSION = "2.1"
 
 
 @dataclass
@@ -86,6 +89,8 @@ class EvaluationConfig:
     student_name: str | None = None
     data_name: str | None = None
     public_only: bool = False
+    # Internal representations (docs/representations.md): None = not compared.
+    representations: RepresentationSettings | None = None
 
     @property
     def data_spec(self) -> DataSpec:
@@ -175,6 +180,9 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
     outputs = rows.outputs(probs, label_names, labelled=task.label_column is not None)
     inputs = rows.inputs
     analysis = analyze(outputs, config.thresholds, seed=config.seed, worst_k=config.worst_k)
+    compared = None
+    if config.representations is not None and main:  # extra forward passes: on one process only
+        compared = compare_representations(models, rows, config.representations, config, say)
 
     report = {
         "schema_version": SCHEMA_VERSION,
@@ -198,12 +206,15 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
     report["data"]["name"] = config.data_name or public_data_name(report["data"])
     if attack_suite is not None:
         report["attacks"] = attack_suite.section
+    if compared is not None:
+        report["representations"] = compared.section
     if config.public_only:
         report = public_report(report)
     report["inference"]["total_seconds"] = round(time.perf_counter() - started, 3)
     files: list[Path] = []
     if main:
-        files = write_report_folder(Path(config.out_dir), report, outputs, sources, follow_ups, inputs)
+        files = write_report_folder(Path(config.out_dir), report, outputs, sources, follow_ups, inputs,
+                                    shifts=None if compared is None else compared.shifts)
         if attack_suite is not None:
             files.append(atomic_write_jsonl(Path(config.out_dir) / "adversarial.jsonl",
                                             (r.as_row() for by_role in attack_suite.results.values()
@@ -213,9 +224,26 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
     return EvaluationResult(report=report, out_dir=Path(config.out_dir), files=files, main_process=main)
 
 
+def compare_representations(models, rows: EvaluationRows, settings: RepresentationSettings, config: EvaluationConfig,
+                            say: Callable[[str], None]):
+    """Both models' per-layer representations of the analysed rows (cached), compared layer by layer."""
+    from .representations import RepresentationCache, analyze_representations, collect, rows_to_collect
+
+    source_ids, transformations = rows.source_ids, rows.transformations
+    wanted = rows_to_collect(source_ids, transformations, settings, config.seed)
+    say(f"comparing internal representations on {len(wanted)} inputs")
+    cache = RepresentationCache.in_dir(config.cache_dir)
+    try:
+        store = collect(models, rows.inputs, wanted, cache, batch_size=config.batch_size, progress=config.progress,
+                        log=say)
+        return analyze_representations(store, source_ids, transformations, settings, seed=config.seed)
+    finally:
+        cache.close()
+
+
 def write_report_folder(out_dir: Path, report: dict, outputs: EvaluationOutputs, sources, follow_ups,
-                        inputs) -> list[Path]:
-    """Write report.json, report.md, plots, follow-ups and predictions (each file atomically)."""
+                        inputs, *, shifts: list[dict] | None = None) -> list[Path]:
+    """Write report.json, report.md, plots, follow-ups, predictions and shifts (each file atomically)."""
     from .report import render_markdown, write_plots
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -229,6 +257,8 @@ def write_report_folder(out_dir: Path, report: dict, outputs: EvaluationOutputs,
                      "teacher_probs": [float(p) for p in outputs.teacher_probs[i]],
                      "student_probs": [float(p) for p in outputs.student_probs[i]]})
     files.append(atomic_write_jsonl(out_dir / "predictions.jsonl", rows))
+    if shifts is not None:
+        files.append(atomic_write_jsonl(out_dir / "representations.jsonl", shifts))
     source_code = {s.id: s.inputs for s in sources}
     examples = {}
     for entry in report["analysis"].get("worst", []):
@@ -237,7 +267,7 @@ def write_report_folder(out_dir: Path, report: dict, outputs: EvaluationOutputs,
         examples[i] = {"source_id": outputs.source_ids[i], "transformation": outputs.transformations[i],
                        "source_code": "\n\n".join(src),
                        "follow_up_code": None if outputs.transformations[i] is None else "\n\n".join(inputs[i])}
-    files += write_plots(report, outputs, out_dir)
+    files += write_plots(report, outputs, out_dir, shifts=shifts)
     files.append(atomic_write_text(out_dir / "report.md", render_markdown(report, examples)))
     files.append(atomic_write_json(out_dir / "report.json", report))
     return files

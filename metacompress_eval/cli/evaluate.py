@@ -48,6 +48,19 @@ def add_parser(subparsers):
     p.add_argument("--attack-transforms", type=csv, default=(),
                    help="extra transformation families random/mhm may use besides renaming")
     p.add_argument("--mlm", default=None, help="masked-LM checkpoint ranking ALERT's substitutes")
+    rep = p.add_argument_group("internal representations (docs/representations.md)")
+    rep.add_argument("--representations", action="store_true",
+                     help="also compare the two models' per-layer representations: linear CKA between every "
+                          "teacher and student layer, and representation shift per follow-up (needs adapters that "
+                          "expose hidden states; one extra forward pass per analysed input and model)")
+    rep.add_argument("--representation-sources", type=int, default=1000,
+                     help="analyse at most this many sources (a seeded sample) and their follow-ups "
+                          "(default: %(default)s)")
+    rep.add_argument("--shift-still", type=float, default=0.1,
+                     help="the teacher barely moves when its shift, relative to its between-source scale, is at "
+                          "most this (default: %(default)s)")
+    rep.add_argument("--shift-moves", type=float, default=0.5,
+                     help="the student moves a lot when its relative shift is at least this (default: %(default)s)")
     add_threshold_options(p)
     return p
 
@@ -55,9 +68,14 @@ def add_parser(subparsers):
 def run(args) -> int:
     from ..pipeline import EvaluationConfig, run_evaluation
     from ..report.summary import print_summary
+    from ..representations import RepresentationSettings
     from ..tasks import get_task
 
     spec = data_spec_from_args(args)
+    representations = None
+    if args.representations:
+        representations = RepresentationSettings(max_sources=args.representation_sources, still=args.shift_still,
+                                                 moves=args.shift_moves)
     task = get_task(args.task, language=args.language or "")
     config = EvaluationConfig(
         teacher=args.teacher, student=args.student, data=spec.path, task=args.task, out_dir=args.out,
@@ -72,7 +90,8 @@ def run(args) -> int:
         trust_remote_code=args.trust_remote_code, cache_dir=args.cache_dir, thresholds=thresholds_from_args(args),
         worst_k=args.worst_k, progress=not args.quiet, verify=args.verify,
         attacks=tuple(args.attacks), attack_budget=args.attack_budget, attack_mlm=args.mlm,
-        attack_max_sources=args.attack_max_sources, attack_transforms=tuple(args.attack_transforms))
+        attack_max_sources=args.attack_max_sources, attack_transforms=tuple(args.attack_transforms),
+        representations=representations)
     if config.attacks:
         from ..attacks import attack_names
 

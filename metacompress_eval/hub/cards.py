@@ -89,6 +89,51 @@ def fidelity_rows(report: dict) -> str:
     return "\n".join(f"| {name} | {' | '.join(cells)} | {macro} |" for name, cells, macro in rows)
 
 
+def _ci_text(value: float | None, ci: list | None, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.{digits}f}" + (f" [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]" if ci else "")
+
+
+def representation_rows(section: dict) -> str:
+    """Rows of the card's representation table: one column per pooling (first token, mean over tokens)."""
+    poolings = ("first", "mean")
+    student_layers = section["student"]["layers"]
+
+    def final_pair(pooling):
+        pairs = (section["cka"].get(pooling) or {}).get("best_pairs") or []
+        return max(pairs, key=lambda p: p["student_layer"]) if pairs else None
+
+    def cka(pooling):
+        pair = final_pair(pooling)
+        return "n/a" if pair is None else f"{_ci_text(pair['cka'], pair.get('ci95'))} (teacher layer {pair['teacher_layer']})"
+
+    def drop(pooling):
+        pair = final_pair(pooling)
+        found = []
+        for name, entry in ((section["cka"].get(pooling) or {}).get("by_transformation") or {}).items():
+            for e in entry.get("pairs", []):
+                if pair and e["student_layer"] == pair["student_layer"] and e.get("difference") is not None:
+                    found.append((e["difference"], name, e))
+        if not found:
+            return "n/a"
+        diff, name, e = min(found, key=lambda f: (f[0], f[1]))
+        return f"{name}: {_ci_text(diff, e.get('ci95'), 3)}"
+
+    def block(pooling):
+        return ((section["shift"].get(pooling) or {}).get("follow_ups")) or {}
+
+    def rho(pooling):
+        r = block(pooling).get("spearman") or {}
+        return _ci_text(r.get("rho"), r.get("ci95"), 2)
+
+    rows = [(f"CKA on sources, student layer {student_layers} vs its best teacher layer", cka),
+            ("largest CKA drop under a transformation (follow-ups − sources)", drop),
+            ("rank correlation of the two models' final-layer shifts", rho),
+            ("teacher barely moves, student moves a lot", lambda p: _rate_cell(block(p).get("teacher_still_student_moves")))]
+    return "\n".join(f"| {name} | {' | '.join(cell(p) for p in poolings)} |" for name, cell in rows)
+
+
 def attack_gaps(report: dict) -> list[dict[str, Any]]:
     """Attack results of the report's optional ``attacks`` section, as rows with a gap.
 
@@ -222,6 +267,13 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
         rows = "\n".join(f"| {g['attack']} | {_pct(g['teacher'])} | {_pct(g['student'])} | {100 * g['gap']:+.1f} pt |"
                          for g in gaps)
         attack_section = render("attack_section.md", attack_rows=rows)
+    representation_section = ""
+    if report.get("representations"):
+        section = report["representations"]
+        sample = (f"{section['n_sources']} of {section['sources_total']} sources" if section.get("subsampled")
+                  else f"{section['n_sources']} sources") + f" and {section['n_follow_ups']} follow-ups"
+        representation_section = render("representation_section.md", sample=sample,
+                                        representation_rows=representation_rows(section))
     th = a["thresholds"]
     settings = report.get("settings", {})
     data = data_name(report.get("data"))
@@ -245,7 +297,7 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
         tool_url=TOOL_URL, n_sources=a["counts"]["sources"], n_follow_ups=a["counts"]["follow_ups"],
         transformations=", ".join(f"{t}: {n}" for t, n in a["counts"]["by_transformation"].items()) or "none",
         relation_rows=relation_rows, fidelity_rows=fidelity_rows(report), flip_rows=flip_rows,
-        attack_section=attack_section,
+        attack_section=attack_section + representation_section,
         settings_rows=settings_rows, report_link=report_link, report_link_text=Path(report_link).name or report_link)
     return f"{BEGIN}\n{body.rstrip()}\n{END}"
 

@@ -1,8 +1,8 @@
 """The card templates: one source of truth in the repository's top-level ``cards/`` folder.
 
-``cards/`` holds the model-card section (``fidelity_section.md``, ``attack_section.md``), the card
-a missing model card starts from (``model_card.md``), the dataset card (``dataset_card.md``) and
-the badge (``badge.svg``). In a source checkout (and an editable install) they are read from there;
+``cards/`` holds the model-card section (``fidelity_section.md``, ``attack_section.md``,
+``representation_section.md``), the card a missing model card starts from (``model_card.md``), the
+dataset card (``dataset_card.md``) and the badge (``badge.svg``). In a source checkout (and an editable install) they are read from there;
 a built wheel carries a copy as package data in ``metacompress_eval/hub/cards/`` (``setup.py``
 copies the folder at build time), which is used when present.
 """

@@ -417,6 +417,90 @@ def _calibration_section(a: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _ci_cell(value: float | None, ci: list[float] | None, digits: int = 3) -> str:
+    return _DASH if value is None else f"{value:.{digits}f} {_ci_num(ci, digits) if ci else ''}".rstrip()
+
+
+def _final_pair(block: Mapping[str, Any], student_layers: int) -> Mapping[str, Any] | None:
+    """The best-matching pair of the student's last layer (or of its deepest layer that has one)."""
+    pairs = [p for p in block.get("best_pairs") or [] if p["student_layer"] <= student_layers]
+    return max(pairs, key=lambda p: p["student_layer"]) if pairs else None
+
+
+def _representations_section(report: Mapping[str, Any]) -> list[str]:
+    """The optional ``representations`` section (docs/representations.md): CKA and representation shift."""
+    rep = report.get("representations")
+    if not isinstance(rep, Mapping) or not rep.get("cka"):
+        return []
+    st = rep.get("settings", {})
+    t, s = rep["teacher"], rep["student"]
+    sample = (f"a seeded sample of {rep['n_sources']} of the {rep['sources_total']} sources"
+              if rep.get("subsampled") else f"all {rep['n_sources']} sources")
+    lines = ["## Internal representations", "",
+             f"Teacher: {t['layers']} layer{'' if t['layers'] == 1 else 's'} of width {t['width']}; student: "
+             f"{s['layers']} layer{'' if s['layers'] == 1 else 's'} of width {s['width']} (layer 0 = embeddings). Compared on {sample} and their {rep['n_follow_ups']} follow-ups, "
+             "with two sequence representations per layer: the first token's vector (`first`) and the mean over "
+             "non-padding tokens (`mean`). Intervals: bootstrap over sources "
+             f"({st.get('resamples')} resamples).", ""]
+    for pooling in rep.get("poolings", []):
+        block = rep["cka"].get(pooling) or {}
+        matrix = block.get("matrix")
+        if not matrix:
+            continue
+        best = {(p["teacher_layer"], p["student_layer"]) for p in block.get("best_pairs", [])}
+        lines += [f"### Linear CKA on sources ({pooling})", "",
+                  "Rows: teacher layers; columns: student layers; bold: each student layer's best-matching "
+                  "teacher layer.", ""]
+        rows = [[f"T{i}"] + [(_DASH if v is None else (f"**{v:.3f}**" if (i, j) in best else f"{v:.3f}"))
+                             for j, v in enumerate(row)] for i, row in enumerate(matrix)]
+        lines += _table(["Teacher \\ student"] + [f"S{j}" for j in range(len(matrix[0]))], rows)
+        rows = [[f"S{p['student_layer']}", f"T{p['teacher_layer']}", _ci_cell(p.get("cka"), p.get("ci95"))]
+                for p in block.get("best_pairs", [])]
+        lines += _table(["Student layer", "Best teacher layer", "CKA [95% CI]"], rows)
+    lines += ["### CKA under transformation", "",
+              "For the student's last layer and its best-matching teacher layer: CKA on each transformation's "
+              "follow-ups against CKA on the same follow-ups' sources; the difference (follow-ups − sources) with a "
+              "paired bootstrap CI. A negative difference: the student's representation drifts from the teacher's "
+              "when the input is transformed.", ""]
+    names = sorted({name for p in rep.get("poolings", []) for name in (rep["cka"].get(p) or {}).get("by_transformation", {})})
+    rows = []
+    for name in names:
+        for pooling in rep.get("poolings", []):
+            block = rep["cka"].get(pooling) or {}
+            entry = block.get("by_transformation", {}).get(name) or {}
+            final = _final_pair(block, s["layers"])
+            pair = next((e for e in entry.get("pairs", []) if final and e["student_layer"] == final["student_layer"]), None)
+            if pair is None:
+                rows.append([name, pooling, str(entry.get("n", 0)), _DASH, _DASH, _DASH, _DASH])
+                continue
+            rows.append([name, pooling, str(entry["n"]), f"T{pair['teacher_layer']} ↔ S{pair['student_layer']}",
+                         _num(pair.get("sources")), _num(pair.get("follow_ups")),
+                         _ci_cell(pair.get("difference"), pair.get("ci95"))])
+    lines += _table(["Transformation", "Pooling", "N", "Pair", "CKA sources", "CKA follow-ups",
+                     "Difference [95% CI]"], rows)
+    lines += ["### Representation shift", "",
+              "Per follow-up, each model's final-layer shift 1 − cos(h(x), h(x′)), divided by the model's median shift "
+              "between two different sources (its scale). ρ: Spearman rank correlation of the two models' shifts. "
+              f"Teacher still, student moves: teacher's relative shift ≤ {st.get('still')} while the student's is "
+              f"≥ {st.get('moves')}.", ""]
+    rows = []
+    for pooling in rep.get("poolings", []):
+        block = rep["shift"].get(pooling) or {}
+        scale = block.get("scale", {})
+        scopes = [("all follow-ups", block.get("follow_ups") or {})] + list(block.get("by_transformation", {}).items())
+        for title, e in scopes:
+            rho = e.get("spearman") or {}
+            share = e.get("teacher_still_student_moves")
+            rows.append([title, pooling, str(e.get("n", 0)), _num(e.get("teacher_mean_relative")),
+                         _num(e.get("student_mean_relative")), _ci_cell(rho.get("rho"), rho.get("ci95")),
+                         _rate_cell(share, "events") if share else _DASH])
+        scales = [_DASH if scale.get(m) is None else f"{scale[m]:.3g}" for m in ("teacher", "student")]
+        lines += [f"Scale ({pooling}): teacher {scales[0]}, student {scales[1]}.", ""]
+    lines += _table(["Scope", "Pooling", "N", "Mean relative shift T", "Mean relative shift S", "ρ [95% CI]",
+                     "Teacher still, student moves"], rows)
+    return lines
+
+
 def _worst_section(a: Mapping[str, Any], examples: Mapping[int, Mapping[str, Any]], language: str) -> list[str]:
     worst = a.get("worst") or []
     lines = ["## Worst discrepancies", ""]
@@ -533,6 +617,7 @@ def render_markdown(report: dict, examples: dict[int, dict]) -> str:
     lines += _performance_section(analysis)
     lines += _mcnemar_section(analysis)
     lines += _calibration_section(analysis)
+    lines += _representations_section(report)
     lines += _worst_section(analysis, examples or {}, language)
     if "analysis" in report:
         lines += _run_details(report)

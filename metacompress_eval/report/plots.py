@@ -11,12 +11,15 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from ..fileio import atomic_write_bytes
 from ..relations import EvaluationOutputs, list_relations
 
 HEATMAP_FILE = "violation_heatmap.png"
 SCATTER_FILE = "confidence_scatter.png"
+CKA_FILE = "cka_heatmap.png"
+SHIFT_FILE = "representation_shift.png"
 
 
 def _save_atomic(fig: Figure, path: Path) -> Path:
@@ -108,7 +111,67 @@ def _scatter(analysis: Mapping[str, Any], outputs: EvaluationOutputs, path: Path
     return _save_atomic(fig, path)
 
 
-def write_plots(report: dict, outputs: EvaluationOutputs, out_dir) -> list[Path]:
+def cka_heatmap(section: Mapping[str, Any], path: Path) -> Path:
+    """Linear CKA between every teacher layer (rows) and student layer (columns), one panel per pooling."""
+    poolings = [p for p in section.get("poolings", []) if (section["cka"].get(p) or {}).get("matrix")]
+    fig = Figure(figsize=(0.6 + 4.6 * max(len(poolings), 1), 4.2), layout="constrained")
+    cmap = colormaps["viridis"].with_extremes(bad="#dddddd")
+    for n, pooling in enumerate(poolings, start=1):
+        block = section["cka"][pooling]
+        matrix = np.array([[np.nan if v is None else v for v in row] for row in block["matrix"]], dtype=float)
+        ax = fig.add_subplot(1, len(poolings), n)
+        im = ax.imshow(np.ma.masked_invalid(matrix), cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto", origin="lower")
+        for pair in block.get("best_pairs", []):  # framed: each student layer's best-matching teacher layer
+            ax.add_patch(Rectangle((pair["student_layer"] - 0.5, pair["teacher_layer"] - 0.5), 1, 1, fill=False,
+                                   edgecolor="red", linewidth=2))
+        if matrix.size <= 200:
+            for i in range(matrix.shape[0]):
+                for j in range(matrix.shape[1]):
+                    text = "n/a" if np.isnan(matrix[i, j]) else f"{matrix[i, j]:.2f}"
+                    ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                            color="black" if np.isfinite(matrix[i, j]) and matrix[i, j] > 0.6 else "white")
+        ax.set_xticks(range(matrix.shape[1]))
+        ax.set_yticks(range(matrix.shape[0]))
+        ax.set_xlabel("student layer (0 = embeddings)")
+        ax.set_ylabel("teacher layer (0 = embeddings)")
+        ax.set_title(f"linear CKA on sources ({pooling} token{'s' if pooling == 'mean' else ''})", fontsize=9)
+        fig.colorbar(im, ax=ax, fraction=0.046)
+    return _save_atomic(fig, path)
+
+
+def shift_scatter(section: Mapping[str, Any], shifts: list[dict], path: Path) -> Path:
+    """Per follow-up, the teacher's against the student's final-layer shift, relative to each model's scale."""
+    settings = section.get("settings", {})
+    still, moves = settings.get("still"), settings.get("moves")
+    poolings = list(section.get("poolings", []))
+    fig = Figure(figsize=(0.6 + 4.4 * max(len(poolings), 1), 4.4), layout="constrained")
+    for n, pooling in enumerate(poolings, start=1):
+        ax = fig.add_subplot(1, len(poolings), n)
+        pts = [(s["teacher_relative"].get(pooling), s["student_relative"].get(pooling)) for s in shifts]
+        pts = np.array([p for p in pts if p[0] is not None and p[1] is not None], dtype=float).reshape(-1, 2)
+        if pts.size:
+            flagged = (pts[:, 0] <= still) & (pts[:, 1] >= moves) if still is not None else np.zeros(len(pts), bool)
+            ax.scatter(pts[~flagged, 0], pts[~flagged, 1], s=10, alpha=0.5, color="tab:blue",
+                       label=f"follow-ups ({int((~flagged).sum())})")
+            ax.scatter(pts[flagged, 0], pts[flagged, 1], s=16, alpha=0.8, color="tab:red", marker="x",
+                       label=f"teacher still, student moves ({int(flagged.sum())})")
+            top = float(max(1.0, np.nanmax(pts)))
+            ax.plot([0, top], [0, top], color="0.6", lw=0.8)
+        else:
+            ax.text(0.5, 0.5, "no relative shifts\n(fewer than two distinct sources)", ha="center", va="center",
+                    transform=ax.transAxes)
+        if still is not None:
+            ax.axvline(still, color="0.4", ls="--", lw=0.8)
+            ax.axhline(moves, color="0.4", ls="--", lw=0.8)
+        ax.set_xlabel("teacher shift / teacher's between-source scale")
+        ax.set_ylabel("student shift / student's between-source scale")
+        ax.set_title(f"final-layer shift per follow-up ({pooling})", fontsize=9)
+        if pts.size:
+            ax.legend(loc="upper right", fontsize=7)
+    return _save_atomic(fig, path)
+
+
+def write_plots(report: dict, outputs: EvaluationOutputs, out_dir, *, shifts: list[dict] | None = None) -> list[Path]:
     """Write the report figures as PNG files into ``out_dir`` (created if missing).
 
     * ``violation_heatmap.png`` — violation rate of each relation on sources and per
@@ -116,11 +179,14 @@ def write_plots(report: dict, outputs: EvaluationOutputs, out_dir) -> list[Path]
     * ``confidence_scatter.png`` — per input, the teacher's confidence against the student's
       probability of the teacher's class, coloured by whether the two predictions agree, with the τ
       lines and the (class-aware) CA tolerance band.
+    * with a ``representations`` section: ``cka_heatmap.png`` (CKA of every teacher × student layer,
+      best-matching pairs framed) and, given the per-follow-up ``shifts``, ``representation_shift.png``.
 
     Args:
         report: the full report dict (``analysis`` key) or a bare analysis dict.
         outputs: the evaluation outputs the analysis was computed from.
         out_dir: destination folder.
+        shifts: the per-follow-up rows of ``representations.jsonl``, for the shift plot.
 
     Returns:
         The paths written, in the order above.
@@ -128,7 +194,13 @@ def write_plots(report: dict, outputs: EvaluationOutputs, out_dir) -> list[Path]
     analysis = report.get("analysis", report)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return [
+    paths = [
         heatmap(analysis, out / HEATMAP_FILE),
         _scatter(analysis, outputs, out / SCATTER_FILE),
     ]
+    section = report.get("representations")
+    if section:
+        paths.append(cka_heatmap(section, out / CKA_FILE))
+        if shifts is not None:
+            paths.append(shift_scatter(section, shifts, out / SHIFT_FILE))
+    return paths

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import MetaCompressError
-from ..report.plots import HEATMAP_FILE, SCATTER_FILE
+from ..report.plots import CKA_FILE, HEATMAP_FILE, SCATTER_FILE
 from .settings import SpaceSettings, log
 
 #: The plots of a report folder shown next to its leaderboard row.
-PLOT_FILES = (HEATMAP_FILE, SCATTER_FILE)
+PLOT_FILES = (HEATMAP_FILE, SCATTER_FILE, CKA_FILE)
 
 
 @dataclass

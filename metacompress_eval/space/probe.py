@@ -11,6 +11,8 @@ import difflib
 import html
 from typing import Any, Sequence
 
+import numpy as np
+
 from ..errors import MetaCompressError
 from .models import ModelStore
 from .settings import Progress, no_progress
@@ -41,6 +43,38 @@ def unified_diff(before: str, after: str, name: str) -> str:
     return "\n".join(lines)
 
 
+def snippet_representations(t_model, s_model, inputs: Sequence[tuple[str, ...]]) -> dict | None:
+    """Both models' final-layer representations of the snippet and its follow-ups, compared.
+
+    ``shift``: per input (the source first, 0), each model's ``1 − cos`` to the source, per pooling;
+    ``cka``: final-layer linear CKA across these inputs, per pooling (``None`` below 5 inputs);
+    ``spearman``: rank correlation of the two models' shifts over the follow-ups (``None`` below 5).
+    ``None`` when an adapter exposes no hidden states. Kept in memory only, like the outputs.
+    """
+    from scipy import stats as sps
+
+    from ..representations import POOLINGS, collect, cosine_shift, linear_cka
+
+    if not (t_model.supports_hidden_states and s_model.supports_hidden_states):
+        return None
+    store = collect({"teacher": t_model, "student": s_model}, inputs, range(len(inputs)), None, batch_size=16)
+    rows = list(range(len(inputs)))
+    out: dict[str, Any] = {"shift": [{} for _ in rows], "cka": {}, "spearman": {}}
+    for pooling in POOLINGS:
+        final = {role: store.get(role, rows, pooling, [store.shapes[role][0] - 1])[:, 0] for role in ("teacher", "student")}
+        shift = {role: cosine_shift(np.repeat(h[:1], len(rows), axis=0), h) for role, h in final.items()}
+        for i in rows:
+            out["shift"][i][pooling] = {role: round(float(shift[role][i]), 6) for role in shift}
+        enough = len(rows) >= 5
+        cka = linear_cka(final["teacher"], final["student"]) if enough else float("nan")
+        out["cka"][pooling] = None if not np.isfinite(cka) else round(cka, 6)
+        fu_t, fu_s = shift["teacher"][1:], shift["student"][1:]
+        rho = (sps.spearmanr(fu_t, fu_s).statistic if fu_t.size >= 5 and np.ptp(fu_t) > 0 and np.ptp(fu_s) > 0
+               else float("nan"))
+        out["spearman"][pooling] = None if not np.isfinite(rho) else round(float(rho), 6)
+    return out
+
+
 def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defect", teacher: str | None = None,
                   student: str | None = None, *, code2: str | None = None, seed: int = 0,
                   thresholds=None, transforms: Sequence[str] | None = None,
@@ -49,10 +83,13 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
 
     Returns a JSON-serialisable dict: ``label_names``, ``inputs`` (the source first, then one entry
     per follow-up: ``transformation``, ``code``, ``diff``, ``teacher``/``student`` probabilities and
-    prediction, ``kl_bits`` (KL(teacher ‖ student)), ``verdicts`` per relation with ``violated``
+    prediction, ``kl_bits`` (KL(teacher ‖ student)), ``shift`` (each model's final-layer representation
+    shift from the source, per pooling; ``None`` without hidden states), ``verdicts`` per relation with ``violated``
     (``None`` where a relation does not apply) and its measured value, ``flips`` for follow-ups),
     ``skipped`` (transformations that did not apply, with the reason), ``summary`` (violation
-    counts per relation) and ``fidelity`` (top-1 agreements of ``n`` inputs, mean KL in bits).
+    counts per relation), ``fidelity`` (top-1 agreements of ``n`` inputs, mean KL in bits) and
+    ``representations`` (final-layer CKA across the inputs and the rank correlation of the two models'
+    shifts, per pooling; see :func:`snippet_representations`).
     """
     from ..data import SourceInput
     from ..follow_ups import build_follow_ups
@@ -82,6 +119,8 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
     label_names = list(t_model.label_names)
     outputs = rows.outputs({role: p.probs for role, p in predictions.items()}, label_names, labelled=False)
     pi = per_input_checks(outputs, th)
+    progress(0.85, "comparing internal representations")
+    representations = snippet_representations(t_model, s_model, inputs)
 
     def model_view(p, y, conf) -> dict:
         return {"probs": [round(float(v), 6) for v in p], "prediction": int(y),
@@ -104,6 +143,7 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
             "student": model_view(pi.student_probs[i], pi.y_s[i], pi.conf_s[i]),
             # The KD literature's per-input fidelity measure, next to the relations' verdicts.
             "kl_bits": round(float(pi.kl[i]), 6),
+            "shift": None if representations is None else representations["shift"][i],
             "verdicts": verdicts,
             "flips": None if item is None else {"teacher": bool(pi.y_t[i] != pi.y_t[0]),
                                                 "student": bool(pi.y_s[i] != pi.y_s[0])},
@@ -127,6 +167,7 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
             "teacher": t_model.name, "student": s_model.name, "seed": int(seed),
             "thresholds": {t.name: getattr(th, t.name) for r in relations for t in r.thresholds},
             "inputs": rows, "skipped": skipped, "summary": summary, "fidelity": fidelity,
+            "representations": None if representations is None else {k: representations[k] for k in ("cka", "spearman")},
             "n_follow_ups": len(follow.items), "n_violating_inputs": sum(1 for r in rows if r["violations"])}
 
 
@@ -169,7 +210,9 @@ def render_verdicts(result: dict) -> str:
     head = "".join(f'<th title="{_esc(r.title)}">{_esc(r.abbreviation)}</th>' for r in relations)
     out = ['<div class="mc-wrap"><table class="mc-table" id="mc-verdicts">',
            f"<thead><tr><th>input</th><th>teacher</th><th>student</th>{head}"
-           '<th title="KL(teacher ‖ student) in bits">KL</th><th>flips vs source</th></tr></thead><tbody>']
+           '<th title="KL(teacher ‖ student) in bits">KL</th>'
+           '<th title="final-layer representation shift from the source, 1 − cos, first token">shift T / S</th>'
+           "<th>flips vs source</th></tr></thead><tbody>"]
     for entry in result["inputs"]:
         name = entry["transformation"] or "source"
         row_class = "mc-row-viol" if entry["violations"] else "mc-row-ok"
@@ -184,14 +227,19 @@ def render_verdicts(result: dict) -> str:
         cells = "".join(_verdict_cell(r, entry["verdicts"][r.key]) for r in relations)
         kl = entry.get("kl_bits")
         kl_cell = '<td class="mc-na">—</td>' if kl is None else f'<td class="mc-kl" data-kl="{kl}">{kl:.3f}</td>'
+        shift = (entry.get("shift") or {}).get("first")
+        shift_cell = ('<td class="mc-na">—</td>' if shift is None or entry["flips"] is None else
+                      f'<td class="mc-shift" data-teacher="{shift["teacher"]}" data-student="{shift["student"]}">'
+                      f'{shift["teacher"]:.2e} / {shift["student"]:.2e}</td>')
         out.append(f'<tr class="{row_class}" data-input="{_esc(name)}"><th class="mc-input">{_esc(name)}</th>'
                    f'<td>{_prob_cell(entry["teacher"], names)}</td><td>{_prob_cell(entry["student"], names)}</td>'
-                   f"{cells}{kl_cell}{flip_cell}</tr>")
+                   f"{cells}{kl_cell}{shift_cell}{flip_cell}</tr>")
     out.append("</tbody></table></div>")
     th = result["thresholds"]
     legend = " · ".join(f"{_esc(r.abbreviation)}: {_esc(r.describe(th))}" for r in relations)
-    out.append(f'<p class="mc-legend">{legend}. KL: KL(teacher ‖ student) in bits. Flips compare each model on the '
-               "follow-up with itself on the source; red: only the student flipped.</p>")
+    out.append(f'<p class="mc-legend">{legend}. KL: KL(teacher ‖ student) in bits. Shift: how far each model\'s '
+               "final-layer first-token representation moved from the source's (1 − cos). Flips compare each model "
+               "on the follow-up with itself on the source; red: only the student flipped.</p>")
     return "".join(out)
 
 
@@ -240,6 +288,11 @@ def probe_status(result: dict) -> str:
     fid = result.get("fidelity")
     fidelity = (f" Top-1 agreement {fid['top1_agreement']}/{fid['n']}, mean KL(teacher ‖ student) "
                 f"{fid['mean_kl_bits']:.3f} bits." if fid else "")
+    rep = result.get("representations")
+    if rep and rep["cka"].get("first") is not None:
+        rho = rep["spearman"].get("first")
+        fidelity += (f" Final-layer CKA across these inputs {rep['cka']['first']:.3f}"
+                     + ("" if rho is None else f", rank correlation of the two models' shifts {rho:.2f}") + ".")
     return (f"{verdict} {result['n_follow_ups']} follow-up(s) from {result['n_follow_ups'] + len(result['skipped'])} "
             f"transformation(s) for {result['language']}; violations per relation: {counts}.{fidelity} "
             f"Teacher `{result['teacher']}`, student `{result['student']}`.")

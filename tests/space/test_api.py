@@ -38,6 +38,12 @@ def test_probe_returns_follow_ups_and_verdicts(client, space_settings):
             assert entry[model]["prediction_name"] in result["label_names"]
         assert entry["violations"] == [r for r in RELATIONS if entry["verdicts"][r]["violated"]]
         assert entry["kl_bits"] >= 0.0
+    # representation shift from the source: 0 for the source itself, per pooling and model
+    assert inputs[0]["shift"]["first"] == {"teacher": 0.0, "student": 0.0}
+    assert all(0.0 <= i["shift"][p][m] <= 2.0 for i in inputs for p in ("first", "mean") for m in ("teacher", "student"))
+    rep = result["representations"]
+    assert set(rep) == {"cka", "spearman"} and 0.0 <= rep["cka"]["mean"] <= 1.0
+    assert verdicts_html.count('class="mc-shift"') == len(inputs) - 1
     agreements = sum(i["teacher"]["prediction"] == i["student"]["prediction"] for i in inputs)
     assert result["fidelity"]["top1_agreement"] == agreements and result["fidelity"]["n"] == len(inputs)
     assert result["fidelity"]["mean_kl_bits"] == pytest.approx(sum(i["kl_bits"] for i in inputs) / len(inputs),
