@@ -9,11 +9,12 @@ NAME = "evaluate-module"
 
 def add_parser(subparsers):
     p = subparsers.add_parser(NAME, help="write the 'metacompress' evaluate module folder (Space-ready)",
-                              description="Writes metacompress.py, README.md (Space YAML), app.py and "
-                                          "requirements.txt; upload the folder as a Gradio Space <user>/metacompress "
-                                          "to make evaluate.load('<user>/metacompress') work. --install registers the "
-                                          "module in evaluate's modules cache so evaluate.load('metacompress') works "
-                                          "offline.")
+                              description="Writes metacompress.py, metacompress_core.py (the package's analysis "
+                                          "modules, bundled), README.md (Space YAML), app.py and requirements.txt "
+                                          "(evaluate, datasets, numpy, scipy): a self-contained folder; upload it as a "
+                                          "Gradio Space <user>/metacompress to make evaluate.load('<user>/metacompress') "
+                                          "work. --install registers the module in evaluate's modules cache so "
+                                          "evaluate.load('metacompress') works offline.")
     p.add_argument("--out", default=None, help="folder to write (created)")
     p.add_argument("--install", action="store_true",
                    help="register the module in evaluate's modules cache ($HF_MODULES_CACHE)")

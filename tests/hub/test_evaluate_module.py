@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,15 +24,67 @@ def comparison(tmp_path_factory):
     return module.load(cache_dir=str(tmp_path_factory.mktemp("evalcache")), keep_in_memory=True)
 
 
+def space_folder(tmp_path) -> Path:
+    folder = tmp_path / "metacompress"  # evaluate.load(DIR) runs DIR/<name of DIR>.py, like the Space <user>/metacompress
+    assert main(["evaluate-module", "--out", str(folder)]) == 0
+    return folder
+
+
 def test_module_folder_has_the_evaluate_layout(tmp_path, capsys):
-    assert main(["evaluate-module", "--out", str(tmp_path / "space")]) == 0
-    files = {p.name for p in (tmp_path / "space").iterdir()}
-    assert files == {"metacompress.py", "README.md", "app.py", "requirements.txt"}
-    readme = (tmp_path / "space" / "README.md").read_text()
-    assert readme.startswith("---\n") and "sdk: gradio" in readme and "app_file: app.py" in readme
-    assert len((tmp_path / "space" / "app.py").read_text().strip().splitlines()) == 2
-    assert "metacompress-eval" in (tmp_path / "space" / "requirements.txt").read_text()
+    import importlib.metadata
+
+    import yaml
+
+    folder = space_folder(tmp_path)
+    assert {p.name for p in folder.iterdir()} == set(module.SPACE_FILES)
+    readme = (folder / "README.md").read_text()
+    meta = yaml.safe_load(readme.split("---\n")[1])
+    assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py"
+    # The Space runs app.py with the gradio it pins: the one this page is tested with, like the main Space's.
+    space_meta = yaml.safe_load((REPO / "spaces_app" / "README.md").read_text().split("---\n")[1])
+    assert meta["sdk_version"] == space_meta["sdk_version"]
+    assert meta["sdk_version"].split(".")[0] == importlib.metadata.version("gradio").split(".")[0]
+    # Every requirement is a distribution of the package index (installed here), none is metacompress-eval.
+    lines = [ln for ln in (folder / "requirements.txt").read_text().splitlines() if ln and not ln.startswith("#")]
+    names = {re.split(r"[<>=!~ ]", ln, maxsplit=1)[0].lower() for ln in lines}
+    assert names == {"evaluate", "datasets", "numpy", "scipy"}
+    for name in names:
+        importlib.metadata.version(name)
     assert "space" in capsys.readouterr().out
+
+
+def test_bundle_carries_the_package_analysis_verbatim(tmp_path):
+    """metacompress_core.py holds each needed package module as it is, and nothing heavy."""
+    from metacompress_eval.hub import bundle
+
+    source = (space_folder(tmp_path) / bundle.FILE_NAME).read_text()
+    names, third_party = bundle.modules()
+    assert "metacompress_eval.relations.analysis" in names and "metacompress_eval.stats" in names
+    assert third_party == {"numpy", "scipy"}  # no torch, transformers, tree-sitter in the Space
+    import metacompress_eval.relations.analysis as analysis
+
+    text = Path(analysis.__file__).read_text()
+    literal = ast.literal_eval(source.split("'relations.analysis': (\n", 1)[1].split(", False),\n", 1)[0])
+    assert literal == text
+
+
+def test_space_folder_works_without_the_package(tmp_path, report_dir):
+    """evaluate.load on the written folder, in a process where metacompress_eval cannot be imported."""
+    folder = space_folder(tmp_path)
+    args = module.read_predictions(report_dir)
+    (tmp_path / "args.json").write_text(json.dumps(args))
+    script = ("import sys, json\n"
+              "sys.modules['metacompress_eval'] = None  # importing the package now fails\n"
+              "import evaluate\n"
+              f"m = evaluate.load({str(folder)!r}, module_type='comparison')\n"
+              f"args = json.load(open({str(tmp_path / 'args.json')!r}))\n"
+              "print(json.dumps(m.compute(**args)))\n")
+    env = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_EVALUATE_OFFLINE": "1",
+           "METACOMPRESS_NO_EVALUATE_REGISTER": "1"}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=110)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == read_report(report_dir)["analysis"]
 
 
 def test_module_is_a_comparison_with_typed_features(comparison):
@@ -84,11 +138,13 @@ def test_load_by_name_from_any_directory_offline(report_dir, tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], cwd=elsewhere, env=env, capture_output=True, text=True,
                           timeout=110)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    # evaluate's "Using the latest cached version ... couldn't be found" notice is not printed on every load
+    assert "couldn't be found" not in proc.stderr and "latest cached version" not in proc.stderr, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result == read_report(report_dir)["analysis"]
     cached = list((tmp_path / "modules" / "evaluate_modules" / "metrics" / "evaluate-comparison--metacompress").glob(
         "*/metacompress.py"))
-    assert len(cached) == 1
+    assert len(cached) == 1 and (cached[0].parent / "metacompress_core.py").is_file()
 
 
 def test_install_is_idempotent(tmp_path, capsys, monkeypatch):
@@ -98,20 +154,6 @@ def test_install_is_idempotent(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HF_MODULES_CACHE", str(tmp_path / "env"))
     assert main(["evaluate-module", "--install"]) == 0
     assert str(tmp_path / "env") in capsys.readouterr().out
-
-
-@pytest.mark.slow
-def test_wheel_ships_the_startup_pth(tmp_path):
-    """A built wheel carries the .pth file and the module folder (package data)."""
-    import zipfile
-
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path),
-                    str(REPO)], check=True, capture_output=True, timeout=300)
-    wheel = next(tmp_path.glob("metacompress_eval-*.whl"))
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "metacompress_eval_evaluate.pth" in names
-    assert "metacompress_eval/hub/evaluate_module/metacompress/metacompress.py" in names
-    assert "metacompress_eval/hub/cards/fidelity_section.md" in names
 
 
 def test_startup_hook_does_not_import_the_package(tmp_path):

@@ -3,6 +3,12 @@
 
 import datasets
 import evaluate
+import numpy as np
+
+# The analysis: from the installed metacompress-eval package (metacompress_core.py is then a shim),
+# or, in the Space folder written by `metacompress evaluate-module --out`, from the package's modules
+# bundled into metacompress_core.py. evaluate fetches this relative import with the script.
+from .metacompress_core import EvaluationOutputs, Thresholds, analyze
 
 _CITATION = """\
 @software{metacompress_eval,
@@ -105,15 +111,6 @@ class Metacompress(evaluate.Comparison):
 
     def _compute(self, teacher_probs, student_probs, source_ids, transformations, references=None,
                  label_names=None, seed=0, worst_k=10, **thresholds):
-        # Imported here, not at the top: evaluate turns top-level imports into an install check under
-        # the import name ("metacompress_eval"), which is not the pip name; this message names both.
-        try:
-            import numpy as np
-            from metacompress_eval.relations import EvaluationOutputs, Thresholds, analyze
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("the metacompress comparison needs the metacompress-eval package: "
-                              "pip install metacompress-eval") from exc
-
         teacher = np.asarray(teacher_probs, dtype=np.float64)
         student = np.asarray(student_probs, dtype=np.float64)
         n_classes = teacher.shape[1] if teacher.ndim == 2 else 0
