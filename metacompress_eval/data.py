@@ -34,6 +34,8 @@ class DataSpec:
         functions: table of functions ``{id, code}`` referenced by ``pair_ids``.
         max_code_chars: longer code inputs are skipped as oversized.
         max_sources: keep only the first N usable rows.
+        key_columns: columns whose values each source keeps in :attr:`SourceInput.keys` (the ids that
+            stored model outputs are matched by); every row must have them.
     """
 
     path: str
@@ -43,15 +45,20 @@ class DataSpec:
     functions: str | None = None
     max_code_chars: int = DEFAULT_MAX_CODE_CHARS
     max_sources: int | None = None
+    key_columns: tuple[str, ...] = ()
 
 
 @dataclass
 class SourceInput:
-    """One source input: its id, its code input(s) and its gold label index (or ``None``)."""
+    """One source input: its id, its code input(s) and its gold label index (or ``None``).
+
+    ``keys`` holds the values of the data's :attr:`DataSpec.key_columns` (column → text), when asked for.
+    """
 
     id: str
     inputs: tuple[str, ...]
     label: int | None = None
+    keys: dict[str, str] | None = None
 
 
 @dataclass
@@ -62,6 +69,8 @@ class LoadedData:
     skipped: Counter = field(default_factory=Counter)
     skipped_examples: list[dict] = field(default_factory=list)
     description: dict = field(default_factory=dict)
+    # The key-column values of every row of the table (DataSpec.key_columns order), before --where and --max-sources.
+    keys_in_data: list[tuple[str, ...]] = field(default_factory=list)
 
     def skip(self, reason: str, where: str) -> None:
         self.skipped[reason] += 1
@@ -189,6 +198,13 @@ def _load_hub_dataset(dataset_id: str, split: str | None):
 def load_rows(spec: DataSpec) -> tuple[list[dict], LoadedData]:
     """The table of ``spec`` with its ``where`` conditions applied (recorded in the description)."""
     rows, loaded = read_table(spec.path, split=spec.split)
+    if spec.key_columns:
+        present = set().union(*(r.keys() for r in rows[:100])) if rows else set()
+        missing = [c for c in spec.key_columns if c not in present]
+        if missing:
+            raise MetaCompressError(f"{spec.path} has no column {', '.join(map(repr, missing))}, which stored model "
+                                    f"outputs are matched by; available: {', '.join(sorted(map(str, present)))}")
+        loaded.keys_in_data = [tuple("" if r.get(c) is None else str(r[c]) for c in spec.key_columns) for r in rows]
     rows = filter_rows(rows, dict(spec.where), spec.path)
     if spec.where:
         loaded.description["where"] = dict(spec.where)
@@ -204,7 +220,8 @@ def load_sources(spec: DataSpec, task: TaskSpec, label_names: Sequence[str]) -> 
     rows, loaded = load_rows(spec)
     functions = load_functions_table(spec.functions) if spec.functions else None
     return prepare_sources(rows, loaded, task, label_names, pair_ids=spec.pair_ids, functions=functions,
-                           max_code_chars=spec.max_code_chars, max_sources=spec.max_sources)
+                           max_code_chars=spec.max_code_chars, max_sources=spec.max_sources,
+                           key_columns=spec.key_columns)
 
 
 def load_code_sources(spec: DataSpec, code_column: str,
@@ -285,7 +302,8 @@ def _label_index(value: Any, label_names: Sequence[str]) -> int | None:
 
 def prepare_sources(rows: list[dict], loaded: LoadedData, task: TaskSpec, label_names: Sequence[str], *,
                     pair_ids: tuple[str, str] | None = None, functions: dict[str, Any] | None = None,
-                    max_code_chars: int = DEFAULT_MAX_CODE_CHARS, max_sources: int | None = None) -> LoadedData:
+                    max_code_chars: int = DEFAULT_MAX_CODE_CHARS, max_sources: int | None = None,
+                    key_columns: Sequence[str] = ()) -> LoadedData:
     """Turn table rows into :class:`SourceInput` objects, counting skipped rows.
 
     Args:
@@ -297,6 +315,7 @@ def prepare_sources(rows: list[dict], loaded: LoadedData, task: TaskSpec, label_
             columns; ``functions`` maps those ids to code.
         max_code_chars: longer code inputs are skipped as oversized.
         max_sources: keep only the first N usable rows.
+        key_columns: columns whose values each source keeps in :attr:`SourceInput.keys`.
     """
     if not rows:
         raise MetaCompressError(f"no usable rows in {loaded.description.get('path')}"
@@ -363,7 +382,8 @@ def prepare_sources(rows: list[dict], loaded: LoadedData, task: TaskSpec, label_
                 bad_labels[repr(raw)] += 1
                 continue
         seen_ids.add(sid)
-        sources.append(SourceInput(sid, tuple(codes), label))
+        keys = {c: str(row[c]) for c in key_columns if row.get(c) is not None} if key_columns else None
+        sources.append(SourceInput(sid, tuple(codes), label, keys))
     if bad_labels:
         shown = ", ".join(f"{v} ({n}×)" for v, n in bad_labels.most_common(5))
         raise MetaCompressError(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +30,7 @@ from .fileio import atomic_write_json, atomic_write_jsonl, atomic_write_text
 from .follow_ups import build_follow_ups
 from .inference import OutputCache, distributed_state
 from .model_outputs import EvaluationRows, ModelSpec, load_teacher_student, run_models
+from .models.base import AbsentModel
 from .public_names import data_name as public_data_name, loaded_model_name, public_report
 from .relations import EvaluationOutputs, Thresholds, analyze
 from .representations import RepresentationSettings
@@ -46,7 +47,7 @@ SCHEMA_VERSION = "2.1"
 class EvaluationConfig:
     """Everything one evaluation run needs. Field defaults are the CLI defaults."""
 
-    teacher: str
+    teacher: str | None  # None: no teacher (the student's own figures only; docs/adapters.md)
     student: str
     data: str
     task: str = "defect"
@@ -69,6 +70,11 @@ class EvaluationConfig:
     student_tokenizer: str | None = None
     teacher_max_length: int | None = None
     student_max_length: int | None = None
+    # Adapters (docs/adapters.md): None detects; options are the --teacher-option/--student-option pairs.
+    teacher_adapter: str | None = None
+    student_adapter: str | None = None
+    teacher_options: dict[str, str] = field(default_factory=dict)
+    student_options: dict[str, str] = field(default_factory=dict)
     label_map: str | None = None
     trust_remote_code: bool = False
     cache_dir: str | None = None
@@ -100,11 +106,13 @@ class EvaluationConfig:
 
     @property
     def teacher_spec(self) -> ModelSpec:
-        return ModelSpec(self.teacher, self.teacher_tokenizer, self.teacher_max_length, self.trust_remote_code)
+        return ModelSpec(self.teacher, self.teacher_tokenizer, self.teacher_max_length, self.trust_remote_code,
+                         self.teacher_adapter, dict(self.teacher_options))
 
     @property
     def student_spec(self) -> ModelSpec:
-        return ModelSpec(self.student, self.student_tokenizer, self.student_max_length, self.trust_remote_code)
+        return ModelSpec(self.student, self.student_tokenizer, self.student_max_length, self.trust_remote_code,
+                         self.student_adapter, dict(self.student_options))
 
 
 @dataclass
@@ -133,27 +141,43 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
     if config.batch_size < 1:
         raise MetaCompressError("--batch-size must be at least 1")
 
-    teacher, student = load_teacher_student(config.teacher_spec, config.student_spec, device=device,
-                                            label_map=config.label_map, log=say)
+    if config.teacher is None:
+        say(f"no teacher: the student's own figures only (loading student {config.student})")
+        student = config.student_spec.load("student", device)
+        teacher = AbsentModel(student.label_names, note="no teacher was given")
+    else:
+        teacher, student = load_teacher_student(config.teacher_spec, config.student_spec, device=device,
+                                                label_map=config.label_map, log=say)
     label_names = teacher.label_names
 
+    models = {"teacher": teacher, "student": student}
+    if config.representations is not None:
+        for role, model in models.items():
+            if not model.supports_hidden_states:
+                raise MetaCompressError(f"--representations compares both models' hidden states; the {role} "
+                                        f"({model.adapter}) has none")
+    # Models that look their outputs up by id (stored outputs) need each source's ids from the data.
+    key_columns = tuple(dict.fromkeys(c for m in models.values() for c in m.key_columns))
     say(f"reading {config.data}")
-    loaded = load_sources(config.data_spec, task, label_names)
+    data_spec = replace(config.data_spec, key_columns=key_columns)
+    loaded = load_sources(data_spec, task, label_names)
     sources = loaded.sources
     skipped = sum(loaded.skipped.values())
     say(f"{len(sources)} source examples" + (f" ({skipped} rows skipped: {dict(loaded.skipped)})" if skipped else ""))
+    check_stored_ids(models, loaded, key_columns, config.data)
 
     follow_ups = build_follow_ups(sources, task.language, config.transforms, seed=config.seed,
                                   progress=config.progress and main, verify=config.verify)
     say(f"{len(follow_ups.items)} follow-up inputs from {len(config.transforms)} transformation(s)")
 
     rows = EvaluationRows(list(sources), list(follow_ups.items))
-    models = {"teacher": teacher, "student": student}
     cache = OutputCache.in_dir(config.cache_dir)
     try:
         predictions = run_models(models, rows.inputs, cache, batch_size=config.batch_size,
-                                 progress=config.progress and main, log=say)
+                                 progress=config.progress and main, log=say,
+                                 ids={role: rows.ids_for(m) for role, m in models.items()})
         probs = {role: p.probs for role, p in predictions.items()}
+        available = {role: p.available for role, p in predictions.items()}
         attack_suite = None
         if config.attacks:
             from .attacks import AttackSettings, run_attack_suite
@@ -170,16 +194,23 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
                 # Adversarial examples are follow-ups named "attack:<method>": the relations are computed
                 # per attack. Their outputs come through the same cache (the attacks computed them), and
                 # the report's "inference" figures stay those of the sources and transformation follow-ups.
-                adversarial = run_models(models, [f.inputs for f in attack_suite.follow_ups], cache,
-                                         batch_size=config.batch_size, progress=config.progress and main, log=say)
-                rows.follow_ups += attack_suite.follow_ups
+                found = attack_suite.follow_ups
+                adversarial = run_models(models, [f.inputs for f in found], cache, batch_size=config.batch_size,
+                                         progress=config.progress and main, log=say,
+                                         ids={role: [None] * len(found) for role, m in models.items() if m.key_columns})
+                available = {role: _joined(available[role], adversarial[role].available, len(probs[role]), len(found))
+                             for role in probs}
+                rows.follow_ups += found
                 probs = {role: np.concatenate([probs[role], adversarial[role].probs]) for role in probs}
     finally:
         cache.close()
 
-    outputs = rows.outputs(probs, label_names, labelled=task.label_column is not None)
+    outputs = rows.outputs(probs, label_names, labelled=task.label_column is not None, available=available)
     inputs = rows.inputs
     analysis = analyze(outputs, config.thresholds, seed=config.seed, worst_k=config.worst_k)
+    if "coverage" in analysis:
+        for role, model in models.items():
+            analysis["coverage"][role]["reason"] = model.coverage_note
     compared = None
     if config.representations is not None and main:  # extra forward passes: on one process only
         compared = compare_representations(models, rows, config.representations, config, say)
@@ -193,7 +224,8 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
                  "pair_ids": list(config.pair_ids) if config.pair_ids else None},
         "data": {**loaded.description, "n_sources": len(sources), "n_follow_ups": len(follow_ups.items),
                  "skipped": dict(loaded.skipped), "skipped_examples": loaded.skipped_examples},
-        "models": {"teacher": {**teacher.describe(), "name": config.teacher_name or loaded_model_name(config.teacher)},
+        "models": {"teacher": {**teacher.describe(), "name": None if config.teacher is None
+                               else config.teacher_name or loaded_model_name(config.teacher)},
                    "student": {**student.describe(), "name": config.student_name or loaded_model_name(config.student)},
                    "label_names": list(label_names)},
         "settings": {"transforms": list(config.transforms), "seed": config.seed, "thresholds": config.thresholds.as_dict(),
@@ -241,6 +273,31 @@ def compare_representations(models, rows: EvaluationRows, settings: Representati
         cache.close()
 
 
+def check_stored_ids(models: dict, loaded, key_columns: tuple[str, ...], data: str) -> None:
+    """Before any follow-up or inference: stored outputs must belong to this data and cover some source.
+
+    Refuses stored ids the data table does not contain (the outputs of other data) and a file that
+    matches none of the sources (usually the wrong id column).
+    """
+    for role, model in models.items():
+        if not model.key_columns:
+            continue
+        where = [key_columns.index(c) for c in model.key_columns]
+        model.check_ids({tuple(k[i] for i in where) for k in loaded.keys_in_data}, what=f"the data ({data})")
+        if not any(all(c in (s.keys or {}) for c in model.key_columns)
+                   and tuple(s.keys[c] for c in model.key_columns) in model.rows for s in loaded.sources):
+            raise MetaCompressError(f"{role} outputs {model.name}: none of the {len(loaded.sources)} sources has a "
+                                    f"stored output (matched by {', '.join(model.key_columns)})")
+
+
+def _joined(first: np.ndarray | None, second: np.ndarray | None, n_first: int, n_second: int) -> np.ndarray | None:
+    """Availability of two blocks of rows put one after the other (``None`` = every row)."""
+    if first is None and second is None:
+        return None
+    return np.concatenate([np.ones(n_first, dtype=bool) if first is None else first,
+                           np.ones(n_second, dtype=bool) if second is None else second])
+
+
 def write_report_folder(out_dir: Path, report: dict, outputs: EvaluationOutputs, sources, follow_ups,
                         inputs, *, shifts: list[dict] | None = None) -> list[Path]:
     """Write report.json, report.md, plots, follow-ups, predictions and shifts (each file atomically)."""
@@ -249,13 +306,15 @@ def write_report_folder(out_dir: Path, report: dict, outputs: EvaluationOutputs,
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [atomic_write_jsonl(out_dir / "follow_ups.jsonl", (f.as_row() for f in follow_ups.items))]
     rows = []
+    have_t, have_s = outputs.available("teacher"), outputs.available("student")
     for i, (sid, tname) in enumerate(zip(outputs.source_ids, outputs.transformations)):
         rows.append({"index": i, "source_id": sid, "transformation": tname,
                      "label": None if outputs.labels is None else int(outputs.labels[i]),
                      # Full precision (JSON floats round-trip float64 exactly): feeding these rows
                      # to analyze() or the evaluate module reproduces report.json's analysis exactly.
-                     "teacher_probs": [float(p) for p in outputs.teacher_probs[i]],
-                     "student_probs": [float(p) for p in outputs.student_probs[i]]})
+                     # null where the model has no output (stored outputs that lack the input)
+                     "teacher_probs": [float(p) for p in outputs.teacher_probs[i]] if have_t[i] else None,
+                     "student_probs": [float(p) for p in outputs.student_probs[i]] if have_s[i] else None})
     files.append(atomic_write_jsonl(out_dir / "predictions.jsonl", rows))
     if shifts is not None:
         files.append(atomic_write_jsonl(out_dir / "representations.jsonl", shifts))

@@ -130,11 +130,19 @@ def run_attack_suite(sources: Sequence[SourceInput], language: str, teacher, stu
     if not language:
         raise MetaCompressError("attacks need a programming language (--language)")
     sources = list(sources)[: settings.max_sources] if settings.max_sources else list(sources)
+    # A model read from stored outputs answers only the inputs it holds: it cannot be queried on variants.
+    roles = {role: m for role, m in (("teacher", teacher), ("student", student)) if m.answers_any_input}
+    if not roles:
+        raise MetaCompressError("attacks need a model that can score new inputs; both models are stored outputs")
     engines = {role: InferenceEngine(m, cache, batch_size=settings.batch_size, progress=False, desc=f"{role} attack")
-               for role, m in (("teacher", teacher), ("student", student))}
+               for role, m in roles.items()}
     clean = {role: e.predict([s.inputs for s in sources]).probs for role, e in engines.items()}
     n_classes = len(teacher.label_names)
     section: dict[str, Any] = {"settings": settings.describe(), "n_sources": len(sources), "by_attack": {}}
+    not_attacked = [role for role in ("teacher", "student") if role not in roles]
+    if not_attacked:
+        section["not_attacked"] = {role: (teacher if role == "teacher" else student).coverage_note
+                                   for role in not_attacked}
     all_results: dict[str, dict[str, list[AttackResult]]] = {}
     follow_ups: list[FollowUpInput] = []
     for method in settings.methods:
@@ -152,25 +160,29 @@ def run_attack_suite(sources: Sequence[SourceInput], language: str, teacher, stu
         preds = {role: {} for role in engines}
         for i, r in enumerate(found):
             other = "student" if r.model == "teacher" else "teacher"
-            preds[other][r.source_id] = int(np.argmax(probs[other][i]))
+            if other in preds:
+                preds[other][r.source_id] = int(np.argmax(probs[other][i]))
         follow_ups += [r.as_follow_up() for r in found]
-        t_m = measures.model_measures(results["teacher"], n_classes)
-        s_m = measures.model_measures(results["student"], n_classes)
+        m = {role: measures.model_measures(results[role], n_classes) if role in results else None
+             for role in ("teacher", "student")}
+        both = "teacher" in results and "student" in results
         entry = {
             "attack": attack.describe(),
-            "teacher": t_m,
-            "student": s_m,
-            "gap": (s_m["success_rate"] - t_m["success_rate"])
-            if s_m["success_rate"] is not None and t_m["success_rate"] is not None else None,
-            "drop_ratio": measures.drop_ratio(results["teacher"], results["student"], seed=settings.seed),
+            "teacher": m["teacher"],
+            "student": m["student"],
+            "gap": (m["student"]["success_rate"] - m["teacher"]["success_rate"])
+            if both and m["student"]["success_rate"] is not None and m["teacher"]["success_rate"] is not None else None,
+            "drop_ratio": measures.drop_ratio(results["teacher"], results["student"], seed=settings.seed) if both else None,
             "transfer": {
-                "teacher_to_student": measures.transfer_rate(results["teacher"], results["student"], preds["student"]),
-                "student_to_teacher": measures.transfer_rate(results["student"], results["teacher"], preds["teacher"]),
+                "teacher_to_student": measures.transfer_rate(results["teacher"], results["student"], preds["student"])
+                if both else None,
+                "student_to_teacher": measures.transfer_rate(results["student"], results["teacher"], preds["teacher"])
+                if both else None,
             },
             "follow_ups": len(found),
             "seconds": round(time.perf_counter() - started, 3),
         }
         section["by_attack"][method] = entry
-        say(f"attack {method}: success teacher {t_m['success']['k']}/{t_m['success']['n']}, "
-            f"student {s_m['success']['k']}/{s_m['success']['n']} ({entry['seconds']:.1f} s)")
+        say(f"attack {method}: success " + ", ".join(f"{role} {m[role]['success']['k']}/{m[role]['success']['n']}"
+                                                     for role in results) + f" ({entry['seconds']:.1f} s)")
     return AttackSuiteResult(to_jsonable(section), all_results, follow_ups)

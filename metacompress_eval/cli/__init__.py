@@ -2,7 +2,7 @@
 
 Commands: ``demo`` (the embedded end-to-end example), ``evaluate`` (a teacher/student pair on your
 data), ``attack`` (adversarial examples against one model), ``distill`` (make a student: Compressor,
-AVATAR, MORPH or fidelity recipe), ``transform`` (follow-up inputs only), ``verify`` (compiler check
+AVATAR, MORPH or fidelity recipe), ``import`` (a published checkpoint → a self-describing folder), ``transform`` (follow-up inputs only), ``verify`` (compiler check
 of follow-ups), ``space`` (the web app), and the Hugging Face commands ``evaluate-module``,
 ``dataset`` and ``card``. Options shared by several commands live in :mod:`.options`.
 
@@ -19,11 +19,12 @@ import sys
 
 from .. import __version__
 from ..errors import MetaCompressError
-from . import attack, card, dataset, demo, distill, evaluate, evaluate_module, space, transform, verify
+from . import (attack, card, dataset, demo, distill, evaluate, evaluate_module, import_model, space, transform,
+               verify)
 from .options import thresholds_from_args
 
 #: The commands, in the order ``metacompress --help`` lists them.
-COMMANDS = (demo, evaluate, attack, distill, transform, verify, space, evaluate_module, dataset, card)
+COMMANDS = (demo, evaluate, attack, distill, import_model, transform, verify, space, evaluate_module, dataset, card)
 
 __all__ = ["COMMANDS", "build_parser", "main", "thresholds_from_args"]
 

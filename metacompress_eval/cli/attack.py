@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MetaCompressError
-from .options import add_data_options, add_task_options, csv, data_spec_from_args
+from .options import add_adapter_options, add_data_options, add_task_options, csv, data_spec_from_args, model_spec_from_args
 
 NAME = "attack"
 
@@ -20,7 +20,8 @@ def add_parser(subparsers):
                                           "with provenance (adversarial.jsonl, adversarial.parquet, dataset/ for "
                                           "datasets.load_from_disk) plus results.jsonl and summary.json. "
                                           "See docs/attacks.md.")
-    p.add_argument("--model", required=True, help="model: local folder or Hub id")
+    p.add_argument("--model", required=True,
+                   help="model: a save_pretrained folder or Hub id, a state dict (model.bin) or an imported folder")
     add_data_options(p)
     add_task_options(p)
     p.add_argument("--unlabelled", action="store_true", help="no labels: attack each model's own prediction")
@@ -41,6 +42,7 @@ def add_parser(subparsers):
     p.add_argument("--device", default="cpu")
     p.add_argument("--tokenizer", default=None)
     p.add_argument("--max-length", type=int, default=None)
+    add_adapter_options(p)
     p.add_argument("--trust-remote-code", action="store_true")
     p.add_argument("--cache-dir", default=None)
     p.add_argument("--quiet", action="store_true")
@@ -53,7 +55,6 @@ def run(args) -> int:
     from ..data import load_sources, read_table
     from ..fileio import atomic_write_json, to_jsonable
     from ..inference import InferenceEngine, OutputCache
-    from ..model_outputs import ModelSpec
     from ..tasks import get_task
 
     if args.budget < 1:
@@ -64,7 +65,10 @@ def run(args) -> int:
     if not task.language:
         raise MetaCompressError("attacks need a programming language: pass --language")
     spec = data_spec_from_args(args)
-    model = ModelSpec(args.model, args.tokenizer, args.max_length, args.trust_remote_code).load("model", args.device)
+    model = model_spec_from_args(args, args.model).load("model", args.device)
+    if not model.answers_any_input:
+        raise MetaCompressError(f"{args.model}: stored outputs answer only the inputs they hold; an attack needs a "
+                                "model that can score new inputs")
     loaded = load_sources(spec, task, model.label_names)
     corpus = None
     if args.corpus:

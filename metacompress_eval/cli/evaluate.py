@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..errors import MetaCompressError
-from .options import (add_data_options, add_task_options, add_threshold_options, csv, data_spec_from_args,
-                      thresholds_from_args, transform_names, transforms_help)
+from .options import (add_adapter_options, add_data_options, add_task_options, add_threshold_options, csv,
+                      data_spec_from_args, model_spec_from_args, thresholds_from_args, transform_names,
+                      transforms_help)
 
 NAME = "evaluate"
 
@@ -16,8 +17,14 @@ def add_parser(subparsers):
     p = subparsers.add_parser(NAME, help="evaluate a teacher/student pair on your data",
                               description="Runs teacher and student on source inputs and follow-up inputs, checks the "
                                           "metamorphic relations and writes report.json, report.md and plots.")
-    p.add_argument("--teacher", required=True, help="teacher model: local folder or Hub id")
-    p.add_argument("--student", required=True, help="student model: local folder or Hub id")
+    p.add_argument("--teacher", default=None,
+                   help="teacher model: a save_pretrained folder or Hub id, a state dict (model.bin), an imported "
+                        "folder, or a file of stored outputs (docs/adapters.md); without a teacher (and without "
+                        "--teacher-outputs) only the student's own figures are computed: accuracy, flips, attacks")
+    p.add_argument("--teacher-outputs", default=None, metavar="FILE",
+                   help="the teacher's stored outputs instead of a teacher model: rows of an id (or id1, id2) and "
+                        "logits or probabilities; inputs it does not hold are left out of the teacher-side figures")
+    p.add_argument("--student", required=True, help="student model: as --teacher")
     add_data_options(p)
     add_task_options(p)
     p.add_argument("--unlabelled", action="store_true", help="the data has no labels (no accuracy/F1/ECE)")
@@ -31,9 +38,12 @@ def add_parser(subparsers):
     p.add_argument("--student-tokenizer", default=None)
     p.add_argument("--teacher-max-length", type=int, default=None)
     p.add_argument("--student-max-length", type=int, default=None)
+    add_adapter_options(p, "teacher")
+    add_adapter_options(p, "student")
     p.add_argument("--label-map", default=None,
                    help="student→teacher label correspondence when names differ, e.g. 'neg=0,pos=1'")
-    p.add_argument("--trust-remote-code", action="store_true", help="allow custom modelling code (off by default)")
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="allow custom modelling code and python:MODULE:FACTORY adapters (off by default)")
     p.add_argument("--cache-dir", default=None,
                    help="model-output cache (default: $METACOMPRESS_CACHE or ~/.cache/metacompress)")
     p.add_argument("--out", default="metacompress-report", help="report folder (default: %(default)s)")
@@ -71,12 +81,19 @@ def run(args) -> int:
     from ..representations import RepresentationSettings
     from ..tasks import get_task
 
+    if args.teacher is not None and args.teacher_outputs is not None:
+        raise MetaCompressError("give the teacher as --teacher MODEL or as --teacher-outputs FILE, not both")
+    if args.teacher_outputs is not None:
+        if args.teacher_adapter not in (None, "stored-outputs"):
+            raise MetaCompressError("--teacher-outputs reads stored outputs; it takes no --teacher-adapter")
+        args.teacher, args.teacher_adapter = args.teacher_outputs, "stored-outputs"
     spec = data_spec_from_args(args)
     representations = None
     if args.representations:
         representations = RepresentationSettings(max_sources=args.representation_sources, still=args.shift_still,
                                                  moves=args.shift_moves)
     task = get_task(args.task, language=args.language or "")
+    teacher, student = model_spec_from_args(args, args.teacher, "teacher"), model_spec_from_args(args, args.student, "student")
     config = EvaluationConfig(
         teacher=args.teacher, student=args.student, data=spec.path, task=args.task, out_dir=args.out,
         code_columns=args.code_columns, label_column=None if args.unlabelled else args.label_column,
@@ -87,6 +104,8 @@ def run(args) -> int:
         batch_size=args.batch_size, device=args.device, teacher_tokenizer=args.teacher_tokenizer,
         student_tokenizer=args.student_tokenizer, teacher_max_length=args.teacher_max_length,
         student_max_length=args.student_max_length, label_map=args.label_map,
+        teacher_adapter=teacher.adapter, student_adapter=student.adapter, teacher_options=dict(teacher.options),
+        student_options=dict(student.options),
         trust_remote_code=args.trust_remote_code, cache_dir=args.cache_dir, thresholds=thresholds_from_args(args),
         worst_k=args.worst_k, progress=not args.quiet, verify=args.verify,
         attacks=tuple(args.attacks), attack_budget=args.attack_budget, attack_mlm=args.mlm,

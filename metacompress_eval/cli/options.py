@@ -96,3 +96,33 @@ def thresholds_from_args(args):
     from ..relations import Thresholds, list_thresholds
 
     return Thresholds(**{t.name: getattr(args, f"th_{t.name}") for t in list_thresholds()})
+
+
+def add_adapter_options(parser: argparse.ArgumentParser, role: str | None = None) -> None:
+    """``--ROLE-adapter NAME`` and repeatable ``--ROLE-option KEY=VALUE`` (no ``ROLE-`` for one-model commands).
+
+    Read back by :func:`model_spec_from_args`; the adapters and their options are in docs/adapters.md.
+    """
+    from ..models import adapter_names
+
+    prefix = f"{role}-" if role else ""
+    who = f"the {role}" if role else "the model"
+    parser.add_argument(f"--{prefix}adapter", default=None, metavar="NAME",
+                        help=f"how to load {who}: {', '.join(adapter_names())}, or python:MODULE:FACTORY with "
+                             "--trust-remote-code (default: detected from the folder or the state dict's keys)")
+    parser.add_argument(f"--{prefix}option", action="append", default=None, metavar="KEY=VALUE",
+                        help=f"an option of {who}'s adapter (repeatable), e.g. attention=relative_key_query; "
+                             "see docs/adapters.md")
+
+
+def model_spec_from_args(args, name: str, role: str | None = None):
+    """The :class:`~metacompress_eval.model_outputs.ModelSpec` of model ``name`` and the options of
+    :func:`add_adapter_options` (plus ``--ROLE-tokenizer``, ``--ROLE-max-length``, ``--trust-remote-code``)."""
+    from ..model_outputs import ModelSpec
+    from ..models import parse_option_pairs
+
+    prefix = f"{role}_" if role else ""
+    flag = f"--{role}-option" if role else "--option"
+    return ModelSpec(name, getattr(args, f"{prefix}tokenizer"), getattr(args, f"{prefix}max_length"),
+                     args.trust_remote_code, getattr(args, f"{prefix}adapter"),
+                     parse_option_pairs(getattr(args, f"{prefix}option"), flag))

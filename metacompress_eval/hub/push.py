@@ -1,4 +1,5 @@
-"""Upload to the Hub through ``huggingface_hub``: a model card with its badges (and the report), a dataset folder.
+"""Upload to the Hub through ``huggingface_hub``: a model card with its badges (and the report), a dataset folder,
+an imported model folder (``metacompress import --push``).
 
 One commit (``HfApi.create_commit``) carries ``README.md``, the badge SVGs and, when asked, the
 report folder, so the card never appears on the Hub without its images or with a dead link to its
@@ -117,5 +118,30 @@ def push_card(card: str | Path, repo_id: str, *, token: str | None = None, creat
             commit_message=commit_message or "Update behavioural fidelity (MetaCompress)",
             commit_description="Model card section, badges and model-index results written by `metacompress card`"
                                + (" and the full report" if report_dir is not None else "") + ".")
+    return PushResult(repo_id=repo_id, commit_url=getattr(info, "commit_url", None),
+                      pr_url=getattr(info, "pr_url", None), files=[op.path_in_repo for op in operations])
+
+
+def push_folder(folder: str | Path, repo_id: str, *, token: str | None = None, create_pr: bool = False,
+                revision: str | None = None, commit_message: str | None = None) -> PushResult:
+    """Upload every file of ``folder`` (a ``metacompress import`` folder) to a model repository, in one commit.
+
+    The repository is created when missing. Raises :class:`MetaCompressError` when the folder is missing
+    or the Hub refuses (one token-free line).
+    """
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise MetaCompressError(f"folder not found: {root}")
+    operations = [CommitOperationAdd(path_in_repo=p.relative_to(root).as_posix(), path_or_fileobj=str(p))
+                  for p in sorted(root.rglob("*")) if p.is_file()]
+    with hub_errors(f"upload to {repo_id}", token):
+        api = HfApi(token=token)
+        api.create_repo(repo_id, repo_type="model", exist_ok=True)
+        info = api.create_commit(
+            repo_id=repo_id, repo_type="model", operations=operations, revision=revision, create_pr=create_pr,
+            commit_message=commit_message or "Import with metacompress-eval",
+            commit_description="Weights, tokenizer, metacompress.json and model card written by `metacompress import`.")
     return PushResult(repo_id=repo_id, commit_url=getattr(info, "commit_url", None),
                       pr_url=getattr(info, "pr_url", None), files=[op.path_in_repo for op in operations])

@@ -86,11 +86,21 @@ class LoadedModel:
         files: the files the fingerprint covers.
         uses_cache: ``False`` when outputs are read, not computed (nothing to cache).
         supports_hidden_states: whether :meth:`hidden_states` is implemented.
+        key_columns: for a model that looks its outputs up by id (stored outputs), the data columns
+            that identify an input; empty for a model that computes its outputs.
     """
 
     adapter: str = "?"
     uses_cache: bool = True
     supports_hidden_states: bool = False
+    key_columns: tuple[str, ...] = ()
+    #: Why the model has no output for some inputs (stored outputs, no model at all), for the report.
+    coverage_note: str | None = None
+
+    @property
+    def answers_any_input(self) -> bool:
+        """Whether the model can score an input it has never seen (a follow-up, an attack's variant)."""
+        return not self.key_columns and self.coverage_note is None
 
     def __init__(self, *, name: str, label_names: Sequence[str], fingerprint: str, max_length: int,
                  device: str = "cpu", model: Any = None, tokenizer: Any = None, files: Sequence[str] = ()):
@@ -150,3 +160,24 @@ class LoadedModel:
         return {"name_or_path": self.name, "adapter": self.adapter, "fingerprint": self.fingerprint,
                 "num_parameters": self.num_parameters(), "labels": self.label_names,
                 "max_length": self.max_length, "label_permutation": self.label_permutation}
+
+
+class AbsentModel(LoadedModel):
+    """No model: every input is unavailable. ``evaluate`` without a teacher uses it, so that the student's
+    own figures (accuracy, flips, attacks) are computed and every teacher-side figure is empty."""
+
+    adapter = "none"
+    uses_cache = False
+
+    def __init__(self, label_names: Sequence[str], *, note: str):
+        super().__init__(name="(none)", label_names=label_names, fingerprint="none", max_length=0)
+        self.coverage_note = note
+
+    def input_key(self, inputs: Inputs, source_id: Any = None) -> str:
+        return input_key(inputs)
+
+    def encode(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None) -> list[None]:
+        return [None] * len(inputs)
+
+    def describe(self) -> dict:
+        return {"name_or_path": None, "adapter": self.adapter, "labels": self.label_names, "note": self.coverage_note}

@@ -120,9 +120,11 @@ class RobertaCheckpoint(LoadedModel):
 
     supports_hidden_states = True
 
-    def __init__(self, *, adapter: str, prepare: TextPreparation, settings: dict, **kwargs):
+    def __init__(self, *, adapter: str, prepare: TextPreparation, settings: dict, tokenizer_path: Path | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.adapter = adapter
+        self.tokenizer_path = tokenizer_path
         self.prepare = prepare
         self.settings = settings
         self.members = self.model.layout.members
@@ -203,7 +205,8 @@ class RobertaCheckpoint(LoadedModel):
 
 
 def build(*, adapter: str, name: str, role: str, weights: Path, state: dict, layout, settings, prepare: TextPreparation,
-          labels: list[str] | None, device: str, extra_files: Sequence[Path] = (), describe: dict | None = None) -> RobertaCheckpoint:
+          labels: list[str] | None, device: str, extra_files: Sequence[Path] = (), describe: dict | None = None,
+          tokenizer: Any = None, tokenizer_path: Path | None = None) -> RobertaCheckpoint:
     """Instantiate, load (refusing ignored, missing or mis-shaped keys) and wrap a checkpoint."""
     from .roberta import EncoderClassifier
 
@@ -224,7 +227,8 @@ def build(*, adapter: str, name: str, role: str, weights: Path, state: dict, lay
     fingerprint = fingerprint_paths(files, {"adapter": adapter, **resolved, **prepare.describe(), "dtype": "float32"})
     return RobertaCheckpoint(adapter=adapter, prepare=prepare, settings=resolved, name=name,
                              label_names=labels or generic_labels(outputs), fingerprint=fingerprint,
-                             max_length=prepare.block_size, device=device, model=net, files=[p.name for p in files])
+                             max_length=prepare.block_size, device=device, model=net, files=[p.name for p in files],
+                             tokenizer=tokenizer, tokenizer_path=tokenizer_path)
 
 
 def read_shapes(state: dict) -> dict[str, tuple[int, ...]]:

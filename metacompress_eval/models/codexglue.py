@@ -27,6 +27,7 @@ OPTIONS = (
     Option("heads", "attention heads (default: the base config's, else hidden size / 64)", kind=int),
     Option("activation", "feed-forward activation (default: the base config's, else gelu)",
            choices=("gelu", "gelu_new", "silu", "relu")),
+    Option("layer_norm_eps", "LayerNorm epsilon (default: the base config's, else 1e-5)", kind=float),
     Option("labels", "class names in output order, comma separated (default LABEL_0, LABEL_1)", kind=list),
 )
 
@@ -94,13 +95,12 @@ def load_wrapper(name: str, *, adapter: str, encoder_prefix: str, head_prefix: s
     position = config.get("position_embedding_type") or ("relative_key" if layout.relative else "absolute")
     settings = EncoderSettings(num_heads=int(heads), position=position,
                                activation=options.get("activation") or config.get("hidden_act") or "gelu",
-                               layer_norm_eps=float(config.get("layer_norm_eps") or 1e-5), pad_id=tok.pad_token_id)
+                               layer_norm_eps=float(options.get("layer_norm_eps") or config.get("layer_norm_eps") or 1e-5),
+                               pad_id=tok.pad_token_id)
     prepare = TextPreparation(transformers_ids(tok, block - 2), block_size=block, bos=tok.cls_token_id,
                               eos=tok.sep_token_id, pad=tok.pad_token_id)
     tok_files = sorted(p for p in tok_folder.iterdir() if p.is_file() and (p.name in TOKENIZER_FILES
                                                                           or p.name == "config.json"))
-    model = build(adapter=adapter, name=name, role=role, weights=weights, state=state, layout=layout,
-                  settings=settings, prepare=prepare, labels=options.get("labels"), device=device,
-                  extra_files=[p for p in tok_files if p != weights])
-    model.tokenizer = tok
-    return model
+    return build(adapter=adapter, name=name, role=role, weights=weights, state=state, layout=layout,
+                 settings=settings, prepare=prepare, labels=options.get("labels"), device=device, extra_files=tok_files,
+                 tokenizer=tok)

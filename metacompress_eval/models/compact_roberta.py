@@ -128,4 +128,5 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
     settings = EncoderSettings(num_heads=heads, position=position, activation=opts.get("activation") or "gelu",
                                layer_norm_eps=opts.get("layer_norm_eps") or 1e-5, pad_id=pad)
     return build(adapter=NAME, name=name, role=role, weights=weights, state=state, layout=layout, settings=settings,
-                 prepare=prepare, labels=opts.get("labels"), device=device, extra_files=[tok_path])
+                 prepare=prepare, labels=opts.get("labels"), device=device, extra_files=[tok_path], tokenizer=tok,
+                 tokenizer_path=tok_path)

@@ -82,12 +82,12 @@ def load_state_dict(path: Path, *, what: str) -> dict:
     import torch
 
     if path.suffix == ".safetensors":
-        from safetensors import SafetensorsError
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         try:
             tensors = load_file(str(path), device="cpu")
-        except (SafetensorsError, OSError, ValueError) as exc:
+        except (SafetensorError, OSError, ValueError) as exc:
             raise MetaCompressError(f"{what}: not a readable safetensors file ({exc})") from None
     else:
         try:

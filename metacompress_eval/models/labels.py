@@ -45,8 +45,8 @@ def align_label_spaces(teacher: "LoadedModel", student: "LoadedModel", label_map
     t_names, s_names = teacher.label_names, student.label_names
     if len(t_names) != len(s_names):
         raise MetaCompressError(
-            f"teacher and student have different label sets: teacher {t_names} ({len(t_names)} labels), "
-            f"student {s_names} ({len(s_names)} labels)")
+            f"teacher and student have different label sets: teacher {t_names} ({len(t_names)} labels, "
+            f"{teacher.name}), student {s_names} ({len(s_names)} labels, {student.name})")
     if label_map:
         perm = [-1] * len(t_names)
         for s_label, t_label in label_map.items():

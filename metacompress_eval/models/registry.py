@@ -2,7 +2,8 @@
 
 Detection (``adapter=None``), in order:
 
-1. a folder written by ``metacompress import`` (``metacompress.json``) → the adapter and options it names;
+1. a folder written by ``metacompress import`` (``metacompress.json``), or a Hub repository holding one
+   (fetched) → the adapter, options and input length it records;
 2. a folder with ``config.json`` (and no lone state dict beside it) or a Hub id → ``hf``;
 3. a table file (``.jsonl``, ``.csv``, ``.parquet`` …) → ``stored-outputs``;
 4. a state dict (a ``.bin`` / ``.pt`` / ``.pth`` / ``.safetensors`` file, or a folder holding exactly
@@ -104,6 +105,25 @@ def detect(name: str, *, role: str = "model") -> tuple[str, dict[str, Any]]:
     return "hf", {}  # a Hub id, or a path that does not exist (the hf adapter says which)
 
 
+def _from_hub_if_imported(name: str) -> str:
+    """The local snapshot of a Hub repository written by ``metacompress import``, else ``name`` unchanged.
+
+    Only ``metacompress.json`` is fetched to decide; an ordinary ``transformers`` repository (or no
+    network) leaves the name to the ``hf`` adapter, which fetches and reports as before.
+    """
+    from .files import looks_like_hub_id
+
+    if Path(name).expanduser().exists() or not looks_like_hub_id(name) or "/" not in name:
+        return name
+    try:
+        from huggingface_hub import hf_hub_download, snapshot_download
+
+        hf_hub_download(name, SELF_DESCRIBING_FILE)
+        return snapshot_download(name)
+    except Exception:  # not an imported repository, not reachable: the hf adapter decides and explains
+        return name
+
+
 def _match_state_dict(path: Path, *, role: str) -> str:
     from .roberta import key_patterns
 
@@ -136,11 +156,16 @@ def load_model(name: str, *, role: str = "model", tokenizer: str | None = None, 
         options: adapter options (``key → value``; text values are parsed), on top of any the folder records.
     """
     recorded: dict[str, Any] = {}
-    if adapter in (None, "", "auto"):
+    asked, name = name, _from_hub_if_imported(name)
+    folder = Path(name).expanduser()
+    if folder.is_dir() and (folder / SELF_DESCRIBING_FILE).is_file():
+        info = read_self_description(folder)
+        if adapter in (None, "", "auto", info["adapter"]):
+            adapter, recorded = info["adapter"], dict(info.get("options") or {})
+            if max_length is None and isinstance(info.get("max_length"), int):
+                max_length = info["max_length"]
+    elif adapter in (None, "", "auto"):
         adapter, recorded = detect(name, role=role)
-    elif Path(name).expanduser().is_dir() and (Path(name).expanduser() / SELF_DESCRIBING_FILE).is_file():
-        info = read_self_description(Path(name).expanduser())
-        recorded = dict(info.get("options") or {}) if info["adapter"] == adapter else {}
     given = {**recorded, **dict(options or {})}
     if adapter not in ADAPTERS:
         from . import plugin
@@ -151,5 +176,7 @@ def load_model(name: str, *, role: str = "model", tokenizer: str | None = None, 
                            trust_remote_code=trust_remote_code, options=given)
     module = adapter_module(adapter)
     resolved = resolve_options(module.OPTIONS, given, adapter=adapter, role=role)
-    return module.load(name, role=role, tokenizer=tokenizer, device=device, max_length=max_length,
-                       trust_remote_code=trust_remote_code, options=resolved)
+    model = module.load(name, role=role, tokenizer=tokenizer, device=device, max_length=max_length,
+                        trust_remote_code=trust_remote_code, options=resolved)
+    model.name = asked  # the repository id, not the local snapshot it was read from
+    return model

@@ -75,6 +75,10 @@ class StoredOutputs(LoadedModel):
         self.rows = rows
         self.logits = logits
         self.id_columns = id_columns
+        self.key_columns = tuple(id_columns)
+        # No path here: the note goes into published reports (the file's name is in models.<role>).
+        self.coverage_note = (f"its outputs are stored outputs, looked up by {', '.join(id_columns)}: inputs the "
+                              "file does not hold (follow-ups, adversarial examples) have none")
         self.column = column
         self.kind = kind
 

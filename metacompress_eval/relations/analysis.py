@@ -20,7 +20,7 @@ from .checks import EvaluationOutputs, PerInputChecks, per_input_checks, validat
 from .fidelity import fidelity_section
 from .flips import flips_section
 from .registry import Thresholds, list_relations
-from .scopes import Scope, macro_entry, rate_entry, scopes, statistic_ci
+from .scopes import Scope, available_scope, macro_entry, rate_entry, scopes, statistic_ci
 
 
 def relations_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
@@ -35,16 +35,18 @@ def relations_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> d
         entry = rate_entry(events, part.clusters, "violations", th, seed)
         entry["macro"] = macro_entry(events, part, "rate", entry, th, seed, binary=True)
         if relation.statistics is not None and key in pi.measures:
-            entry.update(relation.statistics(pi.measures[key][sc.rows]))
+            entry.update(relation.statistics(pi.measures[key][part.rows]))
         out[key] = entry
     return out
 
 
 def _performance_for(pi: PerInputChecks, sc: Scope, n_classes: int, th: Thresholds, seed: int) -> dict[str, Any]:
-    rows = sc.rows
-    gold = pi.labels[rows]
     out: dict[str, Any] = {}
+    whole = sc
     for model, pred_all in (("teacher", pi.y_t), ("student", pi.y_s)):
+        sc = available_scope(pi, whole, model)  # each model's accuracy on the inputs it has outputs for
+        rows = sc.rows
+        gold = pi.labels[rows]
         pred = pred_all[rows]
         rate = rate_entry(pred == gold, sc.clusters, "correct", th, seed)
         acc = {"correct": rate["correct"], "n": rate["n"], "accuracy": rate["rate"],
@@ -61,6 +63,7 @@ def _performance_for(pi: PerInputChecks, sc: Scope, n_classes: int, th: Threshol
 
 def _mcnemar_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
     """McNemar's test on independent pairs; its clustered version where pairs share a source."""
+    sc = available_scope(pi, sc, "teacher", "student")  # a paired test: inputs both models answered
     rows = sc.rows
     gold = pi.labels[rows]
     ok_t, ok_s = pi.y_t[rows] == gold, pi.y_s[rows] == gold
@@ -92,6 +95,7 @@ _CALIBRATION_VERDICTS = {"within": "aligned", "outside": "misaligned", "inconclu
 
 
 def _calibration_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
+    sc = available_scope(pi, sc, "teacher", "student")  # both ECEs on the same inputs
     rows = sc.rows
     n = int(rows.size)
     if n == 0:
@@ -117,6 +121,36 @@ def _calibration_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -
         "ci_method": method,
         "verdict": verdict,
     }
+
+
+def coverage_section(pi: PerInputChecks) -> dict[str, Any] | None:
+    """Which rows each model has outputs for, and the figures computed on fewer rows because of it.
+
+    ``partial`` and ``complete`` name analysis fields (``flips.teacher`` …): the first are computed
+    on the rows the model(s) they need answered, each with its own ``n``; the second on every row.
+    ``None`` when both models answered every input (the report then has no ``coverage`` field).
+    """
+    if not pi.partial:
+        return None
+    out: dict[str, Any] = {}
+    for model in ("teacher", "student"):
+        have = pi.available(model)
+        out[model] = {"inputs": int(have.sum()), "sources": int(have[pi.is_source].sum()),
+                      "follow_ups": int(have[~pi.is_source].sum())}
+    both = pi.available("teacher") & pi.available("student")
+    out["both"] = {"inputs": int(both.sum()), "sources": int(both[pi.is_source].sum()),
+                   "follow_ups": int(both[~pi.is_source].sum())}
+    out["of"] = {"inputs": int(len(pi.source_ids)), "sources": int(pi.is_source.sum()),
+                 "follow_ups": int((~pi.is_source).sum())}
+    missing = [m for m in ("teacher", "student") if not pi.available(m).all()]
+    labelled = pi.labels is not None
+    partial = ["relations", "fidelity"] + (["mcnemar", "calibration"] if labelled else [])
+    partial += ["flips.difference", "worst"] + [f"flips.{m}" for m in missing]
+    partial += [f"performance.{m}" for m in missing if labelled]
+    complete = [f"{section}.{m}" for m in ("teacher", "student") if m not in missing
+                for section in (("performance", "flips") if labelled else ("flips",))]
+    out["partial"], out["complete"] = partial, complete
+    return out
 
 
 def _model_view(probs: np.ndarray, pred: int, conf: float, names: Sequence[str]) -> dict[str, Any]:
@@ -171,8 +205,8 @@ def analyze(outputs: EvaluationOutputs, thresholds: Thresholds | None = None, se
         ``bool``/``None``/``list``/``dict`` values without NaN or infinities, with keys
         ``thresholds``, ``seed``, ``worst_k``, ``labelled``, ``label_names``, ``counts``, ``relations``,
         ``fidelity``, ``flips``, ``performance``, ``mcnemar``, ``calibration`` and ``worst`` (see
-        ``docs/relations.md``).
-        ``performance``, ``mcnemar`` and ``calibration`` are ``None`` for unlabelled data.
+        ``docs/relations.md``), and ``coverage`` when a model lacks outputs on some rows (*Partial
+        outputs* there). ``performance``, ``mcnemar`` and ``calibration`` are ``None`` for unlabelled data.
 
     Raises:
         MetaCompressError: when the outputs are inconsistent (shapes, probabilities, pairing).
@@ -210,6 +244,9 @@ def analyze(outputs: EvaluationOutputs, thresholds: Thresholds | None = None, se
         "calibration": None,
         "worst": _worst(pi, names, int(worst_k)),
     }
+    coverage = coverage_section(pi)
+    if coverage is not None:
+        result["coverage"] = coverage
     if labelled:
         result["performance"] = {
             "f1_average": stats.f1_average(n_classes),

@@ -31,6 +31,11 @@ class EvaluationOutputs:
         teacher_probs: ``[N, C]`` teacher class probabilities (rows sum to 1).
         student_probs: ``[N, C]`` student class probabilities.
         label_names: the ``C`` class names; index 1 is the positive class of a binary task.
+        teacher_available / student_available: per row, whether that model has an output there
+            (``None``: on every row). A model read from stored outputs has none on inputs the file
+            does not hold (follow-ups, when only the sources were scored); those rows of its
+            probabilities may be NaN, and every figure that needs its output is computed on the rows
+            that have it (``docs/relations.md``, *Partial outputs*).
     """
 
     source_ids: list[str]
@@ -39,6 +44,19 @@ class EvaluationOutputs:
     teacher_probs: np.ndarray
     student_probs: np.ndarray
     label_names: list[str]
+    teacher_available: np.ndarray | None = None
+    student_available: np.ndarray | None = None
+
+    def available(self, model: str) -> np.ndarray:
+        """Rows where ``model`` (``teacher`` / ``student``) has an output."""
+        given = self.teacher_available if model == "teacher" else self.student_available
+        n = len(self.source_ids)
+        return np.ones(n, dtype=bool) if given is None else np.asarray(given, dtype=bool)
+
+    @property
+    def partial(self) -> bool:
+        """Whether some model lacks outputs on some rows."""
+        return not (self.available("teacher").all() and self.available("student").all())
 
 
 def validate_outputs(outputs: EvaluationOutputs) -> None:
@@ -62,9 +80,13 @@ def validate_outputs(outputs: EvaluationOutputs) -> None:
             raise MetaCompressError(
                 f"{name} probabilities have shape {probs.shape}, expected ({n}, {c})"
             )
+        given = getattr(outputs, f"{name}_available")
+        if given is not None and np.asarray(given).shape != (n,):
+            raise MetaCompressError(f"{name} availability has shape {np.asarray(given).shape}, expected ({n},)")
+        probs = probs[outputs.available(name)]
         if not np.all(np.isfinite(probs)) or np.any(probs < 0):
             raise MetaCompressError(f"{name} probabilities contain negative or non-finite values")
-        worst = float(np.max(np.abs(probs.sum(axis=1) - 1.0)))
+        worst = float(np.max(np.abs(probs.sum(axis=1) - 1.0))) if len(probs) else 0.0
         if worst > _SUM_TOLERANCE:
             raise MetaCompressError(
                 f"{name} probability rows must sum to 1 (off by up to {worst:.3g}); "
@@ -122,6 +144,19 @@ class PerInputChecks:
     violations: dict[str, np.ndarray] = field(default_factory=dict)
     applies: dict[str, np.ndarray | None] = field(default_factory=dict)
     measures: dict[str, np.ndarray] = field(default_factory=dict)  # of the relations that have one
+    # Rows where each model has an output (None: every row). Elsewhere its probabilities are a uniform
+    # placeholder and no relation applies.
+    available_t: np.ndarray | None = None
+    available_s: np.ndarray | None = None
+
+    def available(self, model: str) -> np.ndarray:
+        """Rows where ``model`` (``teacher`` / ``student``) has an output."""
+        given = self.available_t if model == "teacher" else self.available_s
+        return np.ones(len(self.source_ids), dtype=bool) if given is None else given
+
+    @property
+    def partial(self) -> bool:
+        return self.available_t is not None or self.available_s is not None
 
     def verdict(self, key: str, row: int) -> bool | None:
         """Relation ``key`` on ``row``: violated (``True``), holds (``False``) or does not apply (``None``)."""
@@ -138,6 +173,12 @@ def per_input_checks(outputs: EvaluationOutputs, th: Thresholds) -> PerInputChec
     """
     pt = np.asarray(outputs.teacher_probs, dtype=np.float64)
     ps = np.asarray(outputs.student_probs, dtype=np.float64)
+    partial = outputs.partial
+    avail_t, avail_s = outputs.available("teacher"), outputs.available("student")
+    if partial:  # placeholders where a model has no output, so the arithmetic below stays finite
+        uniform = 1.0 / pt.shape[1]
+        pt = np.where(avail_t[:, None], pt, uniform)
+        ps = np.where(avail_s[:, None], ps, uniform)
     # Renormalise away float32 rounding so the confidences and the JSD see true distributions.
     pt = pt / pt.sum(axis=1, keepdims=True)
     ps = ps / ps.sum(axis=1, keepdims=True)
@@ -152,9 +193,14 @@ def per_input_checks(outputs: EvaluationOutputs, th: Thresholds) -> PerInputChec
     labels = None if outputs.labels is None else np.asarray(outputs.labels, dtype=np.int64)
     checks = PerInputChecks(pt, ps, y_t, y_s, conf_t, conf_s, jsd, kl, kl_floored, list(outputs.source_ids),
                             list(outputs.transformations), labels, source_index, is_source)
+    if partial:
+        checks.available_t, checks.available_s = avail_t, avail_s
+    both = avail_t & avail_s
     for relation in list_relations():
         violated = np.asarray(relation.violated(checks, th), dtype=bool)
         applies = None if relation.applies is None else np.asarray(relation.applies(checks, th), dtype=bool)
+        if partial:  # a relation compares both models' outputs: it applies only where both exist
+            applies = both if applies is None else applies & both
         checks.applies[relation.key] = applies
         checks.violations[relation.key] = violated if applies is None else applies & violated
         if relation.measure is not None:

@@ -21,8 +21,26 @@ FLIP_CATEGORIES: tuple[str, ...] = (
 )
 
 
-def flip_entry(pi: PerInputChecks, pred: np.ndarray, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
-    """One model's flip rate on ``sc`` and, with labels, the breakdown by :data:`FLIP_CATEGORIES`."""
+def _answered(pi: PerInputChecks, sc: Scope, models: tuple[str, ...]) -> Scope:
+    """The follow-ups of ``sc`` that every one of ``models`` answered, together with their source."""
+    if not pi.partial:
+        return sc
+    keep = np.ones(sc.rows.size, dtype=bool)
+    for model in models:
+        have = pi.available(model)
+        keep &= have[sc.rows] & have[pi.source_index[sc.rows]]
+    return sc.subset(keep)
+
+
+def flip_entry(pi: PerInputChecks, pred: np.ndarray, sc: Scope, th: Thresholds, seed: int,
+               model: str | None = None) -> dict[str, Any]:
+    """One model's flip rate on ``sc`` and, with labels, the breakdown by :data:`FLIP_CATEGORIES`.
+
+    With ``model`` given, only follow-ups for which that model has outputs on both the follow-up and
+    its source count.
+    """
+    if model is not None:
+        sc = _answered(pi, sc, (model,))
     rows = sc.rows
     src = pi.source_index[rows]
     flips = pred[rows] != pred[src]
@@ -45,6 +63,7 @@ def flip_entry(pi: PerInputChecks, pred: np.ndarray, sc: Scope, th: Thresholds, 
 
 def flip_difference(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
     """Student minus teacher flip rate on the same pairs, with a (clustered) bootstrap CI."""
+    sc = _answered(pi, sc, ("teacher", "student"))
     rows = sc.rows
     src = pi.source_index[rows]
     f_t = (pi.y_t[rows] != pi.y_t[src]).astype(np.float64)
@@ -65,8 +84,8 @@ def flips_section(pi: PerInputChecks, pooled: dict[str, Scope], per_t: dict[str,
     out: dict[str, Any] = {}
     for model, pred in (("teacher", pi.y_t), ("student", pi.y_s)):
         out[model] = {
-            "overall": flip_entry(pi, pred, fu, th, seed),
-            "by_transformation": {t: flip_entry(pi, pred, sc, th, seed) for t, sc in per_t.items()},
+            "overall": flip_entry(pi, pred, fu, th, seed, model),
+            "by_transformation": {t: flip_entry(pi, pred, sc, th, seed, model) for t, sc in per_t.items()},
         }
     out["difference"] = {
         "overall": flip_difference(pi, fu, th, seed),

@@ -57,6 +57,16 @@ def scopes(pi: PerInputChecks) -> tuple[dict[str, Scope], dict[str, Scope]]:
     return pooled, per_t
 
 
+def available_scope(pi: PerInputChecks, sc: Scope, *models: str) -> Scope:
+    """The rows of ``sc`` where every one of ``models`` has an output (``sc`` itself when nothing is missing)."""
+    if not pi.partial:
+        return sc
+    keep = np.ones(sc.rows.size, dtype=bool)
+    for model in models:
+        keep &= pi.available(model)[sc.rows]
+    return sc.subset(keep)
+
+
 def rate_entry(events: np.ndarray, clusters: list[str] | None, numerator_key: str,
                th: Thresholds, seed: int) -> dict[str, Any]:
     """``{numerator_key: k, "n", "rate", "ci95", "ci_method"}`` for boolean ``events`` (Wilson or cluster bootstrap)."""

@@ -188,15 +188,54 @@ def _summary(a: Mapping[str, Any]) -> list[str]:
         entry = flips.get(model, {}).get("overall")
         if entry and entry.get("n"):
             lines.append(f"- **{model.capitalize()} flip rate** under transformations: {_rate_cell(entry, 'flips')}")
+    fidelity = a.get("fidelity")
+    if fidelity:
+        lines.append(f"- **Mean |ΔP|** (½·Σ|p_T − p_S|; |ΔP(class 1)| for two classes): "
+                     f"all inputs {_num(fidelity['overall'].get('mean_abs_prob_difference'))}, "
+                     f"sources {_num(fidelity['sources'].get('mean_abs_prob_difference'))}")
     perf = a.get("performance")
     if perf:
         for scope, title in (("sources", "sources"), ("follow_ups", "follow-ups")):
             t = perf[scope]["teacher"]["accuracy"]
             s = perf[scope]["student"]["accuracy"]
-            if t.get("n"):
+            if t.get("n") or s.get("n"):
                 lines.append(f"- **Accuracy on {title}**: teacher {_pct(t['accuracy'])}, "
                              f"student {_pct(s['accuracy'])}")
     return lines + [""]
+
+
+_FIGURES = {"relations": "the relations", "fidelity": "fidelity (top-1 agreement, KL, mean |ΔP|)",
+            "mcnemar": "McNemar's test",
+            "calibration": "calibration (ECE)", "flips.difference": "the flip-rate difference",
+            "worst": "the worst discrepancies", "flips.teacher": "the teacher's flip rates",
+            "flips.student": "the student's flip rates", "performance.teacher": "the teacher's accuracy and F1",
+            "performance.student": "the student's accuracy and F1"}
+
+
+def _coverage_section(a: Mapping[str, Any]) -> list[str]:
+    """Which figures were computed on fewer inputs because a model has no outputs for some (stored outputs)."""
+    cov = a.get("coverage")
+    if not cov:
+        return []
+    of = cov["of"]
+    lines = ["## Partial outputs", ""]
+    for model in ("teacher", "student"):
+        have = cov[model]
+        if have["inputs"] == of["inputs"]:
+            continue
+        why = f" — {have['reason']}" if have.get("reason") else ""
+        lines.append(f"- The **{model}** has outputs for {have['inputs']} of {of['inputs']} inputs "
+                     f"({have['sources']} of {of['sources']} sources, {have['follow_ups']} of {of['follow_ups']} "
+                     f"follow-ups){why}.")
+    both = cov["both"]
+    def words(keys):
+        return ", ".join(_FIGURES.get(k, k) for k in keys)
+
+    lines += ["", f"Computed only where the models they need have outputs, each with its own N (both models: "
+                  f"{both['inputs']} inputs, {both['sources']} sources and {both['follow_ups']} follow-ups): "
+                  f"{words(cov['partial'])}. A flip counts only when the model answered the follow-up and its "
+                  f"source. On every input: {words(cov['complete']) or 'nothing'}.", ""]
+    return lines
 
 
 class _ThresholdValues(dict):
@@ -206,7 +245,16 @@ class _ThresholdValues(dict):
         return _DASH
 
 
+def _answered_by_both(a: Mapping[str, Any], rows: str = "inputs") -> bool:
+    """Whether some ``rows`` (inputs / follow_ups) have outputs from both models (always, without ``coverage``)."""
+    coverage = a.get("coverage")
+    return not coverage or coverage["both"][rows] > 0
+
+
 def _relations_section(a: Mapping[str, Any]) -> list[str]:
+    if not _answered_by_both(a):
+        return ["## Metamorphic relations", "",
+                "None computed: no input has outputs from both models (see *Partial outputs*).", ""]
     th = _ThresholdValues(a.get("thresholds", {}))
     rels = a["relations"]
     relations = list_relations()
@@ -268,7 +316,7 @@ def _macro_table(rels: Mapping[str, Any], relations) -> list[str]:
 
 def _fidelity_section(a: Mapping[str, Any]) -> list[str]:
     fid = a.get("fidelity")
-    if not fid:
+    if not fid or not _answered_by_both(a):
         return []
     lines = [
         "## Fidelity (top-1 agreement and KL)",
@@ -276,7 +324,8 @@ def _fidelity_section(a: Mapping[str, Any]) -> list[str]:
         "The fidelity measures of the knowledge-distillation literature: top-1 agreement (the student "
         "predicts the teacher's class) and KL(teacher ‖ student), the mean over inputs in bits and nats. "
         f"Student probabilities below {fid.get('kl_floor')} count as {fid.get('kl_floor')} in KL. "
-        "Macro: each source counts once.",
+        "Macro: each source counts once. Mean |ΔP| = ½·Σ_c |p_T(c) − p_S(c)| (for two classes, the mean "
+        "|ΔP(class 1)|).",
         "",
     ]
     scopes = [("All inputs", fid.get("overall")), ("Sources", fid.get("sources")),
@@ -290,9 +339,9 @@ def _fidelity_section(a: Mapping[str, Any]) -> list[str]:
         rows.append([title, _rate_cell(e["top1_agreement"], "agreements"), _macro_cell(e["top1_agreement"]),
                      f"{_num(kl.get('mean'), 4)} {_ci_num(kl.get('ci95'), 4)}", _num(kl.get("median"), 4),
                      _num((kl.get("macro") or {}).get("mean"), 4), _num(nats.get("mean"), 4),
-                     str(e.get("kl_floored", 0))])
+                     str(e.get("kl_floored", 0)), _num(e.get("mean_abs_prob_difference"), 4)])
     lines += _table(["Scope", "Top-1 agreement [95% CI] (k/N)", "Agreement (macro)", "Mean KL bits [95% CI]",
-                     "Median KL bits", "Mean KL bits (macro)", "Mean KL nats", "Floored"], rows)
+                     "Median KL bits", "Mean KL bits (macro)", "Mean KL nats", "Floored", "Mean |ΔP|"], rows)
     return lines
 
 
@@ -311,7 +360,10 @@ def _flips_section(a: Mapping[str, Any]) -> list[str]:
     if labelled:
         header += [c.replace("_to_", "→").replace("_", " ") for c in FLIP_CATEGORIES]
     rows = []
+    coverage = a.get("coverage") or {}
     for model in ("teacher", "student"):
+        if model in coverage and coverage[model]["follow_ups"] == 0:
+            continue  # no output on any follow-up (stored outputs of the sources, no teacher): nothing to show
         per_model = flips.get(model, {})
         scopes = [("all follow-ups", per_model.get("overall"))]
         scopes += list(per_model.get("by_transformation", {}).items())
@@ -326,7 +378,7 @@ def _flips_section(a: Mapping[str, Any]) -> list[str]:
     lines += _table(header, rows)
 
     diff = flips.get("difference")
-    if diff:
+    if diff and _answered_by_both(a, "follow_ups"):
         lines += ["Student minus teacher flip rate in percentage points "
                   "(paired bootstrap; positive = student less stable):", ""]
 
@@ -353,6 +405,8 @@ def _performance_section(a: Mapping[str, Any]) -> list[str]:
     for key, title in scopes:
         block = perf[key] if key in ("sources", "follow_ups", "overall") else perf["by_transformation"][key]
         for model in ("teacher", "student"):
+            if model in (a.get("coverage") or {}) and a["coverage"][model]["inputs"] == 0:
+                continue  # a model with no outputs at all (no teacher)
             acc, f1 = block[model]["accuracy"], block[model]["f1"]
             rows.append([title, model, _rate_cell(acc, "correct", "accuracy"),
                          _num(f1.get("value")), _ci_num(f1.get("ci95"))])
@@ -362,7 +416,7 @@ def _performance_section(a: Mapping[str, Any]) -> list[str]:
 
 def _mcnemar_section(a: Mapping[str, Any]) -> list[str]:
     mc = a.get("mcnemar")
-    if not mc:
+    if not mc or not _answered_by_both(a):
         return []
     lines = [
         "## McNemar test (teacher vs student correctness)",
@@ -393,7 +447,7 @@ def _mcnemar_section(a: Mapping[str, Any]) -> list[str]:
 
 def _calibration_section(a: Mapping[str, Any]) -> list[str]:
     cal = a.get("calibration")
-    if not cal:
+    if not cal or not _answered_by_both(a):
         return []
     lines = [
         "## Calibration",
@@ -558,9 +612,14 @@ def _attacks_section(report: Mapping[str, Any]) -> list[str]:
              "(skipped inputs excluded); accuracy under attack counts an input correct when it was classified "
              "correctly and no adversarial example was found. Adversarial examples are also follow-ups "
              "(`attack:<method>` in the relation tables).", ""]
+    skipped_roles = section.get("not_attacked") or {}
+    lines += [f"The {role} was not attacked: {why}." for role, why in skipped_roles.items()]
+    lines += [""] if skipped_roles else []
     rows = []
     for method, entry in section["by_attack"].items():
         for role in ("teacher", "student"):
+            if role in skipped_roles:
+                continue
             m = entry.get(role) or {}
             succ = m.get("success") or {}
             rows.append([method, role, _pct(m.get("clean_accuracy")), _num(m.get("clean_f1")),
@@ -570,6 +629,8 @@ def _attacks_section(report: Mapping[str, Any]) -> list[str]:
                          ", ".join(f"{k}: {v}" for k, v in (m.get("skipped") or {}).items()) or _DASH])
     lines += _table(["Attack", "Model", "Clean acc.", "Clean F1", "Acc. under attack", "F1 under attack",
                      "Success rate [95% CI]", "Avg queries", "Avg edits", "Time (s)", "Skipped"], rows)
+    if skipped_roles:  # nothing to compare between models
+        return lines
     lines += ["", "Between models: relative drop = drop_student / drop_teacher − 1 (drop = clean accuracy − "
               "accuracy under attack; paired bootstrap CI); transfer = share of the adversarial examples found "
               "against one model that the other misclassifies (sources it classified correctly).", ""]
@@ -609,6 +670,7 @@ def render_markdown(report: dict, examples: dict[int, dict]) -> str:
     language = str(task.get("language", "")) if isinstance(task, Mapping) else ""
     lines: list[str] = _title(report)
     lines += _summary(analysis)
+    lines += _coverage_section(analysis)
     lines += _transformations_envelope(report)
     lines += _relations_section(analysis)
     lines += _fidelity_section(analysis)

@@ -78,6 +78,8 @@ def _scatter(analysis: Mapping[str, Any], outputs: EvaluationOutputs, path: Path
     """
     pt = np.asarray(outputs.teacher_probs, dtype=np.float64)
     ps = np.asarray(outputs.student_probs, dtype=np.float64)
+    both = outputs.available("teacher") & outputs.available("student")
+    pt, ps = pt[both], ps[both]  # only inputs that both models answered can be compared
     y_t = pt.argmax(axis=1)
     rows = np.arange(y_t.size)
     conf_t, p_s = pt[rows, y_t], ps[rows, y_t]
@@ -106,7 +108,8 @@ def _scatter(analysis: Mapping[str, Any], outputs: EvaluationOutputs, path: Path
     ax.set_ylim(-0.02, 1.01)
     ax.set_xlabel("teacher confidence p_T(ŷ_T)")
     ax.set_ylabel("student probability of the teacher's class p_S(ŷ_T)")
-    ax.set_title("Teacher vs student on the teacher's class, all inputs")
+    ax.set_title("Teacher vs student on the teacher's class, "
+                 + ("all inputs" if both.all() else "inputs both models answered"))
     ax.legend(loc="lower right", fontsize=8)
     return _save_atomic(fig, path)
 

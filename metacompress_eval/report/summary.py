@@ -34,6 +34,13 @@ def summary_lines(report: dict) -> list[str]:
         kl = fidelity["kl_bits"].get("mean")
         lines.append(f"  top-1 agreement: {_rate(fidelity['top1_agreement'], 'agreements')}; mean KL(T‖S): "
                      + ("n/a" if kl is None else f"{kl:.4f} bits ({fidelity['kl_nats']['mean']:.4f} nats)"))
+        sources = a["fidelity"].get("sources") or {}
+        if sources.get("mean_abs_prob_difference") is not None:
+            lines.append(f"  mean |ΔP| on sources: {sources['mean_abs_prob_difference']:.3f} (n = {sources['n']})")
+    coverage = a.get("coverage")
+    if coverage:
+        lines.append(f"  partial outputs: both models answered {coverage['both']['inputs']} of "
+                     f"{coverage['of']['inputs']} inputs (see report.md, Partial outputs)")
     flips = a.get("flips", {})
     for model in ("teacher", "student"):
         entry = (flips.get(model) or {}).get("overall")
@@ -44,7 +51,7 @@ def summary_lines(report: dict) -> list[str]:
         for scope in ("sources", "follow_ups"):
             t = perf[scope]["teacher"]["accuracy"]
             s = perf[scope]["student"]["accuracy"]
-            if t.get("n"):
+            if t.get("n") or s.get("n"):
                 lines.append(f"  accuracy on {scope.replace('_', '-')}: teacher "
                              f"{_rate(t, 'correct', 'accuracy')}, student {_rate(s, 'correct', 'accuracy')}")
     return lines

@@ -80,9 +80,10 @@ class ModelStore:
         from ..model_outputs import ModelSpec
 
         target = self.resolve(name, role, progress)
-        config = Path(target) / "config.json"
-        # A rebuilt local folder must not be served from memory: key on config.json's mtime.
-        stamp = config.stat().st_mtime_ns if config.is_file() else None
+        # A rebuilt local folder must not be served from memory: key on the mtime of what describes it
+        # (config.json of a save_pretrained folder, metacompress.json of an imported one).
+        described = [Path(target) / f for f in ("config.json", "metacompress.json") if (Path(target) / f).is_file()]
+        stamp = max((p.stat().st_mtime_ns for p in described), default=None)
         key = (target, stamp)
         with self._lock:
             if key in self._models:

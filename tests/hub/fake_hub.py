@@ -3,8 +3,9 @@
 Implements the endpoints ``HfApi.create_commit`` / ``upload_file`` call for small files:
 ``POST /api/validate-yaml`` (README metadata check, answered "valid"),
 ``POST /api/{type}s/{repo}/preupload/{rev}`` (answers: upload every file as a regular git blob) and
-``POST /api/{type}s/{repo}/commit/{rev}`` (parses the NDJSON commit, answers a commit URL). Anything
-else gets a 404 and is recorded too.
+``POST /api/{type}s/{repo}/commit/{rev}`` (parses the NDJSON commit, answers a commit URL) and
+``POST /api/repos/create`` (``create_repo``; answers the repository URL). Anything else gets a 404 and
+is recorded too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class FakeHub:
         self.requests: list[dict] = []
         self.commits: list[dict] = []
         self.validated: list[str] = []
+        self.created: list[str] = []
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,6 +44,11 @@ class FakeHub:
                 hub.requests.append({"method": method, "path": url.path, "query": parse_qs(url.query),
                                      "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
                 parts = url.path.strip("/").split("/")
+                if method == "POST" and url.path == "/api/repos/create":
+                    info = json.loads(body)
+                    repo = "/".join(p for p in (info.get("organization"), info.get("name")) if p)
+                    hub.created.append(repo)
+                    return self._reply(200, {"url": f"http://{self.headers['Host']}/{repo}"})
                 if method == "POST" and url.path == "/api/validate-yaml":  # create_commit checks README.md metadata
                     hub.validated.append(json.loads(body)["content"])
                     return self._reply(200, {"errors": [], "warnings": []})

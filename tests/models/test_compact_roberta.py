@@ -11,26 +11,8 @@ from metacompress_eval.inference import InferenceEngine
 from metacompress_eval.models import detect, load_model
 
 from ..conftest import C_SNIPPETS
-from .tiny import compact_state, published_ids, reference_head, reference_sequence, train_bare_tokenizer
-
-SIZES = dict(hidden=24, layers=2, heads=3, intermediate=40, positions=34)
-
-
-@pytest.fixture(scope="module")
-def tokenizer_file(tmp_path_factory, corpus_texts):
-    return train_bare_tokenizer(corpus_texts, 260, tmp_path_factory.mktemp("tok") / "tokenizer.json")
-
-
-def _student(folder, tokenizer_file, *, relative=True, members=2, outputs=2, seed=0, **overrides):
-    from tokenizers import Tokenizer
-
-    vocab = Tokenizer.from_file(str(tokenizer_file)).get_vocab_size()
-    sizes = {**SIZES, **overrides}
-    state = compact_state(vocab=vocab, relative=relative, members=members, outputs=outputs, seed=seed, **sizes)
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.save(state, folder / "model.bin")
-    (folder / "tokenizer.json").write_bytes(tokenizer_file.read_bytes())
-    return folder, state
+from .tiny import SIZES, published_ids, reference_head, reference_sequence, train_bare_tokenizer
+from .tiny import write_compact_student as _student
 
 
 # Generated cases: attention variant × activation × head shape × block size (short enough to truncate).

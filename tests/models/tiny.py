@@ -27,7 +27,7 @@ def train_bare_tokenizer(texts: list[str], vocab: int, path: Path) -> Path:
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     tok.post_processor = processors.ByteLevel(trim_offsets=True)
-    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab, special_tokens=SPECIAL, unk_token="<unk>",
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab, special_tokens=SPECIAL,
                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     path.parent.mkdir(parents=True, exist_ok=True)
     tok.save(str(path))
@@ -75,6 +75,23 @@ def compact_state(*, vocab: int, hidden: int, layers: int, heads: int, intermedi
     s[f"{head}out_proj.weight"] = rnd(outputs, hidden, scale=1.5)
     s[f"{head}out_proj.bias"] = rnd(outputs, scale=0.1)
     return s
+
+
+SIZES = dict(hidden=24, layers=2, heads=3, intermediate=40, positions=34)
+
+
+def write_compact_student(folder: Path, tokenizer_file: Path, *, relative: bool = True, members: int = 2,
+                          outputs: int = 2, seed: int = 0, **overrides) -> tuple[Path, dict]:
+    """A compact student as the students' scripts leave it: ``model.bin`` and a bare ``tokenizer.json``."""
+    from tokenizers import Tokenizer
+
+    vocab = Tokenizer.from_file(str(tokenizer_file)).get_vocab_size()
+    state = compact_state(vocab=vocab, relative=relative, members=members, outputs=outputs, seed=seed,
+                          **{**SIZES, **overrides})
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(state, folder / "model.bin")
+    (folder / "tokenizer.json").write_bytes(tokenizer_file.read_bytes())
+    return folder, state
 
 
 def _np(state, key) -> np.ndarray:
