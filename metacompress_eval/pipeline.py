@@ -39,8 +39,9 @@ from .transforms import DEFAULT_TRANSFORMS
 
 # 2.0: class-aware per-input CA, HCP's converse (HCC), the fidelity section (top-1 agreement, KL),
 # per-source (macro) averages, three-valued calibration verdicts, clustered McNemar; 2.1: the optional
-# representations section (docs/report-format.md, "Versions").
-SCHEMA_VERSION = "2.1"
+# representations section; 2.2: fidelity's mean |ΔP|, coverage of partial outputs, attacks.not_attacked
+# (docs/report-format.md, "Versions").
+SCHEMA_VERSION = "2.2"
 
 
 @dataclass
