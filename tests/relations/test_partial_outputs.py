@@ -12,7 +12,9 @@ from metacompress_eval.relations import Thresholds, analyze, per_input_checks, r
 
 from .conftest import HAND_ROWS, PERM, build, random_outputs
 
-PA, PDS, HCP, CA = relation_keys()
+PA, PDS, HCP, CA = ("prediction_agreement", "probability_distribution_similarity", "high_confidence_preservation",
+                     "calibration_alignment")
+assert {PA, PDS, HCP, CA} <= set(relation_keys())
 
 
 def _teacher_on_sources(outputs, fill=np.nan):
@@ -53,7 +55,9 @@ def test_each_models_figures_on_the_rows_it_answered(partial):
 def test_fidelity_and_coverage(partial):
     # |ΔP(pos)| on the sources: |.92 − .95|, |.25 − .30|, |.45 − .60|.
     assert partial["fidelity"]["sources"]["mean_abs_prob_difference"] == pytest.approx((0.03 + 0.05 + 0.15) / 3)
-    assert partial["fidelity"]["follow_ups"] == {"n": 0, "mean_abs_prob_difference": None}
+    assert partial["fidelity"]["sources"]["top1_agreement"]["agreements"] == 2  # r5 disagrees
+    empty = partial["fidelity"]["follow_ups"]
+    assert empty["n"] == 0 and empty["mean_abs_prob_difference"] is None and empty["kl_bits"]["mean"] is None
     cov = partial["coverage"]
     assert cov["teacher"] == {"inputs": 3, "sources": 3, "follow_ups": 0}
     assert cov["student"] == {"inputs": 7, "sources": 3, "follow_ups": 4}
