@@ -154,7 +154,8 @@ def test_card_and_evaluate_use_the_imported_folder(tmp_path, tokenizer_file):
     assert json.loads((report / "report.json").read_text())["models"]["student"]["adapter"] == "compact-roberta"
     assert main(["card", "--report", str(report), "--card", str(dst / "README.md")]) == 0
     card = (dst / "README.md").read_text()
-    assert "library_name: metacompress-eval" in card and "model-index" in card and "# tiny-avatar" in card
+    assert "library_name: metacompress-eval" in card and "# tiny-avatar" in card
+    assert "<!-- metacompress:begin -->" in card and "<!-- metacompress:end -->" in card  # the fidelity section
 
 
 def test_the_space_loads_the_imported_folder_with_no_flags(tmp_path, tokenizer_file, tiny_models):
