@@ -1,0 +1,56 @@
+"""Kind 2: names that are data (Python f-string ``=`` and namespace formatting, C ``#``/``##`` and
+member-name macro parameters) are never renamed, by the transformations nor by the attacks."""
+
+from __future__ import annotations
+
+from metacompress_eval.attacks.base import Subject
+from metacompress_eval.transforms import get_transformation
+
+from .generators import c_data_name_inputs, python_data_name_inputs
+from .oracles import Case, c_differences, follow_ups, python_differences
+
+ISSUE_EXAMPLE = 'def f(a, b):\n    total = a + b\n    print(f"{total=}")\n    return total\n'
+
+
+def test_issue_example_keeps_total_and_renames_the_rest():
+    for seed in range(4):
+        result = get_transformation("rename_variables").apply(ISSUE_EXAMPLE, "python", seed=seed)
+        assert result.applied
+        assert 'print(f"{total=}")' in result.code and "    total = " in result.code
+        assert {r["old"] for r in result.params["renames"]} == {"a", "b"}
+
+
+def test_attack_renamer_leaves_data_names_alone():
+    names = {s.name for s in Subject(ISSUE_EXAMPLE, "python").symbols}
+    assert "total" not in names and names == {"a", "b"}
+    stringify = ('#define SHOW(v) printf(#v "=%d\\n", v)\nint f(int a) {\n    int total = a * 2;\n'
+                 '    SHOW(total);\n    return total;\n}\n')
+    assert "total" not in {s.name for s in Subject(stringify, "c").symbols}
+
+
+def test_python_data_names_keep_behaviour_under_all_transformations():
+    cases = []
+    for code, context, calls in python_data_name_inputs():
+        for name, result in follow_ups(code, "python"):
+            cases.append(Case(code, result.code, name, context, calls))
+    assert len(cases) > 50
+    differing = python_differences(cases)
+    assert not differing, f"{len(differing)} follow-ups change behaviour; first:\n{differing[0]}"
+
+
+def test_c_macro_data_names_keep_behaviour_under_all_transformations(need_gcc, tmp_path):
+    cases = []
+    for code, context, calls in c_data_name_inputs():
+        for name, result in follow_ups(code, "c"):
+            cases.append(Case(code, result.code, name, context, calls))
+    assert len(cases) > 50
+    differing = c_differences(cases, tmp_path)
+    assert not differing, f"{len(differing)} follow-ups change behaviour; first:\n{differing[0]}"
+
+
+def test_stringified_local_is_kept_but_others_are_renamed():
+    code = ('#define SHOW(v) printf(#v "=%d\\n", v)\nint f(int a) {\n    int total = a * 2;\n'
+            '    SHOW(total);\n    return total;\n}\n')
+    result = get_transformation("rename_variables").apply(code, "c", seed=0)
+    assert result.applied and "SHOW(total)" in result.code and "int total" in result.code
+    assert [r["old"] for r in result.params["renames"]] == ["a"]
