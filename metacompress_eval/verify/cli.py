@@ -19,10 +19,16 @@ def _read(path: str, what: str):
 
 
 def collect_pairs(args) -> tuple[list[dict], list[tuple[str, str]], Counter]:
-    """Rows to check, their ``(source, follow_up)`` code pairs, and skip reasons."""
+    """Rows to check, their ``(source, follow_up)`` code pairs, and skip reasons.
+
+    Each row's metadata carries its execution ``harness`` (from the row, or from its source row
+    with ``--source``; column ``--harness-column``, default ``harness``) and its ``provenance``.
+    """
     rows, loaded = _read(args.input, "input")
     skipped: Counter = Counter(loaded.skipped)
+    harness_column = getattr(args, "harness_column", None) or "harness"
     sources: dict[str, str] | None = None
+    source_harness: dict[str, object] = {}
     if args.source:
         source_rows, source_loaded = _read(args.source, "source")
         sources = {}
@@ -31,6 +37,8 @@ def collect_pairs(args) -> tuple[list[dict], list[tuple[str, str]], Counter]:
             if isinstance(code, str) and code.strip():
                 sid = row.get(args.id_column)
                 sources[str(sid if sid is not None else index)] = code
+                if row.get(harness_column) is not None:
+                    source_harness[str(sid if sid is not None else index)] = row.get(harness_column)
         if not sources:
             raise MetaCompressError(f"no source row of {args.source} has code in column {args.code_column!r}")
     meta, pairs = [], []
@@ -54,9 +62,34 @@ def collect_pairs(args) -> tuple[list[dict], list[tuple[str, str]], Counter]:
         if not isinstance(follow_up, str) or not follow_up.strip():
             skipped["missing or empty follow-up"] += 1
             continue
-        meta.append({"row": index, "id": sid, "transformation": row.get("transformation")})
+        harness = row.get(harness_column)
+        if harness is None and sources is not None:
+            harness = source_harness.get(str(sid))
+        meta.append({"row": index, "id": sid, "transformation": row.get("transformation"),
+                     "harness": harness, "provenance": row.get("provenance")})
         pairs.append((original, follow_up))
     return meta, pairs, skipped
+
+
+def _execution_checks(meta, pairs, results, language, not_run: Counter) -> list:
+    """Run the execution check for every compiled-clean row whose input carries a harness."""
+    from metacompress_eval.verify.harness import EXECUTABLE_LANGUAGES, Harness, renamed_function, run_harness
+
+    out: list = [None] * len(pairs)
+    for index, (m, (source, follow_up), result) in enumerate(zip(meta, pairs, results)):
+        if m.get("harness") is None:
+            continue
+        if language not in EXECUTABLE_LANGUAGES:
+            not_run[f"no execution check for {language}"] += 1
+            continue
+        if not result.ok:
+            continue  # already failed: running it adds nothing
+        try:
+            harness = Harness.from_value(m["harness"])
+            out[index] = run_harness(source, follow_up, language, harness, renamed_function(m.get("provenance")))
+        except MetaCompressError as exc:
+            not_run[str(exc)] += 1
+    return out
 
 
 def run_verify_command(args) -> int:
@@ -75,18 +108,38 @@ def run_verify_command(args) -> int:
         raise MetaCompressError(f"no row of {args.input} could be checked: rows need {hint}"
                                 + (f" (skipped: {dict(skipped)})" if skipped else ""))
     results = compare_many(pairs, args.language)
+    not_run: Counter = Counter()
+    executions = _execution_checks(meta, pairs, results, args.language, not_run)
     out = args.out or f"{args.input}.verify.jsonl"
-    atomic_write_jsonl(out, ({**m, **r.as_dict()} for m, r in zip(meta, results)))
+    rows_out = []
+    for m, r, e in zip(meta, results, executions):
+        row = {k: v for k, v in m.items() if k not in ("harness", "provenance")}
+        row.update(r.as_dict())
+        if e is not None:
+            row["execution"] = e.as_dict()
+            row["ok"] = bool(r.ok and e.ok is not False)
+        rows_out.append(row)
+    atomic_write_jsonl(out, rows_out)
     failed = [(m, r) for m, r in zip(meta, results) if not r.ok]
+    behaved = [(m, e) for m, e in zip(meta, executions) if e is not None and e.ok is False]
     if not args.quiet:
         for m, r in failed:
             label = f"row {m['row']}" + (f" (id {m['id']})" if m["id"] is not None else "")
             print(f"  {label}: new diagnostics: {'; '.join(r.new_errors[:3])}"
                   + (f" (+{len(r.new_errors) - 3} more)" if len(r.new_errors) > 3 else ""))
+        for m, e in behaved:
+            label = f"row {m['row']}" + (f" (id {m['id']})" if m["id"] is not None else "")
+            print(f"  {label}: behaves differently when run ({e.status}): {e.detail or e.mismatches[:1]}")
     unverified = sum(1 for r in results if not r.verified)
     checkers = sorted({r.checker for r in results})
     print(f"checked {len(results)} follow-ups with {', '.join(checkers)}: {len(results) - len(failed)} ok, "
           f"{len(failed)} with new compiler diagnostics" + (f", {unverified} unverified" if unverified else ""))
+    ran = [e for e in executions if e is not None]
+    if ran:
+        counts = Counter(e.status for e in ran)
+        print(f"  ran {len(ran)} follow-ups with their harness: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if not_run:
+        print(f"  execution checks not run: {dict(not_run)}")
     notes = sorted({r.note for r in results if r.note})
     if notes:
         print(f"  notes: {'; '.join(notes)}")
