@@ -94,3 +94,14 @@ def parse_context(text: str | None, language: str) -> Context | None:
 
 
 __all__ = ["Context", "parse_context"]
+
+
+def taken_names(parsed) -> set[str]:
+    """Words a fresh name must avoid: every word of the snippet and, with a context, of its
+    enclosing file (a macro or sibling there could otherwise be captured by a new local)."""
+    from metacompress_eval.code.scopes import words_in
+
+    words = words_in(parsed.data)
+    if parsed.context is not None:
+        words |= set(parsed.context.words)
+    return words

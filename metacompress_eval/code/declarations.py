@@ -55,3 +55,49 @@ def identifiers(parsed: ParsedCode, node: Node | None) -> set[str]:
     if node is None:
         return set()
     return {parsed.text(n) for n in walk_tree(node) if n.type == "identifier"}
+
+
+_TOP_DECLARATION_PARTS = frozenset({"init_declarator", "var_spec", "const_spec", "type_spec", "type_alias",
+                                    "variable_declarator", "var_spec_list", "const_spec_list", "enumerator_list",
+                                    "enumerator", "enum_specifier", "struct_specifier", "union_specifier",
+                                    "type_definition"})
+
+
+def block_level_names(parsed: ParsedCode, statement: Node) -> set[str]:
+    """Names a statement declares into the block that holds it (C ``declaration`` and
+    ``typedef``, with struct/union/enum tags and enumerators; Java local variables and local
+    classes; Go ``:=``, ``var``, ``const`` and ``type``). Declarations nested in its own blocks or
+    headers (a ``for`` variable, a lambda parameter) go out of scope with it and are not listed."""
+    t = statement.type
+    names: set[str] = set()
+    if t not in ("declaration", "type_definition", "local_variable_declaration", "class_declaration",
+                 "short_var_declaration", "var_declaration", "const_declaration", "type_declaration",
+                 "enum_declaration", "record_declaration", "interface_declaration"):
+        return names
+    stack = [statement]
+    while stack:
+        current = stack.pop()
+        note_declared(parsed, current, names)
+        if current.type in ("type_spec", "type_alias", "class_declaration", "enum_declaration",
+                            "record_declaration", "interface_declaration", "struct_specifier",
+                            "union_specifier", "enum_specifier"):
+            name = current.child_by_field_name("name")
+            if name is not None:
+                names.add(parsed.text(name))
+        elif current.type == "type_definition":
+            for declarator in current.children_by_field_name("declarator"):
+                names.update(parsed.text(n) for n in walk_tree(declarator) if n.type == "type_identifier")
+        elif current.type == "enumerator":
+            name = current.child_by_field_name("name")
+            if name is not None:
+                names.add(parsed.text(name))
+        for child in current.named_children:
+            if current == statement or child.type in _TOP_DECLARATION_PARTS:
+                if child.type not in FUNCTION_LIKE:
+                    stack.append(child)
+    return names
+
+
+def spelled_names(parsed: ParsedCode, node: Node) -> set[str]:
+    """Every identifier and type name spelled inside ``node`` (what a copy of it refers to)."""
+    return {parsed.text(n) for n in walk_tree(node) if n.type in ("identifier", "type_identifier")}

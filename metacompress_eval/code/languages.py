@@ -239,6 +239,11 @@ class ParsedCode:
         root: the tree-sitter root node (of the wrapped text, if a wrapping was needed).
         wrapping: name of the wrapping used (``"none"`` when the snippet was parsed as is).
         offset: number of wrapper bytes before the snippet in the parsed text.
+        context: what the snippet's enclosing file tells (a
+            :class:`~metacompress_eval.code.context.Context`), or ``None`` when none was given.
+        error_regions: for a snippet with LOCAL parse errors, the spans of the statements holding
+            them (nothing may edit them; see :mod:`metacompress_eval.code.refusals`); else empty.
+        analyses: per-snippet cache of derived facts (macro tables, declared names, ...).
     """
 
     language: str
@@ -248,6 +253,9 @@ class ParsedCode:
     wrapping: str
     offset: int
     tree: object = None
+    context: object = None
+    error_regions: list = field(default_factory=list)
+    analyses: dict = field(default_factory=dict)
 
     def error_count(self) -> int:
         """Number of ERROR + MISSING nodes in the parse tree."""

@@ -51,8 +51,8 @@ _EXPRESSION_KEYWORDS = frozenset({"return", "sizeof", "case", "else", "do", "_Al
 # Punctuators after which a parameter is an ordinary operand (not a member name, not pasted).
 _NOT_OPERAND_BEFORE = frozenset({"#", "##", ".", "->"})
 
-# Well-known object-like macros whose expansion is a single token or parenthesised (libc, POSIX,
-# Juliet's std_testcase.h): values, never bare.
+# Well-known object-like names whose expansion is a single token or parenthesised and mentions no
+# local (libc, POSIX, Windows API constants, Juliet's test-case support): values, never bare.
 KNOWN_VALUE_MACROS = frozenset({
     "NULL", "EOF", "TRUE", "FALSE", "BUFSIZ", "FILENAME_MAX", "PATH_MAX", "RAND_MAX", "CHAR_BIT", "CHAR_MAX",
     "CHAR_MIN", "SCHAR_MAX", "SCHAR_MIN", "UCHAR_MAX", "SHRT_MAX", "SHRT_MIN", "USHRT_MAX", "INT_MAX", "INT_MIN",
@@ -66,7 +66,21 @@ KNOWN_VALUE_MACROS = frozenset({
     "WCHAR_MAX", "WCHAR_MIN", "HUGE_VAL", "INFINITY", "NAN", "M_PI", "M_E", "ENOMEM", "EINVAL", "ENOENT",
     "EAGAIN", "EINTR", "ERANGE", "EEXIST", "EACCES", "EPERM", "SIGINT", "SIGTERM", "SIGKILL", "SIG_IGN",
     "SIG_DFL", "GLOBAL_CONST_TRUE", "GLOBAL_CONST_FALSE", "GLOBAL_CONST_FIVE", "CLOCKS_PER_SEC",
-    "MB_CUR_MAX", "MB_LEN_MAX", "L_tmpnam", "TMP_MAX", "FOPEN_MAX",
+    "MB_CUR_MAX", "MB_LEN_MAX", "L_tmpnam", "TMP_MAX", "FOPEN_MAX", "S_IREAD", "S_IWRITE", "S_IRUSR", "S_IWUSR",
+    # Juliet test-case conventions: static const globals and string constants of its support files.
+    "STATIC_CONST_TRUE", "STATIC_CONST_FALSE", "STATIC_CONST_FIVE", "COMMAND_INT_PATH", "COMMAND_INT",
+    "COMMAND_ARG1", "COMMAND_ARG2", "COMMAND_ARG3", "FULL_COMMAND", "HELLO_STRING", "SRC_STRING", "SRC_STR",
+    "FILENAME", "ENV_VARIABLE", "SENTENCE", "GETENV",
+    # Windows API constants (numeric or string values).
+    "NO_ERROR", "ERROR_SUCCESS", "INVALID_HANDLE_VALUE", "_P_WAIT", "LOGON32_LOGON_NETWORK",
+    "LOGON32_PROVIDER_DEFAULT", "PROV_RSA_AES", "PROV_RSA_FULL", "MS_ENH_RSA_AES_PROV", "MS_ENHANCED_PROV",
+    "CALG_SHA_256", "CALG_AES_256", "CALG_MD5", "CALG_SHA1", "CRYPT_NEWKEYSET", "CRYPT_VERIFYCONTEXT",
+    "GENERIC_READ", "GENERIC_WRITE", "PIPE_TYPE_MESSAGE", "PIPE_READMODE_MESSAGE", "PIPE_WAIT",
+    "PIPE_UNLIMITED_INSTANCES", "PIPE_ACCESS_DUPLEX", "FILE_ATTRIBUTE_NORMAL", "FILE_FLAG_FIRST_PIPE_INSTANCE",
+    "NMPWAIT_USE_DEFAULT_WAIT", "KEY_WRITE", "KEY_READ", "HKEY_CURRENT_USER", "HKEY_LOCAL_MACHINE", "CP_ACP",
+    "WC_COMPOSITECHECK", "LDAP_SUCCESS", "LDAP_NO_LIMIT", "LDAP_PORT", "LDAP_SCOPE_SUBTREE", "OPEN_EXISTING",
+    "CREATE_ALWAYS", "FILE_SHARE_READ", "MAX_PATH", "INFINITE", "WAIT_OBJECT_0", "EILSEQ", "EDOM", "EBADF", "EIO",
+    "ENOSPC", "EPIPE", "EWOULDBLOCK",
 })
 # Well-known function-like macros that behave like functions: their arguments are ordinary
 # expressions and their expansion is parenthesised (or a function name).
@@ -74,6 +88,10 @@ KNOWN_FUNCTION_MACROS = frozenset({
     "SNPRINTF", "ALLOCA", "RAND32", "RAND64", "FD_SET", "FD_ZERO", "FD_ISSET", "FD_CLR", "WIFEXITED",
     "WEXITSTATUS", "WIFSIGNALED", "WTERMSIG", "S_ISDIR", "S_ISREG", "CLOSE_SOCKET", "FOPEN", "OPEN", "CLOSE",
     "GETENV", "STRCPY", "STRCAT", "STRNCPY", "STRNCAT", "STRLEN", "MEMCPY", "MEMSET", "PRINTF", "FPRINTF",
+    # Juliet's aliases of library functions, and Windows helper macros.
+    "MAKEWORD", "POPEN", "PCLOSE", "SYSTEM", "PUTENV", "EXECV", "EXECVP", "EXECL", "EXECLP", "SLEEP", "RENAME",
+    "PUTS", "TEXT", "TMPNAM", "REMOVE", "MKSTEMP", "UNLINK", "WRITE", "FDOPEN", "TEMPNAM", "MKTEMP", "ACCESS",
+    "LOWORD", "HIWORD", "FAILED", "SUCCEEDED",
 })
 
 
@@ -183,6 +201,17 @@ class MacroDefinition:
         return frozenset(data)
 
     @property
+    def pure(self) -> bool:
+        """Whether the body can have no side effect: no call, assignment, increment or decrement."""
+        toks = tokens(self.body)
+        for index, (kind, text) in enumerate(toks):
+            if text in ("=", "++", "--") or (text.endswith("=") and text not in ("==", "!=", "<=", ">=")):
+                return False
+            if text == "(" and index > 0 and toks[index - 1][0] == "ident" and toks[index - 1][1] != "sizeof":
+                return False
+        return True
+
+    @property
     def pastes(self) -> bool:
         """Whether the body pastes tokens (``##``): names are formed that the snippet never spells."""
         return any(text == "##" for _, text in tokens(self.body))
@@ -254,6 +283,48 @@ class MacroTable:
     def definition(self, name: str) -> MacroDefinition | None:
         return self.definitions.get(name)
 
+    def data_parameters(self, name: str, _seen: frozenset[str] = frozenset()) -> frozenset[int]:
+        """:meth:`MacroDefinition.data_parameters` of macro ``name``, also through the macros its
+        body passes a parameter to (``#define XSTR(v) STR(v)`` with ``#define STR(v) #v``)."""
+        definition = self.definitions.get(name)
+        if definition is None or definition.params is None:
+            return frozenset()
+        data = set(definition.data_parameters())
+        toks = tokens(definition.body)
+        for index, (kind, text) in enumerate(toks[:-1]):
+            if kind != "ident" or toks[index + 1][1] != "(" or text in _seen or text == name:
+                continue
+            inner = self.definitions.get(text)
+            end = _close(toks, index + 1)
+            if end < 0:
+                continue
+            arguments: list[list[tuple[str, str]]] = [[]]
+            depth = 0
+            for token in toks[index + 2:end]:
+                if token[1] in ("(", "[", "{"):
+                    depth += 1
+                elif token[1] in (")", "]", "}"):
+                    depth -= 1
+                if token[1] == "," and depth == 0:
+                    arguments.append([])
+                else:
+                    arguments[-1].append(token)
+            if inner is not None:
+                inner_data = self.data_parameters(text, _seen | {name})
+            elif not self.complete and looks_like_macro(text) and text not in KNOWN_FUNCTION_MACROS:
+                inner_data = frozenset(range(len(arguments)))  # an unknown macro may use any as a name
+            else:
+                continue
+            for position, argument in enumerate(arguments):
+                if position in inner_data or (inner is not None and inner.params
+                                              and inner.params[-1] == "__VA_ARGS__"
+                                              and len(inner.params) - 1 in inner_data
+                                              and position >= len(inner.params) - 1):
+                    for kind_, text_ in argument:
+                        if kind_ == "ident" and text_ in definition.params:
+                            data.add(definition.params.index(text_))
+        return frozenset(data)
+
     def is_macro(self, name: str, local: bool = False) -> bool:
         """Whether ``name`` may be a macro (defined one, or an unknown ALL_CAPS name without context)."""
         if name in self.definitions:
@@ -269,7 +340,7 @@ class MacroTable:
         if definition is not None:
             if call != (definition.params is not None):
                 return False  # a function-like macro named without a call is not expanded
-            return definition.bare
+            return definition.bare or not definition.pure
         if local or name in self.declared or self.complete:
             return False
         if call and name in KNOWN_FUNCTION_MACROS:
@@ -284,7 +355,7 @@ class MacroTable:
 
 def table_for(parsed: "ParsedCode") -> MacroTable:
     """The :class:`MacroTable` of a parsed C snippet (its own defines plus its context's; cached)."""
-    cached = getattr(parsed, "_macro_table", None)
+    cached = parsed.analyses.get("macro_table")
     if cached is not None:
         return cached
     context = getattr(parsed, "context", None)
@@ -295,10 +366,7 @@ def table_for(parsed: "ParsedCode") -> MacroTable:
         declared = frozenset(context.names)
     definitions.update(definitions_in(parsed))
     table = MacroTable(definitions, declared, complete=context is not None)
-    try:
-        setattr(parsed, "_macro_table", table)
-    except AttributeError:  # pragma: no cover - slotted objects
-        pass
+    parsed.analyses["macro_table"] = table
     return table
 
 
@@ -307,10 +375,11 @@ _ENCLOSING = frozenset({"parenthesized_expression", "argument_list", "initialize
 
 
 def _enclosed(node: Node, limit: Node) -> bool:
-    """Whether a bracket pair lies between ``node`` and ``limit`` (both excluded)."""
+    """Whether a bracket pair inside ``limit`` (``limit`` itself included, ``node`` excluded)
+    encloses ``node``."""
     current = node.parent
     previous = node
-    while current is not None and current != limit:
+    while current is not None:
         if current.type in _ENCLOSING:
             if current.type != "sizeof_expression" or previous.type == "parenthesized_expression":
                 return True
@@ -318,6 +387,8 @@ def _enclosed(node: Node, limit: Node) -> bool:
             return True
         if current.type == "call_expression" and previous == current.child_by_field_name("arguments"):
             return True
+        if current == limit:
+            return False
         previous, current = current, current.parent
     return False
 
@@ -325,7 +396,7 @@ def _enclosed(node: Node, limit: Node) -> bool:
 def local_names(parsed: "ParsedCode") -> frozenset[str]:
     """Names the snippet itself declares (so they are not macros): variables, parameters,
     functions, types, enumerators."""
-    cached = getattr(parsed, "_local_names", None)
+    cached = parsed.analyses.get("local_names")
     if cached is not None:
         return cached
     from metacompress_eval.code.languages import nodes_of_types
@@ -352,10 +423,7 @@ def local_names(parsed: "ParsedCode") -> frozenset[str]:
     for node in nodes_of_types(parsed.root, "c", frozenset({"parameter_list"})):
         names.update(c.text.decode("utf-8", "replace") for c in node.named_children if c.type == "identifier")
     result = frozenset(names)
-    try:
-        setattr(parsed, "_local_names", result)
-    except AttributeError:  # pragma: no cover
-        pass
+    parsed.analyses["local_names"] = result
     return result
 
 
@@ -407,6 +475,43 @@ def guessed_only(parsed: "ParsedCode", nodes: Iterable[Node]) -> bool:
     return True
 
 
-__all__ = ["KNOWN_FUNCTION_MACROS", "KNOWN_VALUE_MACROS", "MacroDefinition", "MacroTable", "bare_macro_within",
+class MacroGuard:
+    """Counts the candidate sites a transformation gives up because of bare macros, and whether
+    each was given up only for an unknown name (which a context would settle).
+
+    ``guard.blocks(parsed, node, ...)`` is true when moving, mirroring or wrapping one of the nodes
+    could regroup a macro expansion; when a transformation ends without a candidate,
+    :attr:`lacks_context` says whether the context would have helped and :meth:`explain` adds the
+    reason to its "not applicable" message.
+    """
+
+    def __init__(self) -> None:
+        self.refused = 0
+        self.refused_for_context = 0
+
+    def blocks(self, parsed: "ParsedCode", *nodes: Node | None) -> bool:
+        present = [n for n in nodes if n is not None]
+        if parsed.language != "c" or not any(bare_macros(parsed, n) for n in present):
+            return False
+        self.refused += 1
+        if guessed_only(parsed, present):
+            self.refused_for_context += 1
+        return True
+
+    @property
+    def lacks_context(self) -> bool:
+        """Every refusal was for an unknown ALL_CAPS name only."""
+        return self.refused > 0 and self.refused == self.refused_for_context
+
+    def explain(self, reason: str) -> str:
+        if not self.refused:
+            return reason
+        if self.lacks_context:
+            return (f"{reason} ({self.refused} site(s) involve names that may be macros with bare bodies; "
+                    "give the enclosing file as context to decide)")
+        return f"{reason} ({self.refused} site(s) involve macros with bare bodies)"
+
+
+__all__ = ["KNOWN_FUNCTION_MACROS", "KNOWN_VALUE_MACROS", "MacroDefinition", "MacroGuard", "MacroTable", "bare_macro_within",
            "bare_macros", "definitions_in", "guessed_only", "is_value_body", "local_names", "looks_like_macro",
            "table_for", "tokens"]

@@ -97,8 +97,8 @@ def refusal_cause(parsed: ParsedCode) -> str:
     if parsed.language == "c":
         if re.search(r"\bcase\b[^:;\n]*\.\.\.", text):
             return "gnu_case_range"
-        if "({" in near.replace(" ", "") or re.search(r"\(\s*\{", near):
-            return "gnu_statement_expression"
+        if re.search(r"(?:^|[^\w\s)\]]|\breturn)\s*\(\s*\{", near):
+            return "gnu_statement_expression"  # ``= ({ ... })``, not a call or a declarator ``f( {``
         if "__attribute__" in near or "__declspec" in near:
             return "gnu_attribute"
         if re.search(r"&&\s*[A-Za-z_]|goto\s*\*", near):

@@ -34,6 +34,12 @@ class TransformResult:
         sites: the edits, as ``{"start", "end", "original", "replacement"}`` with byte offsets
             into the source snippet.
         seed: the seed used.
+        lacks_context: not applicable only because something the snippet refers to is not known
+            without its enclosing file (an undefined ALL_CAPS name that may be a bare macro, ...);
+            a context (``apply(..., context=...)``) would decide it.
+        refusal: when the whole input was refused for syntax errors, their likely cause (one of
+            :data:`metacompress_eval.code.refusals.REFUSAL_CAUSES`); else ``None``.
+        context: whether the snippet's context (enclosing file) was given.
     """
 
     status: str
@@ -43,6 +49,9 @@ class TransformResult:
     params: dict[str, Any] = field(default_factory=dict)
     sites: list[dict[str, Any]] = field(default_factory=list)
     seed: int = 0
+    lacks_context: bool = False
+    refusal: str | None = None
+    context: bool = False
 
     @property
     def applied(self) -> bool:
@@ -51,12 +60,15 @@ class TransformResult:
 
     def provenance(self) -> dict[str, Any]:
         """JSON-serialisable record of how the follow-up was made from the source."""
-        return {
+        record = {
             "transformation": self.transformation,
             "params": self.params,
             "sites": [dict(site) for site in self.sites],
             "seed": self.seed,
         }
+        if self.context:
+            record["context"] = True  # made with the enclosing file known
+        return record
 
 
 @dataclass
@@ -68,11 +80,16 @@ class Proposal:
 
 
 class NotApplicable(Exception):
-    """Raised (or returned) by :meth:`Transformation.propose` when there is nothing to change."""
+    """Raised (or returned) by :meth:`Transformation.propose` when there is nothing to change.
 
-    def __init__(self, reason: str) -> None:
+    ``lacks_context``: nothing could be changed only because the snippet alone does not say what
+    a name is (see :attr:`TransformResult.lacks_context`).
+    """
+
+    def __init__(self, reason: str, lacks_context: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.lacks_context = lacks_context
 
 
 class Transformation:
@@ -109,33 +126,56 @@ class Transformation:
         """Return the edits to make, or :class:`NotApplicable` with a reason."""
         raise NotImplementedError
 
-    def apply(self, code: str, language: str, seed: int = 0) -> TransformResult:
+    def apply(self, code: str, language: str, seed: int = 0, context: Any = None) -> TransformResult:
         """Transform ``code`` (a snippet in ``language``) deterministically for ``seed``.
+
+        ``context``: the enclosing file or translation unit of the snippet (text, or a parsed
+        :class:`~metacompress_eval.code.context.Context`), when known: macros, globals and sibling
+        functions are then resolved exactly instead of conservatively.
 
         Never returns an unchanged copy: when nothing can be changed the status is
         ``"not_applicable"``; when the edited text parses worse than the source (or equals it) the
-        status is ``"rejected"``.
+        status is ``"rejected"``. A source with syntax errors is refused whole unless every error
+        lies inside a statement of a function body; then the transformation applies away from
+        those statements (see :mod:`metacompress_eval.code.refusals`).
         """
+        from metacompress_eval.code.context import Context, parse_context
+
+        given = context is not None and not (isinstance(context, str) and not context.strip())
 
         def result(status: str, reason: str | None = None, **kwargs: Any) -> TransformResult:
-            return TransformResult(status, self.name, reason=reason, seed=seed, **kwargs)
+            return TransformResult(status, self.name, reason=reason, seed=seed, context=given, **kwargs)
 
         if language not in self.languages:
             return result(NOT_APPLICABLE, f"language {language!r} is not supported by {self.name}")
         parsed = parse(code, language)
+        if given:
+            parsed.context = context if isinstance(context, Context) else parse_context(context, language)
         source_errors = parsed.error_count()
         if source_errors:
-            # Scope and statement analysis are unreliable on error-recovered trees.
-            return result(NOT_APPLICABLE, "source has syntax errors")
+            from metacompress_eval.code.refusals import error_regions, refusal_cause
+
+            regions = error_regions(parsed)
+            if regions is None:
+                # Not confined to statements: scope and statement analysis are unreliable.
+                cause = refusal_cause(parsed)
+                return result(NOT_APPLICABLE, f"source has syntax errors ({cause.replace('_', ' ')})",
+                              refusal=cause)
+            parsed.error_regions = regions
         rng = random.Random(seed)
         try:
             proposal = self.propose(parsed, rng)
         except NotApplicable as exc:
-            return result(NOT_APPLICABLE, exc.reason)
+            return result(NOT_APPLICABLE, exc.reason, lacks_context=exc.lacks_context)
         if isinstance(proposal, NotApplicable):
-            return result(NOT_APPLICABLE, proposal.reason)
+            return result(NOT_APPLICABLE, proposal.reason, lacks_context=proposal.lacks_context)
         if not proposal.edits:
             return result(NOT_APPLICABLE, "nothing to change")
+        if parsed.error_regions:
+            from metacompress_eval.code.refusals import overlaps
+
+            if any(overlaps(parsed.error_regions, e.start, e.end) for e in proposal.edits):
+                return result(NOT_APPLICABLE, "the only change would touch code that does not parse")
         params = {**self.params, **proposal.params}
         ordered = sorted(proposal.edits, key=by_position)
         data = parsed.data
@@ -159,7 +199,7 @@ class Transformation:
         # Edits that provably keep the source's token sequence (identifier for identifier,
         # whitespace at line starts; C and Java: see ``languages.tokens_preserved``) cannot add an
         # error to an error-free source, so the re-parse is skipped for them.
-        if tokens_preserved(parsed, ordered, ordered=True):
+        if not source_errors and tokens_preserved(parsed, ordered, ordered=True):
             new_errors = 0
         else:
             reparsed = reparse_edited(parsed, proposal.edits, new_code)
@@ -174,7 +214,8 @@ class Transformation:
                 params=params,
                 sites=sites,
             )
-        return TransformResult(APPLIED, self.name, code=new_code, params=params, sites=sites, seed=seed)
+        return TransformResult(APPLIED, self.name, code=new_code, params=params, sites=sites, seed=seed,
+                               context=given)
 
 
 def choose(parsed: ParsedCode, rng: random.Random, candidates: list, what: str) -> tuple:
@@ -183,6 +224,10 @@ def choose(parsed: ParsedCode, rng: random.Random, candidates: list, what: str) 
     Raises:
         NotApplicable: with reason ``what`` when there is no candidate.
     """
+    if parsed.error_regions:
+        # Sites inside statements that do not parse are not candidates (see code/refusals.py).
+        candidates = [c for c in candidates
+                      if not any(lo <= c[0] < hi for lo, hi in parsed.error_regions)]
     if not candidates:
         raise NotApplicable(what)
     candidates.sort(key=lambda item: item[0])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
+from metacompress_eval.code.declarations import block_level_names, spelled_names
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, preproc_types
 from metacompress_eval.code.syntax import COMMENT_TYPES, COMMENTS, STATEMENT_CONTAINER_TYPES
 
@@ -168,7 +169,15 @@ def statement_sites(parsed: ParsedCode, found: list[Node] | None = None) -> list
     layout ones), so they all follow the same placement rules: only inside blocks of the snippet
     (not its top level), never in a ``switch`` body, never before a ``case`` label, a Java
     ``this(...)``/``super(...)`` call, a preprocessor line, a Python docstring or a JavaScript
-    directive, never in a single-line Python block.
+    directive, never in a single-line Python block, never in a statement that does not parse.
+
+    A copy keeps its meaning only if every name in it resolves to the same declaration where it is
+    inserted. In the block-scoped languages where a declaration takes effect where it stands (C,
+    Java, Go), a statement is therefore offered for copying before a later statement only when no
+    name it spells is declared in the block between the two: a C or Go declaration there would
+    shadow what the copy refers to (``s = n * 2`` copied after ``s := fmt.Sprint(n)`` no longer
+    compiles), and Java rejects a lambda parameter, loop or ``catch`` variable named like a local
+    in scope.
 
     ``found``: the nodes of the tree whose type is in :func:`statement_site_types` (more types
     are fine), in pre-order, when the caller already ran a query for them and more.
@@ -213,6 +222,8 @@ def _sites(parsed: ParsedCode, found: list[Node] | None, copyable: bool) -> list
     in_snippet = parsed.in_snippet
     # Python and JavaScript have extra, per-statement rules; C/Java/Go only need the type checks.
     simple = language not in ("python", "javascript")
+    sequential = language in ("c", "java", "go")  # declarations take effect where they stand
+    regions = parsed.error_regions
     targets: list[tuple[Node, list[Node]]] = []
     # The targets are sorted by position below, so the order blocks are visited in is free.
     for node in found:
@@ -231,15 +242,29 @@ def _sites(parsed: ParsedCode, found: list[Node] | None, copyable: bool) -> list
         # per statement, and grow the list of earlier copyable statements as the block is read
         # (each site gets its own copy of the list so far).
         earlier: list[Node] = []
+        declared_since: dict[int, set[str]] = {}  # earlier statement -> names declared after it
         for index, statement in enumerate(statements):
             t = statement.type
+            if regions and any(statement.start_byte - parsed.offset < hi and statement.end_byte - parsed.offset > lo
+                               for lo, hi in regions):
+                continue  # it does not parse: neither a site nor a copy
             if simple:
                 precede = not t.startswith(_PREPROC_PREFIX) and t not in ("case_statement",
                                                                         "explicit_constructor_invocation")
             else:
                 precede = _can_precede(parsed, statement, index, statements)
             if precede:
-                targets.append((statement, earlier.copy()))
+                if sequential and any(declared_since.values()):
+                    available = [s for s in earlier
+                                 if not (declared_since[s.id] and declared_since[s.id] & spelled_names(parsed, s))]
+                    targets.append((statement, available))
+                else:
+                    targets.append((statement, earlier.copy()))
+            if sequential:
+                new_names = block_level_names(parsed, statement)
+                if new_names:
+                    for previous in earlier:
+                        declared_since[previous.id].update(new_names)
             if (
                 copyable
                 and t not in never_copy
@@ -250,6 +275,7 @@ def _sites(parsed: ParsedCode, found: list[Node] | None, copyable: bool) -> list
                 and (language != "python" or parsed.starts_line(parsed.span(statement)[0]))
             ):
                 earlier.append(statement)
+                declared_since[statement.id] = set()
     # In-snippet statements: their start byte orders them like their span does.
     targets.sort(key=lambda item: item[0].start_byte)
     return targets

@@ -32,12 +32,19 @@ MACRO_SITES = [
     "    if (M < b) {{\n        r = r + 2;\n    }}\n",
     "    if (a == M) {{\n        r = 3;\n    }} else {{\n        r = 4;\n    }}\n",
     "    while (i < M && i < 8) {{\n        i++;\n    }}\n",
-    "    for (i = 0; i < M; i++) {{\n        r += 1;\n    }}\n",
+    "    for (i = 0; i < M && i < 8; i++) {{\n        r += 1;\n    }}\n",
     "    r += M;\n",
     "    r = a + M;\n",
     "    r = (a != M) ? 5 : 6;\n",
     "    if (a >= M || b <= M) {{\n        r -= 1;\n    }}\n",
     "    switch (a) {{\n    case M:\n        r = 9;\n        break;\n    default:\n        r = 8;\n    }}\n",
+]
+# Macros whose body holds a comma (only in statement positions where C allows one) or is an
+# lvalue with a unary operator.
+COMMA_MACROS = ["7, 2", "a = 3, b"]
+COMMA_SITES = [
+    "    r += M;\n", "    r = (a > b) ? M : 6;\n", "    if (M) {{\n        r = 1;\n    }}\n",
+    "    while (i < 3) {{\n        r -= M;\n        i++;\n    }}\n",
 ]
 FUNCTION_MACRO_SITES = [
     "    if (a > CALL) {{\n        r = 1;\n    }}\n",
@@ -71,6 +78,10 @@ def macro_inputs(seed: int = 0, count: int = 24) -> list[tuple[str, str, list]]:
             body = rng.choice(BARE_OBJECT_MACROS if k % 5 else PAREN_OBJECT_MACROS)
             define = f"#define {name} {body}\n"
             code_body = site.replace("M", name).format()
+        if k % 6 == 5:
+            name = "MC_PAIR"
+            define = f"#define {name} {rng.choice(COMMA_MACROS)}\n"
+            code_body = rng.choice(COMMA_SITES).replace("M", name).format()
         function = _macro_function(code_body)
         if k % 2 == 0:
             out.append((define + function, "", INT_CALLS))  # the input defines the macro
@@ -124,13 +135,14 @@ def c_data_name_inputs() -> list[tuple[str, str, list]]:
     once with it only in the context (an ALL-CAPS macro the function alone cannot resolve)."""
     out = []
     for defines, body in C_DATA_NAME_INPUTS:
-        function = ("struct pair { int total; int other; };\n" if "pt" in body or "pp" in body else "") + (
+        struct = "struct pair { int total; int other; };\n" if "pt" in body or "pp" in body else ""
+        function = (
             "int f(int a, int b) {\n    int total = a + b;\n"
             + ("    struct pair pt;\n" if "pt" in body else "")
             + ("    struct pair q;\n    struct pair *pp = &q;\n" if "pp" in body else "")
             + body + "    return total * 2 + a;\n}\n")
-        out.append((defines + function, "", INT_CALLS))
-        out.append((function, defines, INT_CALLS))
+        out.append((defines + function, struct, INT_CALLS))
+        out.append((function, struct + defines, INT_CALLS))
     return out
 
 

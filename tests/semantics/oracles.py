@@ -41,6 +41,22 @@ class Case:
     context: str = ""
     calls: list = field(default_factory=list)
     function: str = "f"
+    renamed: tuple[str, str] | None = None  # the follow-up renamed the called function
+
+    @classmethod
+    def of(cls, source: str, name: str, result, context: str = "", calls=None) -> "Case":
+        """The case of one transformation result (a renamed function is called under its new name)."""
+        params = result.params or {}
+        renamed = (params["old"], params["new"]) if name == "rename_function" and "old" in params else None
+        return cls(source, result.code, name, context, list(calls or []), renamed=renamed)
+
+    def runnable_follow_up(self, language: str) -> str:
+        """The follow-up with an alias from the old function name to the new one, if renamed."""
+        if self.renamed is None:
+            return self.follow_up
+        old, new = self.renamed
+        alias = {"python": f"\n{old} = {new}\n", "javascript": f"\nvar {old} = {new};\n"}[language]
+        return self.follow_up.rstrip("\n") + alias
 
     def label(self) -> str:
         return f"{self.transformation}:\n--- source\n{self.source}\n--- follow-up\n{self.follow_up}"
@@ -72,7 +88,12 @@ def _c_function_name(code: str) -> str:
     return match.group(1)
 
 
+_STRUCT_LINE = re.compile(r"^struct \w+ \{[^\n]*\};\n", re.M)
+
+
 def _c_unit(code: str, context: str, unique: str) -> str:
+    # One-line struct definitions are hoisted into the program's prelude (C cannot redefine them).
+    code, context = _STRUCT_LINE.sub("", code), _STRUCT_LINE.sub("", context)
     name = _c_function_name(code)
     macros = set(_DEFINE.findall(code)) | set(_DEFINE.findall(context))
     undefs = "".join(f"#undef {m}\n" for m in sorted(macros))
@@ -85,6 +106,9 @@ def c_differences(cases: list[Case], tmp: Path) -> list[str]:
     gcc = shutil.which("gcc")
     assert gcc is not None
     parts = ["#include <stdio.h>\n#include <string.h>\n#include <stdlib.h>\n"]
+    structs = sorted({m for case in cases for text in (case.source, case.follow_up, case.context)
+                      for m in _STRUCT_LINE.findall(text)})
+    parts.extend(structs)
     for i, case in enumerate(cases):
         parts.append(_c_unit(case.source, case.context, f"mc_s{i}"))
         parts.append(_c_unit(case.follow_up, case.context, f"mc_f{i}"))
@@ -109,8 +133,11 @@ def c_differences(cases: list[Case], tmp: Path) -> list[str]:
     for i, case in enumerate(cases):
         outs = []
         for side in "sf":
-            run = subprocess.run([str(binary), side, str(i)], capture_output=True, text=True, timeout=30)
-            outs.append((run.returncode, run.stdout))
+            try:
+                run = subprocess.run([str(binary), side, str(i)], capture_output=True, text=True, timeout=10)
+                outs.append((run.returncode, run.stdout))
+            except subprocess.TimeoutExpired:
+                outs.append(("timeout", ""))
         if outs[0] != outs[1]:
             differing.append(f"{case.label()}\n--- outputs\n{outs[0]}\n{outs[1]}")
     return differing
@@ -122,7 +149,8 @@ def _c_compile_failures(cases: list[Case], tmp: Path, stderr: str) -> list[str]:
         ok = []
         for side, code in (("s", case.source), ("f", case.follow_up)):
             unit = tmp / f"single_{i}_{side}.c"
-            unit.write_text("#include <stdio.h>\n#include <string.h>\n" + _c_unit(code, case.context, f"g_{side}"))
+            structs = "".join(sorted(set(_STRUCT_LINE.findall(code + case.context))))
+            unit.write_text("#include <stdio.h>\n#include <string.h>\n" + structs + _c_unit(code, case.context, f"g_{side}"))
             run = subprocess.run(["gcc", "-std=gnu11", "-w", "-fsyntax-only", str(unit)], capture_output=True,
                                  text=True, timeout=60)
             ok.append((run.returncode == 0, run.stderr))
@@ -161,7 +189,7 @@ print(json.dumps(out))
 
 def python_differences(cases: list[Case]) -> list[str]:
     """Cases whose follow-up returns, raises, prints or logs differently for some call."""
-    payload = json.dumps([{"source": c.source, "follow_up": c.follow_up, "context": c.context,
+    payload = json.dumps([{"source": c.source, "follow_up": c.runnable_follow_up("python"), "context": c.context,
                            "calls": c.calls} for c in cases])
     proc = subprocess.run([sys.executable, "-I", "-c", _PY_RUNNER], input=payload, capture_output=True,
                           text=True, timeout=300)
@@ -210,8 +238,8 @@ def javascript_differences(cases: list[Case]) -> list[str]:
     """As :func:`python_differences`, with node."""
     node = shutil.which("node")
     assert node is not None
-    payload = json.dumps([{"source": c.source, "follow_up": c.follow_up, "context": c.context,
-                           "calls": c.calls} for c in cases])
+    payload = json.dumps([{"source": c.source, "follow_up": c.runnable_follow_up("javascript"),
+                           "context": c.context, "calls": c.calls} for c in cases])
     proc = subprocess.run([node, "-e", _JS_RUNNER], input=payload, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(proc.stdout)

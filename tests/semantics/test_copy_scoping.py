@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from metacompress_eval.code.languages import parse
 from metacompress_eval.code.scopes import analyze
 from metacompress_eval.transforms import get_transformation
@@ -39,42 +41,59 @@ def test_java_copies_compile(need_javac):
     assert not differing, f"{len(differing)} follow-ups do not compile; first:\n{differing[0]}"
 
 
-def _resolution(code: str, language: str) -> dict[str, list[tuple]]:
-    """For every identifier occurrence: the text of the declaration it resolves to, in order."""
-    parsed = parse(code, language)
-    analysis = analyze(parsed)
+def _resolutions(code: str, language: str, start: int, end: int, shift_from: int | None = None, shift: int = 0):
+    """``(name, declaration)`` of every identifier occurrence in ``code[start:end]``, in order: the
+    declaration is ``"self"`` when it lies in that range, its (unshifted) span otherwise, ``None``
+    when unresolved."""
+    analysis = analyze(parse(code, language))
     found = {}
     for symbol in analysis.symbols:
         first = min(symbol.declarations)
-        line = code[: first[0]].count("\n")
-        declaration = code.splitlines()[line].strip()
-        for span in symbol.uses:
-            found.setdefault(code[span[0]:span[1]], []).append((span[0], declaration))
-    return {name: [d for _, d in sorted(v)] for name, v in found.items()}
+        for span in symbol.occurrences():
+            found[span] = first
+    for _, span in analysis.unresolved:
+        found[span] = None
+    out = []
+    for span in sorted(found):
+        if start <= span[0] and span[1] <= end:
+            declaration = found[span]
+            if declaration is not None and start <= declaration[0] < end:
+                declaration = "self"
+            elif declaration is not None and shift_from is not None and declaration[0] >= shift_from:
+                declaration = (declaration[0] - shift, declaration[1] - shift)
+            out.append((code[span[0]:span[1]], declaration))
+    return out
 
 
-def test_c_copies_keep_their_declarations():
-    for code in C_SHADOW_CONFLICTS:
+@pytest.mark.parametrize("language,codes", [("c", C_SHADOW_CONFLICTS), ("java", JAVA_COPY_CONFLICTS)])
+def test_copies_resolve_every_name_to_the_same_declaration(language, codes):
+    checked = 0
+    for code in codes:
         for seed in range(12):
-            result = get_transformation("dead_code").apply(code, "c", seed=seed)
+            result = get_transformation("dead_code").apply(code, language, seed=seed)
             if not result.applied or result.params["body_kind"] != "copy":
                 continue
-            copied = code[result.params["copied_from"]:].split("\n", 1)[0].strip()
-            position = result.params["position"]
-            # Every name the copy uses resolves, at the insertion point, to the declaration it
-            # resolved to where it was copied from: no declaration of it between the two.
-            between = code[result.params["copied_from"] + len(copied):position]
-            parsed = parse(copied if copied.endswith(";") else copied + ";", "c")
-            names = {n.text.decode() for n in _identifiers(parsed.root)}
-            for name in names:
-                assert f" {name} =" not in between and f" {name};" not in between, (name, result.code)
+            copied_from = result.params["copied_from"]
+            position, inserted = result.params["position"], result.params["inserted"]
+            source_statement = [s for s in _statements(code, language) if s[0] == copied_from][0]
+            before = _resolutions(code, language, *source_statement)
+            after = _resolutions(result.code, language, position, position + len(inserted), position + len(inserted),
+                                 len(inserted))
+            assert before == after, (result.code, before, after)
+            checked += 1
+    assert checked >= 5
 
 
-def _identifiers(node):
-    if node.type in ("identifier", "type_identifier"):
-        yield node
-    for child in node.children:
-        yield from _identifiers(child)
+def _statements(code: str, language: str):
+    parsed = parse(code, language)
+    out = []
+    stack = [parsed.root]
+    while stack:
+        node = stack.pop()
+        if node.parent is not None and node.parent.type in ("compound_statement", "block"):
+            out.append(parsed.span(node))
+        stack.extend(node.children)
+    return out
 
 
 def test_c_shadow_conflicts_compile(need_gcc):

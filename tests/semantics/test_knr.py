@@ -29,7 +29,7 @@ def test_knr_inputs_compile_and_behave_the_same(need_gcc, tmp_path):
     for code in KNR_INPUTS:
         for name, result in follow_ups(code, "c", seeds=(0, 1, 2, 3)):
             calls = [(1, 2), (3, 4)] if "char *s" not in code else []
-            cases.append(Case(code, result.code, name, calls=calls))
+            cases.append(Case.of(code, name, result, calls=calls))
     assert len(cases) > 30
     assert not compile_differences(cases, "c")
     runnable = [c for c in cases if c.calls]

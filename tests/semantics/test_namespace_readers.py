@@ -28,7 +28,7 @@ def test_namespace_readers_keep_behaviour_under_all_transformations():
     cases = []
     for code, context, calls in python_namespace_inputs():
         for name, result in follow_ups(code, "python", seeds=(0, 1, 2, 3)):
-            cases.append(Case(code, result.code, name, context, calls))
+            cases.append(Case.of(code, name, result, context, calls))
     assert len(cases) > 40
     differing = python_differences(cases)
     assert not differing, f"{len(differing)} follow-ups change behaviour; first:\n{differing[0]}"

@@ -30,7 +30,7 @@ def test_python_user_operators_keep_their_order():
     cases = []
     for code, context, calls in python_user_operator_inputs():
         for name, result in follow_ups(code, "python", seeds=(0, 1, 2)):
-            cases.append(Case(code, result.code, name, context, calls))
+            cases.append(Case.of(code, name, result, context, calls))
     differing = python_differences(cases)
     assert not differing, f"{len(differing)} follow-ups change behaviour; first:\n{differing[0]}"
 
@@ -39,6 +39,6 @@ def test_javascript_value_of_keeps_its_order(need_node):
     cases = []
     for code, context, calls in javascript_user_operator_inputs():
         for name, result in follow_ups(code, "javascript", seeds=(0, 1, 2)):
-            cases.append(Case(code, result.code, name, context, calls))
+            cases.append(Case.of(code, name, result, context, calls))
     differing = javascript_differences(cases)
     assert not differing, f"{len(differing)} follow-ups change behaviour; first:\n{differing[0]}"

@@ -8,6 +8,8 @@ of each language it declares, so its own tests must contain such snippets.
 
 import pytest
 
+from metacompress_eval.code.refusals import REFUSAL_CAUSES
+
 from .contract import check_result, run_corpus, test_snippets
 from .transform_helpers import sample_rows, stdlib_functions
 from metacompress_eval.code.languages import parse
@@ -49,7 +51,8 @@ def test_not_applicable_gives_a_reason_and_no_code(transformation):
         assert parse(code, language).error_count()
         result = transformation.apply(code, language, 0)
         check_result(transformation, code, language, 0, result)
-        assert result.status == "not_applicable" and result.reason == "source has syntax errors"
+        assert result.status == "not_applicable" and result.reason.startswith("source has syntax errors")
+        assert result.refusal in REFUSAL_CAUSES
 
 
 # ----------------------------------------------------------------------------------- real code

@@ -22,9 +22,11 @@ def test_operand_swap():
     assert apply("operand_swap", "boolean f(int[] a, int i) { return a[i] != i; }", "java").code == (
         "boolean f(int[] a, int i) { return i != a[i]; }"
     )
-    assert apply("operand_swap", "def f(a, b):\n    return a == b\n", "python").code == (
-        "def f(a, b):\n    return b == a\n"
+    assert apply("operand_swap", "def f(a, b):\n    return a == 3\n", "python").code == (
+        "def f(a, b):\n    return 3 == a\n"
     )
+    # Two objects: ``b == a`` would call ``b.__eq__`` first (issue 12).
+    assert not apply("operand_swap", "def f(a, b):\n    return a == b\n", "python").applied
     # A comparison operand is parenthesised so it cannot re-associate.
     assert apply("operand_swap", "int f(int a, int b, int c) { return (a < b) == c; }", "c").code in {
         "int f(int a, int b, int c) { return c == ((a < b)); }",

@@ -76,7 +76,12 @@ void f(void) {
     printf("%d", pt.y);
 }
 """
-    result = rename(code, "c")
+    # Alone, BUF and MY_MACRO may be macros that mention or stringify ``len`` and ``pt``: nothing
+    # is renamed, for lack of context (issue 12).
+    alone = rename(code, "c")
+    assert alone.status == "not_applicable" and alone.lacks_context
+    context = '#define BUF "abc"\n#define MY_MACRO(a, b) use2((a), (b))\n'
+    result = get_transformation("rename_variables", strategy="placeholder").apply(code, "c", 0, context=context)
     assert result.status == "applied"
     # Only USE_LEN appears in the directive itself; ``len`` inside the #ifdef branch is an ordinary use.
     assert "size_t VAR_0 = strlen(BUF);" in result.code

@@ -85,8 +85,12 @@ class CScopeBuilder(ScopeBuilder):
             name = func.child_by_field_name("declarator")
             if name is not None and name.type == "identifier":
                 self.declare(name, "function", "function name")
+        # K&R definitions, ``int area(w, h) int w; int h; { ... }``: the identifier list names the
+        # parameters and the declarations between it and the body give their types. Both spell
+        # the same parameter, so both are its declarations (a rename must change both lists).
+        knr = [child for child in node.children if child.type == "declaration"]
         for index, child in enumerate(node.children):
-            if node.field_name_for_child(index) not in ("declarator", "body"):
+            if node.field_name_for_child(index) not in ("declarator", "body") and child.type != "declaration":
                 self.visit(child)
         self.push("function", node)
         if func is not None:
@@ -97,6 +101,14 @@ class CScopeBuilder(ScopeBuilder):
                     inner = param.child_by_field_name("declarator")
                     if inner is not None:
                         self.declarator(inner, "parameter")
+                elif param.type == "identifier":
+                    self.declare(param, "parameter")
+        for declaration in knr:
+            for index, child in enumerate(declaration.children):
+                if declaration.field_name_for_child(index) == "declarator":
+                    self.declarator(child, "parameter")
+                else:
+                    self.visit(child)
         body = node.child_by_field_name("body")
         if body is not None:
             self.visit(body)

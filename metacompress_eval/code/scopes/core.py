@@ -177,10 +177,15 @@ def language_scopes(language: str) -> LanguageScopes:
 def analyze(parsed: ParsedCode) -> ScopeAnalysis:
     """Build the scope tree of ``parsed`` and resolve every identifier use.
 
+    Symbols whose names are data (an f-string ``=``, a stringifying macro, a function that reads
+    its own namespace, ...) are marked unsafe to rename (see :mod:`.data_names`).
+
     Raises:
         KeyError: if the language has no scope analyser.
     """
-    return _LANGUAGES[parsed.language].analyze(parsed)
+    from metacompress_eval.code.scopes.data_names import mark_data_names
+
+    return mark_data_names(parsed, _LANGUAGES[parsed.language].analyze(parsed))
 
 
 def has_scope_analysis(language: str) -> bool:

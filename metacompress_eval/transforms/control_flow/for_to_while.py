@@ -8,7 +8,7 @@ from tree_sitter import Node
 
 from metacompress_eval.code.declarations import declared_names, identifiers
 from metacompress_eval.code.edits import Edit, apply_edits
-from metacompress_eval.code.languages import ParsedCode, walk_tree
+from metacompress_eval.code.languages import ParsedCode, nodes_of_types, walk_tree
 from metacompress_eval.code.syntax import BLOCKS, COMMENTS, FUNCTION_LIKE, JUMPS, LOOPS, has_comment
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
@@ -192,6 +192,9 @@ class ForToWhile(Transformation):
             or (lang == "go" and header_init.type == "short_var_declaration"))
         if per_iteration and any(n.type in FUNCTION_LIKE for n in walk_tree(node) if n != node):
             raise NotApplicable("loop variable may be captured by a closure (per-iteration binding)")
+        if per_iteration and lang == "go" and _go_loop_variable_escapes(parsed, node, header_init):
+            # Go 1.22+ gives each iteration its own variable; a while-style loop has one for all.
+            raise NotApplicable("loop variable's address may be taken (per-iteration binding)")
         label_node = node.parent if node.parent is not None and node.parent.type == "labeled_statement" else None
         label = _label_of(label_node, parsed) if label_node is not None else None
         if label_node is not None and lang == "c":
@@ -255,3 +258,36 @@ class ForToWhile(Transformation):
             text = loop
         del sep
         return Edit(start, end, text)
+
+
+def _go_loop_variable_escapes(parsed: ParsedCode, loop: Node, init: Node) -> bool:
+    """Whether a Go loop variable declared by ``init`` (``i := ...``) may outlive its iteration
+    other than through a closure: its address taken (``&i``, ``&i.f``, ``&i[k]``), an array
+    variable sliced (``i[:]``), or a method called or taken as a value (``i.M()``, ``i.M``: a
+    pointer receiver takes its address implicitly; without types a field cannot be told apart)."""
+    left = init.child_by_field_name("left")
+    names = {parsed.text(n) for n in (left.named_children if left is not None else []) if n.type == "identifier"}
+    if not names:
+        return False
+
+    def base(node: Node | None) -> str | None:
+        while node is not None and node.type in ("selector_expression", "index_expression", "parenthesized_expression",
+                                                 "slice_expression"):
+            node = node.child_by_field_name("operand") or (node.named_children[0] if node.named_children else None)
+        return parsed.text(node) if node is not None and node.type == "identifier" else None
+
+    for current in nodes_of_types(loop, "go", frozenset({"unary_expression", "selector_expression",
+                                                         "slice_expression"})):
+        if current.type == "unary_expression":
+            operator = current.child_by_field_name("operator")
+            if operator is not None and operator.type == "&" and base(current.child_by_field_name("operand")) in names:
+                return True
+        elif current.type == "slice_expression":
+            if base(current.child_by_field_name("operand")) in names:
+                return True
+        else:
+            operand = current.child_by_field_name("operand")
+            if operand is not None and operand.type == "identifier" and parsed.text(operand) in names:
+                return True
+    return False
+

@@ -7,6 +7,7 @@ import random
 from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
+from metacompress_eval.code.macros import MacroGuard
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types
 from metacompress_eval.code.static_types import IntegerTypes
 from metacompress_eval.code.syntax import COMMENTS, comparison_parts, has_comment
@@ -93,6 +94,8 @@ class LoopGuardNegation(Transformation):
         op, left, right = parts
         if not (ints.is_int(left) and ints.is_int(right)):
             return None
+        if MacroGuard().blocks(parsed, left, right):
+            return None  # ``i < M`` with a bare macro M: ``!(i >= M)`` regroups it
         start, end = parsed.span(cond)
         body = f"{parsed.text(left)} {_NEGATED[op.type]} {parsed.text(right)}"
         new = f"not ({body})" if parsed.language == "python" else f"!({body})"

@@ -6,11 +6,12 @@ import random
 
 from tree_sitter import Node
 
+from metacompress_eval.code.context import taken_names
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.effects import effect_class
 from metacompress_eval.code.languages import ParsedCode, walk_tree
+from metacompress_eval.code.macros import bare_macro_within, table_for
 from metacompress_eval.code.names import FreshNames
-from metacompress_eval.code.scopes import words_in
 from metacompress_eval.code.syntax import BLOCKS, COMMENTS, FUNCTION_LIKE, LOOPS, has_comment
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
@@ -161,10 +162,16 @@ class SwitchToIf(Transformation):
             type_name = self._value_type(parsed, value)
             if type_name is None:
                 raise NotApplicable("switch value has side effects and its type is not evident")
-            temp = FreshNames(words_in(parsed.data), lang, "natural", rng).new()
+            temp = FreshNames(taken_names(parsed), lang, "natural", rng).new()
             prefix = f"{type_name} {temp} = {value_text}; "
             value_text = temp
         elif value.type != "identifier":
+            value_text = f"({value_text})"
+        elif lang == "c" and table_for(parsed).is_macro(value_text):
+            # The value is tested once per case afterwards: a macro must be a pure value.
+            if table_for(parsed).opaque(value_text):
+                raise NotApplicable("the switch value is a macro that may have side effects or a bare body",
+                                    lacks_context=value_text not in table_for(parsed).definitions)
             value_text = f"({value_text})"
         indent = parsed.data[parsed.line_start(parsed.span(node)[0]):parsed.span(node)[0]].decode()
         if indent.strip():
@@ -182,7 +189,9 @@ class SwitchToIf(Transformation):
                 if label.type == "string_literal" and lang == "java":
                     tests.append(f"{value_text}.equals({text})")
                 else:
-                    if label.type not in _LABEL_LITERALS and label.type != "identifier":
+                    if label.type not in _LABEL_LITERALS and (label.type != "identifier"
+                                                              or bare_macro_within(parsed, label)):
+                        # ``case M:`` means M's whole expansion: ``x == (M)``, never ``x == M``.
                         text = f"({text})"
                     tests.append(f"{value_text} == {text}")
             parts.append((" || ".join(tests), body))

@@ -7,6 +7,7 @@ import random
 from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
+from metacompress_eval.code.macros import MacroGuard
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, sort_preorder, walk_tree
 from metacompress_eval.code.syntax import BLOCKS, COMMENTS, has_comment
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
@@ -153,6 +154,8 @@ class TernaryToIf(Transformation):
                 return None
             if op is None or op.type != "=" or not self._arms_ok(parsed, right, types):
                 return None
+            if MacroGuard().blocks(parsed, *right.named_children):
+                return None  # a bare macro in the condition or an arm could regroup once moved
             return [Edit(*parsed.span(node), self._if_text(parsed, parsed.text(left), right))]
         if node.type in ("declaration", "local_variable_declaration", "lexical_declaration", "variable_declaration"):
             declarators = [c for c in node.named_children if c.type in ("init_declarator", "variable_declarator")]
@@ -193,6 +196,8 @@ class TernaryToIf(Transformation):
             value = decl.child_by_field_name("value")
             if value is None or value.type not in _TERNARY or target_node is None or \
                     not self._arms_ok(parsed, value, types):
+                return None
+            if MacroGuard().blocks(parsed, *value.named_children):
                 return None
             name_end = parsed.span(name)[1]
             node_end = parsed.span(node)[1]

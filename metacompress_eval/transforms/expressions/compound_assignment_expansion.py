@@ -7,6 +7,7 @@ import random
 from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
+from metacompress_eval.code.macros import MacroGuard
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types
 from metacompress_eval.code.static_types import INT_OPS, IntegerTypes, declared_type
 from metacompress_eval.code.syntax import COMMENTS, assignment_operator
@@ -41,6 +42,7 @@ class CompoundAssignmentExpansion(Transformation):
         lang = parsed.language
         ints = IntegerTypes(parsed) if lang in ("java", "python") else None
         candidates = []
+        guard = MacroGuard()
         for node in nodes_of_types(parsed.root, lang, self._ASSIGNMENTS):
             if not parsed.in_snippet(node):
                 continue
@@ -67,14 +69,18 @@ class CompoundAssignmentExpansion(Transformation):
                     continue
             if lang == "python" and (ints is None or name not in ints.names):
                 continue
+            if guard.blocks(parsed, left, right):
+                continue  # ``r += M`` with ``#define M 7, 2`` is not ``r = r + (7, 2)``
             start, end = parsed.span(node)
             right_text = parsed.text(right)
             operator = op.type[:-1]
             new = f"{name} = {name} {operator} ({right_text})"
             edit_start = parsed.span(left)[0]
             candidates.append((start, Edit(edit_start, parsed.span(right)[1], new), op.type))
-        position, edit, operator = choose(parsed, rng, candidates, "no compound assignment to a plain variable that "
-                                          "can be expanded safely")
+        reason = "no compound assignment to a plain variable that can be expanded safely"
+        if not candidates:
+            raise NotApplicable(guard.explain(reason), lacks_context=guard.lacks_context)
+        position, edit, operator = choose(parsed, rng, candidates, reason)
         return Proposal([edit], {"position": position, "operator": operator, "candidates": len(candidates)})
 
 

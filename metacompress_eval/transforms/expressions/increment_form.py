@@ -7,6 +7,7 @@ import random
 from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
+from metacompress_eval.code.macros import MacroGuard
 from metacompress_eval.code.effects import effect_class
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types
 from metacompress_eval.code.static_types import IntegerTypes, declared_type
@@ -58,6 +59,7 @@ class IncrementForm(Transformation):
         ints = IntegerTypes(parsed) if parsed.language in ("javascript", "python") else None
         candidates = []
         comments = CommentIndex(parsed)
+        guard = MacroGuard()
         # _site only accepts these node types: find them with a query, not a walk over every node.
         for node in nodes_of_types(parsed.root, parsed.language, self._SITES):
             if not parsed.in_snippet(node) or comments.within(node):
@@ -66,10 +68,15 @@ class IncrementForm(Transformation):
             if site is None:
                 continue
             target, sign, form = site
+            if guard.blocks(parsed, target):
+                continue  # ``P++`` with ``#define P *p`` is ``*p++``; ``++P`` is ``++*p``
             alternatives = self._forms(parsed, target, sign, ints, form) - {form}
             if alternatives:
                 start, end = parsed.span(node)
                 candidates.append((start, node, target, sign, form, sorted(alternatives)))
+        if not candidates:
+            raise NotApplicable(guard.explain("no increment/decrement by one whose value is unused"),
+                                lacks_context=guard.lacks_context)
         position, node, target, sign, form, alternatives = choose(
             parsed, rng, candidates, "no increment/decrement by one whose value is unused")
         new_form = rng.choice(alternatives)

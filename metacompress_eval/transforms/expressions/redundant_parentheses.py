@@ -8,6 +8,7 @@ from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types
+from metacompress_eval.code.macros import MacroGuard
 from metacompress_eval.code.syntax import COMMENTS, CommentIndex, ancestors
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
@@ -46,6 +47,7 @@ class RedundantParentheses(Transformation):
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         candidates = []
         comments = CommentIndex(parsed)
+        guard = MacroGuard()
         # _targets only finds sites under these node types: query them instead of walking every node.
         for node in nodes_of_types(parsed.root, parsed.language, self._SITES):
             if not parsed.in_snippet(node):
@@ -57,8 +59,12 @@ class RedundantParentheses(Transformation):
                     continue
                 if parsed.language == "python" and target.type == "string" and "\n" in parsed.text(target):
                     continue
+                if guard.blocks(parsed, target):
+                    continue  # ``(LOW)`` with ``#define LOW 6 & 3`` regroups what ``x > LOW`` meant
                 start, end = parsed.span(target)
                 candidates.append((start, Edit(start, end, f"({parsed.text(target)})"), site))
+        if not candidates:
+            raise NotApplicable(guard.explain("no simple expression to parenthesise"), lacks_context=guard.lacks_context)
         position, edit, site = choose(parsed, rng, candidates, "no simple expression to parenthesise")
         return Proposal([edit], {"position": position, "site": site, "candidates": len(candidates)})
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from metacompress_eval.code.context import taken_names
 from metacompress_eval.code.edits import Edit
+from metacompress_eval.code.introspection import namespace_reader
 from metacompress_eval.code.languages import ParsedCode
 from metacompress_eval.code.names import FreshNames
-from metacompress_eval.code.scopes import words_in
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
 from metacompress_eval.transforms.sites import indent_unit, statement_sites
 
@@ -52,6 +53,14 @@ class DeadCodeInsertion(Transformation):
         targets = statement_sites(parsed)
         if not targets:
             return NotApplicable("no statement before which a branch can be inserted")
+        reader = namespace_reader(parsed) if parsed.language == "python" else None
+        if reader is not None:
+            # A function that reads its own namespace must not get a new name (even one that is
+            # never bound at run time is in its ``co_varnames``): only copies of earlier
+            # statements, which bind names it binds already, may be inserted there.
+            targets = [(s, e) for s, e in targets if e or namespace_reader(parsed, within=s) is None]
+            if not targets:
+                return NotApplicable(f"the function reads its own namespace ({reader}) and has nothing to copy")
         statement, earlier = rng.choice(targets)
         start = parsed.span(statement)[0]
         indent = parsed.data[parsed.line_start(start) : start].decode("utf-8")
@@ -63,7 +72,7 @@ class DeadCodeInsertion(Transformation):
             body_kind, copied_from = "copy", parsed.span(source)[0]
             body = body.replace("\n", "\n" + unit)  # the copy moves one level deeper
         else:
-            fresh = FreshNames(words_in(parsed.data), parsed.language, "natural", rng)
+            fresh = FreshNames(taken_names(parsed), parsed.language, "natural", rng)
             sep = f"\n{indent}{unit}" if own_line else "; "
             body = branch.neutral.format(name=fresh.new(), sep=sep)
             body_kind, copied_from = "neutral", None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 
+from metacompress_eval.code.context import taken_names
 from metacompress_eval.code.edits import Edit
+from metacompress_eval.code.introspection import namespace_reader
 from metacompress_eval.code.languages import ParsedCode
 from metacompress_eval.code.names import FreshNames
-from metacompress_eval.code.scopes import words_in
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
 from metacompress_eval.transforms.sites import insertion_points
 
@@ -50,6 +51,14 @@ class UnusedDeclaration(Transformation):
                                               and s.parent.parent.type == "class_definition")]
         if not sites:
             return NotApplicable("no statement before which a declaration can be inserted")
+        if parsed.language == "python":
+            # A new name in a function that reads its own namespace (locals(), vars(), dir(),
+            # eval/exec, frames) shows up in what it reads.
+            readers = [namespace_reader(parsed, within=s) for s in sites]
+            kept = [s for s, reason in zip(sites, readers) if reason is None]
+            if not kept:
+                return NotApplicable(f"the function reads its own namespace ({readers[0]})")
+            sites = kept
         if self.params["placement"] == "start":
             statement = sites[0]
         elif self.params["placement"] == "any":
@@ -59,7 +68,7 @@ class UnusedDeclaration(Transformation):
         start = parsed.span(statement)[0]
         own_line = parsed.starts_line(start)
         indent = parsed.data[parsed.line_start(start) : start].decode("utf-8")
-        fresh = FreshNames(words_in(parsed.data), parsed.language, self.params["strategy"], rng)
+        fresh = FreshNames(taken_names(parsed), parsed.language, self.params["strategy"], rng)
         new = fresh.new()
         sep = f"\n{indent}" if own_line else "; "
         declaration = _DECLARATIONS[parsed.language].format(name=new, sep=sep)

@@ -6,6 +6,7 @@ import random
 
 from tree_sitter import Node
 
+from metacompress_eval.code.context import taken_names
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, preproc_types, walk_tree
 from metacompress_eval.code.names import FreshNames, case_style, corpus_summary
@@ -78,7 +79,7 @@ class RenameFunction(Transformation):
         if parsed.language == "python" and style is None:
             style = "snake"
         fresh = FreshNames(
-            words_in(parsed.data), parsed.language, self.params["strategy"], rng, role="function",
+            taken_names(parsed), parsed.language, self.params["strategy"], rng, role="function",
             corpus=self.params.get("corpus") if self.params.get("corpus") is not None else None,
             style=style,
         )

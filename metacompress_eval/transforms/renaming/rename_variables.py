@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 
+from metacompress_eval.code.context import taken_names
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode
 from metacompress_eval.code.names import FreshNames, corpus_summary
 from metacompress_eval.code.renaming import OccurrenceMismatch, symbol_edits
-from metacompress_eval.code.scopes import analyze, words_in
+from metacompress_eval.code.scopes import analyze
+from metacompress_eval.code.scopes.data_names import WITHOUT_CONTEXT
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
 
 
@@ -42,7 +44,10 @@ class RenameVariables(Transformation):
         if not candidates:
             skipped = sorted({f"{s.name} ({s.unsafe_reason})" for s in analysis.symbols if s.unsafe_reason})
             detail = f"; skipped: {', '.join(skipped[:5])}" if skipped else ""
-            return NotApplicable(f"no renamable local variables{detail}")
+            # A context (the enclosing file) would tell whether the unknown macros mention them.
+            lacks_context = any(s.unsafe_reason and s.unsafe_reason.startswith(WITHOUT_CONTEXT)
+                                for s in analysis.symbols)
+            return NotApplicable(f"no renamable local variables{detail}", lacks_context=lacks_context)
         limit = self.params.get("max_renames")
         if limit is not None:
             if limit < 1:
@@ -51,7 +56,7 @@ class RenameVariables(Transformation):
                 chosen = set(rng.sample(range(len(candidates)), limit))
                 candidates = [c for i, c in enumerate(candidates) if i in chosen]
         fresh = FreshNames(
-            words_in(parsed.data), parsed.language, self.params["strategy"], rng, corpus=self.params.get("corpus")
+            taken_names(parsed), parsed.language, self.params["strategy"], rng, corpus=self.params.get("corpus")
         )
         edits: list[Edit] = []
         renames = []

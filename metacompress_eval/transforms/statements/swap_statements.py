@@ -11,6 +11,7 @@ from tree_sitter import Node
 from metacompress_eval.code.declarations import DECLARING, note_declared
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, ts_language, walk_tree
+from metacompress_eval.code.macros import local_names, table_for
 from metacompress_eval.code.syntax import CALLS, COMMENTS, FUNCTION_LIKE, MEMORY_ACCESSES, STATEMENT_CONTAINERS, ancestors
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
@@ -123,7 +124,8 @@ class SwapStatements(Transformation):
 
         def facts_of(statement: Node) -> _Facts | None:
             if statement.id not in facts:
-                facts[statement.id] = self._facts(parsed, statement, locals_)
+                facts[statement.id] = None if self._hides_effects(parsed, statement) else \
+                    self._facts(parsed, statement, locals_)
             return facts[statement.id]
 
         has_try = _has_try_types(lang)
@@ -153,6 +155,25 @@ class SwapStatements(Transformation):
         position, first, second = choose(parsed, rng, candidates, "no two adjacent independent statements")
         edits = [Edit(*parsed.span(first), parsed.text(second)), Edit(*parsed.span(second), parsed.text(first))]
         return Proposal(edits, {"position": position, "second": parsed.span(second)[0], "candidates": len(candidates)})
+
+    @staticmethod
+    def _hides_effects(parsed: ParsedCode, statement: Node) -> bool:
+        """C: whether the statement names a macro that may read or write anything (a macro the
+        snippet or its context defines with a call, assignment or increment in its body, or an
+        ALL_CAPS name nobody defines): ``BUMP;`` may be ``count++;``."""
+        if parsed.language != "c":
+            return False
+        table = table_for(parsed)
+        declared = local_names(parsed)
+        for node in walk_tree(statement):
+            if node.type == "identifier":
+                name = parsed.text(node)
+                if name in declared or not table.is_macro(name):
+                    continue
+                definition = table.definition(name)
+                if definition is None or not definition.pure:
+                    return True
+        return False
 
     @staticmethod
     def _python_layout_ok(parsed: ParsedCode, first: Node, second: Node) -> bool:

@@ -1,0 +1,165 @@
+"""Names that are data: symbols whose NAME the program observes, so no renamer may touch them.
+
+Run by :func:`metacompress_eval.code.scopes.analyze` after every language's analysis, so the
+transformations and the attacks (which share the renamer) see the same verdicts:
+
+* Python: identifiers in an f-string ``=`` interpolation (``f"{total=}"`` prints ``total=``), and
+  every variable of a function that reads its own namespace (``locals()``, ``vars()``, ``dir()``,
+  ``eval``/``exec``, frame and code objects; see :mod:`metacompress_eval.code.introspection`) or
+  of a function enclosing one (a closure's free variables appear in its ``locals()``);
+* C: arguments a macro stringifies (``#p``), pastes (``p ## q``), uses as a member name (``s.p``)
+  or declares (``int p``); names that token pasting forms (``CAT(tot, al)`` is ``total``); words
+  of context macros the snippet invokes (a ``#define`` in the enclosing file may mention a local);
+  and, without a context, every identifier passed to an ALL_CAPS macro the snippet does not define
+  (it could be any of the above) — recorded as *without context*;
+* every language: names spelled in statements that do not parse (their uses are invisible).
+"""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from metacompress_eval.code.languages import ParsedCode, nodes_of_types
+from metacompress_eval.code.scopes.core import ScopeAnalysis, Symbol, words_in
+
+# Unsafe reasons that a context (the enclosing file) would settle start with this text.
+WITHOUT_CONTEXT = "without context: "
+
+
+def _by_span(analysis: ScopeAnalysis) -> dict[tuple[int, int], Symbol]:
+    index = {}
+    for symbol in analysis.symbols:
+        for span in symbol.occurrences():
+            index[span] = symbol
+    return index
+
+
+def _identifiers(parsed: ParsedCode, node: Node) -> list[Node]:
+    found = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "identifier":
+            found.append(current)
+        stack.extend(current.children)
+    return found
+
+
+def _mark_names(analysis: ScopeAnalysis, names: set[str], reason: str) -> None:
+    if names:
+        for symbol in analysis.symbols:
+            if symbol.name in names:
+                symbol.mark_unsafe(reason)
+
+
+def _python(parsed: ParsedCode, analysis: ScopeAnalysis, index: dict) -> None:
+    from metacompress_eval.code.introspection import namespace_readers, self_documenting_names
+
+    for node in self_documenting_names(parsed):
+        symbol = index.get(parsed.span(node))
+        if symbol is not None:
+            symbol.mark_unsafe("printed by an f-string '=' specifier")
+    for scope_node, reason in namespace_readers(parsed):
+        lo, hi = parsed.span(scope_node)
+        for symbol in analysis.symbols:
+            scope = symbol.scope
+            if (lo <= scope.start and scope.end <= hi) or (scope.start <= lo and hi <= scope.end):
+                symbol.mark_unsafe(f"the function reads its own namespace ({reason})")
+
+
+def _c(parsed: ParsedCode, analysis: ScopeAnalysis, index: dict) -> None:
+    from metacompress_eval.code.macros import KNOWN_FUNCTION_MACROS, local_names, table_for
+
+    table = table_for(parsed)
+    declared = local_names(parsed)
+    context = parsed.context
+    invoked_from_context: set[str] = set()
+    for call in nodes_of_types(parsed.root, "c", frozenset({"call_expression", "identifier"})):
+        if call.type == "identifier":
+            name = parsed.text(call)
+            definition = table.definition(name)
+            if definition is not None and context is not None and name in getattr(context, "macros", {}):
+                invoked_from_context.add(name)
+            continue
+        function = call.child_by_field_name("function")
+        arguments = call.child_by_field_name("arguments")
+        if function is None or function.type != "identifier" or arguments is None:
+            continue
+        name = parsed.text(function)
+        args = [a for a in arguments.named_children if a.type != "comment"]
+        definition = table.definition(name)
+        if definition is not None and definition.params is not None:
+            for position in table.data_parameters(name):
+                targets = args[position:] if definition.params[position] == "__VA_ARGS__" else args[position:position + 1]
+                for argument in targets:
+                    for node in _identifiers(parsed, argument):
+                        symbol = index.get(parsed.span(node))
+                        if symbol is not None:
+                            symbol.mark_unsafe(f"used as a name by macro {name}")
+            _mark_names(analysis, definition.pasted_names([parsed.text(a) for a in args]),
+                        f"formed by token pasting in macro {name}")
+        elif definition is None and name not in declared and name not in KNOWN_FUNCTION_MACROS \
+                and table.is_macro(name):
+            for argument in args:
+                for node in _identifiers(parsed, argument):
+                    symbol = index.get(parsed.span(node))
+                    if symbol is not None:
+                        symbol.mark_unsafe(f"{WITHOUT_CONTEXT}argument of {name}, a macro the snippet does not "
+                                           "define (it may stringify or paste it)")
+                    elif node.parent is None or node.parent.type != "call_expression":
+                        # A word no declaration explains is likely pasted into a longer name
+                        # (``CAT(tot, al)`` is ``total``): any local containing it may be meant.
+                        word = parsed.text(node)
+                        for other in analysis.symbols:
+                            if word in other.name and other.name != word:
+                                other.mark_unsafe(f"{WITHOUT_CONTEXT}may be formed by macro {name} from {word!r}")
+    # A macro nobody defines may mention any local visible where it is used (Juliet's
+    # ``CHAR_ARRAY_SIZE`` is ``(3 * sizeof(data) + 2)``): without the enclosing file such locals
+    # cannot be renamed safely. Locals declared later or in other blocks can.
+    if not table.complete:
+        for node in nodes_of_types(parsed.root, "c", frozenset({"identifier"})):
+            name = parsed.text(node)
+            if name in declared or table.definition(name) is not None or not table.is_macro(name):
+                continue
+            parent = node.parent
+            if parent is not None and parent.type == "call_expression" and name in KNOWN_FUNCTION_MACROS:
+                continue
+            if parent is not None and (parent.type.startswith("preproc_") or parent.type == "preproc_defined"):
+                continue  # ``#ifdef X`` / ``defined(X)`` test a name; nothing is expanded there
+            at = parsed.span(node)[0]
+            for symbol in analysis.symbols:
+                scope = symbol.scope
+                if scope.start <= at < scope.end and symbol.declarations and min(symbol.declarations)[0] < at:
+                    symbol.mark_unsafe(f"{WITHOUT_CONTEXT}visible where {name}, which may be a macro mentioning "
+                                       "it, is used")
+    # Macros of the context that the snippet invokes may mention its locals by name (transitively).
+    pending = list(invoked_from_context)
+    seen: set[str] = set()
+    words: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        definition = table.definition(name)
+        if definition is None:
+            continue
+        body_words = definition.words()
+        words |= body_words
+        pending.extend(w for w in body_words if table.definition(w) is not None)
+    _mark_names(analysis, words, "mentioned by a macro of the context")
+
+
+def mark_data_names(parsed: ParsedCode, analysis: ScopeAnalysis) -> ScopeAnalysis:
+    """Mark the symbols of ``analysis`` whose names are data as unsafe to rename (in place)."""
+    index = _by_span(analysis)
+    if parsed.language == "python":
+        _python(parsed, analysis, index)
+    elif parsed.language == "c":
+        _c(parsed, analysis, index)
+    for lo, hi in parsed.error_regions:
+        _mark_names(analysis, words_in(parsed.data[lo:hi]), "spelled in a statement that does not parse")
+    return analysis
+
+
+__all__ = ["WITHOUT_CONTEXT", "mark_data_names"]
