@@ -36,6 +36,8 @@ class DataSpec:
         max_sources: keep only the first N usable rows.
         key_columns: columns whose values each source keeps in :attr:`SourceInput.keys` (the ids that
             stored model outputs are matched by); every row must have them.
+        context_column: column holding each row's context: the text of the file or translation
+            unit its code was cut from, or the path of that file (see :func:`read_context`).
     """
 
     path: str
@@ -46,19 +48,23 @@ class DataSpec:
     max_code_chars: int = DEFAULT_MAX_CODE_CHARS
     max_sources: int | None = None
     key_columns: tuple[str, ...] = ()
+    context_column: str | None = None
 
 
 @dataclass
 class SourceInput:
     """One source input: its id, its code input(s) and its gold label index (or ``None``).
 
-    ``keys`` holds the values of the data's :attr:`DataSpec.key_columns` (column → text), when asked for.
+    ``keys`` holds the values of the data's :attr:`DataSpec.key_columns` (column → text), when asked for;
+    ``contexts``, when the data has a context column, the enclosing file of each code input (``None``
+    each where unknown; see :func:`read_context`).
     """
 
     id: str
     inputs: tuple[str, ...]
     label: int | None = None
     keys: dict[str, str] | None = None
+    contexts: tuple[str | None, ...] | None = None
 
 
 @dataclass
@@ -219,9 +225,57 @@ def load_sources(spec: DataSpec, task: TaskSpec, label_names: Sequence[str]) -> 
     """
     rows, loaded = load_rows(spec)
     functions = load_functions_table(spec.functions) if spec.functions else None
-    return prepare_sources(rows, loaded, task, label_names, pair_ids=spec.pair_ids, functions=functions,
-                           max_code_chars=spec.max_code_chars, max_sources=spec.max_sources,
-                           key_columns=spec.key_columns)
+    loaded = prepare_sources(rows, loaded, task, label_names, pair_ids=spec.pair_ids, functions=functions,
+                             max_code_chars=spec.max_code_chars, max_sources=spec.max_sources,
+                             key_columns=spec.key_columns)
+    if spec.context_column:
+        attach_contexts(rows, loaded, spec, task.id_column)
+    return loaded
+
+
+def read_context(value: Any, base: str | os.PathLike | None = None) -> str | None:
+    """A row's context value as text: the value itself, or the content of the file it names (a
+    one-line value that is an existing file, relative to ``base`` or to the working directory).
+    ``None`` for a missing or empty value."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    if "\n" not in value and len(value) < 4096:
+        for folder in ([Path(base)] if base else []) + [Path.cwd()]:
+            candidate = folder / value.strip()
+            try:
+                if candidate.is_file():
+                    return candidate.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+    return value
+
+
+def _data_folder(spec: DataSpec) -> Path | None:
+    path = Path(spec.path)
+    return path.parent if path.is_file() else path if path.is_dir() else None
+
+
+def attach_contexts(rows: list[dict], loaded: LoadedData, spec: DataSpec, id_column: str | None) -> None:
+    """Give every source of ``loaded`` the context of its row (column ``spec.context_column``,
+    one value for all code inputs of the row, or a list with one per input)."""
+    column = spec.context_column
+    if rows and not any(column in row for row in rows[:100]):
+        raise MetaCompressError(f"missing context column {column!r} in {spec.path}")
+    base = _data_folder(spec)
+    by_id: dict[str, Any] = {}
+    for index, row in enumerate(rows):
+        sid = row.get(id_column) if id_column else None
+        if sid is None and spec.pair_ids:
+            sid = f"{row.get(spec.pair_ids[0])}-{row.get(spec.pair_ids[1])}"  # as prepare_sources names it
+        by_id.setdefault(str(sid if sid is not None else index), row.get(column))
+    for source in loaded.sources:
+        value = by_id.get(source.id)
+        if isinstance(value, (list, tuple)) and len(value) == len(source.inputs):
+            source.contexts = tuple(read_context(v, base) for v in value)
+        else:
+            text = read_context(value, base)
+            source.contexts = tuple(text for _ in source.inputs)
+    loaded.description["context_column"] = column
 
 
 def load_code_sources(spec: DataSpec, code_column: str,
@@ -245,7 +299,12 @@ def load_code_sources(spec: DataSpec, code_column: str,
             loaded.skip(f"code longer than {spec.max_code_chars} characters", f"row {index}")
             continue
         sid = row.get(id_column) if id_column else None
-        result.append((row, SourceInput(str(sid if sid is not None else index), (code,))))
+        source = SourceInput(str(sid if sid is not None else index), (code,))
+        if spec.context_column:
+            if spec.context_column not in row and index < 100 and not any(spec.context_column in r for r in rows[:100]):
+                raise MetaCompressError(f"missing context column {spec.context_column!r} in {spec.path}")
+            source.contexts = (read_context(row.get(spec.context_column), _data_folder(spec)),)
+        result.append((row, source))
     return result, loaded
 
 

@@ -6,6 +6,11 @@ exists when at least one side changed, and is dropped as *rejected* when either 
 validation. Seeds are derived from (run seed, source id, transformation, side), so a follow-up does
 not depend on the order or the number of other examples — a rerun, or a run on a subset, yields the
 same follow-ups.
+
+A source may carry its context (the file it was cut from, ``SourceInput.contexts``); the
+transformations then resolve macros, globals and siblings exactly. Per transformation the set counts
+what was not applicable only for lack of such context, and per cause the inputs refused whole
+because they do not parse (see :meth:`FollowUpSet.overview`).
 """
 
 from __future__ import annotations
@@ -47,18 +52,30 @@ class FollowUpSet:
     counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     reasons: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     verified: bool = False  # whether the compiler filter ran (adds "unverified" to the summary)
+    refused: Counter = field(default_factory=Counter)  # code inputs refused whole, by cause
+    with_context: int = 0  # code inputs that came with their context
 
     def summary(self) -> dict:
-        """Per transformation: applied / not_applicable / rejected counts and the top reasons."""
+        """Per transformation: applied / not_applicable / rejected counts, how many of the not
+        applicable ones lacked only the context (``skipped_for_context``), and the top reasons."""
         out = {}
         for name, counter in self.counts.items():
             out[name] = {"applied": counter["applied"], "not_applicable": counter["not_applicable"],
-                         "rejected": counter["rejected"],
+                         "rejected": counter["rejected"], "skipped_for_context": counter["lacks_context"],
                          "reasons": dict(self.reasons[name].most_common(8))}
             if self.verified:
                 # follow-ups kept without a real compiler check (no toolchain, checker timed out)
                 out[name]["unverified"] = counter["unverified"]
         return out
+
+    def overview(self) -> dict:
+        """Run-level facts about the follow-ups: whether they were verified (compiled against their
+        sources), how many code inputs came with a context, how many were refused whole because
+        they do not parse (by cause: GNU extensions, K&R pointer parameters, preprocessor
+        conditionals, ...), and how many follow-ups were skipped for lack of context in all."""
+        return {"verified": self.verified, "inputs_with_context": self.with_context,
+                "refused_inputs": dict(sorted(self.refused.items())),
+                "skipped_for_context": sum(c["lacks_context"] for c in self.counts.values())}
 
 
 def derive_seed(seed: int, *parts: object) -> int:
@@ -135,14 +152,20 @@ def build_follow_ups(sources: Sequence[SourceInput], language: str | None, trans
                leave=False)
     try:
         for source in sources:
+            contexts = source.contexts or (None,) * len(source.inputs)
+            result.with_context += sum(1 for c in contexts if c is not None)
+            refusals: dict[int, str] = {}
             for name, transform in zip(names, transforms):
                 bar.update(1)
                 if language is None:
                     result.counts[name]["not_applicable"] += 1
                     result.reasons[name]["no language given for the data"] += 1
                     continue
-                outcomes = [transform.apply(code, language, derive_seed(seed, source.id, name, side))
-                            for side, code in enumerate(source.inputs)]
+                outcomes = [transform.apply(code, language, derive_seed(seed, source.id, name, side), context=context)
+                            for side, (code, context) in enumerate(zip(source.inputs, contexts))]
+                for side, outcome in enumerate(outcomes):
+                    if outcome.refusal is not None:
+                        refusals.setdefault(side, outcome.refusal)
                 rejected = [o for o in outcomes if o.status == "rejected"]
                 applied = [o for o in outcomes if o.status == "applied"]
                 if rejected:
@@ -151,6 +174,8 @@ def build_follow_ups(sources: Sequence[SourceInput], language: str | None, trans
                 elif not applied:
                     result.counts[name]["not_applicable"] += 1
                     result.reasons[name][outcomes[0].reason or "not applicable"] += 1
+                    if any(o.lacks_context for o in outcomes):
+                        result.counts[name]["lacks_context"] += 1
                 else:
                     result.counts[name]["applied"] += 1
                     result.items.append(FollowUpInput(
@@ -158,6 +183,7 @@ def build_follow_ups(sources: Sequence[SourceInput], language: str | None, trans
                         inputs=tuple(o.code if o.status == "applied" else code
                                      for o, code in zip(outcomes, source.inputs)),
                         provenance=[o.provenance() if o.status == "applied" else None for o in outcomes]))
+            result.refused.update(refusals.values())
     finally:
         bar.close()
     if verify and language is not None:

@@ -83,6 +83,7 @@ class EvaluationConfig:
     worst_k: int = 10
     progress: bool = True
     verify: bool = False  # drop follow-ups that add compiler errors (docs/verification.md)
+    context_column: str | None = None  # each row's enclosing file (docs/transformations.md, "Context")
     # Adversarial attacks (docs/attacks.md): method names; empty = no attacks section.
     attacks: tuple[str, ...] = ()
     attack_budget: int = 50
@@ -103,7 +104,8 @@ class EvaluationConfig:
     def data_spec(self) -> DataSpec:
         """Where the sources come from (see :func:`metacompress_eval.data.load_sources`)."""
         return DataSpec(self.data, split=self.split, where=dict(self.where), pair_ids=self.pair_ids,
-                        functions=self.functions, max_code_chars=self.max_code_chars, max_sources=self.max_sources)
+                        functions=self.functions, max_code_chars=self.max_code_chars, max_sources=self.max_sources,
+                        context_column=self.context_column)
 
     @property
     def teacher_spec(self) -> ModelSpec:
@@ -233,6 +235,7 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
                      "batch_size": config.batch_size, "device": config.device, "max_code_chars": config.max_code_chars,
                      "max_sources": config.max_sources},
         "transformations": follow_ups.summary(),
+        "follow_ups": follow_ups.overview(),
         "inference": {role: p.stats.as_dict() for role, p in predictions.items()},
         "analysis": analysis,
     }

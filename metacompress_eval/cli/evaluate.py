@@ -107,7 +107,7 @@ def run(args) -> int:
         teacher_adapter=teacher.adapter, student_adapter=student.adapter, teacher_options=dict(teacher.options),
         student_options=dict(student.options),
         trust_remote_code=args.trust_remote_code, cache_dir=args.cache_dir, thresholds=thresholds_from_args(args),
-        worst_k=args.worst_k, progress=not args.quiet, verify=args.verify,
+        worst_k=args.worst_k, progress=not args.quiet, verify=args.verify, context_column=spec.context_column,
         attacks=tuple(args.attacks), attack_budget=args.attack_budget, attack_mlm=args.mlm,
         attack_max_sources=args.attack_max_sources, attack_transforms=tuple(args.attack_transforms),
         representations=representations)

@@ -68,6 +68,15 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--functions", default=None, help="table of functions {id, code} referenced by --pair-ids")
     parser.add_argument("--max-sources", type=int, default=None, help="use only the first N usable rows")
     parser.add_argument("--max-code-chars", type=int, default=None, help="skip longer code inputs (default 50000)")
+    add_context_option(parser)
+
+
+def add_context_option(parser: argparse.ArgumentParser) -> None:
+    """``--context-column``: the enclosing file of each row's code (text, or a path to the file)."""
+    parser.add_argument("--context-column", default=None, metavar="COLUMN",
+                        help="column holding the file or translation unit each row's code was cut from (its text, "
+                             "or the path of a file relative to the data): macros, globals and sibling functions "
+                             "are then resolved exactly instead of conservatively (docs/transformations.md)")
 
 
 def data_spec_from_args(args):
@@ -78,7 +87,8 @@ def data_spec_from_args(args):
         raise MetaCompressError("--pair-ids takes exactly two column names, e.g. id1,id2")
     return DataSpec(args.data, split=args.split, where=parse_where(args.where),
                     pair_ids=tuple(args.pair_ids) if args.pair_ids else None, functions=args.functions,
-                    max_code_chars=args.max_code_chars or DEFAULT_MAX_CODE_CHARS, max_sources=args.max_sources)
+                    max_code_chars=args.max_code_chars or DEFAULT_MAX_CODE_CHARS, max_sources=args.max_sources,
+                    context_column=getattr(args, "context_column", None))
 
 
 def add_threshold_options(parser: argparse.ArgumentParser) -> None:

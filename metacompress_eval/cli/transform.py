@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MetaCompressError
-from .options import languages_help, transform_names, transforms_help
+from .options import add_context_option, languages_help, transform_names, transforms_help
 
 NAME = "transform"
 
@@ -27,6 +27,7 @@ def add_parser(subparsers):
                    help="one follow-up per input made by a chain of K transformations drawn from --transforms")
     p.add_argument("--verify", action="store_true",
                    help="compile each follow-up and its source; count follow-ups adding errors as rejected")
+    add_context_option(p)
     p.add_argument("--quiet", action="store_true")
     return p
 
@@ -64,7 +65,8 @@ def run(args) -> int:
 
     if not Path(args.input).is_file():
         raise MetaCompressError(f"input file not found: {args.input}")
-    pairs, loaded = load_code_sources(DataSpec(args.input), args.code_column, args.id_column)
+    pairs, loaded = load_code_sources(DataSpec(args.input, context_column=args.context_column), args.code_column,
+                                      args.id_column)
     sources = [source for _, source in pairs]
     language = get_task("classification", language=args.language).language
     names = transform_names(args.transforms, language)
@@ -80,12 +82,20 @@ def run(args) -> int:
     atomic_write_json(f"{args.output}.summary.json", {
         "input": str(args.input), "output": str(args.output), "language": language, "transforms": list(names),
         "chain": args.chain, "seed": args.seed, "verify": bool(args.verify), "inputs": len(sources),
-        "follow_ups": len(result.items), "skipped": dict(loaded.skipped), "transformations": summary})
+        "follow_ups": len(result.items), "skipped": dict(loaded.skipped), "transformations": summary,
+        **result.overview()})
     print(f"wrote {len(result.items)} follow-ups for {len(sources)} inputs to {args.output}")
     rejected_label = "rejected (validation/compiler)" if args.verify else "rejected"
     for name, counts in summary.items():
         print(f"  {name:24s} applied {counts['applied']:6d}  not applicable {counts['not_applicable']:6d}  "
-              f"{rejected_label} {counts['rejected']:6d}")
+              f"{rejected_label} {counts['rejected']:6d}"
+              + (f"  (lacking context {counts['skipped_for_context']})" if counts.get("skipped_for_context") else ""))
+    overview = result.overview()
+    if overview["refused_inputs"]:
+        print(f"  inputs refused whole (do not parse), by cause: {overview['refused_inputs']}")
+    if overview["skipped_for_context"] and not args.context_column:
+        print(f"  {overview['skipped_for_context']} follow-ups were not made for lack of context "
+              "(--context-column gives each row its enclosing file)")
     if loaded.skipped:
         print(f"  skipped rows: {dict(loaded.skipped)}")
     return 0
