@@ -82,7 +82,9 @@ class EvaluationConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
     worst_k: int = 10
     progress: bool = True
-    verify: bool = False  # drop follow-ups that add compiler errors (docs/verification.md)
+    # Drop follow-ups that add compiler errors (docs/verification.md). On by default: measured to
+    # add 6-13% to an evaluate run on the shared corpora (BENCHMARKS.md, bench_verify_cost.py).
+    verify: bool = True
     context_column: str | None = None  # each row's enclosing file (docs/transformations.md, "Context")
     # Adversarial attacks (docs/attacks.md): method names; empty = no attacks section.
     attacks: tuple[str, ...] = ()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from ..errors import MetaCompressError
 from .options import (add_adapter_options, add_data_options, add_task_options, add_threshold_options, csv,
                       data_spec_from_args, model_spec_from_args, thresholds_from_args, transform_names,
@@ -30,8 +32,9 @@ def add_parser(subparsers):
     p.add_argument("--unlabelled", action="store_true", help="the data has no labels (no accuracy/F1/ECE)")
     p.add_argument("--transforms", default=",".join(DEFAULT_TRANSFORMS), help=transforms_help())
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--verify", action="store_true",
-                   help="drop follow-ups that add compiler errors (gcc/javac/...; docs/verification.md)")
+    p.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
+                   help="drop follow-ups that add compiler errors (gcc/javac/node/go...; docs/verification.md); on "
+                        "by default (it adds about 6-13%% to a run, BENCHMARKS.md), --no-verify skips it")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, mps (default: %(default)s)")
     p.add_argument("--teacher-tokenizer", default=None)

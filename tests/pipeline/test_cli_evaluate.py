@@ -38,7 +38,7 @@ def test_evaluate_writes_full_report(tiny_models, c_dataset, tmp_path, capsys):
     assert report["data"]["n_sources"] == 12
     counts = report["transformations"]
     assert set(counts) == {"rename_variables", "dead_code", "if_else_swap"}
-    assert report["follow_ups"] == {"verified": False, "inputs_with_context": 0, "refused_inputs": {},
+    assert report["follow_ups"] == {"verified": True, "inputs_with_context": 0, "refused_inputs": {},
                                     "skipped_for_context": sum(c["skipped_for_context"] for c in counts.values())}
     for name, c in counts.items():
         assert c["applied"] + c["not_applicable"] + c["rejected"] == 12, name
