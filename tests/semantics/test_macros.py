@@ -64,16 +64,16 @@ def test_juliet_functions_with_injected_bare_macros(need_gcc):
     # input. No reordering/regrouping edit may include the macro (renaming, insertions and layout
     # edits may: they do not move operators around it), and no follow-up may add compiler errors.
     pattern = re.compile(r"(<|>|<=|>=|==|!=) (\d+)\)")
-    rows = shared_rows(JULIET, 40, predicate=lambda c: pattern.search(c) is not None)
+    rows = shared_rows(JULIET, 20, predicate=lambda c: pattern.search(c) is not None)
     cases = []
     for row in rows:
         literal = pattern.search(row["code"]).group(2)
         code = f"#define MC_BOUND {literal} | 0\n" + pattern.sub(lambda m: f"{m.group(1)} MC_BOUND)", row["code"], count=1)
-        for name, result in follow_ups(code, "c", seeds=(0, 1)):
+        for name, result in follow_ups(code, "c", seeds=(0,)):
             if name in REGROUPING:
                 for site in result.sites:
                     assert "MC_BOUND" not in site["original"], (name, site, result.code)
             cases.append(Case.of(code, name, result))
-    assert len(cases) > 100
+    assert len(cases) > 50
     differing = compile_differences(cases, "c")
     assert not differing, differing[0]
