@@ -4,7 +4,14 @@
 per transformation family (``renaming``, ``insertion``, ``control_flow``, ... as registered in
 :mod:`metacompress_eval.transforms`) plus ``all``. Each example is either a source row
 (``kind == "source"``, ``transformation == ""``) or a follow-up derived from it, carrying the
-transformation, its family and its provenance (edit sites, parameters, seed) as JSON.
+transformation, its family and its provenance as JSON: for a follow-up the edit sites, parameters
+and seed (per side for a pair), for a source where it came from (data file and its SHA-256, id).
+
+Sources are read like every other command reads them (:func:`metacompress_eval.data.load_sources`
+with a task): one code column (``code``) or a pair (``code1``, ``code2``, e.g. BigCloneBench pairs
+given by function ids); labels become a ``ClassLabel`` whose names are the models' (``label_names``,
+e.g. read from a model's ``config.json``), so a labelled follow-up dataset loads with the classes the
+evaluated models use.
 
 datasets ≥ 4 has no loading scripts, so the builder is used directly::
 
@@ -12,13 +19,15 @@ datasets ≥ 4 has no loading scripts, so the builder is used directly::
     builder.download_and_prepare(output_dir="out/renaming", file_format="parquet")
 
 :func:`write_dataset` does that and lays the result out as a Hub dataset repository
-(``<config>/test-00000-of-00001.parquet`` and a ``README.md`` card whose YAML lists the
-configurations and records the generation settings), which ``load_dataset("parquet", ...)`` reads
-back with the same features and :func:`push_dataset` uploads.
+(``<config>/test-00000-of-00001.parquet`` and a ``README.md`` dataset card, from the repository's
+``cards/dataset_card.md``, whose YAML lists the configurations with their data files and their
+``dataset_info``), which ``load_dataset(DIR, "<config>", split="test")`` reads back with the same
+features and :func:`push_dataset` uploads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,9 +35,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import datasets
+from datasets.info import DatasetInfosDict
 
 from .. import HOMEPAGE, __version__
 from ..errors import MetaCompressError
@@ -36,19 +46,23 @@ from ..errors import MetaCompressError
 ALL = "all"
 SPLIT = "test"
 BUILDER_NAME = "metacompress_follow_ups"
+#: The columns of every configuration, in order; ``code`` is ``code1``/``code2`` for pairs and
+#: ``label`` is present for labelled data.
+BASE_COLUMNS = ("id", "source_id", "kind", "transformation", "family")
 
-FEATURES = datasets.Features({
-    "id": datasets.Value("string"),
-    "source_id": datasets.Value("string"),
-    "kind": datasets.Value("string"),  # "source" or "follow_up"
-    "transformation": datasets.Value("string"),  # "" for sources
-    "family": datasets.Value("string"),  # "" for sources
-    "code": datasets.Value("string"),
-    "label": datasets.Value("int64"),  # null when the data are unlabelled
+
+def features(pair: bool = False, label_names: Sequence[str] | None = None) -> datasets.Features:
+    """The features of a configuration: one code column or a pair, and a ``ClassLabel`` when labelled."""
+    columns: dict[str, Any] = {name: datasets.Value("string") for name in BASE_COLUMNS}
+    # kind: "source" or "follow_up"; transformation and family: "" for sources.
+    for name in (("code1", "code2") if pair else ("code",)):
+        columns[name] = datasets.Value("string")
+    if label_names is not None:
+        columns["label"] = datasets.ClassLabel(names=list(label_names))
     # JSON text rather than a struct: provenance records differ between transformations (sites,
     # parameters), and one fixed Arrow schema for every configuration keeps the parquet files uniform.
-    "provenance": datasets.Value("string"),
-})
+    columns["provenance"] = datasets.Value("string")
+    return datasets.Features(columns)
 
 
 def families() -> dict[str, list[str]]:
@@ -71,22 +85,46 @@ class FollowUpsConfig(datasets.BuilderConfig):
     """A configuration: which family of transformations, on which data, with which settings.
 
     Attributes:
-        data: path of the source table (JSONL, JSON, CSV/TSV, parquet; see ``metacompress_eval.data``).
-        language: code language of the data (``c``, ``java``, ``python``, ...).
+        data: the source table (JSONL, JSON, CSV/TSV, parquet, a ``save_to_disk`` folder; see
+            :mod:`metacompress_eval.data`).
+        task: ``defect`` (one code column), ``clone`` (a pair) or ``classification``.
+        language: code language (default: the task's: defect → c, clone → java).
         transforms: transformation names; default: the configuration's family (all for ``all``),
             restricted to those supporting ``language``.
         seed: run seed (follow-ups depend only on it, the source id and the transformation).
-        code_column, id_column, label_column: columns of the source table.
+        code_columns, id_column, label_column: columns of the source table (``label_column=""``:
+            unlabelled, no ``label`` feature; ``None`` cannot say it, since datasets ignores ``None``
+            when it overrides a predefined configuration's field).
+        label_names: the class names of the ``label`` feature, in index order (the models'); labels
+            in the data may be indices or these names.
+        split, where, pair_ids, functions, max_sources, max_code_chars: which rows, as for
+            ``metacompress evaluate`` (:class:`metacompress_eval.data.DataSpec`).
     """
 
     data: str | None = None
-    language: str = "c"
+    task: str = "defect"
+    language: str | None = ""
     transforms: tuple[str, ...] | None = None
     seed: int = 0
-    code_column: str = "code"
-    id_column: str = "id"
+    code_columns: tuple[str, ...] | None = None
+    id_column: str | None = "id"
     label_column: str | None = "label"
+    label_names: tuple[str, ...] | None = None
+    split: str | None = None
+    where: tuple[tuple[str, str], ...] = ()
+    pair_ids: tuple[str, str] | None = None
+    functions: str | None = None
+    max_sources: int | None = None
+    max_code_chars: int | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _data_spec(cfg: FollowUpsConfig):
+    from ..data import DEFAULT_MAX_CODE_CHARS, DataSpec
+
+    return DataSpec(cfg.data, split=cfg.split, where=dict(cfg.where), pair_ids=cfg.pair_ids,
+                    functions=cfg.functions, max_code_chars=cfg.max_code_chars or DEFAULT_MAX_CODE_CHARS,
+                    max_sources=cfg.max_sources)
 
 
 def _builder_configs() -> list[FollowUpsConfig]:
@@ -107,16 +145,35 @@ class MetaCompressFollowUps(datasets.GeneratorBasedBuilder):
 
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("dataset_name", BUILDER_NAME)
-        super().__init__(*args, **kwargs)
-        if not self.config.data:
+        if not kwargs.get("data"):
             raise MetaCompressError("the follow-ups builder needs data=PATH (a table of source functions)")
-        self.config.data = str(self.config.data)
+        kwargs["data"] = str(kwargs["data"])
+        if kwargs.get("label_column", "label") and kwargs.get("label_names") is None:
+            # Before the base class computes the features: the label names are part of them.
+            fields = {f.name for f in dataclasses.fields(FollowUpsConfig)}
+            probe = FollowUpsConfig(name="probe", **{k: v for k, v in kwargs.items() if k in fields and k != "name"})
+            kwargs["label_names"] = tuple(infer_label_names(_data_spec(probe), probe.label_column))
+        super().__init__(*args, **kwargs)
+
+    @property
+    def task(self):
+        """The :class:`~metacompress_eval.tasks.TaskSpec` of the configuration."""
+        from ..tasks import get_task
+
+        cfg = self.config
+        return get_task(cfg.task, code_columns=cfg.code_columns, label_column=cfg.label_column or None,
+                        id_column=cfg.id_column, language=cfg.language)
+
+    def spec(self):
+        """Where the sources come from (:class:`~metacompress_eval.data.DataSpec`)."""
+        return _data_spec(self.config)
 
     def _info(self) -> datasets.DatasetInfo:
+        labelled = bool(self.config.label_column)
         return datasets.DatasetInfo(
             description="Source functions and follow-up inputs made by semantics-preserving transformations "
                         "(MetaCompress Eval), with provenance.",
-            features=FEATURES,
+            features=features(self.task.is_pair, self.config.label_names if labelled else None),
             homepage=HOMEPAGE,
             license="apache-2.0",
         )
@@ -130,41 +187,87 @@ class MetaCompressFollowUps(datasets.GeneratorBasedBuilder):
             for name in names:
                 get_transformation(name)  # unknown names fail here with the list of known ones
         else:
-            names = [t.name for t in list_transformations(self.config.language)
+            names = [t.name for t in list_transformations(self.task.language)
                      if self.config.name == ALL or (t.family or "other") == self.config.name]
         return names
 
     def _split_generators(self, dl_manager):
-        if not Path(self.config.data).is_file():
-            raise MetaCompressError(f"data file not found: {self.config.data}")
-        return [datasets.SplitGenerator(name=datasets.Split(SPLIT), gen_kwargs={"path": self.config.data})]
+        return [datasets.SplitGenerator(name=datasets.Split(SPLIT), gen_kwargs={})]
 
-    def _generate_examples(self, path: str):
-        from ..data import DataSpec, load_code_sources
+    def _generate_examples(self):
+        from ..data import load_sources
         from ..follow_ups import build_follow_ups
         from ..transforms import get_transformation
 
-        cfg = self.config
-        pairs, loaded = load_code_sources(DataSpec(path), cfg.code_column, cfg.id_column)
-        sources = [source for _, source in pairs]
-        labels = {}
-        for row, source in pairs:
-            label = row.get(cfg.label_column) if cfg.label_column else None
-            labels[source.id] = int(label) if isinstance(label, (int, float)) and not isinstance(label, bool) else None
+        cfg, task = self.config, self.task
+        loaded = load_sources(self.spec(), task, list(cfg.label_names or ()))
+        sources = loaded.sources
         names = self.transform_names()
-        result = build_follow_ups(sources, cfg.language, names, seed=cfg.seed)
+        result = build_follow_ups(sources, task.language, names, seed=cfg.seed)
         # Kept on the config so write_dataset can put the outcome counts into the dataset card.
         cfg.summary = {"sources": len(sources), "follow_ups": len(result.items), "transforms": names,
                        "skipped": dict(loaded.skipped), "transformations": result.summary()}
+        columns = ("code1", "code2") if task.is_pair else ("code",)
+        origin = _origin(cfg.data)
+
+        def row(key, source_id, kind, transformation, codes, label, provenance):
+            out = {"id": key, "source_id": source_id, "kind": kind, "transformation": transformation,
+                   "family": get_transformation(transformation).family if transformation else "",
+                   **dict(zip(columns, codes)), "provenance": json.dumps(provenance, sort_keys=True)}
+            if task.label_column:
+                out["label"] = label
+            return out
+
+        labels = {s.id: s.label for s in sources}
         for s in sources:
-            yield s.id, {"id": s.id, "source_id": s.id, "kind": "source", "transformation": "", "family": "",
-                         "code": s.inputs[0], "label": labels.get(s.id), "provenance": ""}
+            yield s.id, row(s.id, s.id, "source", "", s.inputs, s.label,
+                            {"kind": "source", "id": s.id, **origin})
         for f in result.items:
             key = f"{f.source_id}::{f.transformation}"
-            yield key, {"id": key, "source_id": f.source_id, "kind": "follow_up",
-                        "transformation": f.transformation, "family": get_transformation(f.transformation).family,
-                        "code": f.inputs[0], "label": labels.get(f.source_id),
-                        "provenance": json.dumps(f.provenance[0], sort_keys=True)}
+            provenance = (f.provenance[0] if not task.is_pair
+                          else {"transformation": f.transformation, **dict(zip(columns, f.provenance))})
+            yield key, row(key, f.source_id, "follow_up", f.transformation, f.inputs, labels.get(f.source_id),
+                           provenance)
+
+
+def _origin(data: str) -> dict[str, Any]:
+    """Where source rows come from, for their provenance: the data's file name and SHA-256, or its Hub id."""
+    path = Path(data).expanduser()
+    if path.is_file():
+        return {"data": path.name, "data_sha256": _sha256(path)}
+    return {"data": path.name if path.is_dir() else str(data)}
+
+
+def infer_label_names(spec, label_column: str) -> list[str]:
+    """Class names when no model names them: the label values of the data, as text.
+
+    Integers 0..k-1 give ``["0", ..., "k-1"]`` (index i keeps meaning class i); text labels give
+    their sorted distinct values.
+    """
+    from ..data import load_rows
+
+    rows, _ = load_rows(spec)
+    values = {row.get(label_column) for row in rows} - {None}
+    if not values:
+        raise MetaCompressError(f"no labels in column {label_column!r}; use --unlabelled for data without labels")
+    if all(isinstance(v, int) and not isinstance(v, bool) or (isinstance(v, str) and v.strip().isdigit())
+           for v in values):
+        top = max(int(v) for v in values)
+        return [str(i) for i in range(top + 1)]
+    return sorted(str(v) for v in values)
+
+
+def model_label_names(model: str) -> list[str]:
+    """The class names of a model (``id2label`` of its ``config.json``; a local folder or a Hub id)."""
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(model)
+    except Exception as exc:  # noqa: BLE001 - whatever transformers raises, one line for the user
+        raise MetaCompressError(f"cannot read the label names of {model!r}: {type(exc).__name__}: "
+                                f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+    id2label = getattr(config, "id2label", None) or {}
+    return [str(id2label[i]) for i in sorted(id2label)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,128 +283,200 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build(config: str, data: str | os.PathLike, language: str, *, seed: int = 0,
-          transforms: tuple[str, ...] | None = None, out_dir: str | os.PathLike, **columns: Any) -> tuple[Path, dict]:
+def build(config: str, out_dir: str | os.PathLike, **settings: Any) -> tuple[Path, dict, datasets.DatasetInfo]:
     """Run the builder for one configuration; write ``out_dir/<config>/test-00000-of-00001.parquet``.
 
-    Returns the parquet path and the generation summary (counts per transformation).
+    ``settings`` are :class:`FollowUpsConfig` fields. Returns the parquet path, the generation
+    summary (counts per transformation) and the configuration's ``DatasetInfo`` (features, split sizes).
     """
     if config not in config_names():
         raise MetaCompressError(f"unknown configuration {config!r}; choose one of: {', '.join(config_names())}")
+    from datasets.utils.logging import disable_progress_bar, enable_progress_bar, is_progress_bar_enabled
+
     target = Path(out_dir) / config
-    with tempfile.TemporaryDirectory(prefix="mc-dataset-") as tmp:
-        builder = MetaCompressFollowUps(config_name=config, data=str(data), language=language, seed=seed,
-                                        transforms=tuple(transforms) if transforms else None,
-                                        cache_dir=os.path.join(tmp, "cache"), **columns)
-        prepared = Path(tmp) / "prepared"
-        builder.download_and_prepare(output_dir=str(prepared), file_format="parquet")
-        produced = sorted(prepared.glob(f"*-{SPLIT}*.parquet"))
-        if len(produced) != 1:  # pragma: no cover - only with datasets sharding a tiny table
-            raise MetaCompressError(f"expected one parquet file, got {[p.name for p in produced]}")
-        target.mkdir(parents=True, exist_ok=True)
-        out = target / f"{SPLIT}-00000-of-00001.parquet"
-        shutil.move(str(produced[0]), out)
-        summary = dict(builder.config.summary)
-    return out, summary
+    bars = is_progress_bar_enabled()
+    disable_progress_bar()  # datasets' "Generating test split" bars say nothing the summary does not
+    try:
+        with tempfile.TemporaryDirectory(prefix="mc-dataset-") as tmp:
+            return _build(config, target, tmp, settings)
+    finally:
+        if bars:
+            enable_progress_bar()
 
 
-def write_dataset(data: str | os.PathLike, language: str, out_dir: str | os.PathLike, *, config: str = ALL,
-                  seed: int = 0, transforms: tuple[str, ...] | None = None, **columns: Any) -> dict[str, Any]:
+def _build(config: str, target: Path, tmp: str, settings: dict) -> tuple[Path, dict, datasets.DatasetInfo]:
+    builder = MetaCompressFollowUps(config_name=config, cache_dir=os.path.join(tmp, "cache"), **settings)
+    prepared = Path(tmp) / "prepared"
+    builder.download_and_prepare(output_dir=str(prepared), file_format="parquet")
+    produced = sorted(prepared.glob(f"*-{SPLIT}*.parquet"))
+    if len(produced) != 1:  # pragma: no cover - only with datasets sharding a tiny table
+        raise MetaCompressError(f"expected one parquet file, got {[p.name for p in produced]}")
+    target.mkdir(parents=True, exist_ok=True)
+    out = target / f"{SPLIT}-00000-of-00001.parquet"
+    shutil.move(str(produced[0]), out)
+    info = builder.info
+    info.download_size = out.stat().st_size
+    return out, dict(builder.config.summary), info
+
+
+def write_dataset(data: str | os.PathLike, out_dir: str | os.PathLike, *, config: str = ALL,
+                  **settings: Any) -> dict[str, Any]:
     """Build ``config`` (a family name, ``all``, or ``"*"`` for every configuration) into ``out_dir``.
 
-    Writes one folder of parquet per configuration and a dataset card ``README.md`` (YAML ``configs``
-    for the Hub, generation settings, counts). Configurations already in ``out_dir`` from an earlier
-    call with the same settings stay listed in the card. Returns the card's settings dict.
+    ``settings`` are :class:`FollowUpsConfig` fields (task, language, seed, transforms, columns,
+    label names, row selection). Writes one folder of parquet per configuration and a dataset card
+    ``README.md`` (YAML ``configs`` and ``dataset_info`` for the Hub, generation settings, counts).
+    Configurations already in ``out_dir`` from an earlier call with the same settings stay listed
+    in the card. Returns the card's settings dict.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     wanted = config_names() if config == "*" else [config]
     settings_path = out / ".metacompress-dataset.json"
     previous = json.loads(settings_path.read_text()) if settings_path.is_file() else {}
-    settings = {
+    record = {
         "tool": f"metacompress-eval {__version__}",
-        "data": {"file": Path(data).name, "sha256": _sha256(Path(data))},
-        "language": language,
-        "seed": seed,
-        "transforms": list(transforms) if transforms else None,
-        "columns": columns,
+        "data": _origin(str(data)),
+        "functions": _origin(settings["functions"]) if settings.get("functions") else None,
+        "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(settings.items())
+                     if k != "functions"},
         "configs": {},
     }
-    same_run = {k: v for k, v in previous.items() if k != "configs"} == {k: v for k, v in settings.items()
+    record = json.loads(json.dumps(record))  # the form it is stored in, so reruns compare equal
+    same_run = {k: v for k, v in previous.items() if k != "configs"} == {k: v for k, v in record.items()
                                                                          if k != "configs"}
+    infos = DatasetInfosDict()
     if same_run:
-        settings["configs"] = previous.get("configs", {})
+        record["configs"] = previous.get("configs", {})
+        if (out / "README.md").is_file():  # the earlier configurations' dataset_info, as the card holds it
+            from huggingface_hub import DatasetCard
+
+            known = DatasetInfosDict.from_dataset_card_data(DatasetCard.load(out / "README.md").data)
+            infos.update({name: info for name, info in known.items() if name in record["configs"]})
     for name in wanted:
-        path, summary = build(name, data, language, seed=seed, transforms=transforms, out_dir=out, **columns)
-        settings["configs"][name] = {"path": f"{name}/{path.name}", **summary}
-    settings_path.write_text(json.dumps(settings, indent=2, sort_keys=True))
-    (out / "README.md").write_text(dataset_card(settings), encoding="utf-8")
-    return settings
+        path, summary, info = build(name, out, data=str(data), **settings)
+        record["configs"][name] = {"path": f"{name}/{path.name}", **summary}
+        infos[name] = info
+    settings_path.write_text(json.dumps(record, indent=2, sort_keys=True))
+    (out / "README.md").write_text(dataset_card(record, infos), encoding="utf-8")
+    return record
 
 
-def dataset_card(settings: dict[str, Any]) -> str:
-    """The dataset card: Hub YAML (configurations, features) and the generation settings."""
-    configs = settings["configs"]
+def load_snippet(repo: str = "<user>/<this-dataset>", config: str = ALL) -> str:
+    """The ``load_dataset`` call of the card (and README): config by name, split as the card declares it."""
+    return f'load_dataset("{repo}", "{config}", split="{SPLIT}")'
+
+
+def dataset_card(record: dict[str, Any], infos: DatasetInfosDict) -> str:
+    """The dataset card from ``cards/dataset_card.md``: Hub YAML (configs, ``dataset_info`` of each) and the settings.
+
+    ``infos`` maps every configuration of ``record`` to its ``DatasetInfo``; datasets writes them
+    into the card's YAML under their configuration names (``DatasetInfosDict.to_dataset_card_data``).
+    """
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    from .templates import template_path
+
+    configs = record["configs"]
     names = sorted(configs, key=lambda n: (n == ALL, n))
-    yaml_lines = ["---", "license: apache-2.0", "task_categories:", "- text-classification",
-                  "tags:", "- code", "- metamorphic-testing", "- knowledge-distillation", "- metacompress",
-                  "configs:"]
-    for name in names:
-        yaml_lines += [f"- config_name: {name}", "  data_files:", f"  - split: {SPLIT}",
-                       f"    path: {configs[name]['path']}"]
-        if name == ALL:
-            yaml_lines.append("  default: true")
-    yaml_lines += ["dataset_info:", "  features:"]
-    for fname, feat in FEATURES.items():
-        yaml_lines += [f"  - name: {fname}", f"    dtype: {feat.dtype}"]
-    yaml_lines.append("---")
+    card_data = DatasetCardData(
+        license="apache-2.0", task_categories=["text-classification"],
+        tags=["code", "metamorphic-testing", "knowledge-distillation", "metacompress"],
+        configs=[{"config_name": name, "data_files": [{"split": SPLIT, "path": configs[name]["path"]}],
+                  **({"default": True} if name == ALL else {})} for name in names])
+    DatasetInfosDict({name: infos[name] for name in names}).to_dataset_card_data(card_data)
+    s = record["settings"]
+    from ..tasks import get_task
 
-    body = ["", "# MetaCompress follow-up inputs", "",
-            "Source functions and the follow-up inputs derived from them by semantics-preserving "
-            f"transformations, made with [MetaCompress Eval]({HOMEPAGE}) "
-            "to test whether a distilled student model behaves like its teacher.", "",
-            "Each row is a source (`kind = source`, empty `transformation`) or a follow-up of the source "
-            "`source_id`, with the `transformation`, its `family` and its `provenance` (JSON: edit sites, "
-            "parameters, seed). `label` is the source's gold label (null when unlabelled).", "",
-            "```python", "from datasets import load_dataset",
-            f"ds = load_dataset(\"<user>/<this-dataset>\", \"{ALL}\", split=\"{SPLIT}\")", "```", "",
-            "## Generation settings", "",
-            "| setting | value |", "|---|---|",
-            f"| tool | {settings['tool']} |",
-            f"| source data | `{settings['data']['file']}` (sha256 `{settings['data']['sha256'][:16]}…`) |",
-            f"| language | {settings['language']} |",
-            f"| seed | {settings['seed']} |",
-            f"| transformations requested | {', '.join(settings['transforms']) if settings['transforms'] else 'per configuration (family)'} |",
-            "", "Regenerate with `metacompress dataset --data FILE --language "
-            f"{settings['language']} --seed {settings['seed']} --out DIR --config NAME`.", "",
-            "## Configurations", "",
-            "| config | sources | follow-ups | transformations (applied / not applicable / rejected) |",
-            "|---|---|---|---|"]
+    task = get_task(s.get("task") or "defect", language=s.get("language") or "")
+    data = record["data"]
+    settings_rows = [("tool", record["tool"]),
+                     ("source data", f"`{data['data']}`" + (f" (sha256 `{data['data_sha256'][:16]}…`)"
+                                                            if data.get("data_sha256") else "")),
+                     ("task", task.name), ("language", task.language or "none"), ("seed", s.get("seed", 0)),
+                     ("transformations requested", ", ".join(s["transforms"]) if s.get("transforms")
+                      else "per configuration (family)")]
+    if record.get("functions"):
+        settings_rows.insert(2, ("functions", f"`{record['functions']['data']}`"))
+    rows = [f"{k} = {v}" for k, v in s.get("where") or ()]
+    if s.get("max_sources"):
+        rows.append(f"the first {s['max_sources']} usable")
+    if rows:
+        settings_rows.append(("rows", ", ".join(rows)))
+    config_rows = []
     for name in names:
         c = configs[name]
         per = "; ".join(f"{t}: {v['applied']}/{v['not_applicable']}/{v['rejected']}"
                         for t, v in sorted(c["transformations"].items())) or "none"
-        body.append(f"| {name} | {c['sources']} | {c['follow_ups']} | {per} |")
-    return "\n".join(yaml_lines + body) + "\n"
+        config_rows.append(f"| {name} | {c['sources']} | {c['follow_ups']} | {per} |")
+    label_feature = infos[names[0]].features.get("label")
+    pair = "code1" in infos[names[0]].features
+    card = DatasetCard.from_template(
+        card_data, template_path=str(template_path("dataset_card.md")), tool_url=HOMEPAGE,
+        code_columns="`code1` and `code2` (a pair; a follow-up changes one side or both)" if pair else "`code`",
+        label_text=(f"`label` is the source's gold label, a `ClassLabel` with the models' class names "
+                    f"({', '.join(label_feature.names)})" if label_feature is not None else "The data is unlabelled"),
+        load_snippet=load_snippet(config=ALL if ALL in configs else names[0]), split=SPLIT,
+        settings_table="\n".join(["| setting | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in settings_rows]),
+        regenerate=regenerate_command(record),
+        config_table="\n".join(["| config | sources | follow-ups | transformations (applied / not applicable / "
+                                "rejected) |", "|---|---|---|---|"] + config_rows))
+    return str(card).rstrip("\n") + "\n"
+
+
+def regenerate_command(record: dict[str, Any]) -> str:
+    """The ``metacompress dataset`` command line that writes this dataset again (data by file name)."""
+    s = record["settings"]
+    parts = ["metacompress dataset", f"--data {record['data']['data']}", f"--task {s.get('task') or 'defect'}"]
+    if s.get("language"):
+        parts.append(f"--language {s['language']}")
+    if record.get("functions"):
+        parts.append(f"--pair-ids {','.join(s['pair_ids'])} --functions {record['functions']['data']}")
+    if s.get("split"):
+        parts.append(f"--split {s['split']}")
+    parts += [f"--where {k}={v}" for k, v in s.get("where") or ()]
+    if s.get("max_sources"):
+        parts.append(f"--max-sources {s['max_sources']}")
+    if s.get("code_columns"):
+        parts.append(f"--code-column {','.join(s['code_columns'])}")
+    if s.get("label_column") == "":
+        parts.append("--unlabelled")
+    elif s.get("label_names"):
+        parts.append(f"--label-names {','.join(s['label_names'])}")
+    if s.get("transforms"):
+        parts.append(f"--transforms {','.join(s['transforms'])}")
+    parts += [f"--seed {s.get('seed', 0)}", "--out DIR"]
+    written = sorted(record["configs"])
+    if set(written) == set(config_names()):
+        written = ["'*'"]
+    # One run per configuration written (runs with the same settings add to the same folder).
+    return " && ".join(" ".join([*parts, f"--config {name}"]) for name in written)
 
 
 def load_written(out_dir: str | os.PathLike, config: str = ALL) -> datasets.Dataset:
-    """Read a configuration written by :func:`write_dataset` back (``load_dataset("parquet", ...)``)."""
-    path = Path(out_dir) / config / f"{SPLIT}-00000-of-00001.parquet"
-    if not path.is_file():
+    """Read a configuration written by :func:`write_dataset` back, as the card says (``load_dataset(DIR, config)``)."""
+    if not (Path(out_dir) / config).is_dir():
         raise MetaCompressError(f"no {config!r} configuration in {out_dir}")
-    return datasets.load_dataset("parquet", data_files={SPLIT: str(path)}, split=SPLIT,
-                                 cache_dir=str(Path(out_dir) / ".cache"))
+    return datasets.load_dataset(str(out_dir), config, split=SPLIT, cache_dir=str(Path(out_dir) / ".cache"))
 
 
 def push_dataset(out_dir: str | os.PathLike, repo_id: str, *, token: str | None = None, private: bool = False,
                  create_pr: bool = False) -> str:
-    """Upload a folder written by :func:`write_dataset` to a Hub dataset repository; return the commit URL."""
+    """Upload a folder written by :func:`write_dataset` to a Hub dataset repository; return the commit URL.
+
+    Raises:
+        MetaCompressError: one line, without the token, whatever the Hub or the network answered.
+    """
     from huggingface_hub import HfApi
 
-    api = HfApi(token=token)
-    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    info = api.upload_folder(folder_path=str(out_dir), repo_id=repo_id, repo_type="dataset", create_pr=create_pr,
-                             commit_message="Add MetaCompress follow-up inputs",
-                             ignore_patterns=[".cache/**", ".metacompress-dataset.json"])
+    from .push import hub_errors
+
+    if not (Path(out_dir) / "README.md").is_file():
+        raise MetaCompressError(f"{out_dir} is not a dataset folder written by 'metacompress dataset'")
+    with hub_errors(f"upload to {repo_id}", token):
+        api = HfApi(token=token)
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        info = api.upload_folder(folder_path=str(out_dir), repo_id=repo_id, repo_type="dataset", create_pr=create_pr,
+                                 commit_message="Add MetaCompress follow-up inputs",
+                                 ignore_patterns=[".cache/**", ".metacompress-dataset.json"])
     return str(getattr(info, "commit_url", info))

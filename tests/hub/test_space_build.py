@@ -71,7 +71,7 @@ def test_wheel_ships_the_startup_pth_and_templates(wheel):
     assert "metacompress_eval_evaluate.pth" in names
     assert "metacompress_eval/hub/evaluate_module/metacompress/metacompress.py" in names
     assert "metacompress_eval/hub/evaluate_module/metacompress/metacompress_core.py" in names
-    for template in ("fidelity_section.md", "attack_section.md", "model_card.md", "badge.svg"):
+    for template in ("fidelity_section.md", "attack_section.md", "model_card.md", "badge.svg", "dataset_card.md"):
         assert f"metacompress_eval/hub/cards/{template}" in names
 
 
