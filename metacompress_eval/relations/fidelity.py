@@ -24,21 +24,29 @@ from .scopes import Scope, available_scope, macro_entry, rate_entry, statistic_c
 _NATS_PER_BIT = float(np.log(2.0))
 
 
-def _mean_entry(values: np.ndarray, sc: Scope, th: Thresholds, seed: int, scale: float = 1.0) -> dict[str, Any]:
-    """``{"mean", "median", "ci95", "ci_method", "macro"}`` of ``values`` on ``sc``, multiplied by ``scale``."""
+def _mean_entry(values: np.ndarray, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
+    """``{"mean", "median", "ci95", "ci_method", "macro"}`` of ``values`` on ``sc``."""
     if values.size == 0:
         empty = {"mean": None, "ci95": None, "ci_method": None, "n_sources": 0}
         return {"mean": None, "median": None, "ci95": None, "ci_method": None, "macro": empty}
     ci, method = statistic_ci(stats.ratio_statistic(values), sc.clusters, th, seed)
-    entry = {"mean": float(values.mean()) * scale, "median": float(np.median(values)) * scale,
-             "ci95": None if ci is None else [v * scale for v in ci], "ci_method": method}
-    # Unscaled first, so the bootstrap is the same draw in bits and in nats; then scaled alike.
-    macro = macro_entry(values, sc, "mean", {**entry, "mean": float(values.mean()),
-                                             "ci95": ci}, th, seed, binary=False)
-    macro["mean"] = None if macro["mean"] is None else macro["mean"] * scale
-    macro["ci95"] = None if macro["ci95"] is None else [v * scale for v in macro["ci95"]]
-    entry["macro"] = macro
+    entry = {"mean": float(values.mean()), "median": float(np.median(values)), "ci95": ci, "ci_method": method}
+    entry["macro"] = macro_entry(values, sc, "mean", entry, th, seed, binary=False)
     return entry
+
+
+def _scaled(entry: dict[str, Any], factor: float) -> dict[str, Any]:
+    """``entry`` (and its macro) in other units: the same resamples, every figure multiplied by ``factor``."""
+    def scale(e: dict[str, Any]) -> dict[str, Any]:
+        out = dict(e)
+        for key in ("mean", "median"):
+            if out.get(key) is not None:
+                out[key] = out[key] * factor
+        if out.get("ci95") is not None:
+            out["ci95"] = [v * factor for v in out["ci95"]]
+        return out
+
+    return {**scale(entry), "macro": scale(entry["macro"])}
 
 
 def fidelity_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
@@ -51,14 +59,14 @@ def fidelity_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> di
     agree = pi.y_s[rows] == pi.y_t[rows]
     top1 = rate_entry(agree, sc.clusters, "agreements", th, seed)
     top1["macro"] = macro_entry(agree, sc, "rate", top1, th, seed, binary=True)
-    kl = pi.kl[rows]
+    kl_bits = _mean_entry(pi.kl[rows], sc, th, seed)
     # ½·Σ_c |p_T(c) − p_S(c)|: the total variation distance; for two classes |ΔP(class 1)|.
     gap = 0.5 * np.abs(pi.teacher_probs[rows] - pi.student_probs[rows]).sum(axis=1)
     return {
         "n": int(rows.size),
         "top1_agreement": top1,
-        "kl_bits": _mean_entry(kl, sc, th, seed),
-        "kl_nats": _mean_entry(kl, sc, th, seed, _NATS_PER_BIT),
+        "kl_bits": kl_bits,
+        "kl_nats": _scaled(kl_bits, _NATS_PER_BIT),
         "kl_floored": int(pi.kl_floored[rows].sum()),
         "mean_abs_prob_difference": float(gap.mean()) if rows.size else None,
     }
