@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Callable
 
 Log = Callable[[str], None]
@@ -21,3 +22,11 @@ def logger(enabled: bool, prefix: str = "metacompress") -> Log:
             say(message, prefix=prefix)
 
     return log
+
+
+def warn(message: str) -> None:
+    """Print ``metacompress: warning: message`` on stderr as one plain line (also with ``--quiet``).
+
+    Plain ``print`` rather than rich: a warning must stay one line whatever the terminal width.
+    """
+    print(f"metacompress: warning: {message}", file=sys.stderr, flush=True)

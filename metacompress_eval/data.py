@@ -9,14 +9,15 @@ a missing column, labels outside the models' label set — raise :class:`MetaCom
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from .errors import MetaCompressError
-from .fileio import iter_jsonl
+from .fileio import UTF8_BOM, check_text_encoding, iter_jsonl, parse_json_text, unencodable_text
 from .tasks import TaskSpec
 
 DEFAULT_MAX_CODE_CHARS = 50_000
@@ -77,11 +78,88 @@ class LoadedData:
     description: dict = field(default_factory=dict)
     # The key-column values of every row of the table (DataSpec.key_columns order), before --where and --max-sources.
     keys_in_data: list[tuple[str, ...]] = field(default_factory=list)
+    # Where each row read came from ("data.jsonl:7", "data.json[3]"), when the reader knows; messages
+    # about a row name it this way (see :meth:`row_name`).
+    origins: list[str] | None = None
+
+    def row_name(self, index: int) -> str:
+        """How messages name row ``index`` of the rows read: its line, or its 1-based row number."""
+        if self.origins is not None and index < len(self.origins):
+            return self.origins[index]
+        return f"{_source_name(self)} row {index + 1}"
 
     def skip(self, reason: str, where: str) -> None:
         self.skipped[reason] += 1
         if len(self.skipped_examples) < 20:
             self.skipped_examples.append({"where": where, "reason": reason})
+
+    def skip_lines(self) -> list[str]:
+        """One line per skip reason: how many rows, and where the first one was (see :func:`skip_lines`)."""
+        return skip_lines(self.skipped, self.skipped_examples)
+
+
+def skip_lines(skipped: Mapping[str, int], examples: Sequence[dict]) -> list[str]:
+    """``skipped 2 rows: invalid JSON (first: data.jsonl:7: invalid JSON (Expecting value))`` per reason.
+
+    What every command prints after its run (also with ``--quiet``: skipped rows are a result, not
+    progress), from the counts and examples it wrote to its machine-readable output.
+    """
+    lines = []
+    for reason, count in skipped.items():
+        first = next((e.get("where") for e in examples if e.get("reason") == reason), None)
+        lines.append(f"skipped {count} row{'s' if count != 1 else ''}: {reason}" + (f" (first: {first})" if first else ""))
+    return lines
+
+
+def code_problem(code: Any, max_code_chars: int = DEFAULT_MAX_CODE_CHARS) -> str | None:
+    """Why ``code`` (one cell of a code column) cannot be used, or ``None``.
+
+    Shared by every command, so one row is judged the same way by ``evaluate``, ``attack``,
+    ``distill``, ``transform``, ``dataset``, ``verify`` and the Space; ``max_code_chars`` is the size
+    cap they share (``--max-code-chars``, default :data:`DEFAULT_MAX_CODE_CHARS`).
+    """
+    if code is None:
+        return "missing code"
+    if not isinstance(code, str):
+        return f"code is not text ({value_kind(code)})"
+    if not code.strip():
+        return "empty code"
+    if len(code) > max_code_chars:
+        return f"code longer than {max_code_chars} characters"
+    if "\x00" in code:
+        return "code contains NUL bytes"
+    bad = unencodable_text(code)
+    if bad:
+        return f"text not encodable as UTF-8 ({bad})"
+    return None
+
+
+def value_kind(value: Any) -> str:
+    """``int``, ``float``, ``binary``, ``list`` ...: what a non-text cell holds, for messages."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "binary"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, dict):
+        return "struct"
+    return type(value).__name__
+
+
+def check_text_column(rows: Sequence[dict], column: str, source: str) -> None:
+    """Refuse a column that exists but holds no text at all (a parquet ``int64`` or ``binary`` column).
+
+    Row by row such cells would each be skipped as "not text", which hides the real problem: the
+    column is the wrong one, or the file was written with the wrong type.
+    """
+    values = [r.get(column) for r in rows if column in r]
+    present = [v for v in values if v is not None]
+    if present and not any(isinstance(v, str) for v in present):
+        kinds = sorted({value_kind(v) for v in present})
+        raise MetaCompressError(f"column {column!r} of {source} holds {' and '.join(kinds)} values, not text; "
+                                "the code column must hold source code as strings (name another one with "
+                                "--code-column)")
 
 
 def read_table(spec: str | os.PathLike, *, split: str | None = None) -> tuple[list[dict], LoadedData]:
@@ -97,26 +175,31 @@ def read_table(spec: str | os.PathLike, *, split: str | None = None) -> tuple[li
     if path.is_dir():
         result.description["format"] = "save_to_disk"
         return _read_saved_dataset(path, split), result
+    if path.exists() and not path.is_file():
+        raise MetaCompressError(f"data {spec_str} is not a regular file (a device, pipe or socket)")
     if path.is_file():
         suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
         suffix = suffix.lower()
-        if path.stat().st_size == 0:
-            raise MetaCompressError(f"data file {path} is empty")
+        try:
+            if path.stat().st_size == 0:
+                raise MetaCompressError(f"data file {path} is empty")
+            if suffix in (".jsonl", ".ndjson", ".json", ".csv", ".tsv"):
+                check_text_encoding(path)
+        except OSError as exc:
+            raise MetaCompressError(f"cannot read data file {path}: {exc.strerror or exc}") from None
         if suffix in (".jsonl", ".ndjson"):
             result.description["format"] = "jsonl"
-            rows = []
-            for number, row, problem in iter_jsonl(path):
-                if problem:
-                    result.skip(problem.split(" (")[0].split(" at ")[0], f"{path.name}:{number}: {problem}")
-                else:
-                    rows.append(row)
-            return rows, result
+            return _read_jsonl(path, result), result
         builder = {".json": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}.get(suffix)
         if builder is None:
             raise MetaCompressError(
                 f"cannot read {path}: unknown file type {suffix or '(none)'}; use .jsonl, .json, .csv, .tsv, "
                 ".parquet, a save_to_disk folder or a Hub dataset id")
         result.description["format"] = builder
+        if builder == "json":
+            rows = _read_json_records(path, result)
+            if rows is not None:
+                return rows, result
         if builder in ("csv", "json"):
             _check_utf8(path)
         kwargs: dict[str, Any] = {"delimiter": "\t"} if suffix == ".tsv" else {}
@@ -127,6 +210,52 @@ def read_table(spec: str | os.PathLike, *, split: str | None = None) -> tuple[li
         raise MetaCompressError(f"data file or folder not found: {spec_str}")
     result.description["format"] = "hub"
     return _load_hub_dataset(spec_str, split), result
+
+
+def _read_jsonl(path: Path, result: LoadedData) -> list[dict]:
+    rows, result.origins = [], []
+    for number, row, problem in iter_jsonl(path):
+        if problem:
+            result.skip(problem.split(" (")[0].split(" at ")[0], f"{path.name}:{number}: {problem}")
+        else:
+            rows.append(row)
+            result.origins.append(f"{path.name}:{number}")
+    return rows
+
+
+def _read_json_records(path: Path, result: LoadedData) -> list[dict] | None:
+    """Rows of a ``.json`` file holding an array of objects (or JSON Lines); ``None`` for other shapes.
+
+    Read here rather than by ``datasets``' JSON builder, which silently drops a lone surrogate from
+    the text of an array and fails the whole file over one bad object; here a bad entry is a
+    counted skip like a bad JSONL line. Other shapes (an object of columns, ...) go to the builder.
+    """
+    raw = path.read_bytes()
+    if raw.startswith(UTF8_BOM):
+        raw = raw[len(UTF8_BOM):]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None  # _check_utf8 names the line
+    data, problem = parse_json_text(text)
+    if problem == "invalid JSON (Extra data)" or (problem and text.lstrip().startswith("{") and "\n" in text.strip()):
+        return _read_jsonl(path, result)  # JSON Lines in a .json file
+    if problem:
+        raise MetaCompressError(f"cannot read {path.name}: {problem}")
+    if not isinstance(data, list):
+        return None
+    rows, result.origins = [], []
+    for index, row in enumerate(data):
+        if not isinstance(row, dict):
+            result.skip("entry is not a JSON object", f"{path.name}[{index}]")
+            continue
+        bad = unencodable_text(row)
+        if bad:
+            result.skip("text not encodable as UTF-8", f"{path.name}[{index}]: {bad}")
+            continue
+        rows.append(row)
+        result.origins.append(f"{path.name}[{index}]")
+    return rows
 
 
 def _check_utf8(path: Path) -> None:
@@ -145,11 +274,26 @@ def _check_utf8(path: Path) -> None:
                     "re-encode the file as UTF-8") from None
 
 
+@contextlib.contextmanager
+def quiet_datasets() -> Iterator[None]:
+    """No ``datasets`` progress bars inside (they would add lines to a one-line error, and to output)."""
+    import datasets
+
+    enabled = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if enabled:
+            datasets.enable_progress_bars()
+
+
 def _load_with_datasets(builder: str, path: str, split: str | None, **kwargs) -> list[dict]:
     import datasets
 
     try:
-        ds = datasets.load_dataset(builder, data_files=path, split="train", **kwargs)
+        with quiet_datasets():
+            ds = datasets.load_dataset(builder, data_files=path, split="train", **kwargs)
     except Exception as exc:  # datasets wraps decoding errors in several exception types
         cause = exc
         while cause.__cause__ is not None or cause.__context__ is not None:
@@ -165,9 +309,9 @@ def _read_saved_dataset(path: Path, split: str | None) -> list[dict]:
 
     try:
         ds = datasets.load_from_disk(str(path))
-    except Exception as exc:
+    except Exception:  # noqa: BLE001 - any folder that is not a saved dataset
         raise MetaCompressError(
-            f"{path} is a folder but not a dataset saved with save_to_disk ({type(exc).__name__}: {exc})") from None
+            f"data {path} is a folder, not a data file or a dataset saved with save_to_disk") from None
     return _pick_split(ds, split, str(path)).to_list()
 
 
@@ -189,15 +333,14 @@ def _pick_split(ds, split: str | None, where: str):
 def _load_hub_dataset(dataset_id: str, split: str | None):
     import datasets
 
-    try:
+    from .hub_client import hub_errors
+
+    offline = any(os.environ.get(v, "").lower() in ("1", "true", "yes")
+                  for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    hint = " (offline mode is on: HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)" if offline else ""
+    with hub_errors(f"{dataset_id!r} is neither a local file or folder nor a loadable Hub dataset{hint}"), \
+            quiet_datasets():
         ds = datasets.load_dataset(dataset_id, split=split)
-    except Exception as exc:
-        offline = any(os.environ.get(v, "").lower() in ("1", "true", "yes")
-                      for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
-        hint = " (offline mode is on: HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)" if offline else ""
-        raise MetaCompressError(
-            f"{dataset_id!r} is neither a local file or folder nor a loadable Hub dataset{hint}: "
-            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
     return _pick_split(ds, split, dataset_id).to_list()
 
 
@@ -211,8 +354,11 @@ def load_rows(spec: DataSpec) -> tuple[list[dict], LoadedData]:
             raise MetaCompressError(f"{spec.path} has no column {', '.join(map(repr, missing))}, which stored model "
                                     f"outputs are matched by; available: {', '.join(sorted(map(str, present)))}")
         loaded.keys_in_data = [tuple("" if r.get(c) is None else str(r[c]) for c in spec.key_columns) for r in rows]
-    rows = filter_rows(rows, dict(spec.where), spec.path)
     if spec.where:
+        kept = set(map(id, filter_rows(rows, dict(spec.where), spec.path)))
+        if loaded.origins is not None:
+            loaded.origins = [o for r, o in zip(rows, loaded.origins) if id(r) in kept]
+        rows = [r for r in rows if id(r) in kept]
         loaded.description["where"] = dict(spec.where)
     return rows, loaded
 
@@ -287,25 +433,46 @@ def load_code_sources(spec: DataSpec, code_column: str,
     the id is the row's ``id_column`` value or its row number.
     """
     rows, loaded = load_rows(spec)
+    name = _source_name(loaded)
+    if rows and not any(code_column in r for r in rows[:100]):
+        columns = sorted(set().union(*(r.keys() for r in rows[:100])), key=str)
+        raise MetaCompressError(f"missing column {code_column!r} in {name}; available: "
+                                f"{', '.join(map(str, columns))} (name the code column with --code-column)")
+    check_text_column(rows, code_column, name)
     result = []
     for index, row in enumerate(rows):
         if spec.max_sources is not None and len(result) >= spec.max_sources:
             break
-        code = row.get(code_column)
-        if not isinstance(code, str) or not code.strip():
-            loaded.skip("missing or empty code", f"row {index}")
-            continue
-        if len(code) > spec.max_code_chars:
-            loaded.skip(f"code longer than {spec.max_code_chars} characters", f"row {index}")
-            continue
         sid = row.get(id_column) if id_column else None
-        source = SourceInput(str(sid if sid is not None else index), (code,))
+        where = loaded.row_name(index) + (f" (id {sid})" if sid is not None and not text_problem(sid) else "")
+        problem = code_problem(row.get(code_column), spec.max_code_chars) or text_problem(sid)
+        if problem:
+            loaded.skip(_reason(problem), f"{where}: {problem}" if problem != _reason(problem) else where)
+            continue
+        source = SourceInput(str(sid if sid is not None else index), (row[code_column],))
         if spec.context_column:
             if spec.context_column not in row and index < 100 and not any(spec.context_column in r for r in rows[:100]):
                 raise MetaCompressError(f"missing context column {spec.context_column!r} in {spec.path}")
             source.contexts = (read_context(row.get(spec.context_column), _data_folder(spec)),)
         result.append((row, source))
     return result, loaded
+
+
+def _source_name(loaded: LoadedData) -> str:
+    """The data's file name (or Hub id) for messages: the row is named, the server's folders are not."""
+    path = str(loaded.description.get("path") or "the data")
+    return Path(path).name if loaded.description.get("format") not in (None, "hub") else path
+
+
+def text_problem(value: Any) -> str | None:
+    """Why a text cell (an id, a label) cannot be written anywhere, or ``None``."""
+    bad = unencodable_text(value) if isinstance(value, str) else None
+    return f"text not encodable as UTF-8 ({bad})" if bad else None
+
+
+def _reason(problem: str) -> str:
+    """The counted reason of a problem: its text before any parenthesised detail."""
+    return problem.split(" (")[0]
 
 
 def parse_where(conditions: list[str] | None) -> dict[str, str]:
@@ -393,6 +560,10 @@ def prepare_sources(rows: list[dict], loaded: LoadedData, task: TaskSpec, label_
             f"available: {', '.join(sorted(map(str, columns)))}{hint}")
     if pair_ids and functions is None:
         raise MetaCompressError("pair id columns need a functions table (--functions FILE)")
+    name = _source_name(loaded)
+    if not pair_ids:
+        for column in task.code_columns:
+            check_text_column(rows, column, name)
 
     bad_labels: Counter = Counter()
     seen_ids: set[str] = set()
@@ -404,7 +575,11 @@ def prepare_sources(rows: list[dict], loaded: LoadedData, task: TaskSpec, label_
         if sid is None and pair_ids:
             sid = f"{row.get(pair_ids[0])}-{row.get(pair_ids[1])}"
         sid = str(sid) if sid is not None else str(index)
-        where = f"row {index} (id {sid})"
+        bad_text = text_problem(sid) or text_problem(row.get(task.label_column) if task.label_column else None)
+        where = loaded.row_name(index) + ("" if bad_text else f" (id {sid})")
+        if bad_text:
+            loaded.skip("text not encodable as UTF-8", f"{where}: {bad_text}")
+            continue
         if sid in seen_ids:
             loaded.skip("duplicate id", where)
             continue
@@ -415,20 +590,9 @@ def prepare_sources(rows: list[dict], loaded: LoadedData, task: TaskSpec, label_
                 continue
         else:
             codes = [row.get(c) for c in task.code_columns]
-        problem = None
-        for code in codes:
-            if not isinstance(code, str):
-                problem = "missing code"
-            elif not code.strip():
-                problem = "empty code"
-            elif len(code) > max_code_chars:
-                problem = f"code longer than {max_code_chars} characters"
-            elif "\x00" in code:
-                problem = "code contains NUL bytes"
-            if problem:
-                break
+        problem = next((p for p in (code_problem(code, max_code_chars) for code in codes) if p), None)
         if problem:
-            loaded.skip(problem, where)
+            loaded.skip(_reason(problem), f"{where}: {problem}" if problem != _reason(problem) else where)
             continue
         label = None
         if task.label_column:

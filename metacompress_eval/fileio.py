@@ -1,9 +1,17 @@
-"""Atomic file writes, tolerant JSONL reading, and conversion to plain JSON values.
+"""Atomic file writes, tolerant text reading, and conversion to plain JSON values.
 
 Every file the tool writes goes through :func:`atomic_write_bytes`: the content is written to a
 temporary file in the same folder, flushed to disk and moved over the target with ``os.replace``.
 A run that is killed at any moment therefore leaves either the old file or the new one, never a
-half-written file.
+half-written file. Files get the permissions the umask allows (``0644`` under ``022``), as a plain
+``open()`` would give them, not the ``0600`` of a bare temporary file. Several files that belong
+together (a table and its summary) are written with :func:`atomic_write_many`: all are staged
+before any replaces its target.
+
+Reading: :func:`iter_jsonl` and :func:`read_json_text` accept a UTF-8 byte order mark, and report
+lines that are not UTF-8, not JSON (including JSON nested too deeply to parse) or that hold text no
+UTF-8 file can store (a lone surrogate written as a ``\\ud800`` escape) as problems of that line;
+:func:`check_text_encoding` turns a UTF-16 or UTF-32 file into one clear message.
 """
 
 from __future__ import annotations
@@ -12,30 +20,112 @@ import json
 import math
 import os
 import tempfile
+import threading
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
+
+from .errors import MetaCompressError
+
+UTF8_BOM = b"\xef\xbb\xbf"
+_OTHER_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+               (b"\xfe\xff", "UTF-16"))
+_umask_lock = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows (Linux ``/proc``)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _umask_lock:  # elsewhere the only way to read it is to set it and put it back
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """Permissions of a new file under the current umask (``0o666 & ~umask``)."""
+    return 0o666 & ~current_umask()
+
+
+def folder_mode() -> int:
+    """Permissions of a new folder under the current umask (``0o777 & ~umask``)."""
+    return 0o777 & ~current_umask()
+
+
+def _stage(path: Path, data: bytes) -> str:
+    """Write ``data`` to a synced temporary file beside ``path``; return its name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, file_mode())  # mkstemp makes 0600 files whatever the umask
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = _stage(path, data)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _unlink(tmp)
         raise
     return path
+
+
+def atomic_write_many(files: Mapping[str | os.PathLike, bytes]) -> list[Path]:
+    """Write several files so that a failure leaves all of them as they were.
+
+    Every file is staged (written and synced beside its target) before the first one replaces its
+    target, so a full disk or any other write error changes nothing; only the renames, which need
+    no space, come after.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in files.items():
+            staged.append((_stage(Path(path), data), Path(path)))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in staged:
+            _unlink(tmp)
+        raise
+    return [path for _, path in staged]
+
+
+def json_text(obj: Any, *, indent: int | None = 2) -> str:
+    """``obj`` as JSON text; NaN/Infinity are refused (they are not JSON).
+
+    Non-ASCII text stays readable; text that UTF-8 cannot hold (a lone surrogate) is written as a
+    ``\\u`` escape instead of failing the write.
+    """
+    text = json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(obj, indent=indent, ensure_ascii=True, allow_nan=False)
+    return text
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
@@ -45,13 +135,79 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     """Write ``obj`` as indented JSON atomically; NaN/Infinity are refused (they are not JSON)."""
-    return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    return atomic_write_text(path, json_text(obj) + "\n")
+
+
+def jsonl_text(rows: Iterable[dict]) -> str:
+    """One JSON object per line (see :func:`json_text`)."""
+    return "".join(json_text(r, indent=None) + "\n" for r in rows)
 
 
 def atomic_write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> Path:
     """Write one JSON object per line atomically."""
-    text = "".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in rows)
-    return atomic_write_text(path, text)
+    return atomic_write_text(path, jsonl_text(rows))
+
+
+def check_text_encoding(path: str | os.PathLike, what: str = "data file") -> None:
+    """Refuse a UTF-16 or UTF-32 text file with one clear message (the tool reads UTF-8 only).
+
+    Recognised by a byte order mark followed by text that decodes in that encoding, or by ASCII
+    stored two bytes per character; anything else is left to the UTF-8 reader, which names the line.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    encoding = None
+    for bom, name in _OTHER_BOMS:
+        if head.startswith(bom):
+            body = head[len(bom):]
+            width = 4 if name == "UTF-32" else 2
+            body = body[: len(body) - len(body) % width]
+            codec = {(b"\xff\xfe", "UTF-16"): "utf-16-le", (b"\xfe\xff", "UTF-16"): "utf-16-be",
+                     (b"\xff\xfe\x00\x00", "UTF-32"): "utf-32-le", (b"\x00\x00\xfe\xff", "UTF-32"): "utf-32-be"}[(bom, name)]
+            try:
+                if body.decode(codec).strip():
+                    encoding = name
+            except UnicodeDecodeError:
+                pass
+            break
+    if encoding is None and len(head) >= 4 and (head[1:4:2] == b"\x00\x00" or head[0:4:2] == b"\x00\x00"):
+        encoding = "UTF-16"  # ASCII text stored in two bytes per character, without a byte order mark
+    if encoding:
+        raise MetaCompressError(f"{what} {Path(path).name} is {encoding} text; save it as UTF-8 and try again")
+
+
+def unencodable_text(value: Any) -> str | None:
+    """Where ``value`` (a row, a list, a string) holds text UTF-8 cannot store, described; else ``None``.
+
+    JSON can spell a lone surrogate (``"\\ud800"``); Python then holds a string no UTF-8 file,
+    terminal or tokenizer accepts. Walked with an explicit stack: a row may nest deeply.
+    """
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                place = f" in {where!r}" if where else ""
+                return f"lone surrogate U+{ord(item[exc.start]):04X}{place}"
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                stack.append((key, where or str(key)))
+                stack.append((sub, where or str(key)))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((sub, where) for sub in item)
+    return None
+
+
+def parse_json_text(text: str) -> tuple[Any, str | None]:
+    """``(value, None)`` for JSON text, or ``(None, problem)``: invalid, or nested too deeply to parse."""
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON ({exc.msg})"
+    except RecursionError:
+        return None, "invalid JSON (nested too deeply)"
 
 
 def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | None, str | None]]:
@@ -59,10 +215,13 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | None, str 
 
     Written by hand rather than with ``datasets``' JSON builder because that builder fails the whole
     file on one line with invalid UTF-8 or invalid JSON; here such a line is reported as a problem
-    (and counted as a skip by the caller) while every good line is kept.
+    (and counted as a skip by the caller) while every good line is kept. A UTF-8 byte order mark
+    before the first line is ignored.
     """
     with open(path, "rb") as fh:
         for number, raw in enumerate(fh, start=1):
+            if number == 1 and raw.startswith(UTF8_BOM):
+                raw = raw[len(UTF8_BOM):]
             if not raw.strip():
                 continue
             try:
@@ -70,13 +229,15 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | None, str 
             except UnicodeDecodeError as exc:
                 yield number, None, f"invalid UTF-8 at byte {exc.start} of the line"
                 continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield number, None, f"invalid JSON ({exc.msg})"
-                continue
-            if not isinstance(row, dict):
-                yield number, None, "line is not a JSON object"
+            row, problem = parse_json_text(text)
+            if problem is None and not isinstance(row, dict):
+                problem = "line is not a JSON object"
+            if problem is None:
+                bad = unencodable_text(row)
+                if bad:
+                    problem = f"text not encodable as UTF-8 ({bad})"
+            if problem:
+                yield number, None, problem
                 continue
             yield number, row, None
 

@@ -122,6 +122,25 @@ def verify_follow_ups(result: FollowUpSet, sources: Sequence[SourceInput], langu
     return result
 
 
+def language_warning(sources: Sequence[SourceInput], language: str | None) -> str | None:
+    """A warning when at least half of the sources do not parse as ``language``, else ``None``.
+
+    Transformations leave code with syntax errors alone, so data in another language than the one
+    named ends with "0 follow-ups" and nothing else to say why; this says it. One parse per source.
+    """
+    if not language or not sources:
+        return None
+    from .code.languages import SUPPORTED_LANGUAGES, parse
+
+    if language not in SUPPORTED_LANGUAGES:
+        return None
+    broken = [s.id for s in sources if any(parse(code, language).error_count() for code in s.inputs)]
+    if 2 * len(broken) < len(sources):
+        return None
+    return (f"{len(broken)} of {len(sources)} sources do not parse as {language} (first: id {broken[0]}); "
+            f"sources with syntax errors get no follow-ups: is --language {language} right?")
+
+
 def build_follow_ups(sources: Sequence[SourceInput], language: str | None, transformations: Iterable[str],
                      *, seed: int = 0, progress: bool = False, verify: bool = False) -> FollowUpSet:
     """Apply every named transformation to every source.

@@ -22,6 +22,7 @@ cache. Every process ends with the same outputs, so the report equals the single
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import time
@@ -31,6 +32,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .errors import MetaCompressError
 from .models.base import Inputs, LoadedModel, input_key
 
 __all__ = ["InferenceEngine", "InferenceStats", "Inputs", "OutputCache", "Prediction", "default_cache_dir",
@@ -46,42 +48,133 @@ def default_cache_dir() -> Path:
     return Path(base) / "metacompress"
 
 
+def _checksum(model: str, key: str, blob: bytes) -> str:
+    """What a stored row must hash to: its model, its input key and its logits, together."""
+    return hashlib.blake2b(b"\0".join((model.encode(), key.encode(), blob)), digest_size=8).hexdigest()
+
+
 class OutputCache:
-    """Model outputs on disk: ``(model fingerprint, input key) → float32 logits``.
+    """Model outputs on disk: ``(model fingerprint, input key) → float32 logits``, checksummed per row.
 
     SQLite is used because its transactions make each committed batch durable and a half-finished
     batch invisible, and it tolerates several processes sharing one cache file.
+
+    A cache is never trusted blindly. Each row stores a checksum of its model, key and logits; a row
+    that fails it (a flipped bit, a half-written page) is deleted and its output recomputed, with a
+    one-line warning. A file SQLite cannot read at all (garbage, truncated) is moved aside as
+    ``outputs.sqlite.corrupt-<time>`` and a new cache started, also with a warning. Rows written
+    before checksums existed are recomputed once, quietly.
     """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.recomputed = 0  # rows that failed their checksum in this session
+        folder = self.path.parent
+        if folder.exists() and not folder.is_dir():
+            raise MetaCompressError(f"cache folder {folder} is a file, not a folder; choose another with --cache-dir")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MetaCompressError(f"cannot create the cache folder {folder}: {exc.strerror or exc}; "
+                                    "choose another with --cache-dir") from None
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self._set_aside(exc)
+        except OSError as exc:  # sqlite3.connect on a folder it cannot write
+            raise MetaCompressError(f"cannot open the cache {self.path}: {exc}; choose another with --cache-dir") from None
+
+    def _open(self) -> None:
         self._db = sqlite3.connect(self.path, timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS outputs (model TEXT NOT NULL, key TEXT NOT NULL, "
-                         "logits BLOB NOT NULL, PRIMARY KEY (model, key))")
-        self._db.commit()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS outputs (model TEXT NOT NULL, key TEXT NOT NULL, "
+                             "logits BLOB NOT NULL, checksum TEXT, PRIMARY KEY (model, key))")
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(outputs)")]
+            if "checksum" not in columns:  # a cache written before rows had checksums
+                self._db.execute("ALTER TABLE outputs ADD COLUMN checksum TEXT")
+            self._db.commit()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _set_aside(self, exc: Exception) -> None:
+        """Move an unreadable cache file (and its journal) aside and start a new one."""
+        from .console import warn
+
+        try:
+            self._db.close()
+        except Exception:  # noqa: BLE001 - it is broken; closing is a courtesy
+            pass
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        try:
+            os.replace(self.path, target)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        except OSError as move_error:
+            raise MetaCompressError(f"the output cache {self.path} is damaged ({exc}) and cannot be moved aside "
+                                    f"({move_error.strerror}); delete it or choose another --cache-dir") from None
+        warn(f"the output cache {self.path} is damaged ({exc}); moved it to {target.name} and started a new one "
+             "(its outputs are recomputed)")
+        self._open()
 
     @classmethod
     def in_dir(cls, folder: str | os.PathLike | None = None) -> "OutputCache":
         return cls(Path(folder or default_cache_dir()) / "outputs.sqlite")
 
     def get_many(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored logits of ``keys`` that pass their checksum (the others are dropped, to be recomputed)."""
+        try:
+            return self._get_many(model, list(keys))
+        except sqlite3.DatabaseError as exc:
+            self._set_aside(exc)
+            return {}
+
+    def _get_many(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
-        keys = list(keys)
+        bad: list[str] = []
+        legacy: list[str] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for key, blob in self._db.execute(
-                    f"SELECT key, logits FROM outputs WHERE model = ? AND key IN ({marks})", [model, *chunk]):
-                found[key] = np.frombuffer(blob, dtype=np.float32)
+            for key, blob, checksum in self._db.execute(
+                    f"SELECT key, logits, checksum FROM outputs WHERE model = ? AND key IN ({marks})", [model, *chunk]):
+                blob = bytes(blob)
+                if checksum is None:
+                    legacy.append(key)
+                elif checksum != _checksum(model, key, blob) or len(blob) % 4:
+                    bad.append(key)
+                else:
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        if bad or legacy:
+            with self._db:
+                self._db.executemany("DELETE FROM outputs WHERE model = ? AND key = ?",
+                                     [(model, k) for k in bad + legacy])
+        if bad:
+            from .console import warn
+
+            self.recomputed += len(bad)
+            warn(f"{len(bad)} cached output(s) in {self.path} failed their checksum (a damaged cache file); "
+                 "they are recomputed")
         return found
 
     def put_many(self, model: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
+        rows = []
+        for key, value in items:
+            blob = np.asarray(value, dtype=np.float32).tobytes()
+            rows.append((model, key, blob, _checksum(model, key, blob)))
+        try:
+            self._put(rows)
+        except sqlite3.DatabaseError as exc:
+            self._set_aside(exc)
+            self._put(rows)
+
+    def _put(self, rows: list[tuple]) -> None:
         with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO outputs (model, key, logits) VALUES (?, ?, ?)",
-                                 [(model, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items])
+            self._db.executemany("INSERT OR REPLACE INTO outputs (model, key, logits, checksum) VALUES (?, ?, ?, ?)",
+                                 rows)
 
     def count(self, model: str | None = None) -> int:
         if model is None:

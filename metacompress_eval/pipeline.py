@@ -13,6 +13,7 @@ and writes the output folder:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import platform
 import time
@@ -23,14 +24,15 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
-from .console import logger
+from .console import logger, warn
 from .data import DEFAULT_MAX_CODE_CHARS, DataSpec, load_sources
 from .errors import MetaCompressError
 from .fileio import atomic_write_json, atomic_write_jsonl, atomic_write_text
-from .follow_ups import build_follow_ups
+from .follow_ups import build_follow_ups, language_warning
 from .inference import OutputCache, distributed_state
 from .model_outputs import EvaluationRows, ModelSpec, load_teacher_student, run_models
 from .models.base import AbsentModel
+from .outputs import OutputFolder, write_failed
 from .public_names import data_name as public_data_name, loaded_model_name, public_report
 from .relations import EvaluationOutputs, Thresholds, analyze
 from .representations import RepresentationSettings
@@ -145,7 +147,25 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
                     id_column=config.id_column, language=config.language)
     if config.batch_size < 1:
         raise MetaCompressError("--batch-size must be at least 1")
+    # The report folder is checked (and its staging folder made) before any work; it is written
+    # whole at the end, so a failure anywhere leaves an earlier report as it was.
+    folder = OutputFolder(config.out_dir, what="report folder", markers=("report.json",)) if main else None
+    with folder if folder is not None else contextlib.nullcontext():
+        return _run(config, task, state, main, say, device, started, folder)
 
+
+def _run(config: EvaluationConfig, task, state, main: bool, say, device: str, started: float,
+         folder: OutputFolder | None) -> EvaluationResult:
+    """The stages of :func:`run_evaluation` once the report folder is known to be writable."""
+    cache = OutputCache.in_dir(config.cache_dir)  # opened first: an unusable cache folder fails before any work
+    try:
+        return _stages(config, task, state, main, say, device, started, folder, cache)
+    finally:
+        cache.close()
+
+
+def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str, started: float,
+            folder: OutputFolder | None, cache: OutputCache) -> EvaluationResult:
     if config.teacher is None:
         say(f"no teacher: the student's own figures only (loading student {config.student})")
         student = config.student_spec.load("student", device)
@@ -170,45 +190,45 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
     skipped = sum(loaded.skipped.values())
     say(f"{len(sources)} source examples" + (f" ({skipped} rows skipped: {dict(loaded.skipped)})" if skipped else ""))
     check_stored_ids(models, loaded, key_columns, config.data)
+    warnings = [w for w in [language_warning(sources, task.language)] if w]
+    if main:
+        for warning in warnings:
+            warn(warning)
 
     follow_ups = build_follow_ups(sources, task.language, config.transforms, seed=config.seed,
                                   progress=config.progress and main, verify=config.verify)
     say(f"{len(follow_ups.items)} follow-up inputs from {len(config.transforms)} transformation(s)")
 
     rows = EvaluationRows(list(sources), list(follow_ups.items))
-    cache = OutputCache.in_dir(config.cache_dir)
-    try:
-        predictions = run_models(models, rows.inputs, cache, batch_size=config.batch_size,
-                                 progress=config.progress and main, log=say,
-                                 ids={role: rows.ids_for(m) for role, m in models.items()})
-        probs = {role: p.probs for role, p in predictions.items()}
-        available = {role: p.available for role, p in predictions.items()}
-        attack_suite = None
-        if config.attacks:
-            from .attacks import AttackSettings, run_attack_suite
+    predictions = run_models(models, rows.inputs, cache, batch_size=config.batch_size,
+                             progress=config.progress and main, log=say,
+                             ids={role: rows.ids_for(m) for role, m in models.items()})
+    probs = {role: p.probs for role, p in predictions.items()}
+    available = {role: p.available for role, p in predictions.items()}
+    attack_suite = None
+    if config.attacks:
+        from .attacks import AttackSettings, run_attack_suite
 
-            attack_settings = AttackSettings(methods=tuple(config.attacks), budget=config.attack_budget,
-                                             seed=config.seed, transforms=tuple(config.attack_transforms),
-                                             mlm=config.attack_mlm, verify=config.verify,
-                                             max_sources=config.attack_max_sources, batch_size=config.batch_size,
-                                             device=device)
-            say(f"attacking teacher and student: {', '.join(config.attacks)} (budget {config.attack_budget})")
-            attack_suite = run_attack_suite(sources, task.language, teacher, student, attack_settings, cache=cache,
-                                            progress=config.progress and main, log=say)
-            if attack_suite.follow_ups:
-                # Adversarial examples are follow-ups named "attack:<method>": the relations are computed
-                # per attack. Their outputs come through the same cache (the attacks computed them), and
-                # the report's "inference" figures stay those of the sources and transformation follow-ups.
-                found = attack_suite.follow_ups
-                adversarial = run_models(models, [f.inputs for f in found], cache, batch_size=config.batch_size,
-                                         progress=config.progress and main, log=say,
-                                         ids={role: [None] * len(found) for role, m in models.items() if m.key_columns})
-                available = {role: _joined(available[role], adversarial[role].available, len(probs[role]), len(found))
-                             for role in probs}
-                rows.follow_ups += found
-                probs = {role: np.concatenate([probs[role], adversarial[role].probs]) for role in probs}
-    finally:
-        cache.close()
+        attack_settings = AttackSettings(methods=tuple(config.attacks), budget=config.attack_budget,
+                                         seed=config.seed, transforms=tuple(config.attack_transforms),
+                                         mlm=config.attack_mlm, verify=config.verify,
+                                         max_sources=config.attack_max_sources, batch_size=config.batch_size,
+                                         device=device)
+        say(f"attacking teacher and student: {', '.join(config.attacks)} (budget {config.attack_budget})")
+        attack_suite = run_attack_suite(sources, task.language, teacher, student, attack_settings, cache=cache,
+                                        progress=config.progress and main, log=say)
+        if attack_suite.follow_ups:
+            # Adversarial examples are follow-ups named "attack:<method>": the relations are computed
+            # per attack. Their outputs come through the same cache (the attacks computed them), and
+            # the report's "inference" figures stay those of the sources and transformation follow-ups.
+            found = attack_suite.follow_ups
+            adversarial = run_models(models, [f.inputs for f in found], cache, batch_size=config.batch_size,
+                                     progress=config.progress and main, log=say,
+                                     ids={role: [None] * len(found) for role, m in models.items() if m.key_columns})
+            available = {role: _joined(available[role], adversarial[role].available, len(probs[role]), len(found))
+                         for role in probs}
+            rows.follow_ups += found
+            probs = {role: np.concatenate([probs[role], adversarial[role].probs]) for role in probs}
 
     outputs = rows.outputs(probs, label_names, labelled=task.label_column is not None, available=available)
     inputs = rows.inputs
@@ -246,17 +266,26 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
         report["attacks"] = attack_suite.section
     if compared is not None:
         report["representations"] = compared.section
+    if warnings:
+        report["warnings"] = warnings
     if config.public_only:
         report = public_report(report)
     report["inference"]["total_seconds"] = round(time.perf_counter() - started, 3)
     files: list[Path] = []
-    if main:
-        files = write_report_folder(Path(config.out_dir), report, outputs, sources, follow_ups, inputs,
-                                    shifts=None if compared is None else compared.shifts)
-        if attack_suite is not None:
-            files.append(atomic_write_jsonl(Path(config.out_dir) / "adversarial.jsonl",
-                                            (r.as_row() for by_role in attack_suite.results.values()
-                                             for results in by_role.values() for r in results if r.successful)))
+    if folder is not None:
+        staging = folder.staging
+        try:
+            written = write_report_folder(staging, report, outputs, sources, follow_ups, inputs,
+                                          shifts=None if compared is None else compared.shifts)
+            if attack_suite is not None:
+                written.append(atomic_write_jsonl(staging / "adversarial.jsonl",
+                                                  (r.as_row() for by_role in attack_suite.results.values()
+                                                   for results in by_role.values() for r in results if r.successful)))
+        except OSError as exc:
+            raise write_failed("the report to", Path(config.out_dir), exc,
+                               "the earlier report there is unchanged; model outputs are cached, rerun to finish") from None
+        folder.commit()
+        files = [Path(config.out_dir) / p.relative_to(staging) for p in written]
     if state is not None:
         state.wait_for_everyone()  # nobody exits (and tears down the process group) before the report exists
     return EvaluationResult(report=report, out_dir=Path(config.out_dir), files=files, main_process=main)

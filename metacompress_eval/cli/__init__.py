@@ -9,12 +9,18 @@ of follow-ups), ``space`` (the web app), and the Hugging Face commands ``evaluat
 To add a command: write ``cli/<command>.py`` with ``NAME``, ``add_parser`` and ``run``, and list it in
 :data:`COMMANDS`. User errors (:class:`~metacompress_eval.errors.MetaCompressError`) end with a
 one-line message and exit status 2; an interrupted run exits with 130 and resumes from the cache
-when rerun.
+when rerun. Nothing ends in a traceback: an input too deep or too large for the interpreter, or an
+operating-system error nobody anticipated, is one line with exit status 2, and a bug is one line
+``internal error`` with exit status 1 (``METACOMPRESS_DEBUG=1`` shows the traceback and the
+libraries' own log messages). Every message passes through
+:func:`~metacompress_eval.hub_client.scrub`, so no error path prints a Hub token.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 
 from .. import __version__
@@ -41,18 +47,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_LIBRARY_LOGGERS = {"TRANSFORMERS_VERBOSITY": "transformers", "DATASETS_VERBOSITY": "datasets",
+                    "HF_HUB_VERBOSITY": "huggingface_hub"}
+
+
+def _quiet_libraries() -> None:
+    """Keep the libraries' warnings (retry chatter, loading notes) off stderr, unless asked for.
+
+    The tool reports what matters in its own one-line messages; a user who sets a library's
+    verbosity variable, or ``METACOMPRESS_DEBUG=1``, gets the library's messages as usual.
+    """
+    if os.environ.get("METACOMPRESS_DEBUG"):
+        return
+    for variable, name in _LIBRARY_LOGGERS.items():
+        if variable not in os.environ:
+            os.environ[variable] = "error"  # read by each library when it is first imported
+            if name in sys.modules:  # already imported (the tool used as a library): set it directly
+                logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _error(message: str, status: int) -> int:
+    from ..hub_client import scrub
+
+    print(f"metacompress: {' '.join(scrub(message).split())}", file=sys.stderr, flush=True)
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``metacompress`` console script."""
     args = build_parser().parse_args(argv)
+    _quiet_libraries()
     try:
         return args.run(args)
     except MetaCompressError as exc:
-        print(f"metacompress: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(f"error: {exc}", 2)
     except KeyboardInterrupt:
         print("metacompress: interrupted; finished model outputs are cached — rerun the same command to resume",
               file=sys.stderr)
         return 130
+    except RecursionError:
+        return _error("error: an input is nested too deeply to process (RecursionError); please report it "
+                      "(METACOMPRESS_DEBUG=1 shows where)", 2)
+    except MemoryError:
+        return _error("error: out of memory; lower --max-code-chars, --batch-size or --max-sources", 2)
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return _error(f"error: {exc.strerror or exc}{where}", 2)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        if os.environ.get("METACOMPRESS_DEBUG"):
+            raise
+        first = (str(exc).splitlines() or [""])[0][:300]
+        return _error(f"internal error ({type(exc).__name__}: {first}); this is a bug - rerun with "
+                      "METACOMPRESS_DEBUG=1 to see the traceback, and please report it", 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

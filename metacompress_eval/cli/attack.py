@@ -50,11 +50,8 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from ..attacks import AttackSettings, make_attack, run_attacks, write_adversarial
-    from ..attacks.measures import model_measures
-    from ..data import load_sources, read_table
-    from ..fileio import atomic_write_json, to_jsonable
-    from ..inference import InferenceEngine, OutputCache
+    from ..inference import OutputCache
+    from ..outputs import OutputFolder
     from ..tasks import get_task
 
     if args.budget < 1:
@@ -65,11 +62,33 @@ def run(args) -> int:
     if not task.language:
         raise MetaCompressError("attacks need a programming language: pass --language")
     spec = data_spec_from_args(args)
+    folder = OutputFolder(args.out, what="attack output folder", markers=("summary.json", "results.jsonl"))
+    with folder:  # checked before any work, written whole at the end
+        cache = OutputCache.in_dir(args.cache_dir)
+        try:
+            return _run(args, task, spec, folder, cache)
+        finally:
+            cache.close()
+
+
+def _run(args, task, spec, folder, cache) -> int:
+    from ..attacks import AttackSettings, make_attack, run_attacks, write_adversarial
+    from ..attacks.measures import model_measures
+    from ..console import warn
+    from ..data import load_sources, quiet_datasets, read_table
+    from ..fileio import atomic_write_json, to_jsonable
+    from ..follow_ups import language_warning
+    from ..inference import InferenceEngine
+    from ..outputs import write_failed
+
     model = model_spec_from_args(args, args.model).load("model", args.device)
     if not model.answers_any_input:
         raise MetaCompressError(f"{args.model}: stored outputs answer only the inputs they hold; an attack needs a "
                                 "model that can score new inputs")
     loaded = load_sources(spec, task, model.label_names)
+    warnings = [w for w in [language_warning(loaded.sources, task.language)] if w]
+    for warning in warnings:
+        warn(warning)
     corpus = None
     if args.corpus:
         corpus_rows, _ = read_table(args.corpus)
@@ -78,23 +97,31 @@ def run(args) -> int:
                               transforms=tuple(args.transforms), mlm=args.mlm, corpus=corpus, verify=args.verify,
                               batch_size=args.batch_size, device=args.device)
     attack = make_attack(args.method, settings, task.language, loaded.sources)
-    cache = OutputCache.in_dir(args.cache_dir)
-    try:
-        # The search queries the model one step at a time, so it drives the engine itself (see attacks/base.py).
-        engine = InferenceEngine(model, cache, batch_size=args.batch_size, progress=False)
-        results = run_attacks(loaded.sources, task.language, engine, attack, model=str(args.model),
-                              progress=not args.quiet)
-    finally:
-        cache.close()
-    write_adversarial(results, args.out)
+    # The search queries the model one step at a time, so it drives the engine itself (see attacks/base.py).
+    engine = InferenceEngine(model, cache, batch_size=args.batch_size, progress=False)
+    results = run_attacks(loaded.sources, task.language, engine, attack, model=str(args.model),
+                          progress=not args.quiet)
     summary = {"model": model.describe(), "data": {**loaded.description, "n_sources": len(loaded.sources),
                                                      "skipped": dict(loaded.skipped)},
                "task": task.name, "language": task.language, "attack": attack.describe(),
                "measures": model_measures(results, len(model.label_names))}
-    atomic_write_json(Path(args.out) / "summary.json", to_jsonable(summary))
+    if loaded.skipped:
+        summary["data"]["skipped_examples"] = loaded.skipped_examples
+    if warnings:
+        summary["warnings"] = warnings
+    try:
+        with quiet_datasets():
+            write_adversarial(results, folder.staging)
+        atomic_write_json(folder.staging / "summary.json", to_jsonable(summary))
+    except OSError as exc:
+        raise write_failed("the attack results to", Path(args.out), exc,
+                           "the earlier results there are unchanged; model outputs are cached, rerun to finish") from None
+    folder.commit()
     m = summary["measures"]
     print(f"{args.method}: {m['successful']} adversarial examples for {len(results)} inputs "
           f"(success rate {m['success']['k']}/{m['success']['n']}, skipped {m['skipped'] or 0}); "
           f"clean accuracy {m['clean_accuracy']:.3f} -> under attack {m['adversarial_accuracy']:.3f}; "
           f"avg queries {m['avg_queries'] or 0:.1f}; written to {args.out}")
+    for line in loaded.skip_lines():
+        print(f"  {line}")
     return 0

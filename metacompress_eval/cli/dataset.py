@@ -32,6 +32,8 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
+    from ..console import warn
+    from ..data import skip_lines
     from ..hub.dataset import load_snippet, model_label_names, push_dataset, write_dataset
 
     if args.label_names and args.labels_from:
@@ -49,6 +51,12 @@ def run(args) -> int:
         max_sources=spec.max_sources, max_code_chars=spec.max_code_chars)
     for name, c in sorted(record["configs"].items()):
         print(f"  {name:16s} {c['sources']:6d} sources  {c['follow_ups']:6d} follow-ups  -> {args.out}/{c['path']}")
+    # Every configuration reads the same table: its skips and warnings once (from the first one built now).
+    built = record["configs"].get(args.config) or next(iter(record["configs"].values()))
+    for line in skip_lines(built.get("skipped") or {}, built.get("skipped_examples") or []):
+        print(f"  {line}")
+    for warning in built.get("warnings") or []:
+        warn(warning)
     print(f"read it back: {load_snippet(args.out, args.config if args.config != '*' else 'all')}")
     if args.push:
         print(f"pushed: {push_dataset(args.out, args.push, create_pr=args.create_pr)}")

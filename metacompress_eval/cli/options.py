@@ -67,7 +67,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                              "(needs --functions)")
     parser.add_argument("--functions", default=None, help="table of functions {id, code} referenced by --pair-ids")
     parser.add_argument("--max-sources", type=int, default=None, help="use only the first N usable rows")
-    parser.add_argument("--max-code-chars", type=int, default=None, help="skip longer code inputs (default 50000)")
+    add_max_code_chars_option(parser)
     add_context_option(parser)
 
 
@@ -79,15 +79,35 @@ def add_context_option(parser: argparse.ArgumentParser) -> None:
                              "are then resolved exactly instead of conservatively (docs/transformations.md)")
 
 
+
+def add_max_code_chars_option(parser: argparse.ArgumentParser) -> None:
+    """``--max-code-chars``: the size cap every command shares (longer code is a counted skip)."""
+    from ..data import DEFAULT_MAX_CODE_CHARS
+
+    parser.add_argument("--max-code-chars", type=int, default=None,
+                        help=f"skip code inputs longer than this, counted in the output (default "
+                             f"{DEFAULT_MAX_CODE_CHARS:,}; the same cap for every command)")
+
+
+def max_code_chars(args) -> int:
+    """``--max-code-chars`` read back (the shared default when not given); at least 1."""
+    from ..data import DEFAULT_MAX_CODE_CHARS
+
+    value = getattr(args, "max_code_chars", None)
+    if value is not None and value < 1:
+        raise MetaCompressError("--max-code-chars must be at least 1")
+    return value or DEFAULT_MAX_CODE_CHARS
+
+
 def data_spec_from_args(args):
     """The :class:`~metacompress_eval.data.DataSpec` of the options of :func:`add_data_options`."""
-    from ..data import DEFAULT_MAX_CODE_CHARS, DataSpec, parse_where
+    from ..data import DataSpec, parse_where
 
     if args.pair_ids is not None and len(args.pair_ids) != 2:
         raise MetaCompressError("--pair-ids takes exactly two column names, e.g. id1,id2")
     return DataSpec(args.data, split=args.split, where=parse_where(args.where),
                     pair_ids=tuple(args.pair_ids) if args.pair_ids else None, functions=args.functions,
-                    max_code_chars=args.max_code_chars or DEFAULT_MAX_CODE_CHARS, max_sources=args.max_sources,
+                    max_code_chars=max_code_chars(args), max_sources=args.max_sources,
                     context_column=getattr(args, "context_column", None))
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MetaCompressError
-from .options import add_context_option, languages_help, transform_names, transforms_help
+from .options import (add_context_option, add_max_code_chars_option, languages_help, max_code_chars, transform_names,
+                      transforms_help)
 
 NAME = "transform"
 
@@ -28,6 +29,7 @@ def add_parser(subparsers):
     p.add_argument("--verify", action="store_true",
                    help="compile each follow-up and its source; count follow-ups adding errors as rejected")
     add_context_option(p)
+    add_max_code_chars_option(p)
     p.add_argument("--quiet", action="store_true")
     return p
 
@@ -58,18 +60,25 @@ def chain_follow_ups(sources, language: str, names: tuple[str, ...], k: int, see
 
 
 def run(args) -> int:
+    from ..console import warn
     from ..data import DataSpec, load_code_sources
-    from ..fileio import atomic_write_json, atomic_write_jsonl
-    from ..follow_ups import build_follow_ups, verify_follow_ups
+    from ..fileio import atomic_write_many, json_text, jsonl_text
+    from ..follow_ups import build_follow_ups, language_warning, verify_follow_ups
+    from ..outputs import check_input_file, check_output_file, write_failed
     from ..tasks import get_task
 
-    if not Path(args.input).is_file():
-        raise MetaCompressError(f"input file not found: {args.input}")
-    pairs, loaded = load_code_sources(DataSpec(args.input, context_column=args.context_column), args.code_column,
-                                      args.id_column)
-    sources = [source for _, source in pairs]
     language = get_task("classification", language=args.language).language
     names = transform_names(args.transforms, language)
+    check_input_file(args.input)
+    output = check_output_file(args.output)
+    summary_path = Path(f"{args.output}.summary.json")
+    check_output_file(summary_path, "summary file")
+    pairs, loaded = load_code_sources(DataSpec(args.input, max_code_chars=max_code_chars(args),
+                                               context_column=args.context_column), args.code_column, args.id_column)
+    sources = [source for _, source in pairs]
+    warnings = [w for w in [language_warning(sources, language)] if w]
+    for warning in warnings:
+        warn(warning)
     if args.chain is not None:
         result = chain_follow_ups(sources, language, names, args.chain, args.seed)
         if args.verify:
@@ -77,13 +86,20 @@ def run(args) -> int:
     else:
         result = build_follow_ups(sources, language, names, seed=args.seed, progress=not args.quiet,
                                   verify=args.verify)
-    atomic_write_jsonl(args.output, (f.as_row() for f in result.items))
     summary = result.summary()
-    atomic_write_json(f"{args.output}.summary.json", {
-        "input": str(args.input), "output": str(args.output), "language": language, "transforms": list(names),
-        "chain": args.chain, "seed": args.seed, "verify": bool(args.verify), "inputs": len(sources),
-        "follow_ups": len(result.items), "skipped": dict(loaded.skipped), "transformations": summary,
-        **result.overview()})
+    record = {"input": str(args.input), "output": str(args.output), "language": language, "transforms": list(names),
+              "chain": args.chain, "seed": args.seed, "verify": bool(args.verify), "inputs": len(sources),
+              "follow_ups": len(result.items), "skipped": dict(loaded.skipped), "transformations": summary,
+              **result.overview()}
+    if loaded.skipped:
+        record["skipped_examples"] = loaded.skipped_examples
+    if warnings:
+        record["warnings"] = warnings
+    try:  # the follow-ups and their summary replace the earlier pair together, or neither does
+        atomic_write_many({output: jsonl_text(f.as_row() for f in result.items).encode("utf-8"),
+                           summary_path: (json_text(record) + "\n").encode("utf-8")})
+    except OSError as exc:
+        raise write_failed("follow-ups to", output, exc) from None
     print(f"wrote {len(result.items)} follow-ups for {len(sources)} inputs to {args.output}")
     rejected_label = "rejected (validation/compiler)" if args.verify else "rejected"
     for name, counts in summary.items():
@@ -96,6 +112,6 @@ def run(args) -> int:
     if overview["skipped_for_context"] and not args.context_column:
         print(f"  {overview['skipped_for_context']} follow-ups were not made for lack of context "
               "(--context-column gives each row its enclosing file)")
-    if loaded.skipped:
-        print(f"  skipped rows: {dict(loaded.skipped)}")
+    for line in loaded.skip_lines():
+        print(f"  {line}")
     return 0

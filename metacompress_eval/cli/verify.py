@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .options import languages_help
+from .options import add_max_code_chars_option, languages_help
 
 NAME = "verify"
 
@@ -25,7 +25,9 @@ def add_parser(subparsers):
     p.add_argument("--harness-column", default="harness",
                    help="column holding an execution harness, a JSON object {function, calls, driver, timeout} "
                         "(Python, C, JavaScript; docs/verification.md) (default: %(default)s)")
-    p.add_argument("--out", default=None, help="results JSONL (default: INPUT.verify.jsonl)")
+    p.add_argument("--out", default=None, help="results JSONL (default: INPUT.verify.jsonl; its summary: "
+                                               "OUT.summary.json)")
+    add_max_code_chars_option(p)
     p.add_argument("--quiet", action="store_true", help="print totals only")
     return p
 

@@ -35,6 +35,8 @@ from xml.sax.saxutils import escape
 
 from .. import HOMEPAGE
 from ..errors import MetaCompressError
+from ..fileio import atomic_write_many
+from ..outputs import check_output_file, write_failed
 from ..public_names import data_name, looks_like_hub_id, model_name
 from ..relations import list_relations
 from .templates import render, template_path
@@ -208,15 +210,9 @@ def badges(report: dict) -> dict[str, tuple[str, str, str]]:
 
 
 def write_badges(report: dict, folder: str | Path) -> list[Path]:
-    """Write the badges of :func:`badges` as SVG files into ``folder``."""
+    """Write the badges of :func:`badges` as SVG files into ``folder`` (together, atomically)."""
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, (label, value, colour) in badges(report).items():
-        path = out / name
-        path.write_text(badge_svg(label, value, colour), encoding="utf-8")
-        paths.append(path)
-    return paths
+    return atomic_write_many({out / name: badge_svg(*spec).encode("utf-8") for name, spec in badges(report).items()})
 
 
 # --------------------------------------------------------------------------------------------
@@ -522,8 +518,8 @@ class CardUpdate:
 
 
 def load_report(report_dir: str | Path) -> tuple[dict, Path]:
-    """``report.json`` of a report folder (or the file itself) and the folder."""
-    import json
+    """``report.json`` of a report folder (or the file itself), checked (:mod:`metacompress_eval.report.read`), and the folder."""
+    from ..report.read import parse_report
 
     path = Path(report_dir)
     folder = path.parent if path.is_file() else path
@@ -531,12 +527,10 @@ def load_report(report_dir: str | Path) -> tuple[dict, Path]:
     if not file.is_file():
         raise MetaCompressError(f"no report.json in {report_dir}")
     try:
-        report = json.loads(file.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise MetaCompressError(f"{file} is not valid JSON: {exc}") from None
-    if "analysis" not in report:
-        raise MetaCompressError(f"{file} is not a MetaCompress report (no 'analysis')")
-    return report, folder
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise MetaCompressError(f"cannot read {file}: {exc.strerror or exc}") from None
+    return parse_report(raw, str(file)), folder
 
 
 def update_card(report_dir: str | Path, card: str | Path, *, report_url: str | None = None,
@@ -567,18 +561,28 @@ def update_card(report_dir: str | Path, card: str | Path, *, report_url: str | N
     else:
         link = os.path.relpath(folder / "report.md", card_path.resolve().parent).replace(os.sep, "/")
         target = folder / "report.md"
+    check_output_file(card_path, "model card")
     if card_path.is_file():
-        text = card_path.read_text(encoding="utf-8")
+        try:
+            text = card_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MetaCompressError(f"cannot read the model card {card_path}: {exc}") from None
     else:
         text = new_card_text(name)
-    new_text = update_card_text(text, report, report_link=link, model_name=name, source_url=report_url,
-                                dataset=dataset)
-    card_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = card_path.with_name(f".{card_path.name}.tmp")
-    tmp.write_text(new_text, encoding="utf-8")
-    os.replace(tmp, card_path)  # atomic: an interrupted run leaves the old card intact
-    paths = write_badges(report, card_path.parent / BADGE_DIR)
-    return CardUpdate(card=card_path, badges=paths, link=link, link_target=target, dataset=dataset)
+    try:  # everything is rendered before anything is written
+        new_text = update_card_text(text, report, report_link=link, model_name=name, source_url=report_url,
+                                    dataset=dataset)
+        svgs = {card_path.parent / BADGE_DIR / file: badge_svg(*spec).encode("utf-8")
+                for file, spec in badges(report).items()}
+    except (KeyError, TypeError, IndexError, ValueError, AttributeError) as exc:
+        # A report.json that passed the checks of report.read but lacks what the card shows.
+        raise MetaCompressError(f"{report_dir}: malformed report.json, the card needs what it lacks "
+                                f"({type(exc).__name__}: {str(exc)[:120]})") from None
+    try:  # the card and its badges are replaced together, or none of them
+        atomic_write_many({card_path: new_text.encode("utf-8"), **svgs})
+    except OSError as exc:
+        raise write_failed("the model card", card_path, exc, "the card is unchanged") from None
+    return CardUpdate(card=card_path, badges=list(svgs), link=link, link_target=target, dataset=dataset)
 
 
 def new_card_text(model_name: str) -> str:

@@ -196,7 +196,7 @@ class MetaCompressFollowUps(datasets.GeneratorBasedBuilder):
 
     def _generate_examples(self):
         from ..data import load_sources
-        from ..follow_ups import build_follow_ups
+        from ..follow_ups import build_follow_ups, language_warning
         from ..transforms import get_transformation
 
         cfg, task = self.config, self.task
@@ -207,6 +207,11 @@ class MetaCompressFollowUps(datasets.GeneratorBasedBuilder):
         # Kept on the config so write_dataset can put the outcome counts into the dataset card.
         cfg.summary = {"sources": len(sources), "follow_ups": len(result.items), "transforms": names,
                        "skipped": dict(loaded.skipped), "transformations": result.summary()}
+        if loaded.skipped:
+            cfg.summary["skipped_examples"] = loaded.skipped_examples
+        warning = language_warning(sources, task.language)
+        if warning:
+            cfg.summary["warnings"] = [warning]
         columns = ("code1", "code2") if task.is_pair else ("code",)
         origin = _origin(cfg.data)
 
@@ -291,17 +296,28 @@ def build(config: str, out_dir: str | os.PathLike, **settings: Any) -> tuple[Pat
     """
     if config not in config_names():
         raise MetaCompressError(f"unknown configuration {config!r}; choose one of: {', '.join(config_names())}")
-    from datasets.utils.logging import disable_progress_bar, enable_progress_bar, is_progress_bar_enabled
+    from ..data import quiet_datasets
 
     target = Path(out_dir) / config
-    bars = is_progress_bar_enabled()
-    disable_progress_bar()  # datasets' "Generating test split" bars say nothing the summary does not
-    try:
-        with tempfile.TemporaryDirectory(prefix="mc-dataset-") as tmp:
+    # quiet: datasets' "Generating test split" bars say nothing the summary does not
+    with tempfile.TemporaryDirectory(prefix="mc-dataset-") as tmp, quiet_datasets():
+        try:
             return _build(config, target, tmp, settings)
-    finally:
-        if bars:
-            enable_progress_bar()
+        except MetaCompressError:
+            raise
+        except Exception as exc:  # datasets wraps what the generator raised (DatasetGenerationError)
+            cause = next((c for c in _causes(exc) if isinstance(c, MetaCompressError)), None)
+            if cause is not None:
+                raise MetaCompressError(str(cause)) from None
+            raise
+
+
+def _causes(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
 
 
 def _build(config: str, target: Path, tmp: str, settings: dict) -> tuple[Path, dict, datasets.DatasetInfo]:
@@ -319,6 +335,9 @@ def _build(config: str, target: Path, tmp: str, settings: dict) -> tuple[Path, d
     return out, dict(builder.config.summary), info
 
 
+SETTINGS_FILE = ".metacompress-dataset.json"
+
+
 def write_dataset(data: str | os.PathLike, out_dir: str | os.PathLike, *, config: str = ALL,
                   **settings: Any) -> dict[str, Any]:
     """Build ``config`` (a family name, ``all``, or ``"*"`` for every configuration) into ``out_dir``.
@@ -327,13 +346,24 @@ def write_dataset(data: str | os.PathLike, out_dir: str | os.PathLike, *, config
     label names, row selection). Writes one folder of parquet per configuration and a dataset card
     ``README.md`` (YAML ``configs`` and ``dataset_info`` for the Hub, generation settings, counts).
     Configurations already in ``out_dir`` from an earlier call with the same settings stay listed
-    in the card. Returns the card's settings dict.
+    in the card. ``out_dir`` is replaced as a whole (:class:`~metacompress_eval.outputs.OutputFolder`):
+    checked before any work, and a failure leaves the earlier folder as it was. Returns the card's
+    settings dict.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    from ..fileio import atomic_write_text
+    from ..outputs import OutputFolder, write_failed
+
     wanted = config_names() if config == "*" else [config]
-    settings_path = out / ".metacompress-dataset.json"
-    previous = json.loads(settings_path.read_text()) if settings_path.is_file() else {}
+    for name in wanted:
+        if name not in config_names():
+            raise MetaCompressError(f"unknown configuration {name!r}; choose one of: {', '.join(config_names())}")
+    out = Path(out_dir)
+    try:
+        previous = json.loads((out / SETTINGS_FILE).read_text()) if (out / SETTINGS_FILE).is_file() else {}
+    except (OSError, ValueError):
+        previous = {}  # an unreadable settings file: nothing is kept from the earlier folder
+    if not isinstance(previous, dict):
+        previous = {}
     record = {
         "tool": f"metacompress-eval {__version__}",
         "data": _origin(str(data)),
@@ -346,19 +376,33 @@ def write_dataset(data: str | os.PathLike, out_dir: str | os.PathLike, *, config
     same_run = {k: v for k, v in previous.items() if k != "configs"} == {k: v for k, v in record.items()
                                                                          if k != "configs"}
     infos = DatasetInfosDict()
-    if same_run:
-        record["configs"] = previous.get("configs", {})
-        if (out / "README.md").is_file():  # the earlier configurations' dataset_info, as the card holds it
-            from huggingface_hub import DatasetCard
+    kept: dict[str, Any] = {}
+    if same_run and (out / "README.md").is_file():
+        from huggingface_hub import DatasetCard
 
+        try:  # the earlier configurations' dataset_info, as the card holds it
             known = DatasetInfosDict.from_dataset_card_data(DatasetCard.load(out / "README.md").data)
-            infos.update({name: info for name, info in known.items() if name in record["configs"]})
-    for name in wanted:
-        path, summary, info = build(name, out, data=str(data), **settings)
-        record["configs"][name] = {"path": f"{name}/{path.name}", **summary}
-        infos[name] = info
-    settings_path.write_text(json.dumps(record, indent=2, sort_keys=True))
-    (out / "README.md").write_text(dataset_card(record, infos), encoding="utf-8")
+        except Exception:  # noqa: BLE001 - a damaged card: the earlier configurations are rebuilt, not kept
+            known = {}
+        kept = {name: c for name, c in (previous.get("configs") or {}).items()
+                if name not in wanted and name in known}
+        infos.update({name: known[name] for name in kept})
+    record["configs"] = dict(kept)
+    # Carried into the new folder: the configurations kept, and files that are not the tool's (a
+    # repository's .git, .gitattributes, ...). Rebuilt or dropped: everything else the tool wrote.
+    ours = {*config_names(), "README.md", SETTINGS_FILE, ".cache"}
+    foreign = [p.name for p in out.iterdir() if p.name not in ours] if (out / SETTINGS_FILE).is_file() else []
+    with OutputFolder(out, what="dataset folder", markers=(SETTINGS_FILE,), keep=[*kept, *foreign]) as folder:
+        try:
+            for name in wanted:
+                path, summary, info = build(name, folder.staging, data=str(data), **settings)
+                record["configs"][name] = {"path": f"{name}/{path.name}", **summary}
+                infos[name] = info
+            atomic_write_text(folder.staging / SETTINGS_FILE, json.dumps(record, indent=2, sort_keys=True))
+            atomic_write_text(folder.staging / "README.md", dataset_card(record, infos))
+        except OSError as exc:
+            raise write_failed("the dataset to", out, exc) from None
+        folder.commit()
     return record
 
 
@@ -469,14 +513,16 @@ def push_dataset(out_dir: str | os.PathLike, repo_id: str, *, token: str | None 
     """
     from huggingface_hub import HfApi
 
-    from .push import hub_errors
+    from ..hub_client import hub_errors
 
     if not (Path(out_dir) / "README.md").is_file():
         raise MetaCompressError(f"{out_dir} is not a dataset folder written by 'metacompress dataset'")
-    with hub_errors(f"upload to {repo_id}", token):
+    # Bounded waits, and any failure (refused, 401/403/404/5xx, a server echoing the request) in one
+    # line without the token.
+    with hub_errors(f"upload to {repo_id} failed", secrets=(token,)):
         api = HfApi(token=token)
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         info = api.upload_folder(folder_path=str(out_dir), repo_id=repo_id, repo_type="dataset", create_pr=create_pr,
                                  commit_message="Add MetaCompress follow-up inputs",
-                                 ignore_patterns=[".cache/**", ".metacompress-dataset.json"])
+                                 ignore_patterns=[".cache/**", SETTINGS_FILE])
     return str(getattr(info, "commit_url", info))

@@ -15,11 +15,9 @@ put into an error message here.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import MetaCompressError
 from .cards import BADGE_DIR
@@ -38,26 +36,6 @@ class PushResult:
     commit_url: str | None
     pr_url: str | None
     files: list[str]
-
-
-def _scrub(message: str, token: str | None) -> str:
-    # Errors raised by the HTTP stack can echo request details; make sure a token is never among them.
-    return message.replace(token, "***") if token else message
-
-
-@contextlib.contextmanager
-def hub_errors(what: str, token: str | None = None) -> Iterator[None]:
-    """Turn any failure of the ``huggingface_hub`` calls inside into one token-free error line."""
-    from huggingface_hub.utils import get_token
-
-    secret = token or get_token()
-    try:
-        yield
-    except MetaCompressError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a one-line, token-free message
-        first = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MetaCompressError(f"{what} failed: {_scrub(first, secret)}") from None
 
 
 def report_files(report_dir: str | Path) -> dict[str, bytes]:
@@ -99,6 +77,8 @@ def push_card(card: str | Path, repo_id: str, *, token: str | None = None, creat
     """
     from huggingface_hub import CommitOperationAdd, HfApi
 
+    from ..hub_client import hub_errors
+
     card_path = Path(card)
     if not card_path.is_file():
         raise MetaCompressError(f"card not found: {card_path}")
@@ -112,7 +92,7 @@ def push_card(card: str | Path, repo_id: str, *, token: str | None = None, creat
         for name, data in report_files(report_dir).items():
             operations.append(CommitOperationAdd(path_in_repo=f"{prefix}/{name}" if prefix else name,
                                                  path_or_fileobj=data))
-    with hub_errors(f"upload to {repo_id}", token):
+    with hub_errors(f"upload to {repo_id} failed", secrets=(token,)):
         info = HfApi(token=token).create_commit(
             repo_id=repo_id, repo_type="model", operations=operations, revision=revision, create_pr=create_pr,
             commit_message=commit_message or "Update behavioural fidelity (MetaCompress)",
@@ -131,12 +111,14 @@ def push_folder(folder: str | Path, repo_id: str, *, token: str | None = None, c
     """
     from huggingface_hub import CommitOperationAdd, HfApi
 
+    from ..hub_client import hub_errors
+
     root = Path(folder)
     if not root.is_dir():
         raise MetaCompressError(f"folder not found: {root}")
     operations = [CommitOperationAdd(path_in_repo=p.relative_to(root).as_posix(), path_or_fileobj=str(p))
                   for p in sorted(root.rglob("*")) if p.is_file()]
-    with hub_errors(f"upload to {repo_id}", token):
+    with hub_errors(f"upload to {repo_id} failed", secrets=(token,)):
         api = HfApi(token=token)
         api.create_repo(repo_id, repo_type="model", exist_ok=True)
         info = api.create_commit(

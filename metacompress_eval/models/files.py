@@ -27,18 +27,17 @@ def looks_like_hub_id(name: str) -> bool:
 
 
 def hub_snapshot(name: str, *, what: str, patterns: list[str] | None = None) -> Path:
-    """A local snapshot of Hub repository ``name`` (downloaded unless offline)."""
-    try:
-        from huggingface_hub import snapshot_download
+    """A local snapshot of Hub repository ``name`` (downloaded unless offline).
 
+    Bounded in time and reported in one token-free line (:func:`metacompress_eval.hub_client.hub_errors`).
+    """
+    from huggingface_hub import snapshot_download
+
+    from ..hub_client import hub_errors
+
+    with hub_errors(f"{what} {name!r} is not a local folder, and it could not be fetched from the Hub"):
         return Path(snapshot_download(name, allow_patterns=patterns or ["*.json", "*.safetensors", "*.txt",
                                                                           "*.model", "*.bin"]))
-    except Exception as exc:
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-        hint = " and offline mode is on (HF_HUB_OFFLINE)" if offline else ""
-        raise MetaCompressError(
-            f"{what} {name!r} is not a local folder{hint}, and it could not be fetched from the Hub: "
-            f"{type(exc).__name__}") from None
 
 
 def fingerprint_files(folder: Path, extra: dict) -> tuple[str, list[str]]:

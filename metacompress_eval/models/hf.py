@@ -97,6 +97,14 @@ class HFModel(LoadedModel):
         }
 
 
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
+                 "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:300]
+
+
 def resolve_folder(name: str, *, what: str) -> Path:
     """Return a local folder for ``name``: the folder itself, or a Hub snapshot (downloaded if online)."""
     path = Path(name).expanduser()
@@ -155,8 +163,8 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
             f"save the tokenizer into the folder or pass --{role}-tokenizer")
     try:
         config = AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code)
-    except Exception as exc:
-        raise MetaCompressError(f"{role} {name!r}: cannot read config.json: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - JSON errors, unknown model types, ...: one line
+        raise MetaCompressError(f"{role} {name!r}: cannot read config.json: {_first_line(exc)}") from None
     if getattr(config, "position_embedding_type", None) in _RELATIVE and not trust_remote_code:
         raise MetaCompressError(
             f"{role} {name!r}: config.json asks for {config.position_embedding_type} position embeddings, which "
@@ -167,14 +175,17 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
     except ValueError as exc:
         raise MetaCompressError(
             f"{role} {name!r} ({getattr(config, 'model_type', '?')}) cannot be loaded as a sequence-classification "
-            f"model: {str(exc).splitlines()[0]}") from None
-    except OSError as exc:
-        raise MetaCompressError(f"{role} {name!r}: cannot load weights: {str(exc).splitlines()[0]}") from None
+            f"model: {_first_line(exc)}") from None
+    except Exception as exc:  # noqa: BLE001 - damaged weights raise SafetensorError, EOFError, RuntimeError, ...
+        weights = next((f for f in _WEIGHT_FILES if (folder / f).is_file()), "the weights")
+        raise MetaCompressError(f"{role} {name!r}: cannot load {weights}: {type(exc).__name__}: "
+                                f"{_first_line(exc)}") from None
     try:
         tok = AutoTokenizer.from_pretrained(tok_folder, trust_remote_code=trust_remote_code)
-    except Exception as exc:
-        raise MetaCompressError(f"{role} {name!r}: cannot load tokenizer from {tok_folder}: "
-                                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged tokenizer file raises many kinds of errors
+        files = [f for f in TOKENIZER_FILES if (Path(tok_folder) / f).is_file()]
+        raise MetaCompressError(f"{role} {name!r}: cannot load the tokenizer ({', '.join(files) or tok_folder}): "
+                                f"{type(exc).__name__}: {_first_line(exc)}") from None
     if tok.pad_token is None:
         if tok.eos_token is None:
             raise MetaCompressError(f"{role} tokenizer has neither a pad nor an eos token; batching needs one")

@@ -61,6 +61,11 @@ def print_summary(report: dict, out_dir: Path | str, file: TextIO | None = None)
     """Print :func:`summary_lines` and the location of ``report.md`` / ``report.json``."""
     out = Path(out_dir)
     stream = file if file is not None else sys.stdout
+    from ..data import skip_lines
+
     for line in summary_lines(report):
+        print(line, file=stream)
+    data = report.get("data") or {}
+    for line in skip_lines(data.get("skipped") or {}, data.get("skipped_examples") or []):
         print(line, file=stream)
     print(f"report: {out / 'report.md'} (machine-readable: {out / 'report.json'})", file=stream)

@@ -69,6 +69,38 @@ def code_language(language: str) -> str | None:
     return language if language in ("c", "python", "javascript") else None
 
 
+def guard(fn: Callable, settings: SpaceSettings) -> Callable:
+    """Turn every failure into a message in the page: user errors verbatim, bugs as one line.
+
+    Every message goes through :func:`~.limits.redact_paths` (no server folder in the page) and
+    :func:`~metacompress_eval.hub_client.scrub` (no token), whatever raised it.
+    """
+    import gradio as gr
+
+    from ..hub_client import scrub
+    from .limits import redact_paths
+
+    def shown(text: str) -> str:
+        return " ".join(redact_paths(scrub(text), settings).split())
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error as exc:
+            raise gr.Error(shown(str(exc.message)), print_exception=False) from None
+        except MetaCompressError as exc:
+            raise gr.Error(shown(str(exc)), print_exception=False) from None
+        except RecursionError:
+            raise gr.Error("the input is nested too deeply to process", print_exception=False) from None
+        except Exception as exc:  # noqa: BLE001 - the page must never show a traceback
+            log.exception("unexpected error in %s", fn.__name__)
+            first = (str(exc).splitlines() or [""])[0][:300]
+            raise gr.Error(shown(f"Unexpected error ({type(exc).__name__}): {first}"), print_exception=False) from None
+
+    return wrapper
+
+
 @dataclass
 class AppContext:
     """What every tab shares: settings, the model store, the model and threshold inputs, error and progress helpers.
@@ -91,25 +123,9 @@ class AppContext:
 
         return Thresholds(**{t.name: t.kind(v) for t, v in zip(self.slider_thresholds, values)})
 
-    @staticmethod
-    def guard(fn: Callable) -> Callable:
-        """Turn every failure into a message in the page: user errors verbatim, bugs as one line."""
-        import gradio as gr
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except gr.Error:
-                raise
-            except MetaCompressError as exc:
-                raise gr.Error(str(exc), print_exception=False) from None
-            except Exception as exc:  # noqa: BLE001 - the page must never show a traceback
-                log.exception("unexpected error in %s", fn.__name__)
-                first = (str(exc).splitlines() or [""])[0][:300]
-                raise gr.Error(f"Unexpected error ({type(exc).__name__}): {first}", print_exception=False) from None
-
-        return wrapper
+    def guard(self, fn: Callable) -> Callable:
+        """Every failure of a tab's event as a message in the page (see :func:`guard`)."""
+        return guard(fn, self.settings)
 
     @staticmethod
     def progress(bar) -> Progress:
@@ -131,13 +147,15 @@ def build_app(settings: SpaceSettings | None = None, store: ModelStore | None = 
     sliders = [t for t in list_thresholds() if t.slider is not None]
     owner = {t.name: r for r in reversed(relations) for t in r.thresholds}
 
-    @AppContext.guard
+    @functools.partial(guard, settings=settings)
     def do_prepare(teacher, student, progress=gr.Progress()):
         t, s = store.pair(teacher, student, AppContext.progress(progress))
         return (f"**Ready.** Teacher `{t.name}` ({t.describe()['num_parameters']:,} parameters), student `{s.name}` "
                 f"({s.describe()['num_parameters']:,} parameters); labels: {', '.join(t.label_names)}.")
 
-    with gr.Blocks(title="MetaCompress Eval", analytics_enabled=False) as demo:
+    # delete_cache: gradio's own copies of uploads and returned files go after an hour too.
+    with gr.Blocks(title="MetaCompress Eval", analytics_enabled=False,
+                   delete_cache=(600, int(settings.max_temp_age_s))) as demo:
         gr.Markdown(
             "# MetaCompress Eval\n"
             "**Does the distilled student really behave like its teacher?** Derive semantics-preserving follow-ups "
@@ -153,8 +171,8 @@ def build_app(settings: SpaceSettings | None = None, store: ModelStore | None = 
                                           label="Student", info="demo:student, a local folder or a Hub model id",
                                           elem_id="mc-student")
                 prepare_btn = gr.Button("Load models", scale=0)
-            models_status = gr.Markdown("Demo models are trained on first use (a few minutes on CPU) and cached in "
-                                        f"`{settings.models_dir}`.")
+            where = f" in `{settings.models_dir}`" if settings.allow_local_paths else " on this server"
+            models_status = gr.Markdown(f"Demo models are trained on first use (a few minutes on CPU) and cached{where}.")
             with gr.Accordion("Relation thresholds", open=False):
                 with gr.Row():
                     threshold_inputs = [gr.Slider(t.slider[0], t.slider[1], value=t.default, step=t.slider[2],

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any, Sequence
 
 from ..errors import MetaCompressError
 from ..report.plots import CKA_FILE, HEATMAP_FILE, SCATTER_FILE
+from ..report.read import parse_report, validate_report
 from .settings import SpaceSettings, log
 
 #: The plots of a report folder shown next to its leaderboard row.
@@ -29,37 +28,27 @@ class LoadedReport:
     plots: list[Path] = field(default_factory=list)
 
 
-def validate_report(data: Any, where: str) -> dict:
-    """Check that ``data`` looks like a MetaCompress report.json (schema 1.x or 2.x)."""
-    from ..relations import relation_keys
-
-    if not isinstance(data, dict):
-        raise MetaCompressError(f"{where}: not a JSON object")
-    version = data.get("schema_version")
-    # 2.x changed the per-input CA check (class-aware) and added fields; 1.x reports still load.
-    if not isinstance(version, str) or not version.startswith(("1.", "2.")):
-        raise MetaCompressError(f"{where}: not a MetaCompress report.json (schema_version {version!r}, "
-                                "expected 1.x or 2.x)")
-    overall = ((data.get("analysis") or {}).get("relations") or {}).get("overall")
-    # A report from a version with fewer relations is still comparable: it shows "n/a" for the others.
-    if not isinstance(overall, dict) or not any(isinstance(overall.get(r), dict) for r in relation_keys()):
-        raise MetaCompressError(f"{where}: analysis.relations.overall is missing or incomplete")
-    return data
-
-
-def _parse_json_bytes(raw: bytes, where: str) -> dict:
-    try:
-        return validate_report(json.loads(raw.decode("utf-8")), where)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MetaCompressError(f"{where}: not valid JSON ({type(exc).__name__})") from None
-
-
 def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:80] or "file"
 
 
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+
+
+def _looks_like_zip(path: Path) -> bool:
+    """A zip by its first bytes (a truncated zip has lost the directory ``is_zipfile`` looks for)."""
+    with open(path, "rb") as fh:
+        return fh.read(4) in ZIP_MAGIC or zipfile.is_zipfile(path)
+
+
 def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path) -> list[LoadedReport]:
-    """Reports (and their plots) inside a zip, read member by member with size caps (no extractall)."""
+    """Reports (and their plots) inside a zip, read member by member with size caps (no extractall).
+
+    Member names are never used as paths; sizes are enforced on the bytes actually inflated, not on
+    what the archive claims; a plot must be a PNG.
+    """
+    from .limits import copy_capped
+
     found = []
     try:
         with zipfile.ZipFile(path) as zf:
@@ -69,25 +58,38 @@ def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path) -> list[L
             for info in infos:
                 if Path(info.filename).name != "report.json":
                     continue
-                if info.file_size > settings.max_upload_bytes * 4:
-                    raise MetaCompressError(f"{path.name}:{info.filename}: report.json is too large")
                 where = f"{path.name}:{info.filename}"
-                report = _parse_json_bytes(zf.read(info), where)
+                if info.file_size > settings.max_upload_bytes * 4:
+                    raise MetaCompressError(f"{where}: report.json is too large")
+                with zf.open(info) as member:
+                    raw = member.read(settings.max_upload_bytes * 4 + 1)
+                if len(raw) > settings.max_upload_bytes * 4:
+                    raise MetaCompressError(f"{where}: report.json is too large")
+                report = parse_report(raw, where)
                 folder = str(Path(info.filename).parent)
                 plots = []
                 for plot in PLOT_FILES:
-                    member = plot if folder == "." else f"{folder}/{plot}"
+                    member_name = plot if folder == "." else f"{folder}/{plot}"
                     try:
-                        pinfo = zf.getinfo(member)
+                        pinfo = zf.getinfo(member_name)
                     except KeyError:
                         continue
-                    if pinfo.file_size <= settings.max_upload_bytes * 4:
-                        target = dest / f"{_safe_name(where)}-{plot}"
-                        target.write_bytes(zf.read(pinfo))
-                        plots.append(target)
+                    if pinfo.file_size > settings.max_plot_bytes:
+                        continue  # a plot is a nicety: an oversized one is left out, not unpacked
+                    target = dest / f"{_safe_name(where)}-{plot}"
+                    try:
+                        with zf.open(pinfo) as member:
+                            copy_capped(member, target, settings.max_plot_bytes, f"{path.name}:{member_name}")
+                    except MetaCompressError:
+                        continue
+                    with open(target, "rb") as fh:
+                        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+                            target.unlink()
+                            continue
+                    plots.append(target)
                 found.append(LoadedReport(where, where, report, plots))
-    except zipfile.BadZipFile:
-        raise MetaCompressError(f"{path.name}: not a valid zip file") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
+        raise MetaCompressError(f"{path.name}: not a valid zip file (damaged or truncated: {exc})") from None
     if not found:
         raise MetaCompressError(f"{path.name}: the zip holds no report.json")
     return found
@@ -100,24 +102,30 @@ def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
     Returns the reports and one message per file that could not be used. Raises when nothing
     usable was given at all.
     """
+    from .limits import request_folder
+
     reports: list[LoadedReport] = []
     problems: list[str] = []
-    settings.work_dir.mkdir(parents=True, exist_ok=True)  # a tmp cleaner may have removed it
-    dest = Path(tempfile.mkdtemp(prefix="plots-", dir=settings.work_dir))
-    for item in files or []:
+    dest = request_folder(settings, "plots-")  # old request folders are removed first (bounded storage)
+    files = list(files or [])
+    if len(files) > settings.max_compare_files:
+        raise MetaCompressError(f"{len(files)} files uploaded; compare at most {settings.max_compare_files} at a time")
+    for item in files:
         # Paths and strings as given; older gradio hands over temp-file wrappers whose .name is the path.
         path = Path(item if isinstance(item, (str, os.PathLike)) else getattr(item, "name", str(item)))
         label = path.name
         try:
             if path.stat().st_size > settings.max_upload_bytes * 4:
                 raise MetaCompressError(f"{label}: file too large")
-            if zipfile.is_zipfile(path):
+            if _looks_like_zip(path):
                 reports += _reports_from_zip(path, settings, dest)
             else:
-                report = _parse_json_bytes(path.read_bytes(), label)
+                report = parse_report(path.read_bytes(), label)
                 reports.append(LoadedReport(label, str(path), report, []))
         except MetaCompressError as exc:
             problems.append(str(exc))
+        except OSError as exc:
+            problems.append(f"{label}: cannot be read ({exc.strerror or type(exc).__name__})")
     folder = (folder or "").strip()
     if folder:
         if not settings.allow_local_paths:
@@ -133,7 +141,7 @@ def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
         for path in candidates:
             rel = str(path.parent.relative_to(root)) if path.parent != root else root.name
             try:
-                report = _parse_json_bytes(path.read_bytes(), rel)
+                report = parse_report(path.read_bytes(), rel)
             except MetaCompressError as exc:
                 problems.append(str(exc))
                 continue
@@ -150,9 +158,18 @@ def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
         if not rep.plots:
             try:
                 rep.plots = [heatmap(rep.report["analysis"], dest / f"{i}-{_safe_name(rep.name)}-heatmap.png")]
-            except Exception as exc:  # a plot is a nicety: never fail the comparison over it
-                log.warning("cannot draw a heatmap for %s: %s", rep.name, exc)
+            except Exception as exc:  # noqa: BLE001 - a plot is a nicety: never fail the comparison over it
+                log.warning("cannot draw a heatmap for %s: %s", rep.name, type(exc).__name__)
     return reports, problems
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    """``data[k1][k2]...``, or ``None`` as soon as a level is missing or not an object (uploads are untrusted)."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
 
 
 def _short_model(name: Any) -> str:
@@ -162,11 +179,17 @@ def _short_model(name: Any) -> str:
     return text
 
 
-def _rate_text(entry: dict | None, numerator: str = "violations") -> str:
-    if not entry or entry.get("rate") is None:
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _rate_text(entry: Any, numerator: str = "violations") -> str:
+    # Uploaded reports are untrusted: anything that is not a well-formed rate entry reads "n/a".
+    if not isinstance(entry, dict) or not _number(entry.get("rate")):
         return "n/a"
     ci = entry.get("ci95")
-    ci_text = f" [{100 * ci[0]:.1f}–{100 * ci[1]:.1f}]" if ci else ""
+    ok_ci = isinstance(ci, list) and len(ci) == 2 and all(_number(v) for v in ci)
+    ci_text = f" [{100 * ci[0]:.1f}–{100 * ci[1]:.1f}]" if ok_ci else ""
     return f"{100 * entry['rate']:.1f}%{ci_text} ({entry.get(numerator, '?')}/{entry.get('n', '?')})"
 
 
@@ -191,21 +214,20 @@ def leaderboard_rows(reports: Sequence[LoadedReport], scope: str = "overall") ->
         raise MetaCompressError(f"unknown scope {scope!r}")
     rows = []
     for rep in reports:
-        a = rep.report["analysis"]
-        rel = a["relations"].get(scope) or {}
-        rates = [rel[r]["rate"] for r in keys if rel.get(r) and rel[r].get("rate") is not None]
+        report = rep.report
+        rel = _dig(report, "analysis", "relations", scope) or {}
+        rates = [rel[r]["rate"] for r in keys if _number(_dig(rel, r, "rate"))]
         mean = sum(rates) / len(rates) if rates else None
-        flips = a.get("flips") or {}
-        fidelity = (a.get("fidelity") or {}).get(scope) or {}
-        kl = (fidelity.get("kl_bits") or {}).get("mean")
-        models = rep.report.get("models") or {}
-        rows.append([mean, _short_model((models.get("student") or {}).get("name_or_path")),
-                     _short_model((models.get("teacher") or {}).get("name_or_path")), rep.name,
-                     (rep.report.get("task") or {}).get("name", "?"), (a.get("counts") or {}).get("inputs"),
-                     *[_rate_text(rel.get(r)) for r in keys],
-                     _rate_text((flips.get("student") or {}).get("overall"), "flips"),
-                     _rate_text((flips.get("teacher") or {}).get("overall"), "flips"),
-                     _rate_text(fidelity.get("top1_agreement"), "agreements"), "n/a" if kl is None else f"{kl:.4f}"])
+        fidelity = _dig(report, "analysis", "fidelity", scope) or {}
+        kl = _dig(fidelity, "kl_bits", "mean")
+        rows.append([mean, _short_model(_dig(report, "models", "student", "name_or_path")),
+                     _short_model(_dig(report, "models", "teacher", "name_or_path")), rep.name,
+                     _dig(report, "task", "name") or "?", _dig(report, "analysis", "counts", "inputs"),
+                     *[_rate_text(_dig(rel, r)) for r in keys],
+                     _rate_text(_dig(report, "analysis", "flips", "student", "overall"), "flips"),
+                     _rate_text(_dig(report, "analysis", "flips", "teacher", "overall"), "flips"),
+                     _rate_text(_dig(fidelity, "top1_agreement"), "agreements"),
+                     f"{kl:.4f}" if _number(kl) else "n/a"])
     # Uploads of several files called report.json must stay distinguishable in the table.
     seen: dict[str, int] = {}
     for row in rows:

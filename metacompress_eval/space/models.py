@@ -29,7 +29,8 @@ def build_demo_models(settings: SpaceSettings, progress: Progress = no_progress)
     def trainer_progress(stage: str, fraction: float) -> None:
         if not announced:
             announced.append(True)
-            progress(0.0, f"building the demo models (first use only, a few minutes) in {settings.models_dir}")
+            where = f" in {settings.models_dir}" if settings.allow_local_paths else ""
+            progress(0.0, f"building the demo models (first use only, a few minutes){where}")
         progress(float(fraction), f"demo models: {stage}")
 
     build(teacher_dir.parent, size=settings.demo_size, seed=settings.seed, progress=trainer_progress)

@@ -21,7 +21,10 @@ from .settings import Progress, no_progress
 def check_snippet(code: str | None, language: str, max_chars: int, what: str = "snippet") -> str:
     """Validate one snippet: non-empty, within the size limit, parseable as ``language``."""
     from ..code.languages import SUPPORTED_LANGUAGES, parse
+    from ..fileio import unencodable_text
 
+    if not isinstance(code, (str, type(None))):
+        raise MetaCompressError(f"the {what} must be text")
     if language not in SUPPORTED_LANGUAGES:
         raise MetaCompressError(f"unknown language {language!r}; supported: {', '.join(SUPPORTED_LANGUAGES)}")
     if code is None or not code.strip():
@@ -30,6 +33,9 @@ def check_snippet(code: str | None, language: str, max_chars: int, what: str = "
         raise MetaCompressError(f"the {what} has {len(code):,} characters; the limit here is {max_chars:,}")
     if "\x00" in code:
         raise MetaCompressError(f"the {what} contains NUL characters; paste source code as text")
+    bad = unencodable_text(code)
+    if bad:
+        raise MetaCompressError(f"the {what} holds text that is not encodable as UTF-8 ({bad}); paste it again")
     errors = parse(code, language).error_count()
     if errors:
         raise MetaCompressError(f"the {what} does not parse as {language} ({errors} syntax error(s)); "
@@ -92,13 +98,16 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
     shifts, per pooling; see :func:`snippet_representations`).
     """
     from ..data import SourceInput
-    from ..follow_ups import build_follow_ups
+    from ..follow_ups import FollowUpSet, build_follow_ups
     from ..model_outputs import EvaluationRows, run_models
     from ..relations import Thresholds, list_relations, per_input_checks
     from ..tasks import task_names
     from ..transforms import list_transformations
 
+    from .limits import Deadline
+
     settings = store.settings
+    deadline = Deadline(settings.max_probe_seconds, "probe", "try a smaller or less deeply nested snippet")
     if task not in task_names():
         raise MetaCompressError(f"unknown task {task!r}; choose one of {', '.join(task_names())}")
     th = thresholds or Thresholds()
@@ -109,12 +118,23 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
     progress(0.05, "deriving follow-ups")
     # The same path as `metacompress evaluate`: follow-ups -> model outputs -> per-input relation checks.
     source = SourceInput("snippet", sources)
-    follow = build_follow_ups([source], language, names, seed=int(seed))
+    follow = FollowUpSet()
+    for done, name in enumerate(names):
+        # One transformation at a time, so the time budget is checked between them: a hostile snippet
+        # cannot hold the (only) worker while other visitors wait.
+        deadline.check(f"deriving follow-ups: {done} of {len(names)} transformations done")
+        part = build_follow_ups([source], language, [name], seed=int(seed))
+        follow.items += part.items
+        follow.counts.update(part.counts)
+        follow.reasons.update(part.reasons)
+    deadline.check("deriving follow-ups")
     t_model, s_model = store.pair(teacher, student, progress)
+    deadline.check("loading the models")
     rows = EvaluationRows([source], list(follow.items))
     inputs = rows.inputs
     progress(0.6, "running teacher and student")
     # No output cache: one snippet is cheap, and submitted code should not linger on disk.
+    deadline.check("deriving follow-ups")
     predictions = run_models({"teacher": t_model, "student": s_model}, inputs, None, batch_size=16)
     label_names = list(t_model.label_names)
     outputs = rows.outputs({role: p.probs for role, p in predictions.items()}, label_names, labelled=False)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import json
 import threading
 import time
 import zipfile
@@ -14,6 +13,7 @@ from typing import Sequence
 from ..errors import MetaCompressError
 from ..public_names import loaded_model_name
 from .compare import PLOT_FILES, LoadedReport, leaderboard_columns, leaderboard_frame, leaderboard_rows
+from .limits import request_folder
 from .models import ModelStore
 from .settings import Progress, SpaceSettings, no_progress
 
@@ -42,15 +42,26 @@ def _zip_folder(folder: Path, target: Path) -> Path:
     return target
 
 
-def _clean_old_runs(work_dir: Path, max_age_s: float = 3600.0) -> None:
-    """Remove Run folders older than an hour so a long-lived Space does not fill its disk."""
-    now = time.time()
-    for path in work_dir.glob("run-*"):
-        try:
-            if now - path.stat().st_mtime > max_age_s:
-                shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            pass
+def redact_folder(folder: Path, settings: SpaceSettings, names: dict[str, str]) -> None:
+    """Rewrite the text files of a report folder so that no server path is left in them.
+
+    ``names`` maps server paths the pipeline recorded (the resolved model folders, the uploaded
+    file's temporary path) to what the visitor gave (``demo:teacher``, the file's name); any other
+    server folder becomes ``…`` (:func:`~.limits.redact_paths`).
+    """
+    from ..fileio import atomic_write_text
+    from .limits import redact_paths
+
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.suffix not in (".json", ".jsonl", ".md", ".txt"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        new = text
+        for server, shown in sorted(names.items(), key=lambda kv: -len(kv[0])):
+            new = new.replace(server, shown)
+        new = redact_paths(new, settings)
+        if new != text:
+            atomic_write_text(path, new)
 
 
 @dataclass
@@ -102,9 +113,7 @@ def run_small_evaluation(store: ModelStore, teacher: str | None, student: str | 
         data_path = str(demo_test_data(settings))
     teacher_target = store.resolve(teacher, "teacher", progress)
     student_target = store.resolve(student, "student", progress)
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
-    _clean_old_runs(settings.work_dir)
-    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=settings.work_dir))
+    run_dir = request_folder(settings, "run-")  # old request folders are removed first (bounded storage)
     out_dir = run_dir / "metacompress-report"
     stages = iter([0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.85, 0.9, 0.92, 0.94])
 
@@ -130,8 +139,13 @@ def run_small_evaluation(store: ModelStore, teacher: str | None, student: str | 
         progress=False, trust_remote_code=False)
     result = run_evaluation(config, log=say)
     progress(0.97, "zipping the report")
+    # What the visitor downloads names the models and the data as the visitor gave them.
+    names = {teacher_target: str(teacher).strip(), student_target: str(student).strip(),
+             data_path: Path(data_path).name}
+    redact_folder(out_dir, settings, names)
+    report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
     zip_path = _zip_folder(out_dir, run_dir / "metacompress-report.zip")
-    return RunResult(result.report, out_dir, zip_path, time.perf_counter() - started)
+    return RunResult(report, out_dir, zip_path, time.perf_counter() - started)
 
 
 def add_tab(app) -> None:

@@ -49,7 +49,14 @@ class SpaceSettings:
         max_snippet_chars: longest snippet accepted by Probe (and longest row in Run).
         max_run_rows: most source rows one Run evaluates.
         max_run_seconds: wall-time budget of one Run (checked between pipeline stages).
+        max_probe_seconds: wall-time budget of one Probe (checked between transformations and
+            before the models run).
         max_upload_bytes: largest data file / report file accepted.
+        max_plot_bytes: largest plot unpacked from an uploaded zip.
+        max_compare_files: most files one Compare reads.
+        max_temp_bytes: the work folder (extracted plots, Run folders) is kept under this size,
+            oldest request first.
+        max_temp_age_s: request folders older than this are removed by the next request.
         output_cache_dir: model-output cache used by Run (``None``: the CLI's default cache).
         work_dir: where Run reports and extracted plots are written (a fresh temp folder if
             ``None``).
@@ -65,7 +72,12 @@ class SpaceSettings:
     max_snippet_chars: int = 20_000
     max_run_rows: int = 40
     max_run_seconds: float = 600.0
+    max_probe_seconds: float = 60.0
     max_upload_bytes: int = 5_000_000
+    max_plot_bytes: int = 5_000_000
+    max_compare_files: int = 20
+    max_temp_bytes: int = 500_000_000
+    max_temp_age_s: float = 3600.0
     output_cache_dir: str | None = None
     work_dir: Path | None = None
     examples: dict[str, tuple[str, str, str]] = field(default_factory=dict)

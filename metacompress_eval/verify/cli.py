@@ -10,22 +10,27 @@ from metacompress_eval.errors import MetaCompressError
 
 def _read(path: str, what: str):
     from metacompress_eval.data import read_table
+    from metacompress_eval.outputs import check_input_file
 
-    if not Path(path).is_file():
-        raise MetaCompressError(f"{what} file not found: {path}")
+    check_input_file(path, f"{what} file")
     if Path(path).suffix.lower() not in (".jsonl", ".ndjson"):
         raise MetaCompressError(f"{what} must be a JSONL file: {path}")
     return read_table(path)
 
 
-def collect_pairs(args) -> tuple[list[dict], list[tuple[str, str]], Counter]:
-    """Rows to check, their ``(source, follow_up)`` code pairs, and skip reasons.
+def collect_pairs(args):
+    """Rows to check, their ``(source, follow_up)`` code pairs, and the skips (a ``LoadedData``).
 
-    Each row's metadata carries its execution ``harness`` (from the row, or from its source row
-    with ``--source``; column ``--harness-column``, default ``harness``) and its ``provenance``.
+    Code and follow-up are judged by :func:`metacompress_eval.data.code_problem`, with the size cap
+    every command shares (``--max-code-chars``). Each row's metadata carries its execution
+    ``harness`` (from the row, or from its source row with ``--source``; column
+    ``--harness-column``, default ``harness``) and its ``provenance``.
     """
+    from metacompress_eval.cli.options import max_code_chars
+    from metacompress_eval.data import code_problem, text_problem
+
+    limit = max_code_chars(args)
     rows, loaded = _read(args.input, "input")
-    skipped: Counter = Counter(loaded.skipped)
     harness_column = getattr(args, "harness_column", None) or "harness"
     sources: dict[str, str] | None = None
     source_harness: dict[str, object] = {}
@@ -34,7 +39,7 @@ def collect_pairs(args) -> tuple[list[dict], list[tuple[str, str]], Counter]:
         sources = {}
         for index, row in enumerate(source_rows):
             code = row.get(args.code_column)
-            if isinstance(code, str) and code.strip():
+            if code_problem(code, limit) is None:
                 sid = row.get(args.id_column)
                 sources[str(sid if sid is not None else index)] = code
                 if row.get(harness_column) is not None:
@@ -43,24 +48,29 @@ def collect_pairs(args) -> tuple[list[dict], list[tuple[str, str]], Counter]:
             raise MetaCompressError(f"no source row of {args.source} has code in column {args.code_column!r}")
     meta, pairs = [], []
     for index, row in enumerate(rows):
+        where = loaded.row_name(index)
         if sources is not None:
             if "code" not in row and "code1" in row:
-                skipped["pair rows (code1/code2) are not supported"] += 1
+                loaded.skip("pair rows (code1/code2) are not supported", where)
                 continue
             sid = row.get("source_id")
-            original = sources.get(str(sid)) if sid is not None else None
+            original = sources.get(str(sid)) if isinstance(sid, (str, int)) else None
             follow_up = row.get("code")
             if original is None:
-                skipped["source_id not found in --source"] += 1
+                loaded.skip("source_id not found in --source", where)
                 continue
         else:
             original, follow_up = row.get(args.code_column), row.get(args.follow_up_column)
             sid = row.get(args.id_column, index)
-        if not isinstance(original, str) or not original.strip():
-            skipped["missing or empty code"] += 1
-            continue
-        if not isinstance(follow_up, str) or not follow_up.strip():
-            skipped["missing or empty follow-up"] += 1
+        problem = code_problem(original, limit)
+        if problem is None:
+            problem = code_problem(follow_up, limit)
+            problem = problem and problem.replace("code", "follow-up", 1)
+        if problem is None:
+            problem = text_problem(sid)
+        if problem:
+            reason = problem.split(" (")[0]
+            loaded.skip(reason, f"{where}: {problem}" if problem != reason else where)
             continue
         harness = row.get(harness_column)
         if harness is None and sources is not None:
@@ -68,7 +78,7 @@ def collect_pairs(args) -> tuple[list[dict], list[tuple[str, str]], Counter]:
         meta.append({"row": index, "id": sid, "transformation": row.get("transformation"),
                      "harness": harness, "provenance": row.get("provenance")})
         pairs.append((original, follow_up))
-    return meta, pairs, skipped
+    return meta, pairs, loaded
 
 
 def _execution_checks(meta, pairs, results, language, not_run: Counter) -> list:
@@ -95,22 +105,27 @@ def _execution_checks(meta, pairs, results, language, not_run: Counter) -> list:
 def run_verify_command(args) -> int:
     """Check every row, print failures and totals, write the results JSONL; exit status 0."""
     from metacompress_eval.code.languages import SUPPORTED_LANGUAGES
-    from metacompress_eval.fileio import atomic_write_jsonl
+    from metacompress_eval.fileio import atomic_write_many, json_text, jsonl_text
+    from metacompress_eval.outputs import check_output_file, write_failed
     from metacompress_eval.verify.compilers import VERIFIABLE_LANGUAGES, compare_many
 
     if args.language not in VERIFIABLE_LANGUAGES:
         raise MetaCompressError(f"unknown language {args.language!r}; supported: "
                                 f"{', '.join(l for l in SUPPORTED_LANGUAGES if l in VERIFIABLE_LANGUAGES)}")
-    meta, pairs, skipped = collect_pairs(args)
+    out = Path(args.out or f"{args.input}.verify.jsonl")
+    check_output_file(out, "results file")
+    summary_path = Path(f"{out}.summary.json")
+    check_output_file(summary_path, "summary file")
+    meta, pairs, loaded = collect_pairs(args)
+    skipped = dict(loaded.skipped)
     if not pairs:
         hint = (f"columns {args.code_column!r} and {args.follow_up_column!r}" if not args.source
                 else "'source_id' and 'code' matching the --source rows")
-        raise MetaCompressError(f"no row of {args.input} could be checked: rows need {hint}"
-                                + (f" (skipped: {dict(skipped)})" if skipped else ""))
+        raise MetaCompressError(f"no row of {Path(args.input).name} could be checked: rows need {hint}"
+                                + (f" (skipped: {skipped})" if skipped else ""))
     results = compare_many(pairs, args.language)
     not_run: Counter = Counter()
     executions = _execution_checks(meta, pairs, results, args.language, not_run)
-    out = args.out or f"{args.input}.verify.jsonl"
     rows_out = []
     for m, r, e in zip(meta, results, executions):
         row = {k: v for k, v in m.items() if k not in ("harness", "provenance")}
@@ -119,9 +134,17 @@ def run_verify_command(args) -> int:
             row["execution"] = e.as_dict()
             row["ok"] = bool(r.ok and e.ok is not False)
         rows_out.append(row)
-    atomic_write_jsonl(out, rows_out)
     failed = [(m, r) for m, r in zip(meta, results) if not r.ok]
     behaved = [(m, e) for m, e in zip(meta, executions) if e is not None and e.ok is False]
+    summary = {"input": str(args.input), "language": args.language, "checked": len(results),
+               "failed": len(failed), "unverified": sum(1 for r in results if not r.verified), "skipped": skipped}
+    if skipped:
+        summary["skipped_examples"] = loaded.skipped_examples
+    try:  # results and their summary replace the earlier pair together, or neither does
+        atomic_write_many({out: jsonl_text(rows_out).encode("utf-8"),
+                           summary_path: (json_text(summary) + "\n").encode("utf-8")})
+    except OSError as exc:
+        raise write_failed("results to", out, exc) from None
     if not args.quiet:
         for m, r in failed:
             label = f"row {m['row']}" + (f" (id {m['id']})" if m["id"] is not None else "")
@@ -143,7 +166,7 @@ def run_verify_command(args) -> int:
     notes = sorted({r.note for r in results if r.note})
     if notes:
         print(f"  notes: {'; '.join(notes)}")
-    if skipped:
-        print(f"  skipped rows: {dict(skipped)}")
+    for line in loaded.skip_lines():
+        print(f"  {line}")
     print(f"  results: {out}")
     return 0

@@ -40,9 +40,9 @@ def test_transform_end_to_end(tmp_path, c_input, capsys):
     assert rows and all(r["source_id"] in ("f0", "f1") and r["provenance"]["transformation"] for r in rows)
     summary = json.loads((tmp_path / "out.jsonl.summary.json").read_text())
     assert summary["inputs"] == 2 and summary["follow_ups"] == len(rows) and summary["verify"] is False
-    assert summary["skipped"] == {"invalid UTF-8": 1, "missing or empty code": 1}
+    assert summary["skipped"] == {"invalid UTF-8": 1, "empty code": 1}
     assert set(summary["transformations"]) == {t.name for t in transforms.list_transformations("c")}
-    assert "rename_variables" in printed and "skipped rows" in printed
+    assert "rename_variables" in printed and "skipped 1 row: empty code (first: in.jsonl:3 (id empty))" in printed
 
 
 class _DropDeclaration(Transformation):

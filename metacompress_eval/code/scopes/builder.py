@@ -1,18 +1,32 @@
-"""The shared builder of the scope visitors: a scope stack, declarations, uses, unsafe names."""
+"""The shared builder of the scope visitors: a scope stack, declarations, uses, unsafe names.
+
+The visitors are written as if they recursed — ``visit`` handles one node and hands over the
+nodes to visit next — but nothing recurses: ``visit`` and its helpers are generators that *yield*
+a child node (visit it now, then come back) or a helper generator (run it now, then come back),
+and :meth:`ScopeBuilder.run` drives them with an explicit stack. The order of every declaration
+and use is exactly that of the recursive form, and a snippet nested ten thousand levels deep costs
+ten thousand stack entries in a list, not ten thousand Python frames (``RecursionError``).
+"""
 
 from __future__ import annotations
+
+from typing import Any, Iterator
 
 from tree_sitter import Node
 
 from metacompress_eval.code.languages import ParsedCode
 from metacompress_eval.code.scopes.core import Scope, ScopeAnalysis, Span, Symbol, words_in
 
+#: What ``visit`` and the visiting helpers return: a generator yielding nodes to visit and helper
+#: generators to run, in order (``None`` is skipped: an absent optional child).
+Visit = Iterator[Any]
+
 
 class ScopeBuilder:
     """Shared machinery of the per-language visitors: a scope stack, declaration and use recording.
 
-    A language subclasses it, implements :meth:`visit` (called once with the root node) and may
-    extend :meth:`finish`; :meth:`build` runs both.
+    A language subclasses it, implements :meth:`visit` (a generator, see the module docstring) and
+    may extend :meth:`finish`; :meth:`build` runs both.
     """
 
     def __init__(self, parsed: ParsedCode) -> None:
@@ -95,9 +109,32 @@ class ScopeBuilder:
         for word in words_in(self.p.data[slice(*self.p.span(node))]):
             self.unsafe_names.setdefault(word, reason)
 
+    def run(self, task: Visit) -> None:
+        """Drive ``task`` and everything it yields to completion, depth first, without recursion."""
+        stack = [task]
+        visit, leaf, children, dispatched = self.visit, self.visit_leaf, self.visit_children, self._DISPATCHED
+        while stack:
+            try:
+                item = next(stack[-1])
+            except StopIteration:
+                stack.pop()
+                continue
+            if item is None:
+                continue
+            if isinstance(item, Node):
+                if not item.child_count:
+                    # Most visited nodes are identifiers: handled at once, without a generator.
+                    if leaf(item):
+                        continue
+                elif dispatched is not None and item.type not in dispatched:
+                    stack.append(children(item))  # what visit's default branch would do
+                    continue
+                item = visit(item)
+            stack.append(item)
+
     def build(self) -> ScopeAnalysis:
         """Visit the whole tree and return the analysis."""
-        self.visit(self.p.root)
+        self.run(self.visit(self.p.root))
         return self.finish()
 
     def finish(self) -> ScopeAnalysis:
@@ -109,18 +146,24 @@ class ScopeBuilder:
     # Node types with a branch of their own in ``visit``; ``None``: not listed for this language.
     # A leaf child of any other type would only fall through to ``visit_children`` (a no-op), so
     # it is not visited at all: about half of all nodes are such leaves (punctuation, keywords,
-    # literals), and a Python-level visit per node dominates the analysis.
+    # literals), and a Python-level visit per node dominates the analysis. An inner node of any
+    # other type has its children visited directly by :meth:`run`, as the default branch would.
     _DISPATCHED: frozenset[str] | None = None
 
-    def visit_children(self, node: Node) -> None:
+    def visit_children(self, node: Node) -> Iterator[Node]:
+        """The children of ``node`` worth visiting, for ``yield from`` in :meth:`visit`."""
         dispatched = self._DISPATCHED
         if dispatched is None:
-            for child in node.children:
-                self.visit(child)
+            yield from node.children
             return
         for child in node.children:
             if child.child_count or child.type in dispatched:
-                self.visit(child)
+                yield child
 
-    def visit(self, node: Node) -> None:  # pragma: no cover - overridden
+    def visit(self, node: Node) -> Visit:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def visit_leaf(self, node: Node) -> bool:
+        """Handle a childless ``node`` exactly as :meth:`visit` would and return ``True``, or return
+        ``False`` to let :meth:`visit` do it. A speed-up only: identifiers are most of the nodes."""
+        return False

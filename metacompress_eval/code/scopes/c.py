@@ -8,7 +8,7 @@ from functools import lru_cache
 from tree_sitter import Node, Query, QueryCursor
 
 from metacompress_eval.code.languages import ParsedCode, ts_language
-from metacompress_eval.code.scopes.builder import ScopeBuilder
+from metacompress_eval.code.scopes.builder import ScopeBuilder, Visit
 from metacompress_eval.code.scopes.core import Scope, ScopeAnalysis, Span, Symbol, register_language, words_in
 
 
@@ -21,31 +21,41 @@ class CScopeBuilder(ScopeBuilder):
          "statement_identifier", "field_designator"} | _PREPROC_OPAQUE | _PREPROC_COND
     )
 
-    def visit(self, node: Node) -> None:
+    def visit_leaf(self, node: Node) -> bool:
+        t = node.type
+        if t == "identifier":
+            self.use(node)
+        elif t == "type_identifier":
+            self.type_identifier(node)
+        else:
+            return t in ("field_identifier", "statement_identifier")
+        return True
+
+    def visit(self, node: Node) -> Visit:
         t = node.type
         # The branches test distinct types; the most frequent one (``identifier``) goes first.
         if t == "identifier":
             self.use(node)
         elif t == "function_definition":
-            self.visit_function(node)
+            yield self.visit_function(node)
         elif t == "compound_statement":
             self.push("block", node)
-            self.visit_children(node)
+            yield from self.visit_children(node)
             self.pop()
         elif t == "for_statement":
             self.push("for", node)
-            self.visit_children(node)
+            yield from self.visit_children(node)
             self.pop()
         elif t == "declaration":
             for index, child in enumerate(node.children):
                 if node.field_name_for_child(index) == "declarator":
-                    self.declarator(child, "local")
+                    yield self.declarator(child, "local")
                 else:
-                    self.visit(child)
+                    yield child
         elif t == "type_definition":
             for index, child in enumerate(node.children):
                 if node.field_name_for_child(index) != "declarator":
-                    self.visit(child)
+                    yield child
         elif t == "parameter_list":
             # Parameter names of a prototype have prototype scope: nothing to bind or use.
             return
@@ -57,11 +67,11 @@ class CScopeBuilder(ScopeBuilder):
                 self.declare(name, "enum_constant", "enumeration constant")
             value = node.child_by_field_name("value")
             if value is not None:
-                self.visit(value)
+                yield value
         elif t == "field_expression":
             argument = node.child_by_field_name("argument")
             if argument is not None:
-                self.visit(argument)
+                yield argument
         elif t in self._PREPROC_OPAQUE:
             # Macro bodies are opaque text that may mention locals by name.
             self.mark_words_unsafe(node, "mentioned in a preprocessor directive")
@@ -70,13 +80,13 @@ class CScopeBuilder(ScopeBuilder):
                 if node.field_name_for_child(index) in ("name", "condition"):
                     self.mark_words_unsafe(child, "mentioned in a preprocessor directive")
                 else:
-                    self.visit(child)
+                    yield child
         elif t in ("field_identifier", "statement_identifier", "field_designator"):
             return
         else:
-            self.visit_children(node)
+            yield from self.visit_children(node)
 
-    def visit_function(self, node: Node) -> None:
+    def visit_function(self, node: Node) -> Visit:
         declarator = node.child_by_field_name("declarator")
         func = declarator
         while func is not None and func.type != "function_declarator":
@@ -91,54 +101,54 @@ class CScopeBuilder(ScopeBuilder):
         knr = [child for child in node.children if child.type == "declaration"]
         for index, child in enumerate(node.children):
             if node.field_name_for_child(index) not in ("declarator", "body") and child.type != "declaration":
-                self.visit(child)
+                yield child
         self.push("function", node)
         if func is not None:
             params = func.child_by_field_name("parameters")
             for param in params.named_children if params is not None else []:
                 if param.type == "parameter_declaration":
-                    self.visit(param.child_by_field_name("type"))
+                    yield param.child_by_field_name("type")
                     inner = param.child_by_field_name("declarator")
                     if inner is not None:
-                        self.declarator(inner, "parameter")
+                        yield self.declarator(inner, "parameter")
                 elif param.type == "identifier":
                     self.declare(param, "parameter")
         for declaration in knr:
             for index, child in enumerate(declaration.children):
                 if declaration.field_name_for_child(index) == "declarator":
-                    self.declarator(child, "parameter")
+                    yield self.declarator(child, "parameter")
                 else:
-                    self.visit(child)
+                    yield child
         body = node.child_by_field_name("body")
         if body is not None:
-            self.visit(body)
+            yield body
         self.pop()
 
-    def declarator(self, node: Node, kind: str) -> None:
+    def declarator(self, node: Node, kind: str) -> Visit:
         t = node.type
         if t == "identifier":
             self.declare(node, kind)
         elif t == "init_declarator":
-            self.declarator(node.child_by_field_name("declarator"), kind)
+            yield self.declarator(node.child_by_field_name("declarator"), kind)
             value = node.child_by_field_name("value")
             if value is not None:
-                self.visit(value)
+                yield value
         elif t == "function_declarator":
             inner = node.child_by_field_name("declarator")
             if inner is not None and inner.type == "identifier":
                 self.declare(inner, "function", "function name")
             elif inner is not None:
-                self.declarator(inner, kind)  # a function pointer variable
+                yield self.declarator(inner, kind)  # a function pointer variable
         elif t in ("pointer_declarator", "array_declarator", "parenthesized_declarator", "attributed_declarator"):
             for index, child in enumerate(node.children):
                 if node.field_name_for_child(index) == "declarator" or child.type.endswith("declarator"):
-                    self.declarator(child, kind)
+                    yield self.declarator(child, kind)
                 elif child.is_named:
-                    self.visit(child)
+                    yield child
         elif t == "type_identifier":
             return
         else:
-            self.visit_children(node)
+            yield from self.visit_children(node)
 
     def type_identifier(self, node: Node) -> None:
         if not self.p.in_snippet(node):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from metacompress_eval.code.scopes.builder import ScopeBuilder
+from metacompress_eval.code.scopes.builder import ScopeBuilder, Visit
 from metacompress_eval.code.scopes.core import ScopeAnalysis, register_language
 
 
@@ -25,7 +25,20 @@ class GoScopeBuilder(ScopeBuilder):
     ``x``); ``a, err := ...`` reuses an ``err`` already declared in the SAME scope; parameters,
     results and the top level of the body share one scope."""
 
-    def visit(self, node: Node | None) -> None:
+    _DISPATCHED = frozenset(
+        {"function_declaration", "method_declaration", "func_literal", "block", "type_switch_statement",
+         "short_var_declaration", "range_clause", "receive_statement", "var_spec", "const_spec", "type_spec",
+         "type_alias", "identifier", "selector_expression", "keyed_element", "labeled_statement"} | _GO_SCOPED
+    )
+
+    def visit_leaf(self, node: Node) -> bool:
+        if node.type == "identifier":
+            if self.p.text(node) != "_":
+                self.use(node)
+            return True
+        return False
+
+    def visit(self, node: Node | None) -> Visit:
         if node is None:
             return
         t = node.type
@@ -41,46 +54,46 @@ class GoScopeBuilder(ScopeBuilder):
                             if decl.field_name_for_child(index) == "name":
                                 self.declare(sub, "type", "type parameter")
                             elif sub.is_named:
-                                self.visit(sub)
+                                yield sub
             for field_name in ("receiver", "parameters", "result"):
                 params = node.child_by_field_name(field_name)
                 if params is None:
                     continue
                 if params.type != "parameter_list":
-                    self.visit(params)  # an unnamed result type
+                    yield params  # an unnamed result type
                     continue
                 for param in params.named_children:
                     for index, sub in enumerate(param.children):
                         if param.field_name_for_child(index) == "name":
                             self.declare_name(sub, "parameter" if field_name != "result" else "result")
                         elif sub.is_named:
-                            self.visit(sub)
+                            yield sub
             body = node.child_by_field_name("body")
             if body is not None:
-                self.visit_children(body)  # same scope as the parameters
+                yield from self.visit_children(body)  # same scope as the parameters
             self.pop()
         elif t == "block":
             self.push("block", node)
-            self.visit_children(node)
+            yield from self.visit_children(node)
             self.pop()
         elif t in _GO_SCOPED:
             self.push("block", node)
-            self.visit_children(node)
+            yield from self.visit_children(node)
             self.pop()
         elif t == "type_switch_statement":
             self.push("block", node)
-            self.visit(node.child_by_field_name("initializer"))
-            self.visit(node.child_by_field_name("value"))
+            yield node.child_by_field_name("initializer")
+            yield node.child_by_field_name("value")
             alias = node.child_by_field_name("alias")
             for child in alias.named_children if alias is not None else []:
                 self.declare_name(child, "local")
             for child in node.named_children:
                 if child.type in ("type_case", "default_case"):
-                    self.visit(child)
+                    yield child
             self.pop()
         elif t in ("short_var_declaration", "range_clause", "receive_statement"):
             left = node.child_by_field_name("left")
-            self.visit(node.child_by_field_name("right"))
+            yield node.child_by_field_name("right")
             defines = any(child.type == ":=" for child in node.children)
             for child in left.named_children if left is not None else []:
                 if defines and child.type == "identifier":
@@ -90,37 +103,37 @@ class GoScopeBuilder(ScopeBuilder):
                     else:
                         self.declare_name(child, "local")
                 else:
-                    self.visit(child)
+                    yield child
         elif t in ("var_spec", "const_spec"):
             names = []
             for index, child in enumerate(node.children):
                 if node.field_name_for_child(index) == "name":
                     names.append(child)
                 elif child.is_named:
-                    self.visit(child)
+                    yield child
             for name in names:
                 self.declare_name(name, "local")
         elif t == "type_spec" or t == "type_alias":
-            self.visit(node.child_by_field_name("type"))
+            yield node.child_by_field_name("type")
         elif t == "identifier":
             if self.p.text(node) != "_":
                 self.use(node)
         elif t == "selector_expression":
-            self.visit(node.child_by_field_name("operand"))
+            yield node.child_by_field_name("operand")
         elif t == "keyed_element":
-            self.keyed_element(node)
+            yield self.keyed_element(node)
         elif t in ("labeled_statement",):
             for child in node.named_children:
                 if child.type != "label_name":
-                    self.visit(child)
+                    yield child
         else:
-            self.visit_children(node)
+            yield from self.visit_children(node)
 
     def declare_name(self, node: Node, kind: str) -> None:
         if self.p.text(node) != "_":
             self.declare(node, kind)
 
-    def keyed_element(self, node: Node) -> None:
+    def keyed_element(self, node: Node) -> Visit:
         key = node.child_by_field_name("key")
         literal = node.parent.parent if node.parent is not None else None
         literal_type = literal.child_by_field_name("type") if literal is not None and literal.type == "composite_literal" else None
@@ -133,10 +146,10 @@ class GoScopeBuilder(ScopeBuilder):
             if symbol is not None:
                 symbol.mark_unsafe("spelled like a composite-literal key")
         else:
-            self.visit(key)
+            yield key
         for index, child in enumerate(node.children):
             if node.field_name_for_child(index) != "key" and child.is_named:
-                self.visit(child)
+                yield child
 
     def finish(self) -> ScopeAnalysis:
         for symbol in self.symbols:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from tree_sitter import Node, Query, QueryCursor
 
 from metacompress_eval.code.languages import ParsedCode, ts_language
-from metacompress_eval.code.scopes.builder import ScopeBuilder
+from metacompress_eval.code.scopes.builder import ScopeBuilder, Visit
 from metacompress_eval.code.scopes.core import Scope, ScopeAnalysis, Span, Symbol, register_language
 
 
@@ -45,7 +45,13 @@ class JavaScopeBuilder(ScopeBuilder):
          "record_pattern", "object_creation_expression", "element_value_pair"} | _SKIP | _CLASS_LIKE
     )
 
-    def visit(self, node: Node) -> None:
+    def visit_leaf(self, node: Node) -> bool:
+        if node.type == "identifier":
+            self.use(node)
+            return True
+        return node.type in self._SKIP
+
+    def visit(self, node: Node) -> Visit:
         t = node.type
         # The branches test distinct types; the most frequent one (``identifier``) goes first.
         if t == "identifier":
@@ -60,39 +66,39 @@ class JavaScopeBuilder(ScopeBuilder):
                 self.formal_parameters(params, "parameter")
             body = node.child_by_field_name("body")
             if body is not None:
-                self.visit(body)
+                yield body
             self.pop()
         elif t in ("block", "constructor_body", "switch_block", "for_statement"):
             self.push("block", node)
-            self.visit_children(node)
+            yield from self.visit_children(node)
             self.pop()
         elif t == "enhanced_for_statement":
             self.push("for", node)
-            self.visit(node.child_by_field_name("value"))
+            yield node.child_by_field_name("value")
             self.declare(node.child_by_field_name("name"), "local")
-            self.visit(node.child_by_field_name("body"))
+            yield node.child_by_field_name("body")
             self.pop()
         elif t == "local_variable_declaration":
             for child in node.children:
                 if child.type == "variable_declarator":
-                    self.variable_declarator(child, "local")
+                    yield self.variable_declarator(child, "local")
                 elif child.type not in self._SKIP:
-                    self.visit(child)
+                    yield child
         elif t == "field_declaration" or t == "constant_declaration":
             for child in node.children:
                 if child.type == "variable_declarator":
-                    self.variable_declarator(child, "field", "field")
+                    yield self.variable_declarator(child, "field", "field")
         elif t == "catch_clause":
             self.push("catch", node)
             for child in node.named_children:
                 if child.type == "catch_formal_parameter":
                     self.declare(child.child_by_field_name("name"), "local")
                 else:
-                    self.visit(child)
+                    yield child
             self.pop()
         elif t == "try_with_resources_statement":
             self.push("resources", node)
-            self.visit_children(node)
+            yield from self.visit_children(node)
             self.pop()
         elif t == "resource":
             name = node.child_by_field_name("name")
@@ -100,9 +106,9 @@ class JavaScopeBuilder(ScopeBuilder):
                 self.declare(name, "local")
                 value = node.child_by_field_name("value")
                 if value is not None:
-                    self.visit(value)
+                    yield value
             else:
-                self.visit_children(node)
+                yield from self.visit_children(node)
         elif t == "lambda_expression":
             self.push("lambda", node)
             params = node.child_by_field_name("parameters")
@@ -114,7 +120,7 @@ class JavaScopeBuilder(ScopeBuilder):
                         self.declare(child, "local")
                 else:
                     self.formal_parameters(params, "local")
-            self.visit(node.child_by_field_name("body"))
+            yield node.child_by_field_name("body")
             self.pop()
         elif t == "class_body" or t == "enum_body" or t == "interface_body":
             self.push("class", node)
@@ -130,33 +136,33 @@ class JavaScopeBuilder(ScopeBuilder):
                 if child.type in ("field_declaration", "constant_declaration"):
                     for sub in child.children:
                         if sub.type == "variable_declarator" and sub.child_by_field_name("value") is not None:
-                            self.visit(sub.child_by_field_name("value"))
+                            yield sub.child_by_field_name("value")
                 elif child.type == "enum_constant":
                     for sub in child.named_children:
                         if sub.type in ("argument_list", "class_body"):
-                            self.visit(sub)
+                            yield sub
                 else:
-                    self.visit(child)
+                    yield child
             self.pop()
         elif t in self._CLASS_LIKE:
             body = node.child_by_field_name("body")
             if body is not None:
-                self.visit(body)
+                yield body
         elif t == "field_access":
-            self.visit(node.child_by_field_name("object"))
+            yield node.child_by_field_name("object")
         elif t == "method_invocation":
             for index, child in enumerate(node.children):
                 if node.field_name_for_child(index) != "name":
-                    self.visit(child)
+                    yield child
         elif t == "method_reference":
             # ``expr::name`` / ``Type::new``: only the part before ``::`` can denote a variable.
             if node.named_children:
-                self.visit(node.named_children[0])
+                yield node.named_children[0]
         elif t == "labeled_statement":
             for child in node.named_children[1:]:
-                self.visit(child)
+                yield child
         elif t == "instanceof_expression":
-            self.visit(node.child_by_field_name("left"))
+            yield node.child_by_field_name("left")
             name = node.child_by_field_name("name")
             if name is not None:
                 # Flow-sensitive pattern scope: bind it, but do not try to rename it.
@@ -169,24 +175,27 @@ class JavaScopeBuilder(ScopeBuilder):
         elif t == "object_creation_expression":
             for index, child in enumerate(node.children):
                 if node.field_name_for_child(index) not in ("type", "type_arguments"):
-                    self.visit(child)
+                    yield child
         elif t == "element_value_pair":
             return
         else:
-            self.visit_children(node)
+            yield from self.visit_children(node)
 
     def pattern(self, node: Node) -> None:
-        for child in node.named_children:
+        # Depth first in source order with an explicit stack: record patterns nest without limit.
+        stack = list(reversed(node.named_children))
+        while stack:
+            child = stack.pop()
             if child.type == "identifier":
                 self.declare(child, "pattern", "pattern variable")
             elif child.type in ("type_pattern", "record_pattern", "record_pattern_body", "record_pattern_component"):
-                self.pattern(child)
+                stack.extend(reversed(child.named_children))
 
-    def variable_declarator(self, node: Node, kind: str, unsafe: str | None = None) -> None:
+    def variable_declarator(self, node: Node, kind: str, unsafe: str | None = None) -> Visit:
         self.declare(node.child_by_field_name("name"), kind, unsafe)
         value = node.child_by_field_name("value")
         if value is not None:
-            self.visit(value)
+            yield value
 
     def formal_parameters(self, params: Node, kind: str) -> None:
         for param in params.named_children:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from metacompress_eval.code.languages import ParsedCode
-from metacompress_eval.code.scopes.builder import ScopeBuilder
+from metacompress_eval.code.scopes.builder import ScopeBuilder, Visit
 from metacompress_eval.code.scopes.core import Scope, ScopeAnalysis, Span, Symbol, register_language
 
 
@@ -39,6 +39,14 @@ class JavaScriptScopeBuilder(ScopeBuilder):
     value sees earlier parameters and the enclosing scope, never the body's ``var``s.
     """
 
+    _DISPATCHED = frozenset(
+        {"function_declaration", "generator_function_declaration", "class_declaration", "class", "class_body",
+         "statement_block", "for_statement", "for_in_statement", "catch_clause", "variable_declaration",
+         "lexical_declaration", "assignment_expression", "augmented_assignment_expression", "identifier",
+         "shorthand_property_identifier", "member_expression", "pair", "labeled_statement", "with_statement",
+         "call_expression"} | _JS_FUNCTIONS | _JS_SKIP
+    )
+
     def __init__(self, parsed: ParsedCode) -> None:
         super().__init__(parsed)
         self.pending: list[tuple[str, Span, Scope, bool]] = []
@@ -64,7 +72,7 @@ class JavaScriptScopeBuilder(ScopeBuilder):
         if symbol is not None and scope is not None:  # ``var``: remember where it was written
             self.var_decls.append((symbol, self.current))
 
-    def pattern(self, node: Node | None, kind: str | None, scope: Scope | None = None) -> None:
+    def pattern(self, node: Node | None, kind: str | None, scope: Scope | None = None) -> Visit:
         """Bind (``kind`` given) or assign (``kind`` None) the names of a destructuring pattern."""
         if node is None:
             return
@@ -81,19 +89,29 @@ class JavaScriptScopeBuilder(ScopeBuilder):
                 self.bind(node, kind, scope, shorthand=True)
         elif t in ("object_pattern", "array_pattern", "rest_pattern"):
             for child in node.named_children:
-                self.pattern(child, kind, scope)
+                yield self.pattern(child, kind, scope)
         elif t == "pair_pattern":
             key = node.child_by_field_name("key")
             if key is not None and key.type == "computed_property_name":
-                self.visit(key)
-            self.pattern(node.child_by_field_name("value"), kind, scope)
+                yield key
+            yield self.pattern(node.child_by_field_name("value"), kind, scope)
         elif t in ("assignment_pattern", "object_assignment_pattern"):
-            self.pattern(node.child_by_field_name("left"), kind, scope)
-            self.visit(node.child_by_field_name("right"))
+            yield self.pattern(node.child_by_field_name("left"), kind, scope)
+            yield node.child_by_field_name("right")
         else:
-            self.visit(node)  # member/subscript targets, defaults
+            yield node  # member/subscript targets, defaults
 
-    def visit(self, node: Node | None) -> None:
+    def visit_leaf(self, node: Node) -> bool:
+        t = node.type
+        if t == "identifier":
+            self.defer_use(node)
+        elif t == "shorthand_property_identifier":
+            self.defer_use(node, shorthand=True)
+        else:
+            return t in _JS_SKIP
+        return True
+
+    def visit(self, node: Node | None) -> Visit:
         if node is None:
             return
         t = node.type
@@ -105,9 +123,9 @@ class JavaScriptScopeBuilder(ScopeBuilder):
                 # Inner function declarations are block-scoped in strict code and var-like in sloppy
                 # code (Annex B); never rename them.
                 self.bind(name, "function", unsafe="function name")
-            self.function(node)
+            yield self.function(node)
         elif t in _JS_FUNCTIONS:
-            self.function(node)
+            yield self.function(node)
         elif t in ("class_declaration", "class"):
             name = node.child_by_field_name("name")
             if name is not None and t == "class_declaration":
@@ -117,24 +135,24 @@ class JavaScriptScopeBuilder(ScopeBuilder):
                 self.bind(name, "class", unsafe="class name")
             for child in node.named_children:
                 if child != name:
-                    self.visit(child)
+                    yield child
             self.pop()
         elif t == "class_body":
             for child in node.named_children:
                 if child.type == "field_definition":
                     prop = child.child_by_field_name("property")
                     if prop is not None and prop.type == "computed_property_name":
-                        self.visit(prop)
+                        yield prop
                     value = child.child_by_field_name("value")
                     if value is not None:
                         self.push("function", value)  # an initializer runs like a method body
-                        self.visit(value)
+                        yield value
                         self.pop()
                 else:
-                    self.visit(child)
+                    yield child
         elif t == "statement_block":
             self.push("block", node)
-            self.visit_children(node)
+            yield from self.visit_children(node)
             self.pop()
         elif t in ("for_statement", "for_in_statement"):
             self.push("for", node)
@@ -142,56 +160,56 @@ class JavaScriptScopeBuilder(ScopeBuilder):
                 kind = node.child_by_field_name("kind")
                 left = node.child_by_field_name("left")
                 kind_text = self.p.text(kind) if kind is not None else None
-                self.visit(node.child_by_field_name("right"))
+                yield node.child_by_field_name("right")
                 if kind_text == "var":
-                    self.pattern(left, "local", self.function_scope())
+                    yield self.pattern(left, "local", self.function_scope())
                 elif kind_text in ("let", "const"):
-                    self.pattern(left, "local")
+                    yield self.pattern(left, "local")
                 else:
-                    self.pattern(left, None)
-                self.visit(node.child_by_field_name("body"))
+                    yield self.pattern(left, None)
+                yield node.child_by_field_name("body")
             else:
-                self.visit_children(node)
+                yield from self.visit_children(node)
             self.pop()
         elif t == "catch_clause":
             self.push("catch", node)
-            self.pattern(node.child_by_field_name("parameter"), "local")
-            self.visit(node.child_by_field_name("body"))
+            yield self.pattern(node.child_by_field_name("parameter"), "local")
+            yield node.child_by_field_name("body")
             self.pop()
         elif t in ("variable_declaration", "lexical_declaration"):
             scope = self.function_scope() if t == "variable_declaration" else None
             for child in node.named_children:
                 if child.type == "variable_declarator":
-                    self.pattern(child.child_by_field_name("name"), "local", scope)
-                    self.visit(child.child_by_field_name("value"))
+                    yield self.pattern(child.child_by_field_name("name"), "local", scope)
+                    yield child.child_by_field_name("value")
         elif t in ("assignment_expression", "augmented_assignment_expression"):
-            self.pattern(node.child_by_field_name("left"), None)
-            self.visit(node.child_by_field_name("right"))
+            yield self.pattern(node.child_by_field_name("left"), None)
+            yield node.child_by_field_name("right")
         elif t == "identifier":
             self.defer_use(node)
         elif t == "shorthand_property_identifier":
             self.defer_use(node, shorthand=True)
         elif t == "member_expression":
-            self.visit(node.child_by_field_name("object"))
+            yield node.child_by_field_name("object")
         elif t == "pair":
             key = node.child_by_field_name("key")
             if key is not None and key.type == "computed_property_name":
-                self.visit(key)
-            self.visit(node.child_by_field_name("value"))
+                yield key
+            yield node.child_by_field_name("value")
         elif t == "labeled_statement":
-            self.visit(node.child_by_field_name("body"))
+            yield node.child_by_field_name("body")
         elif t == "with_statement":
             self.dynamic = "snippet uses `with`"
-            self.visit_children(node)
+            yield from self.visit_children(node)
         elif t == "call_expression":
             function = node.child_by_field_name("function")
             if function is not None and function.type == "identifier" and self.p.text(function) == "eval":
                 self.dynamic = "snippet calls eval"
-            self.visit_children(node)
+            yield from self.visit_children(node)
         else:
-            self.visit_children(node)
+            yield from self.visit_children(node)
 
-    def function(self, node: Node) -> None:
+    def function(self, node: Node) -> Visit:
         self.push("params", node)
         if node.type in ("function_expression", "function", "generator_function"):
             name = node.child_by_field_name("name")
@@ -200,17 +218,17 @@ class JavaScriptScopeBuilder(ScopeBuilder):
         params = node.child_by_field_name("parameters")
         if params is not None:
             for param in params.named_children:
-                self.pattern(param, "parameter")
+                yield self.pattern(param, "parameter")
         single = node.child_by_field_name("parameter")  # ``x => ...``
         if single is not None:
-            self.pattern(single, "parameter")
+            yield self.pattern(single, "parameter")
         body = node.child_by_field_name("body")
         if body is not None:
             self.push("function", body)
             if body.type == "statement_block":
-                self.visit_children(body)
+                yield from self.visit_children(body)
             else:
-                self.visit(body)
+                yield body
             self.pop()
         self.pop()
 

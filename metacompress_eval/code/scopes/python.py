@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from metacompress_eval.code.languages import ParsedCode
-from metacompress_eval.code.scopes.builder import ScopeBuilder
+from metacompress_eval.code.scopes.builder import ScopeBuilder, Visit
 from metacompress_eval.code.scopes.core import Scope, ScopeAnalysis, Span, Symbol, register_language
 
 
@@ -38,6 +38,13 @@ class _PyScope:
 
 class PythonScopeBuilder(ScopeBuilder):
     """Two passes: collect bindings per scope, then resolve loads with Python's LEGB rules."""
+
+    _DISPATCHED = frozenset(
+        {"function_definition", "lambda", "class_definition", "identifier", "attribute", "keyword_argument",
+         "assignment", "augmented_assignment", "for_statement", "for_in_clause", "as_pattern", "named_expression",
+         "delete_statement", "import_statement", "import_from_statement", "future_import_statement",
+         "global_statement", "nonlocal_statement", "call", "case_pattern"} | _PY_COMPREHENSIONS
+    )
 
     def __init__(self, parsed: ParsedCode) -> None:
         super().__init__(parsed)
@@ -75,7 +82,7 @@ class PythonScopeBuilder(ScopeBuilder):
                 return info
         return self.stack[0]
 
-    def target(self, node: Node, kind: str, walrus: bool = False) -> None:
+    def target(self, node: Node, kind: str, walrus: bool = False) -> Visit:
         """Bind the names in an assignment target; attributes/subscripts are loads."""
         t = node.type
         if t == "identifier":
@@ -85,67 +92,73 @@ class PythonScopeBuilder(ScopeBuilder):
                 self.bind(node, kind)
         elif t in _PY_TARGET_CONTAINERS:
             for child in node.named_children:
-                self.target(child, kind, walrus)
+                yield self.target(child, kind, walrus)
         else:
-            self.visit(node)
+            yield node
 
-    def visit(self, node: Node) -> None:
+    def visit_leaf(self, node: Node) -> bool:
+        if node.type == "identifier":
+            self.load(node)
+            return True
+        return False
+
+    def visit(self, node: Node) -> Visit:
         t = node.type
         if t == "function_definition":
-            self.function(node)
+            yield self.function(node)
         elif t == "lambda":
-            self.lambda_(node)
+            yield self.lambda_(node)
         elif t == "class_definition":
             name = node.child_by_field_name("name")
             self.bind(name, "class")
             for index, child in enumerate(node.children):
                 if node.field_name_for_child(index) not in ("name", "body"):
-                    self.visit(child)
+                    yield child
             self.push_py("class", node)
-            self.visit(node.child_by_field_name("body"))
+            yield node.child_by_field_name("body")
             self.pop_py()
         elif t == "decorated_definition":
-            self.visit_children(node)
+            yield from self.visit_children(node)
         elif t in _PY_COMPREHENSIONS:
-            self.comprehension(node)
+            yield self.comprehension(node)
         elif t == "identifier":
             self.load(node)
         elif t == "attribute":
-            self.visit(node.child_by_field_name("object"))
+            yield node.child_by_field_name("object")
         elif t == "keyword_argument":
-            self.visit(node.child_by_field_name("value"))
+            yield node.child_by_field_name("value")
         elif t == "assignment":
             left = node.child_by_field_name("left")
             if left is not None:
-                self.target(left, "local")
+                yield self.target(left, "local")
             for index, child in enumerate(node.children):
                 if node.field_name_for_child(index) != "left":
-                    self.visit(child)
+                    yield child
         elif t == "augmented_assignment":
             left = node.child_by_field_name("left")
             if left is not None:
-                self.target(left, "local")
+                yield self.target(left, "local")
                 if left.type == "identifier":
                     self.load(left)
-            self.visit(node.child_by_field_name("right"))
+            yield node.child_by_field_name("right")
         elif t in ("for_statement", "for_in_clause"):
             left = node.child_by_field_name("left")
-            self.target(left, "local")
+            yield self.target(left, "local")
             for index, child in enumerate(node.children):
                 if node.field_name_for_child(index) != "left":
-                    self.visit(child)
+                    yield child
         elif t == "as_pattern":
             for index, child in enumerate(node.children):
                 if node.field_name_for_child(index) == "alias":
-                    self.target(child, "local")
+                    yield self.target(child, "local")
                 else:
-                    self.visit(child)
+                    yield child
         elif t == "named_expression":
-            self.target(node.child_by_field_name("name"), "local", walrus=True)
-            self.visit(node.child_by_field_name("value"))
+            yield self.target(node.child_by_field_name("name"), "local", walrus=True)
+            yield node.child_by_field_name("value")
         elif t == "delete_statement":
             for child in node.named_children:
-                self.target(child, "local")
+                yield self.target(child, "local")
         elif t in ("import_statement", "import_from_statement", "future_import_statement"):
             self.imports(node)
         elif t in ("global_statement", "nonlocal_statement"):
@@ -159,7 +172,7 @@ class PythonScopeBuilder(ScopeBuilder):
             if function is not None and function.type == "identifier" and self.p.text(function) in _PY_DYNAMIC:
                 for info in self.stack:
                     info.dynamic = True
-            self.visit_children(node)
+            yield from self.visit_children(node)
         elif t in ("match_statement", "case_clause", "case_pattern"):
             # Pattern captures have subtle binding rules; bind conservatively and never rename.
             if t == "case_pattern":
@@ -170,9 +183,9 @@ class PythonScopeBuilder(ScopeBuilder):
                     self.bind(sub, "pattern")
                     self.load(sub)
             else:
-                self.visit_children(node)
+                yield from self.visit_children(node)
         else:
-            self.visit_children(node)
+            yield from self.visit_children(node)
 
     def imports(self, node: Node) -> None:
         for index, child in enumerate(node.children):
@@ -183,7 +196,7 @@ class PythonScopeBuilder(ScopeBuilder):
             elif child.type == "dotted_name" and child.named_children:
                 self.bind(child.named_children[0], "import")
 
-    def parameters(self, params: Node, function: _PyScope, outer_visit) -> None:
+    def parameters(self, params: Node, function: _PyScope, outer_visit) -> Visit:
         for param in params.named_children:
             t = param.type
             if t == "identifier":
@@ -208,67 +221,67 @@ class PythonScopeBuilder(ScopeBuilder):
                 for field_name in ("value", "type"):
                     sub = param.child_by_field_name(field_name)
                     if sub is not None:
-                        outer_visit(sub)
+                        yield outer_visit(sub)
             elif t == "tuple_pattern":
                 for sub in _descendants(param, "identifier"):
                     self.bind(sub, "parameter", function)
 
-    def function(self, node: Node) -> None:
+    def function(self, node: Node) -> Visit:
         self.bind(node.child_by_field_name("name"), "function")
         outer = self.stack[-1]
         for index, child in enumerate(node.children):
             if node.field_name_for_child(index) == "return_type":
-                self.visit(child)
+                yield child
         info = self.push_py("function", node)
         params = node.child_by_field_name("parameters")
 
-        def outer_visit(sub: Node) -> None:
+        def outer_visit(sub: Node) -> Visit:
             self.stack.append(outer)
-            self.visit(sub)
+            yield sub
             self.stack.pop()
 
         if params is not None:
-            self.parameters(params, info, outer_visit)
-        self.visit(node.child_by_field_name("body"))
+            yield self.parameters(params, info, outer_visit)
+        yield node.child_by_field_name("body")
         self.pop_py()
 
-    def lambda_(self, node: Node) -> None:
+    def lambda_(self, node: Node) -> Visit:
         outer = self.stack[-1]
         info = self.push_py("lambda", node)
 
-        def outer_visit(sub: Node) -> None:
+        def outer_visit(sub: Node) -> Visit:
             self.stack.append(outer)
-            self.visit(sub)
+            yield sub
             self.stack.pop()
 
         params = node.child_by_field_name("parameters")
         if params is not None:
-            self.parameters(params, info, outer_visit)
+            yield self.parameters(params, info, outer_visit)
         body = node.child_by_field_name("body")
         if body is not None:
-            self.visit(body)
+            yield body
         self.pop_py()
 
-    def comprehension(self, node: Node) -> None:
+    def comprehension(self, node: Node) -> Visit:
         clauses = [c for c in node.named_children if c.type == "for_in_clause"]
         first_iterable = clauses[0].child_by_field_name("right") if clauses else None
         if first_iterable is not None:
-            self.visit(first_iterable)  # evaluated in the enclosing scope
+            yield first_iterable  # evaluated in the enclosing scope
         self.push_py("comprehension", node)
         for child in node.named_children:
             if clauses and child == clauses[0]:
-                self.target(child.child_by_field_name("left"), "local")
+                yield self.target(child.child_by_field_name("left"), "local")
                 for index, sub in enumerate(child.children):
                     if child.field_name_for_child(index) not in ("left", "right"):
-                        self.visit(sub)
+                        yield sub
             else:
-                self.visit(child)
+                yield child
         self.pop_py()
 
     # -- pass 2 -----------------------------------------------------------------------------
     def build(self) -> ScopeAnalysis:
         """Collect bindings (the visit), then resolve every load."""
-        self.visit(self.p.root)
+        self.run(self.visit(self.p.root))
         self.resolve()
         return self.finish()
 

@@ -1,0 +1,92 @@
+"""Reading a report.json that may come from anywhere (an upload, a card's report folder): checked before use.
+
+:func:`parse_report` and :func:`validate_report` are shared by the Space's *Compare* tab and
+``metacompress card``: a malformed, truncated or hostile file (not UTF-8, not JSON, nested too deeply
+to parse, fields of the wrong type) is refused with one message naming it, never a ``TypeError``
+deep inside the rendering.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import MetaCompressError
+
+
+def _rate_entry_problem(entry: Any) -> str | None:
+    """Why a relation's rate entry cannot be shown, or ``None`` (``rate`` in [0, 1] or null, ``ci95`` a pair)."""
+    if not isinstance(entry, dict):
+        return "not an object"
+    rate = entry.get("rate")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1):
+        return f"rate {rate!r} is not a number between 0 and 1"
+    ci = entry.get("ci95")
+    if ci is not None and (not isinstance(ci, list) or len(ci) != 2
+                           or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in ci)):
+        return f"ci95 {ci!r} is not a pair of numbers"
+    for key in ("violations", "flips", "n"):
+        value = entry.get(key)
+        if value is not None and not isinstance(value, (int, float, str)):
+            return f"{key} {value!r} is not a count"
+    return None
+
+
+def validate_report(data: Any, where: str) -> dict:
+    """Check that ``data`` is a MetaCompress report.json (schema 1.x or 2.x) that can be shown.
+
+    Every field the leaderboard reads is checked for its type, so one malformed upload is refused
+    with a message naming it while the other reports are still compared.
+    """
+    from ..relations import relation_keys
+
+    if not isinstance(data, dict):
+        raise MetaCompressError(f"{where}: not a JSON object")
+    version = data.get("schema_version")
+    # 2.x changed the per-input CA check (class-aware) and added fields; 1.x reports still load.
+    if not isinstance(version, str) or not version.startswith(("1.", "2.")):
+        raise MetaCompressError(f"{where}: not a MetaCompress report.json (schema_version {version!r}, "
+                                "expected 1.x or 2.x)")
+    analysis = data.get("analysis")
+    relations = analysis.get("relations") if isinstance(analysis, dict) else None
+    overall = relations.get("overall") if isinstance(relations, dict) else None
+    # A report from a version with fewer relations is still comparable: it shows "n/a" for the others.
+    if not isinstance(overall, dict) or not any(isinstance(overall.get(r), dict) for r in relation_keys()):
+        raise MetaCompressError(f"{where}: malformed report.json: analysis.relations.overall is missing or incomplete")
+    for scope, entries in relations.items():
+        if entries is None:
+            continue
+        if not isinstance(entries, dict):
+            raise MetaCompressError(f"{where}: malformed report.json: analysis.relations.{scope} is not an object")
+        for key in relation_keys():
+            if key in entries and entries[key] is not None:
+                problem = _rate_entry_problem(entries[key])
+                if problem:
+                    raise MetaCompressError(f"{where}: malformed report.json: analysis.relations.{scope}.{key}: {problem}")
+    for section, kind in (("counts", dict), ("flips", dict)):
+        if analysis.get(section) is not None and not isinstance(analysis.get(section), kind):
+            raise MetaCompressError(f"{where}: malformed report.json: analysis.{section} is not an object")
+    for role, flips in (analysis.get("flips") or {}).items():
+        entry = flips.get("overall") if isinstance(flips, dict) else flips
+        if entry is not None and _rate_entry_problem(entry):
+            raise MetaCompressError(f"{where}: malformed report.json: analysis.flips.{role}: "
+                                    f"{_rate_entry_problem(entry)}")
+    for section in ("models", "task"):
+        if data.get(section) is not None and not isinstance(data.get(section), dict):
+            raise MetaCompressError(f"{where}: malformed report.json: {section} is not an object")
+    return data
+
+
+def parse_report(raw: bytes, where: str) -> dict:
+    """A report.json's bytes → the validated report, or one :class:`MetaCompressError` naming ``where``."""
+    from ..fileio import UTF8_BOM, parse_json_text
+
+    if raw.startswith(UTF8_BOM):
+        raw = raw[len(UTF8_BOM):]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MetaCompressError(f"{where}: not UTF-8 text, so not a report.json") from None
+    data, problem = parse_json_text(text)
+    if problem:
+        raise MetaCompressError(f"{where}: not a report.json: {problem}")
+    return validate_report(data, where)
