@@ -139,10 +139,10 @@ def run_small_evaluation(store: ModelStore, teacher: str | None, student: str | 
         progress=False, trust_remote_code=False)
     result = run_evaluation(config, log=say)
     progress(0.97, "zipping the report")
-    # What the visitor downloads names the models and the data as the visitor gave them.
-    names = {teacher_target: str(teacher).strip(), student_target: str(student).strip(),
-             data_path: Path(data_path).name}
-    redact_folder(out_dir, settings, names)
+    # The public report names models and data as the visitor gave them; any server folder left in
+    # another file of the folder (report.md, follow_ups.jsonl, ...) becomes "…" as well.
+    redact_folder(out_dir, settings, {teacher_target: names["teacher_name"], student_target: names["student_name"],
+                                      data_path: Path(data_path).name})
     report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
     zip_path = _zip_folder(out_dir, run_dir / "metacompress-report.zip")
     return RunResult(report, out_dir, zip_path, time.perf_counter() - started)
