@@ -210,6 +210,75 @@ def parse_json_text(text: str) -> tuple[Any, str | None]:
         return None, "invalid JSON (nested too deeply)"
 
 
+class AtomicJsonlWriter:
+    """A JSONL file written row by row and published atomically, for outputs too large to hold.
+
+    Rows go to a temporary file in the target's folder; leaving the ``with`` block normally flushes,
+    fsyncs and moves it over ``path``, leaving it by an exception deletes it (the target keeps its
+    old content or stays absent). :meth:`publish` instead publishes it together with other files
+    (a table and its summary), as :func:`atomic_write_many` does. ``rows`` counts the rows written.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.rows = 0
+        self._fh = None
+        self._tmp: str | None = None
+        self._made: list[Path] = []
+        self._published = False
+
+    def __enter__(self) -> "AtomicJsonlWriter":
+        # A folder made here for nothing is removed again if the writing fails.
+        self._made = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()][::-1]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        os.fchmod(fd, file_mode())  # mkstemp makes 0600 files whatever the umask
+        self._fh = os.fdopen(fd, "w", encoding="utf-8")
+        return self
+
+    def write(self, row: dict) -> None:
+        """Append one row (as :func:`jsonl_text` writes it)."""
+        self._fh.write(json_text(row, indent=None) + "\n")
+        self.rows += 1
+
+    def publish(self, also: Mapping[str | os.PathLike, bytes] | None = None) -> list[Path]:
+        """Publish the rows, and the files ``also`` (path → content) with them: every file is staged
+        before the first replaces its target, so a failure leaves all of them as they were."""
+        fh = self._fh
+        fh.flush()
+        os.fsync(fh.fileno())
+        fh.close()
+        staged: list[tuple[str, Path]] = [(self._tmp, self.path)]
+        try:
+            for path, data in (also or {}).items():
+                staged.append((_stage(Path(path), data), Path(path)))
+            for tmp, path in staged:
+                os.replace(tmp, path)
+        except BaseException:
+            for tmp, _ in staged[1:]:
+                _unlink(tmp)
+            raise
+        self._published = True
+        return [path for _, path in staged]
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._published:
+            return
+        try:
+            if exc_type is None:
+                self.publish()
+        finally:
+            if not self._published:
+                if not self._fh.closed:
+                    self._fh.close()
+                _unlink(self._tmp)
+                for folder in reversed(self._made):
+                    try:
+                        folder.rmdir()
+                    except OSError:  # not empty (someone else wrote there): leave it
+                        break
+
+
 def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | None, str | None]]:
     """Yield ``(line_number, row, problem)`` for each non-blank line of a JSONL file.
 

@@ -7,6 +7,14 @@ validation. Seeds are derived from (run seed, source id, transformation, side), 
 not depend on the order or the number of other examples — a rerun, or a run on a subset, yields the
 same follow-ups.
 
+That is also what makes generation parallel without changing a byte: sources are cut into chunks
+of consecutive sources (:func:`iter_follow_up_chunks`), chunks run in worker processes, and they come
+back in source order, so the follow-ups, their order and every count are the same for any number of
+workers. Chunks are yielded as they are done, with a bounded number in flight, so a caller that
+consumes them one by one (the evaluation pipeline streams them to the models) holds a bounded
+amount of follow-up code in memory whatever the number of follow-ups. Under a multi-process launch
+each process can take its shard of the chunks (``shard=(rank, processes)``).
+
 A source may carry its context (the file it was cut from, ``SourceInput.contexts``); the
 transformations then resolve macros, globals and siblings exactly. Per transformation the set counts
 what was not applicable only for lack of such context, and per cause the inputs refused whole
@@ -16,11 +24,15 @@ because they do not parse (see :meth:`FollowUpSet.overview`).
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from .data import SourceInput
+from .errors import MetaCompressError
+
+DEFAULT_CHUNK_SOURCES = 64  # sources per chunk: big enough to amortise a task's overhead, small for memory
 
 
 @dataclass
@@ -44,9 +56,18 @@ class FollowUpInput:
         return row
 
 
+@dataclass(frozen=True)
+class FollowUpRef:
+    """Which follow-up a row is, without its code (what the streamed pipeline keeps per row):
+    :func:`remake_follow_up` makes the follow-up again, byte for byte."""
+
+    source_id: str
+    transformation: str
+
+
 @dataclass
 class FollowUpSet:
-    """All follow-ups of a run, with per-transformation outcome counts."""
+    """Follow-ups with per-transformation outcome counts (of a whole run, or of one chunk of it)."""
 
     items: list[FollowUpInput] = field(default_factory=list)
     counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
@@ -77,6 +98,57 @@ class FollowUpSet:
                 "refused_inputs": dict(sorted(self.refused.items())),
                 "skipped_for_context": sum(c["lacks_context"] for c in self.counts.values())}
 
+    def record(self, source: SourceInput, name: str, outcomes: list) -> FollowUpInput | None:
+        """Count the outcomes of ``name`` on each side of ``source``; keep and return the follow-up if any."""
+        rejected = [o for o in outcomes if o.status == "rejected"]
+        applied = [o for o in outcomes if o.status == "applied"]
+        if rejected:
+            self.counts[name]["rejected"] += 1
+            self.reasons[name][rejected[0].reason or "rejected"] += 1
+            return None
+        if not applied:
+            self.counts[name]["not_applicable"] += 1
+            self.reasons[name][outcomes[0].reason or "not applicable"] += 1
+            if any(o.lacks_context for o in outcomes):
+                self.counts[name]["lacks_context"] += 1
+            return None
+        self.counts[name]["applied"] += 1
+        item = FollowUpInput(
+            source_id=source.id, transformation=name,
+            inputs=tuple(o.code if o.status == "applied" else code for o, code in zip(outcomes, source.inputs)),
+            provenance=[o.provenance() if o.status == "applied" else None for o in outcomes])
+        self.items.append(item)
+        return item
+
+    def add(self, chunk: "FollowUpChunk", *, keep_items: bool = True) -> None:
+        """Merge a chunk's counts (and its follow-ups unless ``keep_items`` is false) into this set.
+
+        Chunks must be added in order; reasons of follow-ups dropped by the compiler check are held
+        back until :meth:`finish`, so that every generation reason is listed first, as one pass over
+        all sources lists them.
+        """
+        if keep_items:
+            self.items.extend(chunk.items)
+        for name, counter in chunk.counts.items():
+            self.counts[name].update(counter)
+        for name, counter in chunk.reasons.items():
+            self.reasons[name].update(counter)
+        for name, counter in chunk.verify_reasons.items():
+            self._late_reasons.setdefault(name, Counter()).update(counter)
+        self.verified = self.verified or chunk.verified
+        self.refused.update(chunk.refused)
+        self.with_context += chunk.with_context
+
+    def finish(self) -> "FollowUpSet":
+        """Append the held-back compiler-check reasons (see :meth:`add`); returns ``self``."""
+        for name, counter in self._late_reasons.items():
+            self.reasons[name].update(counter)
+        self._late_reasons = {}
+        return self
+
+    def __post_init__(self) -> None:
+        self._late_reasons: dict[str, Counter] = {}
+
 
 def derive_seed(seed: int, *parts: object) -> int:
     """A 32-bit seed that depends only on ``seed`` and ``parts`` (stable across runs and platforms)."""
@@ -84,17 +156,19 @@ def derive_seed(seed: int, *parts: object) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
-def verify_follow_ups(result: FollowUpSet, sources: Sequence[SourceInput], language: str) -> FollowUpSet:
+def verify_follow_ups(result: FollowUpSet, sources: Sequence[SourceInput], language: str, *,
+                      reasons: dict[str, Counter] | None = None) -> FollowUpSet:
     """Compiler-check every follow-up of ``result`` against its source; drop those adding errors.
 
     A dropped follow-up moves from "applied" to "rejected" with the reason
-    ``"new compiler diagnostics: <first new error>"``. For pairs, each changed side is compared with
-    its own source side and the follow-up is dropped when either side adds an error. All checks
-    run as one batch (see :func:`metacompress_eval.verify.compare_many`). Modifies and returns
-    ``result``.
+    ``"new compiler diagnostics: <first new error>"`` (counted in ``reasons``, default
+    ``result.reasons``). For pairs, each changed side is compared with its own source side and the
+    follow-up is dropped when either side adds an error. All checks run as one batch (see
+    :func:`metacompress_eval.verify.compare_many`). Modifies and returns ``result``.
     """
     from .verify import compare_many
 
+    reasons = result.reasons if reasons is None else reasons
     by_id = {s.id: s for s in sources}
     pairs, owners = [], []
     for index, item in enumerate(result.items):
@@ -112,7 +186,8 @@ def verify_follow_ups(result: FollowUpSet, sources: Sequence[SourceInput], langu
         if bad:
             result.counts[item.transformation]["applied"] -= 1
             result.counts[item.transformation]["rejected"] += 1
-            result.reasons[item.transformation][f"new compiler diagnostics: {bad[0].new_errors[0]}"] += 1
+            reasons.setdefault(item.transformation, Counter())
+            reasons[item.transformation][f"new compiler diagnostics: {bad[0].new_errors[0]}"] += 1
             continue
         if any(not v.verified for v in verdicts[index]):
             result.counts[item.transformation]["unverified"] += 1
@@ -141,8 +216,204 @@ def language_warning(sources: Sequence[SourceInput], language: str | None) -> st
             f"sources with syntax errors get no follow-ups: is --language {language} right?")
 
 
+# ------------------------------------------------------------------ chunks, workers and shards
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the platform has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def resolve_workers(workers: int | None) -> int:
+    """``workers`` as a process count: ``None`` or 0 means :func:`usable_cpus`.
+
+    Raises:
+        MetaCompressError: for a negative count.
+    """
+    if workers is None or workers == 0:
+        return usable_cpus()
+    if workers < 0:
+        raise MetaCompressError(f"--workers must be 0 (= usable CPUs) or a positive number, not {workers}")
+    return int(workers)
+
+
+@dataclass
+class FollowUpChunk:
+    """The follow-ups of one chunk of consecutive sources, with the chunk's outcome counts.
+
+    ``verify_reasons``: reasons of follow-ups the compiler check dropped (see :meth:`FollowUpSet.add`).
+    """
+
+    index: int
+    sources: list[SourceInput]
+    items: list[FollowUpInput]
+    counts: dict[str, Counter]
+    reasons: dict[str, Counter]
+    verify_reasons: dict[str, Counter] = field(default_factory=dict)
+    verified: bool = False
+    refused: Counter = field(default_factory=Counter)
+    with_context: int = 0
+
+    @property
+    def inputs(self) -> list[tuple[str, ...]]:
+        """The chunk's model inputs: its sources, then its follow-ups."""
+        return [s.inputs for s in self.sources] + [f.inputs for f in self.items]
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """One chunk's work, as sent to a worker process."""
+
+    index: int
+    sources: tuple[SourceInput, ...]
+    language: str | None
+    names: tuple[str, ...]
+    seed: int
+    verify: bool
+
+
+def run_chunk(job: ChunkJob) -> FollowUpChunk:
+    """Apply every transformation of ``job`` to each of its sources (in a worker or in this process).
+
+    Each side of a source is parsed once, and every transformation works on that parse (they only
+    read it), which saves a parse per transformation.
+    """
+    from .code.languages import parse
+    from .transforms import get_transformation
+
+    result = FollowUpSet()
+    transforms = [get_transformation(n) for n in job.names]
+    language = job.language
+    for source in job.sources:
+        contexts = source.contexts or (None,) * len(source.inputs)
+        result.with_context += sum(1 for c in contexts if c is not None)
+        if language is None:
+            for name in job.names:
+                result.counts[name]["not_applicable"] += 1
+                result.reasons[name]["no language given for the data"] += 1
+            continue
+        parses = [parse(code, language) for code in source.inputs]
+        refusals: dict[int, str] = {}
+        for name, transform in zip(job.names, transforms):
+            outcomes = [transform.apply(code, language, derive_seed(job.seed, source.id, name, side), context=context,
+                                        parsed=parsed)
+                        for side, (code, context, parsed) in enumerate(zip(source.inputs, contexts, parses))]
+            for side, outcome in enumerate(outcomes):
+                if outcome.refusal is not None:
+                    refusals.setdefault(side, outcome.refusal)
+            result.record(source, name, outcomes)
+        result.refused.update(refusals.values())
+    chunk = FollowUpChunk(job.index, list(job.sources), result.items, result.counts, result.reasons,
+                          refused=result.refused, with_context=result.with_context)
+    if job.verify and language is not None:
+        late: dict[str, Counter] = {}
+        verify_follow_ups(result, job.sources, language, reasons=late)
+        chunk.items, chunk.verify_reasons, chunk.verified = result.items, late, True
+    return chunk
+
+
+def _pool(workers: int):
+    """A process pool for :func:`run_chunk`.
+
+    Forked workers where the platform can fork (as PyTorch's ``DataLoader`` does): they start at once,
+    need no re-import and work from any script. A forked child inherits only the forking thread, so the
+    torch threads of the caller do not matter to it; it runs nothing but tree-sitter and Python.
+    Elsewhere the platform's default start method is used (with it, a script calling this needs the
+    usual ``if __name__ == "__main__":`` guard).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else None)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def check_transformations(language: str | None, transformations: Iterable[str]) -> tuple[str, ...]:
+    """The distinct transformation names, after checking them and the language (before any work starts).
+
+    Raises:
+        MetaCompressError: for an unknown language or transformation.
+    """
+    names = tuple(dict.fromkeys(transformations))
+    if language is not None:
+        from .code.languages import SUPPORTED_LANGUAGES
+
+        if language not in SUPPORTED_LANGUAGES:
+            raise MetaCompressError(f"unknown language {language!r}; supported: {', '.join(SUPPORTED_LANGUAGES)}")
+    from .transforms import get_transformation
+
+    for name in names:
+        get_transformation(name)
+    return names
+
+
+def iter_follow_up_chunks(sources: Sequence[SourceInput], language: str | None, transformations: Iterable[str], *,
+                          seed: int = 0, verify: bool = False, workers: int | None = 1,
+                          chunk_sources: int = DEFAULT_CHUNK_SOURCES, shard: tuple[int, int] | None = None,
+                          progress: bool = False) -> Iterator[FollowUpChunk]:
+    """The follow-ups of ``sources``, chunk by chunk in source order (see the module docstring).
+
+    Args:
+        sources, language, transformations, seed, verify: as for :func:`build_follow_ups`.
+        workers: worker processes (``None`` or 0: one per usable CPU); 1 runs in this process.
+        chunk_sources: sources per chunk.
+        shard: ``(rank, processes)``: only the chunks ``rank, rank + processes, …`` (for multi-process
+            launches; the chunks are the same in every process, so the shards partition them).
+        progress: show a progress bar (sources done).
+    """
+    from tqdm.auto import tqdm
+
+    names = check_transformations(language, transformations)
+    if chunk_sources < 1:
+        raise MetaCompressError("chunk_sources must be at least 1")
+    workers = resolve_workers(workers)
+    rank, processes = shard or (0, 1)
+    jobs = [ChunkJob(index, tuple(sources[start:start + chunk_sources]), language, names, seed, verify)
+            for index, start in enumerate(range(0, len(sources), chunk_sources)) if index % processes == rank]
+    bar = tqdm(total=sum(len(j.sources) for j in jobs), desc="follow-ups", unit="source", disable=not progress,
+               leave=False)
+    try:
+        if workers <= 1 or len(jobs) <= 1:
+            for job in jobs:
+                chunk = run_chunk(job)
+                bar.update(len(job.sources))
+                yield chunk
+            return
+        # At most 2 chunks per worker in flight: workers stay busy while the consumer holds results
+        # in order, and memory stays bounded when the consumer is slower than the workers.
+        window = 2 * workers
+        with _pool(min(workers, len(jobs))) as pool:
+            pending = [pool.submit(run_chunk, job) for job in jobs[:window]]
+            submitted = len(pending)
+            try:
+                while pending:
+                    chunk = pending.pop(0).result()
+                    if submitted < len(jobs):
+                        pending.append(pool.submit(run_chunk, jobs[submitted]))
+                        submitted += 1
+                    bar.update(len(chunk.sources))
+                    yield chunk
+            finally:
+                for future in pending:
+                    future.cancel()
+    finally:
+        bar.close()
+
+
+def remake_follow_up(source: SourceInput, language: str, transformation: str, seed: int = 0) -> FollowUpInput | None:
+    """The follow-up of ``source`` by ``transformation`` in a run with ``seed`` (``None`` when there is
+    none): the same as the run made, since its seeds depend only on these."""
+    chunk = run_chunk(ChunkJob(0, (source,), language, (transformation,), seed, False))
+    return chunk.items[0] if chunk.items else None
+
+
 def build_follow_ups(sources: Sequence[SourceInput], language: str | None, transformations: Iterable[str],
-                     *, seed: int = 0, progress: bool = False, verify: bool = False) -> FollowUpSet:
+                     *, seed: int = 0, progress: bool = False, verify: bool = False,
+                     workers: int | None = 1) -> FollowUpSet:
     """Apply every named transformation to every source.
 
     Args:
@@ -153,58 +424,11 @@ def build_follow_ups(sources: Sequence[SourceInput], language: str | None, trans
         verify: also compile every follow-up and its source and count the follow-up as rejected
             when it adds compiler errors (see :func:`verify_follow_ups`; off by default: it costs
             compiler calls).
+        workers: worker processes (``None`` or 0: one per usable CPU; default 1, this process); the
+            result is the same for any number.
     """
-    from tqdm.auto import tqdm
-
-    from .transforms import get_transformation
-
     result = FollowUpSet()
-    names = list(dict.fromkeys(transformations))
-    transforms = [get_transformation(n) for n in names]
-    if language is not None:
-        from .code.languages import SUPPORTED_LANGUAGES
-        from .errors import MetaCompressError
-
-        if language not in SUPPORTED_LANGUAGES:
-            raise MetaCompressError(f"unknown language {language!r}; supported: {', '.join(SUPPORTED_LANGUAGES)}")
-    bar = tqdm(total=len(sources) * len(transforms), desc="follow-ups", unit="input", disable=not progress,
-               leave=False)
-    try:
-        for source in sources:
-            contexts = source.contexts or (None,) * len(source.inputs)
-            result.with_context += sum(1 for c in contexts if c is not None)
-            refusals: dict[int, str] = {}
-            for name, transform in zip(names, transforms):
-                bar.update(1)
-                if language is None:
-                    result.counts[name]["not_applicable"] += 1
-                    result.reasons[name]["no language given for the data"] += 1
-                    continue
-                outcomes = [transform.apply(code, language, derive_seed(seed, source.id, name, side), context=context)
-                            for side, (code, context) in enumerate(zip(source.inputs, contexts))]
-                for side, outcome in enumerate(outcomes):
-                    if outcome.refusal is not None:
-                        refusals.setdefault(side, outcome.refusal)
-                rejected = [o for o in outcomes if o.status == "rejected"]
-                applied = [o for o in outcomes if o.status == "applied"]
-                if rejected:
-                    result.counts[name]["rejected"] += 1
-                    result.reasons[name][rejected[0].reason or "rejected"] += 1
-                elif not applied:
-                    result.counts[name]["not_applicable"] += 1
-                    result.reasons[name][outcomes[0].reason or "not applicable"] += 1
-                    if any(o.lacks_context for o in outcomes):
-                        result.counts[name]["lacks_context"] += 1
-                else:
-                    result.counts[name]["applied"] += 1
-                    result.items.append(FollowUpInput(
-                        source_id=source.id, transformation=name,
-                        inputs=tuple(o.code if o.status == "applied" else code
-                                     for o, code in zip(outcomes, source.inputs)),
-                        provenance=[o.provenance() if o.status == "applied" else None for o in outcomes]))
-            result.refused.update(refusals.values())
-    finally:
-        bar.close()
-    if verify and language is not None:
-        verify_follow_ups(result, sources, language)
-    return result
+    for chunk in iter_follow_up_chunks(sources, language, transformations, seed=seed, verify=verify,
+                                       workers=workers, progress=progress):
+        result.add(chunk)
+    return result.finish()

@@ -2,13 +2,19 @@
 
 The engine runs a :class:`~metacompress_eval.models.LoadedModel` over many inputs; the adapter
 prepares inputs (:meth:`~metacompress_eval.models.LoadedModel.encode`) and runs batches
-(:meth:`~metacompress_eval.models.LoadedModel.forward`), the engine does everything around them.
-Outputs (logits) are stored in an on-disk SQLite cache keyed by the model fingerprint and the
-adapter's key of each input (a hash of the input text(s)). Consequences:
+(:meth:`~metacompress_eval.models.LoadedModel.forward`), the engine does everything around them:
 
-* identical inputs are run once (within a run and across runs);
-* evaluating a second student reuses the teacher's outputs: no teacher forward pass;
-* an interrupted run resumes: every finished batch was committed before the next one started.
+* **one forward pass per distinct encoded input.** Inputs are encoded first (the model's own
+  preprocessing: tokenisation, normalisation, truncation), and outputs are keyed by the *encoded*
+  form (:meth:`~metacompress_eval.models.LoadedModel.encoded_key`), so texts the model reads alike —
+  a layout follow-up, for a tokenizer that drops whitespace; a change after the truncation point —
+  run once; :attr:`InferenceStats.shared` counts them;
+* **batches by a token budget**: inputs sorted by length, longest first, and each batch holds as many
+  as fit in ``batch_tokens`` padded tokens (default: ``batch_size`` inputs of the model's
+  ``max_length``), so short inputs go in large batches and the padding per batch is minimal;
+* **an on-disk SQLite cache** keyed by the model fingerprint and the encoded key: a rerun, or a second
+  student against the same teacher, runs no forward pass for what is cached, and an interrupted run
+  resumes (every finished batch was committed before the next one started).
 
 Inputs a model cannot answer (a stored-outputs file that lacks them) are *unavailable*: their rows of
 logits and probabilities are NaN and :attr:`Prediction.available` is ``False`` for them.
@@ -18,6 +24,7 @@ shards the work: the length-sorted batches are dealt round-robin by batch index 
 process b mod N), each process runs its share, and after every round of N batches the logits are
 gathered on all processes (``accelerate.utils.gather_object``); only the main process writes the
 cache. Every process ends with the same outputs, so the report equals the single-process one.
+(The evaluation pipeline shards earlier, by chunks of sources, and calls ``predict(shard=False)``.)
 """
 
 from __future__ import annotations
@@ -197,11 +204,18 @@ class InferenceStats:
     seconds: float = 0.0
     truncated: int = 0
     processes: int = 1
+    shared: int = 0  # distinct inputs whose encoded form equals another's (run once, see the module docstring)
     unavailable: int = 0  # inputs the model has no output for (stored outputs); listed only when > 0
 
     def as_dict(self) -> dict:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()
                 if k != "unavailable" or v}
+
+    def add(self, other: "InferenceStats") -> None:
+        """Add the counts and seconds of ``other`` (another chunk of the same run) to these."""
+        for name in ("requested", "unique", "cached", "computed", "forward_passes", "seconds", "truncated",
+                     "shared", "unavailable"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass
@@ -246,22 +260,27 @@ def distributed_state(device: str = "cpu"):
 
 
 class InferenceEngine:
-    """Runs one model over many inputs: deduplicated, cached, length-sorted, batched.
+    """Runs one model over many inputs: deduplicated by encoded form, cached, length-sorted, batched by tokens.
 
     Args:
         loaded: the model behind its adapter (:func:`metacompress_eval.models.load_model`).
         cache: where outputs are stored; ``None`` disables caching (everything is computed).
-        batch_size: inputs per forward pass.
+        batch_size: with ``batch_tokens=None``, the budget is ``batch_size`` inputs of the model's
+            ``max_length`` tokens.
+        batch_tokens: padded tokens per forward pass (see :meth:`batches`); ``None``: as above.
         progress: show a progress bar on stderr.
     """
 
     def __init__(self, loaded: LoadedModel, cache: OutputCache | None = None, *, batch_size: int = 32,
-                 progress: bool = True, desc: str | None = None):
+                 batch_tokens: int | None = None, progress: bool = True, desc: str | None = None):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if batch_tokens is not None and batch_tokens < 1:
+            raise ValueError("batch_tokens must be at least 1")
         self.loaded = loaded
         self.cache = cache if loaded.uses_cache else None
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens if batch_tokens is not None else batch_size * max(1, loaded.max_length)
         self.progress = progress
         self.desc = desc or loaded.name
 
@@ -270,10 +289,22 @@ class InferenceEngine:
         return self.loaded.encode(list(inputs), ids)
 
     def batches(self, encoded: list) -> list[list[int]]:
-        """Indices of ``encoded`` grouped into batches, longest first, so padding is minimal."""
+        """Indices of ``encoded`` grouped into batches by a token budget.
+
+        Longest first; a batch takes inputs while ``count × longest`` (its padded size) stays within
+        ``batch_tokens``, and always at least one. With every input at ``max_length`` this is the
+        fixed ``batch_size``; shorter inputs fill proportionally larger batches.
+        """
         length = self.loaded.length
-        order = sorted(range(len(encoded)), key=lambda i: -length(encoded[i]))
-        return [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        lengths = [max(1, length(e)) for e in encoded]
+        order = sorted(range(len(encoded)), key=lambda i: -lengths[i])
+        plan = []
+        start = 0
+        while start < len(order):
+            count = max(1, self.batch_tokens // lengths[order[start]])
+            plan.append(order[start:start + count])
+            start += count
+        return plan
 
     def collate(self, rows: list):
         """One padded batch, as the adapter's ``forward`` takes it."""
@@ -282,11 +313,13 @@ class InferenceEngine:
     def forward(self, batch) -> np.ndarray:
         return self.loaded.forward(batch)
 
-    def predict(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None) -> Prediction:
+    def predict(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None, *, shard: bool = True) -> Prediction:
         """Probabilities for every input, computing only what the cache does not hold.
 
         ``ids`` (optional, one per input) identify inputs for adapters that look outputs up by id
         (stored outputs): a source's id, or ``None`` for an input with none (a follow-up).
+        ``shard=False`` computes everything in this process even under a multi-process launch (for
+        callers that shard the inputs themselves).
         """
         started = time.perf_counter()
         model = self.loaded
@@ -294,14 +327,27 @@ class InferenceEngine:
         if ids is not None and len(ids) != len(inputs):
             raise ValueError(f"{len(ids)} ids for {len(inputs)} inputs")
         id_of = list(ids) if ids is not None else [None] * len(inputs)
-        keys = [model.input_key(inp, i) for inp, i in zip(inputs, id_of)]
+        # Distinct inputs (as the adapter identifies them), then their encoded forms.
+        text_keys = [model.input_key(inp, i) for inp, i in zip(inputs, id_of)]
         first: dict[str, int] = {}
-        for idx, key in enumerate(keys):
+        for idx, key in enumerate(text_keys):
             first.setdefault(key, idx)
-        stats.unique = len(first)
+        distinct = list(first)
+        encoded = (self.encode([inputs[first[k]] for k in distinct], [id_of[first[k]] for k in distinct])
+                   if distinct else [])
+        # Unavailable inputs (encoded as None) keep their own key: nothing can be shared with them.
+        key_of = {k: (k if e is None else model.encoded_key(e)) for k, e in zip(distinct, encoded)}
+        encoded_of: dict[str, Any] = {}
+        for k, e in zip(distinct, encoded):
+            encoded_of.setdefault(key_of[k], e)
+        keys = [key_of[k] for k in text_keys]
+        stats.unique = len(encoded_of)
+        stats.shared = len(distinct) - len(encoded_of)
+        missing = {key for key, e in encoded_of.items() if e is None}
         model_key = model.fingerprint
-        state = distributed_state(str(model.device))
-        known = self.cache.get_many(model_key, list(first)) if self.cache and (
+        state = distributed_state(str(model.device)) if shard else None
+        lookup = [key for key in encoded_of if key not in missing]
+        known = self.cache.get_many(model_key, lookup) if self.cache and (
             state is None or state.is_main_process) else {}
         if state is not None:
             # Only the main process reads the cache and sends what it found to the others: nodes of a
@@ -314,18 +360,14 @@ class InferenceEngine:
                                          else None])
             known = {k: np.asarray(v, dtype=np.float32) for k, v in box[0].items()}
         stats.cached = len(known)
-        todo = [k for k in first if k not in known]
-        missing: set[str] = set()
+        todo = [key for key in lookup if key not in known]
         if todo:
-            encoded = self.encode([inputs[first[k]] for k in todo], [id_of[first[k]] for k in todo])
-            missing = {k for k, e in zip(todo, encoded) if e is None}
-            if missing:
-                todo, encoded = [k for k in todo if k not in missing], [e for e in encoded if e is not None]
-            stats.truncated = sum(model.truncated(e) for e in encoded)
-            if todo and state is not None:
-                self._run_sharded(state, todo, encoded, known, stats)
-            elif todo:
-                self._run(todo, encoded, known, stats)
+            todo_encoded = [encoded_of[key] for key in todo]
+            stats.truncated = sum(model.truncated(e) for e in todo_encoded)
+            if state is not None:
+                self._run_sharded(state, todo, todo_encoded, known, stats)
+            else:
+                self._run(todo, todo_encoded, known, stats)
             stats.computed = len(todo)
         n_classes = len(model.label_names)
         blank = np.full(n_classes, np.nan, dtype=np.float32)

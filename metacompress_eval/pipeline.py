@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import os
 import platform
 import time
 from dataclasses import dataclass, field, replace
@@ -27,10 +28,10 @@ from . import __version__
 from .console import logger, warn
 from .data import DEFAULT_MAX_CODE_CHARS, DataSpec, load_sources
 from .errors import MetaCompressError
-from .fileio import atomic_write_json, atomic_write_jsonl, atomic_write_text
-from .follow_ups import build_follow_ups, language_warning
+from .fileio import AtomicJsonlWriter, atomic_write_json, atomic_write_jsonl, atomic_write_text
+from .follow_ups import FollowUpRef, check_transformations, language_warning, remake_follow_up, resolve_workers
 from .inference import OutputCache, distributed_state
-from .model_outputs import EvaluationRows, ModelSpec, load_teacher_student, run_models
+from .model_outputs import EvaluationRows, ModelSpec, load_teacher_student, run_models, run_models_streamed
 from .models.base import AbsentModel
 from .outputs import OutputFolder, write_failed
 from .public_names import data_name as public_data_name, loaded_model_name, public_report
@@ -68,7 +69,11 @@ class EvaluationConfig:
     max_sources: int | None = None
     max_code_chars: int = DEFAULT_MAX_CODE_CHARS
     batch_size: int = 32
+    batch_tokens: int | None = None  # padded tokens per forward pass; None: batch_size x the model's max length
     device: str = "cpu"
+    dtype: str = "float32"  # float32, bfloat16 or float16 (models/base.py DTYPES)
+    workers: int | None = None  # follow-up worker processes; None or 0: one per usable CPU
+    chunk_sources: int | None = None  # sources per streamed chunk (follow_ups.DEFAULT_CHUNK_SOURCES)
     teacher_tokenizer: str | None = None
     student_tokenizer: str | None = None
     teacher_max_length: int | None = None
@@ -114,12 +119,12 @@ class EvaluationConfig:
     @property
     def teacher_spec(self) -> ModelSpec:
         return ModelSpec(self.teacher, self.teacher_tokenizer, self.teacher_max_length, self.trust_remote_code,
-                         self.teacher_adapter, dict(self.teacher_options))
+                         self.teacher_adapter, dict(self.teacher_options), self.dtype)
 
     @property
     def student_spec(self) -> ModelSpec:
         return ModelSpec(self.student, self.student_tokenizer, self.student_max_length, self.trust_remote_code,
-                         self.student_adapter, dict(self.student_options))
+                         self.student_adapter, dict(self.student_options), self.dtype)
 
 
 @dataclass
@@ -134,8 +139,9 @@ class EvaluationResult:
 
 def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None = None) -> EvaluationResult:
     """Run the whole pipeline for one teacher/student pair and write the report folder."""
-    # Under accelerate launch / torchrun, inference is sharded across processes (see inference.py);
-    # everything else runs on every process, and only the main process logs and writes files.
+    # Under accelerate launch / torchrun, each process makes and scores its shard of the chunks of
+    # sources (model_outputs.run_models_streamed); the analysis runs on every process, and only the
+    # main process logs and writes files.
     state = distributed_state(config.device)
     main = state is None or state.is_main_process
     say = log or logger(config.progress and main)
@@ -147,6 +153,8 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
                     id_column=config.id_column, language=config.language)
     if config.batch_size < 1:
         raise MetaCompressError("--batch-size must be at least 1")
+    if config.batch_tokens is not None and config.batch_tokens < 1:
+        raise MetaCompressError("--batch-tokens must be at least 1")
     # The report folder is checked (and its staging folder made) before any work; it is written
     # whole at the end, so a failure anywhere leaves an earlier report as it was.
     folder = OutputFolder(config.out_dir, what="report folder", markers=("report.json",)) if main else None
@@ -195,16 +203,27 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
         for warning in warnings:
             warn(warning)
 
-    follow_ups = build_follow_ups(sources, task.language, config.transforms, seed=config.seed,
-                                  progress=config.progress and main, verify=config.verify)
-    say(f"{len(follow_ups.items)} follow-up inputs from {len(config.transforms)} transformation(s)")
-
-    rows = EvaluationRows(list(sources), list(follow_ups.items))
-    predictions = run_models(models, rows.inputs, cache, batch_size=config.batch_size,
-                             progress=config.progress and main, log=say,
-                             ids={role: rows.ids_for(m) for role, m in models.items()})
-    probs = {role: p.probs for role, p in predictions.items()}
-    available = {role: p.available for role, p in predictions.items()}
+    check_transformations(task.language, config.transforms)
+    workers = resolve_workers(config.workers)
+    if state is not None and not config.workers:
+        # The processes of a launch on one machine share its CPUs.
+        workers = max(1, workers // int(os.environ.get("LOCAL_WORLD_SIZE") or state.num_processes))
+    staging = folder.staging if folder is not None else None
+    # follow_ups.jsonl is written into the staging folder as the chunks come, and published with the
+    # rest of the report: the follow-ups are never all in memory.
+    follow_up_file = AtomicJsonlWriter(staging / "follow_ups.jsonl") if staging is not None else contextlib.nullcontext()
+    try:
+        with follow_up_file as writer:
+            streamed = run_models_streamed(
+                models, sources, task.language, config.transforms, cache, seed=config.seed, verify=config.verify,
+                workers=workers, batch_size=config.batch_size, batch_tokens=config.batch_tokens,
+                chunk_sources=config.chunk_sources, progress=config.progress and main, log=say,
+                on_follow_ups=(lambda items: [writer.write(f.as_row()) for f in items]) if writer else None)
+    except OSError as exc:
+        raise write_failed("the follow-ups to", Path(config.out_dir), exc,
+                           "the earlier report there is unchanged; model outputs are cached, rerun to finish") from None
+    follow_ups, rows, probs, available = streamed.follow_ups, streamed.rows, streamed.probs, streamed.available
+    n_follow_ups = len(rows.follow_ups)
     attack_suite = None
     if config.attacks:
         from .attacks import AttackSettings, run_attack_suite
@@ -223,7 +242,7 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
             # the report's "inference" figures stay those of the sources and transformation follow-ups.
             found = attack_suite.follow_ups
             adversarial = run_models(models, [f.inputs for f in found], cache, batch_size=config.batch_size,
-                                     progress=config.progress and main, log=say,
+                                     batch_tokens=config.batch_tokens, progress=config.progress and main, log=say,
                                      ids={role: [None] * len(found) for role, m in models.items() if m.key_columns})
             available = {role: _joined(available[role], adversarial[role].available, len(probs[role]), len(found))
                          for role in probs}
@@ -231,14 +250,14 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
             probs = {role: np.concatenate([probs[role], adversarial[role].probs]) for role in probs}
 
     outputs = rows.outputs(probs, label_names, labelled=task.label_column is not None, available=available)
-    inputs = rows.inputs
     analysis = analyze(outputs, config.thresholds, seed=config.seed, worst_k=config.worst_k)
     if "coverage" in analysis:
         for role, model in models.items():
             analysis["coverage"][role]["reason"] = model.coverage_note
+    inputs_of = _example_inputs(rows, task.language, config.seed)
     compared = None
     if config.representations is not None and main:  # extra forward passes: on one process only
-        compared = compare_representations(models, rows, config.representations, config, say)
+        compared = compare_representations(models, rows, inputs_of, config.representations, config, say)
 
     report = {
         "schema_version": SCHEMA_VERSION,
@@ -247,18 +266,19 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
         "task": {"name": task.name, "code_columns": list(task.code_columns), "label_column": task.label_column,
                  "id_column": task.id_column, "language": task.language,
                  "pair_ids": list(config.pair_ids) if config.pair_ids else None},
-        "data": {**loaded.description, "n_sources": len(sources), "n_follow_ups": len(follow_ups.items),
+        "data": {**loaded.description, "n_sources": len(sources), "n_follow_ups": n_follow_ups,
                  "skipped": dict(loaded.skipped), "skipped_examples": loaded.skipped_examples},
         "models": {"teacher": {**teacher.describe(), "name": None if config.teacher is None
                                else config.teacher_name or loaded_model_name(config.teacher)},
                    "student": {**student.describe(), "name": config.student_name or loaded_model_name(config.student)},
                    "label_names": list(label_names)},
         "settings": {"transforms": list(config.transforms), "seed": config.seed, "thresholds": config.thresholds.as_dict(),
-                     "batch_size": config.batch_size, "device": config.device, "max_code_chars": config.max_code_chars,
+                     "batch_size": config.batch_size, "batch_tokens": config.batch_tokens, "device": config.device,
+                     "dtype": config.dtype, "max_code_chars": config.max_code_chars,
                      "max_sources": config.max_sources},
         "transformations": follow_ups.summary(),
         "follow_ups": follow_ups.overview(),
-        "inference": {role: p.stats.as_dict() for role, p in predictions.items()},
+        "inference": {role: st.as_dict() for role, st in streamed.stats.items()},
         "analysis": analysis,
     }
     report["data"]["name"] = config.data_name or public_data_name(report["data"])
@@ -270,12 +290,12 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
         report["warnings"] = warnings
     if config.public_only:
         report = public_report(report)
+    report["inference"]["follow_up_workers"] = workers
     report["inference"]["total_seconds"] = round(time.perf_counter() - started, 3)
     files: list[Path] = []
     if folder is not None:
-        staging = folder.staging
         try:
-            written = write_report_folder(staging, report, outputs, sources, follow_ups, inputs,
+            written = write_report_folder(staging, report, outputs, sources, inputs_of,
                                           shifts=None if compared is None else compared.shifts)
             if attack_suite is not None:
                 written.append(atomic_write_jsonl(staging / "adversarial.jsonl",
@@ -285,27 +305,51 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
             raise write_failed("the report to", Path(config.out_dir), exc,
                                "the earlier report there is unchanged; model outputs are cached, rerun to finish") from None
         folder.commit()
-        files = [Path(config.out_dir) / p.relative_to(staging) for p in written]
+        files = [Path(config.out_dir) / p.relative_to(staging) for p in [staging / "follow_ups.jsonl", *written]]
     if state is not None:
         state.wait_for_everyone()  # nobody exits (and tears down the process group) before the report exists
     return EvaluationResult(report=report, out_dir=Path(config.out_dir), files=files, main_process=main)
 
 
-def compare_representations(models, rows: EvaluationRows, settings: RepresentationSettings, config: EvaluationConfig,
-                            say: Callable[[str], None]):
-    """Both models' per-layer representations of the analysed rows (cached), compared layer by layer."""
+def compare_representations(models, rows: EvaluationRows, inputs_of: Callable[[int], tuple[str, ...]],
+                            settings: RepresentationSettings, config: EvaluationConfig, say: Callable[[str], None]):
+    """Both models' per-layer representations of the analysed rows (cached), compared layer by layer.
+
+    Only the rows compared are given their inputs (``inputs_of``; a streamed run keeps no follow-up code).
+    """
     from .representations import RepresentationCache, analyze_representations, collect, rows_to_collect
 
     source_ids, transformations = rows.source_ids, rows.transformations
     wanted = rows_to_collect(source_ids, transformations, settings, config.seed)
     say(f"comparing internal representations on {len(wanted)} inputs")
+    inputs: list = [None] * len(source_ids)
+    for i in wanted:
+        inputs[i] = inputs_of(i)
     cache = RepresentationCache.in_dir(config.cache_dir)
     try:
-        store = collect(models, rows.inputs, wanted, cache, batch_size=config.batch_size, progress=config.progress,
+        store = collect(models, inputs, wanted, cache, batch_size=config.batch_size, progress=config.progress,
                         log=say)
         return analyze_representations(store, source_ids, transformations, settings, seed=config.seed)
     finally:
         cache.close()
+
+
+def _example_inputs(rows: EvaluationRows, language: str | None, seed: int) -> Callable[[int], tuple[str, ...]]:
+    """The model input of row ``i``: a source's, an adversarial example's, or a transformation
+    follow-up made again (the streamed run kept only which follow-up each row is)."""
+    sources = {s.id: s for s in rows.sources}
+    n_sources = len(rows.sources)
+
+    def inputs_of(i: int) -> tuple[str, ...]:
+        if i < n_sources:
+            return rows.sources[i].inputs
+        row = rows.follow_ups[i - n_sources]
+        if isinstance(row, FollowUpRef):
+            made = remake_follow_up(sources[row.source_id], language, row.transformation, seed)
+            return made.inputs if made is not None else ()
+        return row.inputs
+
+    return inputs_of
 
 
 def check_stored_ids(models: dict, loaded, key_columns: tuple[str, ...], data: str) -> None:
@@ -333,13 +377,18 @@ def _joined(first: np.ndarray | None, second: np.ndarray | None, n_first: int, n
                            np.ones(n_second, dtype=bool) if second is None else second])
 
 
-def write_report_folder(out_dir: Path, report: dict, outputs: EvaluationOutputs, sources, follow_ups,
-                        inputs, *, shifts: list[dict] | None = None) -> list[Path]:
-    """Write report.json, report.md, plots, follow-ups, predictions and shifts (each file atomically)."""
+def write_report_folder(out_dir: Path, report: dict, outputs: EvaluationOutputs, sources,
+                        inputs_of: Callable[[int], tuple[str, ...]], *,
+                        shifts: list[dict] | None = None) -> list[Path]:
+    """Write report.json, report.md, plots, predictions and shifts (each file atomically; the caller
+    writes follow_ups.jsonl as the follow-ups are made).
+
+    ``inputs_of(i)``: the model input of row ``i`` (for the worst discrepancies shown as code).
+    """
     from .report import render_markdown, write_plots
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = [atomic_write_jsonl(out_dir / "follow_ups.jsonl", (f.as_row() for f in follow_ups.items))]
+    files: list[Path] = []
     rows = []
     have_t, have_s = outputs.available("teacher"), outputs.available("student")
     for i, (sid, tname) in enumerate(zip(outputs.source_ids, outputs.transformations)):
@@ -360,7 +409,7 @@ def write_report_folder(out_dir: Path, report: dict, outputs: EvaluationOutputs,
         src = source_code[outputs.source_ids[i]]
         examples[i] = {"source_id": outputs.source_ids[i], "transformation": outputs.transformations[i],
                        "source_code": "\n\n".join(src),
-                       "follow_up_code": None if outputs.transformations[i] is None else "\n\n".join(inputs[i])}
+                       "follow_up_code": None if outputs.transformations[i] is None else "\n\n".join(inputs_of(i))}
     files += write_plots(report, outputs, out_dir, shifts=shifts)
     files.append(atomic_write_text(out_dir / "report.md", render_markdown(report, examples)))
     files.append(atomic_write_json(out_dir / "report.json", report))

@@ -89,15 +89,18 @@ C_SNIPPETS = [
 
 
 def make_tiny_model(folder: Path, *, layers: int, hidden: int, vocab: int, texts: list[str],
-                    labels=("safe", "defective"), seed: int = 0, max_positions: int = 130) -> Path:
-    """A randomly initialised RoBERTa classifier with its own byte-level BPE tokenizer."""
+                    labels=("safe", "defective"), seed: int = 0, max_positions: int = 130,
+                    drop_whitespace: bool = False) -> Path:
+    """A randomly initialised RoBERTa classifier with its own byte-level BPE tokenizer
+    (``drop_whitespace``: a tokenizer that splits on whitespace and drops it, as some students' do)."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaForSequenceClassification
 
     torch.manual_seed(seed)
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.ByteLevel(
+        add_prefix_space=False)]) if drop_whitespace else pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     special = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
     tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab, special_tokens=special,

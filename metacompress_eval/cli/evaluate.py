@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from ..errors import MetaCompressError
-from .options import (add_adapter_options, add_data_options, add_task_options, add_threshold_options, csv,
-                      data_spec_from_args, model_spec_from_args, thresholds_from_args, transform_names,
-                      transforms_help)
+from .options import (add_adapter_options, add_data_options, add_inference_options, add_task_options,
+                      add_threshold_options, add_workers_option, csv, data_spec_from_args, model_spec_from_args,
+                      thresholds_from_args, transform_names, transforms_help)
 
 NAME = "evaluate"
 
@@ -35,8 +35,8 @@ def add_parser(subparsers):
     p.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
                    help="drop follow-ups that add compiler errors (gcc/javac/node/go...; docs/verification.md); on "
                         "by default (it adds about 6-13%% to a run, BENCHMARKS.md), --no-verify skips it")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, mps (default: %(default)s)")
+    add_inference_options(p)
+    add_workers_option(p)
     p.add_argument("--teacher-tokenizer", default=None)
     p.add_argument("--student-tokenizer", default=None)
     p.add_argument("--teacher-max-length", type=int, default=None)
@@ -104,7 +104,8 @@ def run(args) -> int:
         pair_ids=spec.pair_ids, functions=spec.functions,
         transforms=transform_names(args.transforms, task.language), seed=args.seed,
         max_sources=spec.max_sources, max_code_chars=spec.max_code_chars,
-        batch_size=args.batch_size, device=args.device, teacher_tokenizer=args.teacher_tokenizer,
+        batch_size=args.batch_size, batch_tokens=args.batch_tokens, device=args.device, dtype=args.dtype,
+        workers=args.workers, chunk_sources=args.chunk_sources, teacher_tokenizer=args.teacher_tokenizer,
         student_tokenizer=args.student_tokenizer, teacher_max_length=args.teacher_max_length,
         student_max_length=args.student_max_length, label_map=args.label_map,
         teacher_adapter=teacher.adapter, student_adapter=student.adapter, teacher_options=dict(teacher.options),

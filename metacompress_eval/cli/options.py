@@ -156,3 +156,29 @@ def model_spec_from_args(args, name: str, role: str | None = None):
     return ModelSpec(name, getattr(args, f"{prefix}tokenizer"), getattr(args, f"{prefix}max_length"),
                      args.trust_remote_code, getattr(args, f"{prefix}adapter"),
                      parse_option_pairs(getattr(args, f"{prefix}option"), flag))
+
+
+def add_workers_option(parser: argparse.ArgumentParser) -> None:
+    """``--workers``: processes that make follow-ups (the output is the same for any number)."""
+    parser.add_argument("--workers", type=int, default=0,
+                        help="worker processes making follow-ups; 0 = one per usable CPU (default); the follow-ups, "
+                             "their order and every count are the same for any number")
+    parser.add_argument("--chunk-sources", type=int, default=None,
+                        help="sources per chunk of follow-ups handed to a worker (and, for evaluate, streamed to the "
+                             "models, and shared out to the processes of a multi-process launch; default 64)")
+
+
+def add_inference_options(parser: argparse.ArgumentParser) -> None:
+    """``--batch-size``, ``--batch-tokens``, ``--device``, ``--dtype``: how models are run."""
+    from ..models.base import DTYPES
+
+    parser.add_argument("--batch-size", type=int, default=32,
+                        help="with --batch-tokens unset, each forward pass holds up to the tokens of this many "
+                             "inputs of the model's full length (default: %(default)s)")
+    parser.add_argument("--batch-tokens", type=int, default=None,
+                        help="padded tokens per forward pass (inputs are sorted by length; short ones fill larger "
+                             "batches); default: batch size x the model's max length")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, mps (default: %(default)s)")
+    parser.add_argument("--dtype", choices=DTYPES, default="float32",
+                        help="precision the models run in (default: %(default)s; bfloat16/float16 for GPUs); "
+                             "recorded in the report, and outputs of each precision are cached apart")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MetaCompressError
-from .options import (add_context_option, add_max_code_chars_option, languages_help, max_code_chars, transform_names,
-                      transforms_help)
+from .options import (add_context_option, add_max_code_chars_option, add_workers_option, languages_help, max_code_chars,
+                      transform_names, transforms_help)
 
 NAME = "transform"
 
@@ -30,6 +30,7 @@ def add_parser(subparsers):
                    help="compile each follow-up and its source; count follow-ups adding errors as rejected")
     add_context_option(p)
     add_max_code_chars_option(p)
+    add_workers_option(p)
     p.add_argument("--quiet", action="store_true")
     return p
 
@@ -62,13 +63,15 @@ def chain_follow_ups(sources, language: str, names: tuple[str, ...], k: int, see
 def run(args) -> int:
     from ..console import warn
     from ..data import DataSpec, load_code_sources
-    from ..fileio import atomic_write_many, json_text, jsonl_text
-    from ..follow_ups import build_follow_ups, language_warning, verify_follow_ups
+    from ..fileio import AtomicJsonlWriter, json_text
+    from ..follow_ups import (DEFAULT_CHUNK_SOURCES, FollowUpSet, iter_follow_up_chunks, language_warning,
+                              resolve_workers, verify_follow_ups)
     from ..outputs import check_input_file, check_output_file, write_failed
     from ..tasks import get_task
 
     language = get_task("classification", language=args.language).language
     names = transform_names(args.transforms, language)
+    workers = resolve_workers(args.workers)
     check_input_file(args.input)
     output = check_output_file(args.output)
     summary_path = Path(f"{args.output}.summary.json")
@@ -79,28 +82,40 @@ def run(args) -> int:
     warnings = [w for w in [language_warning(sources, language)] if w]
     for warning in warnings:
         warn(warning)
-    if args.chain is not None:
-        result = chain_follow_ups(sources, language, names, args.chain, args.seed)
-        if args.verify:
-            verify_follow_ups(result, sources, language)
-    else:
-        result = build_follow_ups(sources, language, names, seed=args.seed, progress=not args.quiet,
-                                  verify=args.verify)
-    summary = result.summary()
-    record = {"input": str(args.input), "output": str(args.output), "language": language, "transforms": list(names),
-              "chain": args.chain, "seed": args.seed, "verify": bool(args.verify), "inputs": len(sources),
-              "follow_ups": len(result.items), "skipped": dict(loaded.skipped), "transformations": summary,
-              **result.overview()}
-    if loaded.skipped:
-        record["skipped_examples"] = loaded.skipped_examples
-    if warnings:
-        record["warnings"] = warnings
-    try:  # the follow-ups and their summary replace the earlier pair together, or neither does
-        atomic_write_many({output: jsonl_text(f.as_row() for f in result.items).encode("utf-8"),
-                           summary_path: (json_text(record) + "\n").encode("utf-8")})
+    try:
+        # Rows are written as the chunks come (memory stays flat however many follow-ups there are);
+        # the follow-ups and their summary replace the earlier pair together, or neither does.
+        with AtomicJsonlWriter(output) as out:
+            if args.chain is not None:
+                result = chain_follow_ups(sources, language, names, args.chain, args.seed)
+                if args.verify:
+                    verify_follow_ups(result, sources, language)
+                for item in result.items:
+                    out.write(item.as_row())
+            else:
+                result = FollowUpSet()
+                chunks = iter_follow_up_chunks(sources, language, names, seed=args.seed, verify=args.verify,
+                                               workers=workers, progress=not args.quiet,
+                                               chunk_sources=args.chunk_sources or DEFAULT_CHUNK_SOURCES)
+                for chunk in chunks:
+                    for item in chunk.items:
+                        out.write(item.as_row())
+                    result.add(chunk, keep_items=False)
+                result.finish()
+            written = out.rows
+            summary = result.summary()
+            record = {"input": str(args.input), "output": str(args.output), "language": language,
+                      "transforms": list(names), "chain": args.chain, "seed": args.seed, "verify": bool(args.verify),
+                      "inputs": len(sources), "follow_ups": written, "skipped": dict(loaded.skipped),
+                      "transformations": summary, **result.overview()}
+            if loaded.skipped:
+                record["skipped_examples"] = loaded.skipped_examples
+            if warnings:
+                record["warnings"] = warnings
+            out.publish({summary_path: (json_text(record) + "\n").encode("utf-8")})
     except OSError as exc:
         raise write_failed("follow-ups to", output, exc) from None
-    print(f"wrote {len(result.items)} follow-ups for {len(sources)} inputs to {args.output}")
+    print(f"wrote {written} follow-ups for {len(sources)} inputs to {args.output}")
     rejected_label = "rejected (validation/compiler)" if args.verify else "rejected"
     for name, counts in summary.items():
         print(f"  {name:24s} applied {counts['applied']:6d}  not applicable {counts['not_applicable']:6d}  "

@@ -18,6 +18,7 @@ Adapters that can expose their per-layer sequence representations implement
 from __future__ import annotations
 
 import hashlib
+from array import array
 from typing import Any, Sequence
 
 import numpy as np
@@ -33,6 +34,35 @@ def input_key(inputs: Inputs) -> str:
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
     return digest.hexdigest()
+
+
+def encoded_bytes(encoded: Any) -> bytes:
+    """A canonical byte string of an encoded input (token ids, a pair of them, a row number, ...):
+    equal encoded inputs give equal bytes, different ones different bytes."""
+    if isinstance(encoded, (list, tuple)):
+        if all(type(v) is int for v in encoded):
+            return b"i" + array("q", encoded).tobytes()
+        parts = [encoded_bytes(v) for v in encoded]
+        return b"s" + b"".join(len(part).to_bytes(8, "little") + part for part in parts)
+    if isinstance(encoded, (int, np.integer)):
+        return b"n" + int(encoded).to_bytes(8, "little", signed=True)
+    if isinstance(encoded, np.ndarray):
+        return b"a" + str(encoded.dtype).encode() + str(encoded.shape).encode() + encoded.tobytes()
+    return b"r" + repr(encoded).encode("utf-8", "surrogatepass")
+
+
+def to_device(array_: np.ndarray, device: str):
+    """``array_`` as a tensor on ``device``; on CUDA through pinned memory with a non-blocking copy, so
+    the copy overlaps the GPU's work (the forward pass that reads the tensor is queued after it)."""
+    import torch
+
+    tensor = torch.from_numpy(array_)
+    if str(device).startswith("cuda"):
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)
+
+
+DTYPES = ("float32", "bfloat16", "float16")
 
 
 def generic_labels(n: int) -> list[str]:
@@ -113,6 +143,7 @@ class LoadedModel:
         self.tokenizer = tokenizer
         self.files = list(files)
         self.label_permutation: list[int] | None = None
+        self.dtype = "float32"
 
     # -- what the engine calls ------------------------------------------------------------------
     def input_key(self, inputs: Inputs, source_id: Any = None) -> str:
@@ -122,6 +153,14 @@ class LoadedModel:
     def encode(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None) -> list[Any]:
         """Each input prepared for the model, unpadded; ``None`` for an input the model cannot answer."""
         raise NotImplementedError
+
+    def encoded_key(self, encoded: Any) -> str:
+        """The cache key of an encoded input: a hash of what the model reads after its own preprocessing.
+
+        Two inputs that encode alike (a follow-up that only changed whitespace, for a tokenizer that
+        drops it) share one key, so the engine runs them once and reports them as shared.
+        """
+        return "enc:" + hashlib.blake2b(encoded_bytes(encoded), digest_size=20).hexdigest()
 
     def length(self, encoded: Any) -> int:
         """Tokens the encoded input occupies in a padded batch (the sort key of the batch plan)."""
@@ -149,6 +188,25 @@ class LoadedModel:
         """
         raise NotImplementedError(f"the {self.adapter} adapter does not expose hidden states")
 
+    def cast(self, dtype: str) -> None:
+        """Run the model in ``dtype`` (one of :data:`DTYPES`): its weights are converted and the
+        fingerprint changes with it, so outputs of different precisions never share cache entries
+        (``float32``, the default, keeps the fingerprint as loaded). No-op for stored outputs."""
+        if dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+        self.dtype = dtype
+        if dtype == "float32" or self.model is None:
+            return
+        import torch
+
+        self.model.to(getattr(torch, dtype))
+        self.fingerprint = hashlib.sha256(f"{self.fingerprint}|{dtype}".encode()).hexdigest()[:32]
+
+    def attention(self) -> str | None:
+        """The attention implementation the model runs (``sdpa``, ``eager``, ...) when it says."""
+        config = getattr(self.model, "config", None)
+        return getattr(config, "_attn_implementation", None)
+
     # -- description ----------------------------------------------------------------------------
     def num_parameters(self) -> int:
         if self.model is None:
@@ -159,7 +217,8 @@ class LoadedModel:
         """What the report records about the model."""
         return {"name_or_path": self.name, "adapter": self.adapter, "fingerprint": self.fingerprint,
                 "num_parameters": self.num_parameters(), "labels": self.label_names,
-                "max_length": self.max_length, "label_permutation": self.label_permutation}
+                "max_length": self.max_length, "label_permutation": self.label_permutation, "dtype": self.dtype,
+                "attention": self.attention()}
 
 
 class AbsentModel(LoadedModel):

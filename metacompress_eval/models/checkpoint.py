@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import MetaCompressError
-from .base import Inputs, LoadedModel, binary_logits, generic_labels, pooled_states
+from .base import Inputs, LoadedModel, binary_logits, generic_labels, pooled_states, to_device
 from .files import STATE_DICT_SUFFIXES, fingerprint_paths, hub_snapshot, load_state_dict, looks_like_hub_id
 
 TokenIds = Callable[[list[str]], list[list[int]]]
@@ -161,7 +161,7 @@ class RobertaCheckpoint(LoadedModel):
         ids = np.full((len(seqs), width), pad, dtype=np.int64)
         for i, s in enumerate(seqs):
             ids[i, :len(s)] = s
-        tensor = torch.from_numpy(ids).to(self.device)
+        tensor = to_device(ids, self.device)
         return tensor, tensor != pad
 
     def forward(self, batch: list[tuple[int, ...]]) -> np.ndarray:
@@ -183,8 +183,12 @@ class RobertaCheckpoint(LoadedModel):
                     self._vectors.clear()
                 self._vectors.update(zip((k for k, _ in todo), states[-1][:, 0].float()))
             first = torch.stack([self._vectors[k] for k in keys])
-            logits = self.model.classifier(first).float().cpu().numpy()
+            head = next(self.model.classifier.parameters())
+            logits = self.model.classifier(first.to(head.dtype)).float().cpu().numpy()
         return binary_logits(logits[:, 0]) if logits.shape[1] == 1 else logits
+
+    def attention(self) -> str:
+        return "sdpa"  # the encoder calls torch's scaled_dot_product_attention (roberta.py)
 
     def hidden_states(self, batch: list[tuple[int, ...]]) -> dict[str, np.ndarray]:
         import torch

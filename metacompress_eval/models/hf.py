@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import MetaCompressError
-from .base import Inputs, LoadedModel, pooled_states
+from .base import Inputs, LoadedModel, pooled_states, to_device
 from .files import TOKENIZER_FILES, fingerprint_files, hub_snapshot
 
 NAME = "hf"
@@ -65,8 +65,7 @@ class HFModel(LoadedModel):
             else:
                 ids[i, width - len(r):] = r
                 mask[i, width - len(r):] = 1
-        return {"input_ids": torch.from_numpy(ids).to(self.device),
-                "attention_mask": torch.from_numpy(mask).to(self.device)}
+        return {"input_ids": to_device(ids, self.device), "attention_mask": to_device(mask, self.device)}
 
     def forward(self, batch) -> np.ndarray:
         import torch
@@ -94,6 +93,8 @@ class HFModel(LoadedModel):
             "labels": self.label_names,
             "max_length": self.max_length,
             "label_permutation": self.label_permutation,
+            "dtype": self.dtype,
+            "attention": self.attention(),
         }
 
 
@@ -171,7 +172,12 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
             "this transformers release no longer implements (their distance_embedding weights would be dropped "
             "silently, giving wrong outputs); load its weights with the compact-roberta adapter instead")
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=trust_remote_code)
+        try:
+            # PyTorch's fused scaled-dot-product attention where the architecture has it.
+            model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=trust_remote_code,
+                                                                       attn_implementation="sdpa")
+        except (ValueError, ImportError):
+            model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=trust_remote_code)
     except ValueError as exc:
         raise MetaCompressError(
             f"{role} {name!r} ({getattr(config, 'model_type', '?')}) cannot be loaded as a sequence-classification "

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import MetaCompressError
-from .base import LoadedModel
+from .base import DTYPES, LoadedModel
 from .files import STATE_DICT_SUFFIXES, load_state_dict, state_dict_files
 from .options import resolve_options
 
@@ -140,7 +140,7 @@ def _match_state_dict(path: Path, *, role: str) -> str:
 
 def load_model(name: str, *, role: str = "model", tokenizer: str | None = None, device: str = "cpu",
                max_length: int | None = None, trust_remote_code: bool = False, adapter: str | None = None,
-               options: Mapping[str, Any] | None = None) -> LoadedModel:
+               options: Mapping[str, Any] | None = None, dtype: str = "float32") -> LoadedModel:
     """Load a model through its adapter.
 
     Args:
@@ -154,7 +154,19 @@ def load_model(name: str, *, role: str = "model", tokenizer: str | None = None, 
         trust_remote_code: allow custom modelling code (``hf``) and plugin adapters; off unless asked for.
         adapter: an adapter name, ``python:MODULE:FACTORY``, or ``None`` to detect it.
         options: adapter options (``key → value``; text values are parsed), on top of any the folder records.
+        dtype: ``float32`` (default), ``bfloat16`` or ``float16``: the precision the model runs in
+            (see :meth:`LoadedModel.cast`).
     """
+    if dtype not in DTYPES:
+        raise MetaCompressError(f"unknown --dtype {dtype!r}; choose one of: {', '.join(DTYPES)}")
+    loaded = _load(name, role=role, tokenizer=tokenizer, device=device, max_length=max_length,
+                   trust_remote_code=trust_remote_code, adapter=adapter, options=options)
+    loaded.cast(dtype)
+    return loaded
+
+
+def _load(name: str, *, role: str, tokenizer: str | None, device: str, max_length: int | None,
+          trust_remote_code: bool, adapter: str | None, options: Mapping[str, Any] | None) -> LoadedModel:
     recorded: dict[str, Any] = {}
     asked, name = name, _from_hub_if_imported(name)
     folder = Path(name).expanduser()

@@ -8,6 +8,7 @@ worse than the source or identical to it, and recording provenance.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -126,7 +127,8 @@ class Transformation:
         """Return the edits to make, or :class:`NotApplicable` with a reason."""
         raise NotImplementedError
 
-    def apply(self, code: str, language: str, seed: int = 0, context: Any = None) -> TransformResult:
+    def apply(self, code: str, language: str, seed: int = 0, context: Any = None, *,
+              parsed: ParsedCode | None = None) -> TransformResult:
         """Transform ``code`` (a snippet in ``language``) deterministically for ``seed``.
 
         ``context``: the enclosing file or translation unit of the snippet (text, or a parsed
@@ -138,6 +140,10 @@ class Transformation:
         status is ``"rejected"``. A source with syntax errors is refused whole unless every error
         lies inside a statement of a function body; then the transformation applies away from
         those statements (see :mod:`metacompress_eval.code.refusals`).
+
+        ``parsed``: ``parse(code, language)`` when the caller has it already: several transformations
+        of one snippet can share one parse (it is copied before anything is recorded on it, and
+        :meth:`propose` only reads it).
         """
         from metacompress_eval.code.context import Context, parse_context
 
@@ -148,7 +154,11 @@ class Transformation:
 
         if language not in self.languages:
             return result(NOT_APPLICABLE, f"language {language!r} is not supported by {self.name}")
-        parsed = parse(code, language)
+        if parsed is None or parsed.code != code or parsed.language != language:
+            parsed = parse(code, language)
+        else:
+            # What is recorded below (context, error regions, cached analyses) stays with this call.
+            parsed = dataclasses.replace(parsed, context=None, error_regions=[], analyses={})
         if given:
             parsed.context = context if isinstance(context, Context) else parse_context(context, language)
         source_errors = parsed.error_count()

@@ -29,6 +29,7 @@ import itertools
 import random
 from typing import Any, Iterable, Sequence, Union
 
+from metacompress_eval.code.languages import ParsedCode
 from metacompress_eval.errors import MetaCompressError
 from metacompress_eval.transforms.base import APPLIED, NOT_APPLICABLE, REJECTED, TransformResult, Transformation
 
@@ -169,8 +170,9 @@ class Chain:
         """Whether enough steps handle ``language``."""
         return language in self.languages
 
-    def apply(self, code: str, language: str, seed: int = 0) -> TransformResult:
-        """Apply the chain (see :func:`apply_chain`)."""
+    def apply(self, code: str, language: str, seed: int = 0, *, parsed: ParsedCode | None = None) -> TransformResult:
+        """Apply the chain (see :func:`apply_chain`; ``parsed`` is accepted for the common signature:
+        each step parses its own input)."""
         return apply_chain(code, language, self.steps, seed, self.k, label=self.name)
 
     @classmethod

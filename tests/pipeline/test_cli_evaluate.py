@@ -160,3 +160,44 @@ def test_killed_run_resumes_to_the_same_report(tiny_models, tmp_path):
     assert _stable(resumed) == _stable(clean)
     cached = resumed["inference"]["teacher"]["cached"] + resumed["inference"]["student"]["cached"]
     assert cached >= done_before_kill >= 20
+
+
+def test_streamed_run_is_the_same_for_any_workers_and_chunks(tiny_models, c_dataset, tmp_path):
+    """Follow-ups made by 1 or 2 worker processes and streamed to the models in chunks: the same
+    follow_ups.jsonl whatever the chunk size, and the very same report for the same chunk size (the
+    worker count changes nothing downstream). Another chunk size batches the inputs differently, so
+    outputs may differ in their last bits only."""
+    from metacompress_eval.pipeline import EvaluationConfig, run_evaluation
+
+    reports, files = [], []
+    for i, (workers, chunk) in enumerate(((1, 5), (2, 5), (2, 1))):
+        out = tmp_path / f"r{i}"
+        config = EvaluationConfig(teacher=str(tiny_models["teacher"]), student=str(tiny_models["student"]),
+                                  data=str(c_dataset), out_dir=str(out), cache_dir=str(tmp_path / f"cache{i}"),
+                                  progress=False, workers=workers, chunk_sources=chunk,
+                                  transforms=("rename_variables", "dead_code", "reindent", "blank_lines"))
+        reports.append(run_evaluation(config).report)
+        files.append(((out / "follow_ups.jsonl").read_bytes(), (out / "predictions.jsonl").read_bytes()))
+        assert reports[-1]["inference"]["follow_up_workers"] == workers
+    assert files[0] == files[1]
+    assert files[2][0] == files[0][0] and files[0][0].count(b"\n") == reports[0]["data"]["n_follow_ups"]
+    assert _stable(reports[1]) == _stable(reports[0])
+    other = reports[2]
+    assert other["transformations"] == reports[0]["transformations"]
+    first = [json.loads(line) for line in files[0][1].splitlines()]
+    again = [json.loads(line) for line in files[2][1].splitlines()]
+    assert [(r["source_id"], r["transformation"]) for r in first] == [(r["source_id"], r["transformation"])
+                                                                      for r in again]
+    for a, b in zip(first, again):
+        assert a["teacher_probs"] == pytest.approx(b["teacher_probs"], abs=1e-6)
+        assert a["student_probs"] == pytest.approx(b["student_probs"], abs=1e-6)
+
+
+def test_dtype_is_recorded(tiny_models, c_dataset, tmp_path):
+    out = tmp_path / "out"
+    assert _evaluate(tiny_models, c_dataset, out, tmp_path / "cache", "--dtype", "bfloat16", "--workers", "1",
+                     "--batch-tokens", "500") == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["settings"]["dtype"] == "bfloat16" and report["settings"]["batch_tokens"] == 500
+    assert report["models"]["teacher"]["dtype"] == report["models"]["student"]["dtype"] == "bfloat16"
+    assert "shared" in report["inference"]["teacher"]

@@ -54,3 +54,70 @@ def test_empty_input_list(tiny_models):
     loaded = load_model(str(tiny_models["student"]))
     out = InferenceEngine(loaded, None, progress=False).predict([])
     assert out.probs.shape == (0, 2)
+
+
+def _relaid(code: str) -> str:
+    """The same code with other whitespace: one more space of indentation, a blank line."""
+    return code.replace("\n    ", "\n     ").replace("{\n", "{\n\n", 1)
+
+
+def test_inputs_that_encode_alike_run_once(tmp_path, corpus_texts):
+    """Keys are the model's own token ids: for a tokenizer that drops whitespace, re-laid-out code is
+    the same input and runs once (counted as shared); for one that keeps it, it is not."""
+    from ..conftest import make_tiny_model
+
+    dropping = load_model(str(make_tiny_model(tmp_path / "ws", layers=1, hidden=32, vocab=300, texts=corpus_texts,
+                                              drop_whitespace=True)))
+    inputs = [(s,) for s in C_SNIPPETS] + [(_relaid(s),) for s in C_SNIPPETS]
+    assert all(_relaid(s) != s for s in C_SNIPPETS)
+    cache = OutputCache(tmp_path / "c.sqlite")
+    out = InferenceEngine(dropping, cache, progress=False).predict(inputs)
+    n = len(C_SNIPPETS)
+    assert out.stats.unique == n and out.stats.shared == n and out.stats.computed == n
+    assert cache.count(dropping.fingerprint) == n
+    np.testing.assert_array_equal(out.probs[:n], out.probs[n:])
+    np.testing.assert_allclose(out.probs, _reference_probs(dropping, inputs), atol=1e-5)
+
+    keeping = load_model(str(make_tiny_model(tmp_path / "bl", layers=1, hidden=32, vocab=300, texts=corpus_texts)))
+    kept = InferenceEngine(keeping, None, progress=False).predict(inputs)
+    assert kept.stats.shared == 0 and kept.stats.computed == 2 * n
+
+
+def test_batches_fill_a_token_budget(tiny_models):
+    loaded = load_model(str(tiny_models["teacher"]))
+    encoded = [[0] * n for n in (5, 40, 3, 17, 17, 60, 9, 1, 33)]
+    for budget in (1, 40, 64, 100, 1000):
+        engine = InferenceEngine(loaded, None, batch_tokens=budget, progress=False)
+        plan = engine.batches(encoded)
+        assert sorted(i for b in plan for i in b) == list(range(len(encoded)))
+        widths = [max(len(encoded[i]) for i in b) for b in plan]
+        assert widths == sorted(widths, reverse=True)  # longest first
+        for batch, width in zip(plan, widths):
+            assert len(batch) == 1 or len(batch) * width <= budget
+        # no batch could have taken the next input too
+        for batch, nxt in zip(plan, plan[1:]):
+            assert (len(batch) + 1) * max(len(encoded[i]) for i in batch) > budget
+    assert len(InferenceEngine(loaded, None, batch_tokens=1000, progress=False).batches(encoded)) == 1
+    # The default budget: batch_size inputs of the model's full length.
+    assert InferenceEngine(loaded, None, batch_size=8, progress=False).batch_tokens == 8 * loaded.max_length
+
+
+def test_float32_is_the_default_and_reproduces_cached_outputs(tiny_models, tmp_path):
+    loaded = load_model(str(tiny_models["teacher"]))
+    assert loaded.dtype == "float32" and next(loaded.model.parameters()).dtype == torch.float32
+    assert loaded.describe()["dtype"] == "float32" and loaded.describe()["attention"] == "sdpa"
+    inputs = [(s,) for s in C_SNIPPETS]
+    cache = OutputCache(tmp_path / "c.sqlite")
+    first = InferenceEngine(loaded, cache, batch_size=2, progress=False).predict(inputs)
+    # A fresh load keys the same cache rows: everything comes from the cache, and recomputing
+    # (one input at a time) gives the cached outputs.
+    again = InferenceEngine(load_model(str(tiny_models["teacher"])), cache, progress=False).predict(inputs)
+    assert again.stats.cached == len(inputs) and again.stats.forward_passes == 0
+    np.testing.assert_array_equal(again.probs, first.probs)
+    np.testing.assert_allclose(first.probs, _reference_probs(loaded, inputs), atol=1e-5)
+
+    half = load_model(str(tiny_models["teacher"]), dtype="bfloat16")
+    assert half.fingerprint != loaded.fingerprint and next(half.model.parameters()).dtype == torch.bfloat16
+    low = InferenceEngine(half, cache, progress=False).predict(inputs)
+    assert low.stats.cached == 0 and low.stats.computed == len(inputs)  # other precision, other cache rows
+    np.testing.assert_allclose(low.probs, first.probs, atol=0.05)
