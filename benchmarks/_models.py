@@ -47,8 +47,10 @@ def load_functions(n: int) -> tuple[list[str], str]:
     return [r["code"] for r in generate_corpus(max(n, 240))][:n], "demo corpus C functions (shared data absent)"
 
 
-def make_model(folder: Path, shape: str, texts: list[str], vocab: int = 8000, seed: int = 0) -> Path:
-    """Save a random-weight RoBERTa classifier of ``shape`` with a BPE tokenizer trained on ``texts``."""
+def make_model(folder: Path, shape: str, texts: list[str], vocab: int = 8000, seed: int = 0,
+               drop_whitespace: bool = False) -> Path:
+    """Save a random-weight RoBERTa classifier of ``shape`` with a BPE tokenizer trained on ``texts``
+    (``drop_whitespace``: the tokenizer splits on whitespace and drops it, as some students' do)."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaForSequenceClassification
@@ -56,7 +58,9 @@ def make_model(folder: Path, shape: str, texts: list[str], vocab: int = 8000, se
     layers, hidden, heads, inter, positions = SHAPES[shape]
     torch.manual_seed(seed)
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.pre_tokenizer = (pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), byte_level]) if drop_whitespace
+                         else byte_level)
     tok.decoder = decoders.ByteLevel()
     tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))

@@ -1,9 +1,12 @@
 """Wall time of ``metacompress evaluate`` with 1 process against 2 processes (torchrun) on the same work.
 
 Both runs evaluate the same teacher/student pair (randomly initialised, shape ``--shape``) on the same
-``--n`` C functions with the default transformations, each with an empty output cache, so both do
-every forward pass; the reports are checked to be identical apart from timings. Times are whole
-commands (interpreter start, model loading, follow-ups, inference, report), as a user sees them.
+``--n`` C functions with the default transformations, in chunks of ``--chunk-sources`` sources (each
+process makes and scores its share of the chunks), each with an empty output cache, so both do every
+forward pass; the follow-ups and counts are checked to be identical, and the largest difference between
+the two runs' probabilities is reported (last bits: the processes run one thread each, the single
+process two). Times are whole commands (interpreter start, model loading, follow-ups, inference,
+report), as a user sees them.
 
 Usage::
 
@@ -38,6 +41,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=96)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--chunk-sources", type=int, default=16)
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="mc-bench-mp-"))
@@ -53,7 +57,7 @@ def main() -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     env.pop("WORLD_SIZE", None)
     common = ["evaluate", "--teacher", str(teacher), "--student", str(student), "--data", str(data), "--quiet",
-              "--batch-size", str(args.batch_size)]
+              "--batch-size", str(args.batch_size), "--chunk-sources", str(args.chunk_sources)]
     single = run([sys.executable, "-m", "metacompress_eval", *common, "--out", str(work / "r1"),
                   "--cache-dir", str(work / "c1")], env)
     torchrun = shutil.which("torchrun") or "torchrun"
@@ -63,11 +67,16 @@ def main() -> None:
                 {**env, "OMP_NUM_THREADS": str(threads)})
     a = json.loads((work / "r1" / "report.json").read_text())
     b = json.loads((work / "r2" / "report.json").read_text())
-    same = a["analysis"] == b["analysis"]
+    same = ((work / "r1" / "follow_ups.jsonl").read_bytes() == (work / "r2" / "follow_ups.jsonl").read_bytes()
+            and a["transformations"] == b["transformations"])
+    rows = [[json.loads(line) for line in (work / r / "predictions.jsonl").read_text().splitlines()] for r in ("r1", "r2")]
+    difference = max(abs(p - q) for x, y in zip(*rows) for k in ("teacher_probs", "student_probs")
+                     for p, q in zip(x[k], y[k]))
     n_inputs = a["data"]["n_sources"] + a["data"]["n_follow_ups"]
     result = {"machine": machine(), "shape": args.shape, "inputs": n_inputs, "batch_size": args.batch_size,
               "single_s": round(single, 1), f"{args.processes}_processes_s": round(multi, 1),
-              "speedup": round(single / multi, 2), "identical_analysis": same,
+              "speedup": round(single / multi, 2), "identical_follow_ups_and_counts": same,
+              "max_probability_difference": difference,
               "teacher_inference_s": {"1": a["inference"]["teacher"]["seconds"],
                                       str(args.processes): b["inference"]["teacher"]["seconds"]}}
     print(json.dumps(result, indent=2))
