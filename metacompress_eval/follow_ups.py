@@ -323,13 +323,34 @@ def _pool(workers: int):
     torch threads of the caller do not matter to it; it runs nothing but tree-sitter and Python.
     Elsewhere the platform's default start method is used (with it, a script calling this needs the
     usual ``if __name__ == "__main__":`` guard).
+
+    Workers end with the process that started them (:func:`_end_with_parent`), also when it is killed.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else None)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_end_with_parent,
+                               initargs=(os.getpid(),))
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a worker: exit as soon as ``parent`` is gone.
+
+    A parent killed outright (SIGKILL, the OOM killer) cannot shut its pool down, and a forked worker
+    waiting for work would never see the end of its queue (it holds the queue's other end itself),
+    so it would live on, idle, holding memory. A daemon thread notices the new parent and exits.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def check_transformations(language: str | None, transformations: Iterable[str]) -> tuple[str, ...]:

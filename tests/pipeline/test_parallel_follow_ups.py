@@ -2,7 +2,9 @@
 bytes, same order, same counts, whatever the number of workers, the chunk size or the shard."""
 
 import json
+import os
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +123,48 @@ def test_streamed_chunks_keep_memory_flat():
     small_kept, large_kept = peak(24, True), peak(96, True)
     assert large < 1.5 * small
     assert large_kept > 3 * small_kept
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc")
+def test_workers_end_with_a_killed_parent(tmp_path):
+    """A run killed outright (SIGKILL) leaves no worker process behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import multiprocessing, sys, time\n"
+        "from metacompress_eval.data import SourceInput\n"
+        "from metacompress_eval.follow_ups import iter_follow_up_chunks\n"
+        f"codes = {C_SNIPPETS!r}\n"
+        "sources = [SourceInput(f's{i}', (codes[i % len(codes)],)) for i in range(40)]\n"
+        "chunks = iter_follow_up_chunks(sources, 'c', ['rename_variables'], workers=2, chunk_sources=2)\n"
+        "next(chunks)\n"
+        "print(' '.join(str(p.pid) for p in multiprocessing.active_children()), flush=True)\n"
+        "time.sleep(600)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        assert workers, "the pool should have started workers"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 30
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [p for p in workers if _running(p)]
+    for pid in alive:  # leave nothing running, even when failing
+        os.kill(pid, signal.SIGKILL)
+    assert not alive
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
