@@ -18,7 +18,8 @@ Three measurements, written to one JSON (``--json``):
    made beforehand (``model_only``). ``fed`` = end-to-end / model-only: 1.0 means the CPU side keeps
    the GPU busy.
 
-On a GPU machine, in one command (about 3–4 minutes on 8 GPUs)::
+On a GPU machine, in one command (planned to finish in under 5 minutes — model loads plus 10 s per
+process count, one follow-up pass per worker count — but not yet run on a GPU: no figure exists)::
 
     python benchmarks/bench_gpu.py --json bench_gpu.json
 
