@@ -4,11 +4,14 @@ Runs both commands (the AVATAR student on the 2,000 unlabelled pairs against the
 logits, and alone on the 4,000 test pairs with an MHM attack) in a scratch folder with a fresh output
 cache, then prints a JSON report of what BENCHMARKS.md records: agreement with the teacher, mean
 |ΔP(clone)|, accuracy, flip rates per transformation with CIs and the correct→wrong breakdown, the
-attack's figures, and each command's wall time.
+attack's figures, each command's wall time and the load average before and after. ``--save FILE`` also
+writes that report to FILE; ``--render FILE`` prints a saved report as the Markdown that BENCHMARKS.md
+holds, so the recorded figures are this script's output, not typed.
 
 Usage::
 
-    python benchmarks/bench_published_student.py [--out DIR]
+    python benchmarks/bench_published_student.py [--out DIR] [--save FILE]
+    python benchmarks/bench_published_student.py --render FILE
 """
 
 from __future__ import annotations
@@ -66,29 +69,101 @@ def figures(unlabelled: dict, test: dict) -> dict:
             "f1": ta["performance"]["sources"]["student"]["f1"]["value"],
             "flips": {name: {**_rate(e), "breakdown": e["breakdown"]}
                       for name, e in {"all follow-ups": flips["overall"], **flips["by_transformation"]}.items()},
-            "attack_mhm": {k: attack[k] for k in ("n", "clean_accuracy", "adversarial_accuracy", "success",
-                                                  "avg_queries", "avg_edits")},
+            "attack_mhm": {"budget": test["attacks"]["settings"]["budget"],
+                           **{k: attack[k] for k in ("n", "clean_accuracy", "adversarial_accuracy", "success",
+                                                     "avg_queries", "avg_edits")}},
         },
     }
+
+
+def _pct(rate: float) -> str:
+    return f"{100 * rate:.2f} %"
+
+
+def _ci(entry: dict) -> str:
+    lo, hi = entry["ci95"]
+    return f"[{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def markdown(report: dict) -> str:
+    """The BENCHMARKS.md tables for a report this script printed."""
+    u, t = report["unlabelled"], report["test"]
+    pa, acc = u["pa_violated"], t["accuracy"]
+    lines = [
+        f"Measured {report['date']} on {report['machine']}; load average "
+        f"{' / '.join(f'{x:.1f}' for x in report['load_average']['start'])} (1/5/15 min) at the start, "
+        f"{' / '.join(f'{x:.1f}' for x in report['load_average']['end'])} at the end. Wall time: "
+        + ", ".join(f"{name} {s} s" for name, s in report["seconds"].items()) + ".",
+        "",
+        "| figure | measured | published range (FACTS.md) |",
+        "|---|---|---|",
+        f"| agreement with the teacher, {u['sources']} unlabelled pairs | {_pct(u['agreement'])} "
+        f"({pa['n'] - pa['violations']}/{pa['n']}) | 85.75–86.10 % |",
+        f"| PA violated on sources [95% CI] | {_pct(pa['rate'])} {_ci(pa)} | 13.90–14.25 % |",
+        f"| mean \\|ΔP(clone)\\| | {u['mean_abs_delta_p_clone']:.4f} | 0.145–0.149 |",
+        f"| student accuracy, {t['sources']} test pairs [95% CI] | {_pct(acc['accuracy'])} {_ci(acc)} "
+        f"({acc['correct']}/{acc['n']}) | 88.4–88.6 % |",
+        f"| student F1 (clone), test pairs | {t['f1']:.4f} | |",
+        f"| student flips on the unlabelled pairs' follow-ups [95% CI] | {_pct(u['student_flips']['rate'])} "
+        f"{_ci(u['student_flips'])} ({u['student_flips']['flips']}/{u['student_flips']['n']}) | |",
+        "",
+        f"Flip rates on the {t['sources']} test pairs (MORPH's robustness metric: the prediction changes between "
+        "a pair and its follow-up), with the breakdown of each flip and non-flip:",
+        "",
+        "| transformation | flip rate [95% CI] | flips / follow-ups | correct→wrong | wrong→correct | "
+        "correct→correct | wrong→same wrong |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, e in t["flips"].items():
+        b = e["breakdown"]
+        lines.append(f"| {name} | {_pct(e['rate'])} {_ci(e)} | {e['flips']}/{e['n']} | {b['correct_to_wrong']} | "
+                     f"{b['wrong_to_correct']} | {b['correct_to_correct']} | {b['wrong_to_same_wrong']} |")
+    a = t["attack_mhm"]
+    edits = "n/a" if a["avg_edits"] is None else f"{a['avg_edits']:.2f}"
+    lines += [
+        "",
+        f"MHM attack (`--attack-budget {a['budget']}` queries) on the first {a['n']} test pairs: of the "
+        f"{a['success']['n']} the student classified correctly, {a['success']['k']} were turned "
+        f"({_pct(a['success']['rate'])} {_ci(a['success'])}); accuracy {_pct(a['clean_accuracy'])} clean → "
+        f"{_pct(a['adversarial_accuracy'])} under attack; {a['avg_queries']:.1f} queries per attacked pair, "
+        f"{edits} renamings per successful attack.",
+    ]
+    return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=None, help="scratch folder (default: a fresh temporary folder)")
+    ap.add_argument("--save", default=None, help="also write the JSON report to this file")
+    ap.add_argument("--render", default=None, help="print a saved JSON report as BENCHMARKS.md Markdown and exit")
     args = ap.parse_args()
+    if args.render:
+        print(markdown(json.loads(Path(args.render).read_text(encoding="utf-8"))))
+        return
     if not (STUDENT / "model.bin").is_file():
         sys.exit(f"the published student is not at {STUDENT} (../shared/data)")
     out = Path(args.out or tempfile.mkdtemp(prefix="mc-bench-published-"))
     out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(REPO), "METACOMPRESS_CACHE": str(out / "cache")}
-    seconds = {}
+    seconds, load_start = {}, os.getloadavg()
     for name, argv in commands(STUDENT, out).items():
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "metacompress_eval", *argv, "--quiet"], check=True, env=env)
+        proc = subprocess.run([sys.executable, "-m", "metacompress_eval", *argv, "--quiet"], env=env,
+                              capture_output=True, text=True)
+        if proc.returncode:
+            sys.exit(f"{name} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
         seconds[name] = round(time.perf_counter() - t0, 1)
     reports = {name: json.loads((out / f"avatar-{name}" / "report.json").read_text()) for name in seconds}
-    print(json.dumps({"date": datetime.date.today().isoformat(), "machine": machine(), "seconds": seconds,
-                      "load_average": os.getloadavg(), **figures(reports["unlabelled"], reports["test"])}, indent=2))
+    report = {"date": datetime.date.today().isoformat(), "machine": machine(), "seconds": seconds,
+              "load_average": {"start": load_start, "end": os.getloadavg()},
+              "commands": {name: " ".join(argv) for name, argv in commands(Path("$P"), Path(".")).items()},
+              **figures(reports["unlabelled"], reports["test"])}
+    text = json.dumps(report, indent=2)
+    if args.save:
+        tmp = Path(args.save).with_suffix(".tmp")
+        tmp.write_text(text + "\n", encoding="utf-8")
+        tmp.replace(args.save)
+    print(text)
 
 
 if __name__ == "__main__":
