@@ -114,8 +114,13 @@ def markdown(report: dict) -> str:
         "correct→correct | wrong→same wrong |",
         "|---|---|---|---|---|---|---|",
     ]
+    attacked = any(name.startswith("attack:") for name in t["flips"])
     for name, e in t["flips"].items():
         b = e["breakdown"]
+        if name.startswith("attack:"):  # adversarial examples are kept only when they flipped
+            name = f"{name} (the attack's adversarial examples: flips by construction)"
+        elif name == "all follow-ups" and attacked:
+            name = "all follow-ups (with the adversarial examples)"
         lines.append(f"| {name} | {_pct(e['rate'])} {_ci(e)} | {e['flips']}/{e['n']} | {b['correct_to_wrong']} | "
                      f"{b['wrong_to_correct']} | {b['correct_to_correct']} | {b['wrong_to_same_wrong']} |")
     a = t["attack_mhm"]

@@ -100,9 +100,40 @@ def load_state_dict(path: Path, *, what: str) -> dict:
             detail = text.split("WeightsUnpickler error:")[-1].strip().splitlines()
             detail = detail[0] if detail and detail[0] else type(exc).__name__
             raise MetaCompressError(f"{what}: not a readable torch state dict ({detail})") from None
-    if isinstance(tensors, dict) and "state_dict" in tensors and isinstance(tensors["state_dict"], dict):
-        tensors = tensors["state_dict"]  # a training checkpoint {"state_dict": ..., "epoch": ...}
-    if not isinstance(tensors, dict) or not tensors or not all(
-            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in tensors.items()):
-        raise MetaCompressError(f"{what} is not a state dict (a mapping of parameter names to tensors)")
-    return dict(tensors)
+    return _parameters(tensors, what=what)
+
+
+def _is_parameters(value) -> bool:
+    import torch
+
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+
+
+def _parameters(loaded, *, what: str) -> dict:
+    """The name → tensor mapping in what ``torch.load`` returned.
+
+    Training scripts often save a checkpoint around the state dict (``{"model": ..., "epoch": 3}``,
+    ``{"state_dict": ...}``, ``{"model_state_dict": ..., "optimizer": ...}``): when exactly one entry
+    is a mapping of names to tensors, that is the state dict, whatever its key. Anything else is refused
+    with a message that says what the file holds.
+    """
+    if _is_parameters(loaded):
+        return dict(loaded)
+    if not isinstance(loaded, dict):
+        raise MetaCompressError(f"{what} is not a state dict: it holds a {type(loaded).__name__}, not a mapping "
+                                "of parameter names to tensors")
+    if not loaded:
+        raise MetaCompressError(f"{what} is an empty state dict")
+    nested = [k for k, v in loaded.items() if _is_parameters(v)]
+    if len(nested) == 1:
+        return dict(loaded[nested[0]])
+    if nested:
+        raise MetaCompressError(f"{what} holds several state dicts ({', '.join(map(str, nested))}); re-save the one "
+                                "to evaluate with torch.save(checkpoint[KEY], 'model.bin')")
+    import torch
+
+    odd = [f"{k} ({type(v).__name__})" for k, v in loaded.items() if not isinstance(v, torch.Tensor)]
+    more = f", … ({len(odd) - 4} more)" if len(odd) > 4 else ""
+    raise MetaCompressError(f"{what} is not a state dict: {len(odd)} of its {len(loaded)} entries are not tensors: "
+                            f"{', '.join(map(str, odd[:4]))}{more}")

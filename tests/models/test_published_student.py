@@ -11,6 +11,7 @@ default and the full commands (with follow-ups and an attack, a few minutes) are
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,11 +96,31 @@ def _check_test(report: dict, n: int) -> None:
     assert "teacher" in report["attacks"]["not_attacked"]
 
 
+def _benchmark_script():
+    """benchmarks/bench_published_student.py, which reads these reports for BENCHMARKS.md."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_published_student.py"
+    spec = importlib.util.spec_from_file_location("bench_published_student", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_readme_commands_on_a_sample(tmp_path):
-    """The two commands on the first 40 pairs (the full runs are the slow tests below)."""
-    _check_unlabelled(_evaluate(tmp_path, "unlabelled", *_unlabelled_args("--max-sources", "40")), 40)
-    _check_test(_evaluate(tmp_path, "test", *_test_args("--max-sources", "40", "--attacks", "mhm",
-                                                         "--attack-max-sources", "8", "--attack-budget", "8")), 40)
+    """The two commands on the first 40 pairs (the full runs are the slow tests below), and the benchmark
+    script's tables read from their reports."""
+    unlabelled = _evaluate(tmp_path, "unlabelled", *_unlabelled_args("--max-sources", "40"))
+    _check_unlabelled(unlabelled, 40)
+    test = _evaluate(tmp_path, "test", *_test_args("--max-sources", "40", "--attacks", "mhm",
+                                                   "--attack-max-sources", "8", "--attack-budget", "8"))
+    _check_test(test, 40)
+    bench = _benchmark_script()
+    figures = bench.figures(unlabelled, test)
+    assert figures["test"]["accuracy"]["n"] == 40 and figures["test"]["attack_mhm"]["budget"] == 8
+    table = bench.markdown({"date": "today", "machine": "here", "seconds": {"unlabelled": 1.0, "test": 2.0},
+                            "load_average": {"start": [1, 1, 1], "end": [2, 2, 2]}, **figures})
+    assert "| rename_variables |" in table and "`--attack-budget 8`" in table
 
 
 @pytest.mark.slow
