@@ -226,7 +226,33 @@ def report_model_name(report: dict, role: str) -> str:
     return str(m.get("name") or model_name(m.get("name_or_path") or role))
 
 
+def _comparison_text(report: dict) -> str:
+    """The section's opening: what the student was compared with, and on which inputs the teacher answered."""
+    tool = f"([MetaCompress Eval]({TOOL_URL}))"
+    teacher = (report.get("models") or {}).get("teacher") or {}
+    if teacher.get("adapter") == "none":  # evaluate without --teacher / --teacher-outputs
+        return (f"This model was tested by metamorphic testing {tool} without a teacher, so only its own figures "
+                "(flip rates, accuracy, attacks) are filled in below: it ran on")
+    coverage = (report.get("analysis") or {}).get("coverage") or {}
+    both, of = (coverage.get("both") or {}).get("inputs"), (coverage.get("of") or {}).get("inputs")
+    name = report_model_name(report, "teacher")
+    if isinstance(both, int) and isinstance(of, int) and both < of:
+        why = ((coverage.get("teacher") or {}).get("reason") or "").rstrip(".")
+        return (f"This model was compared with its teacher **{name}** by metamorphic testing {tool}; the teacher's "
+                f"outputs were available for {both} of the {of} inputs{f' ({why})' if why else ''}, so the "
+                "teacher-side figures below are computed on those, and the student's own on all: the student ran on")
+    return f"This model was compared with its teacher **{name}** by metamorphic testing {tool}: both models ran on"
+
+
 def _verification_text(report: dict) -> str:
+    follow_ups = report.get("follow_ups")
+    if isinstance(follow_ups, dict) and "verified" in follow_ups:  # evaluate since issue 12
+        if not follow_ups["verified"]:
+            return "no (follow-ups were re-parsed, not compiled)"
+        counts = [e for e in (report.get("transformations") or {}).values() if isinstance(e, dict)]
+        rejected, unverified = (sum(int(e.get(k) or 0) for e in counts) for k in ("rejected", "unverified"))
+        text = f"yes: follow-ups that add compiler errors are dropped ({rejected} rejected"
+        return text + (f", {unverified} could not be checked)" if unverified else ")")
     v = report.get("verification")
     if not isinstance(v, dict) or not v.get("enabled"):
         return "no (follow-ups were re-parsed, not compiled)"
@@ -274,7 +300,8 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
     settings = report.get("settings", {})
     data = data_name(report.get("data"))
     settings_rows = "\n".join(f"| {k} | {v} |" for k, v in [
-        ("teacher", f"`{report_model_name(report, 'teacher')}`"),
+        ("teacher", "none" if ((report.get("models") or {}).get("teacher") or {}).get("adapter") == "none"
+         else f"`{report_model_name(report, 'teacher')}`"),
         ("student", f"`{report_model_name(report, 'student')}`"),
         ("task", report.get("task", {}).get("name", "n/a")),
         ("data", f"`{data}`"),
@@ -289,8 +316,8 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
                         for name, (label, value, _) in badges(report).items())
     body = render(
         "fidelity_section.md",
-        badges=badge_md, teacher=report_model_name(report, "teacher"), data=f"`{data}`",
-        tool_url=TOOL_URL, n_sources=a["counts"]["sources"], n_follow_ups=a["counts"]["follow_ups"],
+        badges=badge_md, comparison=_comparison_text(report), data=f"`{data}`",
+        n_sources=a["counts"]["sources"], n_follow_ups=a["counts"]["follow_ups"],
         transformations=", ".join(f"{t}: {n}" for t, n in a["counts"]["by_transformation"].items()) or "none",
         relation_rows=relation_rows, fidelity_rows=fidelity_rows(report), flip_rows=flip_rows,
         attack_section=attack_section + representation_section,

@@ -278,3 +278,46 @@ def test_templates_come_from_the_top_level_cards_folder():
     for name in ("fidelity_section.md", "attack_section.md", "model_card.md", "badge.svg"):
         assert templates.template_path(name).resolve() == (repo_cards / name).resolve()
     assert not (Path(templates.__file__).parent / "cards").exists(), "a second copy of the templates in the package"
+
+
+def _opening(report: dict) -> str:
+    section = cards.render_section(report, report_link="report/report.md")
+    return next(line for line in section.splitlines() if line.startswith("This model was"))
+
+
+def test_the_opening_says_what_the_student_was_compared_with(report_dir):
+    """A full teacher, a teacher whose outputs cover some inputs (stored outputs), and no teacher at all."""
+    report = read_report(report_dir)
+    n = report["analysis"]["counts"]["sources"] + report["analysis"]["counts"]["follow_ups"]
+    name = cards.report_model_name(report, "teacher")
+    assert f"compared with its teacher **{name}**" in _opening(report) and "both models ran on" in _opening(report)
+
+    partial = json.loads(json.dumps(report))
+    partial["analysis"]["coverage"] = {
+        "teacher": {"inputs": 7, "reason": "its outputs are stored outputs, looked up by id: follow-ups have none"},
+        "both": {"inputs": 7}, "of": {"inputs": n}}
+    text = _opening(partial)
+    assert f"available for 7 of the {n} inputs (its outputs are stored outputs" in text
+    assert "the student ran on" in text and "both models ran" not in text
+
+    alone = json.loads(json.dumps(report))
+    alone["models"]["teacher"] = {"name_or_path": None, "adapter": "none", "note": "no teacher was given"}
+    section = cards.render_section(alone, report_link="report/report.md")
+    assert "without a teacher" in _opening(alone) and "compared with" not in _opening(alone)
+    assert "| teacher | none |" in section
+
+
+@pytest.mark.parametrize("verified,rejected,unverified,expected", [
+    (False, 0, 0, "no (follow-ups were re-parsed, not compiled)"),
+    (True, 0, 0, "yes: follow-ups that add compiler errors are dropped (0 rejected)"),
+    (True, 3, 2, "yes: follow-ups that add compiler errors are dropped (3 rejected, 2 could not be checked)"),
+])
+def test_the_settings_say_whether_follow_ups_were_verified(report_dir, verified, rejected, unverified, expected):
+    report = read_report(report_dir)
+    report["follow_ups"] = {**report.get("follow_ups", {}), "verified": verified}
+    names = list(report["transformations"])
+    for i, name in enumerate(names):  # the counts are summed over transformations
+        report["transformations"][name].update(rejected=rejected if i == 0 else 0,
+                                               unverified=unverified if i == len(names) - 1 else 0)
+    section = cards.render_section(report, report_link="report/report.md")
+    assert f"| follow-ups verified | {expected} |" in section
