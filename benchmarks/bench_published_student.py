@@ -55,7 +55,13 @@ def figures(unlabelled: dict, test: dict) -> dict:
     pa = ua["relations"]["sources"]["prediction_agreement"]
     flips = ta["flips"]["student"]
     attack = test["attacks"]["by_attack"]["mhm"]["student"]
+    def verification(report: dict) -> dict:
+        counts = report["transformations"].values()
+        return {"verified": report["follow_ups"]["verified"], "applied": sum(c["applied"] for c in counts),
+                "rejected": sum(c["rejected"] for c in counts)}
+
     return {
+        "follow_ups": {"unlabelled": verification(unlabelled), "test": verification(test)},
         "unlabelled": {
             "sources": ua["counts"]["sources"],
             "agreement": 1 - pa["rate"], "pa_violated": _rate(pa),
@@ -123,6 +129,10 @@ def markdown(report: dict) -> str:
             name = "all follow-ups (with the adversarial examples)"
         lines.append(f"| {name} | {_pct(e['rate'])} {_ci(e)} | {e['flips']}/{e['n']} | {b['correct_to_wrong']} | "
                      f"{b['wrong_to_correct']} | {b['correct_to_correct']} | {b['wrong_to_same_wrong']} |")
+    checked = {name: v for name, v in report.get("follow_ups", {}).items() if v["verified"]}
+    if checked:
+        lines += ["", "Follow-ups verified (evaluate's default): " + "; ".join(
+            f"{name} {v['applied']} kept, {v['rejected']} rejected" for name, v in checked.items()) + "."]
     a = t["attack_mhm"]
     edits = "n/a" if a["avg_edits"] is None else f"{a['avg_edits']:.2f}"
     lines += [
