@@ -55,9 +55,10 @@ def markdown(report: dict) -> str:
         f"{report['batch_size']}, {report['forward_passes']} forward passes; best of {report['seconds_best_of']} "
         "interleaved runs each.",
         "",
-        "| contender | seconds | pairs / s |",
-        "|---|---|---|",
-        *(f"| {label} | {s[key]:.2f} | {pps[key]:.1f} |" for label, key in rows),
+        "| contender | seconds (best) | pairs / s | every run, in order (s) |",
+        "|---|---|---|---|",
+        *(f"| {label} | {s[key]:.2f} | {pps[key]:.1f} | {', '.join(f'{x:.1f}' for x in report['seconds_all'][key])} |"
+          for label, key in rows),
         "",
         f"**engine vs bare loop: {report['engine_vs_bare']:.3f}** (bare seconds / engine seconds; target ≥ 0.95, "
         f"i.e. at most 5 % slower); **engine vs the bare loop that prepares its inputs: "
