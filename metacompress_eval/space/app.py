@@ -48,6 +48,27 @@ CSS = """
 .mc-val { display: block; font-size: 0.85em; font-weight: 400; }
 .mc-flips { white-space: nowrap; font-size: 0.9em; }
 .mc-diff summary { cursor: pointer; margin: 4px 0; }
+.mc-group-title { margin: 14px 0 6px; font-size: 1em; font-weight: 600; }
+.mc-lb th { white-space: nowrap; text-align: right; cursor: help; }
+.mc-lb th[data-col="student"], .mc-lb th[data-col="rank"] { text-align: left; }
+.mc-lb td { white-space: nowrap; text-align: right; }
+.mc-lb td[data-col="student"], .mc-lb td[data-col="rank"] { text-align: left; }
+.mc-lb .mc-main { display: block; font-weight: 600; }
+.mc-lb .mc-sub { display: block; font-size: 0.8em; color: #6b7280; font-weight: 400; }
+.mc-lb tr[data-rank="1"] td[data-col="rank"] .mc-main::after { content: " ★"; color: #4f46e5; }
+/* Figures: whole (object-fit contain) and all on the page, without a scroll box of their own. */
+.mc-figures .grid-wrap { max-height: none !important; }
+/* Narrow screens: each report becomes a card, one labelled line per column (no sideways scrolling). */
+@media (max-width: 1000px) {
+  .mc-lb thead { display: none; }
+  .mc-lb, .mc-lb tbody, .mc-lb tr { display: block; width: 100%; }
+  .mc-lb tr { border: 1px solid #d0d7de; border-radius: 6px; margin: 0 0 12px; }
+  .mc-lb td { display: flex; justify-content: space-between; align-items: baseline; gap: 12px; border: none;
+              border-bottom: 1px solid #eef0f3; white-space: normal; }
+  .mc-lb td::before { content: attr(data-label); font-weight: 600; text-align: left; }
+  .mc-lb .mc-val { text-align: right; }
+  .mc-lb td[data-col="student"] .mc-val, .mc-lb td[data-col="rank"] .mc-val { text-align: right; }
+}
 """
 
 

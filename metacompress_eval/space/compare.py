@@ -1,21 +1,43 @@
-"""The *Compare reports* tab: report.json files (uploads, zips or a server folder) ranked as a leaderboard."""
+"""The *Compare reports* tab: report.json files (uploads, zips or a server folder) ranked as a leaderboard.
+
+Reports are named by their student and their data (``tiny-student on test.jsonl``), and ranked only
+against reports on the same data: the leaderboard has one table per data group (same task, data,
+sources, transformations and seed), with ranks restarting in each, since violation rates over
+different inputs say nothing about which student is better. Every figure a report folder holds is
+shown whole, the known ones first (new figures appear without changes here).
+"""
 
 from __future__ import annotations
 
+import html
 import os
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import MetaCompressError
-from ..report.plots import CKA_FILE, HEATMAP_FILE, SCATTER_FILE
+from ..public_names import data_name, model_name
+from ..report.plots import CKA_FILE, HEATMAP_FILE, SCATTER_FILE, SHIFT_FILE
 from ..report.read import parse_report, validate_report
 from .settings import SpaceSettings, log
 
-#: The plots of a report folder shown next to its leaderboard row.
-PLOT_FILES = (HEATMAP_FILE, SCATTER_FILE, CKA_FILE)
+#: The figures shown first when a report folder has them (in this order); any other PNG of the
+#: folder (figures added later, by new relations or analyses) follows, by name.
+PLOT_FILES = (HEATMAP_FILE, SCATTER_FILE, CKA_FILE, SHIFT_FILE)
+#: At most this many figures per report.
+MAX_PLOTS = 8
+
+
+def plot_order(names: Sequence[str]) -> list[str]:
+    """Figure file names of one report folder in display order: the known figures, then the others."""
+    pngs = [n for n in names if n.lower().endswith(".png")]
+    known = [n for n in PLOT_FILES if n in pngs]
+    return (known + sorted(n for n in pngs if n not in known))[:MAX_PLOTS]
+
+
 
 
 @dataclass
@@ -67,16 +89,18 @@ def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path) -> list[L
                     raise MetaCompressError(f"{where}: report.json is too large")
                 report = parse_report(raw, where)
                 folder = str(Path(info.filename).parent)
+                prefix = "" if folder == "." else f"{folder}/"
+                beside = [i.filename[len(prefix):] for i in infos
+                          if i.filename.startswith(prefix) and "/" not in i.filename[len(prefix):]]
                 plots = []
-                for plot in PLOT_FILES:
-                    member_name = plot if folder == "." else f"{folder}/{plot}"
-                    try:
-                        pinfo = zf.getinfo(member_name)
-                    except KeyError:
-                        continue
+                # One fresh folder per report: figures keep their own (sanitised) names, nothing collides.
+                folder_out = Path(tempfile.mkdtemp(prefix="zip-", dir=dest))
+                for plot in plot_order(beside):
+                    member_name = prefix + plot
+                    pinfo = zf.getinfo(member_name)
                     if pinfo.file_size > settings.max_plot_bytes:
                         continue  # a plot is a nicety: an oversized one is left out, not unpacked
-                    target = dest / f"{_safe_name(where)}-{plot}"
+                    target = folder_out / _safe_name(plot)
                     try:
                         with zf.open(pinfo) as member:
                             copy_capped(member, target, settings.max_plot_bytes, f"{path.name}:{member_name}")
@@ -145,7 +169,7 @@ def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
             except MetaCompressError as exc:
                 problems.append(str(exc))
                 continue
-            plots = [path.parent / p for p in PLOT_FILES if (path.parent / p).is_file()]
+            plots = [path.parent / p for p in plot_order([f.name for f in path.parent.iterdir() if f.is_file()])]
             reports.append(LoadedReport(rel, str(path), report, plots))
     if not reports:
         if problems:
@@ -157,10 +181,16 @@ def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
     for i, rep in enumerate(reports):
         if not rep.plots:
             try:
-                rep.plots = [heatmap(rep.report["analysis"], dest / f"{i}-{_safe_name(rep.name)}-heatmap.png")]
+                rep.plots = [heatmap(rep.report["analysis"], Path(tempfile.mkdtemp(dir=dest)) / HEATMAP_FILE)]
             except Exception as exc:  # noqa: BLE001 - a plot is a nicety: never fail the comparison over it
                 log.warning("cannot draw a heatmap for %s: %s", rep.name, type(exc).__name__)
     return reports, problems
+
+
+# --------------------------------------------------------------------------------------------
+# Naming and grouping: a report is named by its student and its data, and ranked only against
+# reports on the same data (same task, data, sources and follow-up settings).
+# --------------------------------------------------------------------------------------------
 
 
 def _dig(data: Any, *keys: str) -> Any:
@@ -172,119 +202,284 @@ def _dig(data: Any, *keys: str) -> Any:
     return data
 
 
-def _short_model(name: Any) -> str:
-    text = str(name or "?")
-    if os.sep in text and Path(text).is_absolute():
-        return "…/" + "/".join(Path(text).parts[-2:])
-    return text
-
-
-def _number(value: Any) -> bool:
+def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _rate_text(entry: Any, numerator: str = "violations") -> str:
+def _plain(value: Any) -> Any:
+    """A value fit for a grouping key and a heading: scalars as they are, anything else as text."""
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def report_model(report: dict, role: str) -> str:
+    """The report's ``role`` model by public name (Hub id, demo name or folder name)."""
+    name = _dig(report, "models", role, "name")
+    return str(name) if name else model_name(str(_dig(report, "models", role, "name_or_path") or "?"))
+
+
+def report_data_name(report: dict) -> str:
+    """The report's data by public name (Hub id or file name, with split and filters)."""
+    data = report.get("data")
+    try:
+        return data_name(data) if isinstance(data, dict) else "?"
+    except (TypeError, ValueError, AttributeError):  # fields of the wrong type in an untrusted upload
+        return "?"
+
+
+def data_key(report: dict) -> tuple:
+    """What two reports must share to be ranked together: task, data, sources, transformations and seed."""
+    transforms = _dig(report, "settings", "transforms")
+    return (_plain(_dig(report, "task", "name")), _plain(_dig(report, "task", "language")), report_data_name(report),
+            _plain(_dig(report, "data", "n_sources")),
+            tuple(sorted(str(t) for t in transforms)) if isinstance(transforms, list) else (),
+            _plain(_dig(report, "settings", "seed")))
+
+
+def data_title(report: dict) -> str:
+    """The heading of a group of comparable reports."""
+    task, language, data, n_sources, transforms, seed = data_key(report)
+    return " · ".join([str(data), f"task {task}" + (f" ({language})" if language else ""), f"{n_sources} sources",
+                       "follow-ups: " + (", ".join(transforms) or "none"), f"seed {seed}"])
+
+
+def display_names(reports: Sequence[LoadedReport]) -> list[str]:
+    """``<student> on <data>`` per report; where two would read the same, where each came from is added."""
+    base = [f"{report_model(r.report, 'student')} on {report_data_name(r.report)}" for r in reports]
+    names = [b if base.count(b) == 1 else f"{b} ({r.name})" for b, r in zip(base, reports)]
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:  # the same file given twice
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} #{seen[name]}")
+    return out
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One leaderboard cell: the value, its 95% CI and its count (``k/n``), as text."""
+
+    main: str
+    ci: str = ""
+    count: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.main + (f" [{self.ci}]" if self.ci else "") + (f" ({self.count})" if self.count else "")
+
+
+def _pair(ci: Any) -> bool:
+    return isinstance(ci, list) and len(ci) == 2 and all(_is_number(v) for v in ci)
+
+
+def _rate(entry: Any, numerator: str = "violations") -> Cell:
     # Uploaded reports are untrusted: anything that is not a well-formed rate entry reads "n/a".
-    if not isinstance(entry, dict) or not _number(entry.get("rate")):
-        return "n/a"
+    if not isinstance(entry, dict) or not _is_number(entry.get("rate")):
+        return Cell("n/a")
     ci = entry.get("ci95")
-    ok_ci = isinstance(ci, list) and len(ci) == 2 and all(_number(v) for v in ci)
-    ci_text = f" [{100 * ci[0]:.1f}–{100 * ci[1]:.1f}]" if ok_ci else ""
-    return f"{100 * entry['rate']:.1f}%{ci_text} ({entry.get(numerator, '?')}/{entry.get('n', '?')})"
+    return Cell(f"{100 * entry['rate']:.1f}%", f"{100 * ci[0]:.1f}–{100 * ci[1]:.1f}" if _pair(ci) else "",
+                f"{entry.get(numerator, '?')}/{entry.get('n', '?')}")
+
+
+def _number(value: Any, ci: Any = None) -> Cell:
+    if not _is_number(value):
+        return Cell("n/a")
+    return Cell(f"{value:.4f}", f"{ci[0]:.4f}–{ci[1]:.4f}" if _pair(ci) else "")
+
+
+@dataclass
+class BoardRow:
+    """One report on the leaderboard: its data group, its rank there, its names and its cells."""
+
+    group: int
+    rank: int
+    mean: float | None
+    name: str
+    report: LoadedReport
+    cells: dict[str, Cell]
+
+
+def board_columns() -> list[tuple[str, str, str, str]]:
+    """The metric columns as (key, header, label, description): a short header for the table, a label
+    for the narrow layout, a description on hover. One column per registered relation."""
+    from ..relations import list_relations
+
+    return [("inputs", "inputs", "inputs", "sources and follow-ups evaluated"),
+            ("mean", "mean", "mean violation rate", "mean violation rate over the relations: the ranking (lower is "
+                                                    "better)"),
+            *[(r.key, r.abbreviation, f"{r.abbreviation} ({r.title})",
+               f"{r.title}: violation rate [95% CI] · violations/n") for r in list_relations()],
+            ("student_flips", "S flips", "student flip rate", "student flip rate on follow-ups [95% CI] · flips/n"),
+            ("teacher_flips", "T flips", "teacher flip rate", "teacher flip rate on follow-ups [95% CI] · flips/n"),
+            ("top1", "top-1", "top-1 agreement", "top-1 agreement with the teacher [95% CI] · agreements/n (higher "
+                                                 "is better)"),
+            ("kl", "KL", "mean KL (bits)", "mean KL(teacher ‖ student) in bits [95% CI] (lower is better)"),
+            ("dp", "|ΔP|", "mean |ΔP|", "mean |ΔP| = ½·Σ_c |p_T(c) − p_S(c)| (lower is better)")]
+
+
+def board_rows(reports: Sequence[LoadedReport], scope: str = "overall") -> list[BoardRow]:
+    """The reports grouped by :func:`data_key` (groups in order of first appearance) and ranked within
+    their group by mean violation rate over the registered relations, lowest first."""
+    from ..relations import relation_keys
+
+    if scope not in ("overall", "sources", "follow_ups"):
+        raise MetaCompressError(f"unknown scope {scope!r}")
+    keys = relation_keys()
+    groups: dict[tuple, int] = {}
+    rows = []
+    for rep, name in zip(reports, display_names(reports)):
+        a = rep.report
+        rel = _dig(a, "analysis", "relations", scope) or {}
+        rates = [rel[k]["rate"] for k in keys if _is_number(_dig(rel, k, "rate"))]
+        mean = sum(rates) / len(rates) if rates else None
+        fidelity = _dig(a, "analysis", "fidelity", scope) or {}
+        inputs = _dig(a, "analysis", "counts", "inputs")
+        cells = {"inputs": Cell(str(inputs) if _is_number(inputs) else "?"),
+                 "mean": Cell("n/a" if mean is None else f"{100 * mean:.1f}%"),
+                 **{k: _rate(_dig(rel, k)) for k in keys},
+                 "student_flips": _rate(_dig(a, "analysis", "flips", "student", "overall"), "flips"),
+                 "teacher_flips": _rate(_dig(a, "analysis", "flips", "teacher", "overall"), "flips"),
+                 "top1": _rate(_dig(fidelity, "top1_agreement"), "agreements"),
+                 "kl": _number(_dig(fidelity, "kl_bits", "mean"), _dig(fidelity, "kl_bits", "ci95")),
+                 "dp": _number(_dig(fidelity, "mean_abs_prob_difference"))}
+        rows.append(BoardRow(groups.setdefault(data_key(rep.report), len(groups) + 1), 0, mean, name, rep, cells))
+    rows.sort(key=lambda r: (r.group, r.mean is None, r.mean if r.mean is not None else 0.0, r.name))
+    rank: dict[int, int] = {}
+    for row in rows:
+        row.rank = rank[row.group] = rank.get(row.group, 0) + 1
+    return rows
 
 
 def leaderboard_columns() -> list[str]:
-    """The leaderboard's column headers: one column per registered relation (its abbreviation)."""
-    from ..relations import list_relations
+    """The columns of the table the ``compare`` API returns (``rank`` restarts in every data group):
+    names, then the metrics (relations by abbreviation, the others by their label)."""
+    from ..relations import relation_keys
 
-    return ["rank", "student", "teacher", "report", "task", "inputs", "mean violation rate",
-            *[r.abbreviation for r in list_relations()], "student flip rate", "teacher flip rate",
-            "top-1 agreement", "mean KL (bits)"]
+    keys = set(relation_keys())
+    return ["rank", "student", "teacher", "data", "report", "task",
+            *[header if key in keys else label for key, header, label, _ in board_columns()]]
 
 
 def leaderboard_rows(reports: Sequence[LoadedReport], scope: str = "overall") -> list[list[Any]]:
-    """One row per report, best student first (lowest mean violation rate over the registered relations).
-
-    Each relation cell reads ``rate [95% CI] (violations/n)``, in percent.
-    """
-    from ..relations import relation_keys
-
-    keys = relation_keys()
-    if scope not in ("overall", "sources", "follow_ups"):
-        raise MetaCompressError(f"unknown scope {scope!r}")
-    rows = []
-    for rep in reports:
-        report = rep.report
-        rel = _dig(report, "analysis", "relations", scope) or {}
-        rates = [rel[r]["rate"] for r in keys if _number(_dig(rel, r, "rate"))]
-        mean = sum(rates) / len(rates) if rates else None
-        fidelity = _dig(report, "analysis", "fidelity", scope) or {}
-        kl = _dig(fidelity, "kl_bits", "mean")
-        rows.append([mean, _short_model(_dig(report, "models", "student", "name_or_path")),
-                     _short_model(_dig(report, "models", "teacher", "name_or_path")), rep.name,
-                     _dig(report, "task", "name") or "?", _dig(report, "analysis", "counts", "inputs"),
-                     *[_rate_text(_dig(rel, r)) for r in keys],
-                     _rate_text(_dig(report, "analysis", "flips", "student", "overall"), "flips"),
-                     _rate_text(_dig(report, "analysis", "flips", "teacher", "overall"), "flips"),
-                     _rate_text(_dig(fidelity, "top1_agreement"), "agreements"),
-                     f"{kl:.4f}" if _number(kl) else "n/a"])
-    # Uploads of several files called report.json must stay distinguishable in the table.
-    seen: dict[str, int] = {}
-    for row in rows:
-        seen[row[3]] = seen.get(row[3], 0) + 1
-        if seen[row[3]] > 1:
-            row[3] = f"{row[3]} ({seen[row[3]]})"
-    rows.sort(key=lambda r: (r[0] is None, r[0] if r[0] is not None else 0.0, r[3]))
-    return [[rank, *row[1:5], row[5], "n/a" if row[0] is None else f"{100 * row[0]:.1f}%", *row[6:]]
-            for rank, row in enumerate(rows, start=1)]
+    """:func:`board_rows` as plain rows of :func:`leaderboard_columns` (cells ``rate [CI] (k/n)``)."""
+    return [[row.rank, report_model(row.report.report, "student"), report_model(row.report.report, "teacher"),
+             report_data_name(row.report.report), row.name, _plain(_dig(row.report.report, "task", "name")),
+             *[row.cells[key].text for key, _, _, _ in board_columns()]]
+            for row in board_rows(reports, scope)]
 
 
 def leaderboard_frame(rows: list[list[Any]]):
-    """The leaderboard as a pandas DataFrame (what ``gr.Dataframe`` displays)."""
+    """The leaderboard as a pandas DataFrame (what the API's ``gr.Dataframe`` carries)."""
     import pandas as pd
 
     return pd.DataFrame(rows, columns=leaderboard_columns())
 
 
-def add_tab(app) -> None:
-    """The tab's components and its ``compare`` API event (``app`` is the :class:`~.app.AppContext`)."""
-    import gradio as gr
+def leaderboard_html(reports: Sequence[LoadedReport], scope: str = "overall") -> str:
+    """The leaderboard for people: one table per data group, each column headed by a short name (its
+    description on hover), every rate with its CI and count on a second line. Below 1000 px of width
+    the rows turn into cards with one labelled line per column (CSS in :mod:`.app`)."""
+    rows = board_rows(reports, scope)
+    columns = board_columns()
+    out = ['<div class="mc-board" id="mc-board">']
+    for group in sorted({r.group for r in rows}):
+        members = [r for r in rows if r.group == group]
+        head = "".join(f'<th data-col="{_esc(key)}" title="{_esc(desc)}">{_esc(header)}</th>'
+                       for key, header, _, desc in columns)
+        out += [f'<section class="mc-group" data-group="{group}">',
+                f'<h4 class="mc-group-title">{_esc(data_title(members[0].report.report))}</h4>',
+                '<div class="mc-wrap"><table class="mc-table mc-lb">',
+                f'<thead><tr><th data-col="rank" title="rank within this data">#</th>'
+                f'<th data-col="student" title="student, its teacher and where the report came from">student</th>'
+                f"{head}</tr></thead><tbody>"]
+        for row in members:
+            teacher = report_model(row.report.report, "teacher")
+            cells = "".join(
+                f'<td data-col="{_esc(key)}" data-label="{_esc(label)}" title="{_esc(desc)}"><div class="mc-val">'
+                f'<span class="mc-main">{_esc(row.cells[key].main)}</span>'
+                + (f'<span class="mc-sub">{_esc(" · ".join(x for x in (row.cells[key].ci, row.cells[key].count) if x))}'
+                   "</span>" if row.cells[key].ci or row.cells[key].count else "") + "</div></td>"
+                for key, _, label, desc in columns)
+            out.append(f'<tr data-rank="{row.rank}" data-report="{_esc(row.name)}">'
+                       f'<td data-col="rank" data-label="rank" class="mc-rank"><div class="mc-val">'
+                       f'<span class="mc-main">{row.rank}</span></div></td>'
+                       f'<td data-col="student" data-label="student"><div class="mc-val"><span class="mc-main">'
+                       f'{_esc(report_model(row.report.report, "student"))}</span>'
+                       f'<span class="mc-sub">teacher: {_esc(teacher)} · {_esc(row.report.name)}</span></div></td>'
+                       f"{cells}</tr>")
+        out.append("</tbody></table></div></section>")
+    out.append("</div>")
+    return "".join(out)
 
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def figure_title(path: Path) -> str:
+    """``violation_heatmap.png`` → ``violation heatmap`` (gallery captions; figures keep their names)."""
+    return Path(path).stem.replace("_", " ")
+
+
+def gallery_items(reports: Sequence[LoadedReport]) -> list[tuple[str, str]]:
+    """(image path, caption) per figure of every report, captioned with the report's display name."""
+    return [(str(p), f"{name}: {figure_title(p)}") for rep, name in zip(reports, display_names(reports))
+            for p in rep.plots]
+
+
+def status_text(reports: Sequence[LoadedReport], scope: str, problems: Sequence[str] = ()) -> str:
+    """The line above the leaderboard: how many reports, how they are ranked, what was skipped."""
     from ..relations import list_relations
+
+    names = [r.abbreviation for r in list_relations()]
+    over = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    groups = len({data_key(r.report) for r in reports})
+    status = f"**{len(reports)} report(s)**, ranked by mean violation rate over {over} ({scope})"
+    status += (f", within each of their {groups} data sets: reports on different data are not ranked against "
+               "each other." if groups > 1 else ".")
+    old = [name for rep, name in zip(reports, display_names(reports))
+           if str(rep.report.get("schema_version", "")).startswith("1.")]
+    if old and len(old) < len(reports):
+        status += (f"\n\nNot directly comparable: {', '.join(old)} use report schema 1.x, whose per-input CA "
+                   "was class-blind and which has no HCC, top-1 agreement or KL; rerun them to compare.")
+    if problems:
+        status += "\n\nSkipped: " + "; ".join(problems)
+    return status
+
+
+def add_tab(app) -> None:
+    """The tab's components and its ``compare`` API event (``app`` is the :class:`~.app.AppContext`).
+
+    The event returns the status, the leaderboard as HTML (what people read), the same as a table
+    (for API clients; hidden in the page) and the figures.
+    """
+    import gradio as gr
 
     settings = app.settings
 
     @app.guard
     def do_compare(files, folder, scope):
+        scope = scope or "overall"
         reports, problems = load_reports(files, folder, settings)
-        table = leaderboard_rows(reports, scope or "overall")
-        names = [r.abbreviation for r in list_relations()]
-        over = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
-        status = f"**{len(reports)} report(s)**, ranked by mean violation rate over {over} ({scope})."
-        old = [r.name for r in reports if str(r.report.get("schema_version", "")).startswith("1.")]
-        if old and len(old) < len(reports):
-            status += (f"\n\nNot directly comparable: {', '.join(old)} use report schema 1.x, whose per-input CA "
-                       "was class-blind and which has no HCC, top-1 agreement or KL; rerun them to compare.")
-        if problems:
-            status += "\n\nSkipped: " + "; ".join(problems)
-        gallery = [(str(p), f"{rep.name}: {p.name}") for rep in reports for p in rep.plots]
-        return status, leaderboard_frame(table), gallery
+        return (status_text(reports, scope, problems), leaderboard_html(reports, scope),
+                leaderboard_frame(leaderboard_rows(reports, scope)), gallery_items(reports))
 
     with gr.Tab("Compare reports", id="compare"):
         with gr.Row():
             files_box = gr.File(file_count="multiple", file_types=[".json", ".zip"],
-                                label="report.json files or report zips", type="filepath")
+                                label="report.json files or report zips", type="filepath", elem_id="mc-compare-files")
             with gr.Column():
                 folder_box = gr.Textbox(label="…or a results folder on the server",
                                         placeholder="path containing */report.json",
                                         interactive=settings.allow_local_paths)
                 scope_box = gr.Dropdown(["overall", "follow_ups", "sources"], value="overall",
                                         label="Scope of the rates")
-                compare_btn = gr.Button("Compare", variant="primary")
-        status_box = gr.Markdown()
-        board = gr.Dataframe(headers=leaderboard_columns(), interactive=False, wrap=True, label="Leaderboard")
-        plots = gr.Gallery(label="Report plots", columns=2, height="auto")
+                compare_btn = gr.Button("Compare", variant="primary", elem_id="mc-compare")
+        status_box = gr.Markdown(elem_id="mc-compare-status")
+        board_box = gr.HTML(elem_id="mc-board-html")
+        board = gr.Dataframe(headers=leaderboard_columns(), interactive=False, visible=False, label="Leaderboard")
+        plots = gr.Gallery(label="Report figures", columns=2, height="auto", object_fit="contain",
+                           elem_id="mc-compare-plots", elem_classes=["mc-figures"])
 
-    outputs = [status_box, board, plots]
-    compare_btn.click(lambda: ("*Loading reports…*", None, []), None, outputs, queue=False, api_name=False).then(
+    outputs = [status_box, board_box, board, plots]
+    compare_btn.click(lambda: ("*Loading reports…*", "", None, []), None, outputs, queue=False, api_name=False).then(
         do_compare, [files_box, folder_box, scope_box], outputs, api_name="compare")

@@ -12,7 +12,8 @@ from typing import Sequence
 
 from ..errors import MetaCompressError
 from ..public_names import loaded_model_name
-from .compare import PLOT_FILES, LoadedReport, leaderboard_columns, leaderboard_frame, leaderboard_rows
+from .compare import (LoadedReport, gallery_items, leaderboard_columns, leaderboard_frame, leaderboard_html,
+                      leaderboard_rows, plot_order)
 from .limits import request_folder
 from .models import ModelStore
 from .settings import Progress, SpaceSettings, no_progress
@@ -166,14 +167,15 @@ def add_tab(app) -> None:
                                       unlabelled=bool(unlabelled), thresholds=app.thresholds(threshold_values),
                                       progress=app.progress(progress))
         report = result.report
+        figures = plot_order([f.name for f in result.out_dir.iterdir() if f.is_file()])
         loaded = LoadedReport("this run", str(result.out_dir / "report.json"), report,
-                              [result.out_dir / p for p in PLOT_FILES if (result.out_dir / p).is_file()])
+                              [result.out_dir / name for name in figures])
         counts = report["analysis"]["counts"]
         status = (f"**Done in {result.seconds:.0f} s:** {counts['sources']} sources, {counts['follow_ups']} "
                   f"follow-ups. Download the report folder (report.json, report.md, plots, predictions) below, "
                   "or load the zip in *Compare reports*.")
-        gallery = [(str(p), p.name) for p in loaded.plots]
-        return status, str(result.zip_path), leaderboard_frame(leaderboard_rows([loaded])), gallery
+        return (status, str(result.zip_path), leaderboard_html([loaded]), leaderboard_frame(leaderboard_rows([loaded])),
+                gallery_items([loaded]))
 
     with gr.Tab("Run", id="run"):
         gr.Markdown(f"A small-sample evaluation (at most {settings.max_run_rows} source rows, "
@@ -196,11 +198,12 @@ def add_tab(app) -> None:
         run_btn = gr.Button("Run evaluation", variant="primary")
         status_box = gr.Markdown()
         file_box = gr.File(label="Report (zip)", interactive=False)
-        board = gr.Dataframe(headers=leaderboard_columns(), interactive=False, wrap=True,
+        board_box = gr.HTML(elem_id="mc-run-board-html")
+        board = gr.Dataframe(headers=leaderboard_columns(), interactive=False, visible=False,
                              label="Relation violation rates")
-        plots = gr.Gallery(label="Plots", columns=2, height="auto")
+        plots = gr.Gallery(label="Figures", columns=2, height="auto", object_fit="contain", elem_classes=["mc-figures"])
 
-    outputs = [status_box, file_box, board, plots]
-    run_btn.click(lambda: ("*Running…*", None, None, []), None, outputs, queue=False, api_name=False).then(
+    outputs = [status_box, file_box, board_box, board, plots]
+    run_btn.click(lambda: ("*Running…*", None, "", None, []), None, outputs, queue=False, api_name=False).then(
         do_run, [data_box, task_box, language_box, transforms_box, rows_box, seed_box, unlabelled_box,
                  *app.model_inputs, *app.threshold_inputs], outputs, api_name="run", concurrency_id="models")

@@ -76,3 +76,19 @@ def two_reports(tmp_path_factory, tiny_models, small_dataset) -> list[Path]:
         run_evaluation(config)
         out.append(root / name / "report.json")
     return out
+
+
+@pytest.fixture(scope="session")
+def other_data_report(tmp_path_factory, tiny_models) -> Path:
+    """A report of the tiny student on other data (the first four snippets only): another data group."""
+    from metacompress_eval.pipeline import EvaluationConfig, run_evaluation
+    from metacompress_eval.relations import Thresholds
+
+    root = tmp_path_factory.mktemp("other")
+    rows = [{"id": f"g{i}", "code": s, "label": i % 2} for i, s in enumerate(C_SNIPPETS[:4])]
+    data = write_jsonl(root / "small.jsonl", rows)
+    config = EvaluationConfig(teacher=str(tiny_models["teacher"]), student=str(tiny_models["student"]), data=str(data),
+                              out_dir=str(root / "run"), cache_dir=str(root / "cache"), progress=False,
+                              thresholds=Thresholds(bootstrap_resamples=200))
+    run_evaluation(config)
+    return root / "run" / "report.json"

@@ -94,25 +94,29 @@ def test_load_models(client, space_settings):
 
 
 def test_compare_builds_a_leaderboard(client, two_reports):
-    status, board, plots = client.predict([handle_file(str(p)) for p in two_reports], "", "overall",
-                                          api_name="/compare")
+    status, board_html, board, plots = client.predict([handle_file(str(p)) for p in two_reports], "", "overall",
+                                                      api_name="/compare")
     assert "2 report(s)" in status
     rows = board["data"]
-    assert len(rows) == 2 and board["headers"][:3] == ["rank", "student", "teacher"]
+    assert len(rows) == 2 and board["headers"][:4] == ["rank", "student", "teacher", "data"]
+    # named by student and data, not "report.json (2)"
+    assert {r[4] for r in rows} == {"student on data.jsonl", "teacher on data.jsonl"}
+    assert board_html.count('class="mc-group"') == 1 and "student on data.jsonl" in board_html
     # The teacher against itself never violates anything: it ranks first, with 0% everywhere.
-    assert rows[0][1].endswith("teacher") and rows[0][6] == "0.0%"
-    assert rows[1][1].endswith("student")
-    assert all("%" in cell and "[" in cell for cell in rows[1][7:11])  # rate [CI] (k/n)
+    assert rows[0][1] == "teacher" and rows[0][7] == "0.0%"
+    assert rows[1][1] == "student"
+    assert all("%" in cell and "[" in cell for cell in rows[1][8:12])  # rate [CI] (k/n)
     # the KD literature's fidelity measures close the row: the teacher agrees with itself with KL 0
-    assert board["headers"][-2:] == ["top-1 agreement", "mean KL (bits)"]
-    assert rows[0][-2].startswith("100.0%") and rows[0][-1] == "0.0000"
+    assert board["headers"][-3:] == ["top-1 agreement", "mean KL (bits)", "mean |ΔP|"]
+    assert rows[0][-3].startswith("100.0%") and rows[0][-2].startswith("0.0000") and rows[0][-1] == "0.0000"
+    assert "[" in rows[1][-2]  # KL with its 95% CI
     assert float(rows[1][-1]) >= 0.0
     assert len(plots) == 2  # a heatmap redrawn per uploaded report.json
 
 
 def test_compare_from_folder_with_plots(client, two_reports):
     folder = two_reports[0].parent.parent
-    status, board, plots = client.predict([], str(folder), "follow_ups", api_name="/compare")
+    status, _, board, plots = client.predict([], str(folder), "follow_ups", api_name="/compare")
     assert len(board["data"]) == 2
     assert len(plots) == 4  # both reports' own heatmap and confidence scatter
 
@@ -125,13 +129,13 @@ def test_compare_rejects_what_is_not_a_report(client, tmp_path, two_reports):
     with pytest.raises(AppError, match="upload one or more"):
         client.predict([], "", "overall", api_name="/compare")
     # A bad file next to good ones is skipped with a note, not fatal.
-    status, board, _ = client.predict([handle_file(str(bad)), handle_file(str(two_reports[0]))], "", "overall",
-                                      api_name="/compare")
+    status, _, board, _ = client.predict([handle_file(str(bad)), handle_file(str(two_reports[0]))], "", "overall",
+                                         api_name="/compare")
     assert len(board["data"]) == 1 and "Skipped" in status
 
 
 def test_run_returns_a_downloadable_report(client, space_settings, small_dataset, two_reports):
-    status, zip_path, board, plots = client.predict(
+    status, zip_path, board_html, board, plots = client.predict(
         handle_file(str(small_dataset)), "defect", "", ["rename_variables", "dead_code"], 4, 0, False,
         space_settings.default_teacher, space_settings.default_student, *THRESHOLDS, api_name="/run")
     assert "Done" in status
@@ -153,9 +157,12 @@ def test_run_returns_a_downloadable_report(client, space_settings, small_dataset
     assert set(report["settings"]["transforms"]) == {"rename_variables", "dead_code"}
     assert len(board["data"]) == 1 and len(plots) == 2
     # The zip goes straight back into Compare, next to another report.
-    status, board, _ = client.predict([handle_file(zip_path), handle_file(str(two_reports[1]))], "", "overall",
-                                      api_name="/compare")
+    status, board_html, board, _ = client.predict([handle_file(zip_path), handle_file(str(two_reports[1]))], "",
+                                                  "overall", api_name="/compare")
     assert len(board["data"]) == 2
+    # the Run used 4 of the 8 rows: other data, so the two are not ranked against each other
+    assert {r[0] for r in board["data"]} == {1} and board_html.count('class="mc-group"') == 2
+    assert "not ranked against each other" in status
 
 
 def test_run_bad_input_is_a_message(client, space_settings, tmp_path):

@@ -114,3 +114,72 @@ def test_empty_snippet_shows_an_error_message(page):
     assert page.locator("#mc-verdicts").count() == 0
     page.wait_for_timeout(800)  # let the toast finish fading in before the screenshot
     page.screenshot(path=str(ARTIFACTS / "space-error.png"), full_page=True)
+
+
+# JavaScript measurements of the leaderboard as laid out: what sticks out of its box or of the window,
+# and which texts wrap onto a second line (a Range has one client rect per line box).
+_LAYOUT_JS = """() => {
+  const lines = el => { const r = document.createRange(); r.selectNodeContents(el);
+                        return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; };
+  const vw = document.documentElement.clientWidth;
+  const board = document.querySelector('#mc-board');
+  return {
+    pageOverflow: document.documentElement.scrollWidth - vw,
+    tables: [...board.querySelectorAll('.mc-wrap')].map(w => w.scrollWidth - w.clientWidth),
+    offscreen: [...board.querySelectorAll('td')].filter(td => td.getBoundingClientRect().right > vw + 1)
+                 .map(td => td.dataset.col),
+    wrappedHeaders: [...board.querySelectorAll('th')].filter(th => th.offsetParent && lines(th) > 1)
+                      .map(th => th.textContent),
+    wrappedValues: [...board.querySelectorAll('.mc-main, .mc-sub')].filter(s => lines(s) > 1)
+                     .map(s => s.textContent),
+    headersShown: [...board.querySelectorAll('thead')].some(t => t.offsetParent !== null),
+  };
+}"""
+
+
+def test_compare_leaderboard_reads_well_at_1400_and_800_px(page, two_reports, other_data_report):
+    """Three uploaded report.json files: named by student and data, ranked only within their data,
+    every column readable (no sideways scrolling, no header or value broken over lines), figures whole."""
+    page.get_by_role("tab", name="Compare reports").click()
+    page.locator("#mc-compare-files input[type=file]").set_input_files(
+        [str(p) for p in (*two_reports, other_data_report)])
+    page.get_by_text("report.json", exact=False).first.wait_for()
+    page.locator("#mc-compare").click()
+    board = page.locator("#mc-board")
+    board.wait_for()
+    groups = board.locator("section.mc-group")
+    assert groups.count() == 2  # data.jsonl (two reports) and small.jsonl (one): never ranked together
+    titles = [groups.nth(i).locator(".mc-group-title").inner_text() for i in range(2)]
+    assert titles[0].startswith("data.jsonl") and titles[1].startswith("small.jsonl")
+    names = [r.get_attribute("data-report") for r in board.locator("tbody tr").all()]
+    assert names == ["teacher on data.jsonl", "student on data.jsonl", "student on small.jsonl"]
+    assert [r.get_attribute("data-rank") for r in board.locator("tbody tr").all()] == ["1", "2", "1"]
+    assert "not ranked against each other" in page.locator("#mc-compare-status").inner_text()
+    # The fidelity figures are there, with their intervals.
+    kl = board.locator('tbody tr[data-report="student on data.jsonl"] td[data-col="kl"]').inner_text()
+    assert "–" in kl
+    # Uploaded without their folders, each report gets its violation heatmap redrawn, captioned with its name;
+    # figures are scaled to fit, never cropped.
+    images = page.locator("#mc-compare-plots img")
+    images.first.wait_for()
+    captions = [images.nth(i).get_attribute("alt") for i in range(images.count())]
+    assert sorted(captions) == sorted(f"{name}: violation heatmap" for name in names), captions
+    fits = images.evaluate_all("imgs => imgs.map(i => getComputedStyle(i).objectFit)")
+    assert set(fits) == {"contain"}, fits
+    clipped = page.evaluate("""() => { const box = document.querySelector('#mc-compare-plots .grid-wrap')
+                                                          .getBoundingClientRect();
+        return [...document.querySelectorAll('#mc-compare-plots img')].map(i => i.getBoundingClientRect())
+                 .filter(r => r.bottom > box.bottom + 1 || r.right > box.right + 1).length; }""")
+    assert clipped == 0  # no figure hidden behind a scroll box of the gallery's own
+
+    for width in (1400, 800):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.wait_for_timeout(300)
+        layout = page.evaluate(_LAYOUT_JS)
+        assert layout["pageOverflow"] <= 0 and not any(x > 0 for x in layout["tables"]), (width, layout)
+        assert not layout["offscreen"], (width, layout["offscreen"])
+        assert not layout["wrappedHeaders"] and not layout["wrappedValues"], (width, layout)
+        assert layout["headersShown"] == (width > 1000)  # below 1000 px each report is a card of labelled lines
+        board.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"space-compare-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})

@@ -140,8 +140,8 @@ def test_compare_flags_reports_of_the_old_schema(settings, two_reports, tmp_path
     reports, problems = load_reports([path, two_reports[1]], None, settings)
     assert not problems and len(reports) == 2
     rows = leaderboard_rows(reports)
-    old_row = next(r for r in rows if r[3] == "report.json" and r[-1] == "n/a")
-    assert old_row[-2] == "n/a"
+    old_row = next(r for r in rows if r[1] == "student")
+    assert old_row[-3:] == ["n/a", "n/a", "n/a"]  # no top-1 agreement, KL or |ΔP| without the fidelity section
     with pytest.raises(MetaCompressError, match="expected 1.x or 2.x"):
         bad = tmp_path / "future.json"
         bad.write_text(json.dumps({**old, "schema_version": "3.0"}))
@@ -166,3 +166,84 @@ def test_space_folder():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # defines main() without launching anything
     assert callable(module.main)
+
+
+# --------------------------------------------------------------------------------------------
+# Compare: names by student and data, rankings only within the same data
+# --------------------------------------------------------------------------------------------
+
+
+def _variant(report: dict, *, student: str, data: str = "data.jsonl", n_sources: int = 8, transforms=None,
+             seed: int = 0, pa: float = 0.1) -> dict:
+    out = json.loads(json.dumps(report))
+    out["models"]["student"].update(name=student, name_or_path=f"/srv/models/{student}")
+    out["data"].update(path=f"/srv/data/{data}", name=None, n_sources=n_sources)
+    out["data"].pop("name")
+    out["settings"]["seed"] = seed
+    if transforms is not None:
+        out["settings"]["transforms"] = transforms
+    out["analysis"]["relations"]["overall"]["prediction_agreement"]["rate"] = pa
+    return out
+
+
+def test_reports_on_different_data_are_never_ranked_together(two_reports):
+    """Generated sets of reports: every data group ranks 1..k on its own; a group never mixes data."""
+    import random
+
+    from metacompress_eval.space.compare import LoadedReport, board_rows, data_key, display_names
+
+    base = json.loads(two_reports[0].read_text())
+    rng = random.Random(0)
+    for trial in range(30):
+        reports = []
+        for i in range(rng.randint(1, 7)):
+            report = _variant(base, student=rng.choice(["s1", "s2", "org/s3"]),
+                              data=rng.choice(["a.jsonl", "b.jsonl"]), n_sources=rng.choice([8, 12]),
+                              transforms=rng.choice([None, ["rename_variables"]]), seed=rng.choice([0, 1]),
+                              pa=rng.random())
+            reports.append(LoadedReport(f"report{i}.json", f"report{i}.json", report))
+        rows = board_rows(reports)
+        groups: dict[int, set] = {}
+        for row in rows:
+            groups.setdefault(row.group, set()).add(data_key(row.report.report))
+        assert all(len(keys) == 1 for keys in groups.values())
+        assert len(groups) == len({data_key(r.report) for r in reports})
+        for group in groups:
+            ranks = [r.rank for r in rows if r.group == group]
+            assert ranks == list(range(1, len(ranks) + 1))
+            means = [r.mean for r in rows if r.group == group]
+            assert means == sorted(means)
+        names = display_names(reports)
+        assert len(set(names)) == len(names)  # always distinguishable
+        assert all(" on " in n and "/srv/" not in n and "report.json (" not in n for n in names)
+
+
+def test_reports_are_named_by_student_and_data(two_reports, settings):
+    reports, _ = load_reports([two_reports[0], two_reports[1]], None, settings)
+    from metacompress_eval.space.compare import display_names, leaderboard_html
+
+    assert display_names(reports) == ["student on data.jsonl", "teacher on data.jsonl"]
+    same = [reports[0], reports[0]]  # the same file given twice stays distinguishable
+    assert len(set(display_names(same))) == 2
+    page = leaderboard_html(reports)
+    assert page.count("<th ") == page.count("</th>") and "report.json (2)" not in page
+
+
+def test_every_figure_of_a_report_folder_is_shown(two_reports, settings, tmp_path):
+    """Figures beyond the known ones (e.g. a newer analysis') appear too, known ones first."""
+    import shutil
+
+    from metacompress_eval.space.compare import PLOT_FILES
+
+    folder = tmp_path / "results" / "run"
+    shutil.copytree(two_reports[0].parent, folder)
+    shutil.copy(folder / "violation_heatmap.png", folder / "zz_new_figure.png")
+    reports, _ = load_reports(None, str(tmp_path / "results"), settings)
+    names = [p.name for p in reports[0].plots]
+    assert names[-1] == "zz_new_figure.png" and names[0] == PLOT_FILES[0]
+    archive = tmp_path / "run.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in folder.iterdir():
+            zf.write(path, f"run/{path.name}")
+    (zipped,), _ = load_reports([archive], None, settings)
+    assert [p.name.rsplit("-", 1)[-1] for p in zipped.plots][-1] == "zz_new_figure.png"
