@@ -73,6 +73,9 @@ class FollowUpSet:
     counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     reasons: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     verified: bool = False  # whether the compiler filter ran (adds "unverified" to the summary)
+    checker: str | None = None  # the compiler check that ran (gcc, javac, node, go, python-compile)
+    checked: int = 0  # follow-ups compiled against their sources
+    compiler_rejected: int = 0  # of those, dropped for adding compiler errors
     refused: Counter = field(default_factory=Counter)  # code inputs refused whole, by cause
     with_context: int = 0  # code inputs that came with their context
 
@@ -94,7 +97,11 @@ class FollowUpSet:
         sources), how many code inputs came with a context, how many were refused whole because
         they do not parse (by cause: GNU extensions, K&R pointer parameters, preprocessor
         conditionals, ...), and how many follow-ups were skipped for lack of context in all."""
-        return {"verified": self.verified, "inputs_with_context": self.with_context,
+        verification = None
+        if self.verified:
+            verification = {"checker": self.checker, "checked": self.checked, "rejected": self.compiler_rejected,
+                            "unverified": sum(c["unverified"] for c in self.counts.values())}
+        return {"verified": self.verified, "verification": verification, "inputs_with_context": self.with_context,
                 "refused_inputs": dict(sorted(self.refused.items())),
                 "skipped_for_context": sum(c["lacks_context"] for c in self.counts.values())}
 
@@ -136,6 +143,12 @@ class FollowUpSet:
         for name, counter in chunk.verify_reasons.items():
             self._late_reasons.setdefault(name, Counter()).update(counter)
         self.verified = self.verified or chunk.verified
+        self.checked += chunk.checked
+        self.compiler_rejected += chunk.compiler_rejected
+        if chunk.checker:
+            # chunks of one run may name different checkers (e.g. a compiler missing for some inputs)
+            names = set(filter(None, (self.checker or "").split(", "))) | set(chunk.checker.split(", "))
+            self.checker = ", ".join(sorted(names))
         self.refused.update(chunk.refused)
         self.with_context += chunk.with_context
 
@@ -156,17 +169,31 @@ def derive_seed(seed: int, *parts: object) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
+def verification_line(verification: dict | None) -> str:
+    """One sentence on the compiler check of follow-ups (``follow_ups.verification`` of a report)."""
+    if not verification:
+        return "follow-ups not verified (no compiler check)"
+    text = (f"verified with {verification['checker']}: {verification['checked']} follow-ups compiled against "
+            f"their sources, {verification['rejected']} dropped for new compiler errors")
+    if verification.get("unverified"):
+        text += f", {verification['unverified']} kept unverified (the checker could not run on them)"
+    return text
+
+
 def verify_follow_ups(result: FollowUpSet, sources: Sequence[SourceInput], language: str, *,
-                      reasons: dict[str, Counter] | None = None) -> FollowUpSet:
+                      reasons: dict[str, Counter] | None = None, progress: bool = False) -> FollowUpSet:
     """Compiler-check every follow-up of ``result`` against its source; drop those adding errors.
 
     A dropped follow-up moves from "applied" to "rejected" with the reason
     ``"new compiler diagnostics: <first new error>"`` (counted in ``reasons``, default
     ``result.reasons``). For pairs, each changed side is compared with its own source side and the
     follow-up is dropped when either side adds an error. All checks run as one batch (see
-    :func:`metacompress_eval.verify.compare_many`). Modifies and returns ``result``.
+    :func:`metacompress_eval.verify.compare_many`), with a progress bar when ``progress``. Modifies
+    and returns ``result`` (``checker``, ``checked`` and ``compiler_rejected`` say what ran and what
+    it dropped).
     """
     from .verify import compare_many
+    from .verify.compilers import checker_name
 
     reasons = result.reasons if reasons is None else reasons
     by_id = {s.id: s for s in sources}
@@ -178,12 +205,14 @@ def verify_follow_ups(result: FollowUpSet, sources: Sequence[SourceInput], langu
                 pairs.append((source.inputs[side], code))
                 owners.append(index)
     verdicts: dict[int, list] = defaultdict(list)
-    for owner, verdict in zip(owners, compare_many(pairs, language)):
+    for owner, verdict in zip(owners, compare_many(pairs, language, progress=progress)):
         verdicts[owner].append(verdict)
     kept = []
     for index, item in enumerate(result.items):
         bad = [v for v in verdicts[index] if not v.ok]
+        result.checked += 1
         if bad:
+            result.compiler_rejected += 1
             result.counts[item.transformation]["applied"] -= 1
             result.counts[item.transformation]["rejected"] += 1
             reasons.setdefault(item.transformation, Counter())
@@ -194,6 +223,8 @@ def verify_follow_ups(result: FollowUpSet, sources: Sequence[SourceInput], langu
         kept.append(item)
     result.items = kept
     result.verified = True
+    checkers = sorted({v.checker for vs in verdicts.values() for v in vs if v.checker})
+    result.checker = ", ".join(checkers) if checkers else checker_name(language)
     return result
 
 
@@ -254,6 +285,9 @@ class FollowUpChunk:
     reasons: dict[str, Counter]
     verify_reasons: dict[str, Counter] = field(default_factory=dict)
     verified: bool = False
+    checker: str | None = None
+    checked: int = 0
+    compiler_rejected: int = 0
     refused: Counter = field(default_factory=Counter)
     with_context: int = 0
 
@@ -312,6 +346,7 @@ def run_chunk(job: ChunkJob) -> FollowUpChunk:
         late: dict[str, Counter] = {}
         verify_follow_ups(result, job.sources, language, reasons=late)
         chunk.items, chunk.verify_reasons, chunk.verified = result.items, late, True
+        chunk.checker, chunk.checked, chunk.compiler_rejected = result.checker, result.checked, result.compiler_rejected
     return chunk
 
 

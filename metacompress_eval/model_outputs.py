@@ -244,7 +244,10 @@ def run_models_streamed(models: Mapping[str, "LoadedModel"], sources: Sequence["
         mask = np.concatenate([source_available[role], *follow_available[role]])
         available[role] = None if mask.all() else mask
     if log is not None:
-        log(f"{len(refs)} follow-up inputs from {len(list(dict.fromkeys(transformations)))} transformation(s)")
+        from .follow_ups import verification_line
+
+        log(f"{len(refs)} follow-up inputs from {len(list(dict.fromkeys(transformations)))} transformation(s); "
+            + verification_line(counts.overview()["verification"]))
         for role in roles:
             log_stats(log, role, models[role], stats[role])
     return StreamedOutputs(EvaluationRows(list(sources), refs), probs, available, stats, counts)

@@ -65,7 +65,7 @@ def run(args) -> int:
     from ..data import DataSpec, load_code_sources
     from ..fileio import AtomicJsonlWriter, json_text
     from ..follow_ups import (DEFAULT_CHUNK_SOURCES, FollowUpSet, iter_follow_up_chunks, language_warning,
-                              resolve_workers, verify_follow_ups)
+                              resolve_workers, verification_line, verify_follow_ups)
     from ..outputs import check_input_file, check_output_file, write_failed
     from ..tasks import get_task
 
@@ -89,7 +89,7 @@ def run(args) -> int:
             if args.chain is not None:
                 result = chain_follow_ups(sources, language, names, args.chain, args.seed)
                 if args.verify:
-                    verify_follow_ups(result, sources, language)
+                    verify_follow_ups(result, sources, language, progress=not args.quiet)
                 for item in result.items:
                     out.write(item.as_row())
             else:
@@ -122,6 +122,8 @@ def run(args) -> int:
               f"{rejected_label} {counts['rejected']:6d}"
               + (f"  (lacking context {counts['skipped_for_context']})" if counts.get("skipped_for_context") else ""))
     overview = result.overview()
+    if overview["verification"]:
+        print("  " + verification_line(overview["verification"]))
     if overview["refused_inputs"]:
         print(f"  inputs refused whole (do not parse), by cause: {overview['refused_inputs']}")
     if overview["skipped_for_context"] and not args.context_column:

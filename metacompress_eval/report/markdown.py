@@ -142,6 +142,20 @@ def _run_details(report: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _verification_lines(report: Mapping[str, Any]) -> list[str]:
+    """Whether follow-ups were compiled against their sources, with what, and what that dropped."""
+    fu = report.get("follow_ups")
+    if not isinstance(fu, Mapping) or "verified" not in fu:
+        return []  # reports from before the follow_ups section (schema < 2.2) do not say
+    from ..follow_ups import verification_line
+
+    verification = fu.get("verification")
+    if fu.get("verified") and not verification:  # 2.2 reports of the first cut: no details
+        return ["**Verification**: follow-ups were compiled against their sources (docs/verification.md).", ""]
+    text = verification_line(verification if fu.get("verified") else None)
+    return [f"**Verification**: {text[0].upper()}{text[1:]} (docs/verification.md).", ""]
+
+
 def _transformations_envelope(report: Mapping[str, Any]) -> list[str]:
     tr = report.get("transformations")
     if not isinstance(tr, Mapping) or not tr:
@@ -157,9 +171,10 @@ def _transformations_envelope(report: Mapping[str, Any]) -> list[str]:
             return _DASH if x is None else str(x)
 
         rows = [[name] + [cell(v.get(c)) for c in columns] for name, v in tr.items()]
-        return ["## Transformations applied", ""] + _table(["Transformation"] + columns, rows)
+        return ["## Transformations applied", ""] + _verification_lines(report) + _table(["Transformation"] + columns,
+                                                                                            rows)
     rows = [[name, json.dumps(v, default=str)] for name, v in tr.items()]
-    return ["## Transformations applied", ""] + _table(["Transformation", "Counts"], rows)
+    return ["## Transformations applied", ""] + _verification_lines(report) + _table(["Transformation", "Counts"], rows)
 
 
 def _summary(a: Mapping[str, Any]) -> list[str]:

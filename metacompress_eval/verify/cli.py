@@ -81,14 +81,20 @@ def collect_pairs(args):
     return meta, pairs, loaded
 
 
-def _execution_checks(meta, pairs, results, language, not_run: Counter) -> list:
-    """Run the execution check for every compiled-clean row whose input carries a harness."""
+def _execution_checks(meta, pairs, results, language, not_run: Counter, progress: bool = False) -> list:
+    """Run the execution check for every compiled-clean row whose input carries a harness (a progress
+    bar on stderr when ``progress``: each check runs both programs, seconds per row)."""
+    from tqdm.auto import tqdm
+
     from metacompress_eval.verify.harness import EXECUTABLE_LANGUAGES, Harness, renamed_function, run_harness
 
     out: list = [None] * len(pairs)
+    todo = [i for i, m in enumerate(meta) if m.get("harness") is not None]
+    bar = tqdm(total=len(todo), desc="execution check", unit="row", disable=not progress or not todo, leave=False)
     for index, (m, (source, follow_up), result) in enumerate(zip(meta, pairs, results)):
         if m.get("harness") is None:
             continue
+        bar.update(1)
         if language not in EXECUTABLE_LANGUAGES:
             not_run[f"no execution check for {language}"] += 1
             continue
@@ -99,6 +105,7 @@ def _execution_checks(meta, pairs, results, language, not_run: Counter) -> list:
             out[index] = run_harness(source, follow_up, language, harness, renamed_function(m.get("provenance")))
         except MetaCompressError as exc:
             not_run[str(exc)] += 1
+    bar.close()
     return out
 
 
@@ -123,9 +130,9 @@ def run_verify_command(args) -> int:
                 else "'source_id' and 'code' matching the --source rows")
         raise MetaCompressError(f"no row of {Path(args.input).name} could be checked: rows need {hint}"
                                 + (f" (skipped: {skipped})" if skipped else ""))
-    results = compare_many(pairs, args.language)
+    results = compare_many(pairs, args.language, progress=not args.quiet)
     not_run: Counter = Counter()
-    executions = _execution_checks(meta, pairs, results, args.language, not_run)
+    executions = _execution_checks(meta, pairs, results, args.language, not_run, progress=not args.quiet)
     rows_out = []
     for m, r, e in zip(meta, results, executions):
         row = {k: v for k, v in m.items() if k not in ("harness", "provenance")}

@@ -57,7 +57,7 @@ import warnings
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 from metacompress_eval.errors import MetaCompressError
 from metacompress_eval.verify import go_check
@@ -167,13 +167,30 @@ def normalise(messages: Iterable[str], idents: frozenset[str]) -> Counter:
 
 
 
-def _run_batches(run, batches: list) -> None:
-    """Call ``run`` on every batch: in this thread for one batch, else on a pool of compiler processes."""
+def _run_batches(run, batches: list, tick: Tick = None) -> None:
+    """Call ``run`` on every batch: in this thread for one batch, else on a pool of compiler processes.
+
+    ``tick(n)`` is called with each batch's size as it finishes (progress bars)."""
+    def run_one(batch) -> None:
+        run(batch)
+        if tick is not None:
+            tick(len(batch))
+
     if len(batches) == 1:
-        run(batches[0])
+        run_one(batches[0])
     elif batches:
         with ThreadPoolExecutor(max_workers=min(len(batches), _workers())) as pool:
-            list(pool.map(run, batches))
+            list(pool.map(run_one, batches))
+
+#: Progress callback: called with how many units were just checked (``None``: no progress shown).
+Tick = Optional[Callable[[int], None]]
+
+
+def _ticked(results: list, tick: Tick) -> list:
+    if tick is not None and results:
+        tick(len(results))
+    return results
+
 
 def _chunks(items: list, parts: int, max_size: int) -> list[list]:
     if not items:
@@ -286,10 +303,10 @@ def _c_prelude_dir(cc: str) -> str:
 _GCC_LINE = re.compile(r"^(?P<file>[^:\n]+\.c):(?:\d+:)?(?:\d+:)? (?P<kind>fatal error|error): (?P<msg>.*)$")
 
 
-def _c_batch(codes: list[str]) -> list[_Raw]:
+def _c_batch(codes: list[str], tick: Tick = None) -> list[_Raw]:
     cc = c_compiler()
     if cc is None:
-        return [_tree_sitter_raw(c, "c", "tree-sitter-c", "unverified: no C compiler") for c in codes]
+        return _ticked([_tree_sitter_raw(c, "c", "tree-sitter-c", "unverified: no C compiler") for c in codes], tick)
     name = os.path.basename(cc)
     prelude_dir = _c_prelude_dir(cc)
     results: list[_Raw | None] = [None] * len(codes)
@@ -319,7 +336,7 @@ def _c_batch(codes: list[str]) -> list[_Raw]:
             for i in indices:
                 results[i] = _Raw(found[i], name)
 
-    _run_batches(run, _chunks(list(range(len(codes))), _workers(), 200))
+    _run_batches(run, _chunks(list(range(len(codes))), _workers(), 200), tick)
     return [r for r in results if r is not None]
 
 
@@ -385,10 +402,11 @@ def _java_unit(code: str, wrapping: str) -> tuple[str, str, frozenset[str]]:
     return stem, text + "\n", frozenset(names or [stem])
 
 
-def _java_batch(units: list[tuple[str, str]]) -> list[_Raw]:
+def _java_batch(units: list[tuple[str, str]], tick: Tick = None) -> list[_Raw]:
     javac = shutil.which("javac")
     if javac is None:
-        return [_tree_sitter_raw(c, "java", "tree-sitter-java", "unverified: javac not found") for c, _ in units]
+        return _ticked([_tree_sitter_raw(c, "java", "tree-sitter-java", "unverified: javac not found")
+                        for c, _ in units], tick)
     prepared = [_java_unit(code, wrapping) for code, wrapping in units]
     # Units that declare the same top-level type cannot share a javac call: group them greedily.
     groups: list[tuple[set[str], list[int]]] = []
@@ -443,7 +461,7 @@ def _java_batch(units: list[tuple[str, str]]) -> list[_Raw]:
             for i in members:
                 results[i] = _Raw(found[i], "javac")
 
-    _run_batches(run, [members for _, members in groups])
+    _run_batches(run, [members for _, members in groups], tick)
     return [r for r in results if r is not None]
 
 
@@ -515,7 +533,15 @@ process.stdin.on('end', () => {
 """
 
 
-def _node_batch(items: list[tuple[str, str | None]]) -> list[tuple[str, _Raw]]:
+def _node_batch(items: list[tuple[str, str | None]], tick: Tick = None) -> list[tuple[str, _Raw]]:
+    # One node process per 200 snippets (its start-up is cheap): progress moves as each returns.
+    out: list[tuple[str, _Raw]] = []
+    for start in range(0, len(items), 200):
+        out += _ticked(_node_call(items[start:start + 200]), tick)
+    return out
+
+
+def _node_call(items: list[tuple[str, str | None]]) -> list[tuple[str, _Raw]]:
     node = shutil.which("node")
     if node is None:
         return [("script", _tree_sitter_raw(c, "javascript", "tree-sitter-javascript", "unverified: node not found"))
@@ -586,10 +612,12 @@ def _wrapping_of(code: str, language: str) -> str:
     return "none"
 
 
-def _raw_many(units: Sequence[tuple[str, str | None]], language: str) -> list[tuple[str, _Raw]]:
+def _raw_many(units: Sequence[tuple[str, str | None]], language: str,
+              tick: Tick = None) -> list[tuple[str, _Raw]]:
     """Compile ``(code, wrapping)`` units (wrapping ``None`` = choose); return (wrapping, raw) each.
 
     Cached by (language, wrapping, code); only the misses reach the compiler, in one batch.
+    ``tick(n)`` reports units as they are done (cache hits and repeats at once).
     """
     out: list[tuple[str, _Raw] | None] = [None] * len(units)
     chosen: list[str | None] = []
@@ -605,21 +633,23 @@ def _raw_many(units: Sequence[tuple[str, str | None]], language: str) -> list[tu
             out[i] = hit
         else:
             misses.setdefault(key, []).append(i)
+    if tick is not None:
+        tick(len(units) - len(misses))
     if misses:
         first = [idx[0] for idx in misses.values()]
         if language == "c":
-            raws = [("none", r) for r in _c_batch([units[i][0] for i in first])]
+            raws = [("none", r) for r in _c_batch([units[i][0] for i in first], tick)]
         elif language == "java":
             raws = list(zip([chosen[i] for i in first],
-                            _java_batch([(units[i][0], chosen[i] or "class") for i in first])))
+                            _java_batch([(units[i][0], chosen[i] or "class") for i in first], tick)))
         elif language == "python":
-            raws = [(chosen[i], _Raw(_python_errors(_python_wrapped(units[i][0], chosen[i] or "none")),
-                                     "python-compile")) for i in first]
+            raws = [(chosen[i], _ticked([_Raw(_python_errors(_python_wrapped(units[i][0], chosen[i] or "none")),
+                                               "python-compile")], tick)[0]) for i in first]
         elif language == "javascript":
-            raws = _node_batch([(units[i][0], chosen[i]) for i in first])
-        else:
-            raws = list(zip([chosen[i] or "none" for i in first],
-                            _go_batch([(units[i][0], chosen[i] or "none") for i in first])))
+            raws = _node_batch([(units[i][0], chosen[i]) for i in first], tick)
+        else:  # one go build + go vet for all (go schedules the packages itself): progress at the end
+            raws = _ticked(list(zip([chosen[i] or "none" for i in first],
+                                    _go_batch([(units[i][0], chosen[i] or "none") for i in first]))), tick)
         for (key, indices), entry in zip(misses.items(), raws):
             _cache_put(key, entry)
             for i in indices:
@@ -641,15 +671,22 @@ def diagnostics(code: str, language: str) -> set[str]:
     return set(normalise(raw.messages, frozenset()))
 
 
-def compare_many(pairs: Sequence[tuple[str, str]], language: str) -> list[VerificationResult]:
+def compare_many(pairs: Sequence[tuple[str, str]], language: str, *, progress: bool = False) -> list[VerificationResult]:
     """Compare many ``(source, follow_up)`` pairs with batched compiler calls.
 
     Each follow-up is compiled with the wrapping chosen for its source. Results are in input order.
+    ``progress`` shows a bar on stderr (one step per source or follow-up compiled, cache hits included).
     """
     _check_language(language)
     pairs = list(pairs)
-    sources = _raw_many([(s, None) for s, _ in pairs], language)
-    follow_ups = _raw_many([(f, wrapping) for (_, f), (wrapping, _) in zip(pairs, sources)], language)
+    from tqdm.auto import tqdm
+
+    # Two passes (sources, then follow-ups in the sources' wrapping): one bar over both.
+    with tqdm(total=2 * len(pairs), desc=f"compiler check ({checker_name(language)})", unit="input",
+              disable=not progress or not pairs, leave=False) as bar:
+        sources = _raw_many([(s, None) for s, _ in pairs], language, bar.update)
+        follow_ups = _raw_many([(f, wrapping) for (_, f), (wrapping, _) in zip(pairs, sources)], language,
+                               bar.update)
     results = []
     for (source, follow_up), (_, raw_s), (_, raw_f) in zip(pairs, sources, follow_ups):
         changed = identifiers(source) ^ identifiers(follow_up)

@@ -38,8 +38,14 @@ def test_evaluate_writes_full_report(tiny_models, c_dataset, tmp_path, capsys):
     assert report["data"]["n_sources"] == 12
     counts = report["transformations"]
     assert set(counts) == {"rename_variables", "dead_code", "if_else_swap"}
+    verification = report["follow_ups"].pop("verification")
     assert report["follow_ups"] == {"verified": True, "inputs_with_context": 0, "refused_inputs": {},
                                     "skipped_for_context": sum(c["skipped_for_context"] for c in counts.values())}
+    # Verification (on by default) leaves its trace: which compiler, how many follow-ups it checked and dropped.
+    assert report["settings"]["verify"] is True
+    assert verification["checked"] == sum(c["applied"] for c in counts.values()) + verification["rejected"]
+    assert verification["checker"] and verification["unverified"] >= 0
+    assert f"{verification['checked']} follow-ups compiled against their sources" in (out / "report.md").read_text()
     for name, c in counts.items():
         assert c["applied"] + c["not_applicable"] + c["rejected"] == 12, name
     assert counts["rename_variables"]["applied"] == 12

@@ -174,3 +174,22 @@ def test_print_summary(report, tmp_path):
     assert "42.9%" in pa and "(3/7)" in pa
     assert "student flip rate" in text
     assert str(tmp_path / "report.md") in text
+
+
+@pytest.mark.parametrize("follow_ups, expected", [
+    (None, None),  # reports from before the follow_ups section say nothing about verification
+    ({"verified": False, "verification": None}, "**Verification**: Follow-ups not verified (no compiler check)"),
+    ({"verified": True}, "**Verification**: follow-ups were compiled against their sources"),  # 2.2, first cut
+    ({"verified": True, "verification": {"checker": "gcc", "checked": 4, "rejected": 1, "unverified": 2}},
+     "**Verification**: Verified with gcc: 4 follow-ups compiled against their sources, 1 dropped for new "
+     "compiler errors, 2 kept unverified"),
+])
+def test_report_says_whether_follow_ups_were_verified(report, follow_ups, expected):
+    if follow_ups is not None:
+        report["follow_ups"] = follow_ups
+    text = render_markdown(report, {})
+    section = text.split("## Transformations applied", 1)[1].split("\n## ", 1)[0]
+    if expected is None:
+        assert "Verification" not in text
+    else:
+        assert expected in section

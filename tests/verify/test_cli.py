@@ -1,6 +1,7 @@
 """``metacompress transform`` (with --verify / --chain) and ``metacompress verify`` end to end."""
 
 import json
+import re
 
 import pytest
 
@@ -70,7 +71,10 @@ def test_transform_verify_counts_rejected(tmp_path, c_input, monkeypatch, capsys
     assert unverified[_DropDeclaration.name]["applied"] == 1
 
     assert main(args + ["--verify", str(c_input), str(out)]) == 0
-    assert "rejected (validation/compiler)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "rejected (validation/compiler)" in printed
+    # what the check was and what it did: two renamings and one broken declaration compiled, one dropped
+    assert re.search(r"verified with \S+: 3 follow-ups compiled against their sources, 1 dropped", printed)
     summary = json.loads((tmp_path / "out.jsonl.summary.json").read_text())["transformations"]
     broken = summary[_DropDeclaration.name]
     assert broken["applied"] == 0 and broken["rejected"] == 1 and broken["unverified"] == 0
@@ -100,7 +104,9 @@ def test_verify_end_to_end(tmp_path, need_gcc, capsys):
         {"id": "c", "code": C_FUNCS[1]},
     ])
     assert main(["verify", "--language", "c", str(path)]) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert "compiler check (" in captured.err  # a progress bar while the compiler runs
     assert "1 ok, 1 with new compiler diagnostics" in printed and "id b" in printed
     results = [json.loads(line) for line in (tmp_path / "pairs.jsonl.verify.jsonl").read_text().splitlines()]
     assert [(r["id"], r["ok"]) for r in results] == [("a", True), ("b", False)]
