@@ -148,6 +148,9 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
     device = config.device
     if state is not None and device in ("cuda", "gpu"):
         device = f"cuda:{state.local_process_index}"  # one GPU per process
+    if state is not None:
+        say(f"{state.num_processes} processes (torchrun / accelerate launch): inference is sharded across them; "
+            "this one writes the report")
     started = time.perf_counter()
     task = get_task(config.task, code_columns=config.code_columns, label_column=config.label_column,
                     id_column=config.id_column, language=config.language)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from .. import HOMEPAGE
 from ..errors import MetaCompressError
 
 NAME = "space"
+#: How to install what the app needs: the same words in README.md, spaces_app/README.md and here
+#: (tests/space/test_logic.py checks that they agree). The 'space' extra is gradio 6.
+INSTALL_HINT = f'pip install ".[space]" in a checkout of {HOMEPAGE}'
 
 
 def add_parser(subparsers):
     p = subparsers.add_parser(NAME, help="run the web app (probe snippets, compare reports, small runs) locally",
-                              description="Starts the Gradio app of spaces_app/ on 127.0.0.1. Needs the 'space' extra: "
-                                          "pip install 'metacompress-eval[space]'.")
+                              description="Starts the Gradio app of spaces_app/ on 127.0.0.1. Needs the 'space' extra "
+                                          f"(gradio 6): {INSTALL_HINT}.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     p.add_argument("--port", type=int, default=None, help="port (default: gradio's, 7860 or the next free one)")
     p.add_argument("--teacher", default=None, help="teacher shown by default (default: demo:teacher)")
@@ -28,7 +32,7 @@ def run(args) -> int:
     try:
         import gradio  # noqa: F401
     except ImportError:
-        raise MetaCompressError("the web app needs gradio: pip install 'metacompress-eval[space]'") from None
+        raise MetaCompressError(f"the web app needs gradio 6: {INSTALL_HINT}") from None
     from ..space import SpaceSettings, launch
 
     settings = SpaceSettings.from_env(default_teacher=args.teacher, default_student=args.student,

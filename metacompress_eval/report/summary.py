@@ -26,6 +26,10 @@ def summary_lines(report: dict) -> list[str]:
         f"({', '.join(f'{k}: {v}' for k, v in counts.get('by_transformation', {}).items()) or 'none'})",
         "violation rates over all inputs [95% CI] (k/n):",
     ]
+    processes = max([(stats or {}).get("processes", 1) for key, stats in (report.get("inference") or {}).items()
+                     if isinstance(stats, dict)] or [1])
+    if processes > 1:
+        lines.insert(1, f"inference sharded across {processes} processes (torchrun / accelerate launch)")
     overall = a.get("relations", {}).get("overall", {})
     for rel in list_relations():
         lines.append(f"  {rel.abbreviation:<4}{_rate(overall.get(rel.key))}")

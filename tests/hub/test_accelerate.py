@@ -40,6 +40,7 @@ def test_two_processes_give_the_single_process_report(tiny_models, hub_data, tmp
                           env=env, capture_output=True, text=True, timeout=110, cwd=tmp_path)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert proc.stdout.count("report:") == 1  # one summary, from the main process only
+    assert proc.stdout.count("inference sharded across 2 processes") == 1  # and it says how many ran
     single, multi = read_report(report_dir), read_report(out)
     stable = ("task", "data", "models", "settings", "transformations")
     assert {k: multi[k] for k in stable} == {k: single[k] for k in stable}

@@ -247,3 +247,25 @@ def test_every_figure_of_a_report_folder_is_shown(two_reports, settings, tmp_pat
             zf.write(path, f"run/{path.name}")
     (zipped,), _ = load_reports([archive], None, settings)
     assert [p.name.rsplit("-", 1)[-1] for p in zipped.plots][-1] == "zz_new_figure.png"
+
+
+def test_install_hints_for_the_space_agree():
+    """README.md, spaces_app/README.md and `metacompress space` give the same install command, and
+    every place that names gradio asks for the major version the app is written for."""
+    import re
+
+    from metacompress_eval.cli.space import INSTALL_HINT
+
+    from .conftest import REPO
+
+    command = INSTALL_HINT.split(" in a checkout")[0]
+    assert command == 'pip install ".[space]"'
+    for doc in ("README.md", "spaces_app/README.md"):
+        text = (REPO / doc).read_text()
+        assert f"{command} && metacompress space" in text.replace("`", ""), doc
+        assert "metacompress-eval[space]" not in text and "-e \".[space]\"" not in text, doc
+    # the Space's SDK version and every gradio requirement name the same major version
+    sdk = re.search(r"^sdk_version: (\d+)\.", (REPO / "spaces_app/README.md").read_text(), re.M).group(1)
+    pins = re.findall(r"gradio>=(\d+)", (REPO / "pyproject.toml").read_text()
+                      + (REPO / "spaces_app/requirements.txt").read_text())
+    assert pins and set(pins) == {sdk}
