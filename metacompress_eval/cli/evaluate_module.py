@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import MetaCompressError
 
 NAME = "evaluate-module"
@@ -30,6 +32,11 @@ def run(args) -> int:
         files = module.write_space_folder(args.out)
         print(f"wrote {len(files)} files to {args.out}: {', '.join(f.name for f in files)}")
         print(f"publish: huggingface-cli upload <user>/metacompress {args.out} --repo-type space")
+        # evaluate.load(FOLDER) runs FOLDER/<folder name>.py (a Hub repo: <repo name>.py): the script is
+        # metacompress.py, so a folder (or Space) of another name loads only by the script's path.
+        if Path(args.out).resolve().name != "metacompress":
+            print(f"load it here with evaluate.load({str(Path(args.out) / 'metacompress.py')!r}) (evaluate.load of the "
+                  "folder itself needs it to be named 'metacompress'; so does the Space: <user>/metacompress)")
     if args.install:
         print(f"registered for evaluate.load('metacompress'): {module.install()}")
     return 0

@@ -53,6 +53,22 @@ def test_module_folder_has_the_evaluate_layout(tmp_path, capsys):
     assert "space" in capsys.readouterr().out
 
 
+def test_folder_of_another_name_loads_by_the_script_path(tmp_path, capsys):
+    """evaluate.load(DIR) looks for DIR/<name of DIR>.py: the command says how to load a folder of another name."""
+    import evaluate
+
+    folder = tmp_path / "mc-module"
+    assert main(["evaluate-module", "--out", str(folder)]) == 0
+    hint = capsys.readouterr().out
+    script = str(folder / "metacompress.py")
+    assert f"evaluate.load({script!r})" in hint
+    loaded = evaluate.load(script, cache_dir=str(tmp_path / "cache"), keep_in_memory=True)
+    assert loaded.compute(teacher_probs=[[0.9, 0.1]], student_probs=[[0.8, 0.2]], source_ids=["a"],
+                          transformations=[""])["counts"]["sources"] == 1
+    assert main(["evaluate-module", "--out", str(tmp_path / "metacompress")]) == 0
+    assert "evaluate.load(" not in capsys.readouterr().out  # the folder itself loads: no hint needed
+
+
 def test_bundle_carries_the_package_analysis_verbatim(tmp_path):
     """metacompress_core.py holds each needed package module as it is, and nothing heavy."""
     from metacompress_eval.hub import bundle
