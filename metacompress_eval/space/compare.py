@@ -2,7 +2,7 @@
 
 Reports are named by their student and their data (``tiny-student on test.jsonl``), and ranked only
 against reports on the same data: the leaderboard has one table per data group (same task, data,
-sources, transformations and seed), with ranks restarting in each, since violation rates over
+sources, transformations, seed and number of follow-ups), with ranks restarting in each, since violation rates over
 different inputs say nothing about which student is better. Every figure a report folder holds is
 shown whole, the known ones first (new figures appear without changes here).
 """
@@ -227,19 +227,21 @@ def report_data_name(report: dict) -> str:
 
 
 def data_key(report: dict) -> tuple:
-    """What two reports must share to be ranked together: task, data, sources, transformations and seed."""
+    """What two reports must share to be ranked together: task, data, sources, transformations, seed and
+    the number of follow-ups they made (which also differs when verification or limits did)."""
     transforms = _dig(report, "settings", "transforms")
     return (_plain(_dig(report, "task", "name")), _plain(_dig(report, "task", "language")), report_data_name(report),
             _plain(_dig(report, "data", "n_sources")),
             tuple(sorted(str(t) for t in transforms)) if isinstance(transforms, list) else (),
-            _plain(_dig(report, "settings", "seed")))
+            _plain(_dig(report, "settings", "seed")), _plain(_dig(report, "data", "n_follow_ups")))
 
 
 def data_title(report: dict) -> str:
     """The heading of a group of comparable reports."""
-    task, language, data, n_sources, transforms, seed = data_key(report)
+    task, language, data, n_sources, transforms, seed, n_follow_ups = data_key(report)
+    made = "" if n_follow_ups is None else f"{n_follow_ups} "
     return " · ".join([str(data), f"task {task}" + (f" ({language})" if language else ""), f"{n_sources} sources",
-                       "follow-ups: " + (", ".join(transforms) or "none"), f"seed {seed}"])
+                       f"{made}follow-ups: " + (", ".join(transforms) or "none"), f"seed {seed}"])
 
 
 def display_names(reports: Sequence[LoadedReport]) -> list[str]:

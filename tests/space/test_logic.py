@@ -174,10 +174,10 @@ def test_space_folder():
 
 
 def _variant(report: dict, *, student: str, data: str = "data.jsonl", n_sources: int = 8, transforms=None,
-             seed: int = 0, pa: float = 0.1) -> dict:
+             seed: int = 0, pa: float = 0.1, n_follow_ups: int = 24) -> dict:
     out = json.loads(json.dumps(report))
     out["models"]["student"].update(name=student, name_or_path=f"/srv/models/{student}")
-    out["data"].update(path=f"/srv/data/{data}", name=None, n_sources=n_sources)
+    out["data"].update(path=f"/srv/data/{data}", name=None, n_sources=n_sources, n_follow_ups=n_follow_ups)
     out["data"].pop("name")
     out["settings"]["seed"] = seed
     if transforms is not None:
@@ -200,7 +200,7 @@ def test_reports_on_different_data_are_never_ranked_together(two_reports):
             report = _variant(base, student=rng.choice(["s1", "s2", "org/s3"]),
                               data=rng.choice(["a.jsonl", "b.jsonl"]), n_sources=rng.choice([8, 12]),
                               transforms=rng.choice([None, ["rename_variables"]]), seed=rng.choice([0, 1]),
-                              pa=rng.random())
+                              pa=rng.random(), n_follow_ups=rng.choice([24, 22]))
             reports.append(LoadedReport(f"report{i}.json", f"report{i}.json", report))
         rows = board_rows(reports)
         groups: dict[int, set] = {}
