@@ -269,3 +269,37 @@ def test_install_hints_for_the_space_agree():
     pins = re.findall(r"gradio>=(\d+)", (REPO / "pyproject.toml").read_text()
                       + (REPO / "spaces_app/requirements.txt").read_text())
     assert pins and set(pins) == {sdk}
+
+
+def test_leaderboard_survives_fields_of_the_wrong_type(two_reports):
+    """Uploads are untrusted: any envelope or fidelity field of the wrong type reads "?"/"n/a", never a crash."""
+    import random
+
+    from metacompress_eval.report.read import validate_report
+    from metacompress_eval.space.compare import LoadedReport, leaderboard_html, leaderboard_rows, status_text
+
+    base = json.loads(two_reports[0].read_text())
+    odd_values = [None, 7, "x", [1, "a"], {"k": [1]}, True, 1.5]
+    places = [("models",), ("models", "student"), ("models", "student", "name"), ("data",), ("data", "path"),
+              ("data", "n_sources"), ("data", "n_follow_ups"), ("task",), ("task", "name"), ("settings",),
+              ("settings", "transforms"), ("settings", "seed"), ("analysis", "fidelity"),
+              ("analysis", "fidelity", "overall"), ("analysis", "fidelity", "overall", "kl_bits"),
+              ("analysis", "flips"), ("analysis", "counts")]
+    rng = random.Random(1)
+    for trial in range(60):
+        report = json.loads(json.dumps(base))
+        for _ in range(rng.randint(1, 3)):
+            *parents, last = rng.choice(places)
+            target = report
+            for key in parents:
+                target = target.get(key) if isinstance(target, dict) else None
+            if isinstance(target, dict):
+                target[last] = rng.choice(odd_values)
+        try:
+            validate_report(report, "upload")
+        except MetaCompressError:  # refused with a message at load time: never reaches the leaderboard
+            continue
+        reports = [LoadedReport("a.json", "a.json", report), LoadedReport("b.json", "b.json", base)]
+        assert len(leaderboard_rows(reports)) == 2
+        assert leaderboard_html(reports).count("<tr data-rank") == 2
+        assert "report(s)" in status_text(reports, "overall")
