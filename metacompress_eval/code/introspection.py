@@ -3,7 +3,8 @@
 Two ways a Python function turns the NAMES of its variables into behaviour:
 
 * it reads its namespace: ``locals()``, ``vars()`` or ``dir()`` without arguments, ``eval``/``exec``
-  (their strings name locals, and they see the namespace), ``sys._getframe()`` /
+  (their strings name locals, and they see the namespace), any of these used as a value
+  (``getter = locals``, ``builtins.locals()``), ``sys._getframe()`` / ``_getframe()`` /
   ``inspect.currentframe()`` and frame or code attributes (``f_locals``, ``co_varnames``,
   ``__code__``, ...). A name inserted into such a function (even a never-executed one: it is still
   in ``co_varnames``) or renamed in it shows up in the result;
@@ -26,6 +27,34 @@ FRAME_CALLS = frozenset({"_getframe", "currentframe", "stack", "getouterframes",
 FRAME_ATTRIBUTES = frozenset({"f_locals", "f_globals", "f_code", "co_varnames", "co_nlocals", "co_names",
                               "co_cellvars", "co_freevars", "__code__", "tb_frame", "gi_frame", "cr_frame"})
 _SCOPES = frozenset({"function_definition", "lambda", "class_definition", "module"})
+
+
+_BUILTIN_MODULES = frozenset({"builtins", "__builtins__"})
+
+
+def _reference_reason(parsed: ParsedCode, node: Node) -> str | None:
+    """A namespace reader used other than by a plain call: ``getter = locals``, ``helper(vars)``,
+    ``builtins.locals()``, ``from sys import _getframe; _getframe()`` (the function value may be
+    called anywhere, so its mere mention counts)."""
+    parent = node.parent
+    if node.type == "identifier":
+        name = parsed.text(node)
+        if name in FRAME_CALLS and name.startswith(("_getframe", "currentframe")):
+            return f"inspects its frame ({name})"
+        if name not in NAMESPACE_CALLS or parent is None:
+            return None
+        if parent.type == "call" and parent.child_by_field_name("function") == node:
+            return None  # a plain call: judged by _call_reason
+        if parent.type in ("attribute", "keyword_argument", "import_from_statement", "dotted_name", "aliased_import",
+                           "function_definition", "parameters", "default_parameter"):
+            return None  # ``x.eval``, ``f(dir=1)``: another name spelled the same
+        return f"uses {name} as a value"
+    if node.type == "attribute":
+        obj, attribute = node.child_by_field_name("object"), node.child_by_field_name("attribute")
+        if (obj is not None and attribute is not None and obj.type == "identifier"
+                and parsed.text(obj) in _BUILTIN_MODULES and parsed.text(attribute) in NAMESPACE_CALLS):
+            return f"uses {parsed.text(node)}"
+    return None
 
 
 def _call_reason(parsed: ParsedCode, call: Node) -> str | None:
@@ -53,14 +82,18 @@ def namespace_readers(parsed: ParsedCode) -> list[tuple[Node, str]]:
     if parsed.language != "python":
         return []
     found: list[tuple[Node, str]] = []
-    for node in nodes_of_types(parsed.root, "python", frozenset({"call", "attribute"})):
+    for node in nodes_of_types(parsed.root, "python", frozenset({"call", "attribute", "identifier"})):
         reason = None
         if node.type == "call":
             reason = _call_reason(parsed, node)
+        elif node.type == "identifier":
+            reason = _reference_reason(parsed, node)
         else:
             attribute = node.child_by_field_name("attribute")
             if attribute is not None and parsed.text(attribute) in FRAME_ATTRIBUTES:
                 reason = f"reads {parsed.text(attribute)}"
+            else:
+                reason = _reference_reason(parsed, node)
         if reason is None:
             continue
         scope = node.parent

@@ -116,6 +116,58 @@ def python_data_name_inputs() -> list[tuple[str, str, list]]:
     return out
 
 
+# Python class bodies: the ORDER of their statements is data too (dataclass fields and __init__
+# parameters, Enum values, vars()).
+PY_CLASS_BODY_INPUTS = [
+    ("def f(a, b):\n    from dataclasses import dataclass\n    @dataclass\n    class P:\n        total: int\n"
+     "        step: int = 0\n        rest: int = 1\n    return repr(P(a + b, a)).split('.')[-1]\n"),
+    ("def f(a, b):\n    class K:\n        low = a\n        high = b\n        mid = 3\n"
+     "    return [k for k in vars(K) if not k.startswith('_')]\n"),
+    ("def f(a, b):\n    import enum\n    class E(enum.Enum):\n        LOW = 1\n        HIGH = 2\n"
+     "    return [e.name for e in E][a % 2]\n"),
+]
+
+
+def python_class_body_inputs() -> list[tuple[str, str, list]]:
+    return [(code, "", ["f(1, 2)", "f(4, 0)"]) for code in PY_CLASS_BODY_INPUTS]
+
+
+# JavaScript: a binding names the anonymous function or class it holds (``.name``, what printing
+# it shows); shorthand properties spell a name that is both a key and a variable.
+JS_DATA_NAME_BODIES = [
+    "const handler = function () { return a; };\n  return handler.name + handler();",
+    "let total = () => a + b;\n  return [total].map((g) => g.name).join() + total();",
+    "var Shape = class { area() { return a * b; } };\n  return Shape.name + new Shape().area();",
+    "let cb;\n  cb = function () { return b; };\n  return String([cb.name, cb()]);",
+    "const total = a + b;\n  const o = {total, a};\n  return JSON.stringify(o);",
+    "const step = a - b;\n  const total = a + b;\n  const {total: t2, step: s2} = {total, step};\n  return t2 * 10 + s2;",
+    "const total = a * b;\n  const copy = {...{total}};\n  return Object.keys(copy).join() + copy.total;",
+]
+
+
+def javascript_data_name_inputs() -> list[tuple[str, str, list]]:
+    return [(f"function f(a, b) {{\n  {body}\n}}\n", "", ["f(1, 2)", "f(4, 0)"]) for body in JS_DATA_NAME_BODIES]
+
+
+# The snippet's own function whose NAME the code reads (rename_function must refuse).
+FUNCTION_NAME_DATA = {
+    "python": [
+        "def f(a, b):\n    return f.__name__ + str(a)\n",
+        "def f(a, b):\n    return sys._getframe().f_code.co_name\n",
+        "def f(a, b):\n    class P:\n        pass\n    return P.__qualname__\n",
+        "def f(a, b):\n    g = f\n    return g.__name__\n",
+        "def f(a, b):\n    return inspect.stack()[0].function\n",
+        "def f(a, b):\n    return [h.__name__ for h in (f,)]\n",
+    ],
+    "javascript": [
+        "function f(a, b) {\n  return f.name;\n}\n",
+        "function f(a, b) {\n  const g = f;\n  return g.name + a;\n}\n",
+        "function f(a, b) {\n  return [f].map((h) => h.name).join();\n}\n",
+        "function f(a, b) {\n  return new Error('x').stack.split('\\n')[1].includes('at f ');\n}\n",
+    ],
+}
+
+
 C_DATA_NAME_INPUTS = [
     # (macro definitions, body using them): stringification, token pasting, member names.
     ('#define SHOW(v) printf(#v "=%d\\n", v)\n', "    SHOW(total);\n"),
@@ -185,14 +237,19 @@ PY_NAMESPACE_READERS = [
     'exec("print(sorted(locals()))")\n    return 0', "return sorted(sys._getframe().f_locals)",
     "return sorted(inspect.currentframe().f_locals)", "return sys._getframe().f_code.co_varnames",
     "return f.__code__.co_nlocals", "return sorted(locals().keys())",
+    # The reader reached other than by a plain call: as a value, through builtins, imported bare.
+    "getter = locals\n    return sorted(getter())", "return sorted(builtins.locals())",
+    "return helper(vars)", "return sorted(_getframe(0).f_locals)", "return [sorted(g()) for g in (dir, locals)][0]",
 ]
+NAMESPACE_CONTEXT = ("import sys, inspect, builtins\nfrom sys import _getframe\n"
+                     "def helper(reader):\n    return sorted(reader())\n")
 
 
 def python_namespace_inputs() -> list[tuple[str, str, list]]:
     out = []
     for reader in PY_NAMESPACE_READERS:
         code = (f"def f(a, b):\n    c = a + b\n    if c > 2:\n        c = c - 1\n    d = c * 2\n    {reader}\n")
-        out.append((code, "import sys, inspect\n", ["f(1, 2)", "f(4, 0)"]))
+        out.append((code, NAMESPACE_CONTEXT, ["f(1, 2)", "f(4, 0)"]))
     return out
 
 

@@ -12,6 +12,9 @@ transformations and the attacks (which share the renamer) see the same verdicts:
   of context macros the snippet invokes (a ``#define`` in the enclosing file may mention a local);
   and, without a context, every identifier passed to an ALL_CAPS macro the snippet does not define
   (it could be any of the above) — recorded as *without context*;
+* JavaScript: a binding that names the anonymous function or class it is initialised with
+  (``const handler = () => 1`` has ``handler.name == "handler"``) when the value is used other
+  than by calling it;
 * every language: names spelled in statements that do not parse (their uses are invisible).
 """
 
@@ -150,6 +153,39 @@ def _c(parsed: ParsedCode, analysis: ScopeAnalysis, index: dict) -> None:
     _mark_names(analysis, words, "mentioned by a macro of the context")
 
 
+_JS_ANONYMOUS = frozenset({"function_expression", "function", "arrow_function", "class", "generator_function"})
+
+
+def _javascript(parsed: ParsedCode, analysis: ScopeAnalysis, index: dict) -> None:
+    # ``const handler = function () {}`` names the function ``handler`` (its ``.name``, what
+    # console.log and stack traces show). Renaming the binding renames the function; that is only
+    # observable where the value escapes: any use other than a call ``handler(...)``.
+    named: dict[int, Symbol] = {}
+    for node in nodes_of_types(parsed.root, "javascript", frozenset({"variable_declarator", "assignment_expression"})):
+        target = node.child_by_field_name("name") or node.child_by_field_name("left")
+        value = node.child_by_field_name("value") or node.child_by_field_name("right")
+        if target is None or value is None or target.type != "identifier" or value.type not in _JS_ANONYMOUS:
+            continue
+        if value.child_by_field_name("name") is not None:
+            continue  # ``function inner() {}`` keeps its own name
+        symbol = index.get(parsed.span(target))
+        if symbol is not None:
+            named[id(symbol)] = symbol
+    if not named:
+        return
+    for node in nodes_of_types(parsed.root, "javascript", frozenset({"identifier"})):
+        symbol = index.get(parsed.span(node))
+        if symbol is None or id(symbol) not in named:
+            continue
+        parent = node.parent
+        if parent is not None and parent.type == "call_expression" and parent.child_by_field_name("function") == node:
+            continue
+        if parent is not None and parent.type in ("variable_declarator", "assignment_expression") and (
+                parent.child_by_field_name("name") == node or parent.child_by_field_name("left") == node):
+            continue
+        symbol.mark_unsafe("names the anonymous function it holds (its .name), and the function value escapes")
+
+
 def mark_data_names(parsed: ParsedCode, analysis: ScopeAnalysis) -> ScopeAnalysis:
     """Mark the symbols of ``analysis`` whose names are data as unsafe to rename (in place)."""
     index = _by_span(analysis)
@@ -157,6 +193,8 @@ def mark_data_names(parsed: ParsedCode, analysis: ScopeAnalysis) -> ScopeAnalysi
         _python(parsed, analysis, index)
     elif parsed.language == "c":
         _c(parsed, analysis, index)
+    elif parsed.language == "javascript":
+        _javascript(parsed, analysis, index)
     for lo, hi in parsed.error_regions:
         _mark_names(analysis, words_in(parsed.data[lo:hi]), "spelled in a statement that does not parse")
     return analysis

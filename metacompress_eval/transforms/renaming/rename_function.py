@@ -30,6 +30,71 @@ _JAVA_OVERRIDABLE = {
 }
 _GO_SPECIAL_PREFIXES = ("Test", "Benchmark", "Example", "Fuzz")
 
+# Words by which code reads the name of the function it runs in (its frame, a stack trace, the
+# compiler's ``__func__``): the name is then data, and renaming the function changes what it does.
+# Python and JavaScript name them as attributes/properties (``inspect.stack`` is a namespace reader,
+# see code/introspection.py), since a local called ``stack`` is common there.
+_OWN_NAME_WORDS = {
+    "c": frozenset({"__func__", "__FUNCTION__", "__PRETTY_FUNCTION__"}),
+    "java": frozenset({"getStackTrace", "printStackTrace", "getEnclosingMethod", "StackWalker", "getMethodName"}),
+    "python": frozenset({"traceback"}),
+    "go": frozenset({"Caller", "Callers", "FuncForPC", "PrintStack"}),
+}
+_OWN_NAME_ATTRIBUTES = {
+    "python": ("attribute", "attribute", frozenset({"__name__", "__qualname__", "co_name", "__code__", "f_code"})),
+    "javascript": ("member_expression", "property", frozenset({"stack", "trace", "callee", "captureStackTrace"})),
+    "go": ("selector_expression", "field", frozenset({"Stack"})),
+}
+# Languages whose function values carry their name (``f.__name__``, ``f.name``, what printing the
+# function shows): any use of the function other than calling it may read it.
+_NAMED_FUNCTION_VALUES = frozenset({"python", "javascript"})
+_CALLS_BY_LANGUAGE = {"python": "call", "javascript": "call_expression"}
+
+
+def own_name_observed(parsed: ParsedCode, old: str, spans) -> str | None:
+    """Why renaming the snippet's function ``old`` (its occurrences at ``spans``, the definition
+    first) would change what the program does, or ``None``: the code reads the name of the running
+    function (``__func__``, stack traces, frames), a Python class nested in it carries the name in its
+    ``__qualname__`` (shown by reprs), or a Python/JavaScript function value escapes
+    (anything but a call: ``f.__name__``, ``g = f``, ``String(f)``)."""
+    language = parsed.language
+    readers = set(_OWN_NAME_WORDS.get(language, frozenset()) & words_in(parsed.data))
+    if language in _OWN_NAME_ATTRIBUTES:
+        node_type, field_name, names = _OWN_NAME_ATTRIBUTES[language]
+        for node in nodes_of_types(parsed.root, language, frozenset({node_type})):
+            attribute = node.child_by_field_name(field_name)
+            if attribute is not None and parsed.text(attribute) in names:
+                readers.add(parsed.text(attribute))
+    if readers:
+        return f"the code may read the running function's name ({', '.join(sorted(readers))})"
+    if language == "python":
+        from metacompress_eval.code.introspection import namespace_reader
+
+        reason = namespace_reader(parsed)
+        if reason is not None:
+            return f"the code reads a namespace or frame ({reason})"
+        for node in nodes_of_types(parsed.root, "python", frozenset({"class_definition"})):
+            if parsed.in_snippet(node) and any(a.type == "function_definition" for a in _ancestors(node)):
+                return "a class nested in it carries the name in its __qualname__ (and reprs)"
+    if language in _NAMED_FUNCTION_VALUES:
+        call = _CALLS_BY_LANGUAGE[language]
+        for start, end in sorted(set(spans))[1:]:
+            node = parsed.root.descendant_for_byte_range(start + parsed.offset, end + parsed.offset)
+            parent = node.parent if node is not None else None
+            if parent is None or parent.type != call or parent.child_by_field_name("function") != node:
+                if parent is not None and parent.type in ("function_definition", "function_declaration",
+                                                          "generator_function_declaration"):
+                    continue
+                return "the function is used as a value (its name can be read)"
+    return None
+
+
+def _ancestors(node: Node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
+
 
 class RenameFunction(Transformation):
     """Rename the snippet's own function (or method) and its recursive calls.
@@ -39,7 +104,10 @@ class RenameFunction(Transformation):
     matching argument count). Skipped: ``main``/``init``, constructors, Java methods annotated
     ``@Override`` or named like a well-known library method, overloaded names, decorated or
     dunder Python functions, Go methods (they may implement an interface), JavaScript code using
-    ``eval``/``with``, names mentioned in a string literal (reflection) or a C preprocessor line.
+    ``eval``/``with``, names mentioned in a string literal (reflection) or a C preprocessor line,
+    and functions whose name is data (:func:`own_name_observed`: ``__func__``, frames and stack
+    traces, ``f.__name__``/``f.name`` or any other use of the function as a value, Python classes
+    nested in it).
 
     Parameters:
         strategy: as for ``rename_variables`` (placeholder names are ``FUNC_0``; natural names are
@@ -68,6 +136,9 @@ class RenameFunction(Transformation):
         old, spans, shorthand = found
         if old in ("main", "init"):
             return NotApplicable(f"function {old!r} is an entry point")
+        observed = own_name_observed(parsed, old, spans)
+        if observed is not None:
+            return NotApplicable(f"the function's name is data: {observed}")
         # Literals found by a query, not a walk over every node.
         if literals is None:
             literals = nodes_of_types(parsed.root, parsed.language, string_types)

@@ -45,6 +45,10 @@ _LOCAL_NAME_NODES = frozenset(
 _FACT_TYPES = DECLARING | _FORBIDDEN | MEMORY_ACCESSES | _WRITES | frozenset(
     {"unary_expression", "storage_class_specifier", "type_qualifier", "modifiers", "identifier",
      "field_identifier", "property_identifier", "cast_expression", "binary_expression", "binary_operator"})
+# A JavaScript shorthand property (``{total}``, ``const {total} = o``) reads or declares the name it
+# spells, exactly as an identifier does.
+_NAME_NODES = frozenset({"identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern"})
+_FACT_TYPES = _FACT_TYPES | _NAME_NODES
 
 
 _TRY_TYPES = ("try_statement", "try_with_resources_statement")
@@ -135,6 +139,8 @@ class SwapStatements(Transformation):
                 continue
             if lang == "go" and block.type == "block":
                 continue  # its statement_list is visited instead
+            if lang == "python" and block.parent is not None and block.parent.type == "class_definition":
+                continue  # a class body's order is data: dataclass/Enum fields, __init__ parameters, vars()
             if block.parent is not None and block.parent.type in ("switch_statement",):
                 continue
             # Grammars without these node types (C) need no walk up the ancestors.
@@ -262,7 +268,7 @@ class SwapStatements(Transformation):
             if t not in fact_types and t != "ERROR" and not (t[0] == "p" and t.startswith("preproc_")):
                 node = None
                 continue
-            if t == "identifier":  # the most frequent relevant type; nothing else applies to it
+            if t in _NAME_NODES:  # the most frequent relevant types; nothing else applies to them
                 names.add(data[node.start_byte - offset : node.end_byte - offset].decode("utf-8", errors="replace"))
                 node = None
                 continue
