@@ -81,6 +81,9 @@ def own_name_observed(parsed: ParsedCode, old: str, spans) -> str | None:
         for start, end in sorted(set(spans))[1:]:
             node = parsed.root.descendant_for_byte_range(start + parsed.offset, end + parsed.offset)
             parent = node.parent if node is not None else None
+            if parent is not None and parent.type in ("attribute", "member_expression") and node in (
+                    parent.child_by_field_name("attribute"), parent.child_by_field_name("property")):
+                node, parent = parent, parent.parent  # ``self.name(...)``: the call's function is the attribute
             if parent is None or parent.type != call or parent.child_by_field_name("function") != node:
                 if parent is not None and parent.type in ("function_definition", "function_declaration",
                                                           "generator_function_declaration"):
