@@ -86,3 +86,19 @@ def test_c_func_and_java_stack_traces_keep_the_function_name():
     for code, language in ((c, "c"), (java, "java")):
         result = get_transformation("rename_function").apply(code, language, seed=0)
         assert not result.applied and "name is data" in result.reason, result.code
+
+
+def test_assert_messages_keep_the_expression_and_function_name(need_gcc, tmp_path):
+    # glibc's assert prints "prog: file:line: f: Assertion `total < 10' failed." on failure.
+    import subprocess
+
+    code = "#include <assert.h>\nint f(int a) {\n    int total = a * 2;\n    int step = a + 1;\n    assert(total < 10);\n    return total + step;\n}\n"
+    assert {s.name for s in Subject(code, "c").symbols} == {"a", "step"}
+    outputs = []
+    for name, result in [("source", None)] + list(follow_ups(code, "c", only={"rename_variables", "rename_function"})):
+        text = code if result is None else result.code
+        (tmp_path / "u.c").write_text(text + "int main(void) { return f(7); }\n")
+        subprocess.run(["gcc", "-w", "u.c", "-o", "u"], cwd=tmp_path, check=True)
+        run = subprocess.run(["./u"], cwd=tmp_path, capture_output=True, text=True)
+        outputs.append((name, run.returncode, run.stderr.replace("\n", " ").split(":", 1)[-1]))
+    assert len(outputs) > 1 and all(o[1:] == outputs[0][1:] for o in outputs), outputs

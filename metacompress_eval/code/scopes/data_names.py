@@ -7,7 +7,7 @@ transformations and the attacks (which share the renamer) see the same verdicts:
   every variable of a function that reads its own namespace (``locals()``, ``vars()``, ``dir()``,
   ``eval``/``exec``, frame and code objects; see :mod:`metacompress_eval.code.introspection`) or
   of a function enclosing one (a closure's free variables appear in its ``locals()``);
-* C: arguments a macro stringifies (``#p``), pastes (``p ## q``), uses as a member name (``s.p``)
+* C: arguments a macro stringifies (``#p``, and ``assert``'s expression), pastes (``p ## q``), uses as a member name (``s.p``)
   or declares (``int p``); names that token pasting forms (``CAT(tot, al)`` is ``total``); words
   of context macros the snippet invokes (a ``#define`` in the enclosing file may mention a local);
   and, without a context, every identifier passed to an ALL_CAPS macro the snippet does not define
@@ -24,6 +24,10 @@ from tree_sitter import Node
 
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types
 from metacompress_eval.code.scopes.core import ScopeAnalysis, Symbol, words_in
+
+# Standard macros that stringify their argument: ``assert(total > 0)`` prints "Assertion `total > 0'
+# failed" (and the function's name, see rename_function).
+STRINGIFYING_LIBRARY_MACROS = frozenset({"assert"})
 
 # Unsafe reasons that a context (the enclosing file) would settle start with this text.
 WITHOUT_CONTEXT = "without context: "
@@ -91,6 +95,13 @@ def _c(parsed: ParsedCode, analysis: ScopeAnalysis, index: dict) -> None:
         name = parsed.text(function)
         args = [a for a in arguments.named_children if a.type != "comment"]
         definition = table.definition(name)
+        if definition is None and name in STRINGIFYING_LIBRARY_MACROS and name not in declared:
+            for argument in args:
+                for node in _identifiers(parsed, argument):
+                    symbol = index.get(parsed.span(node))
+                    if symbol is not None:
+                        symbol.mark_unsafe(f"stringified by {name} (its failure message prints the expression)")
+            continue
         if definition is not None and definition.params is not None:
             for position in table.data_parameters(name):
                 targets = args[position:] if definition.params[position] == "__VA_ARGS__" else args[position:position + 1]
@@ -200,4 +211,4 @@ def mark_data_names(parsed: ParsedCode, analysis: ScopeAnalysis) -> ScopeAnalysi
     return analysis
 
 
-__all__ = ["WITHOUT_CONTEXT", "mark_data_names"]
+__all__ = ["STRINGIFYING_LIBRARY_MACROS", "WITHOUT_CONTEXT", "mark_data_names"]

@@ -35,7 +35,7 @@ _GO_SPECIAL_PREFIXES = ("Test", "Benchmark", "Example", "Fuzz")
 # Python and JavaScript name them as attributes/properties (``inspect.stack`` is a namespace reader,
 # see code/introspection.py), since a local called ``stack`` is common there.
 _OWN_NAME_WORDS = {
-    "c": frozenset({"__func__", "__FUNCTION__", "__PRETTY_FUNCTION__"}),
+    "c": frozenset({"__func__", "__FUNCTION__", "__PRETTY_FUNCTION__", "assert"}),  # assert prints __func__
     "java": frozenset({"getStackTrace", "printStackTrace", "getEnclosingMethod", "StackWalker", "getMethodName"}),
     "python": frozenset({"traceback"}),
     "go": frozenset({"Caller", "Callers", "FuncForPC", "PrintStack"}),
