@@ -30,6 +30,7 @@ _SCOPES = frozenset({"function_definition", "lambda", "class_definition", "modul
 
 
 _BUILTIN_MODULES = frozenset({"builtins", "__builtins__"})
+_VALUE_READERS = NAMESPACE_CALLS | {"_getframe", "currentframe"}
 
 
 def _reference_reason(parsed: ParsedCode, node: Node) -> str | None:
@@ -82,7 +83,12 @@ def namespace_readers(parsed: ParsedCode) -> list[tuple[Node, str]]:
     if parsed.language != "python":
         return []
     found: list[tuple[Node, str]] = []
-    for node in nodes_of_types(parsed.root, "python", frozenset({"call", "attribute", "identifier"})):
+    # Identifiers matter only when a reader's name is spelled at all (a byte search is far cheaper
+    # than decoding every identifier of the snippet).
+    kinds = {"call", "attribute"}
+    if any(name.encode() in parsed.data for name in _VALUE_READERS):
+        kinds.add("identifier")
+    for node in nodes_of_types(parsed.root, "python", frozenset(kinds)):
         reason = None
         if node.type == "call":
             reason = _call_reason(parsed, node)
