@@ -163,7 +163,7 @@ FUNCTION_NAME_DATA = {
         "function f(a, b) {\n  return f.name;\n}\n",
         "function f(a, b) {\n  const g = f;\n  return g.name + a;\n}\n",
         "function f(a, b) {\n  return [f].map((h) => h.name).join();\n}\n",
-        "function f(a, b) {\n  return new Error('x').stack.split('\\n')[1].includes('at f ');\n}\n",
+        "function f(a, b) {\n  return arguments.callee.name + a;\n}\n",
     ],
 }
 

@@ -26,7 +26,8 @@ from metacompress_eval.code.languages import ParsedCode, nodes_of_types
 from metacompress_eval.code.scopes.core import ScopeAnalysis, Symbol, words_in
 
 # Standard macros that stringify their argument: ``assert(total > 0)`` prints "Assertion `total > 0'
-# failed" (and the function's name, see rename_function).
+# failed". (The message also holds the line and the function's name; line numbers change under
+# layout transformations anyway, so rename_function does not refuse for it: see _OWN_NAME_WORDS there.)
 STRINGIFYING_LIBRARY_MACROS = frozenset({"assert"})
 
 # Unsafe reasons that a context (the enclosing file) would settle start with this text.
