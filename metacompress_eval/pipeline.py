@@ -42,9 +42,10 @@ from .transforms import DEFAULT_TRANSFORMS
 
 # 2.0: class-aware per-input CA, HCP's converse (HCC), the fidelity section (top-1 agreement, KL),
 # per-source (macro) averages, three-valued calibration verdicts, clustered McNemar; 2.1: the optional
-# representations section; 2.2: fidelity's mean |ΔP|, coverage of partial outputs, attacks.not_attacked
+# representations section; 2.2: fidelity's mean |ΔP|, coverage of partial outputs, attacks.not_attacked;
+# 2.3: ci_method wilson_units for paired differences, no bootstrap interval on one unit
 # (docs/report-format.md, "Versions").
-SCHEMA_VERSION = "2.2"
+SCHEMA_VERSION = "2.3"
 
 
 @dataclass

@@ -171,7 +171,16 @@ def bootstrap_ci(
     seed: int = 0,
     confidence: float = CONFIDENCE,
 ) -> tuple[float, float] | None:
-    """Percentile (cluster) bootstrap CI of ``statistic``; ``None`` for no rows."""
+    """Percentile (cluster) bootstrap CI of ``statistic``; ``None`` for fewer than two units.
+
+    A unit is a cluster (or a row when ``cluster_ids`` is ``None``). Every resample of a single unit
+    is that unit again, so its "interval" would be the point estimate itself: certainty from one
+    observation. No interval is given then, and what reads the interval (the calibration verdict)
+    stays inconclusive.
+    """
+    units = statistic.n_rows if cluster_ids is None else cluster_index(cluster_ids)[1]
+    if units < 2:
+        return None
     dist = bootstrap_distribution(statistic, cluster_ids, n_resamples, seed)
     return percentile_ci(dist, confidence)
 
@@ -278,6 +287,59 @@ def macro_mean(
         return MeanEstimate(value, ci, "wilson_clusters", n_clusters)
     ci = bootstrap_ci(statistic, cluster_ids, n_resamples, seed, confidence)
     return MeanEstimate(value, ci, "cluster_bootstrap", n_clusters)
+
+
+@dataclass(frozen=True)
+class DifferenceEstimate:
+    """A paired difference of two proportions with its interval (``value``/``ci`` ``None`` for no pairs)."""
+
+    value: float | None
+    n: int
+    ci: tuple[float, float] | None
+    method: str | None
+
+
+def paired_difference(
+    first: np.ndarray,
+    second: np.ndarray,
+    cluster_ids: Sequence[object] | None = None,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+    confidence: float = CONFIDENCE,
+) -> DifferenceEstimate:
+    """``mean(first) − mean(second)`` for paired boolean outcomes, with a (cluster) bootstrap CI.
+
+    Pairs of one cluster (follow-ups of one source) are resampled together; ``cluster_ids=None``
+    makes every pair its own unit. When every pair differs in the same way — no pair is discordant
+    (the usual case: neither model flips under a transformation), or every pair is discordant in
+    the same direction — every resample reproduces the point estimate and the percentile interval
+    collapses to it. As :func:`clustered_rate` does for an all-or-nothing rate, the interval then
+    comes from the Wilson interval over the ``K`` units (method ``"wilson_units"``): with no
+    discordant unit among ``K``, the share of discordant pairs is at most ``u`` (Wilson's upper
+    bound for 0 of ``K``), so the difference lies in ``[−u, u]``; with every unit discordant towards
+    ``first``, that share is at least ``l`` (Wilson's lower bound for ``K`` of ``K``), so the
+    difference lies in ``[2l − 1, 1]`` (mirrored towards ``second``).
+    """
+    a = np.asarray(first, dtype=np.float64)
+    b = np.asarray(second, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError("paired arrays must have the same shape")
+    n = int(a.size)
+    if n == 0:
+        return DifferenceEstimate(None, 0, None, None)
+    diff = a - b
+    value = float(diff.mean())
+    method = "bootstrap" if cluster_ids is None else "cluster_bootstrap"
+    if np.all(diff == diff[0]):
+        units = n if cluster_ids is None else cluster_index(cluster_ids)[1]
+        if diff[0] == 0:
+            upper = wilson_ci(0, units, confidence)[1]
+            return DifferenceEstimate(value, n, (-upper, upper), "wilson_units")
+        lower = wilson_ci(units, units, confidence)[0]
+        ci = (2.0 * lower - 1.0, 1.0) if diff[0] > 0 else (-1.0, 1.0 - 2.0 * lower)
+        return DifferenceEstimate(value, n, ci, "wilson_units")
+    ci = bootstrap_ci(ratio_statistic(diff), cluster_ids, n_resamples, seed, confidence)
+    return DifferenceEstimate(value, n, ci, method)
 
 
 def tolerance_verdict(ci: Sequence[float] | None, tolerance: float, eps: float = 0.0) -> str:

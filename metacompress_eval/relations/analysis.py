@@ -72,12 +72,9 @@ def _mcnemar_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> di
     else:
         res = stats.clustered_mcnemar(ok_t, ok_s, sc.clusters)
     # The effect the test is about, (b − c) / n = accuracy_T − accuracy_S, with a (cluster) bootstrap CI.
-    if res.n:
-        diff = ok_t.astype(np.float64) - ok_s
-        ci, method = statistic_ci(stats.ratio_statistic(diff), sc.clusters, th, seed)
-        difference = {"teacher_minus_student": float(diff.mean()), "ci95": ci, "ci_method": method}
-    else:
-        difference = {"teacher_minus_student": None, "ci95": None, "ci_method": None}
+    est = stats.paired_difference(ok_t, ok_s, sc.clusters, th.bootstrap_resamples, seed)
+    difference = {"teacher_minus_student": est.value, "ci95": None if est.ci is None else list(est.ci),
+                  "ci_method": est.method}
     return {
         "b": res.b,
         "c": res.c,

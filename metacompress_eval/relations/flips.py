@@ -9,7 +9,7 @@ import numpy as np
 from .. import stats
 from .checks import PerInputChecks
 from .registry import Thresholds
-from .scopes import Scope, macro_entry, rate_entry, statistic_ci
+from .scopes import Scope, macro_entry, rate_entry
 
 #: Flip breakdown categories (source outcome → follow-up outcome), in report order.
 FLIP_CATEGORIES: tuple[str, ...] = (
@@ -66,15 +66,10 @@ def flip_difference(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) ->
     sc = _answered(pi, sc, ("teacher", "student"))
     rows = sc.rows
     src = pi.source_index[rows]
-    f_t = (pi.y_t[rows] != pi.y_t[src]).astype(np.float64)
-    f_s = (pi.y_s[rows] != pi.y_s[src]).astype(np.float64)
-    n = int(rows.size)
-    if n == 0:
-        return {"student_minus_teacher": None, "n": 0, "ci95": None, "ci_method": None}
-
-    diff = f_s - f_t
-    ci, method = statistic_ci(stats.ratio_statistic(diff), sc.clusters, th, seed)
-    return {"student_minus_teacher": float(diff.mean()), "n": n, "ci95": ci, "ci_method": method}
+    est = stats.paired_difference(pi.y_s[rows] != pi.y_s[src], pi.y_t[rows] != pi.y_t[src], sc.clusters,
+                                  th.bootstrap_resamples, seed)
+    return {"student_minus_teacher": est.value, "n": est.n, "ci95": None if est.ci is None else list(est.ci),
+            "ci_method": est.method}
 
 
 def flips_section(pi: PerInputChecks, pooled: dict[str, Scope], per_t: dict[str, Scope], th: Thresholds,

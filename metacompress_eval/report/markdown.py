@@ -395,7 +395,7 @@ def _flips_section(a: Mapping[str, Any]) -> list[str]:
     diff = flips.get("difference")
     if diff and _answered_by_both(a, "follow_ups"):
         lines += ["Student minus teacher flip rate in percentage points "
-                  "(paired bootstrap; positive = student less stable):", ""]
+                  "(paired bootstrap, or a Wilson bound where no pair differs; positive = student less stable):", ""]
 
         def pp(e: Mapping[str, Any]) -> list[str]:
             return [_pp(e.get("student_minus_teacher")), _ci_pp(e.get("ci95"))]
@@ -469,7 +469,7 @@ def _calibration_section(a: Mapping[str, Any]) -> list[str]:
         "",
         f"Expected calibration error with {cal.get('n_bins')} equal-width bins. Verdict from the 95% CI of "
         f"ECE_S − ECE_T: aligned when it lies within ±{cal.get('tolerance')}, misaligned when it lies "
-        "outside, inconclusive when it straddles the tolerance.",
+        "outside, inconclusive when it straddles the tolerance or there is none (a single source or input).",
         "",
     ]
     scopes = [("sources", "sources"), ("follow_ups", "follow-ups"), ("overall", "all inputs")]

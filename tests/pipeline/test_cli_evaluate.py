@@ -34,7 +34,7 @@ def test_evaluate_writes_full_report(tiny_models, c_dataset, tmp_path, capsys):
     assert any(n.endswith(".png") for n in names)
     assert not [n for n in names if n.endswith(".tmp")]
     report = json.loads((out / "report.json").read_text())
-    assert report["schema_version"] == "2.2"
+    assert report["schema_version"] == "2.3"
     assert report["data"]["n_sources"] == 12
     counts = report["transformations"]
     assert set(counts) == {"rename_variables", "dead_code", "if_else_swap"}
