@@ -164,6 +164,24 @@ def percentile_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[f
     return float(lo), float(hi)
 
 
+def basic_ci(point: float, draws: np.ndarray, low: float = -np.inf, high: float = np.inf,
+             confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """Basic (reverse percentile) bootstrap interval ``[2θ̂ − q_hi, 2θ̂ − q_lo]``, kept in ``[low, high]``.
+
+    For statistics whose resamples are biased in the direction the estimate itself is biased, such as
+    linear CKA: a resample repeats inputs, and a repeated input is a pair both representations agree
+    on, so a resample's CKA sits above the sample's as the sample's sits above the population's. The
+    percentile interval then lies beside the point, away from the truth; reflecting the resamples about
+    the point turns their bias into the correction (docs/representations.md, "The bootstrap";
+    ``tests/representations/test_cka_interval.py`` measures the coverage of both).
+    ``None`` when no resample is defined or the point is not finite.
+    """
+    ci = percentile_ci(draws, confidence)
+    if ci is None or not np.isfinite(point):
+        return None
+    return float(np.clip(2.0 * point - ci[1], low, high)), float(np.clip(2.0 * point - ci[0], low, high))
+
+
 def bootstrap_ci(
     statistic: LinearStatistic,
     cluster_ids: Sequence[object] | None = None,

@@ -114,6 +114,10 @@ def _ci(values: np.ndarray) -> list[float] | None:
     return None if ci is None else [ci[0], ci[1]]
 
 
+def _listed(ci: tuple[float, float] | None) -> list[float] | None:
+    return None if ci is None else [ci[0], ci[1]]
+
+
 def _value(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
 
@@ -228,11 +232,12 @@ def _cka_section(store: RepresentationStore, xs: np.ndarray, ys: np.ndarray, src
     matrix = cka_matrix([xs[:, i] for i in range(xs.shape[1])], [ys[:, j] for j in range(ys.shape[1])])
     pairs = _best_pairs(matrix)
     weights = _cluster_weights(src_clusters, settings.resamples, _rng(seed, "cka", pooling))
+    # Basic, not percentile, intervals: a resample repeats inputs, which raises its CKA (stats.basic_ci).
     best = []
     for i, j in pairs:
         draws = weighted_cka(centered_gram(xs[:, i]), centered_gram(ys[:, j]), weights)
-        best.append({"teacher_layer": i, "student_layer": j, "cka": _value(matrix[i, j]), "ci95": _ci(draws),
-                     "ci_method": "bootstrap"})
+        best.append({"teacher_layer": i, "student_layer": j, "cka": _value(matrix[i, j]),
+                     "ci95": _listed(stats.basic_ci(matrix[i, j], draws, 0.0, 1.0)), "ci_method": "basic_bootstrap"})
     by_t: dict[str, Any] = {}
     t_layers = sorted({i for i, _ in pairs})
     s_layers = sorted({j for _, j in pairs})
@@ -256,7 +261,8 @@ def _cka_section(store: RepresentationStore, xs: np.ndarray, ys: np.ndarray, src
             diff = weighted_cka(k_fu, l_fu, w) - weighted_cka(k_src, l_src, w)
             entries.append({"teacher_layer": i, "student_layer": j, "sources": _value(src_value),
                             "follow_ups": _value(fu_value), "difference": _value(fu_value - src_value),
-                            "ci95": _ci(diff), "ci_method": "bootstrap"})
+                            "ci95": _listed(stats.basic_ci(fu_value - src_value, diff, -1.0, 1.0)),
+                            "ci_method": "basic_bootstrap"})
         by_t[name] = {"n": int(rows.size), "pairs": entries}
     return {"matrix": [[_value(v) for v in row] for row in matrix], "best_pairs": best, "by_transformation": by_t}
 
