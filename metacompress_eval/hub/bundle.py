@@ -150,6 +150,8 @@ _relations = importlib.import_module(_PACKAGE + ".relations")
 EvaluationOutputs = _relations.EvaluationOutputs
 Thresholds = _relations.Thresholds
 analyze = _relations.analyze
+list_relations = _relations.list_relations
+list_thresholds = _relations.list_thresholds
 '''
 
 

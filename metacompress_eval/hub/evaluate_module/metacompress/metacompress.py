@@ -8,7 +8,7 @@ import numpy as np
 # The analysis: from the installed metacompress-eval package (metacompress_core.py is then a shim),
 # or, in the Space folder written by `metacompress evaluate-module --out`, from the package's modules
 # bundled into metacompress_core.py. evaluate fetches this relative import with the script.
-from .metacompress_core import EvaluationOutputs, Thresholds, analyze
+from .metacompress_core import EvaluationOutputs, Thresholds, analyze, list_relations, list_thresholds
 
 _CITATION = """\
 @software{metacompress_eval,
@@ -18,13 +18,17 @@ _CITATION = """\
 }
 """
 
-_DESCRIPTION = """\
+# The relations and thresholds are named from the registry, so a relation added to metacompress-eval is
+# described here too (the module's card, README.md, is filled in the same way by write_space_folder).
+_RELATION_NAMES = ", ".join(f"{r.title} ({r.abbreviation})" for r in list_relations())
+_THRESHOLD_NAMES = ", ".join(t.name for t in list_thresholds())
+_THRESHOLD_DEFAULTS = ", ".join(str(t.default) for t in list_thresholds())
+
+_DESCRIPTION = f"""\
 MetaCompress compares a knowledge-distilled *student* classifier with its *teacher* on source inputs
 and on follow-up inputs derived from them by semantics-preserving transformations (e.g. variable
 renaming, dead code). It checks the metamorphic relations registered in metacompress-eval between the
-two models' outputs — Prediction Agreement (PA), Probability Distribution Similarity (PDS,
-Jensen–Shannon divergence), High Confidence Preservation (HCP), Calibration Alignment (CA, class-aware)
-and High Confidence Converse (HCC) — the fidelity measures of the distillation literature (top-1
+two models' outputs — {_RELATION_NAMES} — the fidelity measures of the distillation literature (top-1
 agreement, mean KL(teacher || student) in bits and nats) and each model's metamorphic flip rate
 (prediction on x vs x'), every rate with its denominator, a 95% confidence interval (Wilson, or a
 cluster bootstrap over source ids where rows share a source) and a per-source (macro) average. With
@@ -33,7 +37,7 @@ three-valued verdict. The result is exactly the `analysis` section of the
 `report.json` written by `metacompress evaluate` on the same outputs.
 """
 
-_KWARGS_DESCRIPTION = """
+_KWARGS_DESCRIPTION = f"""
 Args:
     teacher_probs (`list` of `list` of `float`): the teacher's class probabilities, one row per input
         (sources and follow-ups; each row sums to 1).
@@ -44,9 +48,8 @@ Args:
     references (`list` of `int`, optional): gold label per row (equal for a source and its follow-ups);
         omit it (or pass -1 on every row) for unlabelled data.
     label_names (`list` of `str`, optional): class names; default "LABEL_0", "LABEL_1", ...
-    **thresholds: any threshold of the relations registered in metacompress-eval, by name, e.g.
-        jsd_max, confidence_tau, confidence_tolerance, ece_bins, ece_tolerance, bootstrap_resamples
-        (defaults 0.05, 0.9, 0.1, 10, 0.05, 2000; the full list is in docs/relations.md).
+    **thresholds: any threshold of the relations registered in metacompress-eval, by name:
+        {_THRESHOLD_NAMES} (defaults {_THRESHOLD_DEFAULTS}; definitions in docs/relations.md).
     seed (`int`, default 0): seed of every bootstrap interval.
     worst_k (`int`, default 10): number of worst discrepancies listed under "worst".
 Returns:
