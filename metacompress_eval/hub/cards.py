@@ -82,11 +82,14 @@ def fidelity_rows(report: dict) -> str:
     if not fid:  # a report written before the fidelity section existed
         return "| n/a | n/a | n/a | n/a |"
     scopes = ("overall", "sources", "follow_ups")
+    floored = fid["overall"].get("kl_floored") or 0
+    # A student probability of 0 makes KL infinite; the mean then depends on the floor, so say so.
+    note = f" ({floored} inputs floored at {fid.get('kl_floor', 0):g})" if floored else ""
     rows = [("top-1 agreement", [_rate_cell(fid[s]["top1_agreement"]) for s in scopes],
              _rate_cell(fid["follow_ups"]["top1_agreement"]["macro"])),
-            ("mean KL(teacher ‖ student), bits", [_mean_cell(fid[s]["kl_bits"]) for s in scopes],
+            (f"mean KL(teacher ‖ student), bits{note}", [_mean_cell(fid[s]["kl_bits"]) for s in scopes],
              _mean_cell(fid["follow_ups"]["kl_bits"]["macro"])),
-            ("mean KL(teacher ‖ student), nats", [_mean_cell(fid[s]["kl_nats"]) for s in scopes],
+            (f"mean KL(teacher ‖ student), nats{note}", [_mean_cell(fid[s]["kl_nats"]) for s in scopes],
              _mean_cell(fid["follow_ups"]["kl_nats"]["macro"]))]
     return "\n".join(f"| {name} | {' | '.join(cells)} | {macro} |" for name, cells, macro in rows)
 

@@ -197,7 +197,9 @@ def _summary(a: Mapping[str, Any]) -> list[str]:
         kl = fidelity["kl_bits"]
         lines.append(f"- **Top-1 agreement**: {_rate_cell(fidelity['top1_agreement'], 'agreements')}; "
                      f"**mean KL(teacher ‖ student)**: {_num(kl.get('mean'), 4)} bits "
-                     f"{_ci_num(kl.get('ci95'), 4)} ({_num(fidelity['kl_nats'].get('mean'), 4)} nats)")
+                     f"{_ci_num(kl.get('ci95'), 4)} ({_num(fidelity['kl_nats'].get('mean'), 4)} nats)"
+                     + (f"; {fidelity['kl_floored']} inputs with a student probability floored at "
+                        f"{a['fidelity']['kl_floor']:g}, on which the mean depends" if fidelity.get("kl_floored") else ""))
     flips = a.get("flips", {})
     for model in ("teacher", "student"):
         entry = flips.get(model, {}).get("overall")

@@ -36,8 +36,12 @@ def summary_lines(report: dict) -> list[str]:
     fidelity = (a.get("fidelity") or {}).get("overall")
     if fidelity:
         kl = fidelity["kl_bits"].get("mean")
+        floored = fidelity.get("kl_floored") or 0
         lines.append(f"  top-1 agreement: {_rate(fidelity['top1_agreement'], 'agreements')}; mean KL(T‖S): "
-                     + ("n/a" if kl is None else f"{kl:.4f} bits ({fidelity['kl_nats']['mean']:.4f} nats)"))
+                     + ("n/a" if kl is None else f"{kl:.4f} bits ({fidelity['kl_nats']['mean']:.4f} nats)")
+                     # a student probability of 0 makes KL infinite: the mean then depends on the floor
+                     + (f", {floored} inputs with a student probability floored at {a['fidelity']['kl_floor']:g}"
+                        if floored else ""))
         sources = a["fidelity"].get("sources") or {}
         if sources.get("mean_abs_prob_difference") is not None:
             lines.append(f"  mean |ΔP| on sources: {sources['mean_abs_prob_difference']:.3f} (n = {sources['n']})")

@@ -360,3 +360,24 @@ def test_clustered_test_keeps_its_size_under_strong_clustering():
         clustered += stats.clustered_mcnemar(a, b, ids.tolist()).p_value < 0.05
     assert naive / runs > 0.3
     assert clustered / runs < 0.1
+
+
+def test_floored_kl_is_flagged_wherever_the_mean_is_shown():
+    """A student probability of 0 makes KL infinite; summary, report.md and card say the mean rests on the floor."""
+    from metacompress_eval.hub import cards
+    from metacompress_eval.report import render_markdown
+    from metacompress_eval.report.summary import summary_lines
+
+    rows = [("s1", None, 0, [0.5, 0.5], [1.0, 0.0]), ("s1", "t", 0, [0.6, 0.4], [0.7, 0.3]),
+            ("s2", None, 1, [0.2, 0.8], [0.0, 1.0]), ("s2", "t", 1, [0.3, 0.7], [0.4, 0.6])]
+    report = {"analysis": analyze(build(rows), FAST), "models": {"teacher": {"name_or_path": "t"},
+                                                               "student": {"name_or_path": "s"}}}
+    assert report["analysis"]["fidelity"]["overall"]["kl_floored"] == 2
+    note = "2 inputs with a student probability floored at 1e-12"
+    assert any(note in line for line in summary_lines(report))
+    assert note in render_markdown(report, {})
+    assert "(2 inputs floored at 1e-12)" in cards.fidelity_rows(report)
+    # none floored: no note
+    clean = {"analysis": analyze(build(HAND_ROWS, PERM), FAST)}
+    assert not any("floored" in line for line in summary_lines(clean))
+    assert "floored at" not in cards.fidelity_rows(clean)
