@@ -547,8 +547,14 @@ def _representations_section(report: Mapping[str, Any]) -> list[str]:
             rows.append([name, pooling, str(entry["n"]), f"T{pair['teacher_layer']} ↔ S{pair['student_layer']}",
                          _num(pair.get("sources")), _num(pair.get("follow_ups")),
                          _ci_cell(pair.get("difference"), pair.get("ci95"))])
-    lines += _table(["Transformation", "Pooling", "N", "Pair", "CKA sources", "CKA follow-ups",
-                     "Difference [95% CI]"], rows)
+    if rows:
+        lines += _table(["Transformation", "Pooling", "N", "Pair", "CKA sources", "CKA follow-ups",
+                         "Difference [95% CI]"], rows)
+    elif (rep.get("n_sources") or 0) < (st.get("min_inputs") or 0):  # a header without rows would say nothing
+        lines += [f"Not computed: CKA needs at least {st.get('min_inputs')} sources, and this run analysed "
+                  f"{rep.get('n_sources')}.", ""]
+    else:
+        lines += ["No follow-ups.", ""]
     lines += ["### Representation shift", "",
               "Per follow-up, each model's final-layer shift 1 − cos(h(x), h(x′)), divided by the model's median shift "
               "between two different sources (its scale). ρ: Spearman rank correlation of the two models' shifts. "

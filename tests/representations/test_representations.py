@@ -276,3 +276,17 @@ def test_a_compact_roberta_student_against_an_hf_teacher(tiny_models, c_dataset,
     assert len(matrix) == 3 and all(len(row) == 3 for row in matrix)
     assert all(v is None or 0.0 <= v <= 1.0 for row in matrix for v in row)
     assert rep["shift"]["mean"]["follow_ups"]["n"] == rep["n_follow_ups"] > 0
+
+
+def test_too_few_sources_for_cka_is_said_not_left_as_an_empty_table():
+    from metacompress_eval.relations import Thresholds, analyze
+    from metacompress_eval.report import render_markdown
+    from tests.relations.conftest import HAND_ROWS, build
+
+    ids, trs, arrays = synthetic(n_sources=3)
+    sec = analyze_representations(RepresentationStore.from_arrays(arrays), ids, trs, FAST, seed=0).section
+    analysis = analyze(build(HAND_ROWS), Thresholds(bootstrap_resamples=200))
+    md = render_markdown({"analysis": analysis, "representations": sec}, {})
+    under = md[md.index("### CKA under transformation"):md.index("### Representation shift")]
+    assert "Not computed: CKA needs at least 5 sources, and this run analysed 3." in under
+    assert "| Transformation |" not in under
