@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_libraries()
     try:
+        if getattr(args, "threads", None) is not None:  # demo, evaluate, attack, distill
+            from ..threads import configure_threads
+
+            configure_threads(args.threads)
         return args.run(args)
     except MetaCompressError as exc:
         return _error(f"error: {exc}", 2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MetaCompressError
+from ..threads import add_threads_argument
 from .options import add_adapter_options, add_data_options, add_task_options, csv, data_spec_from_args, model_spec_from_args
 
 NAME = "attack"
@@ -46,6 +47,7 @@ def add_parser(subparsers):
     p.add_argument("--trust-remote-code", action="store_true")
     p.add_argument("--cache-dir", default=None)
     p.add_argument("--quiet", action="store_true")
+    add_threads_argument(p)
     return p
 
 

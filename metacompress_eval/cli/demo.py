@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..threads import add_threads_argument
+
 NAME = "demo"
 
 
@@ -16,6 +18,7 @@ def add_parser(subparsers):
                    help="corpus and model size; 'tiny' takes seconds (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_threads_argument(p)
     return p
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import MetaCompressError
+from ..threads import add_threads_argument
 from .options import add_task_options, csv, transform_names, transforms_help
 
 NAME = "distill"
@@ -54,7 +55,7 @@ def add_parser(subparsers):
     p.add_argument("--valid-fraction", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    add_threads_argument(p, default="cpus")  # distillation results depend on the thread count: never on the load
     p.add_argument("--quiet", action="store_true")
     return p
 
@@ -68,10 +69,6 @@ def run(args) -> int:
     from ..distill.search_space import SearchSpace
     from ..tasks import get_task
 
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
     for name in ("population", "generations", "probes", "probe_steps", "epochs", "batch_size"):
         if getattr(args, name) < 1:
             raise MetaCompressError(f"--{name.replace('_', '-')} must be at least 1")

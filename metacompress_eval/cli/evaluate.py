@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import MetaCompressError
+from ..threads import add_threads_argument
 from .options import (add_adapter_options, add_data_options, add_inference_options, add_task_options,
                       add_threshold_options, add_workers_option, csv, data_spec_from_args, model_spec_from_args,
                       thresholds_from_args, transform_names, transforms_help)
@@ -52,6 +53,7 @@ def add_parser(subparsers):
     p.add_argument("--out", default="metacompress-report", help="report folder (default: %(default)s)")
     p.add_argument("--worst-k", type=int, default=10, help="discrepancies shown in report.md")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_threads_argument(p)
     p.add_argument("--attacks", type=csv, default=(),
                    help=f"adversarial attacks to run against teacher and student, e.g. mhm,random "
                         f"({', '.join(attack_names())}; docs/attacks.md); adds an 'attacks' section and "

@@ -758,37 +758,45 @@ def _make_function(seed_rng: random.Random, bad: bool, template) -> tuple[str, s
     raise RuntimeError("could not render a function within the line limits")  # pragma: no cover
 
 
-def generate_corpus(n_functions: int = 1200, seed: int = 0) -> list[dict]:
+def generate_corpus(n_functions: int = 1200, seed: int = 0, *, n_unlabelled: int = 0) -> list[dict]:
     """Generate a deterministic, label-balanced corpus of C functions.
 
     Args:
-        n_functions: number of rows (rounded down to an even number so labels balance exactly).
+        n_functions: number of labelled rows (rounded down to an even number so labels balance exactly).
         seed: random seed; the same seed always gives the same corpus.
+        n_unlabelled: extra rows with ``split == "unlabelled"``, drawn after the labelled ones (so
+            they never change them) and distinct from them: code for distillation, which uses no
+            labels (their ``label`` is kept only so that the file can be analysed).
 
     Returns:
         A list of dicts ``{"id", "code", "label", "defect", "split"}``: ``label`` is 1 for a
         function with a memory-safety defect and 0 for a safe one, ``defect`` is one of
         :data:`DEFECT_KINDS` or ``"none"``, and ``split`` is ``"train"``, ``"valid"`` or
-        ``"test"`` (about 70/10/20, stratified by label). Each ``code`` is one complete C
-        function that compiles with :data:`C_PRELUDE` prepended.
+        ``"test"`` (about 70/10/20, stratified by label) or ``"unlabelled"``. Each ``code`` is one
+        complete C function that compiles with :data:`C_PRELUDE` prepended.
     """
     if n_functions < 2:
         raise ValueError("n_functions must be at least 2")
+    if n_unlabelled < 0:
+        raise ValueError("n_unlabelled must not be negative")
     rng = random.Random(seed)
-    n_pairs = n_functions // 2
-    rows: list[dict] = []
     seen: set[str] = set()
-    while len(rows) < 2 * n_pairs:
-        # Label alternates, templates rotate, so every template contributes both labels equally.
-        bad = len(rows) % 2 == 1
-        template = _TEMPLATES[(len(rows) // 2) % len(_TEMPLATES)]
-        code, kind = _make_function(rng, bad, template)
-        if code in seen:
-            continue
-        seen.add(code)
-        rows.append({"id": "", "code": code, "label": int(bad), "defect": kind if bad else "none",
-                     "split": ""})
 
+    def draw(n: int) -> list[dict]:
+        rows: list[dict] = []
+        while len(rows) < n:
+            # Label alternates, templates rotate, so every template contributes both labels equally.
+            bad = len(rows) % 2 == 1
+            template = _TEMPLATES[(len(rows) // 2) % len(_TEMPLATES)]
+            code, kind = _make_function(rng, bad, template)
+            if code in seen:
+                continue
+            seen.add(code)
+            rows.append({"id": "", "code": code, "label": int(bad), "defect": kind if bad else "none",
+                         "split": ""})
+        return rows
+
+    rows = draw(2 * (n_functions // 2))
     order = list(range(len(rows)))
     rng.shuffle(order)
     rows = [rows[j] for j in order]
@@ -798,6 +806,10 @@ def generate_corpus(n_functions: int = 1200, seed: int = 0) -> list[dict]:
         n_train, n_valid = round(n * 0.7), round(n * 0.1)
         for pos, row in enumerate(members):
             row["split"] = "train" if pos < n_train else ("valid" if pos < n_train + n_valid else "test")
+    extra = draw(n_unlabelled)
+    for row in extra:
+        row["split"] = "unlabelled"
+    rows += extra
     for j, row in enumerate(rows):
         row["id"] = f"demo-{j:05d}"
     return rows

@@ -51,11 +51,12 @@ def has_stamp(folder: Path, stamp: dict) -> bool:
 
 
 def demo_corpus(size: str = "demo", seed: int = 0) -> list[dict]:
-    """The labelled C corpus the demo models of ``size`` are trained on (deterministic in ``seed``)."""
+    """The C corpus the demo models of ``size`` are trained on (deterministic in ``seed``): the labelled
+    splits and the unlabelled functions the student is also distilled on."""
     from .corpus import generate_corpus
     from .training import PRESETS
 
-    return generate_corpus(PRESETS[size].n_functions, seed=seed)
+    return generate_corpus(PRESETS[size].n_functions, seed=seed, n_unlabelled=PRESETS[size].n_unlabelled)
 
 
 def model_stamps(size: str, seed: int) -> tuple[dict, dict]:
@@ -96,7 +97,7 @@ def build_demo_models(root: str | Path, *, size: str = "demo", seed: int = 0, ro
         return teacher_dir, student_dir
     rows = rows if rows is not None else demo_corpus(size, seed)
     labelled = [r for r in rows if r["split"] in ("train", "valid")]
-    unlabelled = [r["code"] for r in rows if r["split"] == "train"]
+    unlabelled = [r["code"] for r in rows if r["split"] in ("train", "unlabelled")]  # labels never used
 
     def part(lo: float, hi: float):
         # The trainers report (stage, fraction of their own run); map both onto one run.

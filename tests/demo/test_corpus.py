@@ -91,3 +91,15 @@ def test_functions_compile(tmp_path, rows):
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[:3000]
+
+
+def test_unlabelled_rows_leave_the_labelled_corpus_alone():
+    plain = generate_corpus(200, seed=4)
+    extended = generate_corpus(200, seed=4, n_unlabelled=50)
+    assert extended[:200] == plain
+    extra = extended[200:]
+    assert len(extra) == 50 and {r["split"] for r in extra} == {"unlabelled"}
+    assert len({r["code"] for r in extended}) == 250  # distinct from every labelled row, test rows included
+    assert len({r["id"] for r in extended}) == 250
+    with pytest.raises(ValueError):
+        generate_corpus(10, n_unlabelled=-1)

@@ -12,11 +12,15 @@ def _metacompress() -> list[str]:
     return metacompress_command()
 
 
-def test_demo_tiny_end_to_end_and_rerun_reuses_models(tmp_path):
-    out = tmp_path / "demo"
+def _demo(out, *extra):
     env = {**os.environ, "OMP_NUM_THREADS": "2"}
-    proc = subprocess.run([*_metacompress(), "demo", "--size", "tiny", "--out", str(out)],
+    return subprocess.run([*_metacompress(), "demo", "--size", "tiny", "--out", str(out), *extra],
                           capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_demo_tiny_end_to_end_rerun_reuses_models_and_threads_change_nothing(tmp_path):
+    out = tmp_path / "demo"
+    proc = _demo(out, "--threads", "1")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "report.md" in proc.stdout
     assert "training the teacher" in proc.stderr  # progress is shown
@@ -28,16 +32,38 @@ def test_demo_tiny_end_to_end_and_rerun_reuses_models(tmp_path):
                      "high_confidence_preservation", "calibration_alignment"):
         assert relation in report["analysis"]["relations"]["overall"]
     assert (out / "report" / "report.md").read_text().startswith("# MetaCompress Eval report")
-    teacher_weights = (out / "teacher" / "model.safetensors").stat().st_mtime_ns
+    # The demo shows the whole tool: the attack section is there, and so is the check of its claims.
+    assert set(report["attacks"]["by_attack"]) == {"mhm"}
+    claims = json.loads((out / "report" / "claims.json").read_text())
+    assert set(claims) >= {"flip_rate_difference", "pa_follow_ups_minus_sources", "attack_relative_drop", "all_hold"}
+    said = " ".join(proc.stderr.split())  # the console wraps long lines
+    assert f"meant to show {'all hold' if claims['all_hold'] else 'do NOT all hold'} (report/claims.json)" in said
+    # The documentation's figures are produced from a run by the same code (here: a tiny one).
+    from metacompress_eval.demo import figures
 
-    again = subprocess.run([*_metacompress(), "demo", "--size", "tiny", "--out", str(out), "--quiet"],
-                           capture_output=True, text=True, env=env, timeout=600)
+    data = {"source": {"date": "d", "command": "c", "machine": "m", "torch": "t"},
+            "figures": figures.figures_of_run(out / "report"), "timings": None}
+    for name in figures.RENDERERS:
+        assert figures.render_block(name, data).strip()
+    teacher_weights = (out / "teacher" / "model.safetensors").stat().st_mtime_ns
+    corpus = (out / "data" / "corpus.jsonl").read_bytes()
+
+    again = _demo(out, "--quiet", "--threads", "2")
     assert again.returncode == 0, again.stderr[-2000:]
     assert (out / "teacher" / "model.safetensors").stat().st_mtime_ns == teacher_weights  # reused, not retrained
     rerun = json.loads((out / "report" / "report.json").read_text())
     assert rerun["inference"]["teacher"]["computed"] == 0  # every output came from the cache
     assert rerun["analysis"] == report["analysis"]
     assert not [p for p in Path(out).iterdir() if p.name.startswith(".")]  # no half-built model folders
+
+    # From scratch with another thread count: the same bytes (metacompress_eval/threads.py).
+    other = tmp_path / "demo-2-threads"
+    fresh = _demo(other, "--quiet", "--threads", "2")
+    assert fresh.returncode == 0, fresh.stderr[-2000:]
+    assert (other / "data" / "corpus.jsonl").read_bytes() == corpus
+    for name in ("predictions.jsonl", "follow_ups.jsonl", "claims.json"):
+        assert (other / "report" / name).read_bytes() == (out / "report" / name).read_bytes(), name
+    assert (other / "student" / "model.safetensors").read_bytes() == (out / "student" / "model.safetensors").read_bytes()
 
 
 def test_build_once_reuses_by_stamp_and_clears_leftovers(tmp_path):

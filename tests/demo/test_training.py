@@ -7,6 +7,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from metacompress_eval.demo.corpus import generate_corpus
+from metacompress_eval.threads import configure_threads
 from metacompress_eval.demo.training import (
     PRESETS,
     count_parameters,
@@ -31,7 +32,7 @@ def test_tokenizer_roundtrip(tmp_path):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    torch.set_num_threads(2)
+    configure_threads("auto")  # 2 threads on a busy machine would wait on each other at every step
     root = tmp_path_factory.mktemp("demo_models")
     rows = generate_corpus(PRESETS["tiny"].n_functions, seed=0)
     calls = []
