@@ -136,7 +136,8 @@ def _readme_results(data: dict) -> str:
     paragraphs = [_wrap(
         f"On the {f['n_sources']:,} test functions the teacher reaches {_pct(f['teacher_accuracy']['value'])} "
         f"accuracy{_ci(f['teacher_accuracy'])} and the student {_pct(f['student_accuracy']['value'])}"
-        f"{_ci(f['student_accuracy'])}, {100 * gap:.1f} points apart, and the teacher is confident (≥ 0.9) on "
+        f"{_ci(f['student_accuracy'])}, {100 * gap:.1f} points apart (with {f['teacher_parameters']:,} and "
+        f"{f['student_parameters']:,} parameters), and the teacher is confident (≥ 0.9) on "
         f"{f['hcp_sources_n']:,} of them, so every relation has a real denominator. Yet on the "
         f"{f['n_follow_ups']:,} follow-ups:"), ""]
     bullets = [
@@ -171,6 +172,7 @@ def _source_note(data: dict) -> str:
 def _benchmarks_results(data: dict) -> str:
     f = data["figures"]
     rows = [
+        ("parameters: teacher / student", f"{f['teacher_parameters']:,} / {f['student_parameters']:,}"),
         ("teacher accuracy on the test sources", _pct(f["teacher_accuracy"]["value"]) + _ci(f["teacher_accuracy"])),
         ("student accuracy on the test sources", _pct(f["student_accuracy"]["value"]) + _ci(f["student_accuracy"])),
         ("test sources where the teacher is confident (HCP n)", str(f["hcp_sources_n"])),
