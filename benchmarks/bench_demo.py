@@ -10,7 +10,8 @@ competitors and takes the CPUs left (see ``metacompress_eval/threads.py``). Prin
 to ``WORK/bench_demo.json``; ``--record`` also records the competitor-free run's figures and these
 timings in ``benchmarks/demo_figures.json`` and rewrites the generated blocks of README.md and
 BENCHMARKS.md (``scripts/demo_figures.py``). Targets: at most 5 minutes and 2 GB on 2 cores, also with
-one competitor.
+one competitor. After the competitor-free run, the compiler check of its follow-ups (on by default in
+the demo, as in ``evaluate``) is timed on its own, beside building the same follow-ups unchecked.
 """
 
 from __future__ import annotations
@@ -72,6 +73,30 @@ def run_once(out: Path, competitors: int) -> dict:
             "threads": "–".join(str(t) for t in threads) if threads else "?", "load_at_start": round(load, 2)}
 
 
+def verification_cost(out: Path) -> dict:
+    """Seconds the compiler check of the follow-ups takes in a finished demo run ``out``, side by side
+    with building the same follow-ups unchecked (in a fresh process, so gcc's per-process cache is cold)."""
+    code = f"""
+import json, time
+from metacompress_eval.data import SourceInput
+from metacompress_eval.follow_ups import build_follow_ups, verify_follow_ups
+from metacompress_eval.transforms.registry import DEFAULT_TRANSFORMS
+rows = [json.loads(line) for line in open({str(out / "data" / "test.jsonl")!r})]
+sources = [SourceInput(r["id"], (r["code"],), int(r["label"])) for r in rows]
+t0 = time.perf_counter()
+follow = build_follow_ups(sources, "c", DEFAULT_TRANSFORMS, seed=0)
+t1 = time.perf_counter()
+n = len(follow.items)
+verify_follow_ups(follow, sources, "c")
+t2 = time.perf_counter()
+print(json.dumps({{"build_seconds": round(t1 - t0, 2), "verify_seconds": round(t2 - t1, 2), "follow_ups": n,
+                  "kept": len(follow.items)}}))
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
@@ -89,9 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     for k in counts:
         runs[NAMES.get(k, f"{k}_competitors")] = run_once(work / f"demo-{k}", k)
         print(json.dumps({NAMES.get(k, k): runs[NAMES.get(k, f"{k}_competitors")]}), flush=True)
+    verification = None
+    if 0 in counts:
+        verification = verification_cost(work / "demo-0")
+        verification["fraction_of_demo"] = round(verification["verify_seconds"] / runs["alone"]["wall_seconds"], 4)
+        print(json.dumps({"verification": verification}), flush=True)
     timings = {"command": "/usr/bin/time -v python -m metacompress_eval demo --out DIR --quiet (fresh DIR)",
                "competitor": " ".join(["python"] + COMPETITOR[1:]), "machine": machine(),
                "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "runs": runs,
+               "verification": verification,
                "note": args.note}
     (work / "bench_demo.json").write_text(json.dumps(timings, indent=2))
     print(json.dumps(timings, indent=2))

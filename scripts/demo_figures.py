@@ -2,6 +2,8 @@
 """Record the demo's figures from a run and write them into README.md and BENCHMARKS.md.
 
     python scripts/demo_figures.py record metacompress-demo/report [--command CMD] [--timings T.json]
+    python scripts/demo_figures.py record demo-tiny/report --size tiny --command "metacompress demo --size tiny"
+    python scripts/demo_figures.py compare RUN_A RUN_B --label "1 vs 2 threads"   # reproducibility
     python scripts/demo_figures.py render            # rewrite the generated blocks from the recorded source
     python scripts/demo_figures.py render --check    # exit 1 when a block is stale
 
@@ -46,17 +48,42 @@ def machine() -> str:
 
 
 def record(report_dir: Path, command: str, timings: dict | None, size: str = "demo", seed: int = 0) -> dict:
+    """Store a run's figures in the recorded source and return the whole source.
+
+    The ``demo`` size is what the documents quote (``source``, ``figures``, ``timings`` at the top);
+    any other size (``tiny``) goes under its own key, where ``tests/demo/test_demo_cli.py`` compares a
+    fresh run with it in the default test run. Entries of the other sizes are kept.
+    """
     import torch
 
-    data = {
+    path = ROOT / figures.FIGURES_FILE
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    entry = {
         "source": {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"), "command": command,
                    "machine": machine(), "torch": torch.__version__, "python": platform.python_version(),
                    "settings": figures.current_settings(size, seed)},
         "figures": figures.figures_of_run(report_dir),
     }
-    if timings is not None:
-        data["timings"] = timings
-    atomic_write_json(ROOT / figures.FIGURES_FILE, data)
+    if size == "demo":
+        data.update(entry)
+        data.pop("timings", None)  # timings of another run would not describe this one
+        if timings is not None:
+            data["timings"] = timings
+    else:
+        data[size] = entry
+    atomic_write_json(path, data)
+    return data
+
+
+def compare(run_a: Path, run_b: Path, label: str) -> dict:
+    """Record how two demo runs differ (``figures.compare_runs``) under ``label`` in the recorded source."""
+    path = ROOT / figures.FIGURES_FILE
+    data = json.loads(path.read_text())
+    entry = figures.compare_runs(run_a, run_b)
+    entry["date"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    data.setdefault("reproducibility", {})[label] = entry
+    atomic_write_json(path, data)
+    print(json.dumps(entry, indent=2))
     return data
 
 
@@ -88,9 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--timings", type=Path, default=None, help="JSON written by benchmarks/bench_demo.py")
     rec.add_argument("--size", default="demo")
     rec.add_argument("--seed", type=int, default=0)
+    cmp = sub.add_parser("compare", help="record how two demo runs of the same settings differ, then render")
+    cmp.add_argument("run_a", type=Path, help="a demo output folder (--out)")
+    cmp.add_argument("run_b", type=Path)
+    cmp.add_argument("--label", required=True, help="what differs between the runs, e.g. '1 vs 2 threads'")
     ren = sub.add_parser("render", help="rewrite the generated blocks from the recorded source")
     ren.add_argument("--check", action="store_true", help="change nothing; exit 1 when a block is stale")
     args = parser.parse_args(argv)
+    if args.mode == "compare":
+        compare(args.run_a, args.run_b, args.label)
+        return render(check=False)
     if args.mode == "record":
         timings = json.loads(args.timings.read_text()) if args.timings else None
         record(args.report_dir, args.command, timings, args.size, args.seed)

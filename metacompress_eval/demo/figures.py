@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 __all__ = ["FIGURES_FILE", "DOCUMENTS", "figures_of_run", "current_settings", "render_block", "render_file",
-           "block_names", "stale_blocks", "disagreements"]
+           "block_names", "stale_blocks", "disagreements", "compare_runs"]
 
 #: The recorded source, relative to the repository root.
 FIGURES_FILE = "benchmarks/demo_figures.json"
@@ -34,15 +34,18 @@ FIGURES_FILE = "benchmarks/demo_figures.json"
 DOCUMENTS = ("README.md", "BENCHMARKS.md")
 
 _WIDTH = 110  # the documents' line width
+HCP_MIN_N = 100  # the issue's bar for a meaningful High Confidence Preservation denominator (test sources)
 _BLOCK = re.compile(r"(<!-- BEGIN GENERATED demo:(?P<name>[\w-]+) [^\n]*-->\n)(?P<body>.*?)(<!-- END GENERATED demo:(?P=name) -->)",
                     re.S)
 
 
 def current_settings(size: str = "demo", seed: int = 0) -> dict[str, Any]:
     """What shapes the demo's results: size, seed and the preset (corpus, models, attack section)."""
+    from .run import VERIFY_FOLLOW_UPS
     from .training import PRESETS
 
-    return {"size": size, "seed": seed, "preset": json.loads(json.dumps(asdict(PRESETS[size])))}
+    return {"size": size, "seed": seed, "preset": json.loads(json.dumps(asdict(PRESETS[size]))),
+            "verify_follow_ups": VERIFY_FOLLOW_UPS}
 
 
 def _interval(value, ci) -> dict[str, Any]:
@@ -73,11 +76,16 @@ def figures_of_run(report_dir: str | Path) -> dict[str, Any]:
             "relative_drop": _interval(entry["drop_ratio"]["value"], entry["drop_ratio"]["ci95"]),
         }
     fu_counts = {t: n for t, n in counts["by_transformation"].items() if not t.startswith("attack:")}
+    # What the compiler check (on by default, as in `evaluate`) dropped: follow-ups adding an error.
+    dropped = sum(n for entry in report.get("transformations", {}).values()
+                  for reason, n in entry.get("reasons", {}).items() if reason.startswith("new compiler diagnostics"))
     return {
         "report_sha256": hashlib.sha256(raw).hexdigest(),
         "n_sources": counts["sources"],
         "n_follow_ups": sum(fu_counts.values()),
         "follow_ups_by_transformation": fu_counts,
+        "follow_ups_verified": bool((report.get("follow_ups") or {}).get("verified")),
+        "follow_ups_dropped_by_compiler": dropped,
         "teacher_parameters": report["models"]["teacher"].get("num_parameters"),
         "student_parameters": report["models"]["student"].get("num_parameters"),
         "teacher_accuracy": _interval(perf["teacher"]["accuracy"]["accuracy"], perf["teacher"]["accuracy"]["ci95"]),
@@ -97,6 +105,40 @@ def figures_of_run(report_dir: str | Path) -> dict[str, Any]:
         "claims_hold": {"flip_rate_difference": flips["holds"], "pa_follow_ups_minus_sources": pa["holds"],
                         "attack_relative_drop": {m: a["holds"] for m, a in claims["attack_relative_drop"].items()}},
     }
+
+
+def compare_runs(run_a: str | Path, run_b: str | Path) -> dict[str, Any]:
+    """How two demo runs (output folders) of the same settings differ: the reproducibility check.
+
+    Same machine and torch build: ``predictions.jsonl`` should be byte-identical for any thread count.
+    Across machines (another vector width or MKL code path) the probabilities may differ in the last
+    bits; then what matters is how many predictions that moves and whether the figures still agree
+    within their intervals (:func:`disagreements`).
+    """
+    import numpy as np
+
+    from ..fileio import iter_jsonl
+
+    run_a, run_b = Path(run_a), Path(run_b)
+
+    def rows(run: Path) -> dict[tuple, dict]:
+        return {(r["index"], r["source_id"], r["transformation"]): r
+                for _, r, problem in iter_jsonl(run / "report" / "predictions.jsonl") if problem is None}
+
+    a, b = rows(run_a), rows(run_b)
+    common = sorted(set(a) & set(b), key=repr)
+    max_diff, changed = 0.0, 0
+    for key in common:
+        for role in ("teacher_probs", "student_probs"):
+            pa, pb = np.asarray(a[key][role], dtype=float), np.asarray(b[key][role], dtype=float)
+            max_diff = max(max_diff, float(np.abs(pa - pb).max()))
+            changed += int(pa.argmax() != pb.argmax())
+    same = {name: (run_a / "report" / name).read_bytes() == (run_b / "report" / name).read_bytes()
+            for name in ("predictions.jsonl", "follow_ups.jsonl")}
+    return {"predictions_identical": same["predictions.jsonl"], "follow_ups_identical": same["follow_ups.jsonl"],
+            "rows": len(common), "rows_only_in_one": len(set(a) ^ set(b)),
+            "max_probability_difference": max_diff, "changed_predictions": changed,
+            "disagreements": disagreements(figures_of_run(run_a / "report"), figures_of_run(run_b / "report"))}
 
 
 # --------------------------------------------------------------------------------------------
@@ -138,8 +180,10 @@ def _readme_results(data: dict) -> str:
         f"accuracy{_ci(f['teacher_accuracy'])} and the student {_pct(f['student_accuracy']['value'])}"
         f"{_ci(f['student_accuracy'])}, {100 * gap:.1f} points apart (with {f['teacher_parameters']:,} and "
         f"{f['student_parameters']:,} parameters), and the teacher is confident (≥ 0.9) on "
-        f"{f['hcp_sources_n']:,} of them, so every relation has a real denominator. Yet on the "
-        f"{f['n_follow_ups']:,} follow-ups:"), ""]
+        f"{f['hcp_sources_n']:,} of them"
+        + (", so every relation has a real denominator" if f["hcp_sources_n"] >= HCP_MIN_N else
+           f" — **fewer than {HCP_MIN_N}**, so High Confidence Preservation rests on few inputs")
+        + f". Yet on the {f['n_follow_ups']:,} follow-ups:"), ""]
     bullets = [
         f"* the student flips its prediction under {_pct(f['student_flip_rate'])} of them, the teacher under "
         f"{_pct(f['teacher_flip_rate'])} (difference {_signed_pp(f['flip_difference'])}"
@@ -159,8 +203,16 @@ def _readme_results(data: dict) -> str:
     paragraphs += ["", _wrap(
         "(95% intervals in brackets. The follow-ups here are the transformations' only: the terminal summary "
         "and `report.md` also pool the attack's adversarial examples into their follow-up rows. "
-        f"{_source_note(data)}.)")]
+        f"{_verification_note(f)}{_source_note(data)}.)")]
     return "\n".join(paragraphs)
+
+
+def _verification_note(f: dict) -> str:
+    if not f.get("follow_ups_verified"):
+        return "Follow-ups were not compiler-checked. "
+    n = f.get("follow_ups_dropped_by_compiler", 0)
+    return (f"Follow-ups were checked with the compiler, as `evaluate` does by default; {n:,} were dropped for "
+            f"adding a compiler error. ")
 
 
 def _source_note(data: dict) -> str:
@@ -175,7 +227,10 @@ def _benchmarks_results(data: dict) -> str:
         ("parameters: teacher / student", f"{f['teacher_parameters']:,} / {f['student_parameters']:,}"),
         ("teacher accuracy on the test sources", _pct(f["teacher_accuracy"]["value"]) + _ci(f["teacher_accuracy"])),
         ("student accuracy on the test sources", _pct(f["student_accuracy"]["value"]) + _ci(f["student_accuracy"])),
-        ("test sources where the teacher is confident (HCP n)", str(f["hcp_sources_n"])),
+        ("follow-ups (transformations only) / dropped by the compiler check",
+         f"{f['n_follow_ups']:,} / " + (f"{f.get('follow_ups_dropped_by_compiler', 0):,}"
+                                        if f.get("follow_ups_verified") else "not checked")),
+        (f"test sources where the teacher is confident (HCP n; ≥ {HCP_MIN_N} wanted)", str(f["hcp_sources_n"])),
         ("HCP violations on those sources", _pct(f["hcp_sources"]["value"]) + _ci(f["hcp_sources"])),
         ("teacher / student flip rate on the follow-ups",
          f"{_pct(f['teacher_flip_rate'])} / {_pct(f['student_flip_rate'])}"),
@@ -225,12 +280,34 @@ def _benchmarks_timing(data: dict) -> str:
                        f"{r.get('threads', '?')} | {r['load_at_start']:.2f} |")
     out += ["", _wrap(f"Command: `{t['command']}`; a competitor is `{t['competitor']}`. Machine: {t['machine']}. "
                       f"Date: {t['date']}.")]
+    v = t.get("verification")
+    if v:
+        out += ["", _wrap(
+            f"The compiler check of the follow-ups (on in the demo, as in `evaluate`; `VERIFY_FOLLOW_UPS` in "
+            f"`metacompress_eval/demo/run.py`), timed on its own after the competitor-free run: "
+            f"{v['verify_seconds']:.1f} s for {v['follow_ups']:,} follow-ups ({v['kept']:,} kept), "
+            f"{100 * v['fraction_of_demo']:.1f}% of that run's wall time; building them unchecked took "
+            f"{v['build_seconds']:.1f} s.")]
     if t.get("note"):
         out += ["", _wrap(t["note"])]
     return "\n".join(out)
 
 
+def _benchmarks_reproducibility(data: dict) -> str:
+    entries = data.get("reproducibility") or {}
+    if not entries:
+        return "No comparison recorded yet: run `scripts/demo_figures.py compare`."
+    out = ["| runs compared | `predictions.jsonl` | largest probability difference | predictions changed | "
+           "figures beyond their intervals |", "|---|---|---:|---:|---|"]
+    for label, e in entries.items():
+        out.append(f"| {label} ({e['date']}) | {'byte-identical' if e['predictions_identical'] else 'differs'} | "
+                   f"{e['max_probability_difference']:.1e} | {e['changed_predictions']} of {2 * e['rows']:,} | "
+                   f"{'; '.join(e['disagreements']) or 'none'} |")
+    return "\n".join(out)
+
+
 RENDERERS: dict[str, Callable[[dict], str]] = {
+    "reproducibility": _benchmarks_reproducibility,
     "readme-results": _readme_results,
     "results": _benchmarks_results,
     "timing": _benchmarks_timing,
@@ -282,7 +359,7 @@ def disagreements(recorded: dict, fresh: dict) -> list[str]:
             problems.append(f"{name}: recorded {a}, fresh {b}")
 
     for key in ("teacher_accuracy", "student_accuracy", "hcp_sources", "pa_sources", "pa_difference",
-                "flip_difference", "hcp_sources_n", "pa_follow_ups", "teacher_flip_rate", "student_flip_rate"):
+                "flip_difference", "hcp_sources_n", "n_follow_ups", "pa_follow_ups", "teacher_flip_rate", "student_flip_rate"):
         close(key, recorded[key], fresh[key])
     for method, a in recorded["attack"]["by_method"].items():
         b = fresh["attack"]["by_method"].get(method)

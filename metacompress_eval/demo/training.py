@@ -169,8 +169,13 @@ class _Reporter:
     """Adapts the ``progress`` argument (see module docstring) to one interface."""
 
     def __init__(self, progress: Progress):
+        from transformers.utils import logging as hf_logging
+
         self.progress = progress
         self.bar = None
+        # transformers' "Writing model shards" / "Loading weights" bars say nothing the trainer's own
+        # progress does not, and they would break --quiet (as in models/hf.py).
+        hf_logging.disable_progress_bar()
 
     def epoch_start(self, stage: str, n_batches: int) -> None:
         if self.progress is None or self.progress is True:

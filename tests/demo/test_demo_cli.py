@@ -5,6 +5,8 @@ import os
 import subprocess
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def _metacompress() -> list[str]:
     from ..conftest import metacompress_command
@@ -45,6 +47,12 @@ def test_demo_tiny_end_to_end_rerun_reuses_models_and_threads_change_nothing(tmp
             "figures": figures.figures_of_run(out / "report"), "timings": None}
     for name in figures.RENDERERS:
         assert figures.render_block(name, data).strip()
+    # ... and they agree with the tiny run recorded beside the quoted one, within its intervals
+    # (the full run's figures are checked the same way by the slow test in test_figures.py).
+    recorded = json.loads((ROOT / figures.FIGURES_FILE).read_text())["tiny"]
+    assert recorded["source"]["settings"] == figures.current_settings("tiny"), \
+        "the tiny preset changed: rerun the tiny demo and `scripts/demo_figures.py record ... --size tiny`"
+    assert figures.disagreements(recorded["figures"], data["figures"]) == []
     teacher_weights = (out / "teacher" / "model.safetensors").stat().st_mtime_ns
     corpus = (out / "data" / "corpus.jsonl").read_bytes()
 
@@ -64,6 +72,9 @@ def test_demo_tiny_end_to_end_rerun_reuses_models_and_threads_change_nothing(tmp
     for name in ("predictions.jsonl", "follow_ups.jsonl", "claims.json"):
         assert (other / "report" / name).read_bytes() == (out / "report" / name).read_bytes(), name
     assert (other / "student" / "model.safetensors").read_bytes() == (out / "student" / "model.safetensors").read_bytes()
+    same = figures.compare_runs(out, other)  # what BENCHMARKS.md's reproducibility table records
+    assert same["predictions_identical"] and same["max_probability_difference"] == 0.0
+    assert same["changed_predictions"] == 0 and same["disagreements"] == [] and same["rows"] > 0
 
 
 def test_build_once_reuses_by_stamp_and_clears_leftovers(tmp_path):

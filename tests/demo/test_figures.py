@@ -9,7 +9,7 @@ import pytest
 from metacompress_eval.demo import figures
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPECTED_BLOCKS = {"README.md": ["readme-results"], "BENCHMARKS.md": ["timing", "results"]}
+EXPECTED_BLOCKS = {"README.md": ["readme-results"], "BENCHMARKS.md": ["timing", "results", "reproducibility"]}
 
 
 @pytest.fixture(scope="module")
