@@ -69,6 +69,9 @@ def run_once(out: Path, competitors: int) -> dict:
                      - {None})
     return {"competitors": competitors, "wall_seconds": _seconds(_time_v(proc.stderr, "Elapsed (wall clock) time")),
             "max_rss_kb": int(_time_v(proc.stderr, "Maximum resident set size")),
+            # CPU time of the demo and its children (gcc): on a busy machine the wall time mostly says how
+            # busy it was, while this says how much work the demo is (about its wall time on one idle core).
+            "cpu_seconds": round(float(_time_v(proc.stderr, "User time")) + float(_time_v(proc.stderr, "System time")), 1),
             "cpu_percent": _time_v(proc.stderr, "Percent of CPU this job got"),
             "threads": "–".join(str(t) for t in threads) if threads else "?", "load_at_start": round(load, 2)}
 

@@ -271,13 +271,17 @@ def _benchmarks_timing(data: dict) -> str:
         return "No timing recorded yet: run `benchmarks/bench_demo.py`."
     names = {"alone": "alone", "one_competitor": "with 1 CPU-bound competitor", "two_competitors":
              "with 2 CPU-bound competitors"}
-    out = ["| run (from scratch) | wall time | peak RSS | threads chosen | load average at start |",
-           "|---|---:|---:|---:|---:|"]
+    out = ["| run (from scratch) | wall time | CPU time (user + sys) | peak RSS | threads chosen | load average at start |",
+           "|---|---:|---:|---:|---:|---:|"]
     for key, label in names.items():
         r = t["runs"].get(key)
         if r:
-            out.append(f"| {label} | **{_mmss(r['wall_seconds'])}** | {r['max_rss_kb'] / 1e6:.2f} GB | "
+            cpu = _mmss(r["cpu_seconds"]) if r.get("cpu_seconds") is not None else "–"
+            out.append(f"| {label} | **{_mmss(r['wall_seconds'])}** | {cpu} | {r['max_rss_kb'] / 1e6:.2f} GB | "
                        f"{r.get('threads', '?')} | {r['load_at_start']:.2f} |")
+    missing = [label for key, label in names.items() if key not in t["runs"]]
+    if missing:
+        out += ["", _wrap("Not measured in this recording: " + "; ".join(missing) + ".")]
     out += ["", _wrap(f"Command: `{t['command']}`; a competitor is `{t['competitor']}`. Machine: {t['machine']}. "
                       f"Date: {t['date']}.")]
     v = t.get("verification")
