@@ -122,8 +122,11 @@ def compare_runs(run_a: str | Path, run_b: str | Path) -> dict[str, Any]:
     run_a, run_b = Path(run_a), Path(run_b)
 
     def rows(run: Path) -> dict[tuple, dict]:
+        # The attack's adversarial examples are searched against each run's own models, so two runs
+        # may hold different ones: only sources and the transformations' follow-ups are compared.
         return {(r["index"], r["source_id"], r["transformation"]): r
-                for _, r, problem in iter_jsonl(run / "report" / "predictions.jsonl") if problem is None}
+                for _, r, problem in iter_jsonl(run / "report" / "predictions.jsonl")
+                if problem is None and not str(r["transformation"] or "").startswith("attack:")}
 
     a, b = rows(run_a), rows(run_b)
     common = sorted(set(a) & set(b), key=repr)
@@ -341,16 +344,27 @@ def stale_blocks(text: str, data: dict) -> list[str]:
     return [m.group("name") for m in _BLOCK.finditer(text) if m.group("body") != render_block(m.group("name"), data)]
 
 
+_FOLLOW_UP_RATES = ("pa_follow_ups", "teacher_flip_rate", "student_flip_rate")  # shares of n_follow_ups
+
+
 def disagreements(recorded: dict, fresh: dict) -> list[str]:
     """Figures of a fresh run that disagree with the recorded ones beyond their intervals.
 
-    Two estimates agree when their difference is within the larger of their 95% half-widths (for
-    counts and rates without an interval, within 5% relative); the claims must hold alike.
+    Two estimates agree when their difference is within the larger of their 95% half-widths; rates
+    over the follow-ups quoted without an interval get the normal-approximation one of a proportion
+    over the follow-ups, counts must agree within 5% relative; the claims must hold alike.
     """
+    import math
+
     problems = []
+    n_fu = max(1, min(recorded["n_follow_ups"], fresh["n_follow_ups"]))
 
     def close(name, a, b):
-        if isinstance(a, dict):
+        if name in _FOLLOW_UP_RATES:
+            half = max(1.96 * math.sqrt(max(p * (1 - p), 0.0) / n_fu) for p in (a, b))
+            if abs(a - b) > half + 1e-12:
+                problems.append(f"{name}: recorded {a:.4f}, fresh {b:.4f} (95% half-width {half:.4f})")
+        elif isinstance(a, dict):
             va, vb = a["value"], b["value"]
             if va is None or vb is None:
                 if va != vb:

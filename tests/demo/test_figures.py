@@ -60,6 +60,12 @@ def test_disagreements_compare_within_intervals(recorded):
     far["teacher_accuracy"]["value"] += 1.1 * (hi - lo) / 2
     far["teacher_accuracy"]["ci95"] = [v + 1.1 * (hi - lo) / 2 for v in fig["teacher_accuracy"]["ci95"]]
     assert [p.split(":")[0] for p in figures.disagreements(fig, far)] == ["teacher_accuracy"]
+    # Rates over the follow-ups quoted without an interval get a proportion's normal-approximation one.
+    rate = copy.deepcopy(fig)
+    rate["pa_follow_ups"] += 0.5 * 1.96 * (fig["pa_follow_ups"] * (1 - fig["pa_follow_ups"]) / fig["n_follow_ups"]) ** 0.5
+    assert figures.disagreements(fig, rate) == []
+    rate["pa_follow_ups"] = fig["pa_follow_ups"] + 0.05
+    assert [p.split(":")[0] for p in figures.disagreements(fig, rate)] == ["pa_follow_ups"]
     flipped = copy.deepcopy(fig)
     flipped["claims_hold"]["flip_rate_difference"] = not fig["claims_hold"]["flip_rate_difference"]
     assert any(p.startswith("claims") for p in figures.disagreements(fig, flipped))
