@@ -12,7 +12,7 @@ the five grammars do not clash in meaning). Sets that differ by *use* have a nam
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from typing import Iterator
 
 from tree_sitter import Node
@@ -135,6 +135,36 @@ def ancestors(node: Node) -> Iterator[Node]:
     while current is not None:
         yield current
         current = current.parent
+
+
+def inside_type(parsed: ParsedCode, node: Node, types: frozenset[str]) -> bool:
+    """Whether a proper ancestor of ``node`` has one of ``types``.
+
+    Same answer as ``any(a.type in types for a in ancestors(node))``, but tree-sitter computes each
+    ``node.parent`` by descending from the root, so that walk costs depth² per node, and a check per
+    candidate made whole transformations cubic in the nesting depth (a 500-branch ``else if`` chain).
+    Here one query per snippet and ``types`` finds the outermost nodes of ``types`` (disjoint spans,
+    since spans of a tree nest or are disjoint) and each check is a binary search among them.
+    """
+    key = ("outermost_of_types", types)
+    index = parsed.analyses.get(key)
+    if index is None:
+        spans: list[tuple[int, int, int]] = []
+        for found in nodes_of_types(parsed.root, parsed.language, types):  # pre-order: outer ones first
+            if spans and found.end_byte <= spans[-1][1] and found.start_byte >= spans[-1][0]:
+                continue
+            spans.append((found.start_byte, found.end_byte, found.id))
+        index = parsed.analyses[key] = ([s for s, _, _ in spans], spans)
+    starts, spans = index
+    at = bisect_right(starts, node.start_byte) - 1
+    if at < 0:
+        return False
+    start, end, outer_id = spans[at]
+    if outer_id == node.id:  # ``node`` is itself outermost (an ancestor with its span would come first)
+        return False
+    if (start, end) == (node.start_byte, node.end_byte):  # rare: which one is the ancestor, spans cannot tell
+        return any(a.type in types for a in ancestors(node))
+    return node.end_byte <= end
 
 
 def comparison_parts(node: Node) -> tuple[Node, Node, Node] | None:

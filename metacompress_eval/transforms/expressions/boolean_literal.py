@@ -6,7 +6,7 @@ import random
 
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types
-from metacompress_eval.code.syntax import ancestors
+from metacompress_eval.code.syntax import inside_type
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
 
@@ -35,7 +35,7 @@ class BooleanLiteral(Transformation):
         for node in nodes_of_types(parsed.root, parsed.language, self._LITERALS):
             if node.type not in ("true", "false") or not parsed.in_snippet(node):
                 continue
-            if any(a.type in self._SKIP_INSIDE for a in ancestors(node)):
+            if inside_type(parsed, node, self._SKIP_INSIDE):
                 continue
             start, end = parsed.span(node)
             value = node.type == "true"

@@ -9,7 +9,7 @@ from tree_sitter import Node
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types
 from metacompress_eval.code.macros import MacroGuard
-from metacompress_eval.code.syntax import COMMENTS, CommentIndex, ancestors
+from metacompress_eval.code.syntax import COMMENTS, CommentIndex, inside_type
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
 
@@ -22,6 +22,8 @@ _SIMPLE_EXPRESSIONS = frozenset(
      "attribute", "subscript_expression", "array_access", "subscript", "index_expression",
      "selector_expression", "unary_expression", "not_operator", "cast_expression", "pointer_expression"}
 )
+
+_ARGUMENT_LISTS = frozenset({"argument_list"})
 
 
 class RedundantParentheses(Transformation):
@@ -55,7 +57,7 @@ class RedundantParentheses(Transformation):
             for target, site in self._targets(parsed, node):
                 if target.type not in _SIMPLE_EXPRESSIONS or comments.within(target) or not parsed.in_snippet(target):
                     continue
-                if parsed.language == "c" and any(a.type == "argument_list" for a in ancestors(target)):
+                if parsed.language == "c" and inside_type(parsed, target, _ARGUMENT_LISTS):
                     continue
                 if parsed.language == "python" and target.type == "string" and "\n" in parsed.text(target):
                     continue

@@ -12,7 +12,7 @@ from metacompress_eval.code.declarations import DECLARING, note_declared
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, ts_language, walk_tree
 from metacompress_eval.code.macros import local_names, table_for
-from metacompress_eval.code.syntax import CALLS, COMMENTS, FUNCTION_LIKE, MEMORY_ACCESSES, STATEMENT_CONTAINERS, ancestors
+from metacompress_eval.code.syntax import CALLS, COMMENTS, FUNCTION_LIKE, MEMORY_ACCESSES, STATEMENT_CONTAINERS, inside_type
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
 
@@ -51,7 +51,7 @@ _NAME_NODES = frozenset({"identifier", "shorthand_property_identifier", "shortha
 _FACT_TYPES = _FACT_TYPES | _NAME_NODES
 
 
-_TRY_TYPES = ("try_statement", "try_with_resources_statement")
+_TRY_TYPES = frozenset({"try_statement", "try_with_resources_statement"})
 
 
 @lru_cache(maxsize=None)
@@ -144,7 +144,7 @@ class SwapStatements(Transformation):
             if block.parent is not None and block.parent.type in ("switch_statement",):
                 continue
             # Grammars without these node types (C) need no walk up the ancestors.
-            in_try = has_try and any(a.type in _TRY_TYPES for a in ancestors(block))
+            in_try = has_try and inside_type(parsed, block, _TRY_TYPES)
             statements = [c for c in block.named_children if c.type not in COMMENTS]
             for first, second in zip(statements, statements[1:]):
                 if not (parsed.in_snippet(first) and parsed.in_snippet(second)):
