@@ -42,7 +42,7 @@ import numpy as np
 from .errors import MetaCompressError
 from .models.base import Inputs, LoadedModel, input_key
 
-__all__ = ["InferenceEngine", "InferenceStats", "Inputs", "OutputCache", "Prediction", "default_cache_dir",
+__all__ = ["InferenceEngine", "InferenceStats", "Inputs", "OutputCache", "move_damaged_cache", "Prediction", "default_cache_dir",
            "distributed_state", "input_key", "softmax"]
 
 
@@ -58,6 +58,24 @@ def default_cache_dir() -> Path:
 def _checksum(model: str, key: str, blob: bytes) -> str:
     """What a stored row must hash to: its model, its input key and its logits, together."""
     return hashlib.blake2b(b"\0".join((model.encode(), key.encode(), blob)), digest_size=8).hexdigest()
+
+
+def move_damaged_cache(path: Path, exc: Exception) -> None:
+    """Move a cache file SQLite cannot read (and its WAL files) aside as ``<name>.corrupt-<time>``, with a
+    one-line warning; the caller then starts a new file. Shared by the output and representation caches."""
+    from .console import warn
+
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    try:
+        os.replace(path, target)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    except OSError as move_error:
+        raise MetaCompressError(f"the cache {path} is damaged ({exc}) and cannot be moved aside "
+                                f"({move_error.strerror}); delete it or choose another --cache-dir") from None
+    warn(f"the cache {path} is damaged ({exc}); moved it to {target.name} and started a new one "
+         "(its contents are recomputed)")
 
 
 class OutputCache:
@@ -108,23 +126,11 @@ class OutputCache:
 
     def _set_aside(self, exc: Exception) -> None:
         """Move an unreadable cache file (and its journal) aside and start a new one."""
-        from .console import warn
-
         try:
             self._db.close()
         except Exception:  # noqa: BLE001 - it is broken; closing is a courtesy
             pass
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        try:
-            os.replace(self.path, target)
-            for suffix in ("-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        except OSError as move_error:
-            raise MetaCompressError(f"the output cache {self.path} is damaged ({exc}) and cannot be moved aside "
-                                    f"({move_error.strerror}); delete it or choose another --cache-dir") from None
-        warn(f"the output cache {self.path} is damaged ({exc}); moved it to {target.name} and started a new one "
-             "(its outputs are recomputed)")
+        move_damaged_cache(self.path, exc)
         self._open()
 
     @classmethod

@@ -43,13 +43,36 @@ class RepresentationCache:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._open()
+        except sqlite3.DatabaseError as exc:  # garbage or a truncated header: like the output cache
+            self._set_aside(exc)
+        except OSError as exc:
+            raise MetaCompressError(f"cannot open the cache {self.path}: {exc.strerror or exc}; "
+                                    "choose another with --cache-dir") from None
+
+    def _open(self) -> None:
         self._db = sqlite3.connect(self.path, timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS representations (model TEXT NOT NULL, key TEXT NOT NULL, "
-                         "layers INTEGER NOT NULL, width INTEGER NOT NULL, first BLOB NOT NULL, mean BLOB NOT NULL, "
-                         "PRIMARY KEY (model, key))")
-        self._db.commit()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS representations (model TEXT NOT NULL, key TEXT NOT NULL, "
+                             "layers INTEGER NOT NULL, width INTEGER NOT NULL, first BLOB NOT NULL, mean BLOB NOT NULL, "
+                             "PRIMARY KEY (model, key))")
+            self._db.commit()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _set_aside(self, exc: Exception) -> None:
+        from ..inference import move_damaged_cache
+
+        try:
+            self._db.close()
+        except Exception:  # noqa: BLE001 - it is broken; closing is a courtesy
+            pass
+        move_damaged_cache(self.path, exc)
+        self._open()
 
     @classmethod
     def in_dir(cls, folder: str | os.PathLike | None = None) -> "RepresentationCache":
@@ -58,14 +81,32 @@ class RepresentationCache:
         return cls(Path(folder or default_cache_dir()) / cls.FILE)
 
     def keys(self, model: str, keys: Sequence[str]) -> set[str]:
-        """Which of ``keys`` are stored for ``model``."""
+        """Which of ``keys`` are stored for ``model``, whole: a row whose arrays do not have the size its
+        shape says (a damaged page) is deleted, to be recomputed; a file SQLite cannot read is set aside."""
+        try:
+            return self._keys(model, list(keys))
+        except sqlite3.DatabaseError as exc:
+            self._set_aside(exc)
+            return set()
+
+    def _keys(self, model: str, keys: list[str]) -> set[str]:
         found: set[str] = set()
-        keys = list(keys)
+        bad: list[str] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(k for (k,) in self._db.execute(
-                f"SELECT key FROM representations WHERE model = ? AND key IN ({marks})", [model, *chunk]))
+            for key, layers, width, first, mean in self._db.execute(
+                    f"SELECT key, layers, width, length(first), length(mean) FROM representations "
+                    f"WHERE model = ? AND key IN ({marks})", [model, *chunk]):
+                whole = isinstance(layers, int) and isinstance(width, int) and layers > 0 and width > 0
+                if whole and first == mean == layers * width * 4:
+                    found.add(key)
+                else:
+                    bad.append(key)
+        if bad:
+            with self._db:
+                self._db.executemany("DELETE FROM representations WHERE model = ? AND key = ?",
+                                     [(model, k) for k in bad])
         return found
 
     def get_many(self, model: str, keys: Sequence[str], pooling: str) -> dict[str, np.ndarray]:
