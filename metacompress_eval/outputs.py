@@ -184,15 +184,42 @@ def _check_ancestors(path: Path, what: str) -> None:
             return
 
 
-def check_output_file(path: str | os.PathLike, what: str = "output file") -> Path:
+def _links_into_proc(path: Path) -> bool:
+    """Whether ``path`` is (a chain of symlinks to) a ``/proc`` link such as ``/dev/stdout`` → ``/proc/self/fd/1``:
+    ``resolve()`` would see the regular file behind a redirected stdout, and replacing the link
+    would put a regular file in place of ``/dev/stdout``."""
+    current = path.absolute()
+    for _ in range(40):
+        if current.is_relative_to("/proc"):
+            return True
+        if not current.is_symlink():
+            return False
+        current = current.parent / os.readlink(current)
+    return False
+
+
+def check_output_file(path: str | os.PathLike, what: str = "output file",
+                      inputs: Iterable[str | os.PathLike] = ()) -> Path:
     """Refuse an output file location that cannot be written, before any work.
 
-    The file may exist (it is replaced atomically); it must not be a folder, and its folder must
+    The file may exist (it is replaced atomically); it must not be a folder, nor a device, pipe or
+    socket (``/dev/null``, ``/dev/stdout``: the atomic replace would put a regular file in place of
+    the device), nor one of ``inputs`` (the command would overwrite what it reads); its folder must
     exist or be creatable and take a new file (a temporary one is made and removed to find out).
     """
     path = Path(path).expanduser()
     if path.is_dir():
         raise MetaCompressError(f"{what} {path} is an existing folder, not a file; name a file")
+    if path.exists() and (not path.is_file() or _links_into_proc(path)):
+        raise MetaCompressError(f"{what} {path} is not a regular file (a device, pipe or socket); name a file")
+    for source in inputs:
+        try:
+            same = path.exists() and os.path.samefile(path, source)
+        except OSError:
+            same = False
+        if same:
+            raise MetaCompressError(f"{what} {path} is the input file {source}; name another file "
+                                    "(the input would be overwritten)")
     _check_ancestors(path, what)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -73,9 +73,9 @@ def run(args) -> int:
     names = transform_names(args.transforms, language)
     workers = resolve_workers(args.workers)
     check_input_file(args.input)
-    output = check_output_file(args.output)
+    output = check_output_file(args.output, inputs=[args.input])
     summary_path = Path(f"{args.output}.summary.json")
-    check_output_file(summary_path, "summary file")
+    check_output_file(summary_path, "summary file", inputs=[args.input])
     pairs, loaded = load_code_sources(DataSpec(args.input, max_code_chars=max_code_chars(args),
                                                context_column=args.context_column), args.code_column, args.id_column)
     sources = [source for _, source in pairs]

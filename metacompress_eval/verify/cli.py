@@ -120,9 +120,10 @@ def run_verify_command(args) -> int:
         raise MetaCompressError(f"unknown language {args.language!r}; supported: "
                                 f"{', '.join(l for l in SUPPORTED_LANGUAGES if l in VERIFIABLE_LANGUAGES)}")
     out = Path(args.out or f"{args.input}.verify.jsonl")
-    check_output_file(out, "results file")
+    read = [args.input] + ([args.source] if args.source else [])
+    check_output_file(out, "results file", inputs=read)
     summary_path = Path(f"{out}.summary.json")
-    check_output_file(summary_path, "summary file")
+    check_output_file(summary_path, "summary file", inputs=read)
     meta, pairs, loaded = collect_pairs(args)
     skipped = dict(loaded.skipped)
     if not pairs:
