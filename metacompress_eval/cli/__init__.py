@@ -61,9 +61,11 @@ def _quiet_libraries() -> None:
         return
     for variable, name in _LIBRARY_LOGGERS.items():
         if variable not in os.environ:
-            os.environ[variable] = "error"  # read by each library when it is first imported
+            # "critical", not "error": a library logs an error just before raising it (datasets: "Failed to
+            # read schema ..."), and the tool then says the same in its one line.
+            os.environ[variable] = "critical"  # read by each library when it is first imported
             if name in sys.modules:  # already imported (the tool used as a library): set it directly
-                logging.getLogger(name).setLevel(logging.ERROR)
+                logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _error(message: str, status: int) -> int:
