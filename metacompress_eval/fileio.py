@@ -208,6 +208,8 @@ def parse_json_text(text: str) -> tuple[Any, str | None]:
         return None, f"invalid JSON ({exc.msg})"
     except RecursionError:
         return None, "invalid JSON (nested too deeply)"
+    except ValueError as exc:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        return None, f"invalid JSON ({' '.join(str(exc).split(';')[0].split())})"
 
 
 class AtomicJsonlWriter:

@@ -320,6 +320,14 @@ def corpus_cases(with_model: bool = True) -> list[tuple[Case, CaseWriter]]:
         write_jsonl_lines(d / "data.jsonl", rows_with(
             b'{"id": "nest", "code": "int f() { return 0; }", "meta": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"))
 
+    @case("deep/huge-json-integer", kind="deep",
+          description="a JSONL row holding an integer of 5,000 digits (more than Python converts from text)",
+          commands=DATA_COMMANDS, expect="skip", count=1, reason="JSON", mention=(r"data\.jsonl", r"\b2\b"),
+          files={"data": "data.jsonl"}, default=("transform",))
+    def _(d, model):
+        write_jsonl_lines(d / "data.jsonl", rows_with(
+            b'{"id": "digits", "code": "int f() { return 0; }", "meta": ' + b"9" * 5000 + b"}\n"))
+
     # 3. Output problems found after the work (the harness arranges the bad output location) ----
     for name, setup, desc, default in (
             ("out-is-a-file", "out-is-file", "the output location is an existing file (a folder for file outputs)",
