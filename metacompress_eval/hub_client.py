@@ -33,6 +33,8 @@ _TOKEN_SHAPE = re.compile(r"\bhf_[A-Za-z0-9]{6,}")
 # "Authorization: Bearer x", "authorization=x", "Bearer x", "Cookie: x", "token=x" (not "the token has").
 _AUTH_VALUE = re.compile(r"(?i)\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|token|api[_-]?key)"
                          r"(\s*[:=]\s*)(bearer\s+|basic\s+)?[^\s'\",;|]+|\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{6,}")
+# Credentials written into a URL ("https://user:password@host", HF_ENDPOINT or a proxy): user and password go.
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s]*@")
 _STATUS_TEXT = {
     400: "the Hub rejected the request (400 Bad Request)",
     401: "the Hub refused the credentials (401 Unauthorized): check HF_TOKEN or `huggingface-cli login`",
@@ -174,6 +176,7 @@ def scrub(text: str, secrets: tuple[str | None, ...] = ()) -> str:
     for token in [*(s for s in secrets if s and len(s) >= 4), *_token_values()]:
         text = text.replace(token, "***")
     text = _TOKEN_SHAPE.sub("hf_***", text)
+    text = _URL_USERINFO.sub(r"\1***@", text)
     return _AUTH_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}***" if m.group(1) else f"{m.group(4)}{m.group(5)}***",
                            text)
 
