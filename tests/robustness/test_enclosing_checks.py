@@ -2,7 +2,8 @@
 
 tree-sitter computes ``node.parent`` by descending from the root, so walking a node's ancestors costs
 depth² and a per-candidate walk made transformations cubic on an ``else if`` chain (a 500-branch C chain
-took 7 s in ``redundant_parentheses``, 1,600 branches — still under the default size cap — minutes).
+took 7 s in ``redundant_parentheses``, 1,600 branches — still under the default size cap — minutes), and
+``else_if_to_nested`` re-checked and re-indented the whole Python ``elif`` chain for every clause.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def else_if_chain(language: str, branches: int) -> str:
             "javascript": f"function f(a) {{ let r = 0; {chain} return r; }}"}[language]
 
 
-CASES = [(name, lang) for name in ("redundant_parentheses", "boolean_literal", "swap_statements")
+CASES = [(name, lang) for name in ("redundant_parentheses", "boolean_literal", "swap_statements", "else_if_to_nested")
          for lang in ("c", "java", "javascript", "python", "go")
          if lang in get_transformation(name).languages]
 
