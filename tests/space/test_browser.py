@@ -140,6 +140,8 @@ _LAYOUT_JS = """() => {
 def test_compare_leaderboard_reads_well_at_1400_and_800_px(page, two_reports, other_data_report):
     """Three uploaded report.json files: named by student and data, ranked only within their data,
     every column readable (no sideways scrolling, no header or value broken over lines), figures whole."""
+    for close in page.locator(".toast-close").all():  # an earlier test's error toast would cover the screenshots
+        close.click()
     page.get_by_role("tab", name="Compare reports").click()
     page.locator("#mc-compare-files input[type=file]").set_input_files(
         [str(p) for p in (*two_reports, other_data_report)])
