@@ -34,7 +34,8 @@ NAMES = {0: "alone", 1: "one_competitor", 2: "two_competitors"}
 
 
 def _time_v(stderr: str, label: str) -> str:
-    match = re.search(rf"{re.escape(label)}[^:]*: (.+)", stderr)
+    # The value follows the line's last ": " ("Elapsed (wall clock) time (h:mm:ss or m:ss): 1:02.03").
+    match = re.search(rf"^\s*{re.escape(label)}.*: (\S+)\s*$", stderr, re.M)
     if not match:
         raise RuntimeError(f"/usr/bin/time output lacks {label!r}")
     return match.group(1).strip()
