@@ -33,7 +33,8 @@ COMPETITOR = [sys.executable, "-c", "while True: pass"]
 NAMES = {0: "alone", 1: "one_competitor", 2: "two_competitors"}
 
 
-def _time_v(stderr: str, label: str) -> str:
+def gnu_time_value(stderr: str, label: str) -> str:
+    """The value of one ``/usr/bin/time -v`` line (``label`` is the line's start), as text."""
     # The value follows the line's last ": " ("Elapsed (wall clock) time (h:mm:ss or m:ss): 1:02.03").
     match = re.search(rf"^\s*{re.escape(label)}.*: (\S+)\s*$", stderr, re.M)
     if not match:
@@ -41,7 +42,8 @@ def _time_v(stderr: str, label: str) -> str:
     return match.group(1).strip()
 
 
-def _seconds(clock: str) -> float:
+def clock_seconds(clock: str) -> float:
+    """Seconds of an ``[h:]m:ss.ss`` clock reading."""
     parts = [float(p) for p in clock.split(":")]
     return sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
 
@@ -68,12 +70,12 @@ def run_once(out: Path, competitors: int) -> dict:
         raise RuntimeError(f"demo failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     threads = sorted({e.get("threads") for e in json.loads((out / "teacher" / "training_log.json").read_text())["epochs"]}
                      - {None})
-    return {"competitors": competitors, "wall_seconds": _seconds(_time_v(proc.stderr, "Elapsed (wall clock) time")),
-            "max_rss_kb": int(_time_v(proc.stderr, "Maximum resident set size")),
+    return {"competitors": competitors, "wall_seconds": clock_seconds(gnu_time_value(proc.stderr, "Elapsed (wall clock) time")),
+            "max_rss_kb": int(gnu_time_value(proc.stderr, "Maximum resident set size")),
             # CPU time of the demo and its children (gcc): on a busy machine the wall time mostly says how
             # busy it was, while this says how much work the demo is (about its wall time on one idle core).
-            "cpu_seconds": round(float(_time_v(proc.stderr, "User time")) + float(_time_v(proc.stderr, "System time")), 1),
-            "cpu_percent": _time_v(proc.stderr, "Percent of CPU this job got"),
+            "cpu_seconds": round(float(gnu_time_value(proc.stderr, "User time")) + float(gnu_time_value(proc.stderr, "System time")), 1),
+            "cpu_percent": gnu_time_value(proc.stderr, "Percent of CPU this job got"),
             "threads": "–".join(str(t) for t in threads) if threads else "?", "load_at_start": round(load, 2)}
 
 

@@ -79,3 +79,23 @@ def test_fresh_full_demo_agrees_with_the_quoted_figures(recorded, tmp_path):
     run_demo(tmp_path / "demo", progress=False, threads="auto")
     fresh = figures.figures_of_run(tmp_path / "demo" / "report")
     assert figures.disagreements(recorded["figures"], fresh) == []
+
+
+def test_bench_demo_reads_gnu_time_output():
+    """benchmarks/bench_demo.py takes its figures from `/usr/bin/time -v`; labels may hold colons."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_demo", ROOT / "benchmarks" / "bench_demo.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    stderr = ("\tCommand being timed: \"python -m metacompress_eval demo\"\n\tUser time (seconds): 239.57\n"
+              "\tSystem time (seconds): 22.37\n\tPercent of CPU this job got: 11%\n"
+              "\tElapsed (wall clock) time (h:mm:ss or m:ss): 39:27.36\n"
+              "\tMaximum resident set size (kbytes): 1012676\n")
+    assert bench.clock_seconds(bench.gnu_time_value(stderr, "Elapsed (wall clock) time")) == pytest.approx(2367.36)
+    assert bench.clock_seconds(bench.gnu_time_value("\tElapsed (wall clock) time (h:mm:ss or m:ss): 1:02:03\n",
+                                        "Elapsed (wall clock) time")) == 3723
+    assert bench.gnu_time_value(stderr, "Maximum resident set size") == "1012676"
+    assert bench.gnu_time_value(stderr, "User time") == "239.57"
+    with pytest.raises(RuntimeError, match="lacks"):
+        bench.gnu_time_value("", "User time")
