@@ -71,3 +71,40 @@ def test_label_spaces(tiny_models, tmp_path, corpus_texts):
         align_label_spaces(teacher, three)
     with pytest.raises(MetaCompressError, match="STUDENT_LABEL=TEACHER_LABEL"):
         parse_label_map("nonsense")
+
+
+def test_long_pairs_encode_as_the_tokenizer_truncates_them(tmp_path, corpus_texts):
+    """Pair sides are cut before the tokenizer truncates them (its pair truncation costs the product of
+    the sides' lengths): the token ids equal the tokenizer's own, for generated pairs of every length
+    relation (both sides short, one long, both long, equal lengths) and many max lengths."""
+    import random
+
+    from transformers import AutoTokenizer
+
+    from metacompress_eval.models.hf import shorten_pair_sides
+
+    from ..conftest import make_tiny_model
+
+    rng = random.Random(3)
+    pieces = [s for s in corpus_texts[:200]]
+
+    def text() -> str:
+        # (the tokenizer's own pair truncation, the reference, costs the product of the sides' windows:
+        # sides of a few snippets and max lengths from 24 keep it to seconds)
+        joined = "\n".join(rng.sample(pieces, rng.choice([1, 1, 2, 4])))
+        return joined[: rng.randint(0, len(joined))]
+
+    for name, drop in (("keep", False), ("drop", True)):
+        folder = make_tiny_model(tmp_path / name, layers=1, hidden=16, vocab=300, texts=corpus_texts,
+                                 drop_whitespace=drop)
+        tok = AutoTokenizer.from_pretrained(folder)
+        firsts, seconds = [text() for _ in range(80)], [text() for _ in range(80)]
+        firsts[0], seconds[0] = "x " * 40, "y " * 40  # equal, long sides
+        for max_length in (24, 25, 33, 64, 127):
+            kwargs = dict(truncation=True, max_length=max_length)
+            cut = shorten_pair_sides(tok, firsts, seconds, max_length)
+            assert tok(*cut, **kwargs)["input_ids"] == tok(firsts, seconds, **kwargs)["input_ids"], (name, max_length)
+            assert any(len(c) < len(f) for c, f in zip(cut[0], firsts))  # some sides were cut
+    loaded = load_model(str(folder), max_length=40)
+    assert loaded.encode(list(zip(firsts, seconds))) == tok(firsts, seconds, truncation=True,
+                                                            max_length=40)["input_ids"]
