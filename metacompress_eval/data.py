@@ -242,6 +242,10 @@ def _read_json_records(path: Path, result: LoadedData) -> list[dict] | None:
         return _read_jsonl(path, result)  # JSON Lines in a .json file
     if problem:
         raise MetaCompressError(f"cannot read {path.name}: {problem}")
+    if not isinstance(data, (list, dict)):  # the JSON builder crashes on ``null`` (a segmentation fault)
+        kind = {type(None): "null", bool: "boolean", str: "string"}.get(type(data), "number")
+        raise MetaCompressError(f"cannot read {path.name}: it holds a JSON {kind}, not a table (an array of "
+                                "objects, JSON Lines or an object of columns)")
     if not isinstance(data, list):
         return None
     rows, result.origins = [], []

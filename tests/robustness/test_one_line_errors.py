@@ -19,3 +19,16 @@ def test_damaged_parquet_is_one_line(tmp_path):
     lines = [l for l in run.stderr.splitlines() if l.strip()]
     assert run.returncode == 2 and len(lines) == 1 and lines[0].startswith("metacompress: error:"), run.stderr
     assert "data.parquet" in lines[0] and not (tmp_path / "o.jsonl").exists()
+
+
+def test_json_file_of_a_scalar_is_one_line(tmp_path, capsys):
+    """``null`` crashed the JSON builder (a segmentation fault); a string gave a pandas error."""
+    from metacompress_eval.cli import main
+
+    for text in ("null", "true", "3.5", '"code"', "  null\n"):
+        data = tmp_path / "data.json"
+        data.write_text(text)
+        assert main(["transform", "--language", "c", str(data), str(tmp_path / "o.jsonl")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "data.json" in err[0] and "not a table" in err[0], err
+        assert not (tmp_path / "o.jsonl").exists()
