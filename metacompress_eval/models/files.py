@@ -110,6 +110,21 @@ def _is_parameters(value) -> bool:
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
 
 
+def _finite(state: dict, *, what: str) -> dict:
+    """``state`` unchanged, or an error naming the tensors with NaN or infinite values.
+
+    Such weights run without complaint and turn every output they touch into NaN, which would
+    surface only after inference, far from its cause.
+    """
+    import torch
+
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        more = f", … ({len(bad) - 3} more)" if len(bad) > 3 else ""
+        raise MetaCompressError(f"{what}: {len(bad)} tensor(s) hold NaN or infinite values: {', '.join(bad[:3])}{more}")
+    return state
+
+
 def _parameters(loaded, *, what: str) -> dict:
     """The name → tensor mapping in what ``torch.load`` returned.
 
@@ -119,7 +134,7 @@ def _parameters(loaded, *, what: str) -> dict:
     with a message that says what the file holds.
     """
     if _is_parameters(loaded):
-        return dict(loaded)
+        return _finite(dict(loaded), what=what)
     if not isinstance(loaded, dict):
         raise MetaCompressError(f"{what} is not a state dict: it holds a {type(loaded).__name__}, not a mapping "
                                 "of parameter names to tensors")
@@ -127,7 +142,7 @@ def _parameters(loaded, *, what: str) -> dict:
         raise MetaCompressError(f"{what} is an empty state dict")
     nested = [k for k, v in loaded.items() if _is_parameters(v)]
     if len(nested) == 1:
-        return dict(loaded[nested[0]])
+        return _finite(dict(loaded[nested[0]]), what=what)
     if nested:
         raise MetaCompressError(f"{what} holds several state dicts ({', '.join(map(str, nested))}); re-save the one "
                                 "to evaluate with torch.save(checkpoint[KEY], 'model.bin')")

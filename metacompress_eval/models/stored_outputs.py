@@ -153,7 +153,13 @@ def _pick_ids(columns: list[str], where: str) -> list[str]:
 def _read_rows(path: Path, where: str) -> list[dict]:
     from ..data import read_table
 
-    rows, loaded = read_table(path)
+    # The data reader's own messages speak of a "data file"; here the file is a model's outputs.
+    if path.stat().st_size == 0:
+        raise MetaCompressError(f"{where}: the file is empty")
+    try:
+        rows, loaded = read_table(path)
+    except MetaCompressError as exc:
+        raise MetaCompressError(f"{where}: {exc}") from None
     if loaded.skipped:
         first = loaded.skipped_examples[0]["reason"] if loaded.skipped_examples else dict(loaded.skipped)
         raise MetaCompressError(f"{where}: unreadable row ({first})")

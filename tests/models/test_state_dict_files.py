@@ -60,6 +60,15 @@ def _bad_cases(tmp_path):
            "holds several state dicts (model, ema)")
     yield ("pickled object", _save(tmp_path, {**PARAMS, "args": argparse.Namespace(lr=1)}, "ns.bin"),
            "needs full unpickling")
+    for n, (key, value) in enumerate([(k, v) for k in PARAMS for v in (float("nan"), float("inf"), -float("inf"))]):
+        damaged = {k: t.clone() for k, t in PARAMS.items()}
+        damaged[key].view(-1)[n % damaged[key].numel()] = value
+        for name, wrap in ((f"nf{n}.bin", damaged), (f"nfw{n}.bin", {"model": damaged, "epoch": 1})):
+            yield f"{value} in {key}", _save(tmp_path, wrap, name), f"1 tensor(s) hold NaN or infinite values: {key}"
+    from safetensors.torch import save_file
+
+    save_file({k: t.clone().fill_(float("nan")) for k, t in PARAMS.items()}, str(tmp_path / "nan.safetensors"))
+    yield "NaN in safetensors", tmp_path / "nan.safetensors", "2 tensor(s) hold NaN or infinite values"
     rng = random.Random(0)
     good = _save(tmp_path, dict(PARAMS), "good.bin").read_bytes()
     for n, cut in enumerate(sorted(rng.sample(range(1, len(good) - 1), 4))):

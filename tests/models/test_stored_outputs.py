@@ -91,3 +91,15 @@ def test_unreadable_line_is_an_error(tmp_path):
     path.write_text('{"id": "a", "logits": [0, 1]}\n{"id": "b", "logits": [0,\n')
     with pytest.raises(MetaCompressError, match=r"o.jsonl: unreadable row"):
         load_model(str(path), role="teacher")
+
+
+@pytest.mark.parametrize("suffix,raw", [(".jsonl", b""), (".csv", b""), (".csv", b"id,logits\na,\xff\xfe\n"),
+                                        (".jsonl", b'{"id": "a", "logits": [0, 1]}\n\xff{"id": "b"}\n')])
+def test_empty_or_undecodable_files_are_named_as_outputs(tmp_path, suffix, raw):
+    """The table reader's own messages speak of a data file; here each names the outputs file as such."""
+    path = tmp_path / f"o{suffix}"
+    path.write_bytes(raw)
+    with pytest.raises(MetaCompressError) as info:
+        load_model(str(path), role="teacher")
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"teacher outputs {path}: ") and "data file" not in message
