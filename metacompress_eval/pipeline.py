@@ -188,6 +188,8 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
     label_names = teacher.label_names
 
     models = {"teacher": teacher, "student": student}
+    for role, model in models.items():
+        model.check_task(role, pair=task.is_pair, task=task.name)
     if config.representations is not None:
         for role, model in models.items():
             if not model.supports_hidden_states:

@@ -23,6 +23,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import MetaCompressError
+
 Inputs = tuple[str, ...]
 
 
@@ -118,12 +120,15 @@ class LoadedModel:
         supports_hidden_states: whether :meth:`hidden_states` is implemented.
         key_columns: for a model that looks its outputs up by id (stored outputs), the data columns
             that identify an input; empty for a model that computes its outputs.
+        members: how many code texts one input must have when the model's head fixes it (1 for a
+            single-input head, 2 for a pair head); ``None`` when the model takes either.
     """
 
     adapter: str = "?"
     uses_cache: bool = True
     supports_hidden_states: bool = False
     key_columns: tuple[str, ...] = ()
+    members: int | None = None
     #: Why the model has no output for some inputs (stored outputs, no model at all), for the report.
     coverage_note: str | None = None
 
@@ -131,6 +136,14 @@ class LoadedModel:
     def answers_any_input(self) -> bool:
         """Whether the model can score an input it has never seen (a follow-up, an attack's variant)."""
         return not self.key_columns and self.coverage_note is None
+
+    def check_task(self, role: str, *, pair: bool, task: str) -> None:
+        """Refuse, before any inference, a task whose inputs this model's head cannot take."""
+        if self.members is not None and self.members != (2 if pair else 1):
+            head = "a pair of functions (a pair head)" if self.members == 2 else "one function (a single-input head)"
+            gives = "pairs of functions" if pair else "one function per input"
+            raise MetaCompressError(f"{role} {self.name}: its head takes {head}, but --task {task} gives {gives}; "
+                                    "choose the task the model was trained for")
 
     def __init__(self, *, name: str, label_names: Sequence[str], fingerprint: str, max_length: int,
                  device: str = "cpu", model: Any = None, tokenizer: Any = None, files: Sequence[str] = ()):

@@ -148,3 +148,22 @@ def test_pickled_code_is_refused(tmp_path):
 
 class _Payload:
     """A class the weights-only unpickler must not instantiate."""
+
+
+@pytest.mark.parametrize("members,task", [(1, "clone"), (2, "defect")])
+def test_head_that_cannot_take_the_tasks_inputs_is_refused_before_inference(tmp_path, tokenizer_file, capsys,
+                                                                              members, task):
+    import json
+
+    from metacompress_eval.cli import main
+
+    folder, _ = _student(tmp_path / "s", tokenizer_file, members=members)
+    data = tmp_path / "data.jsonl"
+    row = {"code": C_SNIPPETS[0], "code1": C_SNIPPETS[0], "code2": C_SNIPPETS[1], "label": 1}
+    data.write_text(json.dumps(row) + "\n")
+    out = tmp_path / "out"
+    assert main(["evaluate", "--task", task, "--student", str(folder), "--data", str(data), "--out", str(out),
+                 "--no-verify"]) == 2
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert str(folder) in message and f"--task {task}" in message and "head takes" in message
+    assert not (out / "report.json").exists()
