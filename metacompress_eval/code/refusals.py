@@ -14,6 +14,7 @@ whole ("source has syntax errors"), shrinking the evaluated set silently. This m
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from tree_sitter import Node
 
@@ -125,13 +126,20 @@ def _preprocessor_nearby(error: Node) -> bool:
 
 
 def overlaps(regions: list[tuple[int, int]], start: int, end: int) -> bool:
-    """Whether ``[start, end)`` touches a region (an insertion AT a region's start does not)."""
-    for lo, hi in regions:
-        if start < hi and end > lo:
-            return True
-        if start == end and lo < start < hi:
-            return True
-    return False
+    """Whether ``[start, end)`` touches a region (an insertion AT a region's start does not).
+
+    ``regions`` are sorted and disjoint (:func:`error_regions` merges them), so only the last region
+    starting before the span can reach it: one binary search, not a scan (code with thousands of
+    errors asks this for every statement and every edit).
+    """
+    i = bisect_left(regions, (end if start < end else start,)) - 1  # regions with lo < bound
+    return i >= 0 and regions[i][1] > start
 
 
-__all__ = ["REFUSAL_CAUSES", "error_regions", "overlaps", "refusal_cause"]
+def inside(regions: list[tuple[int, int]], position: int) -> bool:
+    """Whether ``position`` lies in a region (``lo <= position < hi``); regions as for :func:`overlaps`."""
+    i = bisect_left(regions, (position + 1,)) - 1  # regions with lo <= position
+    return i >= 0 and position < regions[i][1]
+
+
+__all__ = ["REFUSAL_CAUSES", "error_regions", "inside", "overlaps", "refusal_cause"]

@@ -236,8 +236,9 @@ def choose(parsed: ParsedCode, rng: random.Random, candidates: list, what: str) 
     """
     if parsed.error_regions:
         # Sites inside statements that do not parse are not candidates (see code/refusals.py).
-        candidates = [c for c in candidates
-                      if not any(lo <= c[0] < hi for lo, hi in parsed.error_regions)]
+        from metacompress_eval.code.refusals import inside
+
+        candidates = [c for c in candidates if not inside(parsed.error_regions, c[0])]
     if not candidates:
         raise NotApplicable(what)
     candidates.sort(key=lambda item: item[0])

@@ -4,12 +4,15 @@ that they all follow the same placement rules."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tree_sitter import Node
 
 from metacompress_eval.code.declarations import block_level_names, spelled_names
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, preproc_types
+from metacompress_eval.code.refusals import overlaps
 from metacompress_eval.code.syntax import COMMENT_TYPES, COMMENTS, STATEMENT_CONTAINER_TYPES
 
 
@@ -134,7 +137,7 @@ def indent_unit(parsed: ParsedCode, statement: Node) -> str:
     return "\t" if "\t" in indent else "    "
 
 
-def _can_precede(parsed: ParsedCode, statement: Node, index: int, statements: list[Node]) -> bool:
+def _can_precede(parsed: ParsedCode, statement: Node, index: int, in_prologue: bool) -> bool:
     t = statement.type
     if t.startswith(_PREPROC_PREFIX) or t in ("case_statement", "explicit_constructor_invocation"):
         return False
@@ -146,7 +149,7 @@ def _can_precede(parsed: ParsedCode, statement: Node, index: int, statements: li
             return False
         if t == "future_import_statement":
             return False
-    if parsed.language == "javascript" and all(_is_directive(s) for s in statements[: index + 1]):
+    if parsed.language == "javascript" and in_prologue:
         return False  # ``"use strict"`` only counts in the directive prologue
     return True
 
@@ -161,7 +164,62 @@ def statement_site_types(language: str) -> frozenset[str]:
             | (_JAVA_LOCALS | _JAVA_WRITES if language == "java" else frozenset()))
 
 
-def statement_sites(parsed: ParsedCode, found: list[Node] | None = None) -> list[tuple[Node, list[Node]]]:
+class _Block:
+    """What :class:`EarlierCopies` reads of one block: its statements (those that parse, in order),
+    the positions of the copyable ones, and (C, Java, Go) the names each statement declares."""
+
+    __slots__ = ("parsed", "statements", "copyable", "copyable_set", "declared")
+
+    def __init__(self, parsed: ParsedCode, statements: list[Node], sequential: bool):
+        self.parsed = parsed
+        self.statements = statements
+        self.copyable: list[int] = []
+        self.copyable_set: set[int] = set()
+        self.declared: list[set[str]] | None = [] if sequential else None
+
+
+class EarlierCopies(Sequence):
+    """The earlier statements of a block that may be copied before one site, in block order.
+
+    Worked out when first read: a transformation reads the list of the one site it picked, and a
+    list per site made up front would cost the square of the block's length (a 5 MB function took
+    gigabytes). Reading it costs one pass back over the block from the site.
+    """
+
+    __slots__ = ("_block", "_end", "_items")
+
+    def __init__(self, block: _Block, end: int):
+        self._block, self._end = block, end
+        self._items: list[Node] | None = None
+
+    def _resolve(self) -> list[Node]:
+        if self._items is None:
+            block, end = self._block, self._end
+            if block.declared is None:
+                self._items = [block.statements[i] for i in block.copyable[:bisect_left(block.copyable, end)]]
+            else:
+                # A statement may be copied unless a name it spells is declared between it and the site.
+                kept, declared = [], set()
+                for i in range(end - 1, -1, -1):
+                    if i in block.copyable_set:
+                        statement = block.statements[i]
+                        if not (declared and declared & spelled_names(block.parsed, statement)):
+                            kept.append(statement)
+                    declared |= block.declared[i]
+                kept.reverse()
+                self._items = kept
+        return self._items
+
+    def __len__(self) -> int:
+        if self._items is None and self._block.declared is None:
+            return bisect_left(self._block.copyable, self._end)
+        return len(self._resolve())
+
+    def __getitem__(self, index):
+        return self._resolve()[index]
+
+
+def statement_sites(parsed: ParsedCode, found: list[Node] | None = None) -> list[tuple[Node, EarlierCopies]]:
     """Statements before which code may be inserted, each with the earlier statements of its block
     that are safe to copy, sorted by position.
 
@@ -192,7 +250,7 @@ def insertion_points(parsed: ParsedCode, found: list[Node] | None = None) -> lis
     return [statement for statement, _ in _sites(parsed, found, copyable=False)]
 
 
-def _sites(parsed: ParsedCode, found: list[Node] | None, copyable: bool) -> list[tuple[Node, list[Node]]]:
+def _sites(parsed: ParsedCode, found: list[Node] | None, copyable: bool) -> list[tuple[Node, Sequence[Node]]]:
     """:func:`statement_sites`; without ``copyable`` every list of earlier statements is empty."""
     language = parsed.language
     rules = _COPY_RULES[language]
@@ -224,7 +282,7 @@ def _sites(parsed: ParsedCode, found: list[Node] | None, copyable: bool) -> list
     simple = language not in ("python", "javascript")
     sequential = language in ("c", "java", "go")  # declarations take effect where they stand
     regions = parsed.error_regions
-    targets: list[tuple[Node, list[Node]]] = []
+    targets: list[tuple[Node, Sequence[Node]]] = []
     # The targets are sorted by position below, so the order blocks are visited in is free.
     for node in found:
         if node.type not in blocks or not in_snippet(node):
@@ -238,33 +296,26 @@ def _sites(parsed: ParsedCode, found: list[Node] | None, copyable: bool) -> list
         if parent is not None and parent.type == "switch_statement":
             continue
         statements = [c for c in node.named_children if c.type not in COMMENTS and in_snippet(c)]
-        # Whether a statement may be copied does not depend on the insertion point: decide it once
-        # per statement, and grow the list of earlier copyable statements as the block is read
-        # (each site gets its own copy of the list so far).
-        earlier: list[Node] = []
-        declared_since: dict[int, set[str]] = {}  # earlier statement -> names declared after it
+        # Whether a statement may be copied does not depend on the insertion point: decided once per
+        # statement; each site's list of earlier copies is worked out only when read (EarlierCopies).
+        block = _Block(parsed, statements, sequential and copyable)
+        in_prologue = language == "javascript"
         for index, statement in enumerate(statements):
             t = statement.type
-            if regions and any(statement.start_byte - parsed.offset < hi and statement.end_byte - parsed.offset > lo
-                               for lo, hi in regions):
-                continue  # it does not parse: neither a site nor a copy
+            in_prologue = in_prologue and _is_directive(statement)
+            if regions and overlaps(regions, statement.start_byte - parsed.offset, statement.end_byte - parsed.offset):
+                if block.declared is not None:
+                    block.declared.append(set())  # it does not parse: neither a site nor a copy
+                continue
             if simple:
                 precede = not t.startswith(_PREPROC_PREFIX) and t not in ("case_statement",
                                                                         "explicit_constructor_invocation")
             else:
-                precede = _can_precede(parsed, statement, index, statements)
+                precede = _can_precede(parsed, statement, index, in_prologue)
             if precede:
-                if sequential and any(declared_since.values()):
-                    available = [s for s in earlier
-                                 if not (declared_since[s.id] and declared_since[s.id] & spelled_names(parsed, s))]
-                    targets.append((statement, available))
-                else:
-                    targets.append((statement, earlier.copy()))
-            if sequential:
-                new_names = block_level_names(parsed, statement)
-                if new_names:
-                    for previous in earlier:
-                        declared_since[previous.id].update(new_names)
+                targets.append((statement, EarlierCopies(block, index) if copyable else ()))
+            if block.declared is not None:
+                block.declared.append(block_level_names(parsed, statement))
             if (
                 copyable
                 and t not in never_copy
@@ -274,8 +325,8 @@ def _sites(parsed: ParsedCode, found: list[Node] | None, copyable: bool) -> list
                 and not (language == "javascript" and _is_directive(statement))
                 and (language != "python" or parsed.starts_line(parsed.span(statement)[0]))
             ):
-                earlier.append(statement)
-                declared_since[statement.id] = set()
+                block.copyable.append(index)
+                block.copyable_set.add(index)
     # In-snippet statements: their start byte orders them like their span does.
     targets.sort(key=lambda item: item[0].start_byte)
     return targets
