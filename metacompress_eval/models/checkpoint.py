@@ -218,6 +218,10 @@ def build(*, adapter: str, name: str, role: str, weights: Path, state: dict, lay
     if labels is not None and len(labels) != outputs:
         raise MetaCompressError(f"{role} {name}: labels={','.join(labels)} names {len(labels)} classes, the head has "
                                 f"{outputs}")
+    if layout.hidden_size % settings.num_heads:
+        raise MetaCompressError(f"{role} {weights}: {settings.num_heads} attention heads do not divide the hidden size "
+                                f"{layout.hidden_size} the weights have; pass --{role}-option heads=N with N dividing "
+                                f"{layout.hidden_size}")
     net = EncoderClassifier(layout, settings)
     net.load_checked(state, what=f"{role} {weights}")
     try:

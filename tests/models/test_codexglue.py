@@ -120,3 +120,18 @@ def test_unrecognised_state_dict_names_adapters_and_keys(tmp_path):
     assert "no adapter recognises this state dict (2 tensors; keys: backbone.layers.*.weight, fc.weight)" in message
     for name in ("compact-roberta", "codexglue-defect", "codexglue-clone", "--student-adapter"):
         assert name in message
+
+
+@pytest.mark.parametrize("heads", [3, 5, 7])
+def test_heads_that_do_not_divide_the_hidden_size_name_the_file(tmp_path, base, heads):
+    from transformers import RobertaConfig, RobertaForSequenceClassification
+
+    folder, _ = base
+    config = RobertaConfig.from_pretrained(folder, num_labels=1)
+    assert config.hidden_size % heads
+    state = {f"encoder.{k}": v for k, v in RobertaForSequenceClassification(config).state_dict().items()}
+    torch.save(state, tmp_path / "model.bin")
+    with pytest.raises(MetaCompressError) as info:
+        load_model(str(tmp_path), role="student", tokenizer=str(folder), options={"heads": heads})
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"student {tmp_path / 'model.bin'}: {heads} attention heads")
