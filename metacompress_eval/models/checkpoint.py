@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import MetaCompressError
 from .base import Inputs, LoadedModel, binary_logits, generic_labels, pooled_states, to_device
 from .files import STATE_DICT_SUFFIXES, fingerprint_paths, hub_snapshot, load_state_dict, looks_like_hub_id
+from .options import flag
 
 TokenIds = Callable[[list[str]], list[list[int]]]
 
@@ -220,7 +221,7 @@ def build(*, adapter: str, name: str, role: str, weights: Path, state: dict, lay
                                 f"{outputs}")
     if layout.hidden_size % settings.num_heads:
         raise MetaCompressError(f"{role} {weights}: {settings.num_heads} attention heads do not divide the hidden size "
-                                f"{layout.hidden_size} the weights have; pass --{role}-option heads=N with N dividing "
+                                f"{layout.hidden_size} the weights have; pass {flag(role, 'option')} heads=N with N dividing "
                                 f"{layout.hidden_size}")
     net = EncoderClassifier(layout, settings)
     net.load_checked(state, what=f"{role} {weights}")

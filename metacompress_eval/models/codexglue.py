@@ -18,7 +18,7 @@ from ..errors import MetaCompressError
 from .checkpoint import (TextPreparation, build, locate_weights, load_state_dict, read_json, read_shapes,
                          transformers_ids)
 from .files import TOKENIZER_FILES, hub_snapshot, looks_like_hub_id
-from .options import Option
+from .options import Option, flag
 from .roberta import EncoderSettings, key_patterns, read_layout
 
 DEFAULT_BLOCK_SIZE = 400
@@ -49,7 +49,7 @@ def _tokenizer_folder(tokenizer: str | None, folder: Path, *, role: str, name: s
         return hub_snapshot(tokenizer, what=f"{role} tokenizer", patterns=["*.json", "*.txt", "*.model"])
     if any((folder / f).is_file() for f in TOKENIZER_FILES):
         return folder
-    raise MetaCompressError(f"{role} {name}: no tokenizer beside the weights; pass --{role}-tokenizer with the "
+    raise MetaCompressError(f"{role} {name}: no tokenizer beside the weights; pass {flag(role, 'tokenizer')} with the "
                             "pretrained model it was fine-tuned from (e.g. microsoft/codebert-base)")
 
 
@@ -77,7 +77,7 @@ def load_wrapper(name: str, *, adapter: str, encoder_prefix: str, head_prefix: s
     if not heads:
         if layout.hidden_size % 64:
             raise MetaCompressError(f"{where}: cannot tell the number of attention heads (hidden size "
-                                    f"{layout.hidden_size}); pass --{role}-option heads=N")
+                                    f"{layout.hidden_size}); pass {flag(role, 'option')} heads=N")
         heads = layout.hidden_size // 64
     try:
         tok = AutoTokenizer.from_pretrained(tok_folder)

@@ -20,7 +20,7 @@ from ..errors import MetaCompressError
 from .checkpoint import (TextPreparation, build, locate_weights, load_state_dict, read_shapes, special_id,
                          tokenizers_file_ids)
 from .files import hub_snapshot, looks_like_hub_id
-from .options import Option
+from .options import Option, flag
 from .roberta import EncoderSettings, read_layout
 
 NAME = "compact-roberta"
@@ -71,7 +71,7 @@ def _tokenizer(tokenizer: str | None, folder: Path, *, role: str, name: str):
         path = folder / "tokenizer.json"
     if not path.is_file():
         raise MetaCompressError(f"{role} {name}: no tokenizer.json {'at ' + str(path) if tokenizer else 'beside the weights'}; "
-                                f"pass --{role}-tokenizer FILE (the student's own tokenizers file)")
+                                f"pass {flag(role, 'tokenizer')} FILE (the student's own tokenizers file)")
     try:
         return Tokenizer.from_file(str(path)), path
     except Exception as exc:
@@ -109,7 +109,7 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
         heads = opts.get("heads")
         if not heads:
             raise MetaCompressError(f"{where}: an absolute-position encoder does not reveal its number of attention "
-                                    f"heads; pass --{role}-option heads=N")
+                                    f"heads; pass {flag(role, 'option')} heads=N")
         position = "absolute"
     tok, tok_path = _tokenizer(tokenizer, folder, role=role, name=name)
     if tok.get_vocab_size() > layout.vocab_size:

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import MetaCompressError
 from .base import Inputs, LoadedModel, pooled_states, to_device
 from .files import TOKENIZER_FILES, fingerprint_files, hub_snapshot
+from .options import flag
 
 NAME = "hf"
 SUMMARY = "Hugging Face AutoModelForSequenceClassification: a save_pretrained folder (config.json) or a Hub id"
@@ -218,7 +219,7 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
     if not tokenizer and not any((folder / f).is_file() for f in TOKENIZER_FILES):
         raise MetaCompressError(
             f"{role} {name!r} has no tokenizer files (tokenizer.json, vocab.json, …); "
-            f"save the tokenizer into the folder or pass --{role}-tokenizer")
+            f"save the tokenizer into the folder or pass {flag(role, 'tokenizer')}")
     try:
         config = AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code)
     except Exception as exc:  # noqa: BLE001 - JSON errors, unknown model types, ...: one line

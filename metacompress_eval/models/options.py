@@ -59,6 +59,15 @@ class Option:
         return text
 
 
+def flag(role: str, what: str) -> str:
+    """The command-line flag that sets ``what`` (``tokenizer``, ``option``, ``adapter``) for a model in ``role``.
+
+    ``evaluate`` names its models' flags by role (``--student-tokenizer``); ``attack`` and ``import``
+    take one model, loaded in the role ``model``, and their flags carry no prefix (``--tokenizer``).
+    """
+    return f"--{what}" if role == "model" else f"--{role}-{what}"
+
+
 def parse_option_pairs(pairs: Sequence[str] | None, flag: str = "--option") -> dict[str, str]:
     """``["a=1", "b=x"]`` → ``{"a": "1", "b": "x"}`` (the CLI's repeated ``--…-option key=value``)."""
     result: dict[str, str] = {}

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 from ..errors import MetaCompressError
 from .base import DTYPES, LoadedModel
 from .files import STATE_DICT_SUFFIXES, load_state_dict, state_dict_files
-from .options import resolve_options
+from .options import flag, resolve_options
 
 # name → module under metacompress_eval.models; each defines NAME, SUMMARY, OPTIONS and load(...).
 ADAPTERS = {
@@ -135,7 +135,7 @@ def _match_state_dict(path: Path, *, role: str) -> str:
     summaries = "; ".join(f"{n}: {adapter_module(n).SUMMARY}" for n in _STATE_DICT_ADAPTERS)
     raise MetaCompressError(
         f"{role} {path}: no adapter recognises this state dict ({len(state)} tensors; keys: {key_patterns(state, 10)}). "
-        f"Adapters: {summaries}. Name one with --{role}-adapter NAME, or write your own (python:MODULE:FACTORY)")
+        f"Adapters: {summaries}. Name one with {flag(role, 'adapter')} NAME, or write your own (python:MODULE:FACTORY)")
 
 
 def load_model(name: str, *, role: str = "model", tokenizer: str | None = None, device: str = "cpu",

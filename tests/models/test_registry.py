@@ -67,3 +67,23 @@ def test_every_adapter_documents_its_options():
     assert set(described) == {"hf", "codexglue-defect", "codexglue-clone", "compact-roberta", "stored-outputs"}
     assert "attention" in described["compact-roberta"]["options"]
     assert all(a["summary"] for a in described.values())
+
+
+@pytest.mark.parametrize("role,command", [("model", ["import", "SRC", "DST"]), ("model", ["attack", "--model", "M", "--data", "D"]),
+                                          ("student", ["evaluate", "--student", "M", "--data", "D"]),
+                                          ("teacher", ["evaluate", "--student", "M", "--data", "D"])])
+def test_messages_name_flags_the_command_has(tmp_path, role, command):
+    """``import`` and ``attack`` load their one model as role ``model``: its flags have no role prefix."""
+    import re
+
+    import torch
+
+    from metacompress_eval.cli import build_parser
+
+    torch.save({"backbone.weight": torch.zeros(2, 2)}, tmp_path / "model.bin")
+    with pytest.raises(MetaCompressError) as info:
+        load_model(str(tmp_path), role=role)
+    flags = re.findall(r"--[a-z-]+", str(info.value))
+    assert flags
+    for flag in flags:  # every flag the message suggests parses on that command
+        build_parser().parse_args([*command, flag, "x"])
