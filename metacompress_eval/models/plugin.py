@@ -56,7 +56,13 @@ def load(name: str, source: str, *, role: str, tokenizer: str | None, device: st
          trust_remote_code: bool, options: dict) -> LoadedModel:
     """Call the plugin factory and check that it returned a model the engine can run."""
     make = factory(name, role=role, trust_remote_code=trust_remote_code)
-    model = make(source, role=role, tokenizer=tokenizer, device=device, max_length=max_length, options=dict(options))
+    try:
+        model = make(source, role=role, tokenizer=tokenizer, device=device, max_length=max_length, options=dict(options))
+    except MetaCompressError:
+        raise
+    except Exception as exc:  # the plugin's own failure (bad option, unreadable file): not a bug of this tool
+        first = (str(exc).splitlines() or [""])[0][:300]
+        raise MetaCompressError(f"{role} adapter {name!r} could not load {source} ({type(exc).__name__}: {first})") from None
     if not isinstance(model, LoadedModel):
         raise MetaCompressError(f"{role} adapter {name!r} returned {type(model).__name__}, not a LoadedModel")
     if not model.label_names or not model.fingerprint:

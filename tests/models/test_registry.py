@@ -58,6 +58,9 @@ def test_plugin_route_is_off_unless_asked_for():
         load_model("anything", adapter="python:tests.models.plugin_example:not_a_model", trust_remote_code=True)
     with pytest.raises(MetaCompressError, match="cannot import no_such_module"):
         load_model("anything", adapter="python:no_such_module:make", trust_remote_code=True)
+    with pytest.raises(MetaCompressError, match=r"adapter 'python:tests.models.plugin_example:make' could not load "
+                                                r"anything \(ValueError: could not convert"):
+        load_model("anything", adapter=name, trust_remote_code=True, options={"logits": "x,1"})
     with pytest.raises(MetaCompressError, match="write python:MODULE:FACTORY"):
         load_model("anything", adapter="python:justmodule", trust_remote_code=True)
 
