@@ -297,4 +297,11 @@ class EncoderClassifier(nn.Module):
             if tuple(tensor.shape) != expected[name]:
                 raise MetaCompressError(f"{what}: {origin[name]} has shape {list(tensor.shape)}, the options imply "
                                         f"{list(expected[name])}")
+        # Casting integer, boolean or complex weights to float "works" and gives meaningless outputs
+        # (quantised weights need their scales, complex ones lose a part): refuse them instead.
+        odd = [f"{origin[k]} ({str(v.dtype).removeprefix('torch.')})" for k, v in renamed.items()
+               if not v.is_floating_point() or v.is_complex()]
+        if odd:
+            raise MetaCompressError(f"{what}: {len(odd)} weight tensor(s) are not real floating point: "
+                                    f"{', '.join(odd[:3])}{', …' if len(odd) > 3 else ''}; save the float weights")
         self.load_state_dict({k: v.float() for k, v in renamed.items()}, strict=True)

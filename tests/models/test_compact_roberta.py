@@ -129,6 +129,25 @@ def test_tokenizer_problems(tmp_path, tokenizer_file, corpus_texts):
         load_model(str(folder), adapter="compact-roberta", tokenizer=str(big))
 
 
+@pytest.mark.parametrize("dtype", [torch.int8, torch.int64, torch.bool, torch.complex64])
+@pytest.mark.parametrize("key", ["encoder.encoder.layer.0.attention.self.query.weight",
+                                 "encoder.encoder.layer.1.attention.self.distance_embedding.weight",
+                                 "classifier.out_proj.bias"])
+def test_weights_that_are_not_real_floats_are_refused(tmp_path, tokenizer_file, dtype, key):
+    """A cast to float would load them, and give meaningless outputs without a word."""
+    folder, state = _student(tmp_path / "s", tokenizer_file)
+    state[key] = (state[key] * 50).to(dtype)
+    torch.save(state, folder / "model.bin")
+    with pytest.raises(MetaCompressError) as info:
+        load_model(str(folder), role="student")
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"student {folder / 'model.bin'}: 1 weight tensor(s) are not "
+                                                       f"real floating point: {key}")
+    state[key] = state[key].real.to(torch.float16) if dtype is torch.complex64 else state[key].to(torch.float16)
+    torch.save(state, folder / "model.bin")
+    load_model(str(folder), role="student")  # half precision is a float: it loads
+
+
 def test_pair_model_refuses_single_inputs(tmp_path, tokenizer_file):
     folder, _ = _student(tmp_path / "s", tokenizer_file, members=2)
     model = load_model(str(folder))
