@@ -29,7 +29,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..errors import MetaCompressError
-from .base import Inputs, LoadedModel, binary_logits, generic_labels
+from .base import Inputs, LoadedModel, generic_labels
 from .files import fingerprint_paths
 from .options import Option
 
@@ -231,7 +231,14 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
         with np.errstate(divide="ignore"):
             logits = np.log(array).astype(np.float32)  # softmax(log p) = p; a 0 becomes −inf and stays 0
     else:
-        logits = binary_logits(array[:, 0]) if width == 1 else array.astype(np.float32)
+        if width == 1:
+            array = np.concatenate([np.zeros_like(array), array], axis=1)  # as binary_logits: [0, z]
+        # Logits beyond float32's range would become ±inf and their softmax NaN; softmax does not change
+        # when a row is shifted, so such rows (only those: others keep their values) lose their maximum.
+        huge = np.abs(array).max(axis=1) > np.finfo(np.float32).max / 2
+        array[huge] -= array[huge].max(axis=1, keepdims=True)
+        with np.errstate(over="ignore"):
+            logits = array.astype(np.float32)
     n_classes = logits.shape[1]
     labels = opts.get("labels")
     if labels is not None and len(labels) != n_classes:

@@ -103,3 +103,18 @@ def test_empty_or_undecodable_files_are_named_as_outputs(tmp_path, suffix, raw):
         load_model(str(path), role="teacher")
     message = str(info.value)
     assert "\n" not in message and message.startswith(f"teacher outputs {path}: ") and "data file" not in message
+
+
+@pytest.mark.parametrize("row,expected", [([1e300, -1e300], [1.0, 0.0]), ([-1e300, 5.0], [0.0, 1.0]),
+                                          ([3.5e38, 3.5e38], [0.5, 0.5]), ([1e300], [0.0, 1.0]),
+                                          ([-1e300], [1.0, 0.0]), ([2.0, 1.0], None)])
+def test_logits_beyond_float32_give_their_softmax(tmp_path, row, expected):
+    """A logit float32 cannot hold is a certain prediction, not NaN; ordinary rows keep their values."""
+    path = tmp_path / "o.jsonl"
+    path.write_text(json.dumps({"id": "a", "logits": row}) + "\n")
+    model = load_model(str(path), role="teacher")
+    out = InferenceEngine(model, None, progress=False).predict([("x",)], [("a",)])
+    if expected is None:
+        np.testing.assert_array_equal(out.logits, [row])
+    else:
+        np.testing.assert_allclose(out.probs, [expected], atol=1e-12)
