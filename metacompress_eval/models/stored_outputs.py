@@ -191,6 +191,8 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
     opts = options or {}
     path = Path(name).expanduser()
     where = f"{role} outputs {name}"
+    if path.is_dir():
+        raise MetaCompressError(f"{where}: a folder, not a file of stored outputs ({', '.join(SUFFIXES)})")
     if not path.is_file():
         raise MetaCompressError(f"{where}: no such file")
     rows = _read_rows(path, where)

@@ -118,3 +118,10 @@ def test_logits_beyond_float32_give_their_softmax(tmp_path, row, expected):
         np.testing.assert_array_equal(out.logits, [row])
     else:
         np.testing.assert_allclose(out.probs, [expected], atol=1e-12)
+
+
+def test_a_folder_is_not_a_file_of_outputs(tmp_path):
+    with pytest.raises(MetaCompressError, match=rf"teacher outputs {tmp_path}: a folder, not a file of stored outputs"):
+        load_model(str(tmp_path), role="teacher", adapter="stored-outputs")
+    with pytest.raises(MetaCompressError, match=r"o.jsonl: no such file"):
+        load_model(str(tmp_path / "o.jsonl"), role="teacher", adapter="stored-outputs")
