@@ -35,8 +35,6 @@ from .harness import (
 
 GEN = load_generator()
 SPACE_COMMANDS = ("space-probe", "space-compare", "space-run")
-# Deeply nested code still recurses in some analyses (issue 13, kind 2): removed as each is made iterative.
-PENDING = {"deep/c-nesting-3000", "deep/java-nesting-2000"}
 
 
 def _params():
@@ -44,8 +42,6 @@ def _params():
     for case, _ in GEN.corpus_cases(with_model=True):
         for command in case.commands:
             marks = [] if command in case.default else [pytest.mark.slow]
-            if case.id in PENDING:
-                marks.append(pytest.mark.xfail(strict=True, reason="recursion per nesting level (issue 13, kind 2)"))
             params.append(pytest.param(case, command, id=f"{case.id}[{command}]", marks=marks))
     return params
 
