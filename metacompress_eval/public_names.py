@@ -135,6 +135,13 @@ def public_report(report: Mapping[str, Any]) -> dict:
 
 def scrub_text(text: str, report: Mapping[str, Any]) -> str:
     """``text`` rendered from ``report`` with the report's machine paths replaced by public names."""
-    for private, public in sorted(_private_strings(report).items(), key=lambda kv: -len(kv[0])):
+    pairs = []
+    for private, public in _private_strings(report).items():
+        pairs.append((private, public))
+        # report.md's table cells write "|" as "\|" and a newline as a space: the path is there in that form.
+        cell = private.replace("|", "\\|").replace("\n", " ")
+        if cell != private:
+            pairs.append((cell, public.replace("|", "\\|").replace("\n", " ")))
+    for private, public in sorted(pairs, key=lambda kv: -len(kv[0])):
         text = text.replace(private, public)
     return text

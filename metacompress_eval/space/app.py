@@ -9,6 +9,7 @@ Every failure becomes a message in the page (``gr.Error``), never a traceback.
 from __future__ import annotations
 
 import functools
+import html
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -102,7 +103,9 @@ def guard(fn: Callable, settings: SpaceSettings) -> Callable:
     from .limits import redact_paths
 
     def shown(text: str) -> str:
-        return " ".join(redact_paths(scrub(text), settings).split())
+        # The page renders an error's message as HTML, and messages quote uploaded names (a zip's member
+        # names, a report's fields): escaped, they read as text instead of becoming tags or remote images.
+        return html.escape(" ".join(redact_paths(scrub(text), settings).split()), quote=False)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

@@ -428,6 +428,16 @@ def gallery_items(reports: Sequence[LoadedReport]) -> list[tuple[str, str]]:
             for p in rep.plots]
 
 
+# CommonMark's backslash escapes: names, file names and messages taken from uploads read literally in
+# the Markdown status line instead of becoming images (fetched from anywhere), links or HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&:])")
+
+
+def markdown_literal(text: Any) -> str:
+    """``text`` (untrusted) as Markdown that renders as exactly that text, on one line."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
 def status_text(reports: Sequence[LoadedReport], scope: str, problems: Sequence[str] = ()) -> str:
     """The line above the leaderboard: how many reports, how they are ranked, what was skipped."""
     from ..relations import list_relations
@@ -441,10 +451,11 @@ def status_text(reports: Sequence[LoadedReport], scope: str, problems: Sequence[
     old = [name for rep, name in zip(reports, display_names(reports))
            if str(rep.report.get("schema_version", "")).startswith("1.")]
     if old and len(old) < len(reports):
-        status += (f"\n\nNot directly comparable: {', '.join(old)} use report schema 1.x, whose per-input CA "
-                   "was class-blind and which has no HCC, top-1 agreement or KL; rerun them to compare.")
+        status += (f"\n\nNot directly comparable: {', '.join(markdown_literal(n) for n in old)} use report schema "
+                   "1.x, whose per-input CA was class-blind and which has no HCC, top-1 agreement or KL; rerun them "
+                   "to compare.")
     if problems:
-        status += "\n\nSkipped: " + "; ".join(problems)
+        status += "\n\nSkipped: " + "; ".join(markdown_literal(p) for p in problems)
     return status
 
 

@@ -112,3 +112,31 @@ def test_push_errors_do_not_leak_the_token(report_dir, tmp_path, monkeypatch, ca
     assert code == 2
     assert TOKEN not in captured.out + captured.err + caplog.text
     assert "upload to bad/../repo failed" in captured.err
+
+
+def test_published_report_has_no_machine_path_however_it_is_spelt(report_dir, tmp_path):
+    """report.md writes paths in table cells with "|" escaped: the published files lose them in every form."""
+    import shutil
+
+    from metacompress_eval.hub.push import report_files
+    from metacompress_eval.report.markdown import render_markdown
+
+    for i, parent in enumerate(["/home/al|ce/runs", "/srv/a b|c|d/x", "/home/plain/runs"]):
+        folder = tmp_path / f"rep{i}"
+        shutil.copytree(report_dir, folder)
+        report = json.loads((folder / "report.json").read_text())
+        report["models"]["teacher"]["name_or_path"] = f"{parent}/teacher"
+        report["models"]["student"]["name_or_path"] = f"{parent}/stu|dent/"
+        report["data"]["path"] = f"{parent}/da|ta.jsonl"
+        for role in ("teacher", "student"):
+            report["models"][role].pop("name", None)
+        report["data"].pop("name", None)
+        (folder / "report.json").write_text(json.dumps(report))
+        (folder / "report.md").write_text(render_markdown(report, {}))
+        assert parent.replace("|", "\\|") in (folder / "report.md").read_text()  # the form that leaked
+        for name, data in report_files(folder).items():
+            text = data.decode("utf-8", errors="replace")
+            for spelling in (parent, parent.replace("|", "\\|")):
+                assert spelling not in text, f"{spelling} in published {name}"
+        md = report_files(folder)["report.md"].decode()
+        assert "stu\\|dent" in md and "da\\|ta.jsonl" in md

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -303,3 +304,60 @@ def test_leaderboard_survives_fields_of_the_wrong_type(two_reports):
         assert len(leaderboard_rows(reports)) == 2
         assert leaderboard_html(reports).count("<tr data-rank") == 2
         assert "report(s)" in status_text(reports, "overall")
+
+
+HOSTILE_FRAGMENTS = ['<img src="http://127.0.0.1:9/t.png">', "<script>alert(1)</script>", "![t](http://x/t.png)",
+                     "[click](javascript:alert(1))", "**bold**", "_it_", "`code`", "# head", "1. ", "- ", "> ",
+                     "<http://x.y>", "www.x.org", "https://y.org/a_b", "&lt;b&gt;", "&amp;", "a|b", "\\", "~~s~~",
+                     "\n\n", "    ", "plain", "évé ü", "evil.zip:dir/report.json"]
+
+
+def test_uploaded_names_in_the_status_line_read_as_text():
+    """Names, file names and messages from uploads render literally in the Markdown status (no image from
+    anywhere, no link, no tag), for any mix of Markdown and HTML; CommonMark is what gradio's Markdown speaks."""
+    import html
+    import random
+
+    markdown_it = pytest.importorskip("markdown_it")
+    from metacompress_eval.space.compare import markdown_literal
+
+    md = markdown_it.MarkdownIt("commonmark").enable("table").enable("strikethrough")
+    rng = random.Random(7)
+    for _ in range(300):
+        text = "".join(rng.choice(HOSTILE_FRAGMENTS) for _ in range(rng.randint(1, 6)))
+        flat = " ".join(text.split())
+        if not flat:
+            continue
+        rendered = md.render(markdown_literal(text))
+        assert rendered.startswith("<p>") and rendered.endswith("</p>\n"), text
+        inner = rendered[3:-5]
+        assert "<" not in inner and html.unescape(inner) == flat, text
+
+
+def test_status_line_escapes_report_names_and_problems(two_reports):
+    from metacompress_eval.space.compare import LoadedReport, status_text
+
+    old = json.loads(two_reports[0].read_text())
+    old["schema_version"] = "1.0"
+    old["models"]["student"]["name"] = '<img src="http://127.0.0.1:9/t.png">![t](http://x/t.png)'
+    reports = [LoadedReport("a.json", "a.json", old),
+               LoadedReport("b.json", "b.json", json.loads(two_reports[1].read_text()))]
+    status = status_text(reports, "overall", ['x.zip:<img src=x>![z](http://x/z.png)/report.json: invalid'])
+    assert "Not directly comparable" in status and "Skipped" in status
+    # Every Markdown/HTML character of an uploaded name is backslash-escaped (read literally).
+    assert not re.search(r"(?<!\\)[<>!\[\]()]", status.split("\n\n", 1)[1].replace("(s)", "").replace("1.x,", ""))
+
+
+def test_error_messages_are_escaped_for_the_page(settings):
+    """The page renders an error toast's message as HTML: uploaded names in it read as text."""
+    import gradio as gr
+
+    from metacompress_eval.space.app import guard
+
+    def fails():
+        raise MetaCompressError('x.zip:<img src="http://127.0.0.1:9/t.png">&/report.json: not a report.json')
+
+    with pytest.raises(gr.Error) as info:
+        guard(fails, settings)()
+    assert str(info.value.message) == ('x.zip:&lt;img src="http://127.0.0.1:9/t.png"&gt;&amp;/report.json: '
+                                       "not a report.json")
