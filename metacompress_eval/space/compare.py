@@ -273,19 +273,43 @@ def _pair(ci: Any) -> bool:
     return isinstance(ci, list) and len(ci) == 2 and all(_is_number(v) for v in ci)
 
 
+def _count(value: Any) -> str:
+    """A count as shown: a whole number of at most 12 digits, else "?" (an upload can hold anything, and a
+    4,000-digit number or a long string would stretch its column across thousands of pixels)."""
+    if _is_number(value) and value == value and 0 <= value < 1e12 and float(value).is_integer():
+        return str(int(value))
+    return "?"
+
+
+def _is_share(value: Any) -> bool:
+    return _is_number(value) and 0 <= value <= 1
+
+
 def _rate(entry: Any, numerator: str = "violations") -> Cell:
-    # Uploaded reports are untrusted: anything that is not a well-formed rate entry reads "n/a".
-    if not isinstance(entry, dict) or not _is_number(entry.get("rate")):
+    # Uploaded reports are untrusted: anything that is not a well-formed rate entry (a rate in [0, 1])
+    # reads "n/a", a CI outside [0, 1] is left out, counts that are not counts read "?".
+    if not isinstance(entry, dict) or not _is_share(entry.get("rate")):
         return Cell("n/a")
     ci = entry.get("ci95")
-    return Cell(f"{100 * entry['rate']:.1f}%", f"{100 * ci[0]:.1f}–{100 * ci[1]:.1f}" if _pair(ci) else "",
-                f"{entry.get(numerator, '?')}/{entry.get('n', '?')}")
+    return Cell(f"{100 * entry['rate']:.1f}%",
+                f"{100 * ci[0]:.1f}–{100 * ci[1]:.1f}" if _pair(ci) and all(map(_is_share, ci)) else "",
+                f"{_count(entry.get(numerator))}/{_count(entry.get('n'))}")
+
+
+def _decimal(value: float) -> str:
+    # Four decimals, or four significant digits for a value too large (or not finite) to write that way.
+    if abs(value) < 1e6:
+        return f"{value:.4f}"
+    try:
+        return f"{value:.4g}"
+    except OverflowError:  # an integer beyond any float
+        return "?"
 
 
 def _number(value: Any, ci: Any = None) -> Cell:
     if not _is_number(value):
         return Cell("n/a")
-    return Cell(f"{value:.4f}", f"{ci[0]:.4f}–{ci[1]:.4f}" if _pair(ci) else "")
+    return Cell(_decimal(value), f"{_decimal(ci[0])}–{_decimal(ci[1])}" if _pair(ci) else "")
 
 
 @dataclass
@@ -335,7 +359,7 @@ def board_rows(reports: Sequence[LoadedReport], scope: str = "overall") -> list[
         mean = sum(rates) / len(rates) if rates else None
         fidelity = _dig(a, "analysis", "fidelity", scope) or {}
         inputs = _dig(a, "analysis", "counts", "inputs")
-        cells = {"inputs": Cell(str(inputs) if _is_number(inputs) else "?"),
+        cells = {"inputs": Cell(_count(inputs)),
                  "mean": Cell("n/a" if mean is None else f"{100 * mean:.1f}%"),
                  **{k: _rate(_dig(rel, k)) for k in keys},
                  "student_flips": _rate(_dig(a, "analysis", "flips", "student", "overall"), "flips"),

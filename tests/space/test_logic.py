@@ -361,3 +361,27 @@ def test_error_messages_are_escaped_for_the_page(settings):
         guard(fails, settings)()
     assert str(info.value.message) == ('x.zip:&lt;img src="http://127.0.0.1:9/t.png"&gt;&amp;/report.json: '
                                        "not a report.json")
+
+
+def test_leaderboard_cells_stay_short_whatever_the_numbers(two_reports):
+    """Absurd numbers in an upload (4,000-digit counts, 1e308, inf, rates outside [0, 1], long strings) never
+    stretch a column: every cell reads a short value, "?" or "n/a"."""
+    import random
+
+    from metacompress_eval.space.compare import LoadedReport, board_rows
+
+    base = json.loads(two_reports[0].read_text())
+    wild = [int("9" * 4000), 10 ** 30, 1e308, -1e308, float("inf"), float("nan"), 1e300, -5, 2.5, "A" * 3000, 3]
+    rng = random.Random(3)
+    for _ in range(40):
+        report = json.loads(json.dumps(base))
+        fidelity = report["analysis"]["fidelity"]["overall"]
+        fidelity["top1_agreement"] = {"rate": rng.choice(wild), "ci95": [rng.choice(wild), rng.choice(wild)],
+                                      "agreements": rng.choice(wild), "n": rng.choice(wild)}
+        fidelity["kl_bits"] = {"mean": rng.choice(wild), "ci95": [rng.choice(wild), rng.choice(wild)]}
+        fidelity["mean_abs_prob_difference"] = rng.choice(wild)
+        report["analysis"]["counts"]["inputs"] = rng.choice(wild)
+        report["analysis"]["flips"]["student"]["overall"].update(flips=rng.choice(wild), n=rng.choice(wild))
+        (row,) = board_rows([LoadedReport("a.json", "a.json", report)])
+        for key, cell in row.cells.items():
+            assert len(cell.text) <= 40, (key, cell.text[:80])
