@@ -189,6 +189,11 @@ def refresh_threads() -> int:
     return torch.get_num_threads()
 
 
+# Far above any CPU count torch supports well; larger values fail late and obscurely (each thread
+# reserves a stack, and the process runs out of address space while importing its libraries).
+MAX_THREADS = 1024
+
+
 def parse_threads(text: str) -> int | str:
     """``"auto"``, ``"cpus"`` or a positive integer (the ``--threads`` argument type)."""
     if str(text).strip().lower() in (AUTO, CPUS):
@@ -197,10 +202,11 @@ def parse_threads(text: str) -> int | str:
         n = int(text)
     except ValueError:
         n = 0
-    if n < 1:
+    if not 1 <= n <= MAX_THREADS:
         import argparse
 
-        raise argparse.ArgumentTypeError(f"expected 'auto', 'cpus' or a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto', 'cpus' or an integer from 1 to {MAX_THREADS}, got {text!r}")
     return n
 
 

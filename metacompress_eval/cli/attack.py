@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import MetaCompressError
 from ..threads import add_threads_argument
 from .options import add_adapter_options, add_data_options, add_task_options, csv, data_spec_from_args, model_spec_from_args
+from .options import seed
 
 NAME = "attack"
 
@@ -30,7 +31,7 @@ def add_parser(subparsers):
     p.add_argument("--budget", type=int, default=50,
                    help="queries per input, the clean one included (default: %(default)s)")
     p.add_argument("--out", default="metacompress-attack", help="output folder (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**32 - 1 (default: %(default)s)")
     p.add_argument("--side", type=int, default=None,
                    help="which text of a pair is attacked (0 or 1; default: the second)")
     p.add_argument("--transforms", type=csv, default=(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import MetaCompressError
 from .options import add_data_options, add_task_options, csv, data_spec_from_args, transforms_help
+from .options import seed
 
 NAME = "dataset"
 
@@ -25,7 +26,7 @@ def add_parser(subparsers):
     p.add_argument("--out", required=True, help="output folder (a Hub dataset repository layout)")
     p.add_argument("--config", default="all", help="a transformation family, 'all' (default), or '*' for every one")
     p.add_argument("--transforms", default=None, help=transforms_help("comma-separated names instead of the family's"))
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**32 - 1 (default: %(default)s)")
     p.add_argument("--push", default=None, metavar="REPO_ID", help="upload the folder to this dataset repository")
     p.add_argument("--create-pr", action="store_true", help="with --push: open a pull request")
     return p

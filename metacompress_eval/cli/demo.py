@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..threads import add_threads_argument
+from .options import seed
 
 NAME = "demo"
 
@@ -16,7 +17,7 @@ def add_parser(subparsers):
     # The names of demo.training.PRESETS, spelt out: importing that module here would load torch for every command.
     p.add_argument("--size", choices=("demo", "tiny"), default="demo",
                    help="corpus and model size; 'tiny' takes seconds (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**32 - 1 (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     add_threads_argument(p)
     return p

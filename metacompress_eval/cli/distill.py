@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..errors import MetaCompressError
 from ..threads import add_threads_argument
 from .options import add_task_options, csv, transform_names, transforms_help
+from .options import seed
 
 NAME = "distill"
 
@@ -53,7 +54,7 @@ def add_parser(subparsers):
                                         "every recipe)"))
     p.add_argument("--normalize-whitespace", action="store_true", help="student tokenizer collapses whitespace")
     p.add_argument("--valid-fraction", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**32 - 1 (default: %(default)s)")
     p.add_argument("--device", default="cpu")
     add_threads_argument(p, default="cpus")  # distillation results depend on the thread count: never on the load
     p.add_argument("--quiet", action="store_true")

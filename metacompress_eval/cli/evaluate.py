@@ -9,6 +9,7 @@ from ..threads import add_threads_argument
 from .options import (add_adapter_options, add_data_options, add_inference_options, add_task_options,
                       add_threshold_options, add_workers_option, csv, data_spec_from_args, model_spec_from_args,
                       thresholds_from_args, transform_names, transforms_help)
+from .options import seed
 
 NAME = "evaluate"
 
@@ -32,7 +33,7 @@ def add_parser(subparsers):
     add_task_options(p)
     p.add_argument("--unlabelled", action="store_true", help="the data has no labels (no accuracy/F1/ECE)")
     p.add_argument("--transforms", default=",".join(DEFAULT_TRANSFORMS), help=transforms_help())
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**32 - 1 (default: %(default)s)")
     p.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
                    help="drop follow-ups that add compiler errors (gcc/javac/node/go...; docs/verification.md); on "
                         "by default (it adds about 6-13%% to a run, BENCHMARKS.md), --no-verify skips it")

@@ -16,6 +16,23 @@ def csv(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in text.split(",") if p.strip())
 
 
+MAX_SEED = 2**32 - 1
+
+
+def seed(text: str) -> int:
+    """The ``--seed`` argument type: an integer from 0 to 2**32 - 1.
+
+    Checked when the command line is read, because numpy's and torch's generators reject other values
+    only deep inside a run (after training, in the demo's case)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {MAX_SEED}, got {text!r}")
+    return value
+
+
 def languages_help() -> str:
     """``c, java, python, ...``: the languages the transformations support."""
     from ..code.languages import SUPPORTED_LANGUAGES

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import MetaCompressError
 from .options import (add_context_option, add_max_code_chars_option, add_workers_option, languages_help, max_code_chars,
                       transform_names, transforms_help)
+from .options import seed
 
 NAME = "transform"
 
@@ -23,7 +24,7 @@ def add_parser(subparsers):
     p.add_argument("--transforms", default=",".join(DEFAULT_TRANSFORMS), help=transforms_help("names"))
     p.add_argument("--code-column", default="code")
     p.add_argument("--id-column", default="id")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**32 - 1 (default: %(default)s)")
     p.add_argument("--chain", type=int, default=None, metavar="K",
                    help="one follow-up per input made by a chain of K transformations drawn from --transforms")
     p.add_argument("--verify", action="store_true",

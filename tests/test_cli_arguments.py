@@ -1,0 +1,51 @@
+"""Arguments that would fail deep inside a run are refused when the command line is read."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from metacompress_eval.cli import build_parser
+from metacompress_eval.cli.options import MAX_SEED
+from metacompress_eval.threads import MAX_THREADS
+
+SEEDED = ["demo", "evaluate", "attack", "distill", "transform", "dataset"]
+
+
+def _parse(argv):
+    return build_parser().parse_known_args(argv)[0]
+
+
+@pytest.mark.parametrize("command", SEEDED)
+@pytest.mark.parametrize("value", ["-1", str(MAX_SEED + 1), "99999999999999999999", "1.5", "x", ""])
+def test_every_seeded_command_refuses_a_seed_out_of_range(command, value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _parse([command, f"--seed={value}"])
+    assert exit_info.value.code == 2
+    assert "--seed" in capsys.readouterr().err
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=0, max_value=MAX_SEED))
+def test_seeds_in_range_are_read_as_given(value):
+    assert _parse(["demo", f"--seed={value}"]).seed == value
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.integers(max_value=-1), st.integers(min_value=MAX_SEED + 1)))
+def test_seeds_out_of_range_are_refused(value):
+    with pytest.raises(SystemExit):
+        _parse(["demo", f"--seed={value}"])
+
+
+@pytest.mark.parametrize("value", ["0", "-1", str(MAX_THREADS + 1), "99999", "abc"])
+def test_thread_counts_out_of_range_are_refused(value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _parse(["demo", f"--threads={value}"])
+    assert exit_info.value.code == 2
+    assert "--threads" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value,expected", [("1", 1), (str(MAX_THREADS), MAX_THREADS), ("auto", "auto"), ("cpus", "cpus")])
+def test_thread_counts_in_range_are_accepted(value, expected):
+    assert _parse(["demo", f"--threads={value}"]).threads == expected
