@@ -177,7 +177,8 @@ def _readme_results(data: dict) -> str:
     f = data["figures"]
     a_method, a = next(iter(f["attack"]["by_method"].items()), (None, None))
     holds = f["claims_hold"]
-    gap = abs(f["teacher_accuracy"]["value"] - f["student_accuracy"]["value"])
+    # the gap between the two percentages as printed, so the sentence agrees with its own numbers
+    gap = abs(round(100 * f["teacher_accuracy"]["value"], 1) - round(100 * f["student_accuracy"]["value"], 1)) / 100
     paragraphs = [_wrap(
         f"On the {f['n_sources']:,} test functions the teacher reaches {_pct(f['teacher_accuracy']['value'])} "
         f"accuracy{_ci(f['teacher_accuracy'])} and the student {_pct(f['student_accuracy']['value'])}"
@@ -199,8 +200,9 @@ def _readme_results(data: dict) -> str:
         rel_text = "undefined" if rel["value"] is None else f"{100 * rel['value']:+.0f}%" + _ci(rel, signed=True, digits=0)
         bullets.append(
             f"* under the `{a_method}` renaming attack ({f['attack']['settings']['budget']} queries per input, first "
-            f"{f['attack']['n_sources']:,} test functions) the student loses {_pct(a['student_drop'])} accuracy and "
-            f"the teacher {_pct(a['teacher_drop'])}: a relative drop of {rel_text} for the student"
+            f"{f['attack']['n_sources']:,} test functions) the student's accuracy falls by "
+            f"{100 * a['student_drop']:.1f} points and the teacher's by {100 * a['teacher_drop']:.1f}: the student's drop is "
+            f"{rel_text} relative to the teacher's (drop_S / drop_T − 1)"
             f"{_holds(holds['attack_relative_drop'].get(a_method, False))}.")
     paragraphs += [_wrap(b, bullet=True) for b in bullets]
     paragraphs += ["", _wrap(
