@@ -34,25 +34,15 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import MetaCompressError
 from .models.base import Inputs, LoadedModel, input_key
+from .sqlite_cache import SqliteCache, default_cache_dir, move_damaged_cache
 
 __all__ = ["InferenceEngine", "InferenceStats", "Inputs", "OutputCache", "move_damaged_cache", "Prediction", "default_cache_dir",
            "distributed_state", "input_key", "softmax"]
-
-
-def default_cache_dir() -> Path:
-    """``$METACOMPRESS_CACHE`` or ``$XDG_CACHE_HOME/metacompress`` (``~/.cache/metacompress``)."""
-    env = os.environ.get("METACOMPRESS_CACHE")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "metacompress"
 
 
 def _checksum(model: str, key: str, blob: bytes) -> str:
@@ -60,29 +50,9 @@ def _checksum(model: str, key: str, blob: bytes) -> str:
     return hashlib.blake2b(b"\0".join((model.encode(), key.encode(), blob)), digest_size=8).hexdigest()
 
 
-def move_damaged_cache(path: Path, exc: Exception) -> None:
-    """Move a cache file SQLite cannot read (and its WAL files) aside as ``<name>.corrupt-<time>``, with a
-    one-line warning; the caller then starts a new file. Shared by the output and representation caches."""
-    from .console import warn
-
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    target = path.with_name(f"{path.name}.corrupt-{stamp}")
-    try:
-        os.replace(path, target)
-        for suffix in ("-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    except OSError as move_error:
-        raise MetaCompressError(f"the cache {path} is damaged ({exc}) and cannot be moved aside "
-                                f"({move_error.strerror}); delete it or choose another --cache-dir") from None
-    warn(f"the cache {path} is damaged ({exc}); moved it to {target.name} and started a new one "
-         "(its contents are recomputed)")
-
-
-class OutputCache:
-    """Model outputs on disk: ``(model fingerprint, input key) → float32 logits``, checksummed per row.
-
-    SQLite is used because its transactions make each committed batch durable and a half-finished
-    batch invisible, and it tolerates several processes sharing one cache file.
+class OutputCache(SqliteCache):
+    """Model outputs on disk: ``(model fingerprint, input key) → float32 logits``, checksummed per row
+    (an SQLite file: see :class:`~metacompress_eval.sqlite_cache.SqliteCache`).
 
     A cache is never trusted blindly. Each row stores a checksum of its model, key and logits; a row
     that fails it (a flipped bit, a half-written page) is deleted and its output recomputed, with a
@@ -91,58 +61,26 @@ class OutputCache:
     before checksums existed are recomputed once, quietly.
     """
 
+    FILE = "outputs.sqlite"
+
     def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
         self.recomputed = 0  # rows that failed their checksum in this session
-        folder = self.path.parent
-        if folder.exists() and not folder.is_dir():
-            raise MetaCompressError(f"cache folder {folder} is a file, not a folder; choose another with --cache-dir")
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise MetaCompressError(f"cannot create the cache folder {folder}: {exc.strerror or exc}; "
-                                    "choose another with --cache-dir") from None
-        try:
-            self._open()
-        except sqlite3.DatabaseError as exc:
-            self._set_aside(exc)
-        except OSError as exc:  # sqlite3.connect on a folder it cannot write
-            raise MetaCompressError(f"cannot open the cache {self.path}: {exc}; choose another with --cache-dir") from None
+        super().__init__(path)
 
-    def _open(self) -> None:
-        self._db = sqlite3.connect(self.path, timeout=60)
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS outputs (model TEXT NOT NULL, key TEXT NOT NULL, "
-                             "logits BLOB NOT NULL, checksum TEXT, PRIMARY KEY (model, key))")
-            columns = [row[1] for row in self._db.execute("PRAGMA table_info(outputs)")]
-            if "checksum" not in columns:  # a cache written before rows had checksums
-                self._db.execute("ALTER TABLE outputs ADD COLUMN checksum TEXT")
-            self._db.commit()
-        except BaseException:
-            self._db.close()
-            raise
-
-    def _set_aside(self, exc: Exception) -> None:
-        """Move an unreadable cache file (and its journal) aside and start a new one."""
-        try:
-            self._db.close()
-        except Exception:  # noqa: BLE001 - it is broken; closing is a courtesy
-            pass
-        move_damaged_cache(self.path, exc)
-        self._open()
-
-    @classmethod
-    def in_dir(cls, folder: str | os.PathLike | None = None) -> "OutputCache":
-        return cls(Path(folder or default_cache_dir()) / "outputs.sqlite")
+    def create_tables(self, db: sqlite3.Connection) -> None:
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS outputs (model TEXT NOT NULL, key TEXT NOT NULL, "
+                   "logits BLOB NOT NULL, checksum TEXT, PRIMARY KEY (model, key))")
+        columns = [row[1] for row in db.execute("PRAGMA table_info(outputs)")]
+        if "checksum" not in columns:  # a cache written before rows had checksums
+            db.execute("ALTER TABLE outputs ADD COLUMN checksum TEXT")
 
     def get_many(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored logits of ``keys`` that pass their checksum (the others are dropped, to be recomputed)."""
         try:
             return self._get_many(model, list(keys))
         except sqlite3.DatabaseError as exc:
-            self._set_aside(exc)
+            self.set_aside(exc)
             return {}
 
     def _get_many(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
@@ -181,7 +119,7 @@ class OutputCache:
         try:
             self._put(rows)
         except sqlite3.DatabaseError as exc:
-            self._set_aside(exc)
+            self.set_aside(exc)
             self._put(rows)
 
     def _put(self, rows: list[tuple]) -> None:
@@ -193,10 +131,6 @@ class OutputCache:
         if model is None:
             return self._db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0]
         return self._db.execute("SELECT COUNT(*) FROM outputs WHERE model = ?", [model]).fetchone()[0]
-
-    def close(self) -> None:
-        self._db.close()
-
 
 @dataclass
 class InferenceStats:

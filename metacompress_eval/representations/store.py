@@ -13,15 +13,14 @@ mean over non-padding tokens (``first`` and ``mean``), for the embedding output 
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import MetaCompressError
+from ..sqlite_cache import SqliteCache
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models import LoadedModel
@@ -32,53 +31,19 @@ POOLINGS: tuple[str, ...] = ("first", "mean")
 Inputs = tuple[str, ...]
 
 
-class RepresentationCache:
+class RepresentationCache(SqliteCache):
     """``(model fingerprint, input key) → (layers, width, first, mean)`` on disk (``representations.sqlite``).
 
-    SQLite for the same reasons as the output cache: each committed batch is durable, a half-written
-    one invisible, so an interrupted run resumes; several processes may share the file.
+    An SQLite file like the output cache (:class:`~metacompress_eval.sqlite_cache.SqliteCache`): each
+    committed batch is durable, a half-written one invisible, so an interrupted run resumes.
     """
 
     FILE = "representations.sqlite"
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._open()
-        except sqlite3.DatabaseError as exc:  # garbage or a truncated header: like the output cache
-            self._set_aside(exc)
-        except OSError as exc:
-            raise MetaCompressError(f"cannot open the cache {self.path}: {exc.strerror or exc}; "
-                                    "choose another with --cache-dir") from None
-
-    def _open(self) -> None:
-        self._db = sqlite3.connect(self.path, timeout=60)
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS representations (model TEXT NOT NULL, key TEXT NOT NULL, "
-                             "layers INTEGER NOT NULL, width INTEGER NOT NULL, first BLOB NOT NULL, mean BLOB NOT NULL, "
-                             "PRIMARY KEY (model, key))")
-            self._db.commit()
-        except BaseException:
-            self._db.close()
-            raise
-
-    def _set_aside(self, exc: Exception) -> None:
-        from ..inference import move_damaged_cache
-
-        try:
-            self._db.close()
-        except Exception:  # noqa: BLE001 - it is broken; closing is a courtesy
-            pass
-        move_damaged_cache(self.path, exc)
-        self._open()
-
-    @classmethod
-    def in_dir(cls, folder: str | os.PathLike | None = None) -> "RepresentationCache":
-        from ..inference import default_cache_dir
-
-        return cls(Path(folder or default_cache_dir()) / cls.FILE)
+    def create_tables(self, db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE IF NOT EXISTS representations (model TEXT NOT NULL, key TEXT NOT NULL, "
+                   "layers INTEGER NOT NULL, width INTEGER NOT NULL, first BLOB NOT NULL, mean BLOB NOT NULL, "
+                   "PRIMARY KEY (model, key))")
 
     def keys(self, model: str, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` are stored for ``model``, whole: a row whose arrays do not have the size its
@@ -86,7 +51,7 @@ class RepresentationCache:
         try:
             return self._keys(model, list(keys))
         except sqlite3.DatabaseError as exc:
-            self._set_aside(exc)
+            self.set_aside(exc)
             return set()
 
     def _keys(self, model: str, keys: list[str]) -> set[str]:
@@ -131,10 +96,6 @@ class RepresentationCache:
                 "INSERT OR REPLACE INTO representations (model, key, layers, width, first, mean) VALUES (?, ?, ?, ?, ?, ?)",
                 [(model, k, f.shape[0], f.shape[1], np.ascontiguousarray(f, dtype=np.float32).tobytes(),
                   np.ascontiguousarray(m, dtype=np.float32).tobytes()) for k, f, m in items])
-
-    def close(self) -> None:
-        self._db.close()
-
 
 @dataclass
 class _Memory:

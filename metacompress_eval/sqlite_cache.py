@@ -1,0 +1,110 @@
+"""The cache folder, and what every SQLite cache file in it does the same way.
+
+The output cache (:class:`metacompress_eval.inference.OutputCache`) and the representation cache
+(:class:`metacompress_eval.representations.store.RepresentationCache`) are SQLite files because their
+transactions make each committed batch durable and a half-finished one invisible, and several processes
+may share a file. Both open, refuse and recover alike: :class:`SqliteCache` holds that, each subclass
+its table (:meth:`SqliteCache.create_tables`) and its rows.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from .errors import MetaCompressError
+
+
+def default_cache_dir() -> Path:
+    """``$METACOMPRESS_CACHE`` or ``$XDG_CACHE_HOME/metacompress`` (``~/.cache/metacompress``)."""
+    env = os.environ.get("METACOMPRESS_CACHE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "metacompress"
+
+
+def move_damaged_cache(path: Path, exc: Exception) -> None:
+    """Move a cache file SQLite cannot read (and its WAL files) aside as ``<name>.corrupt-<time>``, with a
+    one-line warning; the caller then starts a new file. Shared by the output and representation caches."""
+    from .console import warn
+
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    try:
+        os.replace(path, target)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    except OSError as move_error:
+        raise MetaCompressError(f"the cache {path} is damaged ({exc}) and cannot be moved aside "
+                                f"({move_error.strerror}); delete it or choose another --cache-dir") from None
+    warn(f"the cache {path} is damaged ({exc}); moved it to {target.name} and started a new one "
+         "(its contents are recomputed)")
+
+
+class SqliteCache:
+    """One SQLite cache file: its folder made, the file opened in WAL mode with the subclass's tables,
+    and a file SQLite cannot read at all (garbage, truncated) moved aside and started anew
+    (:meth:`set_aside`, with a warning). A folder that cannot be made or a file that cannot be opened
+    is one line naming ``--cache-dir``.
+
+    Subclasses set :attr:`FILE` (the file name :meth:`in_dir` uses) and implement :meth:`create_tables`;
+    they call :meth:`set_aside` when a read or write finds the file damaged.
+    """
+
+    FILE: ClassVar[str] = ""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        folder = self.path.parent
+        if folder.exists() and not folder.is_dir():
+            raise MetaCompressError(f"cache folder {folder} is a file, not a folder; choose another with --cache-dir")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MetaCompressError(f"cannot create the cache folder {folder}: {exc.strerror or exc}; "
+                                    "choose another with --cache-dir") from None
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self.set_aside(exc)
+        except OSError as exc:  # sqlite3.connect on a folder it cannot write
+            raise MetaCompressError(f"cannot open the cache {self.path}: {exc.strerror or exc}; "
+                                    "choose another with --cache-dir") from None
+
+    @classmethod
+    def in_dir(cls, folder: str | os.PathLike | None = None):
+        """The cache file :attr:`FILE` in ``folder`` (default: :func:`default_cache_dir`)."""
+        return cls(Path(folder or default_cache_dir()) / cls.FILE)
+
+    def create_tables(self, db: sqlite3.Connection) -> None:
+        """Create (or upgrade) the subclass's tables in ``db`` (committed by the caller)."""
+        raise NotImplementedError
+
+    def _open(self) -> None:
+        self._db = sqlite3.connect(self.path, timeout=60)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self.create_tables(self._db)
+            self._db.commit()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def set_aside(self, exc: Exception) -> None:
+        """Move the unreadable cache file (and its journal) aside and start a new one."""
+        try:
+            self._db.close()
+        except Exception:  # noqa: BLE001 - it is broken; closing is a courtesy
+            pass
+        move_damaged_cache(self.path, exc)
+        self._open()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+__all__ = ["SqliteCache", "default_cache_dir", "move_damaged_cache"]
