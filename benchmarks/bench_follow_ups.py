@@ -21,11 +21,8 @@ Prints Markdown tables and writes the JSON.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import os
-import platform
-import random
 import subprocess
 import sys
 import tempfile
@@ -33,28 +30,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _models import REPO, SHARED  # noqa: E402
-
-CORPORA = {
-    "bigclonebench": ("java", SHARED / "bigclonebench" / "functions.jsonl"),
-    "juliet-c": ("c", SHARED / "juliet-c" / "functions.jsonl"),
-}
+from _corpora import CORPORA, run_record, sample_rows  # noqa: E402
+from _models import REPO  # noqa: E402
 
 
 def load_sources(path: Path, n: int, seed: int = 0):
     """``n`` distinct functions of a corpus, seeded sample, as sources."""
     from metacompress_eval.data import SourceInput
 
-    rows, seen = [], set()
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            row = json.loads(line)
-            code = row.get("code")
-            if isinstance(code, str) and code.strip() and code not in seen:
-                seen.add(code)
-                rows.append(row)
-    rows = random.Random(seed).sample(rows, min(n, len(rows)))
-    return [SourceInput(str(r["id"]), (r["code"],)) for r in rows]
+    return [SourceInput(str(r["id"]), (r["code"],)) for r in sample_rows(path, n, seed, distinct=True)]
 
 
 def rate(sources, language, names, workers: int) -> tuple[float, int, str]:
@@ -195,16 +179,7 @@ def main() -> int:
 
     workers = [] if args.skip_workers else bench_workers(args)
     memory = [] if args.skip_memory else bench_memory(args)
-    try:
-        load = os.getloadavg()
-    except OSError:  # pragma: no cover
-        load = None
-    report = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-              "command": " ".join([Path(sys.executable).name, *sys.argv]),
-              "machine": {"nproc": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0))
-                          if hasattr(os, "sched_getaffinity") else None, "python": platform.python_version(),
-                          "load_average_at_end": load},
-              "workers": workers, "memory": memory}
+    report = {**run_record(), "workers": workers, "memory": memory}
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print(to_markdown(workers, memory))
     print(f"\nJSON: {args.json}", file=sys.stderr)

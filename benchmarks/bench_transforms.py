@@ -22,54 +22,13 @@ Prints a Markdown table and writes the JSON. Corpora that are absent are skipped
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
-import os
-import platform
-import random
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-CORPORA = {
-    "bigclonebench": ("java", REPO.parent / "shared" / "data" / "bigclonebench" / "functions.jsonl"),
-    "juliet-c": ("c", REPO.parent / "shared" / "data" / "juliet-c" / "functions.jsonl"),
-}
-
-
-def _pin_one_core() -> str:
-    try:
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        return f"pinned to CPU {cpu}"
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return "not pinned"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _load(path: Path, n: int, seed: int) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(row.get("code"), str) and row["code"].strip():
-                rows.append(row)
-    return random.Random(seed).sample(rows, min(n, len(rows)))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _corpora import CORPORA, pin_one_core, run_record, sample_rows  # noqa: E402
 
 
 def _best_rate(fn, items, repeats: int) -> float:
@@ -147,22 +106,16 @@ def main() -> int:
     ap.add_argument("--json", default="bench_transforms.json", help="JSON output (default: %(default)s)")
     args = ap.parse_args()
 
-    pinned = _pin_one_core()
+    pinned = pin_one_core()
     results = []
     for name, (language, path) in CORPORA.items():
         if not path.is_file():
             print(f"skipping {name}: {path} not found", file=sys.stderr)
             continue
-        rows = _load(path, args.n, args.seed)
+        rows = sample_rows(path, args.n, args.seed)
         print(f"{name}: {len(rows)} functions ({language})", file=sys.stderr)
         results.append(bench_corpus(name, language, rows, args.compile_n, args.repeats))
-    report = {
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": {"nproc": os.cpu_count(), "cpu": _cpu_model(), "python": platform.python_version(),
-                    "affinity": pinned},
-        "results": results,
-    }
+    report = {**run_record(affinity=pinned), "results": results}
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print(to_markdown(results))
     print(f"\nJSON: {args.json}", file=sys.stderr)
