@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
 from tree_sitter import Node
@@ -251,6 +252,8 @@ def definitions_in(parsed: "ParsedCode", root: Node | None = None) -> dict[str, 
     from metacompress_eval.code.languages import nodes_of_types
 
     found: dict[str, MacroDefinition] = {}
+    if root is None and not parsed.offset and b"#" not in parsed.data and b"%:" not in parsed.data:
+        return found  # no directive without a '#' (or its digraph): the query's walk is not needed
     for node in nodes_of_types(root or parsed.root, "c", frozenset({"preproc_def", "preproc_function_def"})):
         name = node.child_by_field_name("name")
         if name is None:
@@ -393,18 +396,29 @@ def _enclosed(node: Node, limit: Node) -> bool:
     return False
 
 
+@lru_cache(maxsize=None)
+def _declarations_query():
+    from tree_sitter import Query
+
+    from metacompress_eval.code.languages import ts_language
+
+    return Query(ts_language("c"), "[(declaration) (parameter_declaration) (function_definition) (type_definition) "
+                                   "(enumerator) (field_declaration)] @declaration (parameter_list) @parameters")
+
+
 def local_names(parsed: "ParsedCode") -> frozenset[str]:
     """Names the snippet itself declares (so they are not macros): variables, parameters,
     functions, types, enumerators."""
     cached = parsed.analyses.get("local_names")
     if cached is not None:
         return cached
-    from metacompress_eval.code.languages import nodes_of_types
+    from tree_sitter import QueryCursor
 
     names: set[str] = set()
-    for node in nodes_of_types(parsed.root, "c", frozenset({"declaration", "parameter_declaration",
-                                                            "function_definition", "type_definition",
-                                                            "enumerator", "field_declaration"})):
+    # One query for the declarations and the parameter lists (each query walks the whole tree); the
+    # names form a set, so the order the nodes come in does not matter.
+    found = QueryCursor(_declarations_query()).captures(parsed.root)
+    for node in found.get("declaration", ()):
         if node.type == "enumerator":
             name = node.child_by_field_name("name")
             if name is not None:
@@ -420,7 +434,7 @@ def local_names(parsed: "ParsedCode") -> frozenset[str]:
             if inner is not None:
                 stack.append(inner)
     # K&R identifier lists name parameters too.
-    for node in nodes_of_types(parsed.root, "c", frozenset({"parameter_list"})):
+    for node in found.get("parameters", ()):
         names.update(c.text.decode("utf-8", "replace") for c in node.named_children if c.type == "identifier")
     result = frozenset(names)
     parsed.analyses["local_names"] = result

@@ -58,3 +58,30 @@ def test_stringified_local_is_kept_but_others_are_renamed():
     result = get_transformation("rename_variables").apply(code, "c", seed=0)
     assert result.applied and "SHOW(total)" in result.code and "int total" in result.code
     assert [r["old"] for r in result.params["renames"]] == ["a"]
+
+
+def test_identifiers_found_from_the_text_are_the_trees():
+    """The possible macros are looked up from the words of the text (not a walk of every identifier):
+    the same identifier nodes, in the same order, as filtering the tree's, whatever surrounds them -
+    comments, strings, number suffixes (``1UL``), identifiers glued to numbers (``1FOO``, invalid C),
+    ``$`` or non-ASCII letters in identifiers, error recovery."""
+    import random
+
+    from metacompress_eval.code.languages import nodes_of_types, parse
+    from metacompress_eval.code.scopes.data_names import macro_like_identifiers
+    from metacompress_eval.code.macros import looks_like_macro
+
+    pieces = ["FOO", "BAR_2", "x", "total", "1UL", "1FOO", "0x1FULL", "FOO$", "$FOO", "\u00e9FOO", "FOO\u00e9",
+              "/* FOO */", "// BAR_2\n", '"FOO BAR_2"', "'F'", "L\"FOO\"", "#define FOO 1\n", "MAX(FOO, 2)", "a.FOO",
+              "p->BAR_2", "(", ")", "+", ";", "{", "}", "int", "\n", " "]
+    rng = random.Random(0)
+    snippets = ["int f(int a) { return FOO(a) + 1UL + BAR_2; }\n"]
+    for _ in range(300):
+        body = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 25)))
+        snippets.append(f"int f(int x) {{\n  int total = {body};\n  return total;\n}}\n")
+    for code in snippets:
+        parsed = parse(code, "c")
+        expected = [(n.start_byte, parsed.text(n)) for n in nodes_of_types(parsed.root, "c", frozenset({"identifier"}))
+                    if looks_like_macro(parsed.text(n))]
+        found = [(n.start_byte, name) for n, name in macro_like_identifiers(parsed, lambda name: True)]
+        assert found == expected, code

@@ -20,6 +20,9 @@ transformations and the attacks (which share the renamer) see the same verdicts:
 
 from __future__ import annotations
 
+import re
+from typing import Callable
+
 from tree_sitter import Node
 
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types
@@ -34,12 +37,20 @@ STRINGIFYING_LIBRARY_MACROS = frozenset({"assert"})
 WITHOUT_CONTEXT = "without context: "
 
 
-def _by_span(analysis: ScopeAnalysis) -> dict[tuple[int, int], Symbol]:
-    index = {}
-    for symbol in analysis.symbols:
-        for span in symbol.occurrences():
-            index[span] = symbol
-    return index
+class _BySpan:
+    """The symbol of each occurrence span, indexed on the first lookup (most snippets need none)."""
+
+    def __init__(self, analysis: ScopeAnalysis) -> None:
+        self._analysis = analysis
+        self._index: dict[tuple[int, int], Symbol] | None = None
+
+    def get(self, span: tuple[int, int]) -> Symbol | None:
+        if self._index is None:
+            self._index = {}
+            for symbol in self._analysis.symbols:
+                for occurrence in symbol.occurrences():
+                    self._index[occurrence] = symbol
+        return self._index.get(span)
 
 
 def _identifiers(parsed: ParsedCode, node: Node) -> list[Node]:
@@ -60,7 +71,7 @@ def _mark_names(analysis: ScopeAnalysis, names: set[str], reason: str) -> None:
                 symbol.mark_unsafe(reason)
 
 
-def _python(parsed: ParsedCode, analysis: ScopeAnalysis, index: dict) -> None:
+def _python(parsed: ParsedCode, analysis: ScopeAnalysis, index: _BySpan) -> None:
     from metacompress_eval.code.introspection import namespace_readers, self_documenting_names
 
     for node in self_documenting_names(parsed):
@@ -75,20 +86,20 @@ def _python(parsed: ParsedCode, analysis: ScopeAnalysis, index: dict) -> None:
                 symbol.mark_unsafe(f"the function reads its own namespace ({reason})")
 
 
-def _c(parsed: ParsedCode, analysis: ScopeAnalysis, index: dict) -> None:
+def _c(parsed: ParsedCode, analysis: ScopeAnalysis, index: _BySpan) -> None:
     from metacompress_eval.code.macros import KNOWN_FUNCTION_MACROS, local_names, table_for
 
     table = table_for(parsed)
     declared = local_names(parsed)
     context = parsed.context
     invoked_from_context: set[str] = set()
-    for call in nodes_of_types(parsed.root, "c", frozenset({"call_expression", "identifier"})):
-        if call.type == "identifier":
-            name = parsed.text(call)
-            definition = table.definition(name)
-            if definition is not None and context is not None and name in getattr(context, "macros", {}):
+    context_macros = getattr(context, "macros", {}) if context is not None else {}
+    if context_macros:
+        for node in nodes_of_types(parsed.root, "c", frozenset({"identifier"})):
+            name = parsed.text(node)
+            if name in context_macros and table.definition(name) is not None:
                 invoked_from_context.add(name)
-            continue
+    for call in nodes_of_types(parsed.root, "c", frozenset({"call_expression"})):
         function = call.child_by_field_name("function")
         arguments = call.child_by_field_name("arguments")
         if function is None or function.type != "identifier" or arguments is None:
@@ -132,10 +143,8 @@ def _c(parsed: ParsedCode, analysis: ScopeAnalysis, index: dict) -> None:
     # ``CHAR_ARRAY_SIZE`` is ``(3 * sizeof(data) + 2)``): without the enclosing file such locals
     # cannot be renamed safely. Locals declared later or in other blocks can.
     if not table.complete:
-        for node in nodes_of_types(parsed.root, "c", frozenset({"identifier"})):
-            name = parsed.text(node)
-            if name in declared or table.definition(name) is not None or not table.is_macro(name):
-                continue
+        for node, name in macro_like_identifiers(parsed, lambda name: not (
+                name in declared or table.definition(name) is not None or not table.is_macro(name))):
             parent = node.parent
             if parent is not None and parent.type == "call_expression" and name in KNOWN_FUNCTION_MACROS:
                 continue
@@ -165,10 +174,58 @@ def _c(parsed: ParsedCode, analysis: ScopeAnalysis, index: dict) -> None:
     _mark_names(analysis, words, "mentioned by a macro of the context")
 
 
+# Whole runs of word characters that look like macro names (capitals, digits, _), and runs that
+# start with a digit and hold a capital or _ somewhere (an identifier may be glued to a number).
+_CAPITAL_RUN = re.compile(rb"(?<![A-Za-z0-9_])[A-Z_][A-Z0-9_]+(?![A-Za-z0-9_])")
+_NUMBER_RUN = re.compile(rb"(?<![A-Za-z0-9_])[0-9][A-Za-z0-9_]*[A-Z_][A-Za-z0-9_]*")
+_WORD_START = re.compile(rb"[A-Za-z_]")
+
+
+def macro_like_identifiers(parsed: ParsedCode, test: Callable[[str], bool]) -> list[tuple[Node, str]]:
+    """The identifier nodes of ``parsed`` (in pre-order) whose name looks like a macro's
+    (:func:`~metacompress_eval.code.macros.looks_like_macro`) and passes ``test`` (a function of the
+    name only, asked once per distinct name), with their names.
+
+    The text is searched instead of the tree, so that the other identifiers never become Python
+    objects: an identifier is the longest token there is, so one spelled in capitals is a whole run
+    of word characters, or - glued to a number before it (``1UL``, ``1FOO``) - the end of a run
+    from one of its letters. Each such word that passes is looked up in the tree and kept if it is
+    an identifier node (not a comment, a string, a number suffix or a piece of a longer identifier).
+    """
+    from metacompress_eval.code.macros import looks_like_macro
+
+    def passes(text: str) -> bool:
+        return looks_like_macro(text) and test(text)
+
+    if parsed.offset:  # (C snippets are parsed without a wrapper) every identifier, from the tree
+        return [(node, name) for node in nodes_of_types(parsed.root, parsed.language, frozenset({"identifier"}))
+                if passes(name := parsed.text(node))]
+    data = parsed.data
+    words = [(m.start(), m.end()) for m in _CAPITAL_RUN.finditer(data)]
+    for run in _NUMBER_RUN.finditer(data):
+        start, end = run.span()
+        words += [(start + m.start(), end) for m in _WORD_START.finditer(run.group())]
+    words.sort()
+    verdicts: dict[bytes, bool] = {}
+    found = []
+    at = parsed.root.descendant_for_byte_range
+    for start, end in words:
+        word = data[start:end]
+        ok = verdicts.get(word)
+        if ok is None:
+            ok = verdicts[word] = passes(word.decode("ascii"))
+        if not ok:
+            continue
+        node = at(start, end)
+        if node is not None and node.start_byte == start and node.end_byte == end and node.type == "identifier":
+            found.append((node, word.decode("ascii")))
+    return found
+
+
 _JS_ANONYMOUS = frozenset({"function_expression", "function", "arrow_function", "class", "generator_function"})
 
 
-def _javascript(parsed: ParsedCode, analysis: ScopeAnalysis, index: dict) -> None:
+def _javascript(parsed: ParsedCode, analysis: ScopeAnalysis, index: _BySpan) -> None:
     # ``const handler = function () {}`` names the function ``handler`` (its ``.name``, what
     # console.log and stack traces show). Renaming the binding renames the function; that is only
     # observable where the value escapes: any use other than a call ``handler(...)``.
@@ -200,7 +257,7 @@ def _javascript(parsed: ParsedCode, analysis: ScopeAnalysis, index: dict) -> Non
 
 def mark_data_names(parsed: ParsedCode, analysis: ScopeAnalysis) -> ScopeAnalysis:
     """Mark the symbols of ``analysis`` whose names are data as unsafe to rename (in place)."""
-    index = _by_span(analysis)
+    index = _BySpan(analysis)
     if parsed.language == "python":
         _python(parsed, analysis, index)
     elif parsed.language == "c":
@@ -212,4 +269,4 @@ def mark_data_names(parsed: ParsedCode, analysis: ScopeAnalysis) -> ScopeAnalysi
     return analysis
 
 
-__all__ = ["STRINGIFYING_LIBRARY_MACROS", "WITHOUT_CONTEXT", "mark_data_names"]
+__all__ = ["STRINGIFYING_LIBRARY_MACROS", "WITHOUT_CONTEXT", "macro_like_identifiers", "mark_data_names"]
