@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict, deque
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Sequence
 
 from .data import SourceInput
@@ -78,6 +78,8 @@ class FollowUpSet:
     compiler_rejected: int = 0  # of those, dropped for adding compiler errors
     refused: Counter = field(default_factory=Counter)  # code inputs refused whole, by cause
     with_context: int = 0  # code inputs that came with their context
+    unparsed: int = 0  # sources with an input that does not parse in the language (for language_warning)
+    first_unparsed: str | None = None  # the id of the first of them
 
     def summary(self) -> dict:
         """Per transformation: applied / not_applicable / rejected counts, how many of the not
@@ -151,6 +153,9 @@ class FollowUpSet:
             self.checker = ", ".join(sorted(names))
         self.refused.update(chunk.refused)
         self.with_context += chunk.with_context
+        self.unparsed += chunk.unparsed
+        if self.first_unparsed is None:
+            self.first_unparsed = chunk.first_unparsed
 
     def finish(self) -> "FollowUpSet":
         """Append the held-back compiler-check reasons (see :meth:`add`); returns ``self``."""
@@ -228,11 +233,15 @@ def verify_follow_ups(result: FollowUpSet, sources: Sequence[SourceInput], langu
     return result
 
 
-def language_warning(sources: Sequence[SourceInput], language: str | None) -> str | None:
+def language_warning(sources: Sequence[SourceInput], language: str | None,
+                     follow_ups: FollowUpSet | None = None) -> str | None:
     """A warning when at least half of the sources do not parse as ``language``, else ``None``.
 
     Transformations leave code with syntax errors alone, so data in another language than the one
-    named ends with "0 follow-ups" and nothing else to say why; this says it. One parse per source.
+    named ends with "0 follow-ups" and nothing else to say why; this says it. ``follow_ups``: the
+    follow-ups of all of ``sources`` made by :func:`iter_follow_up_chunks` (every chunk added), which
+    counted the sources that do not parse as they were parsed for the transformations; without it,
+    one parse per source here.
     """
     if not language or not sources:
         return None
@@ -240,10 +249,14 @@ def language_warning(sources: Sequence[SourceInput], language: str | None) -> st
 
     if language not in SUPPORTED_LANGUAGES:
         return None
-    broken = [s.id for s in sources if any(parse(code, language).error_count() for code in s.inputs)]
-    if 2 * len(broken) < len(sources):
+    if follow_ups is not None:
+        broken, first = follow_ups.unparsed, follow_ups.first_unparsed
+    else:
+        ids = [s.id for s in sources if any(parse(code, language).error_count() for code in s.inputs)]
+        broken, first = len(ids), (ids[0] if ids else None)
+    if 2 * broken < len(sources):
         return None
-    return (f"{len(broken)} of {len(sources)} sources do not parse as {language} (first: id {broken[0]}); "
+    return (f"{broken} of {len(sources)} sources do not parse as {language} (first: id {first}); "
             f"sources with syntax errors get no follow-ups: is --language {language} right?")
 
 
@@ -290,11 +303,28 @@ class FollowUpChunk:
     compiler_rejected: int = 0
     refused: Counter = field(default_factory=Counter)
     with_context: int = 0
+    unparsed: int = 0
+    first_unparsed: str | None = None
 
     @property
     def inputs(self) -> list[tuple[str, ...]]:
         """The chunk's model inputs: its sources, then its follow-ups."""
         return [s.inputs for s in self.sources] + [f.inputs for f in self.items]
+
+    def extend(self, part: "FollowUpChunk") -> None:
+        """Append ``part``, the chunk of the sources that follow this chunk's (a chunk made in parts
+        by several workers is joined back: the result is the chunk made in one go). Only unverified
+        chunks are made in parts: the compiler check runs on whole chunks."""
+        self.sources += part.sources
+        self.items += part.items
+        for mine, theirs in ((self.counts, part.counts), (self.reasons, part.reasons)):
+            for name, counter in theirs.items():
+                mine.setdefault(name, Counter()).update(counter)
+        self.refused.update(part.refused)
+        self.with_context += part.with_context
+        self.unparsed += part.unparsed
+        if self.first_unparsed is None:
+            self.first_unparsed = part.first_unparsed
 
 
 @dataclass(frozen=True)
@@ -321,6 +351,7 @@ def run_chunk(job: ChunkJob) -> FollowUpChunk:
     result = FollowUpSet()
     transforms = [get_transformation(n) for n in job.names]
     language = job.language
+    unparsed, first_unparsed = 0, None
     for source in job.sources:
         contexts = source.contexts or (None,) * len(source.inputs)
         result.with_context += sum(1 for c in contexts if c is not None)
@@ -330,6 +361,10 @@ def run_chunk(job: ChunkJob) -> FollowUpChunk:
                 result.reasons[name]["no language given for the data"] += 1
             continue
         parses = [parse(code, language) for code in source.inputs]
+        if any(p.error_count() for p in parses):
+            unparsed += 1
+            if first_unparsed is None:
+                first_unparsed = source.id
         refusals: dict[int, str] = {}
         for name, transform in zip(job.names, transforms):
             outcomes = [transform.apply(code, language, derive_seed(job.seed, source.id, name, side), context=context,
@@ -341,7 +376,8 @@ def run_chunk(job: ChunkJob) -> FollowUpChunk:
             result.record(source, name, outcomes)
         result.refused.update(refusals.values())
     chunk = FollowUpChunk(job.index, list(job.sources), result.items, result.counts, result.reasons,
-                          refused=result.refused, with_context=result.with_context)
+                          refused=result.refused, with_context=result.with_context, unparsed=unparsed,
+                          first_unparsed=first_unparsed)
     if job.verify and language is not None:
         late: dict[str, Counter] = {}
         verify_follow_ups(result, job.sources, language, reasons=late)
@@ -432,8 +468,14 @@ def iter_follow_up_chunks(sources: Sequence[SourceInput], language: str | None, 
             for index, start in enumerate(range(0, len(sources), chunk_sources)) if index % processes == rank]
     bar = tqdm(total=sum(len(j.sources) for j in jobs), desc="follow-ups", unit="source", disable=not progress,
                leave=False)
+    # Work goes to the workers in parts of a chunk, small next to the run: workers then finish
+    # together instead of one waiting for the other's last whole chunk. Parts are joined back into
+    # their chunk in order (:meth:`FollowUpChunk.extend`), so the chunks are the same either way.
+    size = _part_size(sum(len(j.sources) for j in jobs), workers, chunk_sources, verify)
+    parts = [(replace(job, sources=job.sources[start:start + size]), start + size >= len(job.sources))
+             for job in jobs for start in range(0, len(job.sources), size)]
     try:
-        if workers <= 1 or len(jobs) <= 1:
+        if workers <= 1 or len(parts) <= 1:
             for job in jobs:
                 chunk = run_chunk(job)
                 bar.update(len(job.sources))
@@ -441,23 +483,53 @@ def iter_follow_up_chunks(sources: Sequence[SourceInput], language: str | None, 
             return
         # At most 2 chunks per worker in flight: workers stay busy while the consumer holds results
         # in order, and memory stays bounded when the consumer is slower than the workers.
-        window = 2 * workers
-        with _pool(min(workers, len(jobs))) as pool:
-            pending = [pool.submit(run_chunk, job) for job in jobs[:window]]
+        window = 2 * workers * -(-chunk_sources // size)
+        with _pool(min(workers, len(parts))) as pool:
+            pending = deque((job, last, pool.submit(_run_part, job)) for job, last in parts[:window])
             submitted = len(pending)
+            chunk = None
             try:
                 while pending:
-                    chunk = pending.pop(0).result()
-                    if submitted < len(jobs):
-                        pending.append(pool.submit(run_chunk, jobs[submitted]))
+                    job, last, future = pending.popleft()
+                    part = future.result()
+                    part.sources = list(job.sources)
+                    if submitted < len(parts):
+                        following, ends = parts[submitted]
+                        pending.append((following, ends, pool.submit(_run_part, following)))
                         submitted += 1
-                    bar.update(len(chunk.sources))
-                    yield chunk
+                    bar.update(len(part.sources))
+                    if chunk is None:
+                        chunk = part
+                    else:
+                        chunk.extend(part)
+                    if last:
+                        done, chunk = chunk, None
+                        yield done
             finally:
-                for future in pending:
+                for _, _, future in pending:
                     future.cancel()
     finally:
         bar.close()
+
+
+#: Fewest sources in a part of a chunk (see :func:`iter_follow_up_chunks`): a part costs a round trip
+#: to a worker (the job and its follow-ups pickled), negligible next to the transformations of 4 sources.
+MIN_PART_SOURCES = 4
+
+
+def _part_size(total: int, workers: int, chunk_sources: int, verify: bool) -> int:
+    """Sources per part of a chunk handed to a worker: about 16 parts per worker over the run, at most
+    a chunk; whole chunks when verifying (the compiler calls are batched per part)."""
+    if verify or workers <= 1:
+        return chunk_sources
+    return min(chunk_sources, max(MIN_PART_SOURCES, -(-total // (16 * workers))))
+
+
+def _run_part(job: ChunkJob) -> FollowUpChunk:
+    """:func:`run_chunk` in a worker; the sources are not sent back (the caller has them)."""
+    chunk = run_chunk(job)
+    chunk.sources = []
+    return chunk
 
 
 def remake_follow_up(source: SourceInput, language: str, transformation: str, seed: int = 0) -> FollowUpInput | None:

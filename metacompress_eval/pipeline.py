@@ -204,10 +204,6 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
     skipped = sum(loaded.skipped.values())
     say(f"{len(sources)} source examples" + (f" ({skipped} rows skipped: {dict(loaded.skipped)})" if skipped else ""))
     check_stored_ids(models, loaded, key_columns, config.data)
-    warnings = [w for w in [language_warning(sources, task.language)] if w]
-    if main:
-        for warning in warnings:
-            warn(warning)
 
     check_transformations(task.language, config.transforms)
     workers = resolve_workers(config.workers)
@@ -229,6 +225,11 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
         raise write_failed("the follow-ups to", Path(config.out_dir), exc,
                            "the earlier report there is unchanged; model outputs are cached, rerun to finish") from None
     follow_ups, rows, probs, available = streamed.follow_ups, streamed.rows, streamed.probs, streamed.available
+    # Counted while the follow-ups were made (no parse of every source before the workers start).
+    warnings = [w for w in [language_warning(sources, task.language, follow_ups)] if w]
+    if main:
+        for warning in warnings:
+            warn(warning)
     n_follow_ups = len(rows.follow_ups)
     attack_suite = None
     if config.attacks:

@@ -181,8 +181,9 @@ def add_workers_option(parser: argparse.ArgumentParser) -> None:
                         help="worker processes making follow-ups; 0 = one per usable CPU (default); the follow-ups, "
                              "their order and every count are the same for any number")
     parser.add_argument("--chunk-sources", type=int, default=None,
-                        help="sources per chunk of follow-ups handed to a worker (and, for evaluate, streamed to the "
-                             "models, and shared out to the processes of a multi-process launch; default 64)")
+                        help="sources per chunk of follow-ups (handed to the workers in smaller parts unless verifying; "
+                             "for evaluate, streamed to the models and shared out to the processes of a "
+                             "multi-process launch; default 64)")
 
 
 def add_inference_options(parser: argparse.ArgumentParser) -> None:

@@ -80,9 +80,11 @@ def run(args) -> int:
     pairs, loaded = load_code_sources(DataSpec(args.input, max_code_chars=max_code_chars(args),
                                                context_column=args.context_column), args.code_column, args.id_column)
     sources = [source for _, source in pairs]
-    warnings = [w for w in [language_warning(sources, language)] if w]
-    for warning in warnings:
-        warn(warning)
+    warnings: list[str] = []
+    if args.chain is not None:
+        warnings = [w for w in [language_warning(sources, language)] if w]
+        for warning in warnings:
+            warn(warning)
     try:
         # Rows are written as the chunks come (memory stays flat however many follow-ups there are);
         # the follow-ups and their summary replace the earlier pair together, or neither does.
@@ -103,6 +105,10 @@ def run(args) -> int:
                         out.write(item.as_row())
                     result.add(chunk, keep_items=False)
                 result.finish()
+                # Counted while the follow-ups were made (no parse of every source before the workers start).
+                warnings = [w for w in [language_warning(sources, language, result)] if w]
+                for warning in warnings:
+                    warn(warning)
             written = out.rows
             summary = result.summary()
             record = {"input": str(args.input), "output": str(args.output), "language": language,

@@ -209,7 +209,7 @@ class MetaCompressFollowUps(datasets.GeneratorBasedBuilder):
                        "skipped": dict(loaded.skipped), "transformations": result.summary()}
         if loaded.skipped:
             cfg.summary["skipped_examples"] = loaded.skipped_examples
-        warning = language_warning(sources, task.language)
+        warning = language_warning(sources, task.language, result)  # counted while making the follow-ups
         if warning:
             cfg.summary["warnings"] = [warning]
         columns = ("code1", "code2") if task.is_pair else ("code",)

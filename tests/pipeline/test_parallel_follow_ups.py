@@ -10,7 +10,7 @@ import pytest
 
 from metacompress_eval.data import SourceInput
 from metacompress_eval.follow_ups import (FollowUpSet, build_follow_ups, derive_seed, iter_follow_up_chunks,
-                                          remake_follow_up, resolve_workers)
+                                          language_warning, remake_follow_up, resolve_workers)
 from metacompress_eval.transforms import get_transformation
 
 from ..conftest import C_SNIPPETS
@@ -65,6 +65,24 @@ def test_same_follow_ups_for_any_worker_count_and_chunk_size(language, codes, pa
         for part in iter_follow_up_chunks(sources, language, NAMES, seed=5, workers=workers, chunk_sources=chunk):
             result.add(part)
         assert _bytes(result.finish()) == expected, (workers, chunk)
+
+
+@pytest.mark.parametrize("broken_every", [1, 2, 3, 7])
+def test_language_warning_counted_while_making_follow_ups(broken_every):
+    """The warning about sources that do not parse, from the counts the workers kept while making the
+    follow-ups, is the warning a parse of every source gives (any share of broken sources, pairs, the
+    first broken one anywhere, any worker count and chunk size)."""
+    rows = [JAVA[3] if i % broken_every == broken_every - 1 else JAVA[i % 3] for i in range(20)]
+    for pairs in (False, True):
+        sources = [SourceInput(f"r{i}", (code, rows[(i + 1) % len(rows)]) if pairs else (code,))
+                   for i, code in enumerate(rows)]
+        expected = language_warning(sources, "java")
+        assert pairs or (expected is not None) == (broken_every <= 2)  # half of them or more
+        for workers, chunk in ((1, 64), (2, 3), (3, 1)):
+            made = FollowUpSet()
+            for part in iter_follow_up_chunks(sources, "java", NAMES[:2], workers=workers, chunk_sources=chunk):
+                made.add(part, keep_items=False)
+            assert language_warning(sources, "java", made.finish()) == expected, (pairs, workers, chunk)
 
 
 def test_shards_partition_the_chunks():
