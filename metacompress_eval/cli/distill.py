@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import MetaCompressError
 from ..threads import add_threads_argument
-from .options import add_task_options, csv, transform_names, transforms_help
+from .options import add_task_options, add_workers_option, csv, transform_names, transforms_help
 from .options import seed
 
 NAME = "distill"
@@ -57,6 +57,7 @@ def add_parser(subparsers):
     p.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**32 - 1 (default: %(default)s)")
     p.add_argument("--device", default="cpu")
     add_threads_argument(p, default="cpus")  # distillation results depend on the thread count: never on the load
+    add_workers_option(p, chunks=False)
     p.add_argument("--quiet", action="store_true")
     return p
 
@@ -87,7 +88,8 @@ def run(args) -> int:
         temperature=args.temperature, cosine_weight=args.cosine_weight, consistency_weight=args.consistency_weight,
         normalize_whitespace=args.normalize_whitespace,
         transforms=transform_names(args.transforms, get_task(args.task, language=args.language or "").language),
-        valid_fraction=args.valid_fraction, seed=args.seed, device=args.device, progress=not args.quiet)
+        valid_fraction=args.valid_fraction, seed=args.seed, device=args.device, workers=args.workers,
+        progress=not args.quiet)
     result = distil(settings)
     v = result.metrics["validation"]
     print(f"{args.method}: student in {result.out_dir} - {result.size_bytes / 1e6:.3f} MB "

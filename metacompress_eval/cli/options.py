@@ -175,11 +175,14 @@ def model_spec_from_args(args, name: str, role: str | None = None):
                      parse_option_pairs(getattr(args, f"{prefix}option"), flag))
 
 
-def add_workers_option(parser: argparse.ArgumentParser) -> None:
-    """``--workers``: processes that make follow-ups (the output is the same for any number)."""
+def add_workers_option(parser: argparse.ArgumentParser, chunks: bool = True) -> None:
+    """``--workers``: processes that make follow-ups (the output is the same for any number); with
+    ``chunks``, also ``--chunk-sources``."""
     parser.add_argument("--workers", type=int, default=0,
                         help="worker processes making follow-ups; 0 = one per usable CPU (default); the follow-ups, "
                              "their order and every count are the same for any number")
+    if not chunks:
+        return
     parser.add_argument("--chunk-sources", type=int, default=None,
                         help="sources per chunk of follow-ups (handed to the workers in smaller parts unless verifying; "
                              "for evaluate, streamed to the models and shared out to the processes of a "

@@ -106,6 +106,7 @@ class DistillSettings:
     seed: int = 0
     device: str = "cpu"
     teacher_batch_size: int = 64
+    workers: int | None = 1  # processes making the follow-ups (0 or None: one per usable CPU); same ones for any number
     progress: bool = True
 
 
@@ -185,8 +186,10 @@ def _prepare(s: DistillSettings, say) -> _Data:
     train_follow = []
     if train_names and task.language:
         # A seed apart from the evaluation's (seed 0 by default), so evaluation follow-ups are new.
-        train_follow = build_follow_ups(train, task.language, train_names, seed=s.seed + 104729).items
-    valid_follow = build_follow_ups(valid, task.language, valid_names, seed=s.seed + 7).items if task.language else []
+        train_follow = build_follow_ups(train, task.language, train_names, seed=s.seed + 104729,
+                                        workers=s.workers).items
+    valid_follow = build_follow_ups(valid, task.language, valid_names, seed=s.seed + 7,
+                                    workers=s.workers).items if task.language else []
     if train_names and not train_follow:
         say(f"warning: no follow-ups could be made for training ({', '.join(train_names)})")
 
@@ -496,7 +499,7 @@ def distil(s: DistillSettings, log: Callable[[str], None] | None = None) -> Dist
 def _public_settings(s: DistillSettings) -> dict:
     """The settings as ``distillation.json`` records them: paths by file/folder name (the folder is published)."""
     out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(s).items()
-           if k not in ("space", "out_dir")}
+           if k not in ("space", "out_dir", "workers")}  # (the worker count changes nothing in the result)
     out["teacher"] = loaded_model_name(s.teacher)
     for key in ("data", "labelled", "functions"):
         if out.get(key):

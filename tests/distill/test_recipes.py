@@ -104,3 +104,18 @@ def test_pair_task_student(tiny_teacher, tmp_path):
     assert result.report["analysis"]["counts"]["sources"] == 40
     summary = json.loads((r.out_dir / "distillation.json").read_text())
     assert summary["pair_input"] is True
+
+
+def test_follow_ups_are_the_same_for_any_worker_count(tiny_teacher, tmp_path):
+    """``--workers`` makes the training and validation follow-ups in parallel: the same ones, and the
+    recorded settings do not mention the worker count (it changes nothing in the student)."""
+    from metacompress_eval.distill.recipes import _prepare, _public_settings
+
+    made = []
+    for workers in (1, 2):
+        settings = _settings(tiny_teacher["teacher"], tiny_teacher["data"], tmp_path / f"s{workers}", "fidelity",
+                             workers=workers)
+        data = _prepare(settings, lambda *_: None)
+        made.append(([f.as_row() for f in data.train_follow], [f.as_row() for f in data.valid_follow]))
+        assert "workers" not in _public_settings(settings)
+    assert made[0] == made[1] and made[0][0] and made[0][1]
