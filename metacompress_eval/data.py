@@ -10,6 +10,7 @@ a missing column, labels outside the models' label set — raise :class:`MetaCom
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from .errors import MetaCompressError
-from .fileio import UTF8_BOM, check_text_encoding, iter_jsonl, parse_json_text, unencodable_text
+from .fileio import check_text_encoding, unencodable_text
+from .tables import no_rows, read_file_rows
 from .tasks import TaskSpec
 
 DEFAULT_MAX_CODE_CHARS = 50_000
@@ -179,103 +181,23 @@ def read_table(spec: str | os.PathLike, *, split: str | None = None) -> tuple[li
         raise MetaCompressError(f"data {spec_str} is not a regular file (a device, pipe or socket)")
     if path.is_file():
         suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
-        suffix = suffix.lower()
         try:
             if path.stat().st_size == 0:
                 raise MetaCompressError(f"data file {path} is empty")
-            if suffix in (".jsonl", ".ndjson", ".json", ".csv", ".tsv"):
+            if suffix.lower() in (".jsonl", ".ndjson", ".json", ".csv", ".tsv"):
                 check_text_encoding(path)
+            result.description["format"], rows = read_file_rows(path, suffix.lower(), result)
         except OSError as exc:
             raise MetaCompressError(f"cannot read data file {path}: {exc.strerror or exc}") from None
-        if suffix in (".jsonl", ".ndjson"):
-            result.description["format"] = "jsonl"
-            return _read_jsonl(path, result), result
-        builder = {".json": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}.get(suffix)
-        if builder is None:
-            raise MetaCompressError(
-                f"cannot read {path}: unknown file type {suffix or '(none)'}; use .jsonl, .json, .csv, .tsv, "
-                ".parquet, a save_to_disk folder or a Hub dataset id")
-        result.description["format"] = builder
-        if builder == "json":
-            rows = _read_json_records(path, result)
-            if rows is not None:
-                return rows, result
-        if builder in ("csv", "json"):
-            _check_utf8(path)
-        kwargs: dict[str, Any] = {"delimiter": "\t"} if suffix == ".tsv" else {}
-        return _load_with_datasets(builder, str(path), split, **kwargs), result
+        if not rows:
+            raise no_rows(path, result, result.skipped)
+        return rows, result
     looks_local = (spec_str.startswith((".", "/", "~")) or spec_str.count("/") > 1
                    or Path(spec_str).suffix.lower() in (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet"))
     if looks_local:
         raise MetaCompressError(f"data file or folder not found: {spec_str}")
     result.description["format"] = "hub"
     return _load_hub_dataset(spec_str, split), result
-
-
-def _read_jsonl(path: Path, result: LoadedData) -> list[dict]:
-    rows, result.origins = [], []
-    for number, row, problem in iter_jsonl(path):
-        if problem:
-            result.skip(problem.split(" (")[0].split(" at ")[0], f"{path.name}:{number}: {problem}")
-        else:
-            rows.append(row)
-            result.origins.append(f"{path.name}:{number}")
-    return rows
-
-
-def _read_json_records(path: Path, result: LoadedData) -> list[dict] | None:
-    """Rows of a ``.json`` file holding an array of objects (or JSON Lines); ``None`` for other shapes.
-
-    Read here rather than by ``datasets``' JSON builder, which silently drops a lone surrogate from
-    the text of an array and fails the whole file over one bad object; here a bad entry is a
-    counted skip like a bad JSONL line. Other shapes (an object of columns, ...) go to the builder.
-    """
-    raw = path.read_bytes()
-    if raw.startswith(UTF8_BOM):
-        raw = raw[len(UTF8_BOM):]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None  # _check_utf8 names the line
-    data, problem = parse_json_text(text)
-    if problem == "invalid JSON (Extra data)" or (problem and text.lstrip().startswith("{") and "\n" in text.strip()):
-        return _read_jsonl(path, result)  # JSON Lines in a .json file
-    if problem:
-        raise MetaCompressError(f"cannot read {path.name}: {problem}")
-    if not isinstance(data, (list, dict)):  # the JSON builder crashes on ``null`` (a segmentation fault)
-        kind = {type(None): "null", bool: "boolean", str: "string"}.get(type(data), "number")
-        raise MetaCompressError(f"cannot read {path.name}: it holds a JSON {kind}, not a table (an array of "
-                                "objects, JSON Lines or an object of columns)")
-    if not isinstance(data, list):
-        return None
-    rows, result.origins = [], []
-    for index, row in enumerate(data):
-        if not isinstance(row, dict):
-            result.skip("entry is not a JSON object", f"{path.name}[{index}]")
-            continue
-        bad = unencodable_text(row)
-        if bad:
-            result.skip("text not encodable as UTF-8", f"{path.name}[{index}]: {bad}")
-            continue
-        rows.append(row)
-        result.origins.append(f"{path.name}[{index}]")
-    return rows
-
-
-def _check_utf8(path: Path) -> None:
-    """Fail with the line number when a text file is not UTF-8.
-
-    Checked up front because the CSV/JSON builders report a bad byte as an obscure Arrow or pandas
-    error (and log it), and a text table cannot be partially skipped the way JSONL lines can.
-    """
-    with open(path, "rb") as fh:
-        for number, line in enumerate(fh, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise MetaCompressError(
-                    f"cannot read {path}: line {number} is not valid UTF-8 (byte {exc.start} of the line); "
-                    "re-encode the file as UTF-8") from None
 
 
 @contextlib.contextmanager
@@ -290,22 +212,6 @@ def quiet_datasets() -> Iterator[None]:
     finally:
         if enabled:
             datasets.enable_progress_bars()
-
-
-def _load_with_datasets(builder: str, path: str, split: str | None, **kwargs) -> list[dict]:
-    import datasets
-
-    try:
-        with quiet_datasets():
-            ds = datasets.load_dataset(builder, data_files=path, split="train", **kwargs)
-    except Exception as exc:  # datasets wraps decoding errors in several exception types
-        cause = exc
-        while cause.__cause__ is not None or cause.__context__ is not None:
-            cause = cause.__cause__ or cause.__context__
-        if isinstance(cause, UnicodeDecodeError):
-            raise MetaCompressError(f"cannot read {path}: not valid UTF-8 ({cause.reason} at byte {cause.start})") from None
-        raise MetaCompressError(f"cannot read {path} as {builder}: {type(cause).__name__}: {cause}") from None
-    return ds.to_list()
 
 
 def _read_saved_dataset(path: Path, split: str | None) -> list[dict]:
@@ -438,27 +344,35 @@ def load_code_sources(spec: DataSpec, code_column: str,
     """
     rows, loaded = load_rows(spec)
     name = _source_name(loaded)
-    if rows and not any(code_column in r for r in rows[:100]):
-        columns = sorted(set().union(*(r.keys() for r in rows[:100])), key=str)
+    columns = set().union(*(r.keys() for r in rows[:100])) if rows else set()
+    if rows and code_column not in columns:
         raise MetaCompressError(f"missing column {code_column!r} in {name}; available: "
-                                f"{', '.join(map(str, columns))} (name the code column with --code-column)")
+                                f"{', '.join(sorted(map(str, columns)))} (name the code column with --code-column)")
     check_text_column(rows, code_column, name)
     result = []
+    seen_ids: set[str] = set()
     for index, row in enumerate(rows):
         if spec.max_sources is not None and len(result) >= spec.max_sources:
             break
-        sid = row.get(id_column) if id_column else None
-        where = loaded.row_name(index) + (f" (id {sid})" if sid is not None and not text_problem(sid) else "")
-        problem = code_problem(row.get(code_column), spec.max_code_chars) or text_problem(sid)
+        sid = row.get(id_column) if id_column in columns else None
+        bad_id = id_problem(sid) if id_column in columns else None
+        where = loaded.row_name(index) + (f" (id {sid})" if sid is not None and not bad_id else "")
+        sid = str(sid if sid is not None else index)
+        problem = bad_id or ("duplicate id" if sid in seen_ids else None) or \
+            code_problem(row.get(code_column), spec.max_code_chars)
         if problem:
             loaded.skip(_reason(problem), f"{where}: {problem}" if problem != _reason(problem) else where)
             continue
-        source = SourceInput(str(sid if sid is not None else index), (row[code_column],))
+        seen_ids.add(sid)
+        source = SourceInput(sid, (row[code_column],))
         if spec.context_column:
             if spec.context_column not in row and index < 100 and not any(spec.context_column in r for r in rows[:100]):
                 raise MetaCompressError(f"missing context column {spec.context_column!r} in {spec.path}")
             source.contexts = (read_context(row.get(spec.context_column), _data_folder(spec)),)
         result.append((row, source))
+    if not result and loaded.skipped:
+        raise MetaCompressError(f"no usable rows in {name}: skipped {dict(loaded.skipped)}"
+                                + (f" (first: {loaded.skipped_examples[0]['where']})" if loaded.skipped_examples else ""))
     return result, loaded
 
 
@@ -466,6 +380,20 @@ def _source_name(loaded: LoadedData) -> str:
     """The data's file name (or Hub id) for messages: the row is named, the server's folders are not."""
     path = str(loaded.description.get("path") or "the data")
     return Path(path).name if loaded.description.get("format") not in (None, "hub") else path
+
+
+def id_problem(value: Any) -> str | None:
+    """Why a cell of the id column cannot name a row, or ``None`` (text and numbers can).
+
+    A list, object, binary or boolean id would be written as its Python spelling and could equal
+    another row's; an empty id (``""``, NaN, an empty CSV cell) names nothing.
+    """
+    if value is None or (isinstance(value, float) and not math.isfinite(value)) or \
+            (isinstance(value, str) and not value.strip()):
+        return "missing id"
+    if isinstance(value, (bool, list, tuple, dict, bytes, bytearray, memoryview, set)):
+        return f"id is not text or a number ({value_kind(value)})"
+    return text_problem(value)
 
 
 def text_problem(value: Any) -> str | None:
@@ -521,12 +449,18 @@ def _label_index(value: Any, label_names: Sequence[str]) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer() and 0 <= int(value) < len(label_names):
         return int(value)
-    if isinstance(value, str):
+    if isinstance(value, str):  # names, or numbers written as text (every CSV cell is text)
         text = value.strip()
         if text in label_names:
             return list(label_names).index(text)
-        if text.lstrip("-").isdigit() and 0 <= int(text) < len(label_names):
-            return int(text)
+        if text.lower() in ("true", "false") and len(label_names) == 2:
+            return int(text.lower() == "true")
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        if number.is_integer() and 0 <= number < len(label_names):
+            return int(number)
     return None
 
 
@@ -575,12 +509,17 @@ def prepare_sources(rows: list[dict], loaded: LoadedData, task: TaskSpec, label_
     for index, row in enumerate(rows):
         if max_sources is not None and len(sources) >= max_sources:
             break
-        sid = row.get(task.id_column) if task.id_column else None
-        if sid is None and pair_ids:
+        has_id = task.id_column in columns
+        sid = row.get(task.id_column) if has_id else None
+        bad_id = id_problem(sid) if has_id else None
+        if not has_id and pair_ids:
             sid = f"{row.get(pair_ids[0])}-{row.get(pair_ids[1])}"
         sid = str(sid) if sid is not None else str(index)
-        bad_text = text_problem(sid) or text_problem(row.get(task.label_column) if task.label_column else None)
-        where = loaded.row_name(index) + ("" if bad_text else f" (id {sid})")
+        bad_text = text_problem(row.get(task.label_column) if task.label_column else None)
+        where = loaded.row_name(index) + ("" if bad_id or bad_text else f" (id {sid})")
+        if bad_id:
+            loaded.skip(_reason(bad_id), f"{where}: {bad_id}" if bad_id != _reason(bad_id) else where)
+            continue
         if bad_text:
             loaded.skip("text not encodable as UTF-8", f"{where}: {bad_text}")
             continue

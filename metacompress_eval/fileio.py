@@ -281,36 +281,50 @@ class AtomicJsonlWriter:
                         break
 
 
+def _text_lines(path: str | os.PathLike) -> Iterator[bytes]:
+    """The lines of a file as bytes, ended by ``\\n``, ``\\r\\n`` or a lone ``\\r`` (classic Mac OS files).
+
+    JSON text never holds a raw carriage return inside a string, so splitting on one is safe.
+    """
+    with open(path, "rb") as fh:
+        for chunk in fh:
+            body = chunk[:-1] if chunk.endswith(b"\n") else chunk
+            if body.endswith(b"\r"):
+                body = body[:-1]
+            yield from body.split(b"\r") if b"\r" in body else (body,)
+
+
 def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict | None, str | None]]:
     """Yield ``(line_number, row, problem)`` for each non-blank line of a JSONL file.
 
     Written by hand rather than with ``datasets``' JSON builder because that builder fails the whole
     file on one line with invalid UTF-8 or invalid JSON; here such a line is reported as a problem
     (and counted as a skip by the caller) while every good line is kept. A UTF-8 byte order mark
-    before the first line is ignored.
+    before the first line is ignored; lines may end in ``\\n``, ``\\r\\n`` or ``\\r``.
     """
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if number == 1 and raw.startswith(UTF8_BOM):
-                raw = raw[len(UTF8_BOM):]
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield number, None, f"invalid UTF-8 at byte {exc.start} of the line"
-                continue
-            row, problem = parse_json_text(text)
-            if problem is None and not isinstance(row, dict):
-                problem = "line is not a JSON object"
-            if problem is None:
-                bad = unencodable_text(row)
-                if bad:
-                    problem = f"text not encodable as UTF-8 ({bad})"
-            if problem:
-                yield number, None, problem
-                continue
-            yield number, row, None
+    number = 0
+    for raw in _text_lines(path):
+        number += 1
+        if number == 1 and raw.startswith(UTF8_BOM):
+            raw = raw[len(UTF8_BOM):]
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield number, None, f"invalid UTF-8 at byte {exc.start} of the line"
+            continue
+        row, problem = parse_json_text(text)
+        if problem is None and not isinstance(row, dict):
+            problem = "line is not a JSON object"
+        if problem is None:
+            bad = unencodable_text(row)
+            if bad:
+                problem = f"text not encodable as UTF-8 ({bad})"
+        if problem:
+            yield number, None, problem
+            continue
+        yield number, row, None
 
 
 def to_jsonable(obj: Any) -> Any:

@@ -27,7 +27,7 @@ def collect_pairs(args):
     ``--harness-column``, default ``harness``) and its ``provenance``.
     """
     from metacompress_eval.cli.options import max_code_chars
-    from metacompress_eval.data import code_problem, text_problem
+    from metacompress_eval.data import code_problem, id_problem
 
     limit = max_code_chars(args)
     rows, loaded = _read(args.input, "input")
@@ -67,7 +67,7 @@ def collect_pairs(args):
             problem = code_problem(follow_up, limit)
             problem = problem and problem.replace("code", "follow-up", 1)
         if problem is None:
-            problem = text_problem(sid)
+            problem = id_problem(sid) if sources is not None or args.id_column in row else None
         if problem:
             reason = problem.split(" (")[0]
             loaded.skip(reason, f"{where}: {problem}" if problem != reason else where)
