@@ -59,6 +59,13 @@ def folder_mode() -> int:
     return 0o777 & ~current_umask()
 
 
+def write_target(path: str | os.PathLike) -> Path:
+    """Where a write to ``path`` lands: a symbolic link is followed, so the atomic replace puts the new
+    file where the link points and the link stays a link (a rename over the link would replace it)."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def _stage(path: Path, data: bytes) -> str:
     """Write ``data`` to a synced temporary file beside ``path``; return its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +91,7 @@ def _unlink(path: str) -> None:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename)."""
-    path = Path(path)
+    path = write_target(path)
     tmp = _stage(path, data)
     try:
         os.replace(tmp, path)
@@ -104,7 +111,7 @@ def atomic_write_many(files: Mapping[str | os.PathLike, bytes]) -> list[Path]:
     staged: list[tuple[str, Path]] = []
     try:
         for path, data in files.items():
-            staged.append((_stage(Path(path), data), Path(path)))
+            staged.append((_stage(write_target(path), data), write_target(path)))
         for tmp, path in staged:
             os.replace(tmp, path)
     except BaseException:
@@ -222,7 +229,7 @@ class AtomicJsonlWriter:
     """
 
     def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+        self.path = write_target(path)
         self.rows = 0
         self._fh = None
         self._tmp: str | None = None
@@ -253,7 +260,7 @@ class AtomicJsonlWriter:
         staged: list[tuple[str, Path]] = [(self._tmp, self.path)]
         try:
             for path, data in (also or {}).items():
-                staged.append((_stage(Path(path), data), Path(path)))
+                staged.append((_stage(write_target(path), data), write_target(path)))
             for tmp, path in staged:
                 os.replace(tmp, path)
         except BaseException:

@@ -18,13 +18,22 @@ the next run that writes to the same place.
 
 A command that writes files (``transform``, ``verify``) checks them with :func:`check_output_file`
 and writes them together with :func:`~metacompress_eval.fileio.atomic_write_many`.
+
+Every output location is named by :func:`output_path`: an empty name is refused (it would mean the
+current folder), and a symbolic link is followed: the outputs are written where the link points and
+the link stays (a link loop is refused). While a command writes a location it holds its lock
+(:func:`lock_output`, a ``.NAME.lock`` file beside it locked with ``flock``), so a second run writing
+the same place at the same time stops before any work with one line naming the first run's process;
+the lock ends with the command (or the process), and its file is removed.
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import os
 import shutil
 import tempfile
@@ -74,6 +83,94 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+def output_path(path: str | os.PathLike, what: str = "output") -> Path:
+    """The location a command writes for ``--out`` ``path``: never empty, symbolic links followed.
+
+    An empty or blank name is refused (``Path("")`` is the current folder, which would be filled or
+    replaced). A symbolic link is followed to where it points (created there if missing), so the
+    link keeps pointing at the new output instead of being replaced by a plain file or folder; a
+    link to a ``/proc`` entry (``/dev/stdout``) is left as it is for :func:`check_output_file` to refuse.
+    """
+    text = os.fspath(path)
+    if not str(text).strip():
+        raise MetaCompressError(f"the {what} location is empty; name a file or folder (\".\" is not taken "
+                                "for the current folder)")
+    result = Path(text).expanduser()
+    if result.name in ("", ".."):  # "." or "..": the folder's own name is needed for the files beside it
+        result = Path(os.path.abspath(result))
+        if not result.name:
+            raise MetaCompressError(f"{what} {text} is the root folder; name a folder inside it")
+    if not result.is_symlink() or _links_into_proc(result):
+        return result
+    try:
+        return result.resolve(strict=True)
+    except FileNotFoundError:
+        return Path(os.path.realpath(result))  # a dangling link: the output is made where it points
+    except (RuntimeError, OSError):
+        raise MetaCompressError(f"{what} {result} is a symbolic link that loops back on itself; "
+                                "name another location") from None
+
+
+_HELD: dict[Path, tuple[int, Path]] = {}  # output location -> (locked descriptor, lock file)
+
+
+def lock_output(path: Path, what: str = "output") -> None:
+    """Hold the lock of output location ``path`` until :func:`unlock_output` (or the process ends).
+
+    Refuses, in one line naming the other process, when another run holds it. Taken again by the
+    same process, it is a no-op.
+    """
+    path = Path(os.path.abspath(path))
+    if path in _HELD:
+        return
+    lock = path.parent / f".{path.name}.lock"
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise MetaCompressError(f"cannot write {what} {path}: {_reason(exc)}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            os.close(fd)
+            by = f" (process {holder})" if holder.isdigit() else ""
+            raise MetaCompressError(f"{what} {path} is being written by another metacompress run{by}; wait for it "
+                                    "to finish or choose another location") from None
+        try:
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed the file as we opened it: lock the new one
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _HELD[path] = (fd, lock)
+
+
+def unlock_output(path: Path) -> None:
+    """Release the lock :func:`lock_output` took on ``path`` and remove its file."""
+    held = _HELD.pop(Path(os.path.abspath(path)), None)
+    if held is None:
+        return
+    fd, lock = held
+    try:
+        os.unlink(lock)  # while still locked: a run waiting on this file sees it gone and makes a new one
+    except OSError:
+        pass
+    os.close(fd)
+
+
+def release_output_locks() -> None:
+    """Release every output lock this process holds (the CLI calls it when a command ends)."""
+    for path in list(_HELD):
+        unlock_output(path)
+
+
+atexit.register(release_output_locks)
+
+
 class OutputFolder:
     """A folder of outputs that is checked first and replaced as a whole (see the module docstring).
 
@@ -88,7 +185,7 @@ class OutputFolder:
 
     def __init__(self, path: str | os.PathLike, *, what: str = "output folder", markers: Iterable[str] = (),
                  keep: Iterable[str] = ()):
-        self.path = Path(path).expanduser()
+        self.path = output_path(path, what)
         self.what = what
         self.markers = tuple(markers)
         self.keep = tuple(keep)
@@ -114,6 +211,9 @@ class OutputFolder:
         path = self.path
         if path.exists() and not path.is_dir():
             raise MetaCompressError(f"{self.what} {path} is an existing file, not a folder; choose another --out")
+        if path.is_dir() and Path.cwd().resolve().is_relative_to(path.resolve()):
+            raise MetaCompressError(f"{self.what} {path} is the current folder or holds it, and would be replaced as "
+                                    "a whole; name a folder inside it")
         _check_ancestors(path, self.what)
         if path.is_dir() and not self._earlier_output():
             raise MetaCompressError(
@@ -122,10 +222,15 @@ class OutputFolder:
         parent = path.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MetaCompressError(f"cannot write {self.what} {path}: {_reason(exc)}") from None
+        lock_output(path, self.what)
+        try:
             self._remove_stale(parent)
             self.staging = Path(tempfile.mkdtemp(prefix=f".{path.name}{_STAGING}{os.getpid()}-", dir=parent))
             os.chmod(self.staging, folder_mode())  # mkdtemp makes 0700 folders whatever the umask
         except OSError as exc:
+            unlock_output(path)
             raise MetaCompressError(f"cannot write {self.what} {path}: {_reason(exc)}") from None
         for name in self.keep:
             src = path / name
@@ -166,6 +271,7 @@ class OutputFolder:
             self.discard()
             raise write_failed(self.what, path, exc) from None
         self.staging = None
+        unlock_output(path)
         return path
 
     def discard(self) -> None:
@@ -173,6 +279,7 @@ class OutputFolder:
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None
+        unlock_output(self.path)
 
 
 def _check_ancestors(path: Path, what: str) -> None:
@@ -206,19 +313,22 @@ def check_output_file(path: str | os.PathLike, what: str = "output file",
     socket (``/dev/null``, ``/dev/stdout``: the atomic replace would put a regular file in place of
     the device), nor one of ``inputs`` (the command would overwrite what it reads); its folder must
     exist or be creatable and take a new file (a temporary one is made and removed to find out).
+    Returns the location to write (:func:`output_path`: a symbolic link followed), locked until the
+    command ends (:func:`lock_output`).
     """
-    path = Path(path).expanduser()
+    given = Path(os.fspath(path)).expanduser()  # messages name the location as the user did
+    path = output_path(path, what)
     if path.is_dir():
-        raise MetaCompressError(f"{what} {path} is an existing folder, not a file; name a file")
+        raise MetaCompressError(f"{what} {given} is an existing folder, not a file; name a file")
     if path.exists() and (not path.is_file() or _links_into_proc(path)):
-        raise MetaCompressError(f"{what} {path} is not a regular file (a device, pipe or socket); name a file")
+        raise MetaCompressError(f"{what} {given} is not a regular file (a device, pipe or socket); name a file")
     for source in inputs:
         try:
             same = path.exists() and os.path.samefile(path, source)
         except OSError:
             same = False
         if same:
-            raise MetaCompressError(f"{what} {path} is the input file {source}; name another file "
+            raise MetaCompressError(f"{what} {given} is the input file {source}; name another file "
                                     "(the input would be overwritten)")
     _check_ancestors(path, what)
     try:
@@ -227,7 +337,8 @@ def check_output_file(path: str | os.PathLike, what: str = "output file",
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise MetaCompressError(f"cannot write {what} {path}: {_reason(exc)}") from None
+        raise MetaCompressError(f"cannot write {what} {given}: {_reason(exc)}") from None
+    lock_output(path, what)
     return path
 
 

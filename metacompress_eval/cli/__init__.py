@@ -75,11 +75,25 @@ def _error(message: str, status: int) -> int:
     return status
 
 
+# The arguments naming where a command writes, as its help spells them.
+OUTPUT_ARGUMENTS = {"out": "--out", "output": "OUTPUT", "dst": "DST", "card": "--card"}
+
+
+def _check_output_names(args) -> None:
+    """Refuse an empty output name for every command at once: ``Path("")`` is the current folder, which a
+    command would fill or replace (and ``verify --out ""`` would silently take its default)."""
+    for attr, name in OUTPUT_ARGUMENTS.items():
+        value = getattr(args, attr, None)
+        if isinstance(value, str) and not value.strip():
+            raise MetaCompressError(f"{name} is empty; name a file or folder (\"./NAME\" for one in the current folder)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``metacompress`` console script."""
     args = build_parser().parse_args(argv)
     _quiet_libraries()
     try:
+        _check_output_names(args)
         if getattr(args, "threads", None) is not None:  # demo, evaluate, attack, distill
             from ..threads import configure_threads
 
@@ -105,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         first = (str(exc).splitlines() or [""])[0][:300]
         return _error(f"internal error ({type(exc).__name__}: {first}); this is a bug - rerun with "
                       "METACOMPRESS_DEBUG=1 to see the traceback, and please report it", 1)
+    finally:
+        if "metacompress_eval.outputs" in sys.modules:  # a command that wrote: its output locks end with it
+            sys.modules["metacompress_eval.outputs"].release_output_locks()
 
 
 if __name__ == "__main__":  # pragma: no cover

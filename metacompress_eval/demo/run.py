@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from ..console import logger
+from ..errors import MetaCompressError
 from ..fileio import atomic_write_json, atomic_write_jsonl
 from ..pipeline import EvaluationConfig, EvaluationResult, run_evaluation
 from .models import build_demo_models, demo_corpus
@@ -43,8 +44,14 @@ def run_demo(out_dir: str | Path = "metacompress-demo", *, size: str = "demo", s
         from ..threads import configure_threads
 
         configure_threads(threads)
+    from ..outputs import lock_output, output_path
+
     preset = PRESETS[size]
-    out = Path(out_dir)
+    out = output_path(out_dir, "demo folder")
+    if out.exists() and not out.is_dir():
+        raise MetaCompressError(f"demo folder {out} is an existing file, not a folder; choose another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_output(out, "demo folder")
     started = time.perf_counter()
     say = logger(progress)
     rows = demo_corpus(size, seed)

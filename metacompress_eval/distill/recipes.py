@@ -412,7 +412,7 @@ def distil(s: DistillSettings, log: Callable[[str], None] | None = None) -> Dist
     hf_logging.disable_progress_bar()
     started = time.perf_counter()
     torch.manual_seed(s.seed)
-    out = Path(s.out_dir)
+    out = _student_folder(s.out_dir)
     d = _prepare(s, say)
     n_labels = len(d.label_names)
     space = dataclasses.replace(s.space or SearchSpace(), max_length=s.max_length, num_labels=n_labels)
@@ -494,6 +494,21 @@ def distil(s: DistillSettings, log: Callable[[str], None] | None = None) -> Dist
     say(f"student written to {out} ({format_size(4 * params)}, {config.flops / 1e9:.3f} GFLOPs, "
         f"{latency['median_ms']:.2f} ms/input) in {summary['seconds']:.0f} s")
     return result
+
+
+def _student_folder(out_dir: str) -> Path:
+    """``--out`` checked before any work (not a file, not blank; a link followed) and locked for the run."""
+    from ..outputs import lock_output, output_path
+
+    out = output_path(out_dir, "student folder")
+    if out.exists() and not out.is_dir():
+        raise MetaCompressError(f"student folder {out} is an existing file, not a folder; choose another --out")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MetaCompressError(f"cannot write student folder {out}: {exc.strerror or exc}") from None
+    lock_output(out, "student folder")
+    return out
 
 
 def _public_settings(s: DistillSettings) -> dict:

@@ -45,8 +45,14 @@ def write_space_folder(out_dir: str | Path) -> list[Path]:
     from ..fileio import atomic_write_text
     from . import bundle
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    from ..outputs import lock_output, output_path
+
+    out = output_path(out_dir, "module folder")
+    if out.exists() and not out.is_dir():
+        raise MetaCompressError(f"module folder {out} is an existing file, not a folder; choose another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_output(out, "module folder")
+    out.mkdir(exist_ok=True)
     written = []
     for name in MODULE_FILES:
         src = SOURCE_DIR / name

@@ -124,9 +124,13 @@ def import_checkpoint(source: str, dest: str | os.PathLike, *, adapter: str | No
     from .checkpoint import locate_weights
     from .files import load_state_dict
 
-    out = Path(dest).expanduser()
+    from ..outputs import lock_output, output_path
+
+    out = output_path(dest, "import folder")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise MetaCompressError(f"{out} exists and is not empty; choose a new folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_output(out, "import folder")  # before the (long) load: a second import into it stops now
     model = load_model(source, role="model", tokenizer=tokenizer, max_length=max_length, adapter=adapter,
                        options=options)
     if model.adapter not in IMPORTABLE:
@@ -136,7 +140,6 @@ def import_checkpoint(source: str, dest: str | os.PathLike, *, adapter: str | No
                                 f"{', '.join(IMPORTABLE)}")
     weights, _ = locate_weights(source, role="model")
     state = load_state_dict(weights, what=f"model {weights}")
-    out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     from ..public_names import loaded_model_name
 
