@@ -549,18 +549,14 @@ class CardUpdate:
 
 def load_report(report_dir: str | Path) -> tuple[dict, Path]:
     """``report.json`` of a report folder (or the file itself), checked (:mod:`metacompress_eval.report.read`), and the folder."""
-    from ..report.read import parse_report
+    from ..report.read import read_report_file
 
     path = Path(report_dir)
     folder = path.parent if path.is_file() else path
     file = path if path.is_file() else path / "report.json"
     if not file.is_file():
         raise MetaCompressError(f"no report.json in {report_dir}")
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise MetaCompressError(f"cannot read {file}: {exc.strerror or exc}") from None
-    return parse_report(raw, str(file)), folder
+    return read_report_file(file, str(file)), folder
 
 
 def update_card(report_dir: str | Path, card: str | Path, *, report_url: str | None = None,

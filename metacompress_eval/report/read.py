@@ -76,6 +76,24 @@ def validate_report(data: Any, where: str) -> dict:
     return data
 
 
+#: A report.json is a summary (rows go to predictions.jsonl): a few MB at most. A larger file is refused
+#: before it is read, so a huge or endless file cannot exhaust memory.
+MAX_REPORT_BYTES = 100_000_000
+
+
+def read_report_file(path, where: str) -> dict:
+    """The validated report of the report.json file ``path`` (size-checked before reading; see :func:`parse_report`)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_REPORT_BYTES:
+            raise MetaCompressError(f"{where}: {size / 1e6:.0f} MB is too large for a report.json "
+                                    f"(at most {MAX_REPORT_BYTES // 1_000_000} MB)")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MetaCompressError(f"cannot read {where}: {exc.strerror or exc}") from None
+    return parse_report(raw, where)
+
+
 def parse_report(raw: bytes, where: str) -> dict:
     """A report.json's bytes → the validated report, or one :class:`MetaCompressError` naming ``where``."""
     from ..fileio import UTF8_BOM, parse_json_text

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 from ..errors import MetaCompressError
 from ..public_names import data_name, model_name
 from ..report.plots import CKA_FILE, HEATMAP_FILE, SCATTER_FILE, SHIFT_FILE
-from ..report.read import parse_report, validate_report
+from ..report.read import parse_report, read_report_file, validate_report
 from .settings import SpaceSettings, log
 
 #: The figures shown first when a report folder has them (in this order); any other PNG of the
@@ -165,7 +165,7 @@ def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
         for path in candidates:
             rel = str(path.parent.relative_to(root)) if path.parent != root else root.name
             try:
-                report = parse_report(path.read_bytes(), rel)
+                report = read_report_file(path, rel)
             except MetaCompressError as exc:
                 problems.append(str(exc))
                 continue
