@@ -122,6 +122,20 @@ def rows_with(bad: bytes | dict, at: int = 1, n: int = 4, language: str = "c") -
     return lines
 
 
+def jsonl_with(bad: bytes | dict, at: int = 1, n: int = 4, language: str = "c") -> bytes:
+    """The bytes of a JSONL file of good rows with ``bad`` inserted as line ``at + 1`` (see :func:`rows_with`)."""
+    return b"".join(rows_with(bad, at, n, language))
+
+
+def csv_bytes(rows: list[dict], delimiter: str = ",", columns: list[str] | None = None) -> bytes:
+    """``rows`` as a CSV (or TSV) file with a header line."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns or list(rows[0]), delimiter=delimiter, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
 def write_parquet(path: Path, columns: dict) -> str:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -175,6 +189,109 @@ def _zip_bytes(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> b
     return buf.getvalue()
 
 
+def parquet_bytes(columns: dict, names: list[str] | None = None) -> bytes:
+    """A parquet file of ``columns`` (name -> values); ``names`` renames them (two may then share a name)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(columns)
+    if names:
+        table = table.rename_columns(names)
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+# Commands that read any table format (verify reads JSONL only).
+TABLE_COMMANDS = ("evaluate", "transform", "attack", "dataset", "space-run")
+
+
+def table_format_cases(data_case) -> None:
+    """Cases of every table format (CSV, TSV, JSON, parquet) and of files under the wrong suffix.
+
+    Each must be read exactly (a row is never silently shifted or merged), skipped with a count naming
+    its line, or refused in one line naming the file.
+    """
+    quoted = 'int say(char *s) {\n\tputs("a, \\"b\\"");\n\treturn 0;\n}\n'
+    rows = good_rows(4) + [{"id": "quotes", "code": quoted, "follow_up": quoted, "label": 1}]
+    header = "id,code,follow_up,label"
+    good_csv = csv_bytes(rows)
+
+    def csv_with(line: str, delimiter: str = ",") -> tuple[bytes, int]:
+        """The good table with the raw ``line`` after its first row, and the line number it lands on."""
+        first = csv_bytes(rows[:1], delimiter)
+        rest = csv_bytes(rows[1:], delimiter).split(b"\n", 1)[1]  # without its header line
+        return first + line.encode() + b"\n" + rest, first.count(b"\n") + 1
+
+    skips = {  # case id -> (file, (content, line named), description, reason)
+        "csv-extra-field": ("data.csv", csv_with('r9,"int f(int a) { return a; }",x,1,surplus'),
+                            "a CSV row with one field more than the header (pandas shifted its columns)",
+                            "number of fields"),
+        "csv-missing-field": ("data.csv", csv_with('r9,"int f(int a) { return a; }"'),
+                              "a CSV row with fewer fields than the header (pandas padded it with NaN)",
+                              "number of fields"),
+        "tsv-extra-field": ("data.tsv", csv_with('r9\t"int f(int a) { return a; }"\tx\t1\tsurplus', "\t"),
+                            "a TSV row with one field more than the header", "number of fields"),
+        "csv-stray-quote": ("data.csv", csv_with('r9,"int f(int a) { return a; }"junk,x,1'),
+                            "a CSV field with text after its closing quote", "malformed"),
+        "csv-nul-in-code": ("data.csv", csv_with('r9,"int f(int a) {\x00 return a; }",x,1'),
+                            "a raw NUL byte inside a quoted CSV field", "NUL"),
+    }
+    for name, (file, (content, line), description, reason) in skips.items():
+        data_case(f"unclear/{name}", content, file, kind="unclear", description=description, commands=TABLE_COMMANDS,
+                  expect="skip", count=1, reason=reason, mention=(file.replace(".", r"\."), rf"\b{line}\b"),
+                  default=("transform", "evaluate") if name == "csv-extra-field" else ("transform",))
+
+    errors = {  # case id -> (file, content, description, reason, mentions)
+        "csv-duplicate-header": ("data.csv", good_csv.replace(b"follow_up", b"code", 1),
+                                 "a CSV header naming the code column twice (pandas kept one of them)", "twice",
+                                 ("code",)),
+        "csv-header-only": ("data.csv", (header + "\n").encode(), "a CSV file with a header and no rows",
+                            "no rows|header", ()),
+        "csv-blank": ("data.csv", b"\n\n  \n", "a CSV file of blank lines", "header", ()),
+        "csv-unclosed-quote": ("data.csv", csv_with('r9,"int f(int a) { return a; },x,1')[0],
+                               "a quote left open: every row after it would be one field", "still open", ()),
+        "tsv-named-csv": ("data.csv", csv_bytes(rows, "\t"), "a tab-separated file named .csv", "tab", ()),
+        "gzip-named-jsonl": ("data.jsonl", lambda: __import__("gzip").compress(good_csv), "a gzip file named .jsonl",
+                             "gzip", ()),
+        "parquet-named-csv": ("data.csv", lambda: parquet_bytes({"id": ["r0"], "code": [GOOD_C[0]]}),
+                              "a parquet file named .csv", "parquet", ()),
+        "blank-jsonl": ("data.jsonl", b"\n   \n\n", "a JSONL file of blank lines (ran with 0 rows and no word)",
+                        "no rows|blank", ()),
+        "json-empty-array": ("data.json", b"[]", "a JSON file holding an empty array", "empty|no rows", ()),
+        "json-uneven-columns": ("data.json", json.dumps({"id": ["a", "b"], "code": [GOOD_C[0]]}).encode(),
+                                "a JSON object of columns of different lengths", "length", ()),
+        "parquet-zero-rows": ("data.parquet", lambda: parquet_bytes({"id": [], "code": [], "label": []}),
+                              "a parquet file with its columns and no rows", "no rows", ()),
+        "parquet-duplicate-columns": ("data.parquet", lambda: parquet_bytes(
+            {"id": ["r0"], "a": [GOOD_C[0]], "b": [GOOD_C[1]]}, ["id", "code", "code"]),
+            "a parquet file with two columns named code", "columns named", ("code",)),
+        "parquet-list-ids": ("data.parquet", lambda: parquet_bytes(
+            {"id": [[f"r{i}"] for i in range(3)], "code": GOOD_C[:3], "label": [0, 1, 0]}),
+            "a parquet id column of lists", "id is not text", ()),
+    }
+    for name, (file, content, description, reason, mention) in errors.items():
+        data_case(f"unclear/{name}", content, file, kind="unclear", description=description, commands=TABLE_COMMANDS,
+                  expect="error", reason=reason, mention=(file.replace(".", r"\."), *mention),
+                  default=("transform",) if name in ("csv-duplicate-header", "gzip-named-jsonl", "parquet-zero-rows",
+                                                     "csv-header-only", "blank-jsonl") else ())
+
+    read_whole = {  # case id -> (file, content, description)
+        "csv-quoted-code": ("data.csv", csv_bytes(rows), "CSV cells holding commas, quotes and newlines"),
+        "csv-pandas-index": ("data.csv", csv_bytes([{"": i, **r} for i, r in enumerate(rows)]),
+                             "a CSV written with pandas' unnamed index column"),
+        "json-object-of-columns": ("data.json", json.dumps({k: [r[k] for r in rows] for k in rows[0]}).encode(),
+                                   "a JSON object of equally long columns (read as one row of lists before)"),
+        "json-rows-under-key": ("data.json", json.dumps({"data": rows}).encode(), "a JSON object holding the rows "
+                                "under one key"),
+        "parquet-plain": ("data.parquet", lambda: parquet_bytes({k: [r[k] for r in rows] for k in rows[0]}),
+                               "a plain parquet file"),
+    }
+    for name, (file, content, description) in read_whole.items():
+        data_case(f"works/{name}", content, file, kind="works", description=description, commands=TABLE_COMMANDS,
+                  expect="ok", default=("transform",) if name == "csv-quoted-code" else ())
+
+
 # ----------------------------------------------------------------------------------------------
 # The corpus
 # ----------------------------------------------------------------------------------------------
@@ -197,91 +314,63 @@ def corpus_cases(with_model: bool = True) -> list[tuple[Case, CaseWriter]]:
             return writer
         return register
 
+    def data_case(case_id: str, content: bytes | Callable[[], bytes], name: str = "data.jsonl", **kwargs) -> None:
+        """A case whose one file is the data file ``name`` holding ``content`` (bytes, or a function making them)."""
+        kwargs.setdefault("files", {"data": name})
+        case(case_id, **kwargs)(lambda d, model: (d / name).write_bytes(content() if callable(content) else content))
+
     def good_data(d: Path, model=None) -> None:
         write_jsonl_lines(d / "data.jsonl", [json_line(r) for r in good_rows(4)])
 
     # 1. Unencodable text ------------------------------------------------------------------------
-    @case("unencodable/lone-surrogate-in-code", kind="unencodable",
-          description="a JSON string escape \\ud800 (a lone surrogate, not encodable as UTF-8) in one row's code",
-          commands=DATA_COMMANDS, expect="skip", count=1, reason="surrogate|not encodable|unencodable",
-          mention=(r"data\.jsonl", r"\b2\b"), files={"data": "data.jsonl"},
-          default=("evaluate", "transform", "verify", "dataset"))
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", rows_with(
-            b'{"id": "bad", "code": "int g(int x) { int \\ud800y = x; return x; }", "follow_up": "int g(int x) '
-            b'{ return x; }", "label": 1}\n'))
+    surrogate = "surrogate|not encodable|unencodable"
+    data_case("unencodable/lone-surrogate-in-code", jsonl_with(
+        b'{"id": "bad", "code": "int g(int x) { int \\ud800y = x; return x; }", "follow_up": "int g(int x) '
+        b'{ return x; }", "label": 1}\n'), kind="unencodable",
+        description="a JSON string escape \\ud800 (a lone surrogate, not encodable as UTF-8) in one row's code",
+        commands=DATA_COMMANDS, expect="skip", count=1, reason=surrogate, mention=(r"data\.jsonl", r"\b2\b"),
+        default=("evaluate", "transform", "verify", "dataset"))
+    data_case("unencodable/lone-surrogate-in-id", jsonl_with(
+        b'{"id": "x\\udfffy", "code": "int h(int q) { return q + 1; }", "follow_up": "int h(int q) '
+        b'{ return 1 + q; }", "label": 0}\n', at=2), kind="unencodable",
+        description="a lone low surrogate in a row's id (it would reach report.json and the terminal)",
+        commands=DATA_COMMANDS, expect="skip", count=1, reason=surrogate, mention=(r"data\.jsonl", r"\b3\b"),
+        default=("transform", "attack"))
+    data_case("unencodable/lone-surrogate-in-label", jsonl_with(
+        b'{"id": "lab", "code": "int h(int q) { return q + 1; }", "follow_up": "int h(int q) { return 1 + q; }", '
+        b'"label": "\\ud83d"}\n'), kind="unencodable", description="a lone surrogate in a label value",
+        commands=("evaluate", "attack", "transform", "dataset"), expect="skip", count=1, reason=surrogate,
+        mention=(r"data\.jsonl",), default=("evaluate",))
+    data_case("works/surrogate-pair", jsonl_with(
+        b'{"id": "emoji", "code": "int h(int q) {\\n    /* \\ud83d\\ude00 */\\n    int r = q + 1;\\n    '
+        b'return r;\\n}\\n", "follow_up": "int h(int q) { return q; }", "label": 0}\n'), kind="works",
+        description="a correctly escaped surrogate pair (an emoji in a comment) is ordinary text",
+        commands=("evaluate", "transform", "dataset"), expect="ok", default=("transform",))
 
-    @case("unencodable/lone-surrogate-in-id", kind="unencodable",
-          description="a lone low surrogate in a row's id (it would reach report.json and the terminal)",
-          commands=DATA_COMMANDS, expect="skip", count=1, reason="surrogate|not encodable|unencodable",
-          mention=(r"data\.jsonl", r"\b3\b"), files={"data": "data.jsonl"}, default=("transform", "attack"))
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", rows_with(
-            b'{"id": "x\\udfffy", "code": "int h(int q) { return q + 1; }", "follow_up": "int h(int q) '
-            b'{ return 1 + q; }", "label": 0}\n', at=2))
-
-    @case("unencodable/lone-surrogate-in-label", kind="unencodable", description="a lone surrogate in a label value",
-          commands=("evaluate", "attack", "transform", "dataset"), expect="skip", count=1,
-          reason="surrogate|not encodable|unencodable", mention=(r"data\.jsonl",), files={"data": "data.jsonl"},
-          default=("evaluate",))
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", rows_with(
-            b'{"id": "lab", "code": "int h(int q) { return q + 1; }", "follow_up": "int h(int q) { return 1 + q; }", '
-            b'"label": "\\ud83d"}\n'))
-
-    @case("works/surrogate-pair", kind="works",
-          description="a correctly escaped surrogate pair (an emoji in a comment) is ordinary text",
-          commands=("evaluate", "transform", "dataset"), expect="ok", files={"data": "data.jsonl"},
-          default=("transform",))
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", rows_with(
-            b'{"id": "emoji", "code": "int h(int q) {\\n    /* \\ud83d\\ude00 */\\n    int r = q + 1;\\n    '
-            b'return r;\\n}\\n", "follow_up": "int h(int q) { return q; }", "label": 0}\n'))
-
-    @case("unencodable/utf8-bom-jsonl", kind="unencodable",
-          description="a UTF-8 byte order mark before the first JSONL line (Windows editors write one)",
-          commands=DATA_COMMANDS, expect="ok", files={"data": "data.jsonl"},
-          default=("evaluate", "transform", "verify"))
-    def _(d, model):
-        lines = [json_line(r) for r in good_rows(4)]
-        lines[0] = b"\xef\xbb\xbf" + lines[0]
-        write_jsonl_lines(d / "data.jsonl", lines)
-
-    @case("unencodable/utf8-bom-csv", kind="unencodable", description="a UTF-8 byte order mark before the CSV header",
-          commands=("evaluate", "transform", "dataset"), expect="ok", files={"data": "data.csv"},
-          default=("transform",))
-    def _(d, model):
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=["id", "code", "follow_up", "label"])
-        writer.writeheader()
-        writer.writerows(good_rows(4))
-        (d / "data.csv").write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))
-
-    @case("unencodable/utf16-jsonl", kind="unencodable", description="a JSONL file saved as UTF-16 (with its BOM)",
-          commands=("evaluate", "transform", "dataset"), expect="error", reason="UTF-16",
-          mention=(r"data\.jsonl",), files={"data": "data.jsonl"}, default=("transform",))
-    def _(d, model):
-        (d / "data.jsonl").write_bytes("".join(json.dumps(r) + "\n" for r in good_rows(3)).encode("utf-16"))
-
-    @case("works/invalid-utf8-line", kind="works", description="one JSONL line with a byte that is not UTF-8",
-          commands=DATA_COMMANDS, expect="skip", count=1, reason="UTF-8", mention=(r"data\.jsonl", r"\b2\b"),
-          files={"data": "data.jsonl"}, default=("transform",))
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", rows_with(b'{"id": "latin", "code": "int f() { return 0; } /* \xe9 */", '
-                                                      b'"follow_up": "int f() { return 1; }", "label": 0}\n'))
-
-    @case("works/latin1-csv", kind="works", description="a CSV file in Latin-1",
-          commands=("evaluate", "transform", "dataset"), expect="error", reason="UTF-8", mention=(r"data\.csv",),
-          files={"data": "data.csv"}, default=("transform",))
-    def _(d, model):
-        (d / "data.csv").write_bytes("id,code,label\nr0,\"int f() { return 0; } /* caf\u00e9 */\",0\n"
-                                     .encode("latin-1"))
-
-    @case("works/crlf-lines", kind="works", description="JSONL with Windows line endings",
-          commands=("evaluate", "transform"), expect="ok", files={"data": "data.jsonl"}, default=("transform",))
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", [line.replace(b"\n", b"\r\n") for line in
-                                             rows_with({**good_rows(1)[0], "id": "x"})])
+    good_jsonl = b"".join(json_line(r) for r in good_rows(4))
+    data_case("unencodable/utf8-bom-jsonl", b"\xef\xbb\xbf" + good_jsonl, kind="unencodable",
+              description="a UTF-8 byte order mark before the first JSONL line (Windows editors write one)",
+              commands=DATA_COMMANDS, expect="ok", default=("evaluate", "transform", "verify"))
+    data_case("unencodable/utf8-bom-csv", b"\xef\xbb\xbf" + csv_bytes(good_rows(4)), "data.csv", kind="unencodable",
+              description="a UTF-8 byte order mark before the CSV header", commands=("evaluate", "transform", "dataset"),
+              expect="ok", default=("transform",))
+    data_case("unencodable/utf16-jsonl", "".join(json.dumps(r) + "\n" for r in good_rows(3)).encode("utf-16"),
+              kind="unencodable", description="a JSONL file saved as UTF-16 (with its BOM)",
+              commands=("evaluate", "transform", "dataset"), expect="error", reason="UTF-16", mention=(r"data\.jsonl",),
+              default=("transform",))
+    data_case("works/invalid-utf8-line", jsonl_with(b'{"id": "latin", "code": "int f() { return 0; } /* \xe9 */", '
+                                                    b'"follow_up": "int f() { return 1; }", "label": 0}\n'),
+              kind="works", description="one JSONL line with a byte that is not UTF-8", commands=DATA_COMMANDS,
+              expect="skip", count=1, reason="UTF-8", mention=(r"data\.jsonl", r"\b2\b"), default=("transform",))
+    data_case("works/latin1-csv", "id,code,label\nr0,\"int f() { return 0; } /* caf\u00e9 */\",0\n".encode("latin-1"),
+              "data.csv", kind="works", description="a CSV file in Latin-1", commands=("evaluate", "transform", "dataset"),
+              expect="error", reason="UTF-8", mention=(r"data\.csv",), default=("transform",))
+    data_case("works/crlf-lines", jsonl_with({**good_rows(1)[0], "id": "x"}).replace(b"\n", b"\r\n"), kind="works",
+              description="JSONL with Windows line endings", commands=("evaluate", "transform"), expect="ok",
+              default=("transform",))
+    data_case("unclear/cr-only-lines", good_jsonl.replace(b"\n", b"\r"), kind="unclear",
+              description="JSONL with classic Mac OS line endings (a lone CR): every row is read, not one invalid line",
+              commands=("evaluate", "transform", "verify", "dataset"), expect="ok", default=("transform",))
 
     # 2. Deep or long code -----------------------------------------------------------------------
     @case("deep/python-1000-term-sum", kind="deep",
@@ -490,12 +579,10 @@ def corpus_cases(with_model: bool = True) -> list[tuple[Case, CaseWriter]]:
             write_parquet(d / "data.parquet", {"id": [f"r{i}" for i in range(4)], "code": values,
                                                "label": [0, 1, 0, 1]})
 
-    @case("unclear/int-code-in-one-row", kind="unclear",
-          description="one JSONL row whose code is a number: skipped as 'not text', not as 'missing'",
-          commands=DATA_COMMANDS, expect="skip", count=1, reason=r"not text", mention=(r"data\.jsonl",),
-          files={"data": "data.jsonl"}, default=("transform", "evaluate"))
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", rows_with({"id": "num", "code": 12345, "follow_up": 12345, "label": 0}))
+    data_case("unclear/int-code-in-one-row", jsonl_with({"id": "num", "code": 12345, "follow_up": 12345, "label": 0}),
+              kind="unclear", description="one JSONL row whose code is a number: skipped as 'not text', not as 'missing'",
+              commands=DATA_COMMANDS, expect="skip", count=1, reason=r"not text", mention=(r"data\.jsonl",),
+              default=("transform", "evaluate"))
 
     @case("unclear/input-is-a-folder", kind="unclear",
           description="the input data path is an existing folder that is not a dataset",
@@ -515,64 +602,51 @@ def corpus_cases(with_model: bool = True) -> list[tuple[Case, CaseWriter]]:
         (d / "broken.zip").write_bytes(whole[: len(whole) - 30])
 
     # Inputs that already worked and must keep working -------------------------------------------
-    @case("works/invalid-json-line", kind="works", description="one line that is not JSON",
-          commands=DATA_COMMANDS, expect="skip", count=1, reason="JSON", mention=(r"data\.jsonl", r"\b3\b"),
-          files={"data": "data.jsonl"}, default=("verify",))
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", rows_with(b'{"id": "broken", "code": \n', at=2))
+    one_bad_row = {  # case id -> (bad line or row, its line, description, commands, reason, mentions, default)
+        "works/invalid-json-line": (b'{"id": "broken", "code": \n', 2, "one line that is not JSON", DATA_COMMANDS,
+                                    "JSON", (r"data\.jsonl", r"\b3\b"), ("verify",)),
+        "works/not-an-object-line": (b'["id", "code"]\n', 1, "a JSONL line that is a list, not an object", DATA_COMMANDS,
+                                     "object", (r"data\.jsonl",), ()),
+        "works/nul-in-code": ({"id": "nul", "code": "int f() {\0 return 0; }", "follow_up": "int f() { return 0; }",
+                               "label": 0}, 1, "code with a NUL character",
+                              ("evaluate", "attack", "transform", "dataset", "verify"), "NUL", (r"data\.jsonl",),
+                              ("evaluate",)),
+        "works/empty-code": ({"id": "blank", "code": "   ", "follow_up": "  ", "label": 0}, 1, "a row whose code is blank",
+                             DATA_COMMANDS, "empty|missing", (r"data\.jsonl",), ()),
+        "works/duplicate-id": (good_rows(1)[0], 1, "two rows with one id", ("evaluate", "attack", "transform", "dataset"),
+                               "duplicate", (r"r0",), ("transform",)),
+        "unclear/list-id": ({"id": ["r9"], "code": GOOD_C[1], "follow_up": GOOD_C[1], "label": 1}, 1,
+                            "a row whose id is a list (it would be written as \"['r9']\")", DATA_COMMANDS,
+                            "id is not text", (r"data\.jsonl", r"\b2\b"), ("transform", "evaluate")),
+        "unclear/object-id": ({"id": {"n": 9}, "code": GOOD_C[1], "follow_up": GOOD_C[1], "label": 1}, 2,
+                              "a row whose id is a JSON object", ("evaluate", "transform", "dataset", "attack"),
+                              "id is not text", (r"data\.jsonl", r"\b3\b"), ()),
+        "unclear/null-id": ({"id": None, "code": GOOD_C[1], "follow_up": GOOD_C[1], "label": 1}, 1,
+                            "a row whose id is null while the others have one (its row number could equal another id)",
+                            ("evaluate", "transform", "dataset"), "missing id", (r"data\.jsonl",), ("transform",)),
+    }
+    for case_id, (bad, at, description, commands, reason, mention, default) in one_bad_row.items():
+        data_case(case_id, jsonl_with(bad, at=at), kind=case_id.split("/")[0], description=description,
+                  commands=commands, expect="skip", count=1, reason=reason, mention=mention, default=default)
 
-    @case("works/not-an-object-line", kind="works", description="a JSONL line that is a list, not an object",
-          commands=DATA_COMMANDS, expect="skip", count=1, reason="object", mention=(r"data\.jsonl",),
-          files={"data": "data.jsonl"})
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", rows_with(b'["id", "code"]\n'))
-
-    @case("works/nul-in-code", kind="works", description="code with a NUL character",
-          commands=("evaluate", "attack", "transform", "dataset", "verify"), expect="skip", count=1, reason="NUL",
-          mention=(r"data\.jsonl",), files={"data": "data.jsonl"}, default=("evaluate",))
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", rows_with({"id": "nul", "code": "int f() {\0 return 0; }",
-                                                       "follow_up": "int f() { return 0; }", "label": 0}))
-
-    @case("works/empty-code", kind="works", description="a row whose code is blank", commands=DATA_COMMANDS,
-          expect="skip", count=1, reason="empty|missing", mention=(r"data\.jsonl",), files={"data": "data.jsonl"})
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", rows_with({"id": "blank", "code": "   ", "follow_up": "  ", "label": 0}))
-
-    @case("works/duplicate-id", kind="works", description="two rows with one id", commands=("evaluate", "attack"),
-          expect="skip", count=1, reason="duplicate", mention=(r"r0",), files={"data": "data.jsonl"})
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", rows_with(good_rows(1)[0]))
-
-    @case("works/empty-file", kind="works", description="an empty data file",
-          commands=("evaluate", "transform", "verify", "attack", "dataset"), expect="error", reason="empty",
-          mention=(r"data\.jsonl",), files={"data": "data.jsonl"}, default=("dataset",))
-    def _(d, model):
-        (d / "data.jsonl").write_bytes(b"")
-
-    @case("works/missing-file", kind="works", description="a data path that does not exist",
-          commands=("evaluate", "transform", "verify", "attack", "dataset"), expect="error",
-          reason="not found|does not exist|no such", mention=(r"nothing-here\.jsonl",),
-          files={"data": "nothing-here.jsonl"})
-    def _(d, model):
-        pass
-
-    @case("works/unknown-extension", kind="works", description="a data file with an unknown extension",
-          commands=("evaluate", "transform", "attack", "dataset"), expect="error", reason="file type|extension",
-          mention=(r"data\.xlsx",), files={"data": "data.xlsx"})
-    def _(d, model):
-        (d / "data.xlsx").write_bytes(b"PK\x03\x04 not really a spreadsheet")
-
-    @case("works/missing-column", kind="works", description="rows without the code column",
-          commands=("evaluate", "transform", "attack", "dataset"), expect="error", reason="column|code",
-          mention=(r"code",), files={"data": "data.jsonl"})
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", [json_line({"id": f"r{i}", "text": "x", "label": 0}) for i in range(3)])
-
-    @case("works/labels-outside-label-set", kind="works", description="labels the models do not have",
-          commands=("evaluate",), expect="error", reason="label", mention=(r"label",), files={"data": "data.jsonl"})
-    def _(d, model):
-        write_jsonl_lines(d / "data.jsonl", [json_line({**r, "label": 7}) for r in good_rows(3)])
+    data_case("works/empty-file", b"", kind="works", description="an empty data file",
+              commands=("evaluate", "transform", "verify", "attack", "dataset"), expect="error", reason="empty",
+              mention=(r"data\.jsonl",), default=("dataset",))
+    case("works/missing-file", kind="works", description="a data path that does not exist",
+         commands=("evaluate", "transform", "verify", "attack", "dataset"), expect="error",
+         reason="not found|does not exist|no such", mention=(r"nothing-here\.jsonl",),
+         files={"data": "nothing-here.jsonl"})(lambda d, model: None)
+    data_case("works/unknown-extension", b"PK\x03\x04 not really a spreadsheet", "data.xlsx", kind="works",
+              description="a data file with an unknown extension", commands=("evaluate", "transform", "attack", "dataset"),
+              expect="error", reason="file type|extension", mention=(r"data\.xlsx",))
+    data_case("works/missing-column", b"".join(json_line({"id": f"r{i}", "text": "x", "label": 0}) for i in range(3)),
+              kind="works", description="rows without the code column",
+              commands=("evaluate", "transform", "attack", "dataset"), expect="error", reason="column|code",
+              mention=(r"code",))
+    data_case("works/labels-outside-label-set", b"".join(json_line({**r, "label": 7}) for r in good_rows(3)),
+              kind="works", description="labels the models do not have", commands=("evaluate",), expect="error",
+              reason="label", mention=(r"label",))
+    table_format_cases(data_case)
 
     @case("works/not-a-model-folder", kind="works", description="a model folder without config.json",
           commands=MODEL_COMMANDS, expect="error", reason="config|model",
