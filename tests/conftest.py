@@ -44,6 +44,54 @@ def metacompress_command() -> list[str]:
             return [exe]
     return [sys.executable, "-m", "metacompress_eval"]
 SHARED_DATA = REPO.parent / "shared" / "data"
+JULIET = SHARED_DATA / "juliet-c" / "functions.jsonl"
+BIGCLONEBENCH = SHARED_DATA / "bigclonebench" / "functions.jsonl"
+
+
+def need_tools(*tools: str) -> None:
+    """Skip the test unless every one of ``tools`` is on PATH."""
+    import shutil
+
+    for tool in tools:
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} not installed")
+
+
+@pytest.fixture
+def need_gcc():
+    """gcc itself (tests/verify overrides it to take clang too)."""
+    need_tools("gcc")
+
+
+@pytest.fixture
+def need_javac():
+    need_tools("javac")
+
+
+@pytest.fixture
+def need_node():
+    need_tools("node")
+
+
+@pytest.fixture
+def need_go():
+    need_tools("go")
+
+
+def shared_rows(path: Path, n: int, predicate=None, max_chars: int = 3000) -> list[dict]:
+    """Up to ``n`` rows of a shared corpus (``SHARED_DATA``) spread evenly over the file, not just its first,
+    most similar, rows; only code of 1 to ``max_chars`` characters for which ``predicate`` holds."""
+    if not path.is_file():
+        pytest.skip(f"{path} not available")
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            code = row.get("code")
+            if isinstance(code, str) and 0 < len(code) <= max_chars and (predicate is None or predicate(code)):
+                rows.append(row)
+    step = max(1, len(rows) // n)
+    return rows[::step][:n]
 
 C_SNIPPETS = [
     """int sum(int *values, int n) {

@@ -9,7 +9,7 @@ from metacompress_eval.code.languages import parse
 from metacompress_eval.code.scopes import analyze
 from metacompress_eval.transforms import get_transformation
 
-from .conftest import BIGCLONEBENCH, JULIET, shared_rows
+from ..conftest import BIGCLONEBENCH, JULIET, shared_rows
 from .generators import C_SHADOW_CONFLICTS, JAVA_COPY_CONFLICTS
 from .oracles import Case, compile_differences
 

@@ -7,7 +7,7 @@ import re
 
 from metacompress_eval.transforms import get_transformation
 
-from .conftest import JULIET, shared_rows
+from ..conftest import JULIET, shared_rows
 from .generators import macro_inputs
 from .oracles import Case, c_differences, compile_differences, follow_ups
 

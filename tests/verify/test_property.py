@@ -5,7 +5,7 @@ from metacompress_eval.follow_ups import derive_seed
 from metacompress_eval.transforms import DEFAULT_TRANSFORMS, get_transformation
 from metacompress_eval.verify import compare_many
 
-from .conftest import BIGCLONEBENCH, JULIET, sample_functions
+from ..conftest import BIGCLONEBENCH, JULIET, shared_rows
 
 
 def _check(rows, language):
@@ -24,10 +24,10 @@ def _check(rows, language):
 
 
 def test_juliet_c_follow_ups_add_no_compiler_errors(need_gcc):
-    applied = _check(sample_functions(JULIET, 40), "c")
+    applied = _check(shared_rows(JULIET, 40, max_chars=4000), "c")
     assert len(applied) >= 2
 
 
 def test_bigclonebench_java_follow_ups_add_no_compiler_errors(need_javac):
-    applied = _check(sample_functions(BIGCLONEBENCH, 30), "java")
+    applied = _check(shared_rows(BIGCLONEBENCH, 30, max_chars=4000), "java")
     assert len(applied) >= 2
