@@ -555,6 +555,13 @@ def corpus_cases(with_model: bool = True) -> list[tuple[Case, CaseWriter]]:
                                                  "../../rep/violation_heatmap.png": b"\x89PNG\r\n",
                                                  "/etc/rep/confidence_scatter.png": b"\x89PNG\r\n"}))
 
+    data_case("space/zip-of-many-reports", lambda: _zip_bytes({f"r{i}/report.json": json.dumps(minimal_report()).encode()
+                                                              for i in range(5)}), "many.zip", kind="space",
+              description="one zip holding more reports than a Compare shows (max_compare_files, set to 2 here): the "
+                          "first are compared, the rest left out with a message, not hundreds held for minutes",
+              commands=("space-compare",), expect="skip", count=1, reason="left out", mention=(r"many\.zip",),
+              files={"good": "many.zip"}, setup="compare-cap-2", default=("space-compare",))
+
     case("space/no-server-paths", kind="space",
          description="with --no-local-paths, nothing a visitor sees or downloads names a server path "
                      "(error messages, the models note, the Run zip's report.json)",

@@ -63,8 +63,9 @@ def _looks_like_zip(path: Path) -> bool:
         return fh.read(4) in ZIP_MAGIC or zipfile.is_zipfile(path)
 
 
-def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path) -> list[LoadedReport]:
-    """Reports (and their plots) inside a zip, read member by member with size caps (no extractall).
+def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path, limit: int) -> tuple[list[LoadedReport], int]:
+    """Reports (and their plots) inside a zip, read member by member with size caps (no extractall),
+    at most ``limit`` of them; returns them and how many more the zip holds.
 
     Member names are never used as paths; sizes are enforced on the bytes actually inflated, not on
     what the archive claims; a plot must be a PNG.
@@ -77,9 +78,8 @@ def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path) -> list[L
             infos = [i for i in zf.infolist() if not i.is_dir()]
             if len(infos) > 500:
                 raise MetaCompressError(f"{path.name}: too many files in the zip ({len(infos)})")
-            for info in infos:
-                if Path(info.filename).name != "report.json":
-                    continue
+            wanted = [i for i in infos if Path(i.filename).name == "report.json"]
+            for info in wanted[:limit]:
                 where = f"{path.name}:{info.filename}"
                 if info.file_size > settings.max_upload_bytes * 4:
                     raise MetaCompressError(f"{where}: report.json is too large")
@@ -114,9 +114,9 @@ def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path) -> list[L
                 found.append(LoadedReport(where, where, report, plots))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
         raise MetaCompressError(f"{path.name}: not a valid zip file (damaged or truncated: {exc})") from None
-    if not found:
+    if not found and not wanted:
         raise MetaCompressError(f"{path.name}: the zip holds no report.json")
-    return found
+    return found, max(0, len(wanted) - limit)
 
 
 def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
@@ -142,7 +142,13 @@ def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
             if path.stat().st_size > settings.max_upload_bytes * 4:
                 raise MetaCompressError(f"{label}: file too large")
             if _looks_like_zip(path):
-                reports += _reports_from_zip(path, settings, dest)
+                # One Compare shows at most max_compare_files reports, however they are packed: a zip of
+                # hundreds of reports would hold the worker for minutes (a heatmap drawn for each).
+                found, more = _reports_from_zip(path, settings, dest, settings.max_compare_files - len(reports))
+                reports += found
+                if more:
+                    problems.append(f"{label}: {more} more report(s) left out; compare at most "
+                                    f"{settings.max_compare_files} at a time")
             else:
                 report = parse_report(path.read_bytes(), label)
                 reports.append(LoadedReport(label, str(path), report, []))
@@ -171,6 +177,10 @@ def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
                 continue
             plots = [path.parent / p for p in plot_order([f.name for f in path.parent.iterdir() if f.is_file()])]
             reports.append(LoadedReport(rel, str(path), report, plots))
+    if len(reports) > settings.max_compare_files:
+        problems.append(f"{len(reports) - settings.max_compare_files} report(s) after the first "
+                        f"{settings.max_compare_files} left out; compare at most {settings.max_compare_files} at a time")
+        reports = reports[:settings.max_compare_files]
     if not reports:
         if problems:
             raise MetaCompressError("no usable report: " + "; ".join(problems))

@@ -208,6 +208,8 @@ def _space_case(case, command, ctx, tmp_path, monkeypatch, capfd, caplog):
         overrides["max_probe_seconds"] = 0.001
     if case.setup == "no-local-paths":
         overrides["allow_local_paths"] = False
+    if case.setup == "compare-cap-2":
+        overrides["max_compare_files"] = 2
     settings, store = _space(ctx, tmp_path, **overrides)
     teacher = str(d / case.files["model"]) if "model" in case.files else str(ctx.teacher)
     student = str(ctx.student)
