@@ -205,17 +205,32 @@ def _header(record: list[str], path: Path, kind: str, delimiter: str) -> list[st
     return names
 
 
+# A parquet file is compressed: a few MB can hold gigabytes of repeated text (a decompression bomb,
+# uploaded to the Space or not). One that would inflate beyond both limits is refused before it is read.
+PARQUET_MAX_INFLATION = 200
+PARQUET_INFLATION_FLOOR = 1 << 30
+
+
 def read_parquet(path: Path) -> list[dict]:
-    """Rows of a parquet file (read with ``pyarrow``; a column name used twice is refused)."""
+    """Rows of a parquet file (read with ``pyarrow``; a column name used twice is refused, and so is a
+    file whose data would inflate to more than :data:`PARQUET_MAX_INFLATION` times its size and
+    :data:`PARQUET_INFLATION_FLOOR` bytes, by the sizes its own metadata states)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        names = pq.read_schema(path).names
+        meta = pq.ParquetFile(path).metadata
+        names = meta.schema.to_arrow_schema().names
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise MetaCompressError(f"cannot read {path.name}: it has {names.count(twice[0])} columns named "
                                     f"{twice[0]!r}; rename all but one")
+        inflated = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        size = path.stat().st_size
+        if inflated > PARQUET_INFLATION_FLOOR and inflated > PARQUET_MAX_INFLATION * size:
+            raise MetaCompressError(f"cannot read {path.name}: its {size / 1e6:.1f} MB would inflate to "
+                                    f"{inflated / 1e9:.1f} GB ({inflated // max(size, 1)} times its size); split it "
+                                    "or pass a sample")
         return pq.read_table(path).to_pylist()
     except (pa.ArrowException, OSError, ValueError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

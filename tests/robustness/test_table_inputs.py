@@ -199,3 +199,21 @@ def test_labels_written_as_text_are_read_as_the_label_set(tmp_path):
     (tmp_path / "bad.csv").write_bytes(csv_bytes([{**rows[0], "label": "2.5"}]))
     with pytest.raises(MetaCompressError, match="label set"):
         load_sources(DataSpec(str(tmp_path / "bad.csv")), get_task("defect"), ["no", "yes"])
+
+
+def test_a_parquet_decompression_bomb_is_refused_before_reading(tmp_path, monkeypatch):
+    """Limits lowered so that a small file shows it: 4 MB of one repeated string compress to a few KB."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from metacompress_eval import tables
+
+    monkeypatch.setattr(tables, "PARQUET_INFLATION_FLOOR", 1 << 20)
+    pq.write_table(pa.table({"id": ["r"] * 40_000, "code": ["int f(int a) { return a; }" * 4] * 40_000}),
+                   tmp_path / "bomb.parquet", use_dictionary=False, compression="zstd")
+    assert (tmp_path / "bomb.parquet").stat().st_size * tables.PARQUET_MAX_INFLATION < 4 << 20
+    with pytest.raises(MetaCompressError, match="bomb.parquet.*would inflate"):
+        load_code_sources(DataSpec(str(tmp_path / "bomb.parquet")), "code", "id")
+    monkeypatch.setattr(tables, "PARQUET_INFLATION_FLOOR", 1 << 30)  # the real limits: read (40,000 rows, one id)
+    pairs, loaded = load_code_sources(DataSpec(str(tmp_path / "bomb.parquet")), "code", "id")
+    assert len(pairs) == 1 and loaded.skipped == {"duplicate id": 39_999}
