@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from tree_sitter import Node
 
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, walk_tree
@@ -20,6 +22,52 @@ def declared_names(parsed: ParsedCode, node: Node, skip: frozenset[str] = FUNCTI
     for current in nodes:
         note_declared(parsed, current, names)
     return names
+
+
+def declares_any(parsed: ParsedCode, node: Node, names: set[str]) -> bool:
+    """Whether ``declared_names(parsed, node) & names`` is not empty, from a per-snippet index of the
+    declarations (one query; a walk of ``node`` per question made nested loops quadratic)."""
+    index = parsed.analyses.get("declarations_by_name")
+    if index is None:
+        index = parsed.analyses["declarations_by_name"] = _declarations_by_name(parsed)
+    start, end = node.start_byte, node.end_byte
+    for name in names:
+        entries = index.get(name)
+        if not entries:
+            continue
+        for at in range(bisect_left(entries, (start,)), len(entries)):
+            found_start, found_end, function = entries[at]
+            if found_start >= end:
+                break
+            if found_end > end:
+                continue  # an enclosing declaration
+            # Inside a function or class that lies below ``node``: declared_names does not enter it.
+            if function is not None and function.id != node.id and start <= function.start_byte \
+                    and function.end_byte <= end:
+                continue
+            return True
+    return False
+
+
+def _declarations_by_name(parsed: ParsedCode) -> dict[str, list[tuple[int, int, Node | None]]]:
+    """``{name: [(start, end, innermost enclosing function-like node), ...]}`` of every declaring
+    node, in pre-order."""
+    from metacompress_eval.code.spans import enclosing
+
+    nodes = nodes_of_types(parsed.root, parsed.language, DECLARING | FUNCTION_LIKE)
+    parents = enclosing(nodes)
+    function_of: list[int] = []
+    index: dict[str, list[tuple[int, int, Node | None]]] = {}
+    for i, node in enumerate(nodes):
+        parent = parents[i]
+        function_of.append(-1 if parent < 0 else parent if nodes[parent].type in FUNCTION_LIKE else function_of[parent])
+        if node.type in DECLARING:
+            declared: set[str] = set()
+            note_declared(parsed, node, declared)
+            function = nodes[function_of[i]] if function_of[i] >= 0 else None
+            for name in declared:
+                index.setdefault(name, []).append((node.start_byte, node.end_byte, function))
+    return index
 
 
 def note_declared(parsed: ParsedCode, current: Node, names: set[str]) -> None:

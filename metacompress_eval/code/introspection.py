@@ -82,6 +82,9 @@ def namespace_readers(parsed: ParsedCode) -> list[tuple[Node, str]]:
     snippet whose code reads a namespace; the innermost scope of each reading site is reported."""
     if parsed.language != "python":
         return []
+    cached = parsed.analyses.get("namespace_readers")
+    if cached is not None:
+        return cached  # asked once per insertion site: one query per snippet, not per site
     found: list[tuple[Node, str]] = []
     # Identifiers matter only when a reader's name is spelled at all (a byte search is far cheaper
     # than decoding every identifier of the snippet).
@@ -106,6 +109,7 @@ def namespace_readers(parsed: ParsedCode) -> list[tuple[Node, str]]:
         while scope is not None and scope.type not in _SCOPES:
             scope = scope.parent
         found.append((scope if scope is not None else parsed.root, reason))
+    parsed.analyses["namespace_readers"] = found
     return found
 
 

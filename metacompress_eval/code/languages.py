@@ -13,6 +13,7 @@ Adding a language means adding one :class:`LanguageSpec` to ``_SPECS``.
 from __future__ import annotations
 
 import importlib
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 import re
@@ -484,6 +485,9 @@ def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = Fals
     previous_end = -1
     previous_whitespace = False
     plain: dict[str, bool] = {}
+    # With many edits, one walk collecting the leaves replaces a ``descendant_for_byte_range`` (and
+    # ``parent``/``prev_sibling`` climbs) per edit, each of which costs the nesting depth.
+    leaves = _Leaves(parsed.root) if len(edits) > _LEAF_INDEX_MIN_EDITS else None
     for edit in edits if ordered else sorted(edits, key=by_position):
         start = edit.start
         end = edit.end
@@ -501,9 +505,13 @@ def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = Fals
                 return False
             lo = start + offset
             hi = end + offset
-            node = descendant(lo, hi)
-            if node is None or node.grammar_id != identifier or node.byte_range != (lo, hi):
-                return False
+            if leaves is not None:
+                if not leaves.identifier_at(lo, hi, identifier):
+                    return False
+            else:
+                node = descendant(lo, hi)
+                if node is None or node.grammar_id != identifier or node.byte_range != (lo, hi):
+                    return False
             previous_whitespace = False
         else:
             # Whitespace only (str.strip with these four characters = the bytes test).
@@ -519,7 +527,7 @@ def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = Fals
                         before -= 1
                     if before >= 0 and data[before] == 0x5C:
                         return False
-                elif not (replacement and _whole_gap(parsed, start, end)):
+                elif not (replacement and _whole_gap(parsed, start, end, leaves)):
                     return False
             previous_whitespace = True
         previous_end = end
@@ -534,19 +542,27 @@ def _gap_guard_types(language: str) -> tuple[frozenset[str], frozenset[str]]:
     return COMMENT_TYPES[language], LITERAL_TEXT_TYPES[language]
 
 
-def _whole_gap(parsed: ParsedCode, start: int, end: int) -> bool:
+def _whole_gap(parsed: ParsedCode, start: int, end: int, leaves: "_Leaves | None" = None) -> bool:
     """Whether ``data[start:end]`` (non-empty whitespace) is the whole gap between two adjacent
-    leaves that a change of whitespace cannot affect (see the comment above :func:`tokens_preserved`)."""
+    leaves that a change of whitespace cannot affect (see the comment above :func:`tokens_preserved`).
+    ``leaves``: the tree's :class:`_Leaves`, when the caller has them (same answer, without the
+    per-call descents from the root)."""
     data = parsed.data
     if start == 0 or end >= len(data) or start == end:
         return False
     if data[start - 1] in b" \t\r\n" or data[end] in b" \t\r\n":
         return False
-    if parsed.language == "c" and b"#" in data:
-        return False
+    if parsed.language == "c":
+        has_hash = parsed.analyses.get("has_hash")
+        if has_hash is None:
+            has_hash = parsed.analyses["has_hash"] = b"#" in data
+        if has_hash:
+            return False
     comments, literals = _gap_guard_types(parsed.language)
     lo = start + parsed.offset
     hi = end + parsed.offset
+    if leaves is not None:
+        return leaves.whole_gap(lo, hi, comments, literals)
     root = parsed.root
     left = root.descendant_for_byte_range(lo - 1, lo)
     right = root.descendant_for_byte_range(hi, hi + 1)
@@ -568,3 +584,60 @@ def _whole_gap(parsed: ParsedCode, start: int, end: int) -> bool:
     while sibling.child_count:
         sibling = sibling.child(sibling.child_count - 1)
     return sibling == left
+
+
+_LEAF_INDEX_MIN_EDITS = 16
+
+
+class _Leaves:
+    """Every leaf of a tree in document order, with its parent (one cursor walk), for the checks
+    of :func:`tokens_preserved` on many edits at once."""
+
+    __slots__ = ("starts", "ends", "nodes", "parents")
+
+    def __init__(self, root: Node) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.nodes: list[Node] = []
+        self.parents: list[Node | None] = []
+        cursor = root.walk()
+        stack: list[Node] = []
+        while True:
+            node = cursor.node
+            if cursor.goto_first_child():
+                stack.append(node)
+                continue
+            self.starts.append(node.start_byte)
+            self.ends.append(node.end_byte)
+            self.nodes.append(node)
+            self.parents.append(stack[-1] if stack else None)
+            while not cursor.goto_next_sibling():
+                if not cursor.goto_parent():
+                    return
+                stack.pop()
+
+    def _containing(self, byte: int) -> int:
+        """Index of the non-empty leaf holding ``byte``, or -1."""
+        at = bisect_right(self.starts, byte) - 1
+        while at >= 0 and self.starts[at] == self.ends[at]:
+            at -= 1  # empty leaves hold no byte
+        return at if at >= 0 and self.ends[at] > byte else -1
+
+    def identifier_at(self, lo: int, hi: int, identifier: int | None) -> bool:
+        """Whether one leaf of the grammar's identifier token spans exactly ``[lo, hi)``."""
+        at = self._containing(lo)
+        return at >= 0 and self.starts[at] == lo and self.ends[at] == hi and self.nodes[at].grammar_id == identifier
+
+    def whole_gap(self, lo: int, hi: int, comments: frozenset[str], literals: frozenset[str]) -> bool:
+        """:func:`_whole_gap` for the gap ``[lo, hi)`` of the tree (offsets of the parsed text)."""
+        left, right = self._containing(lo - 1), self._containing(hi)
+        if left < 0 or right < 0 or self.ends[left] != lo or self.starts[right] != hi:
+            return False
+        if self.nodes[left].type in comments:
+            return False
+        for at in (left, right):
+            parent = self.parents[at]
+            if parent is not None and parent.type in literals:
+                return False
+        # R's previous leaf must be L: no token (a zero-width one included) lies in the gap.
+        return right - 1 == left

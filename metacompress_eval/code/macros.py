@@ -441,27 +441,34 @@ def local_names(parsed: "ParsedCode") -> frozenset[str]:
     return result
 
 
-def bare_macros(parsed: "ParsedCode", node: Node) -> list[Node]:
+_UNKNOWN_PARENT = object()
+
+
+def bare_macros(parsed: "ParsedCode", node: Node, parent=_UNKNOWN_PARENT) -> list[Node]:
     """The macro uses inside ``node`` (``node`` included) whose expansion may regroup with the
     operators around them and that no bracket pair inside ``node`` encloses. For a function-like
-    macro the whole call is returned. Empty for languages other than C."""
+    macro the whole call is returned. Empty for languages other than C.
+
+    ``parent``: ``node``'s parent when the caller knows it (``node.parent`` costs the nesting
+    depth; the parents of the nodes below are known from the walk)."""
     if parsed.language != "c":
         return []
     table = table_for(parsed)
     declared = local_names(parsed)
     found = []
-    stack = [node]
+    stack = [(node, parent)]
     while stack:
-        current = stack.pop()
+        current, above = stack.pop()
         t = current.type
         if t == "identifier":
             name = current.text.decode("utf-8", "replace")
-            parent = current.parent
-            is_callee = parent is not None and parent.type == "call_expression" and \
-                parent.child_by_field_name("function") == current
+            if above is _UNKNOWN_PARENT:
+                above = current.parent
+            is_callee = above is not None and above.type == "call_expression" and \
+                above.child_by_field_name("function") == current
             if is_callee:
                 if table.opaque(name, call=True, local=name in declared):
-                    target = parent
+                    target = above
                     if target == node or not _enclosed(target, node):
                         found.append(target)
             elif table.opaque(name, local=name in declared):
@@ -469,7 +476,7 @@ def bare_macros(parsed: "ParsedCode", node: Node) -> list[Node]:
                     found.append(current)
         elif t in ("field_identifier", "string_literal", "char_literal", "number_literal", "comment"):
             continue
-        stack.extend(current.children)
+        stack.extend((child, current) for child in current.children)
     return found
 
 
@@ -503,9 +510,10 @@ class MacroGuard:
         self.refused = 0
         self.refused_for_context = 0
 
-    def blocks(self, parsed: "ParsedCode", *nodes: Node | None) -> bool:
+    def blocks(self, parsed: "ParsedCode", *nodes: Node | None, parent=_UNKNOWN_PARENT) -> bool:
+        """``parent``: the parent of every one of ``nodes``, when the caller knows it."""
         present = [n for n in nodes if n is not None]
-        if parsed.language != "c" or not any(bare_macros(parsed, n) for n in present):
+        if parsed.language != "c" or not any(bare_macros(parsed, n, parent) for n in present):
             return False
         self.refused += 1
         if guessed_only(parsed, present):

@@ -161,16 +161,37 @@ class IntegerTypes:
                 for target in self._targets(node):
                     writes.setdefault(p.text(target), []).append(node)
         self._writes = writes
-        # Fixed point: a name is integer when all writes assign integer expressions.
+        # Greatest fixed point: a name is integer when all its writes assign integer expressions.
+        # Each write is integer exactly when its shape is and the names it reads (through
+        # arithmetic and parentheses) are (see :meth:`_requirements`), so a worklist drops a name
+        # once and then each name that depends on it (re-checking every name per round took
+        # rounds as many as the length of a chain ``x1 = x0 + 1; x2 = x1 + 1; ...``).
         candidates = {n for n, ws in writes.items() if ws and all(ws) and n not in params}
-        changed = True
-        self.names = set(candidates)
-        while changed:
-            changed = False
-            for name in list(self.names):
-                if not all(self._int_write(w) for w in writes[name]):
-                    self.names.discard(name)
-                    changed = True
+        needs: dict[str, set[str]] = {}
+        dropped = []
+        for name in candidates:
+            required: set[str] = set()
+            for write in writes[name]:
+                found = self._write_requirements(write)
+                if found is None:
+                    dropped.append(name)
+                    break
+                required |= found
+            else:
+                needs[name] = required
+        names = set(needs)
+        needed_by: dict[str, list[str]] = {}
+        for name, required in needs.items():
+            for other in required:
+                if other not in names:
+                    dropped.append(name)
+                needed_by.setdefault(other, []).append(name)
+        while dropped:
+            name = dropped.pop()
+            if name in names:
+                names.discard(name)
+            dropped.extend(n for n in needed_by.pop(name, ()) if n in names)
+        self.names = names
 
     def _targets(self, node: Node) -> list[Node]:
         t = node.type
@@ -193,42 +214,70 @@ class IntegerTypes:
             "as_pattern_target", "with_item", "pattern_list", "tuple_pattern", "global_statement",
             "nonlocal_statement", "dotted_name", "aliased_import", "except_clause", "delete_statement")]
 
-    def _int_write(self, node: Node) -> bool:
+    def _write_requirements(self, node: Node) -> set[str] | None:
+        """Names that must hold integers for the write ``node`` to assign one (``None``: it never does)."""
         t = node.type
         if t == "variable_declarator":
             value = node.child_by_field_name("value")
-            return value is not None and self.is_int(value)
+            return self._requirements(value) if value is not None else None
         if t == "update_expression":
-            return True
+            return set()
         if t in ("assignment_expression", "assignment"):
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-            return left is not None and left.type == "identifier" and right is not None and self.is_int(right)
+            if left is not None and left.type == "identifier" and right is not None:
+                return self._requirements(right)
+            return None
         if t in ("augmented_assignment_expression", "augmented_assignment"):
             op = node.child_by_field_name("operator")
             right = node.child_by_field_name("right")
             optext = op.type if op is not None else ""
-            return optext in ("+=", "-=", "*=", "%=", "//=", "<<=", ">>=", "&=", "|=", "^=") and right is not None \
-                and self.is_int(right)
+            if optext in ("+=", "-=", "*=", "%=", "//=", "<<=", ">>=", "&=", "|=", "^=") and right is not None:
+                return self._requirements(right)
+            return None
         if t == "for_in_clause" or t == "for_statement":
             right = node.child_by_field_name("right")
-            return right is not None and right.type == "call" and self.parsed.text(
+            ok = right is not None and right.type == "call" and self.parsed.text(
                 right.child_by_field_name("function")) == "range" if right is not None else False
-        return False
+            return set() if ok else None
+        return None
 
     def is_int(self, node: Node) -> bool:
         """Whether the expression ``node`` certainly has an integer value (never NaN)."""
+        required = self._requirements(node)
+        return required is not None and required <= self.names
+
+    def _requirements(self, node: Node) -> set[str] | None:
+        """The names that must be integers for expression ``node`` to be one (``None``: it never is
+        one). Iterative: operands of a long sum nest as deep as the sum is long."""
+        required: set[str] = set()
+        stack = [node]
+        while stack:
+            step = self._int_step(stack.pop())
+            if step is False:
+                return None
+            if step is True:
+                continue
+            if isinstance(step, str):
+                required.add(step)
+            else:
+                stack.extend(reversed(step))
+        return required
+
+    def _int_step(self, node: Node) -> bool | str | list[Node]:
+        """One level of :meth:`is_int`: ``True``/``False``, a name that must be an integer, or the
+        sub-expressions that must all be integers."""
         p, lang, t = self.parsed, self.language, node.type
         if _int_literal(node, lang):
             return True
         if t == "identifier":
-            return p.text(node) in self.names
+            return p.text(node)
         if t == "parenthesized_expression":
             inner = [c for c in node.named_children if c.type not in COMMENTS]
-            return len(inner) == 1 and self.is_int(inner[0])
+            return inner if len(inner) == 1 else False
         if t in ("unary_expression", "unary_operator"):
             op = node.child_by_field_name("operator")
             arg = node.child_by_field_name("argument") or node.child_by_field_name("operand")
-            return op is not None and op.type in ("-", "+", "~") and arg is not None and self.is_int(arg)
+            return [arg] if op is not None and op.type in ("-", "+", "~") and arg is not None else False
         if t in ("binary_expression", "binary_operator"):
             op = node.child_by_field_name("operator")
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -237,7 +286,7 @@ class IntegerTypes:
             ops = INT_OPS | ({"/"} if lang in ("c", "java", "go") else set()) | ({"//"} if lang == "python" else set())
             if lang == "javascript":
                 ops = ops - {"/", "%"}  # 1 % 0 is NaN
-            return op.type in ops and self.is_int(left) and self.is_int(right)
+            return [left, right] if op.type in ops else False
         if t == "sizeof_expression":
             return True
         if t == "cast_expression":
@@ -265,12 +314,19 @@ _DECLARATIONS = frozenset({"local_variable_declaration", "formal_parameter", "fi
 
 
 def declared_type(parsed: ParsedCode, name: str) -> str | None:
-    """The single type spelling under which ``name`` is declared in a C/Java snippet (else None)."""
-    found: set[str] = set()
-    for node in nodes_of_types(parsed.root, parsed.language, _DECLARATIONS):
-        type_node = node.child_by_field_name("type")
-        for decl in node.children_by_field_name("declarator") or [node]:
-            n = decl.child_by_field_name("name")
-            if n is not None and parsed.text(n) == name and type_node is not None:
-                found.add(parsed.text(type_node) + ("[]" if decl.child_by_field_name("dimensions") else ""))
-    return found.pop() if len(found) == 1 else None
+    """The single type spelling under which ``name`` is declared in a C/Java snippet (else None).
+
+    Every declaration of the snippet is read once and kept in ``parsed.analyses``: callers ask
+    per candidate, and a query of the whole tree per question made them quadratic."""
+    index = parsed.analyses.get("declared_types")
+    if index is None:
+        index = parsed.analyses["declared_types"] = {}
+        for node in nodes_of_types(parsed.root, parsed.language, _DECLARATIONS):
+            type_node = node.child_by_field_name("type")
+            for decl in node.children_by_field_name("declarator") or [node]:
+                n = decl.child_by_field_name("name")
+                if n is not None and type_node is not None:
+                    index.setdefault(parsed.text(n), set()).add(
+                        parsed.text(type_node) + ("[]" if decl.child_by_field_name("dimensions") else ""))
+    found = index.get(name, ())
+    return next(iter(found)) if len(found) == 1 else None

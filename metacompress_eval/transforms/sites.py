@@ -13,6 +13,7 @@ from tree_sitter import Node
 from metacompress_eval.code.declarations import block_level_names, spelled_names
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, preproc_types
 from metacompress_eval.code.refusals import overlaps
+from metacompress_eval.code.spans import with_ancestors
 from metacompress_eval.code.syntax import COMMENT_TYPES, COMMENTS, STATEMENT_CONTAINER_TYPES
 
 
@@ -76,16 +77,19 @@ _COPY_RULES = {
 }
 
 
-def _mark_ancestors(node: Node, ids: set[int], include_self: bool = False) -> None:
-    """Add the ids of ``node``'s ancestors (and of ``node`` itself if ``include_self``) to ``ids``."""
+def _mark_ancestors(path: list[Node], ids: set[int], include_self: bool = False) -> None:
+    """Add the ids of the ancestors of ``path[-1]`` (and of ``path[-1]`` itself if
+    ``include_self``) to ``ids``; ``path``: its ancestors from the root down, as
+    :func:`~metacompress_eval.code.spans.with_ancestors` gives them."""
+    at = len(path) - 1
     if include_self:
-        if node.id in ids:
+        if path[at].id in ids:
             return
-        ids.add(node.id)
-    parent = node.parent
-    while parent is not None and parent.id not in ids:  # an ancestor already in: so are its ancestors
-        ids.add(parent.id)
-        parent = parent.parent
+        ids.add(path[at].id)
+    at -= 1
+    while at >= 0 and path[at].id not in ids:  # an ancestor already in: so are its ancestors
+        ids.add(path[at].id)
+        at -= 1
 
 
 def _is_docstring(node: Node) -> bool:
@@ -125,9 +129,13 @@ def indent_unit(parsed: ParsedCode, statement: Node) -> str:
     over the line that opens its block (``"  "``, ``"    "``, ``"\t"``), else four spaces/a tab."""
     start = parsed.span(statement)[0]
     indent = parsed.data[parsed.line_start(start) : start].decode("utf-8")
-    block = statement.parent
+    # The ancestors in one descent from the root (``node.parent`` costs the depth per step).
+    ancestors = next(with_ancestors(parsed.root, [statement]))[1][-2::-1]
+    block = ancestors[0] if ancestors else None
+    at = 0
     while block is not None and parsed.in_snippet(block) and parsed.line_start(parsed.span(block)[0]) == parsed.line_start(start):
-        block = block.parent
+        at += 1
+        block = ancestors[at] if at < len(ancestors) else None
     if block is not None and parsed.in_snippet(block):
         outer_pos = parsed.span(block)[0]
         line = parsed.data[parsed.line_start(outer_pos) : outer_pos]
@@ -265,15 +273,14 @@ def _sites(parsed: ParsedCode, found: list[Node] | None, copyable: bool) -> list
     # local and its ancestors (instead of a walk of every statement's subtree).
     containing: set[int] = set()
     if copyable:
-        for node in found:
-            if node.type in never_inside:
-                _mark_ancestors(node, containing)
+        for node, path in with_ancestors(parsed.root, [node for node in found if node.type in never_inside]):
+            _mark_ancestors(path, containing)
     blank_locals = _java_blank_locals(found, parsed) if java and copyable else set()
     assigning: set[int] = set()
     if blank_locals:
-        for node in found:
-            if node.type in _JAVA_WRITES and _assigns(node, parsed, blank_locals):
-                _mark_ancestors(node, assigning, include_self=True)
+        writes = [node for node in found if node.type in _JAVA_WRITES and _assigns(node, parsed, blank_locals)]
+        for node, path in with_ancestors(parsed.root, writes):
+            _mark_ancestors(path, assigning, include_self=True)
     # Go: the ``statement_list`` of a block (case clauses hold one directly and are skipped below).
     blocks = STATEMENT_CONTAINER_TYPES[language]
     never_copy = rules.never_copy
@@ -284,14 +291,13 @@ def _sites(parsed: ParsedCode, found: list[Node] | None, copyable: bool) -> list
     regions = parsed.error_regions
     targets: list[tuple[Node, Sequence[Node]]] = []
     # The targets are sorted by position below, so the order blocks are visited in is free.
-    for node in found:
-        if node.type not in blocks or not in_snippet(node):
-            continue
-        parent = node.parent
+    # One cursor pass hands out each block's ancestors (``node.parent`` costs the nesting depth).
+    for node, path in with_ancestors(parsed.root, [node for node in found if node.type in blocks and in_snippet(node)]):
+        parent = path[-2] if len(path) > 1 else None
         if language == "go" and (parent is None or parent.type != "block"):
             continue  # case clauses: a copy before ``fallthrough`` would break it
-        container = parent if language == "go" else node
-        if container is None or container.parent is None or not in_snippet(container.parent):
+        above = path[-3] if language == "go" and len(path) > 2 else parent if language != "go" else None
+        if above is None or not in_snippet(above):
             continue  # the body of a wrapper, i.e. top level of the snippet
         if parent is not None and parent.type == "switch_statement":
             continue

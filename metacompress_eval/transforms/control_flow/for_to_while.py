@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+from bisect import bisect_left
+from typing import Callable
 
 from tree_sitter import Node
 
-from metacompress_eval.code.declarations import declared_names, identifiers
+from metacompress_eval.code.declarations import declares_any, identifiers
 from metacompress_eval.code.edits import Edit, apply_edits
-from metacompress_eval.code.languages import ParsedCode, nodes_of_types, walk_tree
+from metacompress_eval.code.languages import ParsedCode, nodes_of_types, preproc_types
+from metacompress_eval.code.spans import contains_type, enclosing
 from metacompress_eval.code.syntax import BLOCKS, COMMENTS, FUNCTION_LIKE, JUMPS, LOOPS, has_comment
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
@@ -30,47 +33,122 @@ def _label_of(node: Node, parsed: ParsedCode) -> str | None:
     return None
 
 
-def own_continues(parsed: ParsedCode, body: Node, label: str | None) -> list[Node]:
-    """``continue`` statements in ``body`` that continue THIS loop.
+def own_continues(parsed: ParsedCode, body: Node, label: str | None, *, loop: Node | None = None) -> list[Node]:
+    """``continue`` statements in ``body`` that continue THIS loop (the loop whose body it is).
 
     Unlabelled ones outside nested loops, and labelled ones naming ``label`` at any depth.
-    Functions, lambdas and classes are not entered.
+    Functions, lambdas and classes are not entered. Answered from a per-snippet index of the
+    ``continue`` statements (:class:`_Continues`), not by a walk of the body. ``loop``: the loop
+    whose body ``body`` is, when the caller has it (``body.parent`` costs the nesting depth).
     """
-    found: list[Node] = []
+    return _Continues.of(parsed).own(body, label, body.parent if loop is None else loop)
 
-    def visit(node: Node, nested: bool) -> None:
-        if node.type == "continue_statement":
-            target = _label_of(node, parsed)
-            if (target is None and not nested) or (target is not None and target == label):
+
+class _Continues:
+    """Every ``continue`` of a snippet with its innermost enclosing loop and function-like node,
+    found by one query and one stack pass (a walk of each loop's body made nested loops quadratic)."""
+
+    _TYPES = LOOPS | FUNCTION_LIKE | frozenset({"continue_statement"})
+
+    def __init__(self, parsed: ParsedCode) -> None:
+        nodes = nodes_of_types(parsed.root, parsed.language, self._TYPES)
+        parents = enclosing(nodes)
+        # Innermost loop and innermost function-like node above each node, as indexes into ``nodes``.
+        loop_of: list[int] = []
+        function_of: list[int] = []
+        self._starts: list[int] = []
+        self._items: list[tuple[Node, str | None, int, Node | None]] = []
+        for i, node in enumerate(nodes):
+            parent = parents[i]
+            if parent < 0:
+                loop_of.append(-1)
+                function_of.append(-1)
+            else:
+                above = nodes[parent].type
+                loop_of.append(parent if above in LOOPS else loop_of[parent])
+                function_of.append(parent if above in FUNCTION_LIKE else function_of[parent])
+            if node.type == "continue_statement":
+                loop = loop_of[i]
+                function = function_of[i]
+                self._starts.append(node.start_byte)
+                self._items.append((node, _label_of(node, parsed), nodes[loop].id if loop >= 0 else -1,
+                                    nodes[function] if function >= 0 else None))
+
+    @classmethod
+    def of(cls, parsed: ParsedCode) -> "_Continues":
+        index = parsed.analyses.get("for_to_while_continues")
+        if index is None:
+            index = parsed.analyses["for_to_while_continues"] = cls(parsed)
+        return index
+
+    def own(self, body: Node, label: str | None, loop: Node | None) -> list[Node]:
+        start, end = body.start_byte, body.end_byte
+        lo, hi = bisect_left(self._starts, start), bisect_left(self._starts, end)
+        found: list[Node] = []
+        for node, target, loop_id, function in self._items[lo:hi]:
+            if node.end_byte > end:
+                continue
+            if function is not None and start <= function.start_byte and function.end_byte <= end:
+                continue  # inside a function or class of the body: not entered
+            if target is None:
+                # Outside nested loops: its innermost loop is the one whose body this is (a loop
+                # inside the body, the body itself included, would be nested).
+                if loop is not None and loop_id == loop.id:
+                    found.append(node)
+            elif target == label:
                 found.append(node)
-            return
-        if node.type in FUNCTION_LIKE:
-            return
-        inner = nested or node.type in LOOPS
-        for child in node.children:
-            visit(child, inner)
-
-    visit(body, False)
-    return found
+        return found
 
 
-def _java_completion(node: Node) -> bool | None:
+def _java_completion(node: Node, memo: dict[int, bool | None] | None = None) -> bool | None:
     """Whether a Java statement can complete normally: True, False, or None when unsure.
 
     Java rejects statements that are unreachable, so an update appended after a body that cannot
-    complete normally would not compile (and would be dead anyway).
+    complete normally would not compile (and would be dead anyway). Evaluated with an explicit
+    stack (the last statements of nested blocks form chains as deep as the nesting); ``memo``
+    (by node id) is shared by the loops of one snippet, so each statement is judged once.
     """
+    memo = {} if memo is None else memo
+    stack = [node]
+    while stack:
+        current = stack[-1]
+        if current.id in memo:
+            stack.pop()
+            continue
+        parts = _completion_parts(current)
+        missing = [p for p in parts if p.id not in memo]
+        if missing:
+            stack.extend(missing)
+            continue
+        stack.pop()
+        memo[current.id] = _completion_of(current, [memo[p.id] for p in parts])
+    return memo[node.id]
+
+
+def _completion_parts(node: Node) -> list[Node]:
+    """The statements whose completion decides ``node``'s (see :func:`_completion_of`)."""
+    t = node.type
+    if t == "block":
+        statements = [c for c in node.named_children if c.type not in COMMENTS]
+        return statements[-1:]
+    if t == "if_statement":
+        alternative = node.child_by_field_name("alternative")
+        if alternative is None:
+            return []
+        return [node.child_by_field_name("consequence"), alternative]
+    return []
+
+
+def _completion_of(node: Node, parts: list[bool | None]) -> bool | None:
     t = node.type
     if t in JUMPS:
         return False
     if t == "block":
-        statements = [c for c in node.named_children if c.type not in COMMENTS]
-        return True if not statements else _java_completion(statements[-1])
+        return True if not parts else parts[0]
     if t == "if_statement":
-        alternative = node.child_by_field_name("alternative")
-        if alternative is None:
+        if not parts:
             return True
-        a, b = _java_completion(node.child_by_field_name("consequence")), _java_completion(alternative)
+        a, b = parts
         if a is True or b is True:
             return True
         return None if a is None or b is None else False
@@ -110,21 +188,23 @@ class ForToWhile(Transformation):
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         candidates, reasons = [], []
-        for node in walk_tree(parsed.root):
-            if node.type != "for_statement" or not parsed.in_snippet(node):
-                continue
+        loops = [node for node in nodes_of_types(parsed.root, parsed.language, frozenset({"for_statement"}))
+                 if parsed.in_snippet(node)]
+        for node in loops:
             try:
-                edit = self._convert(parsed, node)
+                build = self._convert(parsed, node)
             except NotApplicable as exc:
                 reasons.append(exc.reason)
                 continue
-            candidates.append((parsed.span(node)[0], edit))
+            candidates.append((parsed.span(node)[0], build))
         if not candidates:
             if reasons:
                 return NotApplicable("no convertible for loop: " + sorted(set(reasons))[0])
             return NotApplicable("no C-style for loop")
-        position, edit = choose(parsed, rng, candidates, "")
-        return Proposal([edit], {"position": position, "candidates": len(candidates)})
+        # Only the chosen loop's text is built: the new text of every loop would cost the square
+        # of the nesting depth (each holds the ones inside it).
+        position, build = choose(parsed, rng, candidates, "")
+        return Proposal([build()], {"position": position, "candidates": len(candidates)})
 
     def _header(self, parsed: ParsedCode, node: Node) -> tuple[str, str, list[str], Node, list[Node]]:
         """``(init text, cond text, update statements, body, update nodes)``."""
@@ -167,16 +247,19 @@ class ForToWhile(Transformation):
             cond_text = cond_text.rstrip().rstrip(";")
         return init_text, cond_text, [parsed.text(u) + ";" for u in updates], body, updates
 
-    def _convert(self, parsed: ParsedCode, node: Node) -> Edit:
+    def _convert(self, parsed: ParsedCode, node: Node) -> Callable[[], Edit]:
+        """Check that ``node`` can be converted (else raise :class:`NotApplicable`) and return
+        what builds its edit. Every check is answered from per-snippet indexes (``code.spans``,
+        ``declares_any``), never by a walk of the loop or of its ancestors."""
         lang = parsed.language
         init_text, cond_text, update_statements, body, update_nodes = self._header(parsed, node)
-        if any(n.type.startswith("preproc_") for n in walk_tree(node)):
+        if contains_type(parsed, node, preproc_types(lang)):
             raise NotApplicable("preprocessor directive inside the loop")
         update_text = " ".join(update_statements)
         if lang == "go":
             update_text = "; ".join(update_statements)
         update_names = set().union(*(identifiers(parsed, u) for u in update_nodes)) if update_nodes else set()
-        if update_names & declared_names(parsed, body):
+        if update_names and declares_any(parsed, body, update_names):
             raise NotApplicable("the body declares a variable that the update uses")
         header_init = None
         for i, child in enumerate(node.children):
@@ -185,30 +268,20 @@ class ForToWhile(Transformation):
         if lang == "go":
             clause = next(c for c in node.named_children if c.type == "for_clause")
             header_init = clause.child_by_field_name("initializer")
-            if any(n.type == "goto_statement" for n in walk_tree(parsed.root)):
+            if contains_type(parsed, parsed.root, frozenset({"goto_statement"})):
                 raise NotApplicable("Go code with goto (jumps over declarations are restricted)")
         per_iteration = header_init is not None and (
             (lang == "javascript" and header_init.type == "lexical_declaration")
             or (lang == "go" and header_init.type == "short_var_declaration"))
-        if per_iteration and any(n.type in FUNCTION_LIKE for n in walk_tree(node) if n != node):
+        if per_iteration and contains_type(parsed, node, FUNCTION_LIKE, proper=True):
             raise NotApplicable("loop variable may be captured by a closure (per-iteration binding)")
         if per_iteration and lang == "go" and _go_loop_variable_escapes(parsed, node, header_init):
             # Go 1.22+ gives each iteration its own variable; a while-style loop has one for all.
             raise NotApplicable("loop variable's address may be taken (per-iteration binding)")
-        label_node = node.parent if node.parent is not None and node.parent.type == "labeled_statement" else None
+        label_node = _labels(parsed).get(node.id)
         label = _label_of(label_node, parsed) if label_node is not None else None
         if label_node is not None and lang == "c":
             label_node = None  # a C label is a goto target: it stays in front of the new block
-        continues = own_continues(parsed, body, label if lang != "c" else None)
-        sep = "" if lang == "go" else ";"
-        edits = []
-        if update_statements:
-            for cont in continues:
-                text = parsed.text(cont).strip()
-                if lang != "go" and not text.endswith(";"):
-                    text += ";"
-                joiner = "; " if lang == "go" else " "
-                edits.append(Edit(*parsed.span(cont), f"{{ {update_text}{joiner}{text} }}"))
         # Should the update be appended at the end of the body?
         append = bool(update_statements)
         statements = [c for c in body.named_children if c.type not in COMMENTS] if body.type in BLOCKS else [body]
@@ -219,10 +292,27 @@ class ForToWhile(Transformation):
         if last is not None and last.type in JUMPS:
             append = False  # the update would be unreachable (and Java rejects unreachable code)
         elif last is not None and lang == "java" and append:
-            completion = _java_completion(last)
+            completion = _java_completion(last, parsed.analyses.setdefault("java_completion", {}))
             if completion is None:
                 raise NotApplicable("cannot decide whether the end of the loop body is reachable")
             append = completion
+        return lambda: self._build(parsed, node, body, init_text, cond_text, update_text, update_statements, append,
+                                   last, label, label_node)
+
+    def _build(self, parsed: ParsedCode, node: Node, body: Node, init_text: str, cond_text: str, update_text: str,
+               update_statements: list[str], append: bool, last: Node | None, label: str | None,
+               label_node: Node | None) -> Edit:
+        """The edit replacing loop ``node`` (checked by :meth:`_convert`)."""
+        lang = parsed.language
+        continues = own_continues(parsed, body, label if lang != "c" else None, loop=node)
+        edits = []
+        if update_statements:
+            for cont in continues:
+                text = parsed.text(cont).strip()
+                if lang != "go" and not text.endswith(";"):
+                    text += ";"
+                joiner = "; " if lang == "go" else " "
+                edits.append(Edit(*parsed.span(cont), f"{{ {update_text}{joiner}{text} }}"))
         body_start, body_end = parsed.span(body)
         if body.type in BLOCKS:
             close = body_end - 1
@@ -256,8 +346,24 @@ class ForToWhile(Transformation):
             text = f"{{ {init_text}{loop} }}"
         else:
             text = loop
-        del sep
         return Edit(start, end, text)
+
+
+def _labels(parsed: ParsedCode) -> dict[int, Node]:
+    """``{loop id: labeled_statement}`` for the loops that are the statement of a label (what
+    ``loop.parent`` would say, without the cost of a descent from the root per loop)."""
+    labels = parsed.analyses.get("for_to_while_labels")
+    if labels is None:
+        labels = parsed.analyses["for_to_while_labels"] = {}
+        for statement in nodes_of_types(parsed.root, parsed.language, frozenset({"labeled_statement"})):
+            for child in statement.children:
+                labels[child.id] = statement
+    return labels
+
+
+_GO_ESCAPE_TYPES = frozenset({"unary_expression", "selector_expression", "slice_expression"})
+_GO_OPERAND_CHAIN = frozenset({"selector_expression", "index_expression", "parenthesized_expression",
+                               "slice_expression"})
 
 
 def _go_loop_variable_escapes(parsed: ParsedCode, loop: Node, init: Node) -> bool:
@@ -269,25 +375,52 @@ def _go_loop_variable_escapes(parsed: ParsedCode, loop: Node, init: Node) -> boo
     names = {parsed.text(n) for n in (left.named_children if left is not None else []) if n.type == "identifier"}
     if not names:
         return False
-
-    def base(node: Node | None) -> str | None:
-        while node is not None and node.type in ("selector_expression", "index_expression", "parenthesized_expression",
-                                                 "slice_expression"):
-            node = node.child_by_field_name("operand") or (node.named_children[0] if node.named_children else None)
-        return parsed.text(node) if node is not None and node.type == "identifier" else None
-
-    for current in nodes_of_types(loop, "go", frozenset({"unary_expression", "selector_expression",
-                                                         "slice_expression"})):
-        if current.type == "unary_expression":
-            operator = current.child_by_field_name("operator")
-            if operator is not None and operator.type == "&" and base(current.child_by_field_name("operand")) in names:
-                return True
-        elif current.type == "slice_expression":
-            if base(current.child_by_field_name("operand")) in names:
-                return True
-        else:
-            operand = current.child_by_field_name("operand")
-            if operand is not None and operand.type == "identifier" and parsed.text(operand) in names:
+    escapes = _go_escapes(parsed)
+    start, end = loop.start_byte, loop.end_byte
+    for name in names:
+        positions = escapes.get(name)
+        if positions:
+            i = bisect_left(positions, start)
+            if i < len(positions) and positions[i] < end:
                 return True
     return False
 
+
+def _go_escapes(parsed: ParsedCode) -> dict[str, list[int]]:
+    """``{name: sorted start bytes}`` of the expressions through which a variable ``name`` may
+    escape its iteration (see :func:`_go_loop_variable_escapes`), for the whole snippet at once."""
+    escapes = parsed.analyses.get("go_escapes")
+    if escapes is not None:
+        return escapes
+    escapes = parsed.analyses["go_escapes"] = {}
+    bases: dict[int, str | None] = {}  # by node id: the identifier an operand chain starts from
+
+    def base(node: Node | None) -> str | None:
+        chain = []
+        while node is not None and node.type in _GO_OPERAND_CHAIN and node.id not in bases:
+            chain.append(node.id)
+            node = node.child_by_field_name("operand") or (node.named_children[0] if node.named_children else None)
+        if node is None:
+            found = None
+        elif node.id in bases:
+            found = bases[node.id]
+        else:
+            found = parsed.text(node) if node.type == "identifier" else None
+        for link in chain:
+            bases[link] = found
+        return found
+
+    for current in reversed(nodes_of_types(parsed.root, "go", _GO_ESCAPE_TYPES)):  # inner chains first
+        if current.type == "unary_expression":
+            operator = current.child_by_field_name("operator")
+            name = base(current.child_by_field_name("operand")) if operator is not None and operator.type == "&" else None
+        elif current.type == "slice_expression":
+            name = base(current.child_by_field_name("operand"))
+        else:
+            operand = current.child_by_field_name("operand")
+            name = parsed.text(operand) if operand is not None and operand.type == "identifier" else None
+        if name is not None:
+            escapes.setdefault(name, []).append(current.start_byte)
+    for positions in escapes.values():
+        positions.sort()
+    return escapes

@@ -69,7 +69,7 @@ class CompoundAssignmentExpansion(Transformation):
                     continue
             if lang == "python" and (ints is None or name not in ints.names):
                 continue
-            if guard.blocks(parsed, left, right):
+            if guard.blocks(parsed, left, right, parent=node):  # C only: both are fields of node
                 continue  # ``r += M`` with ``#define M 7, 2`` is not ``r = r + (7, 2)``
             start, end = parsed.span(node)
             right_text = parsed.text(right)

@@ -10,25 +10,31 @@ from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.macros import MacroGuard
 from metacompress_eval.code.effects import effect_class
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types
+from metacompress_eval.code.spans import with_ancestors
 from metacompress_eval.code.static_types import IntegerTypes, declared_type
 from metacompress_eval.code.syntax import COMMENTS, CommentIndex, assignment_operator
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
 
-def _value_unused(node: Node) -> bool:
-    """Whether the value of expression ``node`` is discarded (statement or for-update)."""
-    parent = node.parent
-    if parent is None:
+def _value_unused(path: list[Node]) -> bool:
+    """Whether the value of expression ``path[-1]`` is discarded (statement or for-update).
+
+    ``path``: the node's ancestors from the root down to it (:func:`~metacompress_eval.code.spans.with_ancestors`);
+    climbed without recursion or ``node.parent`` (a long comma list nests as deep as it is long)."""
+    at = len(path) - 1
+    while at > 0:
+        node, parent = path[at], path[at - 1]
+        if parent.type == "expression_statement":
+            return len([c for c in parent.named_children if c.type not in COMMENTS]) == 1
+        if parent.type in ("comma_expression", "sequence_expression"):
+            # Only the left element's value is discarded for sure... unless the whole list is.
+            at -= 1
+            continue
+        if parent.type == "for_statement":
+            for i, child in enumerate(parent.children):
+                if child == node:
+                    return parent.field_name_for_child(i) in ("update", "increment")
         return False
-    if parent.type == "expression_statement":
-        return len([c for c in parent.named_children if c.type not in COMMENTS]) == 1
-    if parent.type in ("comma_expression", "sequence_expression"):
-        # Only the left element's value is discarded for sure... unless the whole list is.
-        return _value_unused(parent)
-    if parent.type == "for_statement":
-        for i, child in enumerate(parent.children):
-            if child == node:
-                return parent.field_name_for_child(i) in ("update", "increment")
     return False
 
 
@@ -61,14 +67,15 @@ class IncrementForm(Transformation):
         comments = CommentIndex(parsed)
         guard = MacroGuard()
         # _site only accepts these node types: find them with a query, not a walk over every node.
-        for node in nodes_of_types(parsed.root, parsed.language, self._SITES):
-            if not parsed.in_snippet(node) or comments.within(node):
-                continue
-            site = self._site(parsed, node)
+        sites = [node for node in nodes_of_types(parsed.root, parsed.language, self._SITES)
+                 if parsed.in_snippet(node) and not comments.within(node)]
+        # One cursor pass hands out each site's ancestors (``node.parent`` costs the nesting depth).
+        for node, path in with_ancestors(parsed.root, sites):
+            site = self._site(parsed, node, path)
             if site is None:
                 continue
             target, sign, form = site
-            if guard.blocks(parsed, target):
+            if guard.blocks(parsed, target, parent=node):  # C: the target is a field of the site
                 continue  # ``P++`` with ``#define P *p`` is ``*p++``; ``++P`` is ``++*p``
             alternatives = self._forms(parsed, target, sign, ints, form) - {form}
             if alternatives:
@@ -87,8 +94,8 @@ class IncrementForm(Transformation):
         return Proposal([Edit(start, end, text)], {"position": position, "from": form, "to": new_form,
                                                    "candidates": len(candidates)})
 
-    def _site(self, parsed: ParsedCode, node: Node) -> tuple[Node, str, str] | None:
-        """``(target, '+' or '-', form)`` when ``node`` is a value-unused increment."""
+    def _site(self, parsed: ParsedCode, node: Node, path: list[Node]) -> tuple[Node, str, str] | None:
+        """``(target, '+' or '-', form)`` when ``node`` (``path[-1]``) is a value-unused increment."""
         lang, t = parsed.language, node.type
         if lang == "go":
             if t in ("inc_statement", "dec_statement"):
@@ -100,12 +107,12 @@ class IncrementForm(Transformation):
                 return self._binary_form(parsed, left.named_children[0], op, right.named_children[0])
             return None
         if lang == "python":
-            if t in ("assignment", "augmented_assignment") and node.parent is not None and \
-                    node.parent.type == "expression_statement":
+            if t in ("assignment", "augmented_assignment") and len(path) > 1 and \
+                    path[-2].type == "expression_statement":
                 return self._binary_form(parsed, node.child_by_field_name("left"), node.child_by_field_name("operator")
                                          or assignment_operator(node), node.child_by_field_name("right"))
             return None
-        if not _value_unused(node):
+        if not _value_unused(path):
             return None
         if t == "update_expression":
             arg = node.child_by_field_name("argument") or node.named_children[0]

@@ -72,7 +72,7 @@ class OperandSwap(Transformation):
             if not mirror_is_exact(parsed.language, op.type, left, right, is_int):
                 dispatch += 1
                 continue
-            if guard.blocks(parsed, left, right):
+            if guard.blocks(parsed, left, right, parent=node):  # C only: both are fields of node
                 continue
             new = f"{self._operand(parsed, right)} {_MIRROR[op.type]} {self._operand(parsed, left)}"
             start, end = parsed.span(node)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from bisect import bisect_left
 
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.spans import with_ancestors
 from metacompress_eval.transforms.base import NotApplicable, Proposal
 from metacompress_eval.transforms.layout.base import LayoutTransformation, Lines
 
@@ -43,14 +45,18 @@ class BraceStyle(LayoutTransformation):
 
     def layout(self, parsed: ParsedCode, rng: random.Random, lines: Lines) -> Proposal | NotApplicable:
         data = parsed.data
-        comments = [parsed.span(n) for n in lines.comments]
+        # Comments are disjoint leaves: the one that may hold a position is the last starting before it.
+        comments = sorted(parsed.span(n) for n in lines.comments)
+        comment_starts = [s for s, _ in comments]
         kr: list[tuple[int, int]] = []  # (gap start, brace position)
         allman: list[tuple[int, int]] = []
         block_types = _BRACE_BLOCKS[parsed.language]
-        for node in lines.extra:  # the nodes of _BRACE_BLOCKS, found by the comment query
-            if node.type not in block_types or not parsed.in_snippet(node):
-                continue
-            if node.parent is None or node.parent.type in _STANDALONE_PARENTS:
+        blocks = [node for node in lines.extra  # the nodes of _BRACE_BLOCKS, found by the comment query
+                  if node.type in block_types and parsed.in_snippet(node)]
+        # One cursor pass hands out each block's parent (``node.parent`` costs the nesting depth).
+        for node, path in with_ancestors(parsed.root, blocks):
+            parent = path[-2] if len(path) > 1 else None
+            if parent is None or parent.type in _STANDALONE_PARENTS:
                 continue
             brace = node.children[0] if node.children else None
             if brace is None or brace.type != "{":
@@ -59,7 +65,8 @@ class BraceStyle(LayoutTransformation):
             gap_start = pos
             while gap_start > 0 and data[gap_start - 1 : gap_start] in (b" ", b"\t", b"\n", b"\r"):
                 gap_start -= 1
-            if gap_start == 0 or any(s < gap_start <= e for s, e in comments):
+            at = bisect_left(comment_starts, gap_start) - 1
+            if gap_start == 0 or (at >= 0 and gap_start <= comments[at][1]):
                 continue  # the previous token is a comment: moving the brace could comment it out
             previous_line = data[parsed.line_start(gap_start) : gap_start].lstrip()
             if previous_line.startswith(b"#"):

@@ -12,6 +12,7 @@ from metacompress_eval.code.declarations import DECLARING, note_declared
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, ts_language, walk_tree
 from metacompress_eval.code.macros import local_names, table_for
+from metacompress_eval.code.spans import parents_of
 from metacompress_eval.code.syntax import CALLS, COMMENTS, FUNCTION_LIKE, MEMORY_ACCESSES, STATEMENT_CONTAINERS, inside_type
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
@@ -126,22 +127,26 @@ class SwapStatements(Transformation):
         candidates = []
         facts: dict[int, _Facts | None] = {}  # by node id: a statement is the second of one pair and the first of the next
 
+        simple = _SIMPLE_STATEMENTS[lang]
+
         def facts_of(statement: Node) -> _Facts | None:
             if statement.id not in facts:
-                facts[statement.id] = None if self._hides_effects(parsed, statement) else \
-                    self._facts(parsed, statement, locals_)
+                # Only simple statements have facts: the type test comes before the macro check,
+                # which walks the statement (a compound one holds every statement nested in it).
+                facts[statement.id] = None if statement.type not in simple or self._hides_effects(
+                    parsed, statement) else self._facts(parsed, statement, locals_)
             return facts[statement.id]
 
         has_try = _has_try_types(lang)
         # Candidates are sorted by position (choose), so blocks may come in any order: query them.
-        for block in found:
-            if block.type not in STATEMENT_CONTAINERS or not parsed.in_snippet(block):
-                continue
-            if lang == "go" and block.type == "block":
-                continue  # its statement_list is visited instead
-            if lang == "python" and block.parent is not None and block.parent.type == "class_definition":
+        blocks = [block for block in found if block.type in STATEMENT_CONTAINERS and parsed.in_snippet(block)
+                  and not (lang == "go" and block.type == "block")]  # Go: its statement_list is visited instead
+        parents = parents_of(parsed.root, blocks)  # ``block.parent`` costs the nesting depth per call
+        for block in blocks:
+            parent = parents[block.id]
+            if lang == "python" and parent is not None and parent.type == "class_definition":
                 continue  # a class body's order is data: dataclass/Enum fields, __init__ parameters, vars()
-            if block.parent is not None and block.parent.type in ("switch_statement",):
+            if parent is not None and parent.type in ("switch_statement",):
                 continue
             # Grammars without these node types (C) need no walk up the ancestors.
             in_try = has_try and inside_type(parsed, block, _TRY_TYPES)
