@@ -19,6 +19,7 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types
+from metacompress_eval.code.syntax import identifier_nodes
 
 NAMESPACE_CALLS = frozenset({"locals", "vars", "dir", "eval", "exec", "globals"})
 # ``vars(x)`` / ``dir(x)`` read ``x``'s attributes, not the namespace; these only count bare.
@@ -138,12 +139,7 @@ def self_documenting_names(parsed: ParsedCode) -> list[Node]:
         expression = node.child_by_field_name("expression") or (node.named_children[0] if node.named_children else None)
         if expression is None:
             continue
-        stack = [expression]
-        while stack:
-            current = stack.pop()
-            if current.type == "identifier":
-                found.append(current)
-            stack.extend(current.children)
+        found.extend(identifier_nodes(expression))
     return found
 
 

@@ -129,6 +129,20 @@ class CommentIndex:
         return i < len(self._starts) and self._ends[i] <= node.end_byte
 
 
+def identifier_nodes(node: Node) -> list[Node]:
+    """The ``identifier`` nodes of ``node``'s subtree (``node`` included), found with an explicit
+    stack (an expression may nest deeper than Python's recursion limit); the order is that stack's:
+    the last child of each node is looked at first."""
+    found = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "identifier":
+            found.append(current)
+        stack.extend(current.children)
+    return found
+
+
 def ancestors(node: Node) -> Iterator[Node]:
     """The proper ancestors of ``node``, innermost first."""
     current = node.parent

@@ -27,6 +27,7 @@ from tree_sitter import Node
 
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types
 from metacompress_eval.code.scopes.core import ScopeAnalysis, Symbol, words_in
+from metacompress_eval.code.syntax import identifier_nodes
 
 # Standard macros that stringify their argument: ``assert(total > 0)`` prints "Assertion `total > 0'
 # failed". (The message also holds the line and the function's name; line numbers change under
@@ -51,17 +52,6 @@ class _BySpan:
                 for occurrence in symbol.occurrences():
                     self._index[occurrence] = symbol
         return self._index.get(span)
-
-
-def _identifiers(parsed: ParsedCode, node: Node) -> list[Node]:
-    found = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "identifier":
-            found.append(current)
-        stack.extend(current.children)
-    return found
 
 
 def _mark_names(analysis: ScopeAnalysis, names: set[str], reason: str) -> None:
@@ -109,7 +99,7 @@ def _c(parsed: ParsedCode, analysis: ScopeAnalysis, index: _BySpan) -> None:
         definition = table.definition(name)
         if definition is None and name in STRINGIFYING_LIBRARY_MACROS and name not in declared:
             for argument in args:
-                for node in _identifiers(parsed, argument):
+                for node in identifier_nodes(argument):
                     symbol = index.get(parsed.span(node))
                     if symbol is not None:
                         symbol.mark_unsafe(f"stringified by {name} (its failure message prints the expression)")
@@ -118,7 +108,7 @@ def _c(parsed: ParsedCode, analysis: ScopeAnalysis, index: _BySpan) -> None:
             for position in table.data_parameters(name):
                 targets = args[position:] if definition.params[position] == "__VA_ARGS__" else args[position:position + 1]
                 for argument in targets:
-                    for node in _identifiers(parsed, argument):
+                    for node in identifier_nodes(argument):
                         symbol = index.get(parsed.span(node))
                         if symbol is not None:
                             symbol.mark_unsafe(f"used as a name by macro {name}")
@@ -127,7 +117,7 @@ def _c(parsed: ParsedCode, analysis: ScopeAnalysis, index: _BySpan) -> None:
         elif definition is None and name not in declared and name not in KNOWN_FUNCTION_MACROS \
                 and table.is_macro(name):
             for argument in args:
-                for node in _identifiers(parsed, argument):
+                for node in identifier_nodes(argument):
                     symbol = index.get(parsed.span(node))
                     if symbol is not None:
                         symbol.mark_unsafe(f"{WITHOUT_CONTEXT}argument of {name}, a macro the snippet does not "
