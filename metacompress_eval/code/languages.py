@@ -229,6 +229,10 @@ def count_errors(node: Node) -> int:
     return total
 
 
+# The whitespace ``bytes.strip`` removes, except the newline: the run at the start of each line.
+_LEADING_WHITESPACE = re.compile(rb"^[ \t\r\x0b\x0c]*", re.MULTILINE)
+
+
 @dataclass
 class ParsedCode:
     """A parsed snippet. Spans returned by :meth:`span` are byte offsets into :attr:`data`.
@@ -291,7 +295,10 @@ class ParsedCode:
 
     def line_start(self, pos: int) -> int:
         """Byte offset of the start of the line containing original offset ``pos``."""
-        return self.data.rfind(b"\n", 0, pos) + 1
+        if not 0 <= pos <= len(self.data):
+            return self.data.rfind(b"\n", 0, pos) + 1
+        starts = self._lines()[0]
+        return starts[bisect_right(starts, pos) - 1]
 
     def column(self, pos: int) -> int:
         """Byte column of original offset ``pos``."""
@@ -299,7 +306,26 @@ class ParsedCode:
 
     def starts_line(self, pos: int) -> bool:
         """Whether only whitespace precedes original offset ``pos`` on its line."""
-        return self.data[self.line_start(pos) : pos].strip() == b""
+        if not 0 <= pos <= len(self.data):
+            return self.data[self.line_start(pos) : pos].strip() == b""
+        starts, indented = self._lines()
+        return pos <= indented[bisect_right(starts, pos) - 1]
+
+    def _lines(self) -> tuple[list[int], list[int]]:
+        """Start of every line and end of its leading whitespace (computed once per snippet:
+        searching back from each position cost the length of the line, and a minified function is
+        one long line)."""
+        lines = self.analyses.get("line_index")
+        if lines is None:
+            ends = [m.end() for m in _LEADING_WHITESPACE.finditer(self.data)]
+            starts = [0]
+            find = self.data.find
+            at = find(b"\n")
+            while at >= 0:
+                starts.append(at + 1)
+                at = find(b"\n", at + 1)
+            lines = self.analyses["line_index"] = (starts, ends)
+        return lines
 
 
 def parse(code: str, language: str) -> ParsedCode:

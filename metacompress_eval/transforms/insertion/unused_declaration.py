@@ -7,8 +7,9 @@ import random
 from metacompress_eval.code.context import taken_names
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.introspection import namespace_reader
-from metacompress_eval.code.languages import ParsedCode
+from metacompress_eval.code.languages import ParsedCode, sort_preorder
 from metacompress_eval.code.names import FreshNames
+from metacompress_eval.code.spans import with_ancestors
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
 from metacompress_eval.transforms.sites import insertion_points
 
@@ -47,8 +48,11 @@ class UnusedDeclaration(Transformation):
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         sites = insertion_points(parsed)
         if parsed.language == "python":
-            sites = [s for s in sites if not (s.parent is not None and s.parent.parent is not None
-                                              and s.parent.parent.type == "class_definition")]
+            # Not in a class body: each site's grandparent, from one cursor pass (``node.parent``
+            # costs the nesting depth per call).
+            in_class = {node.id for node, path in with_ancestors(parsed.root, sort_preorder(list(sites)))
+                        if len(path) > 2 and path[-3].type == "class_definition"}
+            sites = [s for s in sites if s.id not in in_class]
         if not sites:
             return NotApplicable("no statement before which a declaration can be inserted")
         if parsed.language == "python":
