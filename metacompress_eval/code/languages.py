@@ -511,9 +511,11 @@ def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = Fals
     previous_end = -1
     previous_whitespace = False
     plain: dict[str, bool] = {}
-    # With many edits, one walk collecting the leaves replaces a ``descendant_for_byte_range`` (and
-    # ``parent``/``prev_sibling`` climbs) per edit, each of which costs the nesting depth.
-    leaves = _Leaves(parsed.root) if len(edits) > _LEAF_INDEX_MIN_EDITS else None
+    # With many edits, one walk collecting the leaves (made when first needed) replaces a
+    # ``descendant_for_byte_range`` (and ``parent``/``prev_sibling`` climbs) per edit, each of which
+    # costs the nesting depth.
+    many = len(edits) > _LEAF_INDEX_MIN_EDITS
+    leaves = None
     for edit in edits if ordered else sorted(edits, key=by_position):
         start = edit.start
         end = edit.end
@@ -531,7 +533,9 @@ def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = Fals
                 return False
             lo = start + offset
             hi = end + offset
-            if leaves is not None:
+            if many:
+                if leaves is None:
+                    leaves = _Leaves(parsed.root)
                 if not leaves.identifier_at(lo, hi, identifier):
                     return False
             else:
@@ -553,8 +557,13 @@ def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = Fals
                         before -= 1
                     if before >= 0 and data[before] == 0x5C:
                         return False
-                elif not (replacement and _whole_gap(parsed, start, end, leaves)):
+                elif not replacement:
                     return False
+                else:
+                    if many and leaves is None:
+                        leaves = _Leaves(parsed.root)
+                    if not _whole_gap(parsed, start, end, leaves):
+                        return False
             previous_whitespace = True
         previous_end = end
     return True

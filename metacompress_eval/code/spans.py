@@ -105,8 +105,10 @@ def type_index(parsed: ParsedCode, types: frozenset[str]) -> SpanIndex:
 
 
 def contains_type(parsed: ParsedCode, node: Node, types: frozenset[str], *, proper: bool = False) -> bool:
-    """``any(n.type in types for n in walk_tree(node))`` (``proper``: ``n`` other than ``node``),
-    by binary search in a per-snippet index instead of a walk of the subtree."""
+    """Whether ``nodes_of_types(node, language, types)`` finds a node (``proper``: other than
+    ``node``), by binary search in a per-snippet index instead of a query (or walk) of the subtree.
+    As there, a type the grammar has a named node for does not match a keyword token spelled the
+    same (JavaScript's ``class``), which a walk comparing ``n.type`` would also find."""
     if not types:
         return False
     return type_index(parsed, types).any_within(node, proper=proper)

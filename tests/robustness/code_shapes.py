@@ -1,7 +1,7 @@
 """Generated code of a chosen size or nesting depth, in every supported language.
 
 Used by the complexity tests (operation counts and memory against size and depth) and by
-``benchmarks/bench_scaling.py``. Three shapes:
+``benchmarks/bench_scaling.py``. Four shapes:
 
 * :func:`long_function` — one function whose body repeats a block of ordinary statements
   (declarations, assignments, if/else-if chains, for and while loops, switch, ternaries, boolean
@@ -11,7 +11,9 @@ Used by the complexity tests (operation counts and memory against size and depth
   blocks in turn), each level declaring a variable that uses the one above. Brace languages use no
   indentation so the size stays linear in the depth; Python needs one column per level.
 * :func:`nested_expression` — one expression nested ``depth`` levels deep (parentheses, calls and
-  a long flat sum in turn).
+  a long flat sum in turn);
+* :func:`long_literals` — one function of a chosen size made mostly of long string literals and
+  comments.
 
 Every snippet parses without errors (checked by the tests that use them).
 """
@@ -144,4 +146,34 @@ def nested_expression(language: str, depth: int) -> str:
     return head + body + tail
 
 
-SHAPES = {"size": long_function, "blocks": nested_blocks, "expression": nested_expression}
+def _literal_block(language: str, i: int) -> str:
+    text = f"entry {i}: " + "lorem ipsum dolor sit amet, " * 4 + "\\t end"
+    note = f"note {i}: " + "the quick brown fox jumps over the lazy dog " * 3
+    if language == "python":
+        return (f'    s{i} = "{text}"\n    # {note}\n    t{i} = """{note}\n{text}"""\n'
+                f"    g(s{i}, t{i}, '{{' + s{i} + '}}')\n")
+    decl = {"c": "const char *", "java": "String ", "javascript": "const ", "go": ""}[language]
+    assign = ":=" if language == "go" else "="
+    end = "" if language == "go" else ";"
+    tab = "\t" if language == "go" else "  "
+    return (f'{tab}{decl}s{i} {assign} "{text}"{end}\n{tab}// {note}\n{tab}/* {note}\n{tab}   {text} */\n'
+            f'{tab}g(s{i}, "{{" , "}}"){end}\n')
+
+
+def long_literals(language: str, size: int) -> str:
+    """One function of about ``size`` bytes made mostly of long string literals and comments
+    (line and block comments, braces inside strings, escapes; Python triple-quoted strings)."""
+    head, tail = _header(language)
+    parts, total, i = [head], len(head) + len(tail), 0
+    while True:
+        block = _literal_block(language, i)
+        parts.append(block)
+        total += len(block)
+        i += 1
+        if total >= size:
+            break
+    parts.append(tail)
+    return "".join(parts)
+
+
+SHAPES = {"size": long_function, "blocks": nested_blocks, "expression": nested_expression, "literals": long_literals}

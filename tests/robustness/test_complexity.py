@@ -3,21 +3,25 @@
 Growth is measured with machine-independent counts (``tests/robustness/costs.py``: Python line
 events plus bytes covered by tree-sitter queries, and peak Python memory), never wall-clock time:
 each check runs one generated input and one about four times larger (longer function, deeper
-nesting, deeper expression; ``tests/robustness/code_shapes.py``) and compares the cost ratio with
-the input-size ratio. Linear work keeps the normalised ratio near 1 (below, when fixed costs
-dominate the small input); quadratic work makes it about 4. The limit, 1.7, leaves room for
-``n log n`` (sorting sites, heaps) and nothing steeper.
+nesting, deeper expression, more long strings and comments; ``tests/robustness/code_shapes.py``)
+and compares the cost ratio with the input-size ratio. Linear work keeps the normalised ratio near
+1 (below, when fixed costs dominate the small input); quadratic work makes it about 4. The limit,
+1.7, leaves room for ``n log n`` (sorting sites, heaps) and nothing steeper.
 
 A second family of checks runs deep inputs under a recursion limit only a little above the
 current stack depth: an analysis that recursed once per nesting level would raise
 ``RecursionError`` there, whatever the interpreter's default limit.
 
-Default run (seconds): the insertion transformations (whose per-site lists once grew with the
-square of the block) and scope analysis on the ``size`` shape. ``pytest -m slow
-tests/robustness/test_complexity.py`` runs every (language, transformation, shape) and the deep
-inputs; the pairs in ``SUPERLINEAR`` still grow faster than linearly (issue 13, kind 2: mostly
-``Node.parent`` chains, which tree-sitter answers by walking down from the root) and are expected
-failures until each is made linear.
+The matrix is complete: every transformation of every language on every shape (long function,
+deep blocks, deep and long expressions, long literals), and scope analysis on every shape. What
+the counts cannot see is work inside tree-sitter's C calls other than queries, chiefly
+``node.parent`` (answered by a descent from the root, so it costs the depth): the hot paths use
+``code.spans`` instead, and ``benchmarks/bench_scaling.py`` times whole ``transform`` runs.
+
+Default run (seconds): a sample — the insertion transformations and scope analysis on the
+``size`` shape, and the pairs that were once quadratic or worse (``ONCE_SUPERLINEAR``).
+``pytest -m slow tests/robustness/test_complexity.py`` runs the whole matrix and the deep inputs
+(about two minutes).
 """
 
 from __future__ import annotations
@@ -34,20 +38,22 @@ from .costs import measure
 
 LIMIT = 1.7
 # Small and large argument of each shape (bytes for "size", nesting depth otherwise).
-SIZES = {"size": (3_000, 12_000), "blocks": (60, 240), "expression": (100, 400)}
+SIZES = {"size": (3_000, 12_000), "blocks": (60, 240), "expression": (100, 400), "literals": (4_000, 16_000)}
 # tree-sitter-python's indentation scanner stops producing clean trees a little above 500 levels.
 DEEP = {"blocks": 1500, "expression": 3000}
 DEEP_PYTHON_BLOCKS = 450
 DEFAULT_TRANSFORMS = ("dead_code", "unused_declaration")
-# Measured (ops ratio > LIMIT) on the size/blocks shapes; strict, so a fix must remove its entry.
-SUPERLINEAR = {
+# Pairs measured superlinear (strict expected failures) before they were fixed (issue 13, kind 2):
+# they run by default, as a fast guard against the same mechanisms coming back.
+ONCE_SUPERLINEAR = {
     "c-for_to_while-blocks", "c-swap_statements-blocks",
     "java-increment_form-size", "java-compound_assignment_expansion-size", "java-for_to_while-blocks",
     "java-increment_form-blocks", "python-unused_declaration-size",
     "javascript-for_to_while-blocks", "javascript-loop_guard_negation-blocks", "javascript-operand_swap-blocks",
-    "javascript-increment_form-blocks", "go-for_to_while-size",
-    "go-for_to_while-blocks",
+    "javascript-increment_form-blocks", "go-for_to_while-size", "go-for_to_while-blocks",
 }
+# Pairs still growing faster than linearly; strict, so a fix must remove its entry.
+SUPERLINEAR: set[str] = set()
 
 
 def _normalised_growth(run, shape: str, language: str) -> tuple[float, float, dict]:
@@ -66,7 +72,8 @@ def _transform_params():
         for t in list_transformations(language):
             for shape in SHAPES:
                 name = f"{language}-{t.name}-{shape}"
-                marks = [] if shape == "size" and t.name in DEFAULT_TRANSFORMS else [pytest.mark.slow]
+                default = (shape == "size" and t.name in DEFAULT_TRANSFORMS) or name in ONCE_SUPERLINEAR
+                marks = [] if default else [pytest.mark.slow]
                 if name in SUPERLINEAR:
                     marks.append(pytest.mark.xfail(strict=True, reason="grows faster than linearly (issue 13)"))
                 params.append(pytest.param(language, t.name, shape, id=name, marks=marks))
