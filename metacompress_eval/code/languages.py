@@ -201,9 +201,30 @@ def _sort_same_spans(nodes: list[Node]) -> list[Node]:
         while j < count and spans[j] == spans[i]:
             j += 1
         if j - i > 1:
-            nodes[i:j] = sorted(nodes[i:j], key=_depth)
+            nodes[i:j] = _same_span_order(nodes[i:j])
         i = j
     return nodes
+
+
+def _same_span_order(run: list[Node]) -> list[Node]:
+    """Distinct nodes with one and the same span, outermost first. They lie on one chain of
+    ancestors: the outermost is the one whose same-span descendants include all the others (a look
+    down that chain, instead of ``_depth``'s climb to the root per node, which costs the depth
+    squared)."""
+    wanted = {n.id for n in run}
+    span = (run[0].start_byte, run[0].end_byte)
+    for top in run:
+        order = [top]
+        stack = [top]
+        while stack:
+            for child in stack.pop().children:
+                if (child.start_byte, child.end_byte) == span:
+                    if child.id in wanted:
+                        order.append(child)
+                    stack.append(child)
+        if len(order) == len(run):
+            return order
+    return sorted(run, key=_depth)
 
 
 @lru_cache(maxsize=None)

@@ -8,6 +8,7 @@ from tree_sitter import Node
 
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode, walk_tree
+from metacompress_eval.code.spans import with_ancestors
 from metacompress_eval.code.syntax import BLOCKS, COMMENTS, FUNCTION_LIKE
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 from metacompress_eval.transforms.control_flow.if_chains import alternative_of, line_starts_after, python_lines_ok
@@ -61,22 +62,24 @@ class NestedToElseIf(Transformation):
         if inner is None or inner.type != "if_statement":
             return None
         if parsed.language != "go" and alternative_of(inner) is None and inner.child_by_field_name("alternative") is None:
-            if not self._no_dangling_else(node):
+            if not self._no_dangling_else(parsed, node):
                 return None
         return [Edit(*parsed.span(block), parsed.text(inner))]
 
     @staticmethod
-    def _no_dangling_else(node: Node) -> bool:
+    def _no_dangling_else(parsed: ParsedCode, node: Node) -> bool:
         """No enclosing ``if`` … ``else`` has ``node`` at the end of its then-branch."""
-        current = node
-        while current.parent is not None and current.parent.type not in BLOCKS and current.parent.type not in FUNCTION_LIKE:
-            parent = current.parent
+        # The ancestors in one descent from the root (``node.parent`` costs the depth per step).
+        path = next(with_ancestors(parsed.root, [node]))[1]
+        at = len(path) - 1
+        while at > 0 and path[at - 1].type not in BLOCKS and path[at - 1].type not in FUNCTION_LIKE:
+            current, parent = path[at], path[at - 1]
             if parent.type == "if_statement" and parent.child_by_field_name("consequence") == current and \
                     parent.child_by_field_name("alternative") is not None:
                 return False
             if parent.type in ("do_statement",):
                 return True
-            current = parent
+            at -= 1
         return True
 
     @staticmethod

@@ -9,9 +9,10 @@ from tree_sitter import Node
 from metacompress_eval.code.context import taken_names
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.effects import effect_class
-from metacompress_eval.code.languages import ParsedCode, walk_tree
+from metacompress_eval.code.languages import ParsedCode, nodes_of_types, preproc_types, walk_tree
 from metacompress_eval.code.macros import bare_macro_within, table_for
 from metacompress_eval.code.names import FreshNames
+from metacompress_eval.code.spans import contains_type, with_ancestors
 from metacompress_eval.code.syntax import BLOCKS, COMMENTS, FUNCTION_LIKE, LOOPS, has_comment
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
@@ -55,12 +56,13 @@ class SwitchToIf(Transformation):
 
     def propose(self, parsed: ParsedCode, rng: random.Random) -> Proposal | NotApplicable:
         candidates, reasons = [], []
-        for node in walk_tree(parsed.root):
-            if node.type not in _SWITCHES or not parsed.in_snippet(node):
-                continue
+        switches = [node for node in nodes_of_types(parsed.root, parsed.language, _SWITCHES) if parsed.in_snippet(node)]
+        # Each switch's parent from one cursor pass (``node.parent`` costs the nesting depth per call).
+        for node, path in with_ancestors(parsed.root, switches):
+            parent = path[-2] if len(path) > 1 else None
             try:
                 candidates.append((parsed.span(node)[0], node))
-                candidates[-1] = (parsed.span(node)[0], self._convert(parsed, node, rng))
+                candidates[-1] = (parsed.span(node)[0], self._convert(parsed, node, rng, parent))
             except NotApplicable as exc:
                 candidates.pop()
                 reasons.append(exc.reason)
@@ -116,11 +118,12 @@ class SwitchToIf(Transformation):
                            "start": None, "end": None, "node": None})
         return groups
 
-    def _convert(self, parsed: ParsedCode, node: Node, rng: random.Random) -> tuple[Edit, dict]:
+    def _convert(self, parsed: ParsedCode, node: Node, rng: random.Random, parent: Node | None) -> tuple[Edit, dict]:
+        """``parent``: ``node.parent``, known to the caller."""
         lang = parsed.language
-        if lang == "java" and (node.parent is None or node.parent.type not in BLOCKS | {"labeled_statement"}):
+        if lang == "java" and (parent is None or parent.type not in BLOCKS | {"labeled_statement"}):
             raise NotApplicable("switch used as an expression")
-        if any(n.type.startswith("preproc_") for n in walk_tree(node)):
+        if contains_type(parsed, node, preproc_types(lang)):
             raise NotApplicable("preprocessor directive inside the switch")
         groups = self._groups(parsed, node)
         if not any(g["labels"] for g in groups):

@@ -9,6 +9,7 @@ from tree_sitter import Node
 from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.macros import MacroGuard
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, sort_preorder, walk_tree
+from metacompress_eval.code.spans import with_ancestors
 from metacompress_eval.code.syntax import BLOCKS, COMMENTS, has_comment
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation, choose
 
@@ -100,12 +101,13 @@ class TernaryToIf(Transformation):
         # the conditionals with a query (and skip even that when the text has no ``?``) instead of
         # walking every node. They are visited in tree order, as a walk would.
         statements: dict[int, Node] = {}
+        above: dict[int, Node | None] = {}  # each statement's parent
         if parsed.language == "python" or b"?" in parsed.data:
-            for ternary in nodes_of_types(parsed.root, parsed.language, _TERNARY):
-                parent = ternary.parent
-                grand = parent.parent if parent is not None else None
-                if grand is not None:
-                    statements.setdefault(grand.id, grand)
+            # Ancestors from one cursor pass (``node.parent`` costs the nesting depth per call).
+            for ternary, path in with_ancestors(parsed.root, nodes_of_types(parsed.root, parsed.language, _TERNARY)):
+                if len(path) > 2:
+                    statements.setdefault(path[-3].id, path[-3])
+                    above[path[-3].id] = path[-4] if len(path) > 3 else None
         ordered = sort_preorder(list(statements.values()))
         # The type table needs a walk of all declarations: only worth it when there is a site.
         types = _declared_types(parsed) if ordered and parsed.language in ("c", "java") else {}
@@ -116,7 +118,7 @@ class TernaryToIf(Transformation):
             if parsed.language == "python":
                 site = self._python(parsed, node)
             else:
-                site = self._braces(parsed, node, types)
+                site = self._braces(parsed, node, types, above[node.id])
             if site is not None:
                 candidates.append((parsed.span(node)[0], site))
         position, edits = choose(parsed, rng, candidates, "no assignment of a conditional expression to a variable")
@@ -141,7 +143,9 @@ class TernaryToIf(Transformation):
             cond_text = f"({cond_text})"
         return f"if {cond_text} {target} = {parsed.text(a)}; else {target} = {parsed.text(b)};"
 
-    def _braces(self, parsed: ParsedCode, node: Node, types: dict[str, set[str]]) -> list[Edit] | None:
+    def _braces(self, parsed: ParsedCode, node: Node, types: dict[str, set[str]],
+                parent: Node | None) -> list[Edit] | None:
+        """``parent``: ``node.parent``, known to the caller."""
         lang = parsed.language
         if node.type == "expression_statement":
             exprs = [c for c in node.named_children if c.type not in COMMENTS]
@@ -172,7 +176,7 @@ class TernaryToIf(Transformation):
                 if name.type not in ("identifier", "pointer_declarator") or not idents:
                     return None
                 target_node = idents[0]
-                if parsed.span(node.parent)[0] == parsed.span(node)[0] or node.parent.type not in BLOCKS:
+                if parsed.span(parent)[0] == parsed.span(node)[0] or parent.type not in BLOCKS:
                     return None  # only local declarations (not file scope, not in a for header)
             elif lang == "java":
                 modifiers = [c for c in node.children if c.type == "modifiers"]
@@ -182,7 +186,7 @@ class TernaryToIf(Transformation):
                     return None
                 target_node = decl.child_by_field_name("name")
                 name = target_node
-                if node.parent is None or node.parent.type not in BLOCKS:
+                if parent is None or parent.type not in BLOCKS:
                     return None
             else:
                 kind = node.children[0].type if node.children else ""
@@ -190,8 +194,8 @@ class TernaryToIf(Transformation):
                     return None
                 target_node = decl.child_by_field_name("name")
                 name = target_node
-                if target_node is None or target_node.type != "identifier" or node.parent is None or \
-                        node.parent.type not in BLOCKS | {"program"}:
+                if target_node is None or target_node.type != "identifier" or parent is None or \
+                        parent.type not in BLOCKS | {"program"}:
                     return None
             value = decl.child_by_field_name("value")
             if value is None or value.type not in _TERNARY or target_node is None or \

@@ -11,6 +11,7 @@ from metacompress_eval.code.edits import Edit
 from metacompress_eval.code.languages import ParsedCode, nodes_of_types, preproc_types, walk_tree
 from metacompress_eval.code.names import FreshNames, case_style, corpus_summary
 from metacompress_eval.code.scopes import Symbol, analyze, words_in
+from metacompress_eval.code.spans import enclosing
 from metacompress_eval.code.syntax import STRING_LITERAL_TYPES
 from metacompress_eval.transforms.base import NotApplicable, Proposal, Transformation
 
@@ -325,7 +326,21 @@ class RenameFunction(Transformation):
         arity = len([p for p in params.named_children if p.type == "formal_parameter"]) if params is not None else 0
         varargs = params is not None and any(p.type == "spread_parameter" for p in params.named_children)
         spans = [parsed.span(name)]
-        for node in nodes_of_types(parsed.root, "java", _JAVA_CALLS):
+        # For each call, its innermost enclosing class body or ``target`` (whichever is closer), from
+        # one query and one stack pass: a walk up each call's ancestors costs the depth squared.
+        found = nodes_of_types(parsed.root, "java", _JAVA_CALLS | {"class_body", target.type})
+        parents = enclosing(found)
+        guard: list[Node | None] = []
+        for i, node in enumerate(found):
+            above = parents[i]
+            if above < 0:
+                guard.append(None)
+            else:
+                holder = found[above]
+                guard.append(holder if holder.type == "class_body" or holder.id == target.id else guard[above])
+        for node, nearest in zip(found, guard):
+            if node.type not in _JAVA_CALLS:
+                continue
             if node.type == "method_reference" and old in words_in(parsed.data[slice(*parsed.span(node))]):
                 return NotApplicable(f"{old!r} is used in a method reference")
             if node.type != "method_invocation":
@@ -341,10 +356,8 @@ class RenameFunction(Transformation):
             count -= sum(1 for a in (args.named_children if args is not None else []) if a.type in ("line_comment", "block_comment"))
             if varargs or count != arity:
                 return NotApplicable(f"call of {old!r} with {count} arguments (overload outside the snippet?)")
-            ancestor = node.parent
-            while ancestor is not None and ancestor != target:
-                if ancestor.type == "class_body":
-                    return NotApplicable(f"{old!r} is called from a nested class body")
-                ancestor = ancestor.parent
+            if nearest is not None and nearest.type == "class_body":
+                # A class body between the call and ``target``, or around a call outside ``target``.
+                return NotApplicable(f"{old!r} is called from a nested class body")
             spans.append(parsed.span(call_name))
         return old, spans, set()
