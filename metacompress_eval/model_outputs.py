@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .inference import InferenceStats, OutputCache, Prediction
     from .models import LoadedModel
     from .relations import EvaluationOutputs
+    from .tasks import TaskSpec
 
 Inputs = tuple[str, ...]
 
@@ -45,28 +46,44 @@ class ModelSpec:
     options: Mapping[str, str] = field(default_factory=dict)
     dtype: str = "float32"
 
-    def load(self, role: str = "model", device: str = "cpu") -> "LoadedModel":
-        """The loaded model (see :func:`metacompress_eval.models.load_model`)."""
+    def load(self, role: str = "model", device: str = "cpu", *, task: "TaskSpec | None" = None) -> "LoadedModel":
+        """The loaded model (see :func:`metacompress_eval.models.load_model`).
+
+        With ``task``, a model whose head cannot take that task's inputs (a pair head given single
+        functions, or the reverse) is refused right after loading, before any data is read or any
+        inference runs (:func:`check_task`). Every command that loads a model for a task passes it,
+        so they all refuse the same way.
+        """
         from .models import load_model
 
-        return load_model(self.name, role=role, tokenizer=self.tokenizer, device=device, max_length=self.max_length,
-                          trust_remote_code=self.trust_remote_code, adapter=self.adapter, options=dict(self.options),
-                          dtype=self.dtype)
+        model = load_model(self.name, role=role, tokenizer=self.tokenizer, device=device, max_length=self.max_length,
+                           trust_remote_code=self.trust_remote_code, adapter=self.adapter, options=dict(self.options),
+                           dtype=self.dtype)
+        if task is not None:
+            check_task(model, role, task)
+        return model
+
+
+def check_task(model: "LoadedModel", role: str, task: "TaskSpec") -> None:
+    """Refuse ``model`` for ``task`` when its head cannot take the task's inputs (one line, exit 2)."""
+    model.check_task(role, pair=task.is_pair, task=task.name)
 
 
 def load_teacher_student(teacher: ModelSpec, student: ModelSpec, *, device: str = "cpu", label_map: str | None = None,
-                         log: Callable[[str], None] | None = None) -> tuple["LoadedModel", "LoadedModel"]:
+                         log: Callable[[str], None] | None = None,
+                         task: "TaskSpec | None" = None) -> tuple["LoadedModel", "LoadedModel"]:
     """Load both models and put the student's outputs into the teacher's label order.
 
-    ``label_map`` is the CLI's ``--label-map`` text (``'neg=0,pos=1'``) for label names that differ.
+    ``label_map`` is the CLI's ``--label-map`` text (``'neg=0,pos=1'``) for label names that differ;
+    ``task``: refuse a model whose head cannot take the task's inputs (:meth:`ModelSpec.load`).
     """
     from .models import align_label_spaces, parse_label_map
 
     say = log or (lambda message: None)
     say(f"loading teacher {teacher.name}")
-    t = teacher.load("teacher", device)
+    t = teacher.load("teacher", device, task=task)
     say(f"loading student {student.name}")
-    s = student.load("student", device)
+    s = student.load("student", device, task=task)
     align_label_spaces(t, s, parse_label_map(label_map))
     return t, s
 

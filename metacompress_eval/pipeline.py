@@ -180,16 +180,14 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
             folder: OutputFolder | None, cache: OutputCache) -> EvaluationResult:
     if config.teacher is None:
         say(f"no teacher: the student's own figures only (loading student {config.student})")
-        student = config.student_spec.load("student", device)
+        student = config.student_spec.load("student", device, task=task)
         teacher = AbsentModel(student.label_names, note="no teacher was given")
     else:
         teacher, student = load_teacher_student(config.teacher_spec, config.student_spec, device=device,
-                                                label_map=config.label_map, log=say)
+                                                label_map=config.label_map, log=say, task=task)
     label_names = teacher.label_names
 
     models = {"teacher": teacher, "student": student}
-    for role, model in models.items():
-        model.check_task(role, pair=task.is_pair, task=task.name)
     if config.representations is not None:
         for role, model in models.items():
             if not model.supports_hidden_states:

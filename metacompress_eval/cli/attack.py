@@ -84,7 +84,7 @@ def _run(args, task, spec, folder, cache) -> int:
     from ..inference import InferenceEngine
     from ..outputs import write_failed
 
-    model = model_spec_from_args(args, args.model).load("model", args.device)
+    model = model_spec_from_args(args, args.model).load("model", args.device, task=task)
     if not model.answers_any_input:
         raise MetaCompressError(f"{args.model}: stored outputs answer only the inputs they hold; an attack needs a "
                                 "model that can score new inputs")

@@ -157,7 +157,7 @@ def _prepare(s: DistillSettings, say) -> _Data:
     task = get_task(s.task, code_columns=s.code_columns, label_column=None, id_column=s.id_column,
                     language=s.language)
     say(f"loading teacher {s.teacher}")
-    teacher = ModelSpec(s.teacher).load("teacher", s.device)
+    teacher = ModelSpec(s.teacher).load("teacher", s.device, task=task)
     names = list(teacher.label_names)
     loaded = load_sources(DataSpec(s.data, split=s.split, pair_ids=s.pair_ids, functions=s.functions,
                                    max_code_chars=s.max_code_chars, max_sources=s.max_sources), task, names)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 from ..errors import MetaCompressError
@@ -77,7 +78,13 @@ def state_dict_files(folder: Path) -> list[Path]:
 
 
 def load_state_dict(path: Path, *, what: str) -> dict:
-    """Read a state dict (name → tensor) without executing pickled code; ``what`` starts every message."""
+    """Read a state dict (name → tensor) without executing pickled code; ``what`` starts every message.
+
+    A file that cannot be read gets one line saying what it is instead (empty, cut short, a Git LFS
+    pointer, a web page, a TorchScript archive: :func:`weight_file_problem`) and what to do about it.
+    Keys saved through ``torch.nn.DataParallel`` (``module.…``) or ``torch.compile`` (``_orig_mod.…``)
+    are read without that prefix (:func:`strip_wrapper_prefixes`).
+    """
     import torch
 
     if path.suffix == ".safetensors":
@@ -87,20 +94,142 @@ def load_state_dict(path: Path, *, what: str) -> dict:
         try:
             tensors = load_file(str(path), device="cpu")
         except (SafetensorError, OSError, ValueError) as exc:
-            raise MetaCompressError(f"{what}: not a readable safetensors file ({exc})") from None
+            problem = weight_file_problem(path)
+            raise MetaCompressError(f"{what} {problem}" if problem else
+                                    f"{what} is not a readable safetensors file ({_short(exc)}); {_FETCH_AGAIN}") from None
     else:
         try:
-            tensors = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # UnpicklingError for code or damage, RuntimeError/EOFError for truncated files
+            with warnings.catch_warnings():
+                # torch.load warns before refusing a TorchScript archive; the refusal says it in one line.
+                warnings.filterwarnings("ignore", message=".*TorchScript archive.*")
+                tensors = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # UnpicklingError for code or damage, RuntimeError/EOFError/OSError for truncated files
             text = str(exc)
             if "Unsupported global" in text:
                 raise MetaCompressError(
                     f"{what} needs full unpickling (it stores Python objects, not only tensors); refusing to run "
                     "its code — re-save it with torch.save(model.state_dict(), ...)") from None
-            detail = text.split("WeightsUnpickler error:")[-1].strip().splitlines()
-            detail = detail[0] if detail and detail[0] else type(exc).__name__
-            raise MetaCompressError(f"{what}: not a readable torch state dict ({detail})") from None
-    return _parameters(tensors, what=what)
+            problem = weight_file_problem(path)
+            if problem:
+                raise MetaCompressError(f"{what} {problem}") from None
+            raise MetaCompressError(f"{what} is not a readable torch state dict ({_short(exc)}); re-save it with "
+                                    f"{_RESAVE} or {_FETCH_AGAIN}") from None
+    state, removed = strip_wrapper_prefixes(_parameters(tensors, what=what))
+    if removed and (path.resolve(), removed) not in _announced:
+        # Detection and loading both read the file: one note per file is enough.
+        _announced.add((path.resolve(), removed))
+        from ..console import warn
+
+        warn(f"{what}: every key starts with {removed!r} (saved through torch.nn.DataParallel, "
+             "DistributedDataParallel or torch.compile); reading the keys without it")
+    return state
+
+
+_FETCH_AGAIN = "download or copy it again"
+_RESAVE = "torch.save(model.state_dict(), 'model.bin')"
+
+
+def _bytes(n: int) -> str:
+    return "1 byte" if n == 1 else f"{n:,} bytes"
+
+
+def _short(exc: BaseException, limit: int = 120) -> str:
+    """The first sentence of an exception's message, on one line and at most ``limit`` characters."""
+    text = str(exc).split("WeightsUnpickler error:")[-1].strip()
+    text = " ".join(text.split()) or type(exc).__name__
+    text = text.split(". ")[0].rstrip(".")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def weight_file_problem(path: Path) -> str | None:
+    """What is wrong with a weight file that failed to load, as the middle of a one-line message, or
+    ``None`` when its structure looks whole (then the loader's own error is the best description).
+
+    Recognised: an empty file; a Git LFS pointer or a web page saved in place of the weights; a
+    safetensors file shorter than its header declares or with a damaged header; a ``torch.save`` zip
+    archive whose end is missing (truncated) or whose contents fail their checksums; a TorchScript
+    archive (``torch.jit.save``: a program, not a state dict); a legacy pickled ``torch.save`` file cut short.
+    """
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if size == 0:
+        return f"is an empty file (0 bytes): the download or copy did not finish; {_FETCH_AGAIN}"
+    if head.startswith(b"version https://git-lfs"):
+        return (f"is a Git LFS pointer ({_bytes(size)}), not the weights: run `git lfs pull` in its repository or "
+                "download the file itself")
+    if head.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        return f"is a web page ({_bytes(size)}), not weights (a failed download?); {_FETCH_AGAIN}"
+    if head.startswith(b"PK\x03\x04") or (size < 4 and b"PK\x03\x04".startswith(head)):
+        return _zip_problem(path, size)
+    if path.suffix == ".safetensors" or (len(head) > 8 and head[8:9] == b"{"):
+        return _safetensors_problem(path, size, head)
+    if head[:1] == b"\x80":  # a pickle protocol marker: torch.save's legacy (non-zip) format
+        return (f"is a damaged or incomplete torch.save file ({_bytes(size)}; it ends early or holds corrupted "
+                f"bytes); {_FETCH_AGAIN}")
+    return (f"is not a torch.save file nor safetensors (it starts with {head[:8]!r}); pass the state dict saved "
+            f"with {_RESAVE}")
+
+
+def _zip_problem(path: Path, size: int) -> str | None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):
+                return (f"is a TorchScript archive (torch.jit.save: a compiled program), not a state dict; save the "
+                        f"weights with {_RESAVE}")
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return (f"is an incomplete torch.save archive ({_bytes(size)}; its end is missing — a truncated download or "
+                f"copy); {_FETCH_AGAIN}")
+    if damaged is not None:
+        return f"is a damaged torch.save archive ({damaged} fails its checksum); {_FETCH_AGAIN}"
+    return None
+
+
+def _safetensors_problem(path: Path, size: int, head: bytes) -> str | None:
+    if size < 8:
+        return f"is too short ({_bytes(size)}) to be a safetensors file: truncated; {_FETCH_AGAIN}"
+    header_size = int.from_bytes(head[:8], "little")
+    if 8 + header_size > size:
+        return (f"is incomplete: its header alone declares {_bytes(8 + header_size)}, the file has {_bytes(size)} (a truncated "
+                f"download or copy, or not a safetensors file); {_FETCH_AGAIN}")
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(8)
+            header = json.loads(fh.read(header_size))
+        end = max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"), default=0)
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return f"is a damaged safetensors file (its header is not valid); {_FETCH_AGAIN}"
+    expected = 8 + header_size + end
+    if size < expected:
+        return (f"is incomplete: {size:,} of the {expected:,} bytes its header declares (a truncated download or "
+                f"copy); {_FETCH_AGAIN}")
+    return None
+
+
+#: Prefixes that wrappers put before every key of the module they wrap: ``torch.nn.DataParallel`` and
+#: ``DistributedDataParallel`` (``module.``), a ``torch.compile``d module (``_orig_mod.``).
+WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+_announced: set[tuple[Path, str]] = set()
+
+
+def strip_wrapper_prefixes(state: dict) -> tuple[dict, str]:
+    """``state`` with a wrapper's prefix removed from every key, when every key has it (repeatedly:
+    ``module._orig_mod.…``), and the prefix removed (``""`` for none)."""
+    removed = ""
+    while state:
+        prefix = next((p for p in WRAPPER_PREFIXES if all(k.startswith(p) for k in state)), None)
+        if prefix is None:
+            break
+        state = {k[len(prefix):]: v for k, v in state.items()}
+        removed += prefix
+    return state, removed
 
 
 def _is_parameters(value) -> bool:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import MetaCompressError
 from .base import Inputs, LoadedModel, pooled_states, to_device
-from .files import TOKENIZER_FILES, fingerprint_files, hub_snapshot
+from .files import TOKENIZER_FILES, fingerprint_files, hub_snapshot, weight_file_problem
 from .options import flag
 
 NAME = "hf"
@@ -241,8 +241,11 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
             f"{role} {name!r} ({getattr(config, 'model_type', '?')}) cannot be loaded as a sequence-classification "
             f"model: {_first_line(exc)}") from None
     except Exception as exc:  # noqa: BLE001 - damaged weights raise SafetensorError, EOFError, RuntimeError, ...
-        weights = next((f for f in _WEIGHT_FILES if (folder / f).is_file()), "the weights")
-        raise MetaCompressError(f"{role} {name!r}: cannot load {weights}: {type(exc).__name__}: "
+        weights = next((f for f in _WEIGHT_FILES if (folder / f).is_file()), None)
+        problem = weight_file_problem(folder / weights) if weights in _WEIGHT_FILES[:2] else None
+        if problem:
+            raise MetaCompressError(f"{role} {name!r}: {weights} {problem}") from None
+        raise MetaCompressError(f"{role} {name!r}: cannot load {weights or 'the weights'}: {type(exc).__name__}: "
                                 f"{_first_line(exc)}") from None
     try:
         tok = AutoTokenizer.from_pretrained(tok_folder, trust_remote_code=trust_remote_code)

@@ -99,11 +99,17 @@ class ModelStore:
                 self._models.popitem(last=False)
             return model
 
-    def pair(self, teacher: str | None, student: str | None, progress: Progress = no_progress):
-        """Teacher and student, loaded and with aligned label spaces."""
+    def pair(self, teacher: str | None, student: str | None, progress: Progress = no_progress, *, task=None):
+        """Teacher and student, loaded and with aligned label spaces; with ``task`` (a
+        :class:`~metacompress_eval.tasks.TaskSpec`), refused when a head cannot take its inputs, as
+        every command does (:func:`~metacompress_eval.model_outputs.check_task`)."""
+        from ..model_outputs import check_task
         from ..models import align_label_spaces
 
         t = self.load(teacher, "teacher", progress)
         s = self.load(student, "student", progress)
+        if task is not None:
+            check_task(t, "teacher", task)
+            check_task(s, "student", task)
         align_label_spaces(t, s)
         return t, s

@@ -101,7 +101,7 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
     from ..follow_ups import FollowUpSet, build_follow_ups
     from ..model_outputs import EvaluationRows, run_models
     from ..relations import Thresholds, list_relations, per_input_checks
-    from ..tasks import task_names
+    from ..tasks import get_task, task_names
     from ..transforms import list_transformations
 
     from .limits import Deadline
@@ -128,7 +128,7 @@ def probe_snippet(store: ModelStore, code: str, language: str, task: str = "defe
         follow.counts.update(part.counts)
         follow.reasons.update(part.reasons)
     deadline.check("deriving follow-ups")
-    t_model, s_model = store.pair(teacher, student, progress)
+    t_model, s_model = store.pair(teacher, student, progress, task=get_task(task))
     deadline.check("loading the models")
     rows = EvaluationRows([source], list(follow.items))
     inputs = rows.inputs

@@ -186,3 +186,36 @@ def test_head_that_cannot_take_the_tasks_inputs_is_refused_before_inference(tmp_
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert str(folder) in message and f"--task {task}" in message and "head takes" in message
     assert not (out / "report.json").exists()
+
+
+@pytest.mark.parametrize("members,task", [(1, "clone"), (2, "defect")])
+def test_every_command_that_loads_a_model_for_a_task_refuses_the_same_way(tmp_path, tokenizer_file, capsys,
+                                                                           tiny_models, members, task):
+    """evaluate (with and without a teacher), attack, distill's teacher and the Space's probe all go
+    through ModelSpec.load(task=...) / check_task: one line naming the model and the task, before any work."""
+    import json
+
+    from metacompress_eval.cli import main
+    from metacompress_eval.space import ModelStore, SpaceSettings, probe_snippet
+
+    folder, _ = _student(tmp_path / "s", tokenizer_file, members=members)
+    data = tmp_path / "data.jsonl"
+    row = {"code": C_SNIPPETS[0], "code1": C_SNIPPETS[0], "code2": C_SNIPPETS[1], "label": 1}
+    data.write_text(json.dumps(row) + "\n")
+    commands = {
+        "evaluate with a teacher": ["evaluate", "--task", task, "--teacher", str(folder), "--student", str(folder),
+                                    "--data", str(data), "--out", str(tmp_path / "e"), "--no-verify"],
+        "attack": ["attack", "--task", task, "--language", "c", "--model", str(folder), "--data", str(data),
+                   "--out", str(tmp_path / "a")],
+        "distill": ["distill", "--task", task, "--language", "c", "--teacher", str(folder), "--data", str(data),
+                    "--out", str(tmp_path / "d")],
+    }
+    for name, argv in commands.items():
+        assert main(argv) == 2, name
+        message = capsys.readouterr().err.strip().splitlines()[-1]
+        assert str(folder) in message and f"--task {task}" in message and "head takes" in message, (name, message)
+        assert not any((tmp_path / d).exists() and any((tmp_path / d).iterdir()) for d in "ead"), name
+    store = ModelStore(SpaceSettings(models_dir=tmp_path / "models", work_dir=tmp_path / "work", demo_size="tiny"))
+    other = str(tiny_models["teacher"])
+    with pytest.raises(MetaCompressError, match=f"student {folder}: its head takes .* --task {task}"):
+        probe_snippet(store, C_SNIPPETS[0], "c", task, teacher=other, student=str(folder), code2=C_SNIPPETS[1])

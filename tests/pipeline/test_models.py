@@ -23,7 +23,7 @@ def test_not_a_model_folder(tmp_path):
         load_model(str(tmp_path), role="teacher")
     f = tmp_path / "weights.bin"
     f.write_bytes(b"x")
-    with pytest.raises(MetaCompressError, match=r"weights.bin: not a readable torch state dict"):
+    with pytest.raises(MetaCompressError, match=r"weights.bin is not a torch.save file nor safetensors"):
         load_model(str(f), role="student")  # a state-dict file is a model now (docs/adapters.md)
     notes = tmp_path / "notes.txt"
     notes.write_text("x")
