@@ -76,10 +76,11 @@ class TextPreparation:
         self.special_tokens = special_tokens
 
     def __call__(self, texts: list[str]) -> list[tuple[int, ...]]:
-        if self.normalise:
-            texts = [" ".join(t.split()) for t in texts]
-        # Pairs share functions (the 4,000 BigCloneBench test pairs have 911 distinct ones): tokenise each once.
-        distinct = list(dict.fromkeys(texts))
+        # Pairs share functions (the 4,000 BigCloneBench test pairs have 859 distinct ones): normalise
+        # and tokenise each once; texts that normalise alike share one tokenisation too.
+        raw = list(dict.fromkeys(texts))
+        normalised = [" ".join(t.split()) for t in raw] if self.normalise else raw
+        distinct = list(dict.fromkeys(normalised))
         ids = self.token_ids(distinct) if distinct else []
         if self.special_tokens:
             keep = self.block_size - 2
@@ -87,7 +88,8 @@ class TextPreparation:
         else:
             prepared = [tuple(r[:self.block_size]) for r in ids]
         of = dict(zip(distinct, prepared))
-        return [of[t] for t in texts]
+        of_raw = {t: of[n] for t, n in zip(raw, normalised)}
+        return [of_raw[t] for t in texts]
 
     def describe(self) -> dict:
         return {"block_size": self.block_size, "whitespace_normalised": self.normalise,
@@ -96,8 +98,12 @@ class TextPreparation:
 
 def tokenizers_file_ids(tokenizer) -> TokenIds:
     """Texts → ids with a ``tokenizers.Tokenizer`` (its post-processor's special tokens left out)."""
+    # ``encode_batch_fast`` (tokenizers ≥ 0.21) skips the character offsets, which are not used here:
+    # the same ids, about a quarter less time.
+    encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
+
     def ids(texts: list[str]) -> list[list[int]]:
-        return [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
+        return [e.ids for e in encode(texts, add_special_tokens=False)]
     return ids
 
 
