@@ -12,6 +12,11 @@ prepares inputs (:meth:`~metacompress_eval.models.LoadedModel.encode`) and runs 
 * **batches by a token budget**: inputs sorted by length, longest first, and each batch holds as many
   as fit in ``batch_tokens`` padded tokens (default: ``batch_size`` inputs of the model's
   ``max_length``), so short inputs go in large batches and the padding per batch is minimal;
+* **encoding beside inference** for adapters that allow it (``encodes_in_background``: the state-dict
+  RoBERTa adapters): inputs are tokenised in chunks on a worker thread, and the batches of full-length
+  inputs, which come first in the plan and are fixed as soon as enough of them are encoded, run
+  meanwhile; the rest is planned when encoding ends. The batches are exactly those of the plan made
+  after encoding everything, so the outputs are the same bytes;
 * **an on-disk SQLite cache** keyed by the model fingerprint and the encoded key: a rerun, or a second
   student against the same teacher, runs no forward pass for what is cached, and an interrupted run
   resumes (every finished batch was committed before the next one started).
@@ -199,6 +204,25 @@ def distributed_state(device: str = "cpu"):
     return state if state.num_processes > 1 else None
 
 
+# Inputs encoded per chunk while the engine runs batches (InferenceEngine._encode_while_running):
+# the first chunk is small so that inference starts early, later ones larger (fewer tokenizer calls).
+_FIRST_CHUNK = 64
+_LAST_CHUNK = 1024
+
+
+@dataclass
+class _Work:
+    """What :meth:`InferenceEngine.predict` knows so far: each distinct input's encoded key, the first
+    input of each encoded form, the unavailable ones, the outputs known, and what is left to compute."""
+
+    key_of: dict[str, str] = field(default_factory=dict)
+    encoded_of: dict[str, Any] = field(default_factory=dict)
+    missing: set[str] = field(default_factory=set)
+    known: dict[str, np.ndarray] = field(default_factory=dict)
+    todo: list[str] = field(default_factory=list)
+    encoded: list = field(default_factory=list)
+
+
 class InferenceEngine:
     """Runs one model over many inputs: deduplicated by encoded form, cached, length-sorted, batched by tokens.
 
@@ -267,27 +291,62 @@ class InferenceEngine:
         if ids is not None and len(ids) != len(inputs):
             raise ValueError(f"{len(ids)} ids for {len(inputs)} inputs")
         id_of = list(ids) if ids is not None else [None] * len(inputs)
-        # Distinct inputs (as the adapter identifies them), then their encoded forms.
+        # Distinct inputs (as the adapter identifies them); each is then encoded and keyed by its encoded form.
         text_keys = [model.input_key(inp, i) for inp, i in zip(inputs, id_of)]
         first: dict[str, int] = {}
         for idx, key in enumerate(text_keys):
             first.setdefault(key, idx)
         distinct = list(first)
-        encoded = (self.encode([inputs[first[k]] for k in distinct], [id_of[first[k]] for k in distinct])
-                   if distinct else [])
-        # Unavailable inputs (encoded as None) keep their own key: nothing can be shared with them.
-        key_of = {k: (k if e is None else model.encoded_key(e)) for k, e in zip(distinct, encoded)}
-        encoded_of: dict[str, Any] = {}
-        for k, e in zip(distinct, encoded):
-            encoded_of.setdefault(key_of[k], e)
-        keys = [key_of[k] for k in text_keys]
-        stats.unique = len(encoded_of)
-        stats.shared = len(distinct) - len(encoded_of)
-        missing = {key for key, e in encoded_of.items() if e is None}
-        model_key = model.fingerprint
         state = distributed_state(str(model.device)) if shard else None
-        lookup = [key for key in encoded_of if key not in missing]
-        known = self.cache.get_many(model_key, lookup) if self.cache and (
+        work = _Work()
+        if state is None and model.encodes_in_background and len(distinct) > _FIRST_CHUNK:
+            self._encode_while_running(distinct, [inputs[first[k]] for k in distinct],
+                                       [id_of[first[k]] for k in distinct], work, stats)
+        else:
+            encoded = (self.encode([inputs[first[k]] for k in distinct], [id_of[first[k]] for k in distinct])
+                       if distinct else [])
+            self._admit(distinct, encoded, work, state, stats)
+            if work.todo:
+                if state is not None:
+                    self._run_sharded(state, work.todo, work.encoded, work.known, stats)
+                else:
+                    self._run(work.todo, work.encoded, work.known, stats)
+        stats.truncated = sum(model.truncated(e) for e in work.encoded)
+        stats.computed = len(work.todo)
+        stats.unique = len(work.encoded_of)
+        stats.shared = len(distinct) - len(work.encoded_of)
+        keys = [work.key_of[k] for k in text_keys]
+        n_classes = len(model.label_names)
+        blank = np.full(n_classes, np.nan, dtype=np.float32)
+        known = work.known
+        logits = (np.stack([known.get(k, blank) for k in keys]) if keys
+                  else np.zeros((0, n_classes), np.float32))
+        available = None
+        if work.missing:
+            available = np.array([k not in work.missing for k in keys])
+            stats.unavailable = int((~available).sum())
+        if model.label_permutation is not None:
+            logits = logits[:, model.label_permutation]
+        stats.seconds = time.perf_counter() - started
+        return Prediction(probs=softmax(logits), logits=logits, stats=stats, available=available)
+
+    def _admit(self, distinct: list[str], encoded: list, work: "_Work", state, stats: InferenceStats) -> None:
+        """Key ``encoded`` (the encoded forms of ``distinct``), drop those encoded alike to an earlier
+        input, read what the cache holds, and queue the rest in ``work.todo``."""
+        model = self.loaded
+        new = []
+        for key, e in zip(distinct, encoded):
+            # Unavailable inputs (encoded as None) keep their own key: nothing can be shared with them.
+            enc_key = key if e is None else model.encoded_key(e)
+            work.key_of[key] = enc_key
+            if enc_key in work.encoded_of:
+                continue
+            work.encoded_of[enc_key] = e
+            if e is None:
+                work.missing.add(enc_key)
+            else:
+                new.append(enc_key)
+        found = self.cache.get_many(model.fingerprint, new) if self.cache and new and (
             state is None or state.is_main_process) else {}
         if state is not None:
             # Only the main process reads the cache and sends what it found to the others: nodes of a
@@ -296,31 +355,79 @@ class InferenceEngine:
             from accelerate.utils import broadcast_object_list
 
             stats.processes = state.num_processes
-            box = broadcast_object_list([{k: v.tolist() for k, v in known.items()} if state.is_main_process
+            box = broadcast_object_list([{k: v.tolist() for k, v in found.items()} if state.is_main_process
                                          else None])
-            known = {k: np.asarray(v, dtype=np.float32) for k, v in box[0].items()}
-        stats.cached = len(known)
-        todo = [key for key in lookup if key not in known]
-        if todo:
-            todo_encoded = [encoded_of[key] for key in todo]
-            stats.truncated = sum(model.truncated(e) for e in todo_encoded)
-            if state is not None:
-                self._run_sharded(state, todo, todo_encoded, known, stats)
-            else:
-                self._run(todo, todo_encoded, known, stats)
-            stats.computed = len(todo)
-        n_classes = len(model.label_names)
-        blank = np.full(n_classes, np.nan, dtype=np.float32)
-        logits = (np.stack([known.get(k, blank) for k in keys]) if keys
-                  else np.zeros((0, n_classes), np.float32))
-        available = None
-        if missing:
-            available = np.array([k not in missing for k in keys])
-            stats.unavailable = int((~available).sum())
-        if model.label_permutation is not None:
-            logits = logits[:, model.label_permutation]
-        stats.seconds = time.perf_counter() - started
-        return Prediction(probs=softmax(logits), logits=logits, stats=stats, available=available)
+            found = {k: np.asarray(v, dtype=np.float32) for k, v in box[0].items()}
+        stats.cached += len(found)
+        work.known.update(found)
+        for enc_key in new:
+            if enc_key not in found:
+                work.todo.append(enc_key)
+                work.encoded.append(work.encoded_of[enc_key])
+
+    def _encode_while_running(self, distinct: list[str], inputs: list, ids: list, work: "_Work",
+                              stats: InferenceStats) -> None:
+        """Encode in chunks on a worker thread while this one runs the batches that are already known.
+
+        The plan (:meth:`batches`) puts full-length inputs first, in their order, ``batch_tokens //
+        max_length`` to a batch. Those batches are fixed as soon as enough full-length inputs have been
+        encoded, whatever comes later, so they run while the rest is tokenised; the remaining inputs
+        are planned at the end with the same rule. Every batch holds exactly the inputs it holds in the
+        plan of :meth:`_run`, so the outputs are the same bytes. (The adapter's ``encodes_in_background``
+        promises that no encoded input is longer than ``max_length``.)
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        from tqdm.auto import tqdm
+
+        model = self.loaded
+        cap = max(1, model.max_length)
+        per_batch = max(1, self.batch_tokens // cap)
+        chunks, start, size = [], 0, _FIRST_CHUNK  # small first, so the first batches start early
+        while start < len(distinct):
+            chunks.append(range(start, min(start + size, len(distinct))))
+            start, size = start + size, min(2 * size, _LAST_CHUNK)
+        bar = tqdm(total=len(distinct), desc=self.desc, unit="input", disable=not self.progress, leave=False)
+        ready: list[int] = []  # full-length inputs in work.todo not run yet
+        ran: set[int] = set()
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="metacompress-encode") as pool:
+                futures = [pool.submit(self.encode, [inputs[i] for i in c], [ids[i] for i in c]) for c in chunks]
+                try:
+                    for chunk, future in zip(chunks, futures):
+                        before = len(work.todo)
+                        self._admit([distinct[i] for i in chunk], future.result(), work, None, stats)
+                        for i in range(before, len(work.todo)):
+                            length = max(1, model.length(work.encoded[i]))
+                            if length > cap:
+                                raise RuntimeError(f"the {model.adapter} adapter encoded an input of {length} tokens, "
+                                                   f"more than its max_length {cap}")
+                            if length == cap:
+                                ready.append(i)
+                        while len(ready) >= per_batch:
+                            batch, ready = ready[:per_batch], ready[per_batch:]
+                            self._run_batch(batch, work.todo, work.encoded, work.known, stats)
+                            ran.update(batch)
+                            bar.update(len(batch))
+                finally:
+                    for future in futures:
+                        future.cancel()
+            rest = [i for i in range(len(work.todo)) if i not in ran]
+            for batch in self.batches([work.encoded[i] for i in rest]):
+                self._run_batch([rest[j] for j in batch], work.todo, work.encoded, work.known, stats)
+                bar.update(len(batch))
+        finally:
+            bar.close()
+
+    def _run_batch(self, batch_idx: list[int], todo: list[str], encoded: list, known: dict[str, np.ndarray],
+                   stats: InferenceStats) -> None:
+        """One forward pass over ``todo[batch_idx]``, committed to the cache before the next one starts."""
+        logits = self.forward(self.collate([encoded[i] for i in batch_idx]))
+        stats.forward_passes += 1
+        items = [(todo[i], logits[j]) for j, i in enumerate(batch_idx)]
+        if self.cache:
+            self.cache.put_many(self.loaded.fingerprint, items)
+        known.update(items)
 
     def _run(self, todo: list[str], encoded: list, known: dict[str, np.ndarray], stats: InferenceStats) -> None:
         """Compute ``todo`` batch by batch in this process, committing each batch to the cache."""
@@ -329,12 +436,7 @@ class InferenceEngine:
         bar = tqdm(total=len(todo), desc=self.desc, unit="input", disable=not self.progress, leave=False)
         try:
             for batch_idx in self.batches(encoded):
-                logits = self.forward(self.collate([encoded[i] for i in batch_idx]))
-                stats.forward_passes += 1
-                items = [(todo[i], logits[j]) for j, i in enumerate(batch_idx)]
-                if self.cache:
-                    self.cache.put_many(self.loaded.fingerprint, items)
-                known.update(items)
+                self._run_batch(batch_idx, todo, encoded, known, stats)
                 bar.update(len(batch_idx))
         finally:
             bar.close()

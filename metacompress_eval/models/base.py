@@ -127,6 +127,8 @@ class LoadedModel:
             that identify an input; empty for a model that computes its outputs.
         members: how many code texts one input must have when the model's head fixes it (1 for a
             single-input head, 2 for a pair head); ``None`` when the model takes either.
+        encodes_in_background: see the attribute's comment (``InferenceEngine`` overlaps encoding
+            and inference for such models).
     """
 
     adapter: str = "?"
@@ -134,6 +136,10 @@ class LoadedModel:
     supports_hidden_states: bool = False
     key_columns: tuple[str, ...] = ()
     members: int | None = None
+    #: Whether :meth:`encode` may run in a worker thread while :meth:`forward` runs, and every encoded
+    #: input is at most :attr:`max_length` long. The engine then starts the full-length batches of its
+    #: plan while later inputs are still being tokenised (the plan, hence every output, is unchanged).
+    encodes_in_background: bool = False
     #: Why the model has no output for some inputs (stored outputs, no model at all), for the report.
     coverage_note: str | None = None
 

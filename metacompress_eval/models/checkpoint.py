@@ -54,6 +54,9 @@ def locate_weights(source: str, *, role: str) -> tuple[Path, Path]:
     return candidates[0], path
 
 
+_MEMO_TEXTS = 10_000  # prepared texts remembered per model (texts and ids: tens of MB at most)
+
+
 class TextPreparation:
     """Code → token ids as the published scripts built them (see the module docstring).
 
@@ -74,22 +77,32 @@ class TextPreparation:
         self.bos, self.eos, self.pad = bos, eos, pad
         self.normalise = normalise
         self.special_tokens = special_tokens
+        self._memo: dict[str, tuple[int, ...]] = {}  # text → prepared ids, across calls (bounded)
 
     def __call__(self, texts: list[str]) -> list[tuple[int, ...]]:
-        # Pairs share functions (the 4,000 BigCloneBench test pairs have 859 distinct ones): normalise
-        # and tokenise each once; texts that normalise alike share one tokenisation too.
+        # Pairs share functions (the 4,000 BigCloneBench test pairs have 859 distinct ones), a follow-up
+        # keeps one function of its pair, and the engine encodes in chunks: each text is normalised and
+        # tokenised once, and texts that normalise alike share one tokenisation too.
+        memo = self._memo
         raw = list(dict.fromkeys(texts))
-        normalised = [" ".join(t.split()) for t in raw] if self.normalise else raw
-        distinct = list(dict.fromkeys(normalised))
-        ids = self.token_ids(distinct) if distinct else []
-        if self.special_tokens:
-            keep = self.block_size - 2
-            prepared = [(self.bos, *r[:keep], self.eos) for r in ids]
-        else:
-            prepared = [tuple(r[:self.block_size]) for r in ids]
-        of = dict(zip(distinct, prepared))
-        of_raw = {t: of[n] for t, n in zip(raw, normalised)}
-        return [of_raw[t] for t in texts]
+        got = {t: memo[t] for t in raw if t in memo}
+        new = [t for t in raw if t not in got]
+        if new:
+            normalised = [" ".join(t.split()) for t in new] if self.normalise else new
+            distinct = list(dict.fromkeys(normalised))
+            ids = self.token_ids(distinct)
+            if self.special_tokens:
+                keep = self.block_size - 2
+                prepared = [(self.bos, *r[:keep], self.eos) for r in ids]
+            else:
+                prepared = [tuple(r[:self.block_size]) for r in ids]
+            of = dict(zip(distinct, prepared))
+            fresh = {t: of[n] for t, n in zip(new, normalised)}
+            if len(memo) + len(fresh) > _MEMO_TEXTS:
+                memo.clear()
+            memo.update(fresh)
+            got.update(fresh)
+        return [got[t] for t in texts]
 
     def describe(self) -> dict:
         return {"block_size": self.block_size, "whitespace_normalised": self.normalise,
@@ -126,6 +139,8 @@ class RobertaCheckpoint(LoadedModel):
     """A state-dict RoBERTa classifier (:class:`~metacompress_eval.models.roberta.EncoderClassifier`)."""
 
     supports_hidden_states = True
+    # encode() only tokenises (its own tokenizer and memo); every sequence is cut at the block size.
+    encodes_in_background = True
 
     def __init__(self, *, adapter: str, prepare: TextPreparation, settings: dict, tokenizer_path: Path | None = None,
                  **kwargs):

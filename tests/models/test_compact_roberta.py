@@ -219,3 +219,59 @@ def test_every_command_that_loads_a_model_for_a_task_refuses_the_same_way(tmp_pa
     other = str(tiny_models["teacher"])
     with pytest.raises(MetaCompressError, match=f"student {folder}: its head takes .* --task {task}"):
         probe_snippet(store, C_SNIPPETS[0], "c", task, teacher=other, student=str(folder), code2=C_SNIPPETS[1])
+
+
+def _generated_pairs(n: int, seed: int) -> list[tuple[str, str]]:
+    """``n`` pairs of varied lengths (short ones, ones cut at the block size), sharing functions, with repeats."""
+    rng = np.random.default_rng(seed)
+    functions = [f"/* {i} */ " + " ".join(C_SNIPPETS[i % len(C_SNIPPETS)].split()[:int(rng.integers(1, 30))])
+                 for i in range(40)]
+    pairs = [(functions[int(rng.integers(40))], functions[int(rng.integers(40))]) for _ in range(n)]
+    return pairs + pairs[: n // 5]
+
+
+@pytest.mark.parametrize("seed,batch_size,batch_tokens,cached", [(0, 4, None, 0), (1, 7, 90, 30), (2, 1, None, 100)])
+def test_encoding_beside_inference_runs_the_same_batches(tmp_path, tokenizer_file, seed, batch_size, batch_tokens,
+                                                         cached):
+    """The engine encodes in chunks on a worker thread while it runs the full-length batches already known
+    (encodes_in_background): every forward pass holds exactly the inputs it holds when everything is
+    encoded first, so outputs, cache rows and counts are the same bytes."""
+    from metacompress_eval.inference import OutputCache
+
+    folder, _ = _student(tmp_path / "s", tokenizer_file, members=2, seed=seed)
+    inputs = _generated_pairs(300, seed)
+    results = {}
+    for background in (False, True):
+        model = load_model(str(folder), max_length=16)
+        model.encodes_in_background = background
+        cache = OutputCache(tmp_path / f"{background}" / "outputs.sqlite")
+        if cached:  # some outputs already cached, as in a resumed run
+            InferenceEngine(model, cache, batch_size=batch_size, batch_tokens=batch_tokens,
+                            progress=False).predict(inputs[:cached])
+        batches, encode_calls = [], []
+        forward, encode = model.forward, model.encode
+        model.forward = lambda batch: (batches.append(list(batch)), forward(batch))[1]
+        model.encode = lambda inp, ids=None: (encode_calls.append(len(inp)), encode(inp, ids))[1]
+        got = InferenceEngine(model, cache, batch_size=batch_size, batch_tokens=batch_tokens,
+                              progress=False).predict(inputs)
+        rows = sorted(cache._db.execute("SELECT key, logits, checksum FROM outputs"))
+        cache.close()
+        results[background] = (got.logits.tobytes(), got.stats.as_dict(), batches, rows)
+        assert (len(encode_calls) > 2) == background, encode_calls  # in chunks only beside inference
+    plain, streamed = results[False], results[True]
+    assert streamed[0] == plain[0] and streamed[3] == plain[3]
+    assert {k: v for k, v in streamed[1].items() if k != "seconds"} == {k: v for k, v in plain[1].items()
+                                                                         if k != "seconds"}
+    assert streamed[2] == plain[2] and plain[1]["truncated"] > 0 and len(plain[2]) > 3
+
+
+def test_an_encoding_error_in_a_later_chunk_stops_the_run(tmp_path, tokenizer_file):
+    import threading
+
+    folder, _ = _student(tmp_path / "s", tokenizer_file, members=2)
+    model = load_model(str(folder), max_length=16)
+    inputs = _generated_pairs(400, 3)
+    inputs[350] = (inputs[350][0],)  # one text where the pair head needs two
+    with pytest.raises(MetaCompressError, match="this model's head takes pairs"):
+        InferenceEngine(model, None, batch_size=4, progress=False).predict(inputs)
+    assert not [t for t in threading.enumerate() if t.name.startswith("metacompress-encode")]
