@@ -83,3 +83,48 @@ def machine() -> str:
 
     return (f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "
             f"{torch.get_num_threads()} threads")
+
+
+# The published AVATAR student beside the repository (../shared/data), measured by bench_adapters.py and
+# bench_published_student.py.
+PUBLISHED_STUDENT = SHARED / "published-students" / "graphcodebert-clone-avatar"
+
+
+def require_published_student() -> Path:
+    """The published student's folder, or exit with a message naming where it was looked for."""
+    if not (PUBLISHED_STUDENT / "model.bin").is_file():
+        sys.exit(f"the published student is not at {PUBLISHED_STUDENT} (../shared/data)")
+    return PUBLISHED_STUDENT
+
+
+def add_report_options(parser) -> None:
+    """``--save FILE`` (also write the JSON report) and ``--render FILE`` (print a saved one as Markdown)."""
+    parser.add_argument("--save", default=None, help="also write the JSON report to this file")
+    parser.add_argument("--render", default=None,
+                        help="print a saved JSON report as BENCHMARKS.md Markdown and exit")
+
+
+def rendered(args, markdown) -> bool:
+    """With ``--render FILE``: print ``markdown(report)`` of that saved report and return True."""
+    if not args.render:
+        return False
+    print(markdown(json.loads(Path(args.render).read_text(encoding="utf-8"))))
+    return True
+
+
+def emit_report(report: dict, save: str | None) -> None:
+    """Print ``report`` as JSON and, with ``save``, write it there too (whole or not at all)."""
+    text = json.dumps(report, indent=2)
+    if save:
+        tmp = Path(save).with_suffix(".tmp")
+        tmp.write_text(text + "\n", encoding="utf-8")
+        tmp.replace(save)
+    print(text)
+
+
+def measured_line(report: dict) -> str:
+    """``Measured DATE on MACHINE; load average … at the start, … at the end.`` for BENCHMARKS.md."""
+    load = report["load_average"]
+    return (f"Measured {report['date']} on {report['machine']}; load average "
+            f"{' / '.join(f'{x:.1f}' for x in load['start'])} (1/5/15 min) at the start, "
+            f"{' / '.join(f'{x:.1f}' for x in load['end'])} at the end.")

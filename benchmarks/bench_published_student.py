@@ -27,9 +27,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _models import REPO, SHARED, machine  # noqa: E402
-
-STUDENT = SHARED / "published-students" / "graphcodebert-clone-avatar"
+from _models import (REPO, add_report_options, emit_report, machine, measured_line, rendered,  # noqa: E402
+                     require_published_student)
 
 
 def commands(student: Path, out: Path) -> dict[str, list[str]]:
@@ -96,9 +95,7 @@ def markdown(report: dict) -> str:
     u, t = report["unlabelled"], report["test"]
     pa, acc = u["pa_violated"], t["accuracy"]
     lines = [
-        f"Measured {report['date']} on {report['machine']}; load average "
-        f"{' / '.join(f'{x:.1f}' for x in report['load_average']['start'])} (1/5/15 min) at the start, "
-        f"{' / '.join(f'{x:.1f}' for x in report['load_average']['end'])} at the end. Wall time: "
+        f"{measured_line(report)} Wall time: "
         + ", ".join(f"{name} {s} s" for name, s in report["seconds"].items()) + ".",
         "",
         "| figure | measured | published range (FACTS.md) |",
@@ -149,19 +146,16 @@ def markdown(report: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=None, help="scratch folder (default: a fresh temporary folder)")
-    ap.add_argument("--save", default=None, help="also write the JSON report to this file")
-    ap.add_argument("--render", default=None, help="print a saved JSON report as BENCHMARKS.md Markdown and exit")
+    add_report_options(ap)
     args = ap.parse_args()
-    if args.render:
-        print(markdown(json.loads(Path(args.render).read_text(encoding="utf-8"))))
+    if rendered(args, markdown):
         return
-    if not (STUDENT / "model.bin").is_file():
-        sys.exit(f"the published student is not at {STUDENT} (../shared/data)")
+    student = require_published_student()
     out = Path(args.out or tempfile.mkdtemp(prefix="mc-bench-published-"))
     out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(REPO), "METACOMPRESS_CACHE": str(out / "cache")}
     seconds, load_start = {}, os.getloadavg()
-    for name, argv in commands(STUDENT, out).items():
+    for name, argv in commands(student, out).items():
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "metacompress_eval", *argv, "--quiet"], env=env,
                               capture_output=True, text=True)
@@ -173,12 +167,7 @@ def main() -> None:
               "load_average": {"start": load_start, "end": os.getloadavg()},
               "commands": {name: " ".join(argv) for name, argv in commands(Path("$P"), Path(".")).items()},
               **figures(reports["unlabelled"], reports["test"])}
-    text = json.dumps(report, indent=2)
-    if args.save:
-        tmp = Path(args.save).with_suffix(".tmp")
-        tmp.write_text(text + "\n", encoding="utf-8")
-        tmp.replace(args.save)
-    print(text)
+    emit_report(report, args.save)
 
 
 if __name__ == "__main__":
