@@ -252,6 +252,10 @@ def count_errors(node: Node) -> int:
 
 # The whitespace ``bytes.strip`` removes, except the newline: the run at the start of each line.
 _LEADING_WHITESPACE = re.compile(rb"^[ \t\r\x0b\x0c]*", re.MULTILINE)
+# Up to this size a search back from the position is cheaper than indexing every line of the snippet
+# (a typical function is a few hundred bytes and asks for a few line starts); longer snippets, where
+# a search could cost the length of a minified line per call, use the index.
+_SHORT_SNIPPET = 4096
 
 
 @dataclass
@@ -316,7 +320,7 @@ class ParsedCode:
 
     def line_start(self, pos: int) -> int:
         """Byte offset of the start of the line containing original offset ``pos``."""
-        if not 0 <= pos <= len(self.data):
+        if not 0 <= pos <= len(self.data) or len(self.data) <= _SHORT_SNIPPET:
             return self.data.rfind(b"\n", 0, pos) + 1
         starts = self._lines()[0]
         return starts[bisect_right(starts, pos) - 1]
@@ -327,7 +331,7 @@ class ParsedCode:
 
     def starts_line(self, pos: int) -> bool:
         """Whether only whitespace precedes original offset ``pos`` on its line."""
-        if not 0 <= pos <= len(self.data):
+        if not 0 <= pos <= len(self.data) or len(self.data) <= _SHORT_SNIPPET:
             return self.data[self.line_start(pos) : pos].strip() == b""
         starts, indented = self._lines()
         return pos <= indented[bisect_right(starts, pos) - 1]
