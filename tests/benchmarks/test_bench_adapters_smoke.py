@@ -24,8 +24,8 @@ def test_bench_adapters_on_a_sample(tmp_path):
     report = json.loads(out.read_text())
     assert json.loads(proc.stdout) == report and not list(tmp_path.glob("*.tmp"))
     assert report["inputs"].startswith("24 BigCloneBench test pairs") and report["forward_passes"] > 0
-    assert set(report["seconds"]) == {"engine", "bare", "bare_tokenising", "every_sequence"}
+    assert set(report["seconds"]) == {"engine", "engine_encoding_first", "bare", "bare_tokenising", "every_sequence"}
     table = subprocess.run([sys.executable, script, "--render", str(out)], capture_output=True, text=True,
                            timeout=120, check=True).stdout
     assert table.startswith(f"Measured {report['date']} on {report['machine']}; load average ")
-    assert f"**engine vs bare loop: {report['engine_vs_bare']:.3f}**" in table and table.count("\n| ") == 5
+    assert f"**engine vs bare loop: {report['engine_vs_bare']:.3f}**" in table and table.count("\n| ") == 6
