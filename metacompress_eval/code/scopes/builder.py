@@ -36,6 +36,9 @@ class ScopeBuilder:
         self.symbols: list[Symbol] = []
         self.unresolved: list[tuple[str, Span]] = []
         self.unsafe_names: dict[str, str] = {}
+        # Every name declared so far in any scope: a name declared nowhere (a library call, a
+        # macro) is looked up without walking the scope chain, which costs the nesting depth.
+        self._declared: set[str] = set()
 
     def push(self, kind: str, node: Node) -> Scope:
         start, end = self.p.span(node)
@@ -72,13 +75,17 @@ class ScopeBuilder:
             symbol = Symbol(name, scope, kind)
             scope.symbols[name] = symbol
             self.symbols.append(symbol)
+            self._declared.add(name)
         symbol.declarations.append(span)
         if unsafe:
             symbol.mark_unsafe(unsafe)
         return symbol
 
     def lookup(self, name: str, scope: Scope) -> tuple[Symbol | None, bool]:
-        """Find ``name`` from ``scope`` outwards; also report whether a class body was crossed."""
+        """Find ``name`` from ``scope`` outwards; also report whether a class body was crossed
+        (only meaningful when the name is found). Symbols enter scopes through :meth:`declare`."""
+        if name not in self._declared:
+            return None, False
         crossed_class = False
         current: Scope | None = scope
         while current is not None:
