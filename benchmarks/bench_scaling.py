@@ -35,6 +35,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared benchmark helpers
+
+from _corpora import cpu_model  # noqa: E402
 
 SIZES = [1_000, 4_000, 16_000, 64_000, 256_000, 1_000_000]
 DEPTHS = [10, 50, 250, 1_000, 5_000]
@@ -139,7 +142,7 @@ def _measure(args, long_function, nested_blocks) -> dict:
         (("languages", args.languages), ("max_size", args.max_size), ("max_depth", args.max_depth))
         if value != {"languages": ",".join(LANGUAGES), "max_size": SIZES[-1], "max_depth": DEPTHS[-1]}[name])
     results = {"machine": {"platform": platform.platform(), "python": platform.python_version(),
-                           "cpus": os.cpu_count(), "cpu": _cpu_model(),
+                           "cpus": os.cpu_count(), "cpu": cpu_model(),
                            "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else None},
                "date": started.strftime("%Y-%m-%d %H:%M UTC"), "command": command, "size": {}, "depth": {}}
     with tempfile.TemporaryDirectory(prefix="mc-scaling-") as tmp:
@@ -161,16 +164,6 @@ def _measure(args, long_function, nested_blocks) -> dict:
     results["machine"]["load_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     results["minutes"] = round((_dt.datetime.now(_dt.timezone.utc) - started).total_seconds() / 60, 1)
     return results
-
-
-def _cpu_model() -> str | None:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
 
 
 def markdown(results: dict) -> str:

@@ -72,19 +72,24 @@ def _header(language: str) -> tuple[str, str]:
     }[language]
 
 
-def long_function(language: str, size: int) -> str:
-    """One function of about ``size`` bytes (at least one block) made of repeated ordinary statements."""
+def _repeated(language: str, size: int, block) -> str:
+    """One function of about ``size`` bytes: ``block(language, i)`` for i = 0, 1, ... (at least one)."""
     head, tail = _header(language)
     parts, total, i = [head], len(head) + len(tail), 0
     while True:
-        block = _block(language, i)
-        parts.append(block)
-        total += len(block)
+        text = block(language, i)
+        parts.append(text)
+        total += len(text)
         i += 1
         if total >= size:
             break
     parts.append(tail)
     return "".join(parts)
+
+
+def long_function(language: str, size: int) -> str:
+    """One function of about ``size`` bytes (at least one block) made of repeated ordinary statements."""
+    return _repeated(language, size, _block)
 
 
 def nested_blocks(language: str, depth: int) -> str:
@@ -163,17 +168,7 @@ def _literal_block(language: str, i: int) -> str:
 def long_literals(language: str, size: int) -> str:
     """One function of about ``size`` bytes made mostly of long string literals and comments
     (line and block comments, braces inside strings, escapes; Python triple-quoted strings)."""
-    head, tail = _header(language)
-    parts, total, i = [head], len(head) + len(tail), 0
-    while True:
-        block = _literal_block(language, i)
-        parts.append(block)
-        total += len(block)
-        i += 1
-        if total >= size:
-            break
-    parts.append(tail)
-    return "".join(parts)
+    return _repeated(language, size, _literal_block)
 
 
 SHAPES = {"size": long_function, "blocks": nested_blocks, "expression": nested_expression, "literals": long_literals}
