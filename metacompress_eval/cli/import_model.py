@@ -10,7 +10,8 @@ def add_parser(subparsers):
 
     p = subparsers.add_parser(NAME, help="turn a published checkpoint (model.bin) into a folder that loads with no flags",
                               description="Loads SRC through its adapter (checking every key and shape), then writes DST: "
-                                          "model.safetensors (the state dict, keys unchanged), the tokenizer, "
+                                          "model.safetensors (the state dict, keys unchanged but for a DataParallel "
+                                          "module. prefix), the tokenizer, "
                                           "metacompress.json (adapter, resolved options, input length, labels) and a "
                                           "model card. evaluate, attack, card and the Space load DST — or the Hub "
                                           "repository it is pushed to — with no flags. See docs/adapters.md.")
