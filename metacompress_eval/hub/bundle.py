@@ -152,6 +152,8 @@ Thresholds = _relations.Thresholds
 analyze = _relations.analyze
 list_relations = _relations.list_relations
 list_thresholds = _relations.list_thresholds
+probability_rows = _relations.probability_rows
+MetaCompressError = importlib.import_module(_PACKAGE + ".errors").MetaCompressError
 '''
 
 

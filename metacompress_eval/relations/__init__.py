@@ -16,7 +16,14 @@ from .agreement import PREDICTION_AGREEMENT
 from .analysis import analyze
 from .base import EPS, Relation, Threshold
 from .calibration import CALIBRATION_ALIGNMENT
-from .checks import EvaluationOutputs, PerInputChecks, per_input_checks, validate_outputs
+from .checks import (
+    EvaluationOutputs,
+    PerInputChecks,
+    check_probability_values,
+    per_input_checks,
+    probability_rows,
+    validate_outputs,
+)
 from .confidence import HIGH_CONFIDENCE_PRESERVATION
 from .confidence_converse import HIGH_CONFIDENCE_CONVERSE
 from .distribution import PROBABILITY_DISTRIBUTION_SIMILARITY
@@ -57,7 +64,9 @@ __all__ = [
     "get_relation",
     "list_relations",
     "list_thresholds",
+    "check_probability_values",
     "per_input_checks",
+    "probability_rows",
     "register_relation",
     "relation_keys",
     "unregister_relation",

@@ -7,6 +7,7 @@ analysis aggregates them; the Space shows them input by input.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,6 +60,82 @@ class EvaluationOutputs:
         return not (self.available("teacher").all() and self.available("student").all())
 
 
+def check_probability_values(probs: np.ndarray, name: str, rows: np.ndarray | None = None) -> None:
+    """Raise :class:`MetaCompressError` unless every value of ``probs`` (``[N, C]``) is a probability
+    (finite, in [0, 1]) and every row sums to 1 within ``_SUM_TOLERANCE``; the message names the
+    first bad row (its number in ``rows`` when given, the original row numbers of a subset).
+
+    The range is checked before any sum, so huge values (1e308) give this message, not an overflow warning.
+    """
+    probs = np.asarray(probs)
+    if not np.issubdtype(probs.dtype, np.number) or np.issubdtype(probs.dtype, np.complexfloating):
+        raise MetaCompressError(f"{name} probabilities must be real numbers, got {probs.dtype} values")
+    number = (lambda i: int(rows[i])) if rows is not None else int
+    finite = np.isfinite(probs)
+    if not finite.all():
+        i = int(np.flatnonzero(~finite.all(axis=1))[0])
+        raise MetaCompressError(f"{name} probabilities contain negative or non-finite values "
+                                f"(row {number(i)}: {_row_text(probs[i])})")
+    outside = (probs < 0) | (probs > 1 + _SUM_TOLERANCE)
+    if outside.any():
+        i = int(np.flatnonzero(outside.any(axis=1))[0])
+        kind = "negative" if (probs[i] < 0).any() else "above 1"
+        raise MetaCompressError(f"{name} probabilities must lie in [0, 1] and each row sum to 1; row {number(i)} has "
+                                f"values {kind} ({_row_text(probs[i])}): were logits passed instead of "
+                                "probabilities? (apply a softmax first)")
+    if not len(probs):
+        return
+    off = np.abs(probs.sum(axis=1, dtype=np.float64) - 1.0)
+    worst = float(off.max())
+    if worst > _SUM_TOLERANCE:
+        i = int(np.argmax(off > _SUM_TOLERANCE))
+        raise MetaCompressError(
+            f"{name} probability rows must sum to 1 (off by up to {worst:.3g}; row {number(i)}: "
+            f"{_row_text(probs[i])}); were logits passed instead of probabilities?"
+        )
+
+
+def _row_text(row: np.ndarray, shown: int = 4) -> str:
+    values = ", ".join(f"{v:.6g}" for v in row[:shown].tolist())
+    return f"[{values}{', ...' if len(row) > shown else ''}]"
+
+
+def probability_rows(values, name: str) -> np.ndarray:
+    """``values`` (rows of class probabilities as given by a caller: lists, tuples, an array) as a
+    checked ``[N, C]`` float64 array.
+
+    Raises :class:`MetaCompressError` naming the first problem: rows of different lengths, fewer
+    than two classes, values that are not numbers, not finite or outside [0, 1], rows that do not
+    sum to 1 within 1e-3. Nothing is renormalised or softmaxed: logits are refused, not guessed at.
+    """
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        array = values
+    else:
+        try:
+            rows = list(values)
+        except TypeError:
+            raise MetaCompressError(f"{name} must be a list of rows of class probabilities") from None
+        lengths = []
+        for i, row in enumerate(rows):
+            if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
+                raise MetaCompressError(f"{name} row {i} is not a list of class probabilities: {str(row)[:60]!r}")
+            lengths.append(len(row))
+        if len(set(lengths)) > 1:
+            i = next(i for i, k in enumerate(lengths) if k != lengths[0])
+            raise MetaCompressError(f"{name} rows differ in length: row 0 has {lengths[0]} values, row {i} has "
+                                    f"{lengths[i]}; every row needs one probability per class")
+        for i, row in enumerate(rows):
+            if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in row):
+                raise MetaCompressError(f"{name} row {i} holds values that are not numbers: {str(row)[:80]}")
+        array = np.array(rows, dtype=np.float64) if rows else np.zeros((0, 0))
+    if array.ndim != 2:
+        raise MetaCompressError(f"{name} must be a table of rows of class probabilities, got shape {array.shape}")
+    if len(array) and array.shape[1] < 2:
+        raise MetaCompressError(f"{name} rows have {array.shape[1]} value(s); a classifier needs at least two classes")
+    check_probability_values(array, name)
+    return np.asarray(array, dtype=np.float64)
+
+
 def validate_outputs(outputs: EvaluationOutputs) -> None:
     """Check shapes, probabilities, labels and the source/follow-up pairing.
 
@@ -83,15 +160,8 @@ def validate_outputs(outputs: EvaluationOutputs) -> None:
         given = getattr(outputs, f"{name}_available")
         if given is not None and np.asarray(given).shape != (n,):
             raise MetaCompressError(f"{name} availability has shape {np.asarray(given).shape}, expected ({n},)")
-        probs = probs[outputs.available(name)]
-        if not np.all(np.isfinite(probs)) or np.any(probs < 0):
-            raise MetaCompressError(f"{name} probabilities contain negative or non-finite values")
-        worst = float(np.max(np.abs(probs.sum(axis=1) - 1.0))) if len(probs) else 0.0
-        if worst > _SUM_TOLERANCE:
-            raise MetaCompressError(
-                f"{name} probability rows must sum to 1 (off by up to {worst:.3g}); "
-                "were logits passed instead of probabilities?"
-            )
+        rows = np.flatnonzero(outputs.available(name))
+        check_probability_values(probs[rows], name, rows)
     if outputs.labels is not None:
         labels = np.asarray(outputs.labels)
         if labels.shape != (n,):

@@ -179,3 +179,82 @@ def test_startup_hook_does_not_import_the_package(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                          env={**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules")}, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------------------------
+# compute() refuses what is not a table of probabilities, with one clear ValueError
+# --------------------------------------------------------------------------------------------
+
+GOOD = dict(teacher_probs=[[0.9, 0.1], [0.8, 0.2]], student_probs=[[0.85, 0.15], [0.3, 0.7]], source_ids=["a", "a"],
+            transformations=["", "rename_variables"], bootstrap_resamples=100)
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(teacher_probs=[[0.9, 0.1], [0.8, 0.1, 0.1]]), "rows differ in length: row 0 has 2 values, row 1 has 3"),
+    (dict(student_probs=[[1e308, 0.0], [0.3, 0.7]]), "must lie in \\[0, 1\\].*row 0"),
+    (dict(student_probs=[[2.5, -1.0], [0.3, 0.7]]), "logits"),
+    (dict(teacher_probs=[[0.9, 0.1], [float("nan"), 0.2]]), "non-finite.*row 1"),
+    (dict(teacher_probs=[[0.5, 0.4], [0.8, 0.2]]), "sum to 1.*row 0"),
+    (dict(teacher_probs=[[1.0], [1.0]], student_probs=[[1.0], [1.0]]), "at least two classes"),
+    (dict(student_probs=[[0.3, 0.3, 0.4], [0.3, 0.3, 0.4]]), "student_probs has shape \\(2, 3\\)"),
+    (dict(label_names=["a", "b", "c"]), "label_names has 3 names"),
+])
+def test_compute_refuses_bad_probabilities_in_one_clear_error(comparison, change, message):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no numpy overflow/invalid-value warning on the way
+        with pytest.raises(ValueError, match=message) as info:
+            comparison.compute(**{**GOOD, **change})
+    assert "\n" not in str(info.value) and "inhomogeneous" not in str(info.value)
+
+
+def test_probability_rows_refuses_every_kind_of_bad_table():
+    """Generated tables of probabilities with one fault of each kind (ragged row, value outside [0, 1] up to
+    1e308, NaN/inf, a row off 1, text, fewer than two classes): a MetaCompressError naming the fault, no
+    numpy warning; good tables pass unchanged."""
+    import warnings
+
+    import numpy as np
+    from hypothesis import given, settings, strategies as st
+
+    from metacompress_eval.errors import MetaCompressError
+    from metacompress_eval.relations import probability_rows
+
+    def good_table(draw):
+        classes = draw(st.integers(2, 5))
+        rows = []
+        for _ in range(draw(st.integers(1, 6))):
+            weights = draw(st.lists(st.floats(0.01, 1.0), min_size=classes, max_size=classes))
+            rows.append([w / sum(weights) for w in weights])
+        return rows
+
+    faults = {
+        "ragged": (lambda draw, rows: rows.insert(draw(st.integers(1, len(rows))), rows[0] + [0.0] * draw(st.integers(1, 3))),
+                   "differ in length"),
+        "huge": (lambda draw, rows: rows[-1].__setitem__(0, draw(st.sampled_from([1e308, -1e308, 1e20, 7.0, -0.5]))),
+                 "must lie in \\[0, 1\\]"),
+        "not finite": (lambda draw, rows: rows[0].__setitem__(-1, draw(st.sampled_from(
+            [float("nan"), float("inf"), -float("inf")]))), "non-finite"),
+        "off one": (lambda draw, rows: rows[0].__setitem__(0, rows[0][0] * 0.5 if rows[0][0] > 0.01 else 0.5),
+                    "sum to 1|must lie"),
+        "text": (lambda draw, rows: rows[0].__setitem__(0, draw(st.sampled_from(["x", None, [0.1]]))),
+                 "not numbers|not a list"),
+        "scalar row": (lambda draw, rows: rows.__setitem__(0, draw(st.sampled_from([0.5, "ab", None]))),
+                       "not a list of class probabilities"),
+        "one class": (lambda draw, rows: rows.__setitem__(slice(None), [[1.0] for _ in rows]), "at least two"),
+    }
+
+    @settings(max_examples=150, deadline=None, derandomize=True)
+    @given(st.data(), st.sampled_from(sorted(faults)))
+    def check(data, fault):
+        rows = good_table(data.draw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            np.testing.assert_array_equal(probability_rows(rows, "teacher_probs"), np.array(rows))
+            apply, message = faults[fault]
+            apply(data.draw, rows)
+            with pytest.raises(MetaCompressError, match=message):
+                probability_rows(rows, "teacher_probs")
+
+    check()

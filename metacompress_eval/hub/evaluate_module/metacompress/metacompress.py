@@ -8,7 +8,8 @@ import numpy as np
 # The analysis: from the installed metacompress-eval package (metacompress_core.py is then a shim),
 # or, in the Space folder written by `metacompress evaluate-module --out`, from the package's modules
 # bundled into metacompress_core.py. evaluate fetches this relative import with the script.
-from .metacompress_core import EvaluationOutputs, Thresholds, analyze, list_relations, list_thresholds
+from .metacompress_core import (EvaluationOutputs, MetaCompressError, Thresholds, analyze, list_relations,
+                                list_thresholds, probability_rows)
 
 _CITATION = """\
 @software{metacompress_eval,
@@ -40,7 +41,9 @@ three-valued verdict. The result is exactly the `analysis` section of the
 _KWARGS_DESCRIPTION = f"""
 Args:
     teacher_probs (`list` of `list` of `float`): the teacher's class probabilities, one row per input
-        (sources and follow-ups; each row sums to 1).
+        (sources and follow-ups): every row has one value per class, every value lies in [0, 1] and each
+        row sums to 1 (within 1e-3). Nothing is softmaxed or renormalised: logits are refused with a
+        ValueError (apply a softmax first), as are ragged rows and values that are not finite numbers.
     student_probs (`list` of `list` of `float`): the student's class probabilities, same rows and classes.
     source_ids (`list` of `str`): per row, the id of its source input; a source and its follow-ups share it.
     transformations (`list` of `str`): per row, "" for a source, else the name of the transformation
@@ -114,15 +117,33 @@ class Metacompress(evaluate.Comparison):
 
     def _compute(self, teacher_probs, student_probs, source_ids, transformations, references=None,
                  label_names=None, seed=0, worst_k=10, **thresholds):
-        teacher = np.asarray(teacher_probs, dtype=np.float64)
-        student = np.asarray(student_probs, dtype=np.float64)
-        n_classes = teacher.shape[1] if teacher.ndim == 2 else 0
+        try:
+            return self._analyze(teacher_probs, student_probs, source_ids, transformations, references,
+                                 label_names, seed, worst_k, thresholds)
+        except MetaCompressError as exc:
+            # A bad argument (ragged rows, logits, a label out of range, ...): one clear ValueError, as
+            # evaluate's own argument checks raise, with the analysis' message.
+            raise ValueError(str(exc)) from None
+
+    @staticmethod
+    def _analyze(teacher_probs, student_probs, source_ids, transformations, references, label_names, seed,
+                 worst_k, thresholds):
+        teacher = probability_rows(teacher_probs, "teacher_probs")
+        student = probability_rows(student_probs, "student_probs")
+        n_classes = teacher.shape[1] if len(teacher) else 0
+        if student.shape != teacher.shape:
+            raise MetaCompressError(f"student_probs has shape {student.shape} but teacher_probs {teacher.shape}: "
+                                    "both models need one row per input and the same classes")
         names = list(label_names) if label_names is not None else [f"LABEL_{i}" for i in range(n_classes)]
+        if len(names) != n_classes:
+            raise MetaCompressError(f"label_names has {len(names)} names but the probability rows have {n_classes} "
+                                    "classes")
         labels = None if references is None else np.asarray(references, dtype=np.int64)
         if labels is not None and np.all(labels == _UNLABELLED):
             labels = None
         elif labels is not None and np.any(labels == _UNLABELLED):
-            raise ValueError("references: either every row has a label or none has (-1 marks unlabelled rows)")
+            raise MetaCompressError("references: either every row has a label or none has "
+                                    "(-1 marks unlabelled rows)")
         outputs = EvaluationOutputs(
             source_ids=[str(s) for s in source_ids],
             # The Arrow column is a string, so sources travel as "" and become None again here.
