@@ -80,6 +80,9 @@ class LoadedData:
     description: dict = field(default_factory=dict)
     # The key-column values of every row of the table (DataSpec.key_columns order), before --where and --max-sources.
     keys_in_data: list[tuple[str, ...]] = field(default_factory=list)
+    # The split of a folder or Hub dataset the rows were read from: the one asked for, or the one picked
+    # (its only split, or "test"); None for a data file.
+    split: str | None = None
     # Where each row read came from ("data.jsonl:7", "data.json[3]"), when the reader knows; messages
     # about a row name it this way (see :meth:`row_name`).
     origins: list[str] | None = None
@@ -176,7 +179,8 @@ def read_table(spec: str | os.PathLike, *, split: str | None = None) -> tuple[li
     result.description = {"path": spec_str, "split": split}
     if path.is_dir():
         result.description["format"] = "save_to_disk"
-        return _read_saved_dataset(path, split), result
+        rows, result.split = _read_saved_dataset(path, split)
+        return rows, result
     if path.exists() and not path.is_file():
         raise MetaCompressError(f"data {spec_str} is not a regular file (a device, pipe or socket)")
     if path.is_file():
@@ -197,7 +201,8 @@ def read_table(spec: str | os.PathLike, *, split: str | None = None) -> tuple[li
     if looks_local:
         raise MetaCompressError(f"data file or folder not found: {spec_str}")
     result.description["format"] = "hub"
-    return _load_hub_dataset(spec_str, split), result
+    rows, result.split = _load_hub_dataset(spec_str, split)
+    return rows, result
 
 
 @contextlib.contextmanager
@@ -214,7 +219,7 @@ def quiet_datasets() -> Iterator[None]:
             datasets.enable_progress_bars()
 
 
-def _read_saved_dataset(path: Path, split: str | None) -> list[dict]:
+def _read_saved_dataset(path: Path, split: str | None) -> tuple[list[dict], str | None]:
     import datasets
 
     try:
@@ -222,10 +227,12 @@ def _read_saved_dataset(path: Path, split: str | None) -> list[dict]:
     except Exception:  # noqa: BLE001 - any folder that is not a saved dataset
         raise MetaCompressError(
             f"data {path} is a folder, not a data file or a dataset saved with save_to_disk") from None
-    return _pick_split(ds, split, str(path)).to_list()
+    ds, split = _pick_split(ds, split, str(path))
+    return ds.to_list(), split
 
 
 def _pick_split(ds, split: str | None, where: str):
+    """The split ``split`` of ``ds`` (or, when not given, ``test`` or its only split) and its name."""
     import datasets
 
     if isinstance(ds, datasets.DatasetDict):
@@ -236,11 +243,11 @@ def _pick_split(ds, split: str | None, where: str):
                 raise MetaCompressError(f"{where} has splits {', '.join(names)}; choose one with --split")
         if split not in ds:
             raise MetaCompressError(f"{where} has no split {split!r}; it has: {', '.join(names)}")
-        return ds[split]
-    return ds
+        return ds[split], split
+    return ds, split
 
 
-def _load_hub_dataset(dataset_id: str, split: str | None):
+def _load_hub_dataset(dataset_id: str, split: str | None) -> tuple[list[dict], str | None]:
     import datasets
 
     from .hub_client import hub_errors
@@ -251,7 +258,8 @@ def _load_hub_dataset(dataset_id: str, split: str | None):
     with hub_errors(f"{dataset_id!r} is neither a local file or folder nor a loadable Hub dataset{hint}"), \
             quiet_datasets():
         ds = datasets.load_dataset(dataset_id, split=split)
-    return _pick_split(ds, split, dataset_id).to_list()
+    ds, split = _pick_split(ds, split, dataset_id)
+    return ds.to_list(), split
 
 
 def load_rows(spec: DataSpec) -> tuple[list[dict], LoadedData]:

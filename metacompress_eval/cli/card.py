@@ -20,8 +20,10 @@ def add_parser(subparsers):
     p.add_argument("--report", required=True, help="report folder written by 'metacompress evaluate'")
     p.add_argument("--card", default="README.md", help="model card to update (created when absent)")
     p.add_argument("--report-url", default=None,
-                   help="URL of the full report (default: the uploaded report with --upload-report, else the "
-                        "relative path from the card to the report folder)")
+                   help="link to the full report: an http(s) URL, or a path relative to the card naming a file "
+                        "that is published with it (with --push: one the push uploads); other schemes "
+                        "(javascript:, file:, ...) and absolute or '..' paths are refused (default: the uploaded "
+                        "report with --upload-report, else the relative path from the card to the report folder)")
     p.add_argument("--model-name", default=None,
                    help="model-index name (default: the card's, else the student's)")
     p.add_argument("--dataset-id", default=None,
@@ -47,11 +49,17 @@ def run(args) -> int:
     if args.upload_report is not None and not args.push:
         raise MetaCompressError("--upload-report needs --push REPO_ID (it uploads into that repository)")
     report_link = None
-    if args.upload_report is not None and not args.report_url:
+    if args.upload_report is not None and args.report_url is None:
         report_link = f"{args.upload_report.strip('/')}/report.md".lstrip("/")
+    uploaded = None
+    if args.push:  # what the push will upload, known before the card is written: where its links may point
+        from ..hub.push import uploaded_paths
+
+        uploaded = uploaded_paths(args.card, args.report,
+                                  args.upload_report)
     result = update_card(args.report, args.card, report_url=args.report_url, model_name=args.model_name,
                          report_link=report_link, dataset_id=args.dataset_id, dataset_name=args.dataset_name,
-                         dataset_config=args.dataset_config, dataset_split=args.dataset_split)
+                         dataset_config=args.dataset_config, dataset_split=args.dataset_split, uploaded=uploaded)
     where = result.badges[0].parent if result.badges else "-"
     print(f"updated {result.card} ({len(result.badges)} badges in {where})")
     if result.dataset is not None and result.dataset.id is None:

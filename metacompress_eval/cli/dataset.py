@@ -58,7 +58,7 @@ def run(args) -> int:
         print(f"  {line}")
     for warning in built.get("warnings") or []:
         warn(warning)
-    print(f"read it back: {load_snippet(args.out, args.config if args.config != '*' else 'all')}")
+    print(f"read it back: {load_snippet(args.out, args.config if args.config != '*' else 'all', record['split'])}")
     if args.push:
         print(f"pushed: {push_dataset(args.out, args.push, create_pr=args.create_pr)}")
     return 0

@@ -27,6 +27,7 @@ how the Hub reads the evaluation results it displays.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from xml.sax.saxutils import escape
 from .. import HOMEPAGE
 from ..errors import MetaCompressError
 from ..fileio import atomic_write_many
+from ..markup import checked_link, markdown_code, markdown_literal, table_cell
 from ..outputs import check_output_file, write_failed
 from ..public_names import data_name, looks_like_hub_id, model_name
 from ..relations import list_relations
@@ -238,9 +240,9 @@ def _comparison_text(report: dict) -> str:
                 "(flip rates, accuracy, attacks) are filled in below: it ran on")
     coverage = (report.get("analysis") or {}).get("coverage") or {}
     both, of = (coverage.get("both") or {}).get("inputs"), (coverage.get("of") or {}).get("inputs")
-    name = report_model_name(report, "teacher")
+    name = markdown_literal(report_model_name(report, "teacher"))
     if isinstance(both, int) and isinstance(of, int) and both < of:
-        why = ((coverage.get("teacher") or {}).get("reason") or "").rstrip(".")
+        why = markdown_literal(((coverage.get("teacher") or {}).get("reason") or "").rstrip("."))
         return (f"This model was compared with its teacher **{name}** by metamorphic testing {tool}; the teacher's "
                 f"outputs were available for {both} of the {of} inputs{f' ({why})' if why else ''}, so the "
                 "teacher-side figures below are computed on those, and the student's own on all: the student ran on")
@@ -260,12 +262,19 @@ def _verification_text(report: dict) -> str:
     if not isinstance(v, dict) or not v.get("enabled"):
         return "no (follow-ups were re-parsed, not compiled)"
     checked, rejected = v.get("checked"), v.get("rejected")
-    text = f"compiled with {v.get('checker') or 'the compiler'}"
+    text = f"compiled with {markdown_literal(v.get('checker') or 'the compiler')}"
     if checked is not None:
         text += f": {checked} checked, {rejected or 0} dropped"
     if v.get("unverified"):
         text += f", {v['unverified']} unverified"
     return text
+
+
+def link_destination(link: str) -> str:
+    """``link`` as a Markdown link destination: characters Markdown would read as syntax percent-encoded."""
+    from urllib.parse import quote
+
+    return quote(link.replace(os.sep, "/"), safe="/?#[]@!$&'*+,;=%~:")
 
 
 def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_DIR) -> str:
@@ -289,7 +298,7 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
     gaps = attack_gaps(report)
     attack_section = ""
     if gaps:
-        rows = "\n".join(f"| {g['attack']} | {_pct(g['teacher'])} | {_pct(g['student'])} | {100 * g['gap']:+.1f} pt |"
+        rows = "\n".join(f"| {markdown_literal(g['attack'])} | {_pct(g['teacher'])} | {_pct(g['student'])} | {100 * g['gap']:+.1f} pt |"
                          for g in gaps)
         attack_section = render("attack_section.md", attack_rows=rows)
     representation_section = ""
@@ -302,29 +311,34 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
     th = a["thresholds"]
     settings = report.get("settings", {})
     data = data_name(report.get("data"))
+    teacher = ("none" if ((report.get("models") or {}).get("teacher") or {}).get("adapter") == "none"
+               else markdown_code(report_model_name(report, "teacher"), table=True))
+    tool = report.get("tool") if isinstance(report.get("tool"), dict) else {}
+    # Every value a report carries is text its author (or whoever edited report.json) chose: literal here.
     settings_rows = "\n".join(f"| {k} | {v} |" for k, v in [
-        ("teacher", "none" if ((report.get("models") or {}).get("teacher") or {}).get("adapter") == "none"
-         else f"`{report_model_name(report, 'teacher')}`"),
-        ("student", f"`{report_model_name(report, 'student')}`"),
-        ("task", report.get("task", {}).get("name", "n/a")),
-        ("data", f"`{data}`"),
-        ("transformations", ", ".join(settings.get("transforms", [])) or "n/a"),
+        ("teacher", teacher),
+        ("student", markdown_code(report_model_name(report, "student"), table=True)),
+        ("task", markdown_literal(report.get("task", {}).get("name", "n/a"))),
+        ("data", markdown_code(data, table=True)),
+        ("transformations", markdown_literal(", ".join(map(str, settings.get("transforms", [])))) or "n/a"),
         ("follow-ups verified", _verification_text(report)),
-        ("thresholds", ", ".join(f"{k} = {v}" for k, v in th.items())),
-        ("seed", a.get("seed")),
-        ("tool", f"{report.get('tool', {}).get('name', 'metacompress-eval')} {report.get('tool', {}).get('version', '')}"),
-        ("report created", report.get("created", "n/a")),
+        ("thresholds", markdown_literal(", ".join(f"{k} = {v}" for k, v in th.items()))),
+        ("seed", markdown_literal(a.get("seed"))),
+        ("tool", markdown_literal(f"{tool.get('name', 'metacompress-eval')} {tool.get('version', '')}")),
+        ("report created", markdown_literal(report.get("created", "n/a"))),
     ])
     badge_md = " ".join(f"![{label}: {value}]({badge_prefix}/{name})"
                         for name, (label, value, _) in badges(report).items())
     body = render(
         "fidelity_section.md",
-        badges=badge_md, comparison=_comparison_text(report), data=f"`{data}`",
+        badges=badge_md, comparison=_comparison_text(report), data=markdown_code(data),
         n_sources=a["counts"]["sources"], n_follow_ups=a["counts"]["follow_ups"],
-        transformations=", ".join(f"{t}: {n}" for t, n in a["counts"]["by_transformation"].items()) or "none",
+        transformations=markdown_literal(", ".join(f"{t}: {n}" for t, n in a["counts"]["by_transformation"].items()))
+        or "none",
         relation_rows=relation_rows, fidelity_rows=fidelity_rows(report), flip_rows=flip_rows,
         attack_section=attack_section + representation_section,
-        settings_rows=settings_rows, report_link=report_link, report_link_text=Path(report_link).name or report_link)
+        settings_rows=settings_rows, report_link=link_destination(report_link),
+        report_link_text=markdown_literal(posixpath.basename(report_link.split("?")[0].split("#")[0]) or report_link))
     return f"{BEGIN}\n{body.rstrip()}\n{END}"
 
 
@@ -547,6 +561,27 @@ class CardUpdate:
                 f"is dead; {fix}")
 
 
+def check_relative_link(link: str, card: Path, uploaded: set[str] | None) -> None:
+    """Refuse a relative ``link`` of the card that would be dead where the card is read.
+
+    Pushed (``uploaded`` given): the link must name a file the push uploads. Not pushed: a file that
+    exists in the card's folder (which is what can be uploaded with the card).
+    """
+    path = posixpath.normpath(link.split("#", 1)[0].split("?", 1)[0])
+    from urllib.parse import unquote
+
+    path = unquote(path)
+    if uploaded is not None:
+        if path not in uploaded:
+            raise MetaCompressError(f"--report-url {link!r} names no file this push uploads (it uploads "
+                                    f"{', '.join(sorted(uploaded)[:6])}{', ...' if len(uploaded) > 6 else ''}): on "
+                                    "the Hub that link would be dead; add --upload-report or give an http(s) URL")
+    elif not (card.parent / path).is_file():
+        raise MetaCompressError(f"--report-url {link!r} names no file next to the card ({card.parent / path} does "
+                                "not exist): readers would get a dead link; give an http(s) URL or a file inside "
+                                "the card's folder")
+
+
 def load_report(report_dir: str | Path) -> tuple[dict, Path]:
     """``report.json`` of a report folder (or the file itself), checked (:mod:`metacompress_eval.report.read`), and the folder."""
     from ..report.read import read_report_file
@@ -562,26 +597,33 @@ def load_report(report_dir: str | Path) -> tuple[dict, Path]:
 def update_card(report_dir: str | Path, card: str | Path, *, report_url: str | None = None,
                 model_name: str | None = None, report_link: str | None = None, dataset_id: str | None = None,
                 dataset_name: str | None = None, dataset_config: str | None = None,
-                dataset_split: str | None = None) -> CardUpdate:
+                dataset_split: str | None = None, uploaded: set[str] | None = None) -> CardUpdate:
     """Add or replace the MetaCompress section, badges and ``model-index`` results of a local card.
 
     Args:
         report_dir: a folder written by ``metacompress evaluate`` (or its ``report.json``).
         card: the model card (``README.md``); created from ``cards/model_card.md`` when absent.
-        report_url: where readers find the full report (a URL); default: ``report_link``.
+        report_url: where readers find the full report: an ``http(s)`` URL, or a path relative to the card
+            that is published with it (:func:`check_relative_link`); anything else is refused
+            (:func:`~metacompress_eval.markup.checked_link`). Default: ``report_link``.
         model_name: ``model-index`` name when the card has none; default: the student's public name.
         report_link: a path in the model repository where the report folder is uploaded with the
             card (e.g. ``metacompress/report.md``); default: the report's ``report.md`` relative to the card.
         dataset_id, dataset_name, dataset_config, dataset_split: the Hub dataset of the
             ``model-index`` results (see :func:`dataset_ref`).
+        uploaded: the repository paths a push will upload with the card (``None``: no push); a
+            relative ``report_url`` must be one of them.
     """
     report, folder = load_report(report_dir)
     card_path = Path(card)
     name = model_name or report_model_name(report, "student").split("/")[-1]
     dataset = dataset_ref(report, dataset_id=dataset_id, dataset_name=dataset_name, dataset_config=dataset_config,
                           dataset_split=dataset_split)
-    if report_url:
-        link, target = report_url, None if "://" in report_url else card_path.parent / report_url
+    if report_url is not None:
+        link = checked_link(report_url, "--report-url")
+        target = None if "://" in link else card_path.parent / link
+        if target is not None:
+            check_relative_link(link, card_path, uploaded)
     elif report_link:
         link, target = report_link, card_path.parent / report_link
     else:
@@ -596,7 +638,8 @@ def update_card(report_dir: str | Path, card: str | Path, *, report_url: str | N
     else:
         text = new_card_text(name)
     try:  # everything is rendered before anything is written
-        new_text = update_card_text(text, report, report_link=link, model_name=name, source_url=report_url,
+        new_text = update_card_text(text, report, report_link=link, model_name=name,
+                                    source_url=link if report_url is not None else None,
                                     dataset=dataset)
         svgs = {card_path.parent / BADGE_DIR / file: badge_svg(*spec).encode("utf-8")
                 for file, spec in badges(report).items()}
@@ -616,6 +659,7 @@ def new_card_text(model_name: str) -> str:
     from huggingface_hub import ModelCard, ModelCardData
 
     card = ModelCard.from_template(ModelCardData(tags=["knowledge-distillation", "metacompress"]),
-                                   template_path=str(template_path("model_card.md")), model_name=model_name,
+                                   template_path=str(template_path("model_card.md")),
+                                   model_name=markdown_literal(model_name),
                                    fidelity_section=f"{BEGIN}\n{END}")
     return str(card)

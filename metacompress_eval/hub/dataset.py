@@ -31,6 +31,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -42,9 +43,14 @@ from datasets.info import DatasetInfosDict
 
 from .. import HOMEPAGE, __version__
 from ..errors import MetaCompressError
+from ..markup import markdown_code, markdown_literal
 
 ALL = "all"
+#: The split rows are published as when the data names none (no ``split`` column, no ``--split``):
+#: follow-up inputs are evaluation inputs.
 SPLIT = "test"
+#: The column whose value says which split a row belongs to (BigCloneBench's pairs.jsonl has one).
+SPLIT_COLUMN = "split"
 BUILDER_NAME = "metacompress_follow_ups"
 #: The columns of every configuration, in order; ``code`` is ``code1``/``code2`` for pairs and
 #: ``label`` is present for labelled data.
@@ -99,6 +105,8 @@ class FollowUpsConfig(datasets.BuilderConfig):
             in the data may be indices or these names.
         split, where, pair_ids, functions, max_sources, max_code_chars: which rows, as for
             ``metacompress evaluate`` (:class:`metacompress_eval.data.DataSpec`).
+        publish_split: the split the rows are published as; default :func:`published_split` (the
+            rows' own split).
     """
 
     data: str | None = None
@@ -116,6 +124,7 @@ class FollowUpsConfig(datasets.BuilderConfig):
     functions: str | None = None
     max_sources: int | None = None
     max_code_chars: int | None = None
+    publish_split: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -148,11 +157,13 @@ class MetaCompressFollowUps(datasets.GeneratorBasedBuilder):
         if not kwargs.get("data"):
             raise MetaCompressError("the follow-ups builder needs data=PATH (a table of source functions)")
         kwargs["data"] = str(kwargs["data"])
+        fields = {f.name for f in dataclasses.fields(FollowUpsConfig)}
+        probe = FollowUpsConfig(name="probe", **{k: v for k, v in kwargs.items() if k in fields and k != "name"})
         if kwargs.get("label_column", "label") and kwargs.get("label_names") is None:
             # Before the base class computes the features: the label names are part of them.
-            fields = {f.name for f in dataclasses.fields(FollowUpsConfig)}
-            probe = FollowUpsConfig(name="probe", **{k: v for k, v in kwargs.items() if k in fields and k != "name"})
             kwargs["label_names"] = tuple(infer_label_names(_data_spec(probe), probe.label_column))
+        if not kwargs.get("publish_split"):
+            kwargs["publish_split"] = published_split(_data_spec(probe))
         super().__init__(*args, **kwargs)
 
     @property
@@ -192,7 +203,7 @@ class MetaCompressFollowUps(datasets.GeneratorBasedBuilder):
         return names
 
     def _split_generators(self, dl_manager):
-        return [datasets.SplitGenerator(name=datasets.Split(SPLIT), gen_kwargs={})]
+        return [datasets.SplitGenerator(name=datasets.Split(self.config.publish_split or SPLIT), gen_kwargs={})]
 
     def _generate_examples(self):
         from ..data import load_sources
@@ -243,6 +254,45 @@ def _origin(data: str) -> dict[str, Any]:
     return {"data": path.name if path.is_dir() else str(data)}
 
 
+def published_split(spec) -> str:
+    """The split the selected rows are published as: their own, never a made-up one.
+
+    * ``--split`` of a folder or Hub dataset (or the split picked there: ``test``, or its only one);
+    * else the value of the rows' ``split`` column, when they all share one (``--where split=train``
+      publishes the ``train`` split);
+    * else :data:`SPLIT` (``test``): data with no notion of splits are evaluation inputs.
+
+    Raises:
+        MetaCompressError: the rows carry several ``split`` values (train rows would be published
+            beside test rows as one split), or a value the Hub cannot use as a split name.
+    """
+    import re
+    from collections import Counter
+
+    from ..data import load_rows
+
+    rows, loaded = load_rows(spec)
+    if loaded.split:
+        name = str(loaded.split)
+    else:
+        counts = Counter(str(r[SPLIT_COLUMN]) for r in rows if r.get(SPLIT_COLUMN) not in (None, ""))
+        if len(counts) > 1:
+            found = ", ".join(f"{value} ({n} rows)" for value, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+            first = min(counts, key=lambda v: (v != "test", v))
+            raise MetaCompressError(
+                f"{Path(str(spec.path)).name} has a {SPLIT_COLUMN!r} column with several splits ({found}): a dataset "
+                f"folder publishes the rows of one split under its name; choose it with --where "
+                f"{SPLIT_COLUMN}={first} (and write another folder for each other split)")
+        if counts and any(r.get(SPLIT_COLUMN) in (None, "") for r in rows):
+            raise MetaCompressError(f"{Path(str(spec.path)).name}: some rows have a {SPLIT_COLUMN!r} value and others "
+                                    f"none; choose the rows with --where {SPLIT_COLUMN}={next(iter(counts))}")
+        name = next(iter(counts)) if counts else SPLIT
+    if not re.fullmatch(r"\w+(\.\w+)*", name):
+        raise MetaCompressError(f"split {name!r} of {Path(str(spec.path)).name} cannot name a Hub dataset split "
+                                "(letters, digits, '_' and '.' only)")
+    return name
+
+
 def infer_label_names(spec, label_column: str) -> list[str]:
     """Class names when no model names them: the label values of the data, as text.
 
@@ -289,7 +339,7 @@ def _sha256(path: Path) -> str:
 
 
 def build(config: str, out_dir: str | os.PathLike, **settings: Any) -> tuple[Path, dict, datasets.DatasetInfo]:
-    """Run the builder for one configuration; write ``out_dir/<config>/test-00000-of-00001.parquet``.
+    """Run the builder for one configuration; write ``out_dir/<config>/<split>-00000-of-00001.parquet``.
 
     ``settings`` are :class:`FollowUpsConfig` fields. Returns the parquet path, the generation
     summary (counts per transformation) and the configuration's ``DatasetInfo`` (features, split sizes).
@@ -324,11 +374,12 @@ def _build(config: str, target: Path, tmp: str, settings: dict) -> tuple[Path, d
     builder = MetaCompressFollowUps(config_name=config, cache_dir=os.path.join(tmp, "cache"), **settings)
     prepared = Path(tmp) / "prepared"
     builder.download_and_prepare(output_dir=str(prepared), file_format="parquet")
-    produced = sorted(prepared.glob(f"*-{SPLIT}*.parquet"))
+    split = builder.config.publish_split
+    produced = sorted(prepared.glob(f"*-{split}*.parquet"))
     if len(produced) != 1:  # pragma: no cover - only with datasets sharding a tiny table
         raise MetaCompressError(f"expected one parquet file, got {[p.name for p in produced]}")
     target.mkdir(parents=True, exist_ok=True)
-    out = target / f"{SPLIT}-00000-of-00001.parquet"
+    out = target / f"{split}-00000-of-00001.parquet"
     shutil.move(str(produced[0]), out)
     info = builder.info
     info.download_size = out.stat().st_size
@@ -372,6 +423,10 @@ def write_dataset(data: str | os.PathLike, out_dir: str | os.PathLike, *, config
                      if k != "functions"},
         "configs": {},
     }
+    # The rows' own split (checked before any work; every configuration publishes the same rows).
+    fields = {f.name for f in dataclasses.fields(FollowUpsConfig)}
+    record["split"] = published_split(_data_spec(FollowUpsConfig(
+        name="probe", data=str(data), **{k: v for k, v in settings.items() if k in fields})))
     record = json.loads(json.dumps(record))  # the form it is stored in, so reruns compare equal
     same_run = {k: v for k, v in previous.items() if k != "configs"} == {k: v for k, v in record.items()
                                                                          if k != "configs"}
@@ -395,7 +450,8 @@ def write_dataset(data: str | os.PathLike, out_dir: str | os.PathLike, *, config
     with OutputFolder(out, what="dataset folder", markers=(SETTINGS_FILE,), keep=[*kept, *foreign]) as folder:
         try:
             for name in wanted:
-                path, summary, info = build(name, folder.staging, data=str(data), **settings)
+                path, summary, info = build(name, folder.staging, data=str(data), publish_split=record["split"],
+                                            **settings)
                 record["configs"][name] = {"path": f"{name}/{path.name}", **summary}
                 infos[name] = info
             atomic_write_text(folder.staging / SETTINGS_FILE, json.dumps(record, indent=2, sort_keys=True))
@@ -406,9 +462,9 @@ def write_dataset(data: str | os.PathLike, out_dir: str | os.PathLike, *, config
     return record
 
 
-def load_snippet(repo: str = "<user>/<this-dataset>", config: str = ALL) -> str:
+def load_snippet(repo: str = "<user>/<this-dataset>", config: str = ALL, split: str = SPLIT) -> str:
     """The ``load_dataset`` call of the card (and README): config by name, split as the card declares it."""
-    return f'load_dataset("{repo}", "{config}", split="{SPLIT}")'
+    return f'load_dataset("{repo}", "{config}", split="{split}")'
 
 
 def dataset_card(record: dict[str, Any], infos: DatasetInfosDict) -> str:
@@ -422,11 +478,12 @@ def dataset_card(record: dict[str, Any], infos: DatasetInfosDict) -> str:
     from .templates import template_path
 
     configs = record["configs"]
+    split = record.get("split") or SPLIT
     names = sorted(configs, key=lambda n: (n == ALL, n))
     card_data = DatasetCardData(
         license="apache-2.0", task_categories=["text-classification"],
         tags=["code", "metamorphic-testing", "knowledge-distillation", "metacompress"],
-        configs=[{"config_name": name, "data_files": [{"split": SPLIT, "path": configs[name]["path"]}],
+        configs=[{"config_name": name, "data_files": [{"split": split, "path": configs[name]["path"]}],
                   **({"default": True} if name == ALL else {})} for name in names])
     DatasetInfosDict({name: infos[name] for name in names}).to_dataset_card_data(card_data)
     s = record["settings"]
@@ -434,15 +491,16 @@ def dataset_card(record: dict[str, Any], infos: DatasetInfosDict) -> str:
 
     task = get_task(s.get("task") or "defect", language=s.get("language") or "")
     data = record["data"]
+    # File names, column values and class names are the user's (or a model config's): literal in the card.
     settings_rows = [("tool", record["tool"]),
-                     ("source data", f"`{data['data']}`" + (f" (sha256 `{data['data_sha256'][:16]}…`)"
-                                                            if data.get("data_sha256") else "")),
+                     ("source data", markdown_code(data["data"], table=True)
+                      + (f" (sha256 `{data['data_sha256'][:16]}…`)" if data.get("data_sha256") else "")),
                      ("task", task.name), ("language", task.language or "none"), ("seed", s.get("seed", 0)),
                      ("transformations requested", ", ".join(s["transforms"]) if s.get("transforms")
                       else "per configuration (family)")]
     if record.get("functions"):
-        settings_rows.insert(2, ("functions", f"`{record['functions']['data']}`"))
-    rows = [f"{k} = {v}" for k, v in s.get("where") or ()]
+        settings_rows.insert(2, ("functions", markdown_code(record["functions"]["data"], table=True)))
+    rows = [markdown_literal(f"{k} = {v}") for k, v in s.get("where") or ()]
     if s.get("max_sources"):
         rows.append(f"the first {s['max_sources']} usable")
     if rows:
@@ -459,10 +517,11 @@ def dataset_card(record: dict[str, Any], infos: DatasetInfosDict) -> str:
         card_data, template_path=str(template_path("dataset_card.md")), tool_url=HOMEPAGE,
         code_columns="`code1` and `code2` (a pair; a follow-up changes one side or both)" if pair else "`code`",
         label_text=(f"`label` is the source's gold label, a `ClassLabel` with the models' class names "
-                    f"({', '.join(label_feature.names)})" if label_feature is not None else "The data is unlabelled"),
-        load_snippet=load_snippet(config=ALL if ALL in configs else names[0]), split=SPLIT,
+                    f"({markdown_literal(', '.join(label_feature.names))})" if label_feature is not None
+                    else "The data is unlabelled"),
+        load_snippet=load_snippet(config=ALL if ALL in configs else names[0], split=split), split=split,
         settings_table="\n".join(["| setting | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in settings_rows]),
-        regenerate=regenerate_command(record),
+        regenerate=markdown_code(regenerate_command(record)),
         config_table="\n".join(["| config | sources | follow-ups | transformations (applied / not applicable / "
                                 "rejected) |", "|---|---|---|---|"] + config_rows))
     return str(card).rstrip("\n") + "\n"
@@ -471,22 +530,23 @@ def dataset_card(record: dict[str, Any], infos: DatasetInfosDict) -> str:
 def regenerate_command(record: dict[str, Any]) -> str:
     """The ``metacompress dataset`` command line that writes this dataset again (data by file name)."""
     s = record["settings"]
-    parts = ["metacompress dataset", f"--data {record['data']['data']}", f"--task {s.get('task') or 'defect'}"]
+    q = shlex.quote  # file names and values as a shell reads them back
+    parts = ["metacompress dataset", f"--data {q(record['data']['data'])}", f"--task {s.get('task') or 'defect'}"]
     if s.get("language"):
         parts.append(f"--language {s['language']}")
     if record.get("functions"):
-        parts.append(f"--pair-ids {','.join(s['pair_ids'])} --functions {record['functions']['data']}")
+        parts.append(f"--pair-ids {q(','.join(s['pair_ids']))} --functions {q(record['functions']['data'])}")
     if s.get("split"):
-        parts.append(f"--split {s['split']}")
-    parts += [f"--where {k}={v}" for k, v in s.get("where") or ()]
+        parts.append(f"--split {q(s['split'])}")
+    parts += [f"--where {q(f'{k}={v}')}" for k, v in s.get("where") or ()]
     if s.get("max_sources"):
         parts.append(f"--max-sources {s['max_sources']}")
     if s.get("code_columns"):
-        parts.append(f"--code-column {','.join(s['code_columns'])}")
+        parts.append(f"--code-column {q(','.join(s['code_columns']))}")
     if s.get("label_column") == "":
         parts.append("--unlabelled")
     elif s.get("label_names"):
-        parts.append(f"--label-names {','.join(s['label_names'])}")
+        parts.append(f"--label-names {q(','.join(s['label_names']))}")
     if s.get("transforms"):
         parts.append(f"--transforms {','.join(s['transforms'])}")
     parts += [f"--seed {s.get('seed', 0)}", "--out DIR"]
@@ -501,7 +561,11 @@ def load_written(out_dir: str | os.PathLike, config: str = ALL) -> datasets.Data
     """Read a configuration written by :func:`write_dataset` back, as the card says (``load_dataset(DIR, config)``)."""
     if not (Path(out_dir) / config).is_dir():
         raise MetaCompressError(f"no {config!r} configuration in {out_dir}")
-    return datasets.load_dataset(str(out_dir), config, split=SPLIT, cache_dir=str(Path(out_dir) / ".cache"))
+    try:
+        split = json.loads((Path(out_dir) / SETTINGS_FILE).read_text()).get("split") or SPLIT
+    except (OSError, ValueError, AttributeError):
+        split = SPLIT
+    return datasets.load_dataset(str(out_dir), config, split=split, cache_dir=str(Path(out_dir) / ".cache"))
 
 
 def push_dataset(out_dir: str | os.PathLike, repo_id: str, *, token: str | None = None, private: bool = False,

@@ -38,6 +38,27 @@ class PushResult:
     files: list[str]
 
 
+def _published(folder: Path) -> list[Path]:
+    return [p for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".tmp")]
+
+
+def uploaded_paths(card: str | Path, report_dir: str | Path, report_path_in_repo: str | None = None) -> set[str]:
+    """The repository paths :func:`push_card` uploads for ``report_dir``'s card: ``README.md``, the badges,
+    and the report folder when ``report_path_in_repo`` is given. Known before anything is written: what
+    a relative link of the card may point to."""
+    from .cards import badges, load_report
+
+    report, folder = load_report(report_dir)
+    names = {"README.md", *(f"{BADGE_DIR}/{name}" for name in badges(report))}
+    badge_dir = Path(card).parent / BADGE_DIR
+    if badge_dir.is_dir():
+        names |= {f"{BADGE_DIR}/{svg.name}" for svg in badge_dir.glob("*.svg")}
+    if report_path_in_repo is not None:
+        prefix = report_path_in_repo.strip("/")
+        names |= {f"{prefix}/{p.name}" if prefix else p.name for p in _published(folder)}
+    return names
+
+
 def report_files(report_dir: str | Path) -> dict[str, bytes]:
     """The files of a report folder as they are published: name → bytes, machine paths replaced.
 
@@ -50,9 +71,7 @@ def report_files(report_dir: str | Path) -> dict[str, bytes]:
 
     report, folder = load_report(report_dir)
     out: dict[str, bytes] = {}
-    for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.name.startswith(".") or path.name.endswith(".tmp"):
-            continue
+    for path in _published(folder):
         if path.name == "report.json":
             out[path.name] = (json.dumps(public_report(report), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         elif path.suffix.lower() in _TEXT_SUFFIXES:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..markup import markdown_code, markdown_literal, table_cell
 from ..relations import FLIP_CATEGORIES, list_relations
 
 _DASH = "–"
@@ -54,8 +55,9 @@ def _rate_cell(entry: Mapping[str, Any] | None, numerator: str, rate_key: str = 
 
 
 def _esc(text: Any) -> str:
-    """Make a value safe inside a pipe-table cell."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Make a value safe inside a pipe-table cell (values of report.json are whatever its author typed:
+    no tag, link or image may start in them, see :func:`~metacompress_eval.markup.table_cell`)."""
+    return table_cell(text)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -111,16 +113,16 @@ def _title(report: Mapping[str, Any]) -> list[str]:
     facts = []
     task = report.get("task")
     if isinstance(task, Mapping) and task.get("name"):
-        lang = f" ({task['language']})" if task.get("language") else ""
-        facts.append(f"Task `{task['name']}`{lang}")
+        lang = f" ({markdown_literal(task['language'])})" if task.get("language") else ""
+        facts.append(f"Task {markdown_code(task['name'])}{lang}")
     models = report.get("models")
     if isinstance(models, Mapping):
         for role in ("teacher", "student"):
             name = _model_name(models.get(role))
             if name:
-                facts.append(f"{role.capitalize()} `{name}`")
+                facts.append(f"{role.capitalize()} {markdown_code(name)}")
     if report.get("created"):
-        facts.append(f"Created {report['created']}")
+        facts.append(f"Created {markdown_literal(report['created'])}")
     if facts:
         lines += [" · ".join(facts), ""]
     return lines

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import MetaCompressError
+from ..markup import markdown_literal
 from ..public_names import data_name, model_name
 from ..report.plots import CKA_FILE, HEATMAP_FILE, SCATTER_FILE, SHIFT_FILE
 from ..report.read import parse_report, read_report_file, validate_report
@@ -460,16 +461,6 @@ def gallery_items(reports: Sequence[LoadedReport]) -> list[tuple[str, str]]:
     """(image path, caption) per figure of every report, captioned with the report's display name."""
     return [(str(p), f"{name}: {figure_title(p)}") for rep, name in zip(reports, display_names(reports))
             for p in rep.plots]
-
-
-# CommonMark's backslash escapes: names, file names and messages taken from uploads read literally in
-# the Markdown status line instead of becoming images (fetched from anywhere), links or HTML.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&:])")
-
-
-def markdown_literal(text: Any) -> str:
-    """``text`` (untrusted) as Markdown that renders as exactly that text, on one line."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def status_text(reports: Sequence[LoadedReport], scope: str, problems: Sequence[str] = ()) -> str:

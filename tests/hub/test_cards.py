@@ -321,3 +321,135 @@ def test_the_settings_say_whether_follow_ups_were_verified(report_dir, verified,
                                                unverified=unverified if i == len(names) - 1 else 0)
     section = cards.render_section(report, report_link="report/report.md")
     assert f"| follow-ups verified | {expected} |" in section
+
+
+# --------------------------------------------------------------------------------------------
+# Links and names from users reach the card as what they are: no script, no local path, no markup
+# --------------------------------------------------------------------------------------------
+
+REFUSED_LINKS = ["javascript:alert(1)", "JaVaScRiPt:alert(document.cookie)", " javascript:void(0)",
+                 "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "file:///etc/passwd",
+                 "file://localhost/home/alice/ev1/report.md", "/home/alice/runs/ev1/report.md",
+                 "C:\\Users\\bob\\ev1\\report.md", "C:/Users/bob/ev1/report.md", "\\\\server\\share\\report.md",
+                 "~/runs/ev1/report.md", "//evil.example/report.md", "../ev1/report.md", "a/../../x.md",
+                 "http://", "https:///path-without-host", "ftp://example.org/report.md", "java\tscript:alert(1)",
+                 "report.md\nhttps://x.org", ""]
+
+
+@pytest.mark.parametrize("url", REFUSED_LINKS)
+def test_report_url_refuses_scripts_and_local_paths_in_one_line(report_dir, tmp_path, capsys, url):
+    card = tmp_path / "README.md"
+    assert main(["card", "--report", str(report_dir), "--card", str(card), "--report-url", url]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--report-url" in err and "Traceback" not in err
+    assert not card.exists()  # refused before anything is written
+
+
+def test_report_url_property_every_scheme_but_http_is_refused(report_dir, tmp_path):
+    """Generated links: any scheme other than http(s), any absolute/home/drive/UNC path and any path leaving
+    the card's folder is refused; http(s) URLs with a host are accepted and percent-encoded where Markdown
+    would read them as syntax."""
+    from hypothesis import given, settings, strategies as st
+    from markdown_it import MarkdownIt
+
+    from metacompress_eval.errors import MetaCompressError
+    from metacompress_eval.markup import checked_link
+
+    tail = st.text(st.characters(min_codepoint=33, max_codepoint=0x2FF, exclude_characters="\x7f"), max_size=30)
+    scheme = st.from_regex(r"[A-Za-z][A-Za-z0-9+.-]{1,9}", fullmatch=True).filter(
+        lambda s: s.lower() not in ("http", "https"))
+    local = st.sampled_from(["/", "\\", "~/", "~", "C:\\", "c:/", "\\\\host\\", "//", "../", "a/../../"])
+
+    @settings(max_examples=200, deadline=None, derandomize=True)
+    @given(scheme, local, tail, st.sampled_from(["http", "https", "HTTPS"]),
+           st.from_regex(r"[a-z0-9]{1,10}(\.[a-z]{2,5}){1,2}", fullmatch=True))
+    def check(other, prefix, rest, web, host):
+        for bad in (f"{other}:{rest}", prefix + rest):
+            with pytest.raises(MetaCompressError):
+                checked_link(bad)
+        good = checked_link(f"{web}://{host}/{rest}")
+        assert good.lower().startswith(web.lower() + "://" + host)
+        tokens = MarkdownIt("commonmark").parseInline(f"[full report]({good})")[0].children
+        assert [t.type for t in tokens] == ["link_open", "text", "link_close"], good
+        assert tokens[0].attrs["href"].lower().startswith(("http://", "https://"))
+
+    check()
+
+
+def test_report_url_relative_links_must_be_published(report_dir, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(report_dir, folder / "runs" / "ev 1")
+    card = folder / "README.md"
+    # a file inside the card's folder: accepted, percent-encoded in the link
+    assert main(["card", "--report", str(folder / "runs" / "ev 1"), "--card", str(card),
+                 "--report-url", "runs/ev 1/report.md"]) == 0
+    assert "](runs/ev%201/report.md)" in card.read_text()
+    # one that does not exist there: a dead link, refused
+    assert main(["card", "--report", str(report_dir), "--card", str(card), "--report-url", "missing/report.md"]) == 2
+    assert "dead link" in capsys.readouterr().err
+    # pushed: it must be a file the push uploads (checked before anything is written or sent)
+    before = card.read_text()
+    assert main(["card", "--report", str(report_dir), "--card", str(card), "--report-url", "runs/ev 1/report.md",
+                 "--push", "alice/student"]) == 2
+    assert "names no file this push uploads" in capsys.readouterr().err and card.read_text() == before
+    code = main(["card", "--report", str(report_dir), "--card", str(card), "--report-url",
+                 "metacompress/report.md#summary", "--push", "alice/student", "--upload-report"])
+    err = capsys.readouterr().err
+    assert "--report-url" not in err and "](metacompress/report.md#summary)" in card.read_text()
+    assert code == 2 and "upload to alice/student failed" in err  # offline: the push itself fails, in one line
+
+
+HOSTILE_NAMES = ['x<img src="http://127.0.0.1:9/t.png">', "<script>alert(1)</script>", "![t](http://x/t.png)",
+                 "[click](javascript:alert(1))", "a`b``c", "**bold**", "_it_", "# head", "- item", "> quote",
+                 "a|b|c", "\\", "~~s~~", "&lt;b&gt;", "<http://x.y>", "line\nbreak", "1. one", "évé ü"]
+
+
+def _inline_tokens(markdown: str):
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+    for block in md.parse(markdown):
+        yield block
+        yield from block.children or []
+
+
+def test_names_from_reports_reach_the_card_as_text(report_dir, tmp_path):
+    """Generated hostile names for the teacher, student, data, task, attack, checker and transformations: the
+    card's Markdown has no HTML, no image but the badges, no link but the tool's and the report's, and every
+    table row keeps its number of cells."""
+    import random
+
+    rng = random.Random(5)
+    base = read_report(report_dir)
+    for trial in range(25):
+        name = lambda: "".join(rng.choice(HOSTILE_NAMES) for _ in range(rng.randint(1, 3)))  # noqa: E731
+        report = json.loads(json.dumps(base))
+        report["models"]["teacher"]["name"] = name()
+        report["models"]["student"]["name"] = name()
+        report["data"] = {"path": f"/srv/{name()}.jsonl", "format": "jsonl", "where": {"split": name()}}
+        report["task"]["name"] = name()
+        report["settings"]["transforms"] = [name(), "rename_variables"]
+        report["attacks"] = {name(): {"teacher": 0.1, "student": 0.3}}
+        report["created"] = name()
+        folder = tmp_path / f"r{trial}"
+        folder.mkdir()
+        (folder / "report.json").write_text(json.dumps(report))
+        card = tmp_path / f"card{trial}" / "README.md"
+        cards.update_card(folder, card, report_url="https://example.org/full report (v2).md",
+                          model_name=name())
+        text = card.read_text()
+        body = text.split("\n---\n", 1)[1] if text.startswith("---") else text
+        tokens = list(_inline_tokens(body))
+        html = {t.content.strip() for t in tokens if t.type in ("html_inline", "html_block")}
+        assert html <= {cards.BEGIN, cards.END, "<details><summary>Settings</summary>", "</details>"}, html
+        images = [t.attrs.get("src") for t in tokens if t.type == "image"]
+        assert all(src.startswith("metacompress-badges/") for src in images), images
+        links = [t.attrs.get("href") for t in tokens if t.type == "link_open"]
+        assert set(links) <= {cards.TOOL_URL, "https://example.org/full%20report%20%28v2%29.md"}, links
+        assert not [t for t in tokens if t.type == "heading_open" and t.tag != "h1" and t.tag != "h2"
+                    and t.tag != "h3"]
+        for line in body.splitlines():
+            if line.startswith("| teacher |") or line.startswith("| student |") or line.startswith("| data |"):
+                assert len([c for c in line.replace("\\|", "").split("|")]) == 4, line

@@ -215,3 +215,84 @@ def test_push_uploads_the_folder_and_fails_in_one_line(hub_data, tmp_path, monke
     assert err.startswith("metacompress: error: upload to bad/../repo failed") and len(err.strip().splitlines()) == 1
     assert token not in err
     assert (out / "renaming" / "test-00000-of-00001.parquet").is_file()  # nothing written is lost
+
+
+# --------------------------------------------------------------------------------------------
+# The data's own split column decides the published split; names reach the card as text
+# --------------------------------------------------------------------------------------------
+
+C_CODE = "int f(int x) { int y = x; return y; }"
+
+
+@pytest.mark.parametrize("splits, where, expected", [
+    (["train", "train", "train"], None, "train"),
+    (["validation"] * 3, None, "validation"),
+    (["train", "test", "train", "valid"], "split=test", "test"),
+    (["train", "test", "train", "valid"], "split=train", "train"),
+    ([None, None, None], None, "test"),
+])
+def test_rows_are_published_under_their_own_split(tmp_path, capsys, splits, where, expected):
+    rows = [{"id": str(i), "code": C_CODE, "label": i % 2, **({"split": s} if s else {})} for i, s in enumerate(splits)]
+    data = write_jsonl(tmp_path / "d.jsonl", rows)
+    out = tmp_path / "ds"
+    assert main(["dataset", "--data", str(data), "--language", "c", "--out", str(out), "--config", "renaming",
+                 *(["--where", where] if where else [])]) == 0
+    assert f'split="{expected}"' in capsys.readouterr().out
+    (config,) = card_meta(out)["configs"]
+    assert [f["split"] for f in config["data_files"]] == [expected]
+    ds = mcds.load_written(out, "renaming")
+    assert len(ds.filter(lambda r: r["kind"] == "source")) == sum(1 for s in splits if not where or
+                                                                   f"split={s}" == where)
+    assert f'load_dataset("<user>/<this-dataset>", "renaming", split="{expected}")' in (out / "README.md").read_text()
+
+
+def test_several_splits_in_the_data_are_refused_in_one_line(tmp_path, capsys):
+    """Generated mixes of split values: rows of several splits are never published as one; the message names
+    the splits with their counts and the --where that picks one; nothing is written."""
+    import random
+
+    rng = random.Random(11)
+    for trial in range(6):
+        values = rng.sample(["train", "test", "valid", "dev", "validation"], rng.randint(2, 3))
+        splits = [rng.choice(values) for _ in range(6)] + values  # every value present
+        if trial % 3 == 2:
+            splits[0] = None  # some rows without a split
+        rows = [{"id": str(i), "code": C_CODE, "label": i % 2, **({"split": s} if s else {})}
+                for i, s in enumerate(splits)]
+        data = write_jsonl(tmp_path / f"d{trial}.jsonl", rows)
+        out = tmp_path / f"ds{trial}"
+        assert main(["dataset", "--data", str(data), "--language", "c", "--out", str(out),
+                     "--config", "renaming"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "--where split=" in err, err
+        if None not in splits:
+            assert all(f"{v} (" in err for v in values), err
+        assert not out.exists()
+
+
+def test_names_from_the_data_reach_the_dataset_card_as_text(tmp_path):
+    """A hostile data file name, --where value and class names: the card has no HTML, image or link of theirs,
+    its tables keep their cells, and the regenerate command quotes them for the shell."""
+    import shlex
+
+    from markdown_it import MarkdownIt
+
+    name = 'x<img src="http:__e.org_t.png">![t](http:__e.org_i.png)`a|b.jsonl'
+    data = write_jsonl(tmp_path / name, [{"id": str(i), "code": C_CODE, "label": i % 2, "lang": "<b>c|d</b>"}
+                                          for i in range(2)])
+    out = tmp_path / "ds"
+    assert main(["dataset", "--data", str(data), "--language", "c", "--out", str(out), "--config", "renaming",
+                 "--where", "lang=<b>c|d</b>", "--label-names", "<i>safe</i>,![x](http://e.org/x.png)"]) == 0
+    body = (out / "README.md").read_text().split("\n---\n", 1)[1]
+    md = MarkdownIt("commonmark").enable("table")
+    tokens = [t for block in md.parse(body) for t in [block, *(block.children or [])]]
+    assert not [t for t in tokens if t.type in ("html_inline", "html_block", "image")]
+    assert {t.attrs.get("href") for t in tokens if t.type == "link_open"} <= {mcds.HOMEPAGE}
+    for line in body.splitlines():
+        if line.startswith("| source data |") or line.startswith("| rows |"):
+            assert len(line.replace("\\|", "").split("|")) == 4, line
+    command = next(line for line in body.splitlines() if line.startswith("Regenerate with"))
+    code = [t.content for t in tokens if t.type == "code_inline" and t.content.startswith("metacompress dataset")]
+    assert len(code) == 1 and command
+    argv = shlex.split(code[0])
+    assert argv[argv.index("--data") + 1] == name and "lang=<b>c|d</b>" in argv

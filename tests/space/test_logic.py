@@ -319,7 +319,7 @@ def test_uploaded_names_in_the_status_line_read_as_text():
     import random
 
     markdown_it = pytest.importorskip("markdown_it")
-    from metacompress_eval.space.compare import markdown_literal
+    from metacompress_eval.markup import markdown_literal
 
     md = markdown_it.MarkdownIt("commonmark").enable("table").enable("strikethrough")
     rng = random.Random(7)
