@@ -10,10 +10,14 @@ replaces the same strings in text rendered from it (``report.md``).
 from __future__ import annotations
 
 import copy
+import html
+import json
 import os
 import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Mapping
+
+from .markup import markdown_literal, one_line, table_cell
 
 # A Hub repository id: "name" or "owner/name" (huggingface_hub's validate_repo_id rules, simplified:
 # letters, digits, "-", "_", "." and at most one "/", no "--" or ".." and no leading/trailing "-" or ".").
@@ -133,15 +137,70 @@ def public_report(report: Mapping[str, Any]) -> dict:
     return out
 
 
+def _location_forms(path: str) -> set[str]:
+    """``path`` as text may hold it on this machine: as typed, with "/" for "\\", home-relative (``~/x``)
+    or expanded (``/home/alice/x``), and a relative path made absolute."""
+    forms = {path}
+    if "\\" in path:
+        forms.add(path.replace("\\", "/"))
+    home = os.path.expanduser("~")
+    for form in list(forms):
+        if form.startswith("~"):
+            forms.add(os.path.expanduser(form))
+        elif home not in ("", "/", "~") and (form == home or form.startswith(home + "/")):
+            forms.add("~" + form[len(home):])
+    for form in list(forms):
+        if not form.startswith(("/", "~", "\\")) and not re.match(r"^[A-Za-z]:", form):
+            forms.add(os.path.abspath(form))
+    return {f for f in forms if f}
+
+
+def _uri_path(path: str) -> str:
+    forward = path.replace("\\", "/")
+    return forward if forward.startswith("/") else "/" + forward  # C:/x -> /C:/x, as in file:///C:/x
+
+
+def path_spellings(private: str, public: str) -> dict[str, str]:
+    """Every spelling of the machine path ``private`` that published text may carry → the same spelling of
+    ``public``.
+
+    Spellings: each location form (:func:`_location_forms`), as is, URL-encoded (``%2F`` or ``/``
+    kept) and as a ``file://`` URL (plain or percent-encoded, the URL becomes the public name); each
+    of those HTML-escaped; each of those as the content of a JSON string (``\\`` doubled, non-ASCII
+    as ``\\uXXXX`` or not, ``/`` as ``\\/`` or not); each of those as Markdown writes it (a table cell, escaped text,
+    one line: :mod:`metacompress_eval.markup`).
+    """
+    from urllib.parse import quote
+
+    def json_forms(text: str) -> list[str]:
+        ascii_ = json.dumps(text)[1:-1]
+        return [text, ascii_, json.dumps(text, ensure_ascii=False)[1:-1], ascii_.replace("/", "\\/")]
+
+    out: dict[str, str] = {}
+    for base in _location_forms(private):
+        url = [(base, public), (quote(base.replace("\\", "/")), quote(public)),
+               (quote(base, safe=""), quote(public, safe="")),
+               ("file://" + _uri_path(base), public), ("file://" + quote(_uri_path(base)), public)]
+        for text, name in url:
+            for text2, name2 in {(text, name), (html.escape(text), html.escape(name))}:
+                for text3, name3 in zip(json_forms(text2), json_forms(name2)):
+                    # as written in Markdown: plain, in a table cell, escaped text, a code span's content
+                    for markdown in (str, table_cell, markdown_literal, one_line):
+                        out.setdefault(markdown(text3), markdown(name3))
+    out.pop("", None)
+    return out
+
+
 def scrub_text(text: str, report: Mapping[str, Any]) -> str:
-    """``text`` rendered from ``report`` with the report's machine paths replaced by public names."""
-    pairs = []
+    """``text`` rendered from ``report`` with the report's machine paths replaced by public names, in
+    every spelling a JSON, Markdown, HTML or URL rendering gives them (:func:`path_spellings`)."""
+    mapping: dict[str, str] = {}
     for private, public in _private_strings(report).items():
-        pairs.append((private, public))
-        # report.md's table cells write "|" as "\|" and a newline as a space: the path is there in that form.
-        cell = private.replace("|", "\\|").replace("\n", " ")
-        if cell != private:
-            pairs.append((cell, public.replace("|", "\\|").replace("\n", " ")))
-    for private, public in sorted(pairs, key=lambda kv: -len(kv[0])):
-        text = text.replace(private, public)
-    return text
+        for spelled, replacement in path_spellings(private, public).items():
+            mapping.setdefault(spelled, replacement)
+    mapping = {k: v for k, v in mapping.items() if k != v}
+    if not mapping:
+        return text
+    # One pass, longest spelling first: a file:// URL goes as a whole before the path inside it.
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
+    return pattern.sub(lambda m: mapping[m.group(0)], text)

@@ -127,13 +127,19 @@ def server_paths(settings: SpaceSettings) -> list[str]:
 
 
 def redact_paths(text: str, settings: SpaceSettings) -> str:
-    """``text`` with every server folder (and anything below it) replaced by ``…``.
+    """``text`` with every server folder (and anything below it) replaced by ``…``, written plainly, URL-encoded
+    (``%2F``) or JSON-escaped (``\\/``).
 
     A path below a server folder keeps its last part (the file a visitor uploaded keeps its name).
     """
+    from urllib.parse import quote
+
     for root in server_paths(settings):
-        escaped = re.escape(root)
-        text = re.sub(escaped + r"(?:/[^\s'\"`,;:)\]]*)?",
-                      lambda m: "…/" + m.group(0).rstrip("/").rsplit("/", 1)[-1] if m.group(0) != root else "…",
-                      text)
+        for spelled, sep in ((root, "/"), (quote(root, safe=""), "%2F"), (root.replace("/", "\\/"), "\\/")):
+            if spelled not in text:
+                continue
+            below = re.escape(sep) + r"[^\s'\"`,;:)\]]*"
+            text = re.sub(re.escape(spelled) + f"(?:{below})?",
+                          lambda m, s=spelled, sep=sep: "…" if m.group(0) in (s, s + sep)
+                          else "…/" + m.group(0).rstrip(sep).rsplit(sep, 1)[-1], text)
     return text

@@ -140,3 +140,55 @@ def test_published_report_has_no_machine_path_however_it_is_spelt(report_dir, tm
                 assert spelling not in text, f"{spelling} in published {name}"
         md = report_files(folder)["report.md"].decode()
         assert "stu\\|dent" in md and "da\\|ta.jsonl" in md
+
+
+def test_scrubber_removes_paths_in_every_encoding():
+    """Generated machine paths (POSIX, home-relative, Windows drive and UNC, relative) of the teacher, student
+    and data, embedded in JSON (ASCII or not, "/" escaped or not), Markdown (table cells, escaped text, code
+    spans), HTML (escaped), URL-encoded and file:// URLs: after scrubbing, no trace of their folders in any
+    spelling; JSON stays valid JSON that reads back with the public name."""
+    import html
+    from urllib.parse import quote, unquote
+
+    from hypothesis import given, settings, strategies as st
+
+    from metacompress_eval.markup import markdown_code, markdown_literal, table_cell
+    from metacompress_eval.public_names import public_report, scrub_text
+
+    part = st.text(st.characters(codec="utf-8", categories=("L", "N"), include_characters=" -_.#&'()[]|<>ü€"),
+                   min_size=1, max_size=10).filter(lambda p: p.strip(" .") == p and p not in (".", ".."))
+    secret = "Sx7Q"  # in every parent folder: must vanish everywhere
+    roots = st.sampled_from(["/home/alice{0}/runs", "~/{0}/runs", "C:\\Users\\bob{0}\\runs", "D:/work{0}",
+                             "\\\\server{0}\\share", "./models{0}/x", "rel{0}/data"])
+    home = str(Path.home())
+
+    def leaks(text: str) -> bool:
+        views = {text, unquote(text), html.unescape(text), html.unescape(unquote(text)),
+                 text.replace("\\\\", "\\"), text.replace("\\/", "/")}
+        return any(secret in v for v in views) or home + "/" in text
+
+    @settings(max_examples=120, deadline=None, derandomize=True)
+    @given(roots, st.lists(part, min_size=3, max_size=3), st.booleans(), st.booleans())
+    def check(root, names, trailing, ascii_json):
+        base = root.format(secret)
+        sep = "\\" if "\\" in base else "/"
+        paths = {role: f"{base}{sep}{name}" + (sep if trailing and role == "student" else "")
+                 for role, name in zip(("teacher", "student", "data"), names)}
+        report = {"models": {r: {"name_or_path": paths[r]} for r in ("teacher", "student")},
+                  "data": {"path": paths["data"], "format": "jsonl"}}
+        public = public_report(report)
+        assert not leaks(json.dumps(public))
+        pieces = []
+        for role, path in paths.items():
+            pieces += [json.dumps({"path": path, "file": path + sep + "config.json"}, ensure_ascii=ascii_json),
+                       json.dumps({"p": path}).replace("/", "\\/"),
+                       f"| {role} | {table_cell(path)} |", markdown_literal(path), markdown_code(path, table=True),
+                       f'<a href="{html.escape(path)}">{html.escape(path)}</a>', quote(path.replace("\\", "/")),
+                       quote(path, safe=""), "file://" + quote(("" if path.startswith("/") else "/")
+                                                               + path.replace("\\", "/"))]
+        scrubbed = scrub_text("\n".join(pieces), report)
+        assert not leaks(scrubbed), scrubbed[:400]
+        first = json.loads(scrubbed.splitlines()[0])
+        assert first["path"] == public["models"]["teacher"]["name"]
+
+    check()

@@ -385,3 +385,19 @@ def test_leaderboard_cells_stay_short_whatever_the_numbers(two_reports):
         (row,) = board_rows([LoadedReport("a.json", "a.json", report)])
         for key, cell in row.cells.items():
             assert len(cell.text) <= 40, (key, cell.text[:80])
+
+
+def test_server_paths_are_redacted_however_they_are_written(settings):
+    """A server folder in a message, plainly, URL-encoded, in a file:// URL or JSON-escaped ("\\/"): gone, the
+    file's own name kept."""
+    from urllib.parse import quote
+
+    from metacompress_eval.space.limits import redact_paths
+
+    work = str(settings.work_dir.resolve())
+    for template in ("{p}/run-1/report.zip", "file://{p}/run-1/report.zip"):
+        assert redact_paths(template.format(p=work), settings).endswith("…/report.zip")
+    for text in (quote(f"{work}/run-1/report.zip", safe=""), json.dumps(f"{work}/run-1/report.zip").replace("/", "\\/"),
+                 "file://" + quote(f"{work}/run-1/report.zip")):
+        redacted = redact_paths(text, settings)
+        assert "work" not in redacted.replace("report.zip", "") and "report.zip" in redacted, (text, redacted)
