@@ -47,9 +47,13 @@ CSS = """
 .mc-hunk { color: #6b7280; }
 .mc-table td[data-relation] { white-space: nowrap; }
 .mc-val { display: block; font-size: 0.85em; font-weight: 400; }
-.mc-flips { white-space: nowrap; font-size: 0.9em; }
+.mc-flips, .mc-shift { white-space: nowrap; font-size: 0.9em; }
 .mc-diff summary { cursor: pointer; margin: 4px 0; }
-.mc-group-title { margin: 14px 0 6px; font-size: 1em; font-weight: 600; }
+.mc-group-title { margin: 14px 0 6px; font-size: 1em; font-weight: 600; overflow-wrap: anywhere; }
+/* Names come from uploads and can be any length: shortened in the page (full name on hover), and a name
+   cell wraps inside its own width instead of widening the table. */
+.mc-lb .mc-name { max-width: 20em; white-space: normal; overflow-wrap: anywhere; }
+#mc-compare-status { overflow-wrap: anywhere; }
 .mc-lb th { white-space: nowrap; text-align: right; cursor: help; }
 .mc-lb th[data-col="student"], .mc-lb th[data-col="rank"] { text-align: left; }
 .mc-lb td { white-space: nowrap; text-align: right; }

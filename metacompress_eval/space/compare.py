@@ -64,16 +64,20 @@ def _looks_like_zip(path: Path) -> bool:
         return fh.read(4) in ZIP_MAGIC or zipfile.is_zipfile(path)
 
 
-def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path, limit: int) -> tuple[list[LoadedReport], int]:
+def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path,
+                      limit: int) -> tuple[list[LoadedReport], list[str], int]:
     """Reports (and their plots) inside a zip, read member by member with size caps (no extractall),
-    at most ``limit`` of them; returns them and how many more the zip holds.
+    at most ``limit`` of them; returns them, one problem per report.json that could not be used (the
+    zip's other reports are still read) and how many more the zip holds.
 
     Member names are never used as paths; sizes are enforced on the bytes actually inflated, not on
-    what the archive claims; a plot must be a PNG.
+    what the archive claims; a plot must be a PNG. Raises only when the zip as a whole is unusable
+    (damaged, too many files, no report.json at all).
     """
     from .limits import copy_capped
 
     found = []
+    problems = []
     try:
         with zipfile.ZipFile(path) as zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
@@ -82,13 +86,20 @@ def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path, limit: in
             wanted = [i for i in infos if Path(i.filename).name == "report.json"]
             for info in wanted[:limit]:
                 where = f"{path.name}:{info.filename}"
-                if info.file_size > settings.max_upload_bytes * 4:
-                    raise MetaCompressError(f"{where}: report.json is too large")
-                with zf.open(info) as member:
-                    raw = member.read(settings.max_upload_bytes * 4 + 1)
-                if len(raw) > settings.max_upload_bytes * 4:
-                    raise MetaCompressError(f"{where}: report.json is too large")
-                report = parse_report(raw, where)
+                try:
+                    if info.file_size > settings.max_upload_bytes * 4:
+                        raise MetaCompressError(f"{where}: report.json is too large")
+                    with zf.open(info) as member:
+                        raw = member.read(settings.max_upload_bytes * 4 + 1)
+                    if len(raw) > settings.max_upload_bytes * 4:
+                        raise MetaCompressError(f"{where}: report.json is too large")
+                    report = parse_report(raw, where)
+                except MetaCompressError as exc:  # this report only: the zip's others are still read
+                    problems.append(str(exc))
+                    continue
+                except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:  # a damaged member
+                    problems.append(f"{where}: cannot be unpacked ({type(exc).__name__})")
+                    continue
                 folder = str(Path(info.filename).parent)
                 prefix = "" if folder == "." else f"{folder}/"
                 beside = [i.filename[len(prefix):] for i in infos
@@ -105,8 +116,8 @@ def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path, limit: in
                     try:
                         with zf.open(pinfo) as member:
                             copy_capped(member, target, settings.max_plot_bytes, f"{path.name}:{member_name}")
-                    except MetaCompressError:
-                        continue
+                    except (MetaCompressError, zipfile.BadZipFile, EOFError, OSError, NotImplementedError):
+                        continue  # an oversized or damaged figure is left out; the report still counts
                     with open(target, "rb") as fh:
                         if fh.read(8) != b"\x89PNG\r\n\x1a\n":
                             target.unlink()
@@ -115,9 +126,9 @@ def _reports_from_zip(path: Path, settings: SpaceSettings, dest: Path, limit: in
                 found.append(LoadedReport(where, where, report, plots))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
         raise MetaCompressError(f"{path.name}: not a valid zip file (damaged or truncated: {exc})") from None
-    if not found and not wanted:
+    if not wanted:
         raise MetaCompressError(f"{path.name}: the zip holds no report.json")
-    return found, max(0, len(wanted) - limit)
+    return found, problems, max(0, len(wanted) - limit)
 
 
 def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
@@ -145,8 +156,10 @@ def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
             if _looks_like_zip(path):
                 # One Compare shows at most max_compare_files reports, however they are packed: a zip of
                 # hundreds of reports would hold the worker for minutes (a heatmap drawn for each).
-                found, more = _reports_from_zip(path, settings, dest, settings.max_compare_files - len(reports))
+                found, bad, more = _reports_from_zip(path, settings, dest,
+                                                     settings.max_compare_files - len(reports))
                 reports += found
+                problems += bad
                 if more:
                     problems.append(f"{label}: {more} more report(s) left out; compare at most "
                                     f"{settings.max_compare_files} at a time")
@@ -247,9 +260,10 @@ def data_key(report: dict) -> tuple:
             _plain(_dig(report, "settings", "seed")), _plain(_dig(report, "data", "n_follow_ups")))
 
 
-def data_title(report: dict) -> str:
-    """The heading of a group of comparable reports."""
+def data_title(report: dict, limit: int | None = None) -> str:
+    """The heading of a group of comparable reports (the data's name shortened to ``limit`` characters)."""
     task, language, data, n_sources, transforms, seed, n_follow_ups = data_key(report)
+    data = data if limit is None else short_name(data, limit)
     made = "" if n_follow_ups is None else f"{n_follow_ups} "
     return " · ".join([str(data), f"task {task}" + (f" ({language})" if language else ""), f"{n_sources} sources",
                        f"{made}follow-ups: " + (", ".join(transforms) or "none"), f"seed {seed}"])
@@ -354,14 +368,16 @@ def board_columns() -> list[tuple[str, str, str, str]]:
 
 
 def board_rows(reports: Sequence[LoadedReport], scope: str = "overall") -> list[BoardRow]:
-    """The reports grouped by :func:`data_key` (groups in order of first appearance) and ranked within
-    their group by mean violation rate over the registered relations, lowest first."""
+    """The reports grouped by :func:`data_key` and ranked within their group by mean violation rate over the
+    registered relations, lowest first (ties by name). Groups are ordered by their title (data name first),
+    so the page reads the same whatever order the files were uploaded in."""
     from ..relations import relation_keys
 
     if scope not in ("overall", "sources", "follow_ups"):
         raise MetaCompressError(f"unknown scope {scope!r}")
     keys = relation_keys()
-    groups: dict[tuple, int] = {}
+    keys_of = {data_key(r.report): r.report for r in reports}
+    groups = {key: i for i, key in enumerate(sorted(keys_of, key=lambda k: (data_title(keys_of[k]), repr(k))), 1)}
     rows = []
     for rep, name in zip(reports, display_names(reports)):
         a = rep.report
@@ -378,7 +394,7 @@ def board_rows(reports: Sequence[LoadedReport], scope: str = "overall") -> list[
                  "top1": _rate(_dig(fidelity, "top1_agreement"), "agreements"),
                  "kl": _number(_dig(fidelity, "kl_bits", "mean"), _dig(fidelity, "kl_bits", "ci95")),
                  "dp": _number(_dig(fidelity, "mean_abs_prob_difference"))}
-        rows.append(BoardRow(groups.setdefault(data_key(rep.report), len(groups) + 1), 0, mean, name, rep, cells))
+        rows.append(BoardRow(groups[data_key(rep.report)], 0, mean, name, rep, cells))
     rows.sort(key=lambda r: (r.group, r.mean is None, r.mean if r.mean is not None else 0.0, r.name))
     rank: dict[int, int] = {}
     for row in rows:
@@ -422,14 +438,18 @@ def leaderboard_html(reports: Sequence[LoadedReport], scope: str = "overall") ->
         members = [r for r in rows if r.group == group]
         head = "".join(f'<th data-col="{_esc(key)}" title="{_esc(desc)}">{_esc(header)}</th>'
                        for key, header, _, desc in columns)
+        title = data_title(members[0].report.report)
         out += [f'<section class="mc-group" data-group="{group}">',
-                f'<h4 class="mc-group-title">{_esc(data_title(members[0].report.report))}</h4>',
+                f'<h4 class="mc-group-title" title="{_esc(title)}">'
+                f'{_esc(short_name(data_title(members[0].report.report, 64), 400))}</h4>',
                 '<div class="mc-wrap"><table class="mc-table mc-lb">',
                 f'<thead><tr><th data-col="rank" title="rank within this data">#</th>'
                 f'<th data-col="student" title="student, its teacher and where the report came from">student</th>'
                 f"{head}</tr></thead><tbody>"]
         for row in members:
             teacher = report_model(row.report.report, "teacher")
+            student = report_model(row.report.report, "student")
+            sub = f"teacher: {teacher} · {row.report.name}"
             cells = "".join(
                 f'<td data-col="{_esc(key)}" data-label="{_esc(label)}" title="{_esc(desc)}"><div class="mc-val">'
                 f'<span class="mc-main">{_esc(row.cells[key].main)}</span>'
@@ -439,9 +459,10 @@ def leaderboard_html(reports: Sequence[LoadedReport], scope: str = "overall") ->
             out.append(f'<tr data-rank="{row.rank}" data-report="{_esc(row.name)}">'
                        f'<td data-col="rank" data-label="rank" class="mc-rank"><div class="mc-val">'
                        f'<span class="mc-main">{row.rank}</span></div></td>'
-                       f'<td data-col="student" data-label="student"><div class="mc-val"><span class="mc-main">'
-                       f'{_esc(report_model(row.report.report, "student"))}</span>'
-                       f'<span class="mc-sub">teacher: {_esc(teacher)} · {_esc(row.report.name)}</span></div></td>'
+                       f'<td data-col="student" data-label="student"><div class="mc-val mc-name">'
+                       f'<span class="mc-main" title="{_esc(student)}">{_esc(short_name(student))}</span>'
+                       f'<span class="mc-sub" title="{_esc(sub)}">teacher: {_esc(short_name(teacher, 32))} · '
+                       f'{_esc(short_name(row.report.name, 32))}</span></div></td>'
                        f"{cells}</tr>")
         out.append("</tbody></table></div></section>")
     out.append("</div>")
@@ -457,10 +478,24 @@ def figure_title(path: Path) -> str:
     return Path(path).stem.replace("_", " ")
 
 
-def gallery_items(reports: Sequence[LoadedReport]) -> list[tuple[str, str]]:
-    """(image path, caption) per figure of every report, captioned with the report's display name."""
-    return [(str(p), f"{name}: {figure_title(p)}") for rep, name in zip(reports, display_names(reports))
-            for p in rep.plots]
+def gallery_items(reports: Sequence[LoadedReport], scope: str = "overall") -> list[tuple[str, str]]:
+    """(image path, caption) per figure of every report, captioned with the report's display name (shortened).
+
+    In the leaderboard's order (data group, then rank), each report's figures in :func:`plot_order`:
+    the same page whatever order the files were uploaded in.
+    """
+    return [(str(p), f"{short_name(row.name, 80)}: {figure_title(p)}") for row in board_rows(reports, scope)
+            for p in row.report.plots]
+
+
+def short_name(text: Any, limit: int = 48) -> str:
+    """``text`` on one line, at most ``limit`` characters: a longer one keeps its start and end around "…"
+    (the full text goes into a hover title beside it). A name from an upload can be any length."""
+    flat = " ".join(str(text).split())
+    if len(flat) <= limit:
+        return flat
+    tail = max(8, limit // 3)
+    return flat[:limit - tail - 1] + "…" + flat[-tail:]
 
 
 def status_text(reports: Sequence[LoadedReport], scope: str, problems: Sequence[str] = ()) -> str:
@@ -476,11 +511,12 @@ def status_text(reports: Sequence[LoadedReport], scope: str, problems: Sequence[
     old = [name for rep, name in zip(reports, display_names(reports))
            if str(rep.report.get("schema_version", "")).startswith("1.")]
     if old and len(old) < len(reports):
-        status += (f"\n\nNot directly comparable: {', '.join(markdown_literal(n) for n in old)} use report schema "
-                   "1.x, whose per-input CA was class-blind and which has no HCC, top-1 agreement or KL; rerun them "
+        status += (f"\n\nNot directly comparable: {', '.join(markdown_literal(short_name(n)) for n in old)} use "
+                   "report schema 1.x, whose per-input CA was class-blind and which has no HCC, top-1 agreement or KL; rerun them "
                    "to compare.")
-    if problems:
-        status += "\n\nSkipped: " + "; ".join(markdown_literal(p) for p in problems)
+    if problems:  # one line per file (or zip member) that could not be used, with why
+        status += f"\n\nSkipped {len(problems)} file(s):\n" + "\n".join(
+            f"- {markdown_literal(short_name(p, 300))}" for p in problems)
     return status
 
 
@@ -499,7 +535,7 @@ def add_tab(app) -> None:
         scope = scope or "overall"
         reports, problems = load_reports(files, folder, settings)
         return (status_text(reports, scope, problems), leaderboard_html(reports, scope),
-                leaderboard_frame(leaderboard_rows(reports, scope)), gallery_items(reports))
+                leaderboard_frame(leaderboard_rows(reports, scope)), gallery_items(reports, scope))
 
     with gr.Tab("Compare reports", id="compare"):
         with gr.Row():

@@ -231,8 +231,10 @@ def render_verdicts(result: dict) -> str:
     out = ['<div class="mc-wrap"><table class="mc-table" id="mc-verdicts">',
            f"<thead><tr><th>input</th><th>teacher</th><th>student</th>{head}"
            '<th title="KL(teacher ‖ student) in bits">KL</th>'
-           '<th title="final-layer representation shift from the source, 1 − cos, first token">shift T / S</th>'
-           "<th>flips vs source</th></tr></thead><tbody>"]
+           '<th title="final-layer representation shift from the source, 1 − cos, first token: teacher (T) and '
+           'student (S)">shift</th>'
+           '<th title="whether the teacher (T) and the student (S) predict another class than on the source">'
+           "flips</th></tr></thead><tbody>"]
     for entry in result["inputs"]:
         name = entry["transformation"] or "source"
         row_class = "mc-row-viol" if entry["violations"] else "mc-row-ok"
@@ -240,7 +242,8 @@ def render_verdicts(result: dict) -> str:
         if flips is None:
             flip_cell = '<td class="mc-na">—</td>'
         else:
-            bits = [f'{m}: {"flipped" if flips[m] else "stable"}' for m in ("teacher", "student")]
+            # "T"/"S" (the header says which is which): the column stays narrow enough for 1400 px
+            bits = [f'{m[0].upper()} {"flipped" if flips[m] else "stable"}' for m in ("teacher", "student")]
             cls = "mc-viol" if flips["student"] and not flips["teacher"] else ("mc-warn" if any(flips.values())
                                                                               else "mc-ok")
             flip_cell = f'<td class="{cls} mc-flips">{"<br>".join(bits)}</td>'
@@ -250,7 +253,7 @@ def render_verdicts(result: dict) -> str:
         shift = (entry.get("shift") or {}).get("first")
         shift_cell = ('<td class="mc-na">—</td>' if shift is None or entry["flips"] is None else
                       f'<td class="mc-shift" data-teacher="{shift["teacher"]}" data-student="{shift["student"]}">'
-                      f'{shift["teacher"]:.2e} / {shift["student"]:.2e}</td>')
+                      f'T {shift["teacher"]:.2g}<br>S {shift["student"]:.2g}</td>')
         out.append(f'<tr class="{row_class}" data-input="{_esc(name)}"><th class="mc-input">{_esc(name)}</th>'
                    f'<td>{_prob_cell(entry["teacher"], names)}</td><td>{_prob_cell(entry["student"], names)}</td>'
                    f"{cells}{kl_cell}{shift_cell}{flip_cell}</tr>")

@@ -100,6 +100,10 @@ def test_probe_pasted_snippet_shows_verdicts(page):
     # The diffs come from the pasted code, not from the example that was there before.
     assert "checksum" in page.locator("#mc-diffs-html").inner_text()
     assert "follow-up(s)" in page.locator("#mc-probe-status").inner_text()
+    # every column of the verdict table is on screen at 1400 px (no sideways scrolling inside its box)
+    hidden = page.evaluate("() => { const w = document.querySelector('#mc-verdicts').closest('.mc-wrap');"
+                           " return w.scrollWidth - w.clientWidth; }")
+    assert hidden <= 0, hidden
     page.screenshot(path=str(ARTIFACTS / "space-probe.png"), full_page=True)
 
 
@@ -184,4 +188,50 @@ def test_compare_leaderboard_reads_well_at_1400_and_800_px(page, two_reports, ot
         assert layout["headersShown"] == (width > 1000)  # below 1000 px each report is a card of labelled lines
         board.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / f"space-compare-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_compare_long_hostile_names_and_a_bad_zip_member_keep_the_layout(page, two_reports, tmp_path_factory):
+    """A report whose student, teacher and data names are 200 characters of Markdown/HTML, uploaded in a zip
+    beside a broken report.json: the good report is shown, the bad one named with its reason; the long names
+    are shortened (the full name on hover) and never widen the table or the page, at 1400 and at 800 px."""
+    import json
+    import zipfile
+
+    hostile = ('<img src="http://127.0.0.1:9/x.png">**bold**[a](javascript:alert(1))' + "W" * 120
+               + "_end_of_a_very_long_name_")[:200]
+    report = json.loads(two_reports[0].read_text())
+    report["models"]["student"]["name"] = hostile
+    report["models"]["teacher"]["name"] = hostile[::-1]
+    report["data"]["name"] = hostile + ".jsonl"
+    archive = tmp_path_factory.mktemp("zips") / "mixed.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("long/report.json", json.dumps(report))
+        zf.writestr("broken/report.json", "{ not json")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.reload(wait_until="domcontentloaded")  # a fresh page: no uploads or toasts of the earlier tests
+    page.locator("#mc-probe").wait_for()
+    page.get_by_role("tab", name="Compare reports").click()
+    page.locator("#mc-compare-files input[type=file]").set_input_files([str(archive), str(two_reports[1])])
+    page.get_by_text("mixed.zip", exact=False).first.wait_for()
+    page.locator("#mc-compare").click()
+    page.locator('#mc-board tbody tr[data-rank]').nth(1).wait_for()
+    page.locator("#mc-compare-status").get_by_text("Skipped 1 file(s)", exact=False).wait_for()
+    page.locator("#mc-compare-plots img").first.wait_for()  # the whole answer has arrived
+    status = page.locator("#mc-compare-status").inner_text()
+    assert "Skipped 1 file(s)" in status and "mixed.zip:broken/report.json" in status, status
+    assert page.locator("#mc-board tbody tr").count() == 2
+    assert page.locator("#mc-board img").count() == 0  # the name's <img> is text, not an image
+    cell = page.locator('#mc-board td[data-col="student"] .mc-main[title]').filter(has_text="…").first
+    assert cell.get_attribute("title") == hostile and len(cell.inner_text()) <= 48
+    for width in (1400, 800):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.wait_for_timeout(300)
+        layout = page.evaluate(_LAYOUT_JS)
+        assert layout["pageOverflow"] <= 0 and not any(x > 0 for x in layout["tables"]), (width, layout)
+        assert not layout["offscreen"], (width, layout["offscreen"])
+        status_box = page.evaluate("""() => { const s = document.querySelector('#mc-compare-status');
+                                               return s.scrollWidth - s.clientWidth; }""")
+        assert status_box <= 0, (width, status_box)
+        page.screenshot(path=str(ARTIFACTS / f"space-compare-long-names-{width}.png"), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1000})

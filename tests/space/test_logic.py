@@ -401,3 +401,86 @@ def test_server_paths_are_redacted_however_they_are_written(settings):
                  "file://" + quote(f"{work}/run-1/report.zip")):
         redacted = redact_paths(text, settings)
         assert "work" not in redacted.replace("report.zip", "") and "report.zip" in redacted, (text, redacted)
+
+
+def test_one_bad_report_in_a_zip_keeps_the_good_ones(settings, two_reports, tmp_path):
+    """Generated zips mixing good reports with bad ones (not JSON, not a report, a future schema, truncated,
+    empty): every good report is shown, every bad one is named with its reason, one line each."""
+    import random
+
+    from metacompress_eval.space.compare import status_text
+
+    good = [p.read_bytes() for p in two_reports]
+    future = json.loads(good[0])
+    future["schema_version"] = "9.0"
+    bad_kinds = {"not json": b"{nope", "not a report": b'{"hello": 1}', "future": json.dumps(future).encode(),
+                 "truncated": good[0][: len(good[0]) // 2], "empty": b""}
+    rng = random.Random(2)
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    for trial in range(8):
+        zips, n_good, bad_names = [], 0, []
+        for z in range(rng.randint(1, 3)):
+            archive = tmp_path / f"t{trial}-{z}.zip"
+            with zipfile.ZipFile(archive, "w") as zf:
+                for m in range(rng.randint(1, 4)):
+                    if rng.random() < 0.5:
+                        zf.writestr(f"run{m}/report.json", rng.choice(good))
+                        n_good += 1
+                    else:
+                        kind = rng.choice(sorted(bad_kinds))
+                        zf.writestr(f"bad{m}-{kind.replace(' ', '_')}/report.json", bad_kinds[kind])
+                        bad_names.append(f"{archive.name}:bad{m}-{kind.replace(' ', '_')}/report.json")
+            zips.append(archive)
+        if not n_good:
+            with pytest.raises(MetaCompressError) as info:
+                load_reports(zips, None, settings)
+            assert all(name in str(info.value) for name in bad_names)
+            continue
+        reports, problems = load_reports(zips, None, settings)
+        assert len(reports) == n_good and len(problems) == len(bad_names)
+        assert all(any(p.startswith(name + ":") for p in problems) for name in bad_names), problems
+        status = status_text(reports, "overall", problems)
+        if problems:
+            assert f"Skipped {len(problems)} file(s):" in status and status.count("\n- ") == len(problems)
+
+
+def test_page_order_does_not_depend_on_upload_order(two_reports, other_data_report, settings):
+    """Any upload order gives the same leaderboard and the same gallery, in the leaderboard's order."""
+    import itertools
+
+    from metacompress_eval.space.compare import gallery_items, leaderboard_html
+
+    paths = [*two_reports, other_data_report]
+    seen_pages, seen_captions = set(), set()
+    for order in itertools.permutations(paths):
+        reports, _ = load_reports(list(order), None, settings)
+        seen_pages.add(leaderboard_html(reports))
+        seen_captions.add(tuple(caption for _, caption in gallery_items(reports)))
+    assert len(seen_pages) == 1 and len(seen_captions) == 1
+    (captions,) = seen_captions
+    assert captions == ("teacher on data.jsonl: violation heatmap", "student on data.jsonl: violation heatmap",
+                        "student on small.jsonl: violation heatmap")
+
+
+def test_long_hostile_names_are_shortened_with_the_full_name_on_hover(two_reports):
+    import html
+    import random
+
+    from metacompress_eval.space.compare import LoadedReport, gallery_items, leaderboard_html, short_name
+
+    rng = random.Random(4)
+    base = json.loads(two_reports[0].read_text())
+    for _ in range(20):
+        report = json.loads(json.dumps(base))
+        name = "".join(rng.choice(HOSTILE_FRAGMENTS + ["A" * 50, "長い名前"]) for _ in range(rng.randint(5, 30)))
+        report["models"]["student"]["name"] = name
+        report["models"]["teacher"]["name"] = name[::-1]
+        report["data"]["name"] = name + ".jsonl"
+        page = leaderboard_html([LoadedReport(name + ".json", name + ".json", report)])
+        flat = " ".join(name.split())
+        shown = re.findall(r'<span class="mc-main" title="([^"]*)">([^<]*)</span>', page)
+        student = next(s for s in shown if " ".join(html.unescape(s[0]).split()) == flat)
+        assert len(html.unescape(student[1])) <= 48 and html.unescape(student[1]) == short_name(flat)
+        assert "<img" not in page and "<script" not in page
+        assert all(len(caption) <= 80 + len(": violation heatmap") for _, caption in
+                   gallery_items([LoadedReport("a", "a", report, [Path("violation_heatmap.png")])]))
