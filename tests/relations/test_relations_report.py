@@ -193,3 +193,35 @@ def test_report_says_whether_follow_ups_were_verified(report, follow_ups, expect
         assert "Verification" not in text
     else:
         assert expected in section
+
+
+HOSTILE = ['<img src="http://127.0.0.1:9/t.png">', "<script>x</script>", "![t](http://x/t.png)", "[c](javascript:x)",
+           "a`b", "a|b", "**b**", "&lt;i&gt;", "\n# head", "évé"]
+
+
+def test_names_in_report_md_are_text(report):
+    """Generated hostile model, data, task and transformation names: report.md (published with
+    `card --upload-report`) has no HTML, image or link of theirs, and its tables keep their columns."""
+    import random
+
+    markdown_it = pytest.importorskip("markdown_it")
+    md = markdown_it.MarkdownIt("commonmark").enable("table")
+    rng = random.Random(9)
+    for _ in range(20):
+        name = lambda: "".join(rng.choice(HOSTILE) for _ in range(rng.randint(1, 3)))  # noqa: E731
+        hostile = dict(report)
+        hostile["models"] = {"teacher": {"name_or_path": name()}, "student": {"name_or_path": name()}}
+        hostile["data"] = {"path": name(), "n_sources": 3}
+        hostile["task"] = {"name": name(), "language": name()}
+        hostile["created"] = name()
+        text = render_markdown(hostile, {})
+        tokens = [t for block in md.parse(text) for t in [block, *(block.children or [])]]
+        assert not [t for t in tokens if t.type in ("html_inline", "html_block", "image", "link_open")], \
+            [t.content for t in tokens if "html" in t.type][:3]
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("|---"):
+                j = i + 1
+                while j < len(lines) and lines[j].startswith("|"):
+                    assert lines[j].replace("\\|", "").count("|") == line.count("|"), lines[j]
+                    j += 1
