@@ -653,6 +653,9 @@ def corpus_cases(with_model: bool = True) -> list[tuple[Case, CaseWriter]]:
     data_case("works/labels-outside-label-set", b"".join(json_line({**r, "label": 7}) for r in good_rows(3)),
               kind="works", description="labels the models do not have", commands=("evaluate",), expect="error",
               reason="label", mention=(r"label",))
+    data_case("unclear/label-column-of-lists", b"".join(json_line({**r, "label": [r["label"]]}) for r in good_rows(3)),
+              kind="unclear", description="a label column holding lists ([0], [1]): not read as labels",
+              commands=("evaluate",), expect="error", reason="label", mention=(r"label", r"\[0\]"))
     table_format_cases(data_case)
 
     @case("works/not-a-model-folder", kind="works", description="a model folder without config.json",
