@@ -112,11 +112,11 @@ def _client_factory(timeout: float, event_hooks: dict):
         def handle_request(self, request):
             _budget.check(2 * timeout)
             # Calls such as ``HfApi.model_info`` pass ``timeout=None`` per request, which would undo
-            # the client's default: fill in every missing limit here.
+            # the client's default, and the library's retries pass their own (60 s for a metadata
+            # request): every limit is at most ours.
             limits = dict(request.extensions.get("timeout") or {})
             for key in ("connect", "read", "write", "pool"):
-                if limits.get(key) is None:
-                    limits[key] = timeout
+                limits[key] = timeout if limits.get(key) is None else min(limits[key], timeout)
             request.extensions["timeout"] = limits
             try:
                 response = super().handle_request(request)

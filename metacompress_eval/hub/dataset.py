@@ -316,6 +316,9 @@ def model_label_names(model: str) -> list[str]:
     """The class names of a model (``id2label`` of its ``config.json``; a local folder or a Hub id)."""
     from transformers import AutoConfig
 
+    from ..hub_client import configure
+
+    configure()  # a Hub id is fetched with bounded waits
     try:
         config = AutoConfig.from_pretrained(model)
     except Exception as exc:  # noqa: BLE001 - whatever transformers raises, one line for the user

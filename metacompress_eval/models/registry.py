@@ -115,6 +115,9 @@ def _from_hub_if_imported(name: str) -> str:
 
     if Path(name).expanduser().exists() or not looks_like_hub_id(name) or "/" not in name:
         return name
+    from ..hub_client import configure
+
+    configure()  # bounded waits here too: an endpoint that never answers held this call forever
     try:
         from huggingface_hub import hf_hub_download, snapshot_download
 
