@@ -97,10 +97,18 @@ def run_small_evaluation(store: ModelStore, teacher: str | None, student: str | 
         raise MetaCompressError(f"unknown task {task!r}; choose one of {', '.join(task_names())}")
     try:
         n_rows = int(rows)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise MetaCompressError("the number of rows must be a whole number") from None
     if not 1 <= n_rows <= settings.max_run_rows:
         raise MetaCompressError(f"rows must be between 1 and {settings.max_run_rows} here")
+    from ..cli.options import MAX_SEED
+
+    try:
+        seed = int(seed)
+    except (TypeError, ValueError, OverflowError):  # a page's number box may send NaN or infinity
+        seed = -1
+    if not 0 <= seed <= MAX_SEED:  # checked before any model loads (numpy refuses it only deep inside)
+        raise MetaCompressError(f"the seed must be a whole number from 0 to {MAX_SEED}")
     if data:
         path = Path(data)
         if not path.is_file():
@@ -163,7 +171,7 @@ def add_tab(app) -> None:
     def do_run(data, task, language, transforms, rows, seed, unlabelled, teacher, student, *threshold_values,
                progress=gr.Progress()):
         result = run_small_evaluation(app.store, teacher, student, data, task=task, language=language or None,
-                                      transforms=transforms or None, rows=int(rows), seed=int(seed or 0),
+                                      transforms=transforms or None, rows=rows, seed=seed or 0,
                                       unlabelled=bool(unlabelled), thresholds=app.thresholds(threshold_values),
                                       progress=app.progress(progress))
         report = result.report

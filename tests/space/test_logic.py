@@ -112,6 +112,13 @@ def test_run_limits(settings, tiny_models):
     big.write_text("x" * (settings.max_upload_bytes + 1))
     with pytest.raises(MetaCompressError, match="larger than"):
         run_small_evaluation(store, *pair, str(big), rows=2)
+    # What a page's number boxes can send: refused before any model loads, never an OverflowError.
+    for rows in (float("inf"), float("nan"), "lots"):
+        with pytest.raises(MetaCompressError, match="rows"):
+            run_small_evaluation(store, *pair, rows=rows)
+    for seed in (-1, 2**32, 1e300, float("inf"), float("nan")):
+        with pytest.raises(MetaCompressError, match="seed"):
+            run_small_evaluation(store, *pair, rows=2, seed=seed)
 
 
 def test_report_zip_is_read_without_extracting(settings, two_reports, tmp_path):
