@@ -73,6 +73,15 @@ CSS = """
   .mc-lb td::before { content: attr(data-label); font-weight: 600; text-align: left; }
   .mc-lb .mc-val { text-align: right; }
   .mc-lb td[data-col="student"] .mc-val, .mc-lb td[data-col="rank"] .mc-val { text-align: right; }
+  /* The probe's verdict table too: one card per input, one labelled line per column. */
+  #mc-verdicts thead { display: none; }
+  #mc-verdicts, #mc-verdicts tbody, #mc-verdicts tr, #mc-verdicts th.mc-input { display: block; width: 100%; }
+  #mc-verdicts tr { border: 1px solid #d0d7de; border-radius: 6px; margin: 0 0 12px; box-sizing: border-box; }
+  #mc-verdicts th.mc-input { border: none; border-bottom: 1px solid #d0d7de; box-sizing: border-box; }
+  #mc-verdicts td { display: flex; align-items: baseline; gap: 12px; border: none; border-bottom: 1px solid #eef0f3; }
+  /* the label on the left, the cell's content together on the right */
+  #mc-verdicts td::before { content: attr(data-label); font-weight: 600; margin-right: auto; }
+  #mc-verdicts td .mc-val { display: inline; margin-left: 6px; }
 }
 """
 

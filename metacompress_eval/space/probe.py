@@ -210,14 +210,15 @@ def _prob_cell(view: dict, label_names: Sequence[str]) -> str:
 
 def _verdict_cell(rel, verdict: dict) -> str:
     value = verdict.get("value")
-    key = rel.key
+    # data-label: the line's label in the narrow (card) layout
+    attrs = f'data-relation="{rel.key}" data-label="{_esc(rel.abbreviation)}"'
     detail = f'<span class="mc-val">{_esc(rel.measure_label)} {value:.3f}</span>' if value is not None else ""
     if verdict["violated"] is None:
-        return (f'<td class="mc-na" data-relation="{key}" data-verdict="n/a" title="{_esc(rel.not_applicable)}">'
+        return (f'<td class="mc-na" {attrs} data-verdict="n/a" title="{_esc(rel.not_applicable)}">'
                 "— n/a</td>")
     if verdict["violated"]:
-        return f'<td class="mc-viol" data-relation="{key}" data-verdict="violated">✗ violated{detail}</td>'
-    return f'<td class="mc-ok" data-relation="{key}" data-verdict="holds">✓ holds{detail}</td>'
+        return f'<td class="mc-viol" {attrs} data-verdict="violated">✗ violated{detail}</td>'
+    return f'<td class="mc-ok" {attrs} data-verdict="holds">✓ holds{detail}</td>'
 
 
 def render_verdicts(result: dict) -> str:
@@ -240,22 +241,24 @@ def render_verdicts(result: dict) -> str:
         row_class = "mc-row-viol" if entry["violations"] else "mc-row-ok"
         flips = entry["flips"]
         if flips is None:
-            flip_cell = '<td class="mc-na">—</td>'
+            flip_cell = '<td class="mc-na" data-label="flips">—</td>'
         else:
             # "T"/"S" (the header says which is which): the column stays narrow enough for 1400 px
             bits = [f'{m[0].upper()} {"flipped" if flips[m] else "stable"}' for m in ("teacher", "student")]
             cls = "mc-viol" if flips["student"] and not flips["teacher"] else ("mc-warn" if any(flips.values())
                                                                               else "mc-ok")
-            flip_cell = f'<td class="{cls} mc-flips">{"<br>".join(bits)}</td>'
+            flip_cell = f'<td class="{cls} mc-flips" data-label="flips">{"<br>".join(bits)}</td>'
         cells = "".join(_verdict_cell(r, entry["verdicts"][r.key]) for r in relations)
         kl = entry.get("kl_bits")
-        kl_cell = '<td class="mc-na">—</td>' if kl is None else f'<td class="mc-kl" data-kl="{kl}">{kl:.3f}</td>'
+        kl_cell = ('<td class="mc-na" data-label="KL (bits)">—</td>' if kl is None else
+                   f'<td class="mc-kl" data-label="KL (bits)" data-kl="{kl}">{kl:.3f}</td>')
         shift = (entry.get("shift") or {}).get("first")
-        shift_cell = ('<td class="mc-na">—</td>' if shift is None or entry["flips"] is None else
-                      f'<td class="mc-shift" data-teacher="{shift["teacher"]}" data-student="{shift["student"]}">'
+        shift_cell = ('<td class="mc-na" data-label="shift">—</td>' if shift is None or entry["flips"] is None else
+                      f'<td class="mc-shift" data-label="shift" data-teacher="{shift["teacher"]}" data-student="{shift["student"]}">'
                       f'T {shift["teacher"]:.2g}<br>S {shift["student"]:.2g}</td>')
         out.append(f'<tr class="{row_class}" data-input="{_esc(name)}"><th class="mc-input">{_esc(name)}</th>'
-                   f'<td>{_prob_cell(entry["teacher"], names)}</td><td>{_prob_cell(entry["student"], names)}</td>'
+                   f'<td data-label="teacher">{_prob_cell(entry["teacher"], names)}</td>'
+                   f'<td data-label="student">{_prob_cell(entry["student"], names)}</td>'
                    f"{cells}{kl_cell}{shift_cell}{flip_cell}</tr>")
     out.append("</tbody></table></div>")
     th = result["thresholds"]

@@ -105,6 +105,15 @@ def test_probe_pasted_snippet_shows_verdicts(page):
                            " return w.scrollWidth - w.clientWidth; }")
     assert hidden <= 0, hidden
     page.screenshot(path=str(ARTIFACTS / "space-probe.png"), full_page=True)
+    # below 1000 px every input is a card of labelled lines: nothing hidden sideways either
+    page.set_viewport_size({"width": 800, "height": 1000})
+    page.wait_for_timeout(300)
+    hidden = page.evaluate("() => { const w = document.querySelector('#mc-verdicts').closest('.mc-wrap');"
+                           " return [w.scrollWidth - w.clientWidth,"
+                           " document.documentElement.scrollWidth - document.documentElement.clientWidth]; }")
+    assert max(hidden) <= 0, hidden
+    page.screenshot(path=str(ARTIFACTS / "space-probe-800.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def test_empty_snippet_shows_an_error_message(page):
