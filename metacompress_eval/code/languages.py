@@ -540,6 +540,9 @@ def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = Fals
     # ``descendant_for_byte_range`` (and ``parent``/``prev_sibling`` climbs) per edit, each of which
     # costs the nesting depth.
     many = len(edits) > _LEAF_INDEX_MIN_EDITS
+    # In a small tree a descent per identifier (in C) is cheaper than the walk; its cost is bounded
+    # by the tree's size, so the check stays linear in the number of edits.
+    leaf_ids = many and parsed.root.descendant_count > _LEAF_INDEX_MIN_NODES
     leaves = None
     for edit in edits if ordered else sorted(edits, key=by_position):
         start = edit.start
@@ -558,7 +561,7 @@ def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = Fals
                 return False
             lo = start + offset
             hi = end + offset
-            if many:
+            if leaves is not None or leaf_ids:
                 if leaves is None:
                     leaves = _Leaves(parsed.root)
                 if not leaves.identifier_at(lo, hi, identifier):
@@ -647,6 +650,8 @@ def _whole_gap(parsed: ParsedCode, start: int, end: int, leaves: "_Leaves | None
 
 
 _LEAF_INDEX_MIN_EDITS = 16
+#: Trees of at most this many nodes check identifier edits by descents, not by the leaf index.
+_LEAF_INDEX_MIN_NODES = 4096
 
 
 class _Leaves:

@@ -305,6 +305,33 @@ def _inline_shuffle_matches() -> bool:
 _INLINE_SHUFFLE_OK = _inline_shuffle_matches()
 
 
+class _LazyShuffle:
+    """The Fisher-Yates steps of :func:`_inline_shuffle`, done one at a time as items are popped from
+    the end: step ``i`` fixes ``items[i]`` and touches no later index, so the popped items and the
+    ``getrandbits`` calls up to then are those of the whole shuffle; once every item is popped, so
+    is the generator's state."""
+
+    __slots__ = ("items", "rng", "next_step")
+
+    def __init__(self, rng: random.Random, items: list) -> None:
+        self.items = items
+        self.rng = rng
+        self.next_step = len(items) - 1
+
+    def pop(self) -> object:
+        items = self.items
+        i = self.next_step
+        if i >= 1 and i == len(items) - 1:
+            n = i + 1
+            k = n.bit_length()
+            j = self.rng.getrandbits(k)
+            while j >= n:
+                j = self.rng.getrandbits(k)
+            items[i], items[j] = items[j], items[i]
+            self.next_step = i - 1
+        return items.pop()
+
+
 def _shuffle(rng: random.Random, items: list) -> None:
     """``rng.shuffle(items)``, faster for a plain :class:`random.Random` (same result)."""
     if _INLINE_SHUFFLE_OK and type(rng) is random.Random:
@@ -327,6 +354,9 @@ class FreshNames:
             :data:`BUILTIN_FREQUENCIES` of the language.
         style: case style of natural names (``"camel"``, ``"snake"``, ``"pascal"``); default:
             the language's usual style.
+        last_draws: the caller draws nothing more from ``rng`` after this generator: the shuffle of
+            natural names is then done a step per name taken (same names, less work when few are
+            taken; ``rng`` is left part-way).
     """
 
     def __init__(
@@ -338,6 +368,7 @@ class FreshNames:
         role: str = "variable",
         corpus: Mapping[str, int] | Iterable[str] | None = None,
         style: str | None = None,
+        last_draws: bool = False,
     ) -> None:
         if strategy not in NAME_STRATEGIES:
             raise MetaCompressError(
@@ -354,7 +385,12 @@ class FreshNames:
             self._natural = [render(n.split(), self.style) for n in FUNCTION_NAMES]
         else:
             self._natural = list(NATURAL_NAMES)
-        _shuffle(rng, self._natural)
+        self._lazy: _LazyShuffle | None = None
+        if last_draws and strategy == "natural" and _INLINE_SHUFFLE_OK and type(rng) is random.Random:
+            # Natural names draw from ``rng`` only once the list is exhausted, when every step is done.
+            self._lazy = _LazyShuffle(rng, self._natural)
+        else:
+            _shuffle(rng, self._natural)
         self._counter = 0
         self._frequencies: list[tuple[str, int]] = []
         if strategy == "corpus":
@@ -393,7 +429,7 @@ class FreshNames:
                 return drawn
             # Corpus exhausted for this snippet: continue with natural names.
         if self.strategy in ("natural", "corpus", "synonym") and self._natural:
-            return self._natural.pop()
+            return self._natural.pop() if self._lazy is None else self._lazy.pop()
         if self.strategy in ("natural", "corpus", "synonym"):
             # List exhausted: derive names from it so the style stays natural.
             self._counter += 1

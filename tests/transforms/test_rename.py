@@ -1,5 +1,6 @@
 """rename_variables: scope-aware renaming for C, Java and Python."""
 
+import random
 import re
 import textwrap
 
@@ -279,3 +280,17 @@ def test_sites_cover_every_occurrence():
     assert len(result.sites) == sum(r["occurrences"] for r in result.params["renames"])
     for site in result.sites:
         assert C_SHADOW.encode()[site["start"] : site["end"]].decode() == site["original"]
+
+
+@pytest.mark.parametrize("language", ["java", "c", "python"])
+def test_fresh_names_taken_step_by_step_match_the_whole_shuffle(language):
+    """``FreshNames(last_draws=True)`` shuffles natural names a step per name taken: the names are
+    the same as after the whole shuffle, up to and past the end of the list."""
+    from metacompress_eval.code.names import NATURAL_NAMES, FreshNames
+
+    for seed in range(25):
+        for count in (1, 3, len(NATURAL_NAMES) - 1, len(NATURAL_NAMES) + 4):
+            taken = {"i", "n", "value"}
+            whole = FreshNames(taken, language, "natural", random.Random(seed))
+            steps = FreshNames(taken, language, "natural", random.Random(seed), last_draws=True)
+            assert [whole.new() for _ in range(count)] == [steps.new() for _ in range(count)]

@@ -151,3 +151,33 @@ def test_whole_gap_shortcut_keeps_every_token(language, code):
             new = parse(apply_edits(parsed.data, edits).decode(), language)
             assert new.error_count() == 0 and _leaves(new) == _leaves(parsed), edits
     assert accepted > 0
+
+
+@pytest.mark.parametrize("language,code", [("c", C), ("java", JAVA)])
+def test_identifier_checks_by_descent_and_by_leaf_index_agree(language, code, monkeypatch):
+    """Many identifier edits at once are checked by a descent each in small trees and by the leaf
+    index in large ones: both answer the same (forced here through the size threshold)."""
+    from metacompress_eval.code import languages
+
+    code = code * 3  # more identifiers than the edits needed for either index
+    parsed = parse(code, language)
+    identifiers = [parsed.span(n) for n in nodes_of_types(parsed.root, language, ("identifier",))]
+    assert len(identifiers) > 2 * languages._LEAF_INDEX_MIN_EDITS and not parsed.error_count()
+    # Spans that are not one identifier leaf: a keyword, a literal, part of a name, two tokens.
+    others = [(0, 3), (1, 3), (len(code) - 3, len(code) - 1)]
+    words = ["acc", "int", "x1", "_x", "class", "3", "a-b"]
+    rng = random.Random(2)
+    answers = {True: 0, False: 0}
+    for _ in range(150):
+        bad = rng.random() < 0.5  # some span or replacement that is not identifier for identifier
+        pool = identifiers + others if bad else identifiers
+        spans = sorted(set(rng.sample(pool, k=30)))
+        kept = [s for i, s in enumerate(spans) if i == 0 or s[0] >= spans[i - 1][1]]
+        edits = [Edit(s, e, rng.choice(words) if bad and rng.random() < 0.2 else "acc") for s, e in kept]
+        results = []
+        for threshold in (0, 10**9):
+            monkeypatch.setattr(languages, "_LEAF_INDEX_MIN_NODES", threshold)
+            results.append(tokens_preserved(parsed, edits))
+        assert results[0] == results[1], edits
+        answers[results[0]] += 1
+    assert answers[True] and answers[False]

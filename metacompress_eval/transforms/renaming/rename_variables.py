@@ -56,7 +56,8 @@ class RenameVariables(Transformation):
                 chosen = set(rng.sample(range(len(candidates)), limit))
                 candidates = [c for i, c in enumerate(candidates) if i in chosen]
         fresh = FreshNames(
-            taken_names(parsed), parsed.language, self.params["strategy"], rng, corpus=self.params.get("corpus")
+            taken_names(parsed), parsed.language, self.params["strategy"], rng, corpus=self.params.get("corpus"),
+            last_draws=True,
         )
         edits: list[Edit] = []
         renames = []
