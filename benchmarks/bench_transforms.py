@@ -8,8 +8,11 @@ seeded sample of functions is timed:
 * ``Transformation.apply`` of every registered transformation for the language (which includes
   its own parse, analysis, edits and the validity re-parse).
 
-Each transformation's rate is reported as functions/second and as a ratio to the bare-parse rate
-measured in the same run, on one core (the process pins itself to one CPU). Applicability is the
+Each transformation's rate is reported as functions/second and as a ratio to the bare-parse rate,
+on one core (the process pins itself to one CPU). Rates are process CPU time (``time.process_time``),
+best of ``--repeats``; each transformation is timed alternating with a bare parse of the same
+functions, and its ratio is to that paired bare parse (``paired_bare_parse_per_s`` in the JSON),
+so a change of load during the run reaches both sides of a ratio alike. Applicability is the
 share of functions the transformation changed. The compiler-check pass rate is the share of
 follow-ups (from the first ``--compile-n`` functions) that add no compiler error
 (:func:`metacompress_eval.verify.compare_many`).
@@ -31,14 +34,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _corpora import CORPORA, pin_one_core, run_record, sample_rows  # noqa: E402
 
 
-def _best_rate(fn, items, repeats: int) -> float:
-    best = float("inf")
+def _pass_seconds(fn, items) -> float:
+    """CPU seconds of this process for one pass of ``fn`` over ``items``."""
+    started = time.process_time()
+    for i, item in enumerate(items):
+        fn(i, item)
+    return time.process_time() - started
+
+
+def _best_rates(contenders: list, items_of: list, repeats: int) -> list[float]:
+    """Best-of-``repeats`` rate (items per CPU second) of each contender, measured interleaved:
+    each repeat times every contender once, in turn, so that a change of load or clock between
+    repeats reaches all of them alike (rates measured a minute apart are not comparable on a
+    shared machine)."""
+    best = [float("inf")] * len(contenders)
     for _ in range(repeats):
-        started = time.perf_counter()
-        for i, item in enumerate(items):
-            fn(i, item)
-        best = min(best, time.perf_counter() - started)
-    return len(items) / best if best > 0 else float("inf")
+        for k, (fn, items) in enumerate(zip(contenders, items_of)):
+            best[k] = min(best[k], _pass_seconds(fn, items))
+    return [len(items) / b if b > 0 else float("inf") for b, items in zip(best, items_of)]
 
 
 def bench_corpus(name: str, language: str, rows: list[dict], compile_n: int, repeats: int) -> dict:
@@ -50,17 +63,23 @@ def bench_corpus(name: str, language: str, rows: list[dict], compile_n: int, rep
     codes = [r["code"] for r in rows]
     datas = [c.encode("utf-8") for c in codes]
     parser = _parser(language)
-    bare = _best_rate(lambda i, d: parser.parse(d), datas, repeats)
-    wrapped = _best_rate(lambda i, c: parse(c, language), codes, repeats)
+
+    def bare_parse(i, d):
+        parser.parse(d)
+
+    bare, wrapped = _best_rates([bare_parse, lambda i, c: parse(c, language)], [datas, codes], repeats)
     out = {"corpus": name, "language": language, "functions": len(codes), "bare_parse_per_s": round(bare, 1),
-           "languages_parse_per_s": round(wrapped, 1), "checker": checker_name(language), "transformations": {}}
+           "languages_parse_per_s": round(wrapped, 1), "checker": checker_name(language),
+           "timer": "process CPU time, best of --repeats, each transformation interleaved with a bare parse",
+           "transformations": {}}
     for transform in list_transformations(language):
         outcomes: list = [None] * len(codes)
 
         def run(i, code, transform=transform, outcomes=outcomes):
             outcomes[i] = transform.apply(code, language, derive_seed(0, rows[i].get("id", i), transform.name))
 
-        rate = _best_rate(run, codes, repeats)
+        # The ratio is to a bare parse timed in the same repeats, alternating with the transformation.
+        paired_bare, rate = _best_rates([bare_parse, run], [datas, codes], repeats)
         statuses = [o.status for o in outcomes]
         pairs = [(codes[i], o.code) for i, o in enumerate(outcomes[:compile_n]) if o.status == "applied"]
         started = time.perf_counter()
@@ -68,7 +87,8 @@ def bench_corpus(name: str, language: str, rows: list[dict], compile_n: int, rep
         check_s = time.perf_counter() - started
         passed = sum(1 for r in checks if r.ok)
         out["transformations"][transform.name] = {
-            "per_s": round(rate, 1), "ratio_to_bare_parse": round(rate / bare, 3),
+            "per_s": round(rate, 1), "ratio_to_bare_parse": round(rate / paired_bare, 3),
+            "paired_bare_parse_per_s": round(paired_bare, 1),
             "applied": statuses.count("applied") / len(codes),
             "not_applicable": statuses.count("not_applicable") / len(codes),
             "rejected": statuses.count("rejected") / len(codes),
