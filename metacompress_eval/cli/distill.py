@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..errors import MetaCompressError
 from ..threads import add_threads_argument
 from .options import add_task_options, add_workers_option, csv, transform_names, transforms_help
@@ -74,6 +76,18 @@ def run(args) -> int:
     for name in ("population", "generations", "probes", "probe_steps", "epochs", "batch_size"):
         if getattr(args, name) < 1:
             raise MetaCompressError(f"--{name.replace('_', '-')} must be at least 1")
+    # Numbers whose wrong values ran to the end (a validation fraction of 1.5, temperature 0) or failed
+    # inside torch (a NaN learning rate) are refused here, before the teacher loads.
+    checks = {"--valid-fraction": (args.valid_fraction, 0 < args.valid_fraction < 1, "between 0 and 1 (exclusive)"),
+              "--learning-rate": (args.learning_rate, 0 < args.learning_rate < math.inf, "a positive number"),
+              "--temperature": (args.temperature, args.temperature is None or 0 < args.temperature < math.inf,
+                                "a positive number"),
+              "--cosine-weight": (args.cosine_weight, 0 <= args.cosine_weight < math.inf, "a number >= 0"),
+              "--consistency-weight": (args.consistency_weight, 0 <= args.consistency_weight < math.inf,
+                                       "a number >= 0")}
+    for option, (value, ok, what) in checks.items():
+        if not ok:  # NaN fails every comparison, so it lands here too
+            raise MetaCompressError(f"{option} must be {what}, got {value}")
     if args.pair_ids is not None and len(args.pair_ids) != 2:
         raise MetaCompressError("--pair-ids takes exactly two column names, e.g. id1,id2")
     space = SearchSpace.tiny(max_length=args.max_length) if args.space == "tiny" else None

@@ -3,6 +3,8 @@
 import json
 import re
 
+import pytest
+
 from metacompress_eval.cli import main
 
 
@@ -41,3 +43,15 @@ def test_cli_errors_are_one_line(tiny_teacher, tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert err.startswith("metacompress: error:") and "budget" in err
+
+
+@pytest.mark.parametrize("option, value", [("--valid-fraction", "1.5"), ("--valid-fraction", "0"),
+                                           ("--temperature", "0"), ("--learning-rate", "nan"),
+                                           ("--learning-rate", "-1"), ("--cosine-weight", "inf")])
+def test_numbers_out_of_range_are_refused_before_the_teacher_loads(tmp_path, capsys, option, value):
+    """1.5 and 0 as validation fractions, temperature 0 ran to the end; a NaN learning rate failed in torch."""
+    rc = main(["distill", "--teacher", str(tmp_path / "no-teacher"), "--data", str(tmp_path / "none.jsonl"),
+               "--out", str(tmp_path / "s"), option, value])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and option in err[0], err
+    assert not (tmp_path / "s").exists()
