@@ -137,6 +137,10 @@ def lock_output(path: Path, what: str = "output") -> None:
             by = f" (process {holder})" if holder.isdigit() else ""
             raise MetaCompressError(f"{what} {path} is being written by another metacompress run{by}; wait for it "
                                     "to finish or choose another location") from None
+        except OSError:  # a file system without locks (some network mounts): write unguarded, as before
+            os.close(fd)
+            _unlink_quietly(lock)
+            return
         try:
             same = os.stat(lock).st_ino == os.fstat(fd).st_ino
         except FileNotFoundError:
@@ -147,6 +151,13 @@ def lock_output(path: Path, what: str = "output") -> None:
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     _HELD[path] = (fd, lock)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def unlock_output(path: Path) -> None:

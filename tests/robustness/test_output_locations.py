@@ -169,3 +169,18 @@ def test_a_second_run_into_the_same_output_stops_before_any_work(tmp_path, capsy
     if command in ("transform", "dataset"):  # once it has finished, the same command runs and leaves no lock
         assert main(_argv(command, data, str(out))) == 0
         assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".lock")]
+
+
+def test_a_file_system_without_locks_still_takes_the_output(tmp_path, capsys, monkeypatch):
+    """flock fails with ENOLCK on some network mounts: the run goes on unguarded rather than refusing."""
+    import errno
+    import fcntl
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    data = tmp_path / "data.jsonl"
+    data.write_text(json.dumps(ROW) + "\n")
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    assert main(_argv("transform", data, str(tmp_path / "out.jsonl")) + ["--quiet"]) == 0, capsys.readouterr()
+    assert (tmp_path / "out.jsonl").is_file() and not list(tmp_path.glob(".*.lock"))
