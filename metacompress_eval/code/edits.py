@@ -68,16 +68,18 @@ def apply_edits(data: bytes, edits: Iterable[Edit], *, ordered: bool = False) ->
     size = len(data)
     cursor = 0
     previous: Edit | None = None
+    previous_start = -1
     for edit in edits:
-        start = edit.start
-        end = edit.end
+        start, end, replacement = edit
         if end > size:
             raise ValueError(f"edit [{start}, {end}) is outside the {size}-byte input")
-        if start < cursor or (previous is not None and start == previous.start and previous.end > start):
+        # (``cursor`` is the previous edit's end.)
+        if start < cursor or (start == previous_start and cursor > start):
             raise ValueError(f"overlapping edits: {previous} and {edit}")
         append(data[cursor:start])
-        append(edit.replacement.encode("utf-8"))
+        append(replacement.encode("utf-8"))
         cursor = end
         previous = edit
+        previous_start = start
     append(data[cursor:])
     return b"".join(out)

@@ -544,10 +544,7 @@ def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = Fals
     # by the tree's size, so the check stays linear in the number of edits.
     leaf_ids = many and parsed.root.descendant_count > _LEAF_INDEX_MIN_NODES
     leaves = None
-    for edit in edits if ordered else sorted(edits, key=by_position):
-        start = edit.start
-        end = edit.end
-        replacement = edit.replacement
+    for start, end, replacement in edits if ordered else sorted(edits, key=by_position):
         if start < previous_end or end > size:
             return False
         first = data[start] if start < end else 0

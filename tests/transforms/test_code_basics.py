@@ -66,6 +66,10 @@ def test_apply_edits_rejects_overlap():
         apply_edits(b"abc", [Edit(1, 9, "x")])
     with pytest.raises(ValueError):
         Edit(3, 1, "")
+    with pytest.raises(ValueError, match="overlapping"):  # two replacements starting at one offset
+        apply_edits(b"abcdef", [Edit(2, 4, "x"), Edit(2, 3, "y")], ordered=True)
+    # An insertion before a replacement at the same offset, and edits that only touch, are fine.
+    assert apply_edits(b"abcdef", [Edit(2, 2, "+"), Edit(2, 4, "Y"), Edit(4, 6, "Z")]) == b"ab+YZ"
 
 
 def test_registry():
