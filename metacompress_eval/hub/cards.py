@@ -648,7 +648,8 @@ def update_card(report_dir: str | Path, card: str | Path, *, report_url: str | N
         raise MetaCompressError(f"{report_dir}: malformed report.json, the card needs what it lacks "
                                 f"({type(exc).__name__}: {str(exc)[:120]})") from None
     try:  # the card and its badges are replaced together, or none of them
-        atomic_write_many({card_path: new_text.encode("utf-8"), **svgs})
+        # POSIX text files (and the Hub's card editor) end with a newline.
+        atomic_write_many({card_path: (new_text.rstrip("\n") + "\n").encode("utf-8"), **svgs})
     except OSError as exc:
         raise write_failed("the model card", card_path, exc, "the card is unchanged") from None
     return CardUpdate(card=card_path, badges=list(svgs), link=link, link_target=target, dataset=dataset)

@@ -333,7 +333,13 @@ REFUSED_LINKS = ["javascript:alert(1)", "JaVaScRiPt:alert(document.cookie)", " j
                  "C:\\Users\\bob\\ev1\\report.md", "C:/Users/bob/ev1/report.md", "\\\\server\\share\\report.md",
                  "~/runs/ev1/report.md", "//evil.example/report.md", "../ev1/report.md", "a/../../x.md",
                  "http://", "https:///path-without-host", "ftp://example.org/report.md", "java\tscript:alert(1)",
-                 "report.md\nhttps://x.org", ""]
+                 "report.md\nhttps://x.org", "",
+                 # encoded traversal (the existence check decodes, so every check must read the decoded form)
+                 "%2e%2e/ev1/report.md", ".%2e/x", "a/%2e%2e/%2e%2e/x", "%2E%2e/x", "%252e%252e/x",
+                 "a%2f..%2f..%2fx", "%2fetc/passwd", "..%5cx", "\uff0e\uff0e/x", "\u2025/x", "javascript%3aalert(1)",
+                 # credentials would be published in the card link and the model-index source.url
+                 "https://user:pass@example.com/r.md", "https://token@example.com/r.md",
+                 "https://x.org%40evil.example/r.md", "https://x.org\\@evil.example/r.md"]
 
 
 @pytest.mark.parametrize("url", REFUSED_LINKS)
@@ -354,6 +360,7 @@ def test_report_url_property_every_scheme_but_http_is_refused(report_dir, tmp_pa
 
     from metacompress_eval.errors import MetaCompressError
     from metacompress_eval.markup import checked_link
+    from urllib.parse import unquote
 
     tail = st.text(st.characters(min_codepoint=33, max_codepoint=0x2FF, exclude_characters="\x7f"), max_size=30)
     scheme = st.from_regex(r"[A-Za-z][A-Za-z0-9+.-]{1,9}", fullmatch=True).filter(
@@ -367,6 +374,10 @@ def test_report_url_property_every_scheme_but_http_is_refused(report_dir, tmp_pa
         for bad in (f"{other}:{rest}", prefix + rest):
             with pytest.raises(MetaCompressError):
                 checked_link(bad)
+        if "\\" in rest or any(ord(c) < 32 or ord(c) == 127 for c in unquote(rest, errors="replace")):
+            with pytest.raises(MetaCompressError):  # browsers read \\ as /; encoded control characters
+                checked_link(f"{web}://{host}/{rest}")
+            return
         good = checked_link(f"{web}://{host}/{rest}")
         assert good.lower().startswith(web.lower() + "://" + host)
         tokens = MarkdownIt("commonmark").parseInline(f"[full report]({good})")[0].children
@@ -374,6 +385,49 @@ def test_report_url_property_every_scheme_but_http_is_refused(report_dir, tmp_pa
         assert tokens[0].attrs["href"].lower().startswith(("http://", "https://"))
 
     check()
+
+
+def test_report_url_encoded_traversal_is_refused_in_every_spelling():
+    """Generated spellings of a ``..`` segment (any mix of literal, %2e/%2E, unicode dots), with literal or
+    encoded slashes, at any depth that leaves the folder: all refused; the same spellings that stay inside
+    the folder are accepted and published decoded (what the existence check and the Hub read agree)."""
+    import random
+
+    from metacompress_eval.errors import MetaCompressError
+    from metacompress_eval.markup import checked_link
+
+    rng = random.Random(16)
+    dots = [".", "%2e", "%2E", "\uff0e", "\ufe52", "\u2024"]
+    slashes = ["/", "%2f", "%2F", "\\", "%5c"]
+    for _ in range(400):
+        depth = rng.randint(0, 3)
+        up = rng.randint(depth + 1, depth + 3)
+        segments = ["d%d" % i for i in range(depth)] + ["".join(rng.choice(dots) for _ in range(2)) for _ in range(up)]
+        link = "".join(seg + rng.choice(slashes) for seg in segments) + "report.md"
+        if rng.random() < 0.3:  # a second layer of encoding
+            link = link.replace("%", "%25", 1)
+        with pytest.raises(MetaCompressError):
+            checked_link(link, "--report-url")
+    assert checked_link("a/%2e%2e/report.md") == "a/../report.md"  # stays inside: decoded once, then checked
+    assert checked_link("a%2Fb/r.md") == "a/b/r.md"
+
+
+def test_report_url_hosts_are_idna_encoded_and_credentials_refused(report_dir, tmp_path, capsys):
+    from metacompress_eval.markup import checked_link
+
+    assert checked_link("https://bücher.de/r.md") == "https://xn--bcher-kva.de/r.md"
+    assert checked_link("https://\u0430pple.com/r.md").startswith("https://xn--")  # Cyrillic a: a lookalike shows
+    assert checked_link("HTTPS://Example.COM:8443/a b.md") == "https://example.com:8443/a%20b.md"
+    card = tmp_path / "README.md"
+    assert main(["card", "--report", str(report_dir), "--card", str(card), "--report-url", "https://bücher.de/r.md",
+                 "--dataset-id", "org/data"]) == 0
+    text = card.read_text()
+    assert "https://xn--bcher-kva.de/r.md" in text and "%C3%BC" not in text and text.endswith("\n")
+    for url in ("https://user:pass@example.com/r.md", "http://alice@example.com/r.md"):
+        assert main(["card", "--report", str(report_dir), "--card", str(tmp_path / "c2.md"), "--report-url", url]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "credentials" in err and "pass@" not in err.split("holds")[1]
+        assert not (tmp_path / "c2.md").exists()
 
 
 def test_report_url_relative_links_must_be_published(report_dir, tmp_path, capsys):
