@@ -150,6 +150,7 @@ class RobertaCheckpoint(LoadedModel):
         self.prepare = prepare
         self.settings = settings
         self.members = self.model.layout.members
+        self.setting_sources: dict[str, str] = {}  # setting → option / config.json path / default / weights
         self._vectors: dict[bytes, Any] = {}  # sequence key → first-token vector of the last layer
 
     def encode(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None) -> list[tuple[tuple[int, ...], ...]]:
@@ -227,13 +228,20 @@ class RobertaCheckpoint(LoadedModel):
     def describe(self) -> dict:
         info = super().describe()
         info["architecture"] = {**self.model.layout.__dict__, **self.settings, **self.prepare.describe()}
+        if self.setting_sources:
+            info["architecture"]["setting_sources"] = dict(self.setting_sources)
         return info
 
 
 def build(*, adapter: str, name: str, role: str, weights: Path, state: dict, layout, settings, prepare: TextPreparation,
           labels: list[str] | None, device: str, extra_files: Sequence[Path] = (), describe: dict | None = None,
-          tokenizer: Any = None, tokenizer_path: Path | None = None) -> RobertaCheckpoint:
-    """Instantiate, load (refusing ignored, missing or mis-shaped keys) and wrap a checkpoint."""
+          tokenizer: Any = None, tokenizer_path: Path | None = None,
+          sources: dict[str, str] | None = None) -> RobertaCheckpoint:
+    """Instantiate, load (refusing ignored, missing or mis-shaped keys) and wrap a checkpoint.
+
+    ``sources``: where each option the weights cannot tell came from (:func:`options_from_config`),
+    recorded in the report beside the settings (not in the fingerprint: the values are).
+    """
     from .roberta import EncoderClassifier
 
     outputs = 2 if layout.num_outputs == 1 else layout.num_outputs
@@ -255,10 +263,13 @@ def build(*, adapter: str, name: str, role: str, weights: Path, state: dict, lay
                 "layer_norm_eps": settings.layer_norm_eps, **(describe or {})}
     files = [weights, *extra_files]
     fingerprint = fingerprint_paths(files, {"adapter": adapter, **resolved, **prepare.describe(), "dtype": "float32"})
-    return RobertaCheckpoint(adapter=adapter, prepare=prepare, settings=resolved, name=name,
+    renamed = {"attention": "position", "heads": "num_heads"}
+    model = RobertaCheckpoint(adapter=adapter, prepare=prepare, settings=resolved, name=name,
                              label_names=labels or generic_labels(outputs), fingerprint=fingerprint,
                              max_length=prepare.block_size, device=device, model=net, files=[p.name for p in files],
                              tokenizer=tokenizer, tokenizer_path=tokenizer_path)
+    model.setting_sources = {renamed.get(k, k): v for k, v in (sources or {}).items()}
+    return model
 
 
 def read_shapes(state: dict) -> dict[str, tuple[int, ...]]:
@@ -280,3 +291,43 @@ def read_json(path: Path) -> dict:
     except (OSError, ValueError) as exc:
         raise MetaCompressError(f"cannot read {path}: {exc}") from None
 
+
+
+# Options the weights cannot tell, and the config.json key a published config gives each under.
+CONFIG_KEYS = {"heads": "num_attention_heads", "activation": "hidden_act", "layer_norm_eps": "layer_norm_eps",
+               "attention": "position_embedding_type"}
+
+
+def options_from_config(declared: Sequence, given: dict, defaults: dict, configs: Sequence[Path], *,
+                        role: str) -> tuple[dict, dict[str, str]]:
+    """The value and the source of every option in ``defaults`` that a ``config.json`` can give.
+
+    ``given`` holds the options set explicitly (``None`` when not set). Order of precedence: an explicit
+    option, then the first of ``configs`` that exists (beside the weights, then the tokenizer's folder),
+    then ``defaults``. A config value is checked like the option it stands for (choices, finite and
+    positive). An explicit option that disagrees with the config wins, with a warning on stderr, since
+    a config beside a state dict is not always the one the weights were trained with.
+    Returns ``(values, sources)``; a source is ``option``, the config file's path, or ``default``.
+    """
+    from ..console import warn
+
+    config_path = next((p for p in configs if p.is_file()), None)
+    config = read_json(config_path) if config_path else {}
+    if not isinstance(config, dict):
+        raise MetaCompressError(f"{config_path}: expected a JSON object")
+    known = {o.name: o for o in declared}
+    values, sources = {}, {}
+    for name, default in defaults.items():
+        key = CONFIG_KEYS[name]
+        from_config = (known[name].parse(config[key], f"{role} {config_path} ({key})")
+                       if config.get(key) is not None else None)
+        if given.get(name) is not None:
+            values[name], sources[name] = given[name], "option"
+            if from_config is not None and from_config != given[name]:
+                warn(f"{role}: {flag(role, 'option')} {name}={given[name]} overrides {key}={config[key]!r} of "
+                     f"{config_path}")
+        elif from_config is not None:
+            values[name], sources[name] = from_config, str(config_path)
+        else:
+            values[name], sources[name] = default, "default"
+    return values, sources

@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MetaCompressError
-from .checkpoint import (TextPreparation, build, locate_weights, load_state_dict, read_json, read_shapes,
-                         transformers_ids)
+from .checkpoint import (TextPreparation, build, locate_weights, load_state_dict, options_from_config, read_json,
+                         read_shapes, transformers_ids)
 from .files import TOKENIZER_FILES, hub_snapshot, looks_like_hub_id
 from .options import Option, flag
 from .roberta import EncoderSettings, key_patterns, read_layout
@@ -68,17 +68,17 @@ def load_wrapper(name: str, *, adapter: str, encoder_prefix: str, head_prefix: s
         raise MetaCompressError(f"{where}: not a {adapter} checkpoint (expected {expected}; keys: "
                                 f"{key_patterns(state, 8)})")
     tok_folder = _tokenizer_folder(tokenizer, folder, role=role, name=name)
-    config = {}
-    for candidate in (folder / "config.json", tok_folder / "config.json"):
-        if candidate.is_file():
-            config = read_json(candidate)
-            break
-    heads = options.get("heads") or config.get("num_attention_heads")
+    configs = [folder / "config.json", tok_folder / "config.json"]
+    read, sources = options_from_config(OPTIONS, options, {"heads": None, "activation": "gelu",
+                                                           "layer_norm_eps": 1e-5}, configs, role=role)
+    config_path = next((p for p in configs if p.is_file()), None)
+    config = read_json(config_path) if config_path else {}
+    heads = read["heads"]
     if not heads:
         if layout.hidden_size % 64:
             raise MetaCompressError(f"{where}: cannot tell the number of attention heads (hidden size "
                                     f"{layout.hidden_size}); pass {flag(role, 'option')} heads=N")
-        heads = layout.hidden_size // 64
+        heads, sources["heads"] = layout.hidden_size // 64, "default (hidden size / 64)"
     try:
         tok = AutoTokenizer.from_pretrained(tok_folder)
     except Exception as exc:
@@ -93,14 +93,13 @@ def load_wrapper(name: str, *, adapter: str, encoder_prefix: str, head_prefix: s
     if block > limit:
         raise MetaCompressError(f"{where}: max length {block} exceeds the {limit} positions the model has")
     position = config.get("position_embedding_type") or ("relative_key" if layout.relative else "absolute")
-    settings = EncoderSettings(num_heads=int(heads), position=position,
-                               activation=options.get("activation") or config.get("hidden_act") or "gelu",
-                               layer_norm_eps=float(options.get("layer_norm_eps") or config.get("layer_norm_eps") or 1e-5),
-                               pad_id=tok.pad_token_id)
+    sources["attention"] = str(config_path) if config.get("position_embedding_type") else "weights"
+    settings = EncoderSettings(num_heads=int(heads), position=position, activation=read["activation"],
+                               layer_norm_eps=float(read["layer_norm_eps"]), pad_id=tok.pad_token_id)
     prepare = TextPreparation(transformers_ids(tok, block - 2), block_size=block, bos=tok.cls_token_id,
                               eos=tok.sep_token_id, pad=tok.pad_token_id)
     tok_files = sorted(p for p in tok_folder.iterdir() if p.is_file() and (p.name in TOKENIZER_FILES
                                                                           or p.name == "config.json"))
     return build(adapter=adapter, name=name, role=role, weights=weights, state=state, layout=layout,
                  settings=settings, prepare=prepare, labels=options.get("labels"), device=device, extra_files=tok_files,
-                 tokenizer=tok)
+                 tokenizer=tok, sources=sources)

@@ -17,8 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MetaCompressError
-from .checkpoint import (TextPreparation, build, locate_weights, load_state_dict, read_shapes, special_id,
-                         tokenizers_file_ids)
+from .checkpoint import (TextPreparation, build, locate_weights, load_state_dict, options_from_config, read_shapes,
+                         special_id, tokenizers_file_ids)
 from .files import hub_snapshot, looks_like_hub_id
 from .options import Option, flag
 from .roberta import EncoderSettings, read_layout
@@ -30,10 +30,11 @@ OPTIONS = (
     Option("attention", "scores with relative positions when the weights hold distance_embedding: relative_key "
                         "(published default) or relative_key_query; absolute for students without them",
            default=None, choices=("absolute", "relative_key", "relative_key_query")),
-    Option("activation", "feed-forward activation (the weights cannot tell)", default="gelu",
-           choices=("gelu", "gelu_new", "silu", "relu")),
-    Option("heads", "attention heads (read from distance_embedding when present; required otherwise)", kind=int),
-    Option("layer_norm_eps", "LayerNorm epsilon", default=1e-5, kind=float),
+    Option("activation", "feed-forward activation (the weights cannot tell; default: a config.json beside the "
+                         "weights, else gelu)", choices=("gelu", "gelu_new", "silu", "relu")),
+    Option("heads", "attention heads (read from distance_embedding when present; else from a config.json beside "
+                    "the weights; required otherwise)", kind=int),
+    Option("layer_norm_eps", "LayerNorm epsilon (default: a config.json beside the weights, else 1e-5)", kind=float),
     Option("labels", "class names in output order, comma separated (default LABEL_0, LABEL_1, …)", kind=list),
     Option("normalise", "whitespace-normalise code before tokenising, as published", default=True, kind=bool),
     Option("special_tokens", "wrap each input as <s> … </s>, as published", default=True, kind=bool),
@@ -91,27 +92,35 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
         raise MetaCompressError(f"{role} {weights}: not a RoBERTa encoder with a classification head "
                                 f"(keys: {key_patterns(state)})")
     where = f"{role} {weights}"
-    attention = opts.get("attention")
+    # What the weights cannot tell: explicit options, else a config.json beside the weights (or the
+    # tokenizer), else the published defaults; ``sources`` says which, for the report.
+    tok, tok_path = _tokenizer(tokenizer, folder, role=role, name=name)
+    read, sources = options_from_config(OPTIONS, opts, {"attention": None, "activation": "gelu", "heads": None,
+                                                        "layer_norm_eps": 1e-5},
+                                        [folder / "config.json", tok_path.parent / "config.json"], role=role)
+    attention = read["attention"]
+    if layout.relative and attention == "absolute":
+        raise MetaCompressError(f"{where}: attention=absolute but the weights hold distance_embedding (relative "
+                                f"positions; attention from {sources['attention']}); use relative_key or relative_key_query")
     if layout.relative:
         head_size = layout.relative_head_size
         heads = layout.hidden_size // head_size if head_size and layout.hidden_size % head_size == 0 else None
         if heads is None:
             raise MetaCompressError(f"{where}: distance_embedding head size {head_size} does not divide hidden size "
                                     f"{layout.hidden_size}")
-        if opts.get("heads") and opts["heads"] != heads:
-            raise MetaCompressError(f"{where}: heads={opts['heads']} disagrees with the weights (distance_embedding "
-                                    f"head size {head_size} → {heads} heads)")
+        if read["heads"] and read["heads"] != heads:
+            raise MetaCompressError(f"{where}: heads={read['heads']} disagrees with the weights (distance_embedding "
+                                    f"head size {head_size} → {heads} heads; heads from {sources['heads']})")
         position = attention or "relative_key"
     else:
         if attention and attention != "absolute":
             raise MetaCompressError(f"{where}: attention={attention} needs distance_embedding weights, which this "
-                                    "checkpoint lacks (it uses absolute positions)")
-        heads = opts.get("heads")
+                                    f"checkpoint lacks (it uses absolute positions; attention from {sources['attention']})")
+        heads = read["heads"]
         if not heads:
             raise MetaCompressError(f"{where}: an absolute-position encoder does not reveal its number of attention "
                                     f"heads; pass {flag(role, 'option')} heads=N")
         position = "absolute"
-    tok, tok_path = _tokenizer(tokenizer, folder, role=role, name=name)
     if tok.get_vocab_size() > layout.vocab_size:
         raise MetaCompressError(f"{role} tokenizer {tok_path} has {tok.get_vocab_size()} tokens but the embedding "
                                 f"table has {layout.vocab_size} rows: not this model's tokenizer")
@@ -125,8 +134,12 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
                               bos=special_id(lookup, ("<s>", "[CLS]"), "start", str(tok_path)),
                               eos=special_id(lookup, ("</s>", "[SEP]"), "end", str(tok_path)), pad=pad,
                               normalise=opts.get("normalise", True), special_tokens=opts.get("special_tokens", True))
-    settings = EncoderSettings(num_heads=heads, position=position, activation=opts.get("activation") or "gelu",
-                               layer_norm_eps=opts.get("layer_norm_eps") or 1e-5, pad_id=pad)
+    settings = EncoderSettings(num_heads=heads, position=position, activation=read["activation"],
+                               layer_norm_eps=read["layer_norm_eps"], pad_id=pad)
+    if layout.relative:
+        sources["heads"] = "weights (distance_embedding)"
+    if not attention:
+        sources["attention"] = "weights" if not layout.relative else "default"
     return build(adapter=NAME, name=name, role=role, weights=weights, state=state, layout=layout, settings=settings,
                  prepare=prepare, labels=opts.get("labels"), device=device, extra_files=[tok_path], tokenizer=tok,
-                 tokenizer_path=tok_path)
+                 tokenizer_path=tok_path, sources=sources)

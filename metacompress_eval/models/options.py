@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -44,14 +45,17 @@ class Option:
             items = [str(v).strip() for v in items if str(v).strip()]
             if not items:
                 raise MetaCompressError(f"{problem} is empty")
+            repeated = sorted({v for v in items if items.count(v) > 1})
+            if repeated:
+                raise MetaCompressError(f"{problem} names {', '.join(repeated)} more than once")
             return items
         if self.kind in (int, float):
             try:
                 number = self.kind(value)
             except (TypeError, ValueError):
                 raise MetaCompressError(f"{problem} is not a{'n integer' if self.kind is int else ' number'}") from None
-            if number <= 0:
-                raise MetaCompressError(f"{problem} must be positive")
+            if not math.isfinite(number) or number <= 0:
+                raise MetaCompressError(f"{problem} must be a finite positive number")
             return number
         text = str(value).strip()
         if self.choices and text not in self.choices:

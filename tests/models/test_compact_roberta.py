@@ -109,7 +109,7 @@ def test_options_the_weights_contradict(tmp_path, tokenizer_file):
     model = load_model(str(folder), adapter="compact-roberta", options={"heads": 3})
     assert model.describe()["architecture"]["position"] == "absolute"
     rel, _ = _student(tmp_path / "rel", tokenizer_file)
-    with pytest.raises(MetaCompressError, match="would ignore: encoder.encoder.layer.*.attention.self.distance_embedding"):
+    with pytest.raises(MetaCompressError, match="attention=absolute but the weights hold distance_embedding"):
         load_model(str(rel), options={"attention": "absolute"})
     with pytest.raises(MetaCompressError, match="unknown option.*colour.*it takes: attention, activation"):
         load_model(str(rel), role="student", options={"colour": "red"})
