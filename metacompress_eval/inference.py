@@ -43,6 +43,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .errors import MetaCompressError
 from .models.base import Inputs, LoadedModel, input_key
 from .sqlite_cache import SqliteCache, default_cache_dir, move_damaged_cache
 
@@ -223,6 +224,28 @@ class _Work:
     encoded: list = field(default_factory=list)
 
 
+def check_logits(model: LoadedModel, logits: Any, rows: int) -> np.ndarray:
+    """``logits`` (an array ``[rows, classes]`` of finite numbers) unchanged, or a one-line error naming the adapter.
+
+    Every adapter's output passes here, the one place the engine receives it: a plugin (or a damaged
+    model) that returns the wrong number of rows, a column count other than its label count, or NaN /
+    infinite values would otherwise shift outputs onto the wrong inputs or poison every figure silently.
+    """
+    classes = len(model.label_names)
+    who = f"{model.plugin or model.adapter} adapter ({model.name})"
+    array_ = np.asarray(logits) if isinstance(logits, (np.ndarray, list, tuple)) else None
+    if array_ is None or array_.dtype.kind not in "fiu":
+        raise MetaCompressError(f"{who}: forward returned {type(logits).__name__}, not a numpy array of logits")
+    if array_.shape != (rows, classes):
+        raise MetaCompressError(f"{who}: forward returned logits of shape {array_.shape} for a batch of {rows} "
+                                f"input(s); expected ({rows}, {classes}): one row per input, one column per label "
+                                f"{model.label_names}")
+    bad = int((~np.isfinite(array_)).any(axis=1).sum())
+    if bad:
+        raise MetaCompressError(f"{who}: forward returned NaN or infinite logits for {bad} of {rows} input(s)")
+    return array_
+
+
 class InferenceEngine:
     """Runs one model over many inputs: deduplicated by encoded form, cached, length-sorted, batched by tokens.
 
@@ -276,6 +299,10 @@ class InferenceEngine:
 
     def forward(self, batch) -> np.ndarray:
         return self.loaded.forward(batch)
+
+    def logits(self, rows: list) -> np.ndarray:
+        """Class logits of a batch of encoded inputs, checked (:func:`check_logits`)."""
+        return check_logits(self.loaded, self.forward(self.collate(rows)), len(rows))
 
     def predict(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None, *, shard: bool = True) -> Prediction:
         """Probabilities for every input, computing only what the cache does not hold.
@@ -422,7 +449,7 @@ class InferenceEngine:
     def _run_batch(self, batch_idx: list[int], todo: list[str], encoded: list, known: dict[str, np.ndarray],
                    stats: InferenceStats) -> None:
         """One forward pass over ``todo[batch_idx]``, committed to the cache before the next one starts."""
-        logits = self.forward(self.collate([encoded[i] for i in batch_idx]))
+        logits = self.logits([encoded[i] for i in batch_idx])
         stats.forward_passes += 1
         items = [(todo[i], logits[j]) for j, i in enumerate(batch_idx)]
         if self.cache:
@@ -463,7 +490,7 @@ class InferenceEngine:
                 mine: list[tuple[str, list[float]]] = []
                 if start + rank < len(plan):
                     batch_idx = plan[start + rank]
-                    logits = self.forward(self.collate([encoded[i] for i in batch_idx]))
+                    logits = self.logits([encoded[i] for i in batch_idx])
                     mine = [(todo[i], logits[j].tolist()) for j, i in enumerate(batch_idx)]
                 gathered = gather_object(mine)
                 # float32 -> Python float -> float32 is exact: these equal the local logits bit for bit.

@@ -140,6 +140,9 @@ class LoadedModel:
     #: input is at most :attr:`max_length` long. The engine then starts the full-length batches of its
     #: plan while later inputs are still being tokenised (the plan, hence every output, is unchanged).
     encodes_in_background: bool = False
+    #: The plugin spec (``python:module:factory`` or an entry-point name) for a model a plugin made, so
+    #: that messages blame the plugin for its faults; ``None`` for the built-in adapters.
+    plugin: str | None = None
     #: Why the model has no output for some inputs (stored outputs, no model at all), for the report.
     coverage_note: str | None = None
 

@@ -9,6 +9,7 @@ code the user named, so both need ``--trust-remote-code``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from importlib.metadata import entry_points
 from typing import Callable
@@ -69,4 +70,28 @@ def load(name: str, source: str, *, role: str, tokenizer: str | None, device: st
         raise MetaCompressError(f"{role} adapter {name!r}: the model it returned has no label names or fingerprint")
     if model.adapter == LoadedModel.adapter:
         model.adapter = name
+    model.plugin = name
+    for method in _GUARDED:
+        setattr(model, method, _guarded(getattr(model, method), spec=name, role=role, method=method))
     return model
+
+
+# Every LoadedModel method the tool calls: what these raise comes from the plugin's code.
+_GUARDED = ("input_key", "encode", "encoded_key", "length", "truncated", "collate", "forward", "hidden_states",
+            "cast", "attention", "num_parameters", "describe", "check_task")
+
+
+def _guarded(bound: Callable, *, spec: str, role: str, method: str) -> Callable:
+    """``bound`` with any exception it raises (other than a :class:`MetaCompressError`) reported as the
+    plugin's fault, in one line naming the plugin, rather than as an internal error of this tool."""
+    @functools.wraps(bound)
+    def call(*args, **kwargs):
+        try:
+            return bound(*args, **kwargs)
+        except (MetaCompressError, MemoryError):
+            raise
+        except Exception as exc:
+            first = (str(exc).splitlines() or [""])[0][:300]
+            raise MetaCompressError(f"{role} adapter {spec!r} failed in its {method}() ({type(exc).__name__}: "
+                                    f"{first}); this is a fault of the plugin's code") from None
+    return call

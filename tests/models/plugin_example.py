@@ -29,3 +29,37 @@ def make(source, *, role, tokenizer, device, max_length, options):
 
 def not_a_model(source, **kwargs):
     return "nope"
+
+
+class FaultyModel(ConstantModel):
+    """Misbehaves as ``fault`` says: rows off by ``rows``, a ``values`` row of the wrong width or NaN, or
+    raising in ``raise_in``."""
+
+    def _maybe_raise(self, method):
+        if self.raise_in == method:
+            raise KeyError(f"plugin bug in {method}")
+
+    def encode(self, inputs, ids=None):
+        self._maybe_raise("encode")
+        return super().encode(inputs, ids)
+
+    def length(self, encoded):
+        self._maybe_raise("length")
+        return encoded
+
+    def collate(self, rows):
+        self._maybe_raise("collate")
+        return rows
+
+    def forward(self, batch):
+        self._maybe_raise("forward")
+        rows = max(0, len(batch) + self.extra_rows)
+        return np.tile(np.asarray(self.values, dtype=np.float32), (rows, 1))
+
+
+def make_faulty(source, *, role, tokenizer, device, max_length, options):
+    model = FaultyModel(name=source, label_names=["a", "b"], fingerprint="faulty-" + source, max_length=10)
+    model.values = [float(v) for v in options.get("logits", "0,1").split(",")]
+    model.extra_rows = int(options.get("extra_rows", "0"))
+    model.raise_in = options.get("raise_in")
+    return model
