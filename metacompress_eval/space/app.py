@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -52,7 +53,12 @@ CSS = """
 .mc-group-title { margin: 14px 0 6px; font-size: 1em; font-weight: 600; overflow-wrap: anywhere; }
 /* Names come from uploads and can be any length: shortened in the page (full name on hover), and a name
    cell wraps inside its own width instead of widening the table. */
-.mc-lb .mc-name { max-width: 20em; white-space: normal; overflow-wrap: anywhere; }
+.mc-lb .mc-name { max-width: 20em; white-space: normal; overflow-wrap: break-word; word-break: normal; }
+/* break-word (not anywhere): a name breaks at its separators (<wbr> after / _ - . :), and inside a word
+   only when that word alone is wider than the cell. */
+.mc-lb .mc-tie, .mc-lb .mc-dup { display: inline-block; margin-left: 4px; padding: 0 4px; border-radius: 4px;
+  background: #eef2ff; color: #3730a3; }
+.mc-lb .mc-dup { background: #fff4d6; color: #6b4e00; }
 #mc-compare-status { overflow-wrap: anywhere; }
 .mc-lb th { white-space: nowrap; text-align: right; cursor: help; }
 .mc-lb th[data-col="student"], .mc-lb th[data-col="rank"] { text-align: left; }
@@ -62,7 +68,15 @@ CSS = """
 .mc-lb .mc-sub { display: block; font-size: 0.8em; color: #6b7280; font-weight: 400; }
 .mc-lb tr[data-rank="1"] td[data-col="rank"] .mc-main::after { content: " ★"; color: #4f46e5; }
 /* Figures: whole (object-fit contain) and all on the page, without a scroll box of their own. */
-.mc-figures .grid-wrap { max-height: none !important; }
+.mc-figures .grid-wrap { max-height: none !important; padding-top: 2.4em !important; }
+/* (the padding: the gallery's label sits over the grid's top edge, where it hid the first figure's title) */
+/* Captions below each figure, not laid over its bottom edge (where gradio puts them, over the x-axis label). */
+.mc-figures .thumbnail-item { aspect-ratio: auto !important; height: auto !important; display: flex !important;
+  flex-direction: column; }
+.mc-figures .thumbnail-item > img { height: auto !important; flex: none; }
+.mc-figures .caption-label { position: static !important; max-width: none !important; white-space: normal !important;
+  border: none !important; border-top: 1px solid var(--border-color-primary) !important; border-radius: 0 !important;
+  opacity: 1 !important; }
 /* Narrow screens: each report becomes a card, one labelled line per column (no sideways scrolling). */
 @media (max-width: 1000px) {
   .mc-lb thead { display: none; }
@@ -104,6 +118,40 @@ def code_language(language: str) -> str | None:
     return language if language in ("c", "python", "javascript") else None
 
 
+# The last error message of each browser session (bounded), for a status line to repeat after a failed event:
+# gradio passes a failing event's outputs nothing, so a "Probing…" placeholder would otherwise stay.
+_LAST_ERRORS: "OrderedDict[str, str]" = OrderedDict()
+
+
+def _session() -> str | None:
+    from gradio.context import LocalContext
+
+    request = LocalContext.request.get(None)
+    return getattr(request, "session_hash", None) if request is not None else None
+
+
+def last_error() -> str:
+    """The message of the last error of this event's browser session (see :func:`guard`), or a generic line."""
+    return _LAST_ERRORS.pop(_session() or "", "the server gave no reason")
+
+
+def _remember(message: str) -> str:
+    session = _session()
+    if session:
+        _LAST_ERRORS[session] = message
+        while len(_LAST_ERRORS) > 512:
+            _LAST_ERRORS.popitem(last=False)
+    return message
+
+
+def failure_status(what: str) -> str:
+    """Markdown for a status line after ``what`` failed: the reason, as the error message gave it."""
+    from ..markup import markdown_literal
+
+    # guard() HTML-escaped the message for the error popup; the status line is Markdown.
+    return f"**✗ {what} failed:** {markdown_literal(html.unescape(last_error()))}"
+
+
 def guard(fn: Callable, settings: SpaceSettings) -> Callable:
     """Turn every failure into a message in the page: user errors verbatim, bugs as one line.
 
@@ -118,7 +166,7 @@ def guard(fn: Callable, settings: SpaceSettings) -> Callable:
     def shown(text: str) -> str:
         # The page renders an error's message as HTML, and messages quote uploaded names (a zip's member
         # names, a report's fields): escaped, they read as text instead of becoming tags or remote images.
-        return html.escape(" ".join(redact_paths(scrub(text), settings).split()), quote=False)
+        return _remember(html.escape(" ".join(redact_paths(scrub(text), settings).split()), quote=False))
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

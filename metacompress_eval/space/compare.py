@@ -10,6 +10,7 @@ shown whole, the known ones first (new figures appear without changes here).
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import tempfile
@@ -265,8 +266,10 @@ def data_title(report: dict, limit: int | None = None) -> str:
     task, language, data, n_sources, transforms, seed, n_follow_ups = data_key(report)
     data = data if limit is None else short_name(data, limit)
     made = "" if n_follow_ups is None else f"{n_follow_ups} "
-    return " · ".join([str(data), f"task {task}" + (f" ({language})" if language else ""), f"{n_sources} sources",
-                       f"{made}follow-ups: " + (", ".join(transforms) or "none"), f"seed {seed}"])
+    sources = f"{_count(n_sources)} sources"  # an upload without n_sources reads "? sources", never "None"
+    return " · ".join([str(data), f"task {task}" + (f" ({language})" if language else ""), sources,
+                       f"{made}follow-ups: " + (", ".join(transforms) or "none"),
+                       f"seed {'?' if seed is None else seed}"])
 
 
 def display_names(reports: Sequence[LoadedReport]) -> list[str]:
@@ -347,6 +350,13 @@ class BoardRow:
     name: str
     report: LoadedReport
     cells: dict[str, Cell]
+    tied: bool = False
+    duplicate_of: str | None = None
+
+
+def content_key(report: dict) -> str:
+    """The report's content, canonically written: two uploads with the same key are the same report."""
+    return json.dumps(report, sort_keys=True, ensure_ascii=True, default=str)
 
 
 def board_columns() -> list[tuple[str, str, str, str]]:
@@ -396,9 +406,20 @@ def board_rows(reports: Sequence[LoadedReport], scope: str = "overall") -> list[
                  "dp": _number(_dig(fidelity, "mean_abs_prob_difference"))}
         rows.append(BoardRow(groups[data_key(rep.report)], 0, mean, name, rep, cells))
     rows.sort(key=lambda r: (r.group, r.mean is None, r.mean if r.mean is not None else 0.0, r.name))
-    rank: dict[int, int] = {}
+    # Standard competition ranking: equal means share a rank (1, 1, 3), and say so; the means are compared
+    # as shown (to 0.1%), since an order the page cannot show would read as arbitrary.
     for row in rows:
-        row.rank = rank[row.group] = rank.get(row.group, 0) + 1
+        peers = [r for r in rows if r.group == row.group]
+        same = [r for r in peers if r.cells["mean"].main == row.cells["mean"].main]
+        row.rank = 1 + peers.index(same[0])
+        row.tied = len(same) > 1
+    first_with: dict[str, str] = {}
+    for row in rows:  # the same content uploaded twice (or the same report under two names)
+        key = content_key(row.report.report)
+        if key in first_with:
+            row.duplicate_of = first_with[key]
+        else:
+            first_with[key] = row.name
     return rows
 
 
@@ -449,7 +470,11 @@ def leaderboard_html(reports: Sequence[LoadedReport], scope: str = "overall") ->
         for row in members:
             teacher = report_model(row.report.report, "teacher")
             student = report_model(row.report.report, "student")
-            sub = f"teacher: {teacher} · {row.report.name}"
+            sub = f"teacher: {teacher} · {row.report.name}" + (
+                f" · same content as {row.duplicate_of}" if row.duplicate_of else "")
+            flags = (('<span class="mc-sub mc-tie">tie</span>' if row.tied else "")
+                     + ('<span class="mc-sub mc-dup" title="same content as '
+                        f'{_esc(row.duplicate_of)}">duplicate</span>' if row.duplicate_of else ""))
             cells = "".join(
                 f'<td data-col="{_esc(key)}" data-label="{_esc(label)}" title="{_esc(desc)}"><div class="mc-val">'
                 f'<span class="mc-main">{_esc(row.cells[key].main)}</span>'
@@ -458,11 +483,11 @@ def leaderboard_html(reports: Sequence[LoadedReport], scope: str = "overall") ->
                 for key, _, label, desc in columns)
             out.append(f'<tr data-rank="{row.rank}" data-report="{_esc(row.name)}">'
                        f'<td data-col="rank" data-label="rank" class="mc-rank"><div class="mc-val">'
-                       f'<span class="mc-main">{row.rank}</span></div></td>'
+                       f'<span class="mc-main">{row.rank}</span>{flags}</div></td>'
                        f'<td data-col="student" data-label="student"><div class="mc-val mc-name">'
-                       f'<span class="mc-main" title="{_esc(student)}">{_esc(short_name(student))}</span>'
-                       f'<span class="mc-sub" title="{_esc(sub)}">teacher: {_esc(short_name(teacher, 32))} · '
-                       f'{_esc(short_name(row.report.name, 32))}</span></div></td>'
+                       f'<span class="mc-main" title="{_esc(student)}">{breakable(short_name(student))}</span>'
+                       f'<span class="mc-sub" title="{_esc(sub)}">teacher: {breakable(short_name(teacher, 32))} · '
+                       f'{breakable(short_name(row.report.name, 32))}</span></div></td>'
                        f"{cells}</tr>")
         out.append("</tbody></table></div></section>")
     out.append("</div>")
@@ -471,6 +496,13 @@ def leaderboard_html(reports: Sequence[LoadedReport], scope: str = "overall") ->
 
 def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
+
+
+def breakable(text: Any) -> str:
+    """``text`` escaped, with a line-break opportunity (``<wbr>``) after each separator (``/ _ - . :``) and
+    none elsewhere (the CSS forbids breaking inside words): ``demo_report.json`` wraps as
+    ``demo_`` / ``report.json``, never ``demo_report.jso`` / ``n``."""
+    return re.sub(r"([/_\-.:])", r"\1<wbr>", _esc(text))
 
 
 def figure_title(path: Path) -> str:
@@ -508,6 +540,14 @@ def status_text(reports: Sequence[LoadedReport], scope: str, problems: Sequence[
     status = f"**{len(reports)} report(s)**, ranked by mean violation rate over {over} ({scope})"
     status += (f", within each of their {groups} data sets: reports on different data are not ranked against "
                "each other." if groups > 1 else ".")
+    rows = board_rows(reports, scope)
+    if any(r.tied for r in rows):
+        status += " Equal means share a rank (marked *tie*)."
+    duplicates = [r for r in rows if r.duplicate_of]
+    if duplicates:
+        status += ("\n\nSame content uploaded more than once: " + "; ".join(
+            f"{markdown_literal(short_name(r.name))} = {markdown_literal(short_name(r.duplicate_of))}"
+            for r in duplicates) + " (marked *duplicate*).")
     old = [name for rep, name in zip(reports, display_names(reports))
            if str(rep.report.get("schema_version", "")).startswith("1.")]
     if old and len(old) < len(reports):
@@ -527,6 +567,8 @@ def add_tab(app) -> None:
     (for API clients; hidden in the page) and the figures.
     """
     import gradio as gr
+
+    from .app import failure_status
 
     settings = app.settings
 
@@ -556,4 +598,5 @@ def add_tab(app) -> None:
 
     outputs = [status_box, board_box, board, plots]
     compare_btn.click(lambda: ("*Loading reports…*", "", None, []), None, outputs, queue=False, api_name=False).then(
-        do_compare, [files_box, folder_box, scope_box], outputs, api_name="compare")
+        do_compare, [files_box, folder_box, scope_box], outputs, api_name="compare").failure(
+        lambda: failure_status("Compare"), None, status_box, api_name=False, queue=False)

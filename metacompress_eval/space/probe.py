@@ -330,7 +330,7 @@ def add_tab(app) -> None:
 
     from ..code.languages import SUPPORTED_LANGUAGES
     from ..tasks import task_names
-    from .app import code_language
+    from .app import code_language, failure_status
     from .examples import EXAMPLES
 
     settings = app.settings
@@ -374,7 +374,8 @@ def add_tab(app) -> None:
     # stale verdicts that look like the answer to the new input.
     probe_btn.click(lambda: ("*Probing…*", "", "", None), None, outputs, queue=False, api_name=False).then(
         do_probe, [code_box, code2_box, language_box, task_box, *app.model_inputs, seed_box, *app.threshold_inputs],
-        outputs, api_name="probe", concurrency_id="models")
+        outputs, api_name="probe", concurrency_id="models").failure(
+        lambda: failure_status("Probe"), None, status_box, api_name=False, queue=False)
     example_box.change(pick_example, example_box, [code_box, language_box, task_box], api_name=False)
     language_box.change(lambda language: gr.update(language=code_language(language)), language_box, code_box,
                         api_name=False)

@@ -161,6 +161,8 @@ def add_tab(app) -> None:
     """The tab's components and its ``run`` API event (``app`` is the :class:`~.app.AppContext`)."""
     import gradio as gr
 
+    from .app import failure_status
+
     from ..code.languages import SUPPORTED_LANGUAGES
     from ..tasks import task_names
     from ..transforms import DEFAULT_TRANSFORMS, list_transformations
@@ -214,4 +216,5 @@ def add_tab(app) -> None:
     outputs = [status_box, file_box, board_box, board, plots]
     run_btn.click(lambda: ("*Running…*", None, "", None, []), None, outputs, queue=False, api_name=False).then(
         do_run, [data_box, task_box, language_box, transforms_box, rows_box, seed_box, unlabelled_box,
-                 *app.model_inputs, *app.threshold_inputs], outputs, api_name="run", concurrency_id="models")
+                 *app.model_inputs, *app.threshold_inputs], outputs, api_name="run", concurrency_id="models").failure(
+        lambda: failure_status("Run"), None, status_box, api_name=False, queue=False)

@@ -125,6 +125,10 @@ def test_empty_snippet_shows_an_error_message(page):
     assert "Traceback" not in page.content()
     # The previous probe's verdicts are gone: an error never sits next to stale results.
     assert page.locator("#mc-verdicts").count() == 0
+    # The status line gives the reason too (it said "Probing…" for ever before).
+    status = page.locator("#mc-probe-status")
+    status.get_by_text("Probe failed", exact=False).wait_for()
+    assert "the snippet is empty" in status.inner_text() and "Probing" not in status.inner_text()
     page.wait_for_timeout(800)  # let the toast finish fading in before the screenshot
     page.screenshot(path=str(ARTIFACTS / "space-error.png"), full_page=True)
 
@@ -145,6 +149,21 @@ _LAYOUT_JS = """() => {
                       .map(th => th.textContent),
     wrappedValues: [...board.querySelectorAll('.mc-main, .mc-sub')].filter(s => lines(s) > 1)
                      .map(s => s.textContent),
+    // the character before each line break inside a student cell (a name breaks at separators only)
+    breaksAfter: [...board.querySelectorAll('td[data-col="student"] .mc-main, td[data-col="student"] .mc-sub')]
+      .flatMap(el => { const out = []; let top = null, prev = null, n;
+        const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        while ((n = walk.nextNode())) for (let i = 0; i < n.length; i++) {
+          const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
+          const box = r.getBoundingClientRect();
+          if (box.width && top !== null && box.top > top + 2) out.push(prev);
+          if (box.width) top = box.top;
+          prev = n.data[i]; }
+        return out; }),
+    // gallery captions never cover their figure
+    captionOverlaps: [...document.querySelectorAll('#mc-compare-plots .thumbnail-item')].filter(item => {
+      const img = item.querySelector('img'), cap = item.querySelector('.caption-label');
+      return img && cap && cap.getBoundingClientRect().top < img.getBoundingClientRect().bottom - 1; }).length,
     headersShown: [...board.querySelectorAll('thead')].some(t => t.offsetParent !== null),
   };
 }"""
@@ -194,6 +213,7 @@ def test_compare_leaderboard_reads_well_at_1400_and_800_px(page, two_reports, ot
         assert layout["pageOverflow"] <= 0 and not any(x > 0 for x in layout["tables"]), (width, layout)
         assert not layout["offscreen"], (width, layout["offscreen"])
         assert not layout["wrappedHeaders"] and not layout["wrappedValues"], (width, layout)
+        assert layout["captionOverlaps"] == 0, (width, layout)
         assert layout["headersShown"] == (width > 1000)  # below 1000 px each report is a card of labelled lines
         board.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / f"space-compare-{width}.png"), full_page=True)
@@ -239,6 +259,7 @@ def test_compare_long_hostile_names_and_a_bad_zip_member_keep_the_layout(page, t
         layout = page.evaluate(_LAYOUT_JS)
         assert layout["pageOverflow"] <= 0 and not any(x > 0 for x in layout["tables"]), (width, layout)
         assert not layout["offscreen"], (width, layout["offscreen"])
+        assert set(layout["breaksAfter"]) <= set(" /_-.:·…"), (width, layout["breaksAfter"])
         status_box = page.evaluate("""() => { const s = document.querySelector('#mc-compare-status');
                                                return s.scrollWidth - s.clientWidth; }""")
         assert status_box <= 0, (width, status_box)

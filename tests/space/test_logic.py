@@ -217,13 +217,64 @@ def test_reports_on_different_data_are_never_ranked_together(two_reports):
         assert all(len(keys) == 1 for keys in groups.values())
         assert len(groups) == len({data_key(r.report) for r in reports})
         for group in groups:
-            ranks = [r.rank for r in rows if r.group == group]
-            assert ranks == list(range(1, len(ranks) + 1))
+            members = [r for r in rows if r.group == group]
+            shown = [r.cells["mean"].main for r in members]  # competition ranking over the means as shown
+            assert [r.rank for r in members] == [1 + shown.index(m) for m in shown]
             means = [r.mean for r in rows if r.group == group]
             assert means == sorted(means)
         names = display_names(reports)
         assert len(set(names)) == len(names)  # always distinguishable
         assert all(" on " in n and "/srv/" not in n and "report.json (" not in n for n in names)
+
+
+def test_equal_scores_share_a_rank_and_duplicates_are_flagged(two_reports):
+    """Generated groups with repeated scores and repeated files: equal means (as shown) share a rank
+    (1, 1, 3), each tie is marked, and a report whose content equals an earlier one is flagged with its name."""
+    import random
+
+    from metacompress_eval.space.compare import LoadedReport, board_rows, leaderboard_html, status_text
+
+    base = json.loads(two_reports[0].read_text())
+    rng = random.Random(7)
+    for _ in range(40):
+        reports = []
+        for i in range(rng.randint(2, 6)):
+            report = _variant(base, student=rng.choice(["s1", "s2"]), pa=rng.choice([0.1, 0.2, 0.3]))
+            reports.append(LoadedReport(f"r{i}.json", f"r{i}.json", report))
+        rows = board_rows(reports)
+        for row in rows:
+            same = [r for r in rows if r.cells["mean"].main == row.cells["mean"].main]
+            assert row.rank == 1 + min(rows.index(r) for r in same) and row.tied == (len(same) > 1)
+            twins = [r for r in rows[:rows.index(row)] if r.report.report == row.report.report]
+            assert row.duplicate_of == (twins[0].name if twins else None)
+        page = leaderboard_html(reports)
+        assert page.count('class="mc-sub mc-tie"') == sum(r.tied for r in rows)
+        assert page.count('class="mc-sub mc-dup"') == sum(bool(r.duplicate_of) for r in rows)
+        status = status_text(reports, "overall")
+        assert ("share a rank" in status) == any(r.tied for r in rows)
+        assert ("Same content uploaded more than once" in status) == any(r.duplicate_of for r in rows)
+    same = [LoadedReport("a.json", "a.json", base), LoadedReport("b.json", "b.json", json.loads(json.dumps(base)))]
+    assert [(r.rank, r.tied, r.duplicate_of is not None) for r in board_rows(same)] == [(1, True, False),
+                                                                                       (1, True, True)]
+
+
+def test_group_titles_never_show_none(two_reports):
+    from metacompress_eval.space.compare import data_title
+
+    report = json.loads(two_reports[0].read_text())
+    for missing in ("n_sources", "n_follow_ups"):
+        report["data"].pop(missing, None)
+    report["settings"].pop("seed", None)
+    title = data_title(report)
+    assert "None" not in title and "? sources" in title and "seed ?" in title
+
+
+def test_names_break_only_at_separators():
+    from metacompress_eval.space.compare import breakable
+
+    assert breakable("demo_report.json") == "demo_<wbr>report.<wbr>json"
+    assert breakable("org/model-1") == "org/<wbr>model-<wbr>1"
+    assert breakable('<b a="x">') == "&lt;b a=&quot;x&quot;&gt;"  # escaped first: no tag, no break inside an entity
 
 
 def test_reports_are_named_by_student_and_data(two_reports, settings):
@@ -485,7 +536,8 @@ def test_long_hostile_names_are_shortened_with_the_full_name_on_hover(two_report
         report["data"]["name"] = name + ".jsonl"
         page = leaderboard_html([LoadedReport(name + ".json", name + ".json", report)])
         flat = " ".join(name.split())
-        shown = re.findall(r'<span class="mc-main" title="([^"]*)">([^<]*)</span>', page)
+        shown = [(title, text.replace("<wbr>", "")) for title, text in
+                 re.findall(r'<span class="mc-main" title="([^"]*)">((?:[^<]|<wbr>)*)</span>', page)]
         student = next(s for s in shown if " ".join(html.unescape(s[0]).split()) == flat)
         assert len(html.unescape(student[1])) <= 48 and html.unescape(student[1]) == short_name(flat)
         assert "<img" not in page and "<script" not in page
