@@ -340,7 +340,10 @@ class InferenceEngine:
                     self._run_sharded(state, work.todo, work.encoded, work.known, stats)
                 else:
                     self._run(work.todo, work.encoded, work.known, stats)
-        stats.truncated = sum(model.truncated(e) for e in work.encoded)
+        # Every requested input is encoded (the cache is keyed by the encoding), so truncation is known for
+        # each, cached or not: counted over all of them, the figure does not depend on what was cached.
+        cut = {k: bool(model.truncated(e)) for k, e in work.encoded_of.items() if e is not None}
+        stats.truncated = sum(cut.get(work.key_of[k], False) for k in text_keys)
         stats.computed = len(work.todo)
         stats.unique = len(work.encoded_of)
         stats.shared = len(distinct) - len(work.encoded_of)

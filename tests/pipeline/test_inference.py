@@ -34,6 +34,25 @@ def test_batched_matches_unbatched_and_cache_reuses(tiny_models, tmp_path):
     np.testing.assert_allclose(again.probs, first.probs)
 
 
+def test_truncated_is_the_same_whatever_the_cache_holds(tiny_models, tmp_path):
+    """Every requested input is counted, cached or not: a fresh run, a run resumed after any prefix was
+    cached, and a fully cached one report the same figure (duplicates of a long input count each time)."""
+    loaded = load_model(str(tiny_models["teacher"]))
+    long = [s * 8 for s in C_SNIPPETS[:3]]
+    inputs = [(s,) for s in [long[0], *C_SNIPPETS, *long, long[0], C_SNIPPETS[1]]]
+    cut = [len(loaded.tokenizer(*inp, truncation=True, max_length=loaded.max_length)["input_ids"])
+           >= loaded.max_length for inp in inputs]
+    assert 0 < sum(cut) < len(inputs)
+    for cached in range(len(inputs) + 1):  # how many inputs an earlier, interrupted run finished
+        cache = OutputCache(tmp_path / f"c{cached}.sqlite")
+        if cached:
+            InferenceEngine(loaded, cache, batch_size=2, progress=False).predict(inputs[:cached])
+        for _ in range(2):  # resumed, then fully cached
+            stats = InferenceEngine(loaded, cache, batch_size=2, progress=False).predict(inputs).stats
+            assert stats.truncated == sum(cut), (cached, stats)
+        assert stats.computed == 0
+
+
 def test_pairs_and_label_permutation(tiny_models):
     loaded = load_model(str(tiny_models["student"]))
     pairs = [(C_SNIPPETS[0], C_SNIPPETS[1]), (C_SNIPPETS[2], C_SNIPPETS[3])]
