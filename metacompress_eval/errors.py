@@ -8,3 +8,8 @@ status 2 instead of showing a traceback.
 
 class MetaCompressError(Exception):
     """An error whose message is meant for the user, not a bug in the tool."""
+
+
+class WorkerDied(MetaCompressError):
+    """A worker process ended without finishing its work (killed, out of memory?): a runtime failure,
+    not a bug; the CLI says it in one line with what a rerun of the command does."""

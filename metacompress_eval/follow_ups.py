@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Sequence
 
 from .data import SourceInput
-from .errors import MetaCompressError
+from .errors import MetaCompressError, WorkerDied
 
 DEFAULT_CHUNK_SOURCES = 64  # sources per chunk: big enough to amortise a task's overhead, small for memory
 
@@ -272,7 +272,8 @@ def usable_cpus() -> int:
 
 
 def resolve_workers(workers: int | None) -> int:
-    """``workers`` as a process count: ``None`` or 0 means :func:`usable_cpus`.
+    """``workers`` as a process count: ``None`` or 0 means :func:`usable_cpus`, and a larger request is
+    capped at it (more processes than CPUs only add start-up cost and memory; see :func:`workers_note`).
 
     Raises:
         MetaCompressError: for a negative count.
@@ -281,7 +282,15 @@ def resolve_workers(workers: int | None) -> int:
         return usable_cpus()
     if workers < 0:
         raise MetaCompressError(f"--workers must be 0 (= usable CPUs) or a positive number, not {workers}")
-    return int(workers)
+    return min(int(workers), usable_cpus())
+
+
+def workers_note(workers: int | None) -> str | None:
+    """The one-line note for a ``--workers`` request :func:`resolve_workers` caps (``None`` when it does not)."""
+    used = resolve_workers(workers)
+    if workers and workers > used:
+        return f"--workers {workers} is more than the {used} usable CPU(s); using {used}"
+    return None
 
 
 @dataclass
@@ -395,26 +404,38 @@ def _pool(workers: int):
     Elsewhere the platform's default start method is used (with it, a script calling this needs the
     usual ``if __name__ == "__main__":`` guard).
 
-    Workers end with the process that started them (:func:`_end_with_parent`), also when it is killed.
+    Workers end with the process that started them (:func:`_start_worker`), also when it is killed, and
+    their temporary folders are made in this process's run folder (:func:`~metacompress_eval.verify.
+    lifetime.scratch_dir`), which this process removes whatever becomes of the workers.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from .verify.lifetime import scratch_dir
+
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else None)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_end_with_parent,
-                               initargs=(os.getpid(),))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                               initargs=(os.getpid(), scratch_dir()))
 
 
-def _end_with_parent(parent: int) -> None:
-    """In a worker: exit as soon as ``parent`` is gone.
+def _start_worker(parent: int, scratch: str) -> None:
+    """In a worker: leave interrupts to the parent, use its run folder, and exit as soon as it is gone.
 
+    Ctrl-C reaches every process of the terminal's group; the parent stops the workers itself
+    (:func:`_stop_pool`), and a worker interrupted while waiting for work would print a traceback.
     A parent killed outright (SIGKILL, the OOM killer) cannot shut its pool down, and a forked worker
     waiting for work would never see the end of its queue (it holds the queue's other end itself),
     so it would live on, idle, holding memory. A daemon thread notices the new parent and exits.
     """
+    import signal
     import threading
     import time
+
+    from .verify.lifetime import adopt_scratch_dir
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    adopt_scratch_dir(scratch)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -422,6 +443,21 @@ def _end_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
+def _stop_pool(pool, processes) -> None:
+    """Stop ``pool`` now: drop the parts not started and end the workers (interrupted, or an error).
+
+    ``shutdown(wait=True)`` would let every part already handed to a worker run to its end (with
+    ``--verify`` that is many compiler calls, tens of seconds). The workers are ours and hold
+    nothing that must be saved, so they are terminated; their compilers die with them.
+    """
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(5)
 
 
 def check_transformations(language: str | None, transformations: Iterable[str]) -> tuple[str, ...]:
@@ -484,30 +520,42 @@ def iter_follow_up_chunks(sources: Sequence[SourceInput], language: str | None, 
         # At most 2 chunks per worker in flight: workers stay busy while the consumer holds results
         # in order, and memory stays bounded when the consumer is slower than the workers.
         window = 2 * workers * -(-chunk_sources // size)
-        with _pool(min(workers, len(parts))) as pool:
+        import multiprocessing
+        from concurrent.futures.process import BrokenProcessPool
+
+        before = set(multiprocessing.active_children())
+        pool = _pool(min(workers, len(parts)))
+        finished, processes = False, []
+        try:
             pending = deque((job, last, pool.submit(_run_part, job)) for job, last in parts[:window])
+            # The pool's processes (public API only: they are this process's new children).
+            processes = [p for p in multiprocessing.active_children() if p not in before]
             submitted = len(pending)
             chunk = None
-            try:
-                while pending:
-                    job, last, future = pending.popleft()
-                    part = future.result()
-                    part.sources = list(job.sources)
-                    if submitted < len(parts):
-                        following, ends = parts[submitted]
-                        pending.append((following, ends, pool.submit(_run_part, following)))
-                        submitted += 1
-                    bar.update(len(part.sources))
-                    if chunk is None:
-                        chunk = part
-                    else:
-                        chunk.extend(part)
-                    if last:
-                        done, chunk = chunk, None
-                        yield done
-            finally:
-                for _, _, future in pending:
-                    future.cancel()
+            while pending:
+                job, last, future = pending.popleft()
+                part = future.result()
+                part.sources = list(job.sources)
+                if submitted < len(parts):
+                    following, ends = parts[submitted]
+                    pending.append((following, ends, pool.submit(_run_part, following)))
+                    submitted += 1
+                bar.update(len(part.sources))
+                if chunk is None:
+                    chunk = part
+                else:
+                    chunk.extend(part)
+                if last:
+                    done, chunk = chunk, None
+                    yield done
+            finished = True
+        except BrokenProcessPool:
+            raise WorkerDied("a follow-up worker process died (killed, out of memory?)") from None
+        finally:
+            if finished:
+                pool.shutdown(wait=True)
+            else:  # interrupted, an error, or the consumer stopped early (the generator was closed)
+                _stop_pool(pool, processes)
     finally:
         bar.close()
 

@@ -29,7 +29,8 @@ from .console import logger, warn
 from .data import DEFAULT_MAX_CODE_CHARS, DataSpec, load_sources
 from .errors import MetaCompressError
 from .fileio import AtomicJsonlWriter, atomic_write_json, atomic_write_jsonl, atomic_write_text
-from .follow_ups import FollowUpRef, check_transformations, language_warning, remake_follow_up, resolve_workers
+from .follow_ups import (FollowUpRef, check_transformations, language_warning, remake_follow_up, resolve_workers,
+                         workers_note)
 from .inference import OutputCache, distributed_state
 from .model_outputs import EvaluationRows, ModelSpec, load_teacher_student, run_models, run_models_streamed
 from .models.base import AbsentModel
@@ -205,6 +206,8 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
 
     check_transformations(task.language, config.transforms)
     workers = resolve_workers(config.workers)
+    if workers_note(config.workers) and main:
+        warn(workers_note(config.workers))
     if state is not None and not config.workers:
         # The processes of a launch on one machine share its CPUs.
         workers = max(1, workers // int(os.environ.get("LOCAL_WORLD_SIZE") or state.num_processes))
@@ -296,6 +299,8 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
     if config.public_only:
         report = public_report(report)
     report["inference"]["follow_up_workers"] = workers
+    if workers_note(config.workers):  # a request above the usable CPUs: what was asked, beside what ran
+        report["inference"]["follow_up_workers_requested"] = config.workers
     report["inference"]["total_seconds"] = round(time.perf_counter() - started, 3)
     files: list[Path] = []
     if folder is not None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from metacompress_eval.cli import build_parser
+from metacompress_eval import cli
+from metacompress_eval.cli import build_parser, main
 from metacompress_eval.cli.options import MAX_SEED
 from metacompress_eval.threads import MAX_THREADS
 
@@ -49,3 +53,42 @@ def test_thread_counts_out_of_range_are_refused(value, capsys):
 @pytest.mark.parametrize("value,expected", [("1", 1), (str(MAX_THREADS), MAX_THREADS), ("auto", "auto"), ("cpus", "cpus")])
 def test_thread_counts_in_range_are_accepted(value, expected):
     assert _parse(["demo", f"--threads={value}"]).threads == expected
+
+
+CHUNKED = {"transform": ["--language", "c", "in.jsonl", "out.jsonl"],
+           "evaluate": ["--teacher", "t", "--student", "s", "--data", "d.jsonl"]}
+
+
+@pytest.mark.parametrize("command", sorted(CHUNKED))
+@settings(max_examples=15, deadline=None)
+@given(value=st.integers(max_value=0))
+def test_chunk_sizes_below_one_are_refused_in_one_line(command, value):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main([command, *CHUNKED[command], f"--chunk-sources={value}"]) == 2
+    assert err.getvalue().splitlines() == [f"metacompress: error: --chunk-sources must be at least 1, "
+                                                    f"not {value}"]
+
+
+def _interrupted(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+INTERRUPTED = {  # command line → what its interruption says after "interrupted"
+    ("demo",): "; finished model outputs are cached — rerun the same command to resume",
+    ("evaluate", *CHUNKED["evaluate"]): "; finished model outputs are cached — rerun the same command to resume",
+    ("attack", "--model", "m", "--data", "d.jsonl", "--out", "o"):
+        "; finished model outputs are cached — rerun the same command to resume",
+    ("transform", *CHUNKED["transform"]): "; no output was written — rerun the same command",
+    ("verify", "--language", "c", "in.jsonl"): "",  # no cache: nothing to promise
+    ("dataset", "--data", "d.jsonl", "--out", "o"): "",
+}
+
+
+@pytest.mark.parametrize("argv", sorted(INTERRUPTED))
+def test_an_interruption_says_what_a_rerun_of_that_command_does(argv, monkeypatch, capsys):
+    """Only the commands that cache model outputs promise a resume; the others say no more than is true."""
+    command = next(c for c in cli.COMMANDS if c.NAME == argv[0])
+    monkeypatch.setattr(command, "run", _interrupted)
+    assert main(list(argv)) == 130
+    assert capsys.readouterr().err.splitlines() == ["metacompress: interrupted" + INTERRUPTED[argv]]

@@ -6,11 +6,12 @@ AVATAR, MORPH or fidelity recipe), ``import`` (a published checkpoint → a self
 of follow-ups), ``space`` (the web app), and the Hugging Face commands ``evaluate-module``,
 ``dataset`` and ``card``. Options shared by several commands live in :mod:`.options`.
 
-To add a command: write ``cli/<command>.py`` with ``NAME``, ``add_parser`` and ``run``, and list it in
-:data:`COMMANDS`. User errors (:class:`~metacompress_eval.errors.MetaCompressError`) end with a
-one-line message and exit status 2; an interrupted run exits with 130 and resumes from the cache
-when rerun. Nothing ends in a traceback: an input too deep or too large for the interpreter, or an
-operating-system error nobody anticipated, is one line with exit status 2, and a bug is one line
+To add a command: write ``cli/<command>.py`` with ``NAME``, ``add_parser`` and ``run`` (and, optionally,
+``RERUN_NOTE``: what rerunning it after an interruption does), and list it in :data:`COMMANDS`. User
+errors (:class:`~metacompress_eval.errors.MetaCompressError`) end with a one-line message and exit
+status 2; an interrupted run exits with 130 and says what a rerun does (``evaluate`` resumes from its
+cache); a follow-up worker process that died is one line with exit status 2. Nothing ends in a
+traceback: an input too deep or too large for the interpreter, or an operating-system error nobody anticipated, is one line with exit status 2, and a bug is one line
 ``internal error`` with exit status 1 (``METACOMPRESS_DEBUG=1`` shows the traceback and the
 libraries' own log messages). Every message passes through
 :func:`~metacompress_eval.hub_client.scrub`, so no error path prints a Hub token.
@@ -24,7 +25,7 @@ import os
 import sys
 
 from .. import __version__
-from ..errors import MetaCompressError
+from ..errors import MetaCompressError, WorkerDied
 from . import (attack, card, dataset, demo, distill, evaluate, evaluate_module, import_model, space, transform,
                verify)
 from .options import thresholds_from_args
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"metacompress-eval {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
-        command.add_parser(sub).set_defaults(run=command.run)
+        command.add_parser(sub).set_defaults(run=command.run, rerun_note=getattr(command, "RERUN_NOTE", None))
     return parser
 
 
@@ -88,22 +89,39 @@ def _check_output_names(args) -> None:
             raise MetaCompressError(f"{name} is empty; name a file or folder (\"./NAME\" for one in the current folder)")
 
 
+# Count arguments that must be at least 1, as their help spells them: checked before any work (the
+# library's own check would come after the data is read, and name its parameter, not the option).
+COUNT_ARGUMENTS = {"chunk_sources": "--chunk-sources"}
+
+
+def _check_counts(args) -> None:
+    for attr, name in COUNT_ARGUMENTS.items():
+        value = getattr(args, attr, None)
+        if value is not None and value < 1:
+            raise MetaCompressError(f"{name} must be at least 1, not {value}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``metacompress`` console script."""
     args = build_parser().parse_args(argv)
     _quiet_libraries()
     try:
         _check_output_names(args)
+        _check_counts(args)
         if getattr(args, "threads", None) is not None:  # demo, evaluate, attack, distill
             from ..threads import configure_threads
 
             configure_threads(args.threads)
         return args.run(args)
+    except WorkerDied as exc:  # a runtime failure, not the user's: say what to do, as for an interruption
+        return _error(f"error: {exc}; {getattr(args, 'rerun_note', None) or 'rerun the same command'}", 2)
     except MetaCompressError as exc:
         return _error(f"error: {exc}", 2)
     except KeyboardInterrupt:
-        print("metacompress: interrupted; finished model outputs are cached — rerun the same command to resume",
-              file=sys.stderr)
+        # What a rerun does depends on the command (RERUN_NOTE): evaluate resumes from its cache,
+        # transform has none and starts again.
+        note = getattr(args, "rerun_note", None)
+        print(f"metacompress: interrupted{'; ' + note if note else ''}", file=sys.stderr)
         return 130
     except RecursionError:
         return _error("error: an input is nested too deeply to process (RecursionError); please report it "

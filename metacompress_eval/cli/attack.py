@@ -11,6 +11,9 @@ from .options import seed
 
 NAME = "attack"
 
+#: What rerunning does after an interruption (printed by the CLI).
+RERUN_NOTE = "finished model outputs are cached — rerun the same command to resume"
+
 
 def add_parser(subparsers):
     from ..attacks import attack_names

@@ -7,6 +7,9 @@ from .options import seed
 
 NAME = "demo"
 
+#: What rerunning does after an interruption (printed by the CLI).
+RERUN_NOTE = "finished model outputs are cached — rerun the same command to resume"
+
 
 def add_parser(subparsers):
     p = subparsers.add_parser(NAME, help="train a small teacher and student on an embedded C corpus and evaluate them",

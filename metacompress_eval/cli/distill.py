@@ -90,6 +90,11 @@ def run(args) -> int:
             raise MetaCompressError(f"{option} must be {what}, got {value}")
     if args.pair_ids is not None and len(args.pair_ids) != 2:
         raise MetaCompressError("--pair-ids takes exactly two column names, e.g. id1,id2")
+    from ..console import warn
+    from ..follow_ups import workers_note
+
+    if workers_note(args.workers):
+        warn(workers_note(args.workers))
     space = SearchSpace.tiny(max_length=args.max_length) if args.space == "tiny" else None
     settings = DistillSettings(
         teacher=args.teacher, data=args.data, out_dir=args.out, method=args.method, task=args.task,

@@ -179,12 +179,12 @@ def add_workers_option(parser: argparse.ArgumentParser, chunks: bool = True) -> 
     """``--workers``: processes that make follow-ups (the output is the same for any number); with
     ``chunks``, also ``--chunk-sources``."""
     parser.add_argument("--workers", type=int, default=0,
-                        help="worker processes making follow-ups; 0 = one per usable CPU (default); the follow-ups, "
-                             "their order and every count are the same for any number")
+                        help="worker processes making follow-ups; 0 = one per usable CPU (default), and at most that "
+                             "many; the follow-ups, their order and every count are the same for any number")
     if not chunks:
         return
     parser.add_argument("--chunk-sources", type=int, default=None,
-                        help="sources per chunk of follow-ups (handed to the workers in smaller parts unless verifying; "
+                        help="sources per chunk (at least 1) of follow-ups (handed to the workers in smaller parts unless verifying; "
                              "for evaluate, streamed to the models and shared out to the processes of a "
                              "multi-process launch; default 64)")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 
 from ..errors import MetaCompressError
@@ -10,6 +11,10 @@ from .options import (add_context_option, add_max_code_chars_option, add_workers
 from .options import seed
 
 NAME = "transform"
+
+#: What rerunning does after an interruption (printed by the CLI): transform keeps no cache, and its
+#: output and summary are replaced only when complete.
+RERUN_NOTE = "no output was written — rerun the same command"
 
 
 def add_parser(subparsers):
@@ -66,13 +71,15 @@ def run(args) -> int:
     from ..data import DataSpec, load_code_sources
     from ..fileio import AtomicJsonlWriter, json_text
     from ..follow_ups import (DEFAULT_CHUNK_SOURCES, FollowUpSet, iter_follow_up_chunks, language_warning,
-                              resolve_workers, verification_line, verify_follow_ups)
+                              resolve_workers, verification_line, verify_follow_ups, workers_note)
     from ..outputs import check_input_file, check_output_file, write_failed
     from ..tasks import get_task
 
     language = get_task("classification", language=args.language).language
     names = transform_names(args.transforms, language)
     workers = resolve_workers(args.workers)
+    if workers_note(args.workers):
+        warn(workers_note(args.workers))
     check_input_file(args.input)
     output = check_output_file(args.output, inputs=[args.input])
     summary_path = Path(f"{args.output}.summary.json")
@@ -97,13 +104,14 @@ def run(args) -> int:
                     out.write(item.as_row())
             else:
                 result = FollowUpSet()
-                chunks = iter_follow_up_chunks(sources, language, names, seed=args.seed, verify=args.verify,
-                                               workers=workers, progress=not args.quiet,
-                                               chunk_sources=args.chunk_sources or DEFAULT_CHUNK_SOURCES)
-                for chunk in chunks:
-                    for item in chunk.items:
-                        out.write(item.as_row())
-                    result.add(chunk, keep_items=False)
+                # closing(): interrupted while writing, the workers stop now, not when the generator is collected.
+                with closing(iter_follow_up_chunks(sources, language, names, seed=args.seed, verify=args.verify,
+                                                   workers=workers, progress=not args.quiet,
+                                                   chunk_sources=args.chunk_sources or DEFAULT_CHUNK_SOURCES)) as chunks:
+                    for chunk in chunks:
+                        for item in chunk.items:
+                            out.write(item.as_row())
+                        result.add(chunk, keep_items=False)
                 result.finish()
                 # Counted while the follow-ups were made (no parse of every source before the workers start).
                 warnings = [w for w in [language_warning(sources, language, result)] if w]

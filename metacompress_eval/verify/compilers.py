@@ -61,6 +61,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 from metacompress_eval.errors import MetaCompressError
 from metacompress_eval.verify import go_check
+from metacompress_eval.verify.lifetime import run_tool, scratch_dir
 
 # ----------------------------------------------------------------------------------------------
 # Results
@@ -285,15 +286,15 @@ def _c_prelude_dir(cc: str) -> str:
         folder = _PCH_DIR.get(cc)
         if folder and os.path.isdir(folder):
             return folder
-        folder = tempfile.mkdtemp(prefix="metacompress-cc-")
+        folder = tempfile.mkdtemp(prefix="metacompress-cc-", dir=scratch_dir())
         atexit.register(shutil.rmtree, folder, True)
         header = os.path.join(folder, "mc_prelude.h")
         with open(header, "w", encoding="utf-8") as fh:
             fh.write(C_PRELUDE)
         if os.path.basename(cc).startswith("gcc") or os.path.basename(cc) == "cc":
             try:
-                subprocess.run([cc, *C_FLAGS[1:], "-x", "c-header", header, "-o", header + ".gch"],
-                               capture_output=True, timeout=120, env=_ENV, check=False)
+                run_tool([cc, *C_FLAGS[1:], "-x", "c-header", header, "-o", header + ".gch"],
+                         capture_output=True, timeout=120, env=_ENV, check=False)
             except (OSError, subprocess.SubprocessError):
                 pass
         _PCH_DIR[cc] = folder
@@ -312,7 +313,7 @@ def _c_batch(codes: list[str], tick: Tick = None) -> list[_Raw]:
     results: list[_Raw | None] = [None] * len(codes)
 
     def run(indices: list[int]) -> None:
-        with tempfile.TemporaryDirectory(prefix="metacompress-c-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="metacompress-c-", dir=scratch_dir()) as tmp:
             files = {}
             for i in indices:
                 path = os.path.join(tmp, f"u{i}.c")
@@ -322,8 +323,8 @@ def _c_batch(codes: list[str], tick: Tick = None) -> list[_Raw]:
                     fh.write('#include "mc_prelude.h"\n#line 1\n' + codes[i] + "\n")
                 files[os.path.basename(path)] = i
             try:
-                proc = subprocess.run([cc, *C_FLAGS, "-I", prelude_dir, *files], cwd=tmp, capture_output=True,
-                                      timeout=60 + 2 * len(indices), env=_ENV)
+                proc = run_tool([cc, *C_FLAGS, "-I", prelude_dir, *files], cwd=tmp, capture_output=True,
+                                timeout=60 + 2 * len(indices), env=_ENV)
             except subprocess.TimeoutExpired:
                 for i in indices:
                     results[i] = _Raw([], name, verified=False, note=f"unverified: {name} timed out")
@@ -421,7 +422,7 @@ def _java_batch(units: list[tuple[str, str]], tick: Tick = None) -> list[_Raw]:
     results: list[_Raw | None] = [None] * len(units)
 
     def run(members: list[int]) -> None:
-        with tempfile.TemporaryDirectory(prefix="metacompress-java-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="metacompress-java-", dir=scratch_dir()) as tmp:
             files = {}
             for i in members:
                 stem, text, _ = prepared[i]
@@ -432,8 +433,8 @@ def _java_batch(units: list[tuple[str, str]], tick: Tick = None) -> list[_Raw]:
                     fh.write(text)
                 files[path] = i
             try:
-                proc = subprocess.run([javac, *JAVAC_FLAGS, "-d", os.path.join(tmp, "out"), *files], cwd=tmp,
-                                      capture_output=True, timeout=120 + len(members), env=_ENV)
+                proc = run_tool([javac, *JAVAC_FLAGS, "-d", os.path.join(tmp, "out"), *files], cwd=tmp,
+                                capture_output=True, timeout=120 + len(members), env=_ENV)
             except subprocess.TimeoutExpired:
                 for i in members:
                     results[i] = _Raw([], "javac", verified=False, note="unverified: javac timed out")
@@ -548,9 +549,9 @@ def _node_call(items: list[tuple[str, str | None]]) -> list[tuple[str, _Raw]]:
                 for c, _ in items]
     payload = json.dumps([{"code": c, "mode": m} for c, m in items])
     try:
-        proc = subprocess.run([node, "--experimental-vm-modules", "--no-warnings", "-e", _NODE_CHECK],
-                              input=payload.encode("utf-8", "surrogatepass"), capture_output=True,
-                              timeout=60 + len(items), env=_ENV)
+        proc = run_tool([node, "--experimental-vm-modules", "--no-warnings", "-e", _NODE_CHECK],
+                        input=payload.encode("utf-8", "surrogatepass"), capture_output=True,
+                        timeout=60 + len(items), env=_ENV)
         rows = json.loads(proc.stdout.decode("utf-8"))
     except (subprocess.TimeoutExpired, ValueError):
         return [("script", _Raw([], "node", verified=False, note="unverified: node check failed")) for _ in items]
@@ -569,8 +570,8 @@ def _go_raw(code: str) -> _Raw:
         return _tree_sitter_raw(code, "go", "tree-sitter-go", "unverified: no Go toolchain")
     text = code if re.search(r"^\s*package\s+\w+", code, re.M) else "package main\n" + code
     try:
-        proc = subprocess.run([gofmt, "-e"], input=text.encode("utf-8", "surrogatepass"), capture_output=True,
-                              timeout=30, env=_ENV)
+        proc = run_tool([gofmt, "-e"], input=text.encode("utf-8", "surrogatepass"), capture_output=True,
+                        timeout=30, env=_ENV)
     except subprocess.TimeoutExpired:
         return _Raw([], "gofmt", verified=False, note="unverified: gofmt timed out")
     msgs = [re.sub(r"^[^:]*:\d+:\d+:\s*", "", line) for line in proc.stderr.decode("utf-8", "replace").splitlines()

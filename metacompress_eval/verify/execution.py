@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from metacompress_eval.errors import MetaCompressError
+from metacompress_eval.verify.lifetime import die_with_parent, run_tool, scratch_dir
 
 _MARKER = "__MC_RESULT__"
 _OUTPUT_LIMIT = 16 * 1024 * 1024
@@ -83,7 +84,10 @@ class ExecutionResult:
 
 
 def _limits(cpu_seconds: int, memory_mb: int | None):
+    tied = die_with_parent()  # a snippet must not outlive the worker running it either
+
     def apply() -> None:  # runs in the child between fork and exec: no imports, no locks here
+        tied()
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (_OUTPUT_LIMIT, _OUTPUT_LIMIT))
@@ -272,7 +276,7 @@ def run_python(source: str, follow_up: str, calls: Sequence[Any], *, function: s
         texts.append(text)
 
     def run_one(code: str) -> RunOutcome:
-        with tempfile.TemporaryDirectory(prefix="metacompress-py-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="metacompress-py-", dir=scratch_dir()) as tmp:
             with open(os.path.join(tmp, ".spec.json"), "w", encoding="utf-8") as fh:
                 json.dump({"code": textwrap.dedent(code), "function": function, "calls": texts}, fh)
             with open(os.path.join(tmp, "harness.py"), "w", encoding="utf-8") as fh:
@@ -461,13 +465,13 @@ def run_c(source: str, follow_up: str, *, driver: str | None = None, inputs: Seq
         driver = generic_c_driver(source, inputs if inputs is not None else [()], function)
 
     def run_one(code: str) -> RunOutcome:
-        with tempfile.TemporaryDirectory(prefix="metacompress-c-run-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="metacompress-c-run-", dir=scratch_dir()) as tmp:
             path = os.path.join(tmp, "prog.c")
             with open(path, "w", encoding="utf-8", errors="surrogatepass") as fh:
                 fh.write(C_PRELUDE + C_SUPPORT_IMPL + "#line 1 \"snippet.c\"\n" + code + "\n#line 1 \"driver.c\"\n"
                          + driver)
-            build = subprocess.run([cc, "-std=gnu11", "-w", "-O0", "-o", "prog", "prog.c", "-lm"], cwd=tmp,
-                                   capture_output=True, timeout=120, env={**os.environ, "LC_ALL": "C"})
+            build = run_tool([cc, "-std=gnu11", "-w", "-O0", "-o", "prog", "prog.c", "-lm"], cwd=tmp,
+                             capture_output=True, timeout=120, env={**os.environ, "LC_ALL": "C"})
             if build.returncode != 0:
                 errors = [l for l in build.stderr.decode("utf-8", "replace").splitlines() if "error" in l]
                 return RunOutcome("error", detail="compilation failed: " + (errors[0] if errors else "unknown"))
@@ -543,7 +547,7 @@ def run_javascript(source: str, follow_up: str, calls: Sequence[Sequence[Any]], 
         raise MetaCompressError(f"JavaScript call arguments must be JSON values: {exc}") from None
 
     def run_one(code: str) -> RunOutcome:
-        with tempfile.TemporaryDirectory(prefix="metacompress-js-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="metacompress-js-", dir=scratch_dir()) as tmp:
             with open(os.path.join(tmp, ".spec.json"), "w", encoding="utf-8") as fh:
                 json.dump({"code": code, "function": function, "calls": payload}, fh)
             with open(os.path.join(tmp, "harness.js"), "w", encoding="utf-8") as fh:

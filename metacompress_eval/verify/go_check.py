@@ -36,6 +36,8 @@ import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 
+from metacompress_eval.verify.lifetime import run_tool, scratch_dir
+
 # Package names that several standard packages share: the one a snippet most likely means.
 _PREFERRED_PATHS = {
     "rand": "math/rand", "template": "text/template", "scanner": "text/scanner", "pprof": "runtime/pprof",
@@ -96,7 +98,7 @@ def go_version() -> str:
     if go is None:
         return ""
     try:
-        out = subprocess.run([go, "env", "GOVERSION"], capture_output=True, timeout=30, env=go_env()).stdout
+        out = run_tool([go, "env", "GOVERSION"], capture_output=True, timeout=30, env=go_env()).stdout
     except (OSError, subprocess.SubprocessError):
         return ""
     return out.decode("utf-8", "replace").strip()
@@ -124,7 +126,7 @@ def standard_packages() -> dict[str, str]:
     paths: list[str] = []
     if go is not None:
         try:
-            proc = subprocess.run([go, "list", "std"], capture_output=True, timeout=60, env=go_env())
+            proc = run_tool([go, "list", "std"], capture_output=True, timeout=60, env=go_env())
             paths = proc.stdout.decode("utf-8", "replace").split()
         except (OSError, subprocess.SubprocessError):
             paths = []
@@ -235,7 +237,7 @@ def check_units(units: list[GoUnit], timeout: float | None = None) -> list[tuple
     distinct = sorted(set(names))
     limit = timeout if timeout is not None else 180 + 2 * len(distinct)
     env = go_env()
-    with tempfile.TemporaryDirectory(prefix="metacompress-go-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="metacompress-go-", dir=scratch_dir()) as tmp:
         with open(os.path.join(tmp, "go.mod"), "w", encoding="utf-8") as fh:
             fh.write(f"module {MODULE}\n\ngo 1.18\n")
         for unit, name in zip(units, names):
@@ -246,8 +248,8 @@ def check_units(units: list[GoUnit], timeout: float | None = None) -> list[tuple
             with open(os.path.join(folder, FILE_NAME), "w", encoding="utf-8", errors="surrogatepass") as fh:
                 fh.write(package_text(unit.code, unit.wrapping, name))
         try:
-            build = subprocess.run([go, "build", "-gcflags=-e", *(f"./{n}" for n in distinct)], cwd=tmp,
-                                   capture_output=True, timeout=limit, env=env)
+            build = run_tool([go, "build", "-gcflags=-e", *(f"./{n}" for n in distinct)], cwd=tmp,
+                             capture_output=True, timeout=limit, env=env)
         except subprocess.TimeoutExpired:
             return [([], "unverified: go build timed out")] * len(units)
         errors = _parse_output(build.stderr.decode("utf-8", "replace"), set(distinct))
@@ -256,8 +258,8 @@ def check_units(units: list[GoUnit], timeout: float | None = None) -> list[tuple
         vetted: dict[str, list[str]] = {}
         if clean and not failed_without_message:
             try:
-                vet = subprocess.run([go, "vet", *(f"./{n}" for n in clean)], cwd=tmp, capture_output=True,
-                                     timeout=limit, env=env)
+                vet = run_tool([go, "vet", *(f"./{n}" for n in clean)], cwd=tmp, capture_output=True,
+                               timeout=limit, env=env)
                 vetted = _parse_output(vet.stderr.decode("utf-8", "replace"), set(clean))
             except subprocess.TimeoutExpired:
                 return [(errors.get(n, []), "unverified: go vet timed out") for n in names]

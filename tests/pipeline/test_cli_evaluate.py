@@ -11,6 +11,7 @@ import time
 import pytest
 
 from metacompress_eval.cli import main
+from metacompress_eval.follow_ups import usable_cpus
 
 from ..conftest import C_SNIPPETS, write_jsonl
 
@@ -184,7 +185,7 @@ def test_streamed_run_is_the_same_for_any_workers_and_chunks(tiny_models, c_data
                                   transforms=("rename_variables", "dead_code", "reindent", "blank_lines"))
         reports.append(run_evaluation(config).report)
         files.append(((out / "follow_ups.jsonl").read_bytes(), (out / "predictions.jsonl").read_bytes()))
-        assert reports[-1]["inference"]["follow_up_workers"] == workers
+        assert reports[-1]["inference"]["follow_up_workers"] == min(workers, usable_cpus())
     assert files[0] == files[1]
     assert files[2][0] == files[0][0] and files[0][0].count(b"\n") == reports[0]["data"]["n_follow_ups"]
     assert _stable(reports[1]) == _stable(reports[0])
@@ -207,3 +208,18 @@ def test_dtype_is_recorded(tiny_models, c_dataset, tmp_path):
     assert report["settings"]["dtype"] == "bfloat16" and report["settings"]["batch_tokens"] == 500
     assert report["models"]["teacher"]["dtype"] == report["models"]["student"]["dtype"] == "bfloat16"
     assert "shared" in report["inference"]["teacher"]
+
+
+def test_a_worker_request_above_the_cpus_is_capped_and_recorded(tiny_models, c_dataset, tmp_path, capsys):
+    """--workers larger than the usable CPUs runs one per CPU, says so in one line, and the report keeps
+    both what was asked and what ran."""
+    asked = usable_cpus() + 99999999999
+    out = tmp_path / "out"
+    assert _evaluate(tiny_models, c_dataset, out, tmp_path / "cache", "--workers", str(asked),
+                     "--transforms", "rename_variables", "--no-verify") == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "--workers" in line]
+    assert notes == [f"metacompress: warning: --workers {asked} is more than the {usable_cpus()} usable CPU(s); "
+                     f"using {usable_cpus()}"]
+    inference = json.loads((out / "report.json").read_text())["inference"]
+    assert inference["follow_up_workers"] == usable_cpus()
+    assert inference["follow_up_workers_requested"] == asked

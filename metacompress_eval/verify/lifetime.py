@@ -1,0 +1,95 @@
+"""What verification leaves behind ends with the run: its temporary folders and its compiler processes.
+
+Verification writes each batch of sources to a temporary folder and runs a compiler on it, often in a
+follow-up worker process (:mod:`metacompress_eval.follow_ups`). A worker killed outright (SIGKILL, the
+OOM killer) runs no cleanup: its ``TemporaryDirectory`` blocks never exit and its ``atexit`` handlers
+never run (a pool worker ends with ``os._exit`` even normally), and the compiler it was waiting for
+would run on as an orphan. So:
+
+* every temporary folder of a run is made under one folder per run, :func:`scratch_dir`, made by the
+  process that starts the workers (they inherit it) and removed by that process when it exits, whatever
+  became of the workers;
+* every compiler is started with ``preexec_fn=die_with_parent()``: on Linux the kernel
+  sends it SIGKILL when the process that started it dies (``PR_SET_PDEATHSIG``). That is the robust
+  choice: it needs nothing from the dying process (a process-group kill would have to be sent by the
+  very process that was killed), and it costs one system call per compiler. A compiler driver's own
+  children (gcc's ``cc1``) are not covered, but they work on one file each and end within moments.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+
+_SCRATCH: str | None = None  # this run's folder (inherited by forked workers)
+_OWNER: int | None = None  # the process that made it and removes it
+
+
+def scratch_dir() -> str:
+    """This run's temporary folder (made on first use, under ``TMPDIR``); removed when its maker exits.
+
+    Pass it as ``dir=`` to ``tempfile``: what a killed worker leaves there goes with the run.
+    """
+    global _SCRATCH, _OWNER
+    if _SCRATCH is None or not os.path.isdir(_SCRATCH):
+        _SCRATCH = tempfile.mkdtemp(prefix=f"metacompress-run-{os.getpid()}-")
+        _OWNER = os.getpid()
+        atexit.register(_remove, _SCRATCH, _OWNER)
+    return _SCRATCH
+
+
+def adopt_scratch_dir(path: str | None) -> None:
+    """In a worker started without fork: use the starting process's folder (it removes it)."""
+    global _SCRATCH, _OWNER
+    if path and _SCRATCH is None:
+        _SCRATCH, _OWNER = path, None
+
+
+def _remove(path: str, owner: int) -> None:
+    if os.getpid() == owner:  # not in a forked child that inherited the handler
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _prctl():
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: no parent-death signal
+        return None
+
+
+_PR_SET_PDEATHSIG = 1
+_PRCTL = _prctl() if os.name == "posix" else None
+
+
+def die_with_parent():
+    """A ``preexec_fn`` for a verification subprocess: it is killed when this process (its parent) dies.
+
+    Call it in the parent (``preexec_fn=die_with_parent()``): the returned function runs in the child
+    between fork and exec. If the parent died before the request took effect, the child has been
+    re-parented already and exits at once.
+    """
+    parent = os.getpid()
+
+    def apply() -> None:
+        if _PRCTL is None:
+            return
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return apply
+
+
+def run_tool(argv, **kwargs) -> subprocess.CompletedProcess:
+    """``subprocess.run`` for a compiler or checker: it dies with this process (:func:`die_with_parent`).
+
+    The kernel ties the signal to the *thread* that started the child; callers wait for the child in
+    that same thread (``subprocess.run`` does), so the child never outlives it in a working run.
+    """
+    return subprocess.run(argv, preexec_fn=die_with_parent(), **kwargs)
