@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .errors import MetaCompressError
+
 if TYPE_CHECKING:  # pragma: no cover
     from .data import SourceInput
     from .follow_ups import FollowUpInput, FollowUpRef, FollowUpSet
@@ -65,8 +67,14 @@ class ModelSpec:
 
 
 def check_task(model: "LoadedModel", role: str, task: "TaskSpec") -> None:
-    """Refuse ``model`` for ``task`` when its head cannot take the task's inputs (one line, exit 2)."""
+    """Refuse ``model`` for ``task`` when its head cannot take the task's inputs, or gives another number
+    of classes than the task has (a 3-output head on binary clone data), in one line (exit 2)."""
     model.check_task(role, pair=task.is_pair, task=task.name)
+    classes = len(model.label_names)
+    if task.num_classes and classes != task.num_classes:
+        raise MetaCompressError(f"{role} {model.name}: it gives {classes} classes {model.label_names}, but --task "
+                                f"{task.name} has {task.num_classes}; choose the task the model was trained for "
+                                "(or --task classification)")
 
 
 def load_teacher_student(teacher: ModelSpec, student: ModelSpec, *, device: str = "cpu", label_map: str | None = None,

@@ -26,6 +26,8 @@ class TaskSpec:
         id_column: column with a unique example id; the row number is used when absent.
         language: programming language of the code (``c``, ``java``, ``python`` …); ``None``
             means no follow-up transformations can be built (plain text classification).
+        num_classes: how many classes the task has, when the task fixes it (defect and clone are
+            binary); a model with another number of outputs is refused for it.
     """
 
     name: str
@@ -34,6 +36,7 @@ class TaskSpec:
     id_column: str | None = "id"
     language: str | None = None
     description: str = field(default="", compare=False)
+    num_classes: int | None = None
 
     @property
     def is_pair(self) -> bool:
@@ -42,9 +45,9 @@ class TaskSpec:
 
 _TASKS = {
     "defect": TaskSpec("defect", ("code",), language="c",
-                       description="defect / vulnerability detection: one function → label"),
+                       description="defect / vulnerability detection: one function → label", num_classes=2),
     "clone": TaskSpec("clone", ("code1", "code2"), language="java",
-                      description="clone detection: a pair of functions → label (1 = clone)"),
+                      description="clone detection: a pair of functions → label (1 = clone)", num_classes=2),
     "classification": TaskSpec("classification", ("text",), language=None,
                                description="generic single-input sequence classification"),
 }

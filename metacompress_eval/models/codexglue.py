@@ -20,6 +20,7 @@ from .checkpoint import (TextPreparation, build, locate_weights, load_state_dict
 from .files import TOKENIZER_FILES, hub_snapshot, looks_like_hub_id
 from .options import Option, flag
 from .roberta import EncoderSettings, key_patterns, read_layout
+from .tokenizer import load_tokenizer, require_special_tokens
 
 DEFAULT_BLOCK_SIZE = 400
 
@@ -39,13 +40,15 @@ def claims(shapes: dict, *, encoder_prefix: str, head_prefix: str, members: int,
             and layout.num_outputs == outputs)
 
 
-def _tokenizer_folder(tokenizer: str | None, folder: Path, *, role: str, name: str) -> Path:
+def _tokenizer_path(tokenizer: str | None, folder: Path, *, role: str, name: str) -> Path:
+    """The tokenizer's folder, or its ``tokenizer.json`` file."""
     if tokenizer:
         path = Path(tokenizer).expanduser()
-        if path.is_dir():
+        if path.is_dir() or (path.is_file() and path.suffix == ".json"):
             return path
         if path.exists() or not looks_like_hub_id(tokenizer):
-            raise MetaCompressError(f"{role} tokenizer {tokenizer!r} is not a tokenizer folder or Hub id")
+            raise MetaCompressError(f"{role} tokenizer {tokenizer!r} is not a tokenizer folder, tokenizer.json file "
+                                    "or Hub id")
         return hub_snapshot(tokenizer, what=f"{role} tokenizer", patterns=["*.json", "*.txt", "*.model"])
     if any((folder / f).is_file() for f in TOKENIZER_FILES):
         return folder
@@ -56,8 +59,6 @@ def _tokenizer_folder(tokenizer: str | None, folder: Path, *, role: str, name: s
 def load_wrapper(name: str, *, adapter: str, encoder_prefix: str, head_prefix: str, members: int, outputs: int,
                  role: str, tokenizer: str | None, device: str, max_length: int | None, options: dict):
     """Load a CodeXGLUE wrapper whose state dict must have exactly the given layout."""
-    from transformers import AutoTokenizer
-
     weights, folder = locate_weights(name, role=role)
     state = load_state_dict(weights, what=f"{role} {weights}")
     where = f"{role} {weights}"
@@ -67,7 +68,8 @@ def load_wrapper(name: str, *, adapter: str, encoder_prefix: str, head_prefix: s
     if layout is None or layout.members != members or layout.num_outputs != outputs:
         raise MetaCompressError(f"{where}: not a {adapter} checkpoint (expected {expected}; keys: "
                                 f"{key_patterns(state, 8)})")
-    tok_folder = _tokenizer_folder(tokenizer, folder, role=role, name=name)
+    tok_path = _tokenizer_path(tokenizer, folder, role=role, name=name)
+    tok_folder = tok_path if tok_path.is_dir() else tok_path.parent
     configs = [folder / "config.json", tok_folder / "config.json"]
     read, sources = options_from_config(OPTIONS, options, {"heads": None, "activation": "gelu",
                                                            "layer_norm_eps": 1e-5}, configs, role=role)
@@ -79,14 +81,10 @@ def load_wrapper(name: str, *, adapter: str, encoder_prefix: str, head_prefix: s
             raise MetaCompressError(f"{where}: cannot tell the number of attention heads (hidden size "
                                     f"{layout.hidden_size}); pass {flag(role, 'option')} heads=N")
         heads, sources["heads"] = layout.hidden_size // 64, "default (hidden size / 64)"
-    try:
-        tok = AutoTokenizer.from_pretrained(tok_folder)
-    except Exception as exc:
-        raise MetaCompressError(f"{role} tokenizer {tok_folder}: cannot load it ({type(exc).__name__})") from None
-    if tok.cls_token_id is None or tok.sep_token_id is None or tok.pad_token_id is None:
-        raise MetaCompressError(f"{role} tokenizer {tok_folder} lacks a cls, sep or pad token")
+    tok = load_tokenizer(tok_path, what=f"{role} tokenizer")
+    require_special_tokens(tok, ("cls_token", "sep_token", "pad_token"), what=f"{role} tokenizer {tok_path}")
     if len(tok) > layout.vocab_size:
-        raise MetaCompressError(f"{role} tokenizer {tok_folder} has {len(tok)} tokens but the embedding table has "
+        raise MetaCompressError(f"{role} tokenizer {tok_path} has {len(tok)} tokens but the embedding table has "
                                 f"{layout.vocab_size} rows: not the tokenizer this model was fine-tuned with")
     limit = layout.positions - tok.pad_token_id - 1
     block = int(max_length) if max_length else min(DEFAULT_BLOCK_SIZE, limit)
@@ -98,8 +96,8 @@ def load_wrapper(name: str, *, adapter: str, encoder_prefix: str, head_prefix: s
                                layer_norm_eps=float(read["layer_norm_eps"]), pad_id=tok.pad_token_id)
     prepare = TextPreparation(transformers_ids(tok, block - 2), block_size=block, bos=tok.cls_token_id,
                               eos=tok.sep_token_id, pad=tok.pad_token_id)
-    tok_files = sorted(p for p in tok_folder.iterdir() if p.is_file() and (p.name in TOKENIZER_FILES
-                                                                          or p.name == "config.json"))
+    tok_files = [tok_path] if tok_path.is_file() else sorted(
+        p for p in tok_folder.iterdir() if p.is_file() and (p.name in TOKENIZER_FILES or p.name == "config.json"))
     return build(adapter=adapter, name=name, role=role, weights=weights, state=state, layout=layout,
                  settings=settings, prepare=prepare, labels=options.get("labels"), device=device, extra_files=tok_files,
                  tokenizer=tok, sources=sources)

@@ -15,8 +15,9 @@ import numpy as np
 
 from ..errors import MetaCompressError
 from .base import Inputs, LoadedModel, pooled_states, to_device
-from .files import TOKENIZER_FILES, fingerprint_files, hub_snapshot, weight_file_problem
+from .files import TOKENIZER_FILES, fingerprint_files, fingerprint_paths, hub_snapshot, weight_file_problem
 from .options import flag
+from .tokenizer import load_tokenizer
 
 NAME = "hf"
 SUMMARY = "Hugging Face AutoModelForSequenceClassification: a save_pretrained folder (config.json) or a Hub id"
@@ -164,6 +165,16 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [""])[0][:300]
 
 
+def _tokenizer_path(tokenizer: str, *, role: str) -> Path:
+    """A separate tokenizer: a local folder or ``tokenizer.json`` file as it is, else a Hub snapshot."""
+    path = Path(tokenizer).expanduser()
+    if path.is_dir() or (path.is_file() and path.suffix == ".json"):
+        return path
+    if path.exists():
+        raise MetaCompressError(f"{role} tokenizer {tokenizer!r} is not a tokenizer folder or tokenizer.json file")
+    return resolve_folder(tokenizer, what=f"{role} tokenizer")
+
+
 def resolve_folder(name: str, *, what: str) -> Path:
     """Return a local folder for ``name``: the folder itself, or a Hub snapshot (downloaded if online)."""
     path = Path(name).expanduser()
@@ -209,13 +220,13 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
         trust_remote_code: allow custom modelling code from the checkpoint (off unless asked for).
         options: none are defined for this adapter.
     """
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
     # The per-tensor "Loading weights" bar is noise next to the pipeline's own progress output.
     hf_logging.disable_progress_bar()
     folder = resolve_folder(name, what=role)
-    tok_folder = resolve_folder(tokenizer, what=f"{role} tokenizer") if tokenizer else folder
+    tok_folder = _tokenizer_path(tokenizer, role=role) if tokenizer else folder
     if not tokenizer and not any((folder / f).is_file() for f in TOKENIZER_FILES):
         raise MetaCompressError(
             f"{role} {name!r} has no tokenizer files (tokenizer.json, vocab.json, …); "
@@ -247,12 +258,7 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
             raise MetaCompressError(f"{role} {name!r}: {weights} {problem}") from None
         raise MetaCompressError(f"{role} {name!r}: cannot load {weights or 'the weights'}: {type(exc).__name__}: "
                                 f"{_first_line(exc)}") from None
-    try:
-        tok = AutoTokenizer.from_pretrained(tok_folder, trust_remote_code=trust_remote_code)
-    except Exception as exc:  # noqa: BLE001 - a damaged tokenizer file raises many kinds of errors
-        files = [f for f in TOKENIZER_FILES if (Path(tok_folder) / f).is_file()]
-        raise MetaCompressError(f"{role} {name!r}: cannot load the tokenizer ({', '.join(files) or tok_folder}): "
-                                f"{type(exc).__name__}: {_first_line(exc)}") from None
+    tok = load_tokenizer(tok_folder, what=f"{role} {name!r}: tokenizer", trust_remote_code=trust_remote_code)
     if tok.pad_token is None:
         if tok.eos_token is None:
             raise MetaCompressError(f"{role} tokenizer has neither a pad nor an eos token; batching needs one")
@@ -270,7 +276,7 @@ def load(name: str, *, role: str = "model", tokenizer: str | None = None, device
              "tokenizer": str(tok_folder) if tokenizer else None}
     fingerprint, files = fingerprint_files(folder, extra)
     if tokenizer:
-        tok_fp, _ = fingerprint_files(tok_folder, {})
+        tok_fp = (fingerprint_paths([tok_folder], {}) if tok_folder.is_file() else fingerprint_files(tok_folder, {})[0])
         fingerprint = hashlib.sha256((fingerprint + tok_fp).encode()).hexdigest()[:32]
     return HFModel(name=name, label_names=labels, fingerprint=fingerprint, max_length=length, device=device,
                    model=model, tokenizer=tok, files=files)

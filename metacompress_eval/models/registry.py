@@ -73,6 +73,12 @@ def read_self_description(folder: Path) -> dict:
     if not isinstance(info, dict) or not isinstance(info.get("adapter"), str) or not isinstance(
             info.get("options", {}), dict):
         raise MetaCompressError(f"{path}: expected {{\"adapter\": NAME, \"options\": {{...}}}}")
+    if info["adapter"] not in ADAPTERS and not info["adapter"].startswith("python:"):
+        from . import plugin
+
+        if info["adapter"] not in plugin.installed():
+            raise MetaCompressError(f"{path}: unknown adapter {info['adapter']!r}; choose one of: "
+                                    f"{', '.join(ADAPTERS)}, or python:MODULE:FACTORY")
     return info
 
 
@@ -187,11 +193,22 @@ def _load(name: str, *, role: str, tokenizer: str | None, device: str, max_lengt
 
         if not adapter.startswith(plugin.PREFIX) and adapter not in plugin.installed():
             adapter_module(adapter)  # a typo: the message lists the adapters there are
-        return plugin.load(adapter, name, role=role, tokenizer=tokenizer, device=device, max_length=max_length,
-                           trust_remote_code=trust_remote_code, options=given)
+        return check_label_names(plugin.load(adapter, name, role=role, tokenizer=tokenizer, device=device,
+                                             max_length=max_length, trust_remote_code=trust_remote_code,
+                                             options=given), role)
     module = adapter_module(adapter)
     resolved = resolve_options(module.OPTIONS, given, adapter=adapter, role=role)
     model = module.load(name, role=role, tokenizer=tokenizer, device=device, max_length=max_length,
                         trust_remote_code=trust_remote_code, options=resolved)
     model.name = asked  # the repository id, not the local snapshot it was read from
+    return check_label_names(model, role)
+
+
+def check_label_names(model: LoadedModel, role: str) -> LoadedModel:
+    """Refuse a model whose class names repeat: labels are aligned and reported by name."""
+    names = model.label_names
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise MetaCompressError(f"{role} {model.name}: class name(s) {', '.join(repeated)} appear more than once in "
+                                f"its labels {names}; each class needs its own name")
     return model

@@ -63,3 +63,11 @@ def make_faulty(source, *, role, tokenizer, device, max_length, options):
     model.extra_rows = int(options.get("extra_rows", "0"))
     model.raise_in = options.get("raise_in")
     return model
+
+
+def make_named(source, *, role, tokenizer, device, max_length, options):
+    """A constant model whose class names are ``options["names"]``."""
+    model = ConstantModel(name=source, label_names=options["names"].split(","), fingerprint="named-" + source,
+                          max_length=10)
+    model.values = [0.0] * len(model.label_names)
+    return model

@@ -135,3 +135,64 @@ def test_heads_that_do_not_divide_the_hidden_size_name_the_file(tmp_path, base, 
         load_model(str(tmp_path), role="student", tokenizer=str(folder), options={"heads": heads})
     message = str(info.value)
     assert "\n" not in message and message.startswith(f"student {tmp_path / 'model.bin'}: {heads} attention heads")
+
+
+def _defect_checkpoint(tmp_path, folder, seed=5):
+    from transformers import RobertaForSequenceClassification
+
+    torch.manual_seed(seed)
+    config = _config(folder)
+    config.num_labels = 1
+    inner = RobertaForSequenceClassification(config).eval()
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    torch.save({f"encoder.{k}": v for k, v in inner.state_dict().items()}, ckpt / "model.bin")
+    return ckpt
+
+
+def test_every_form_of_tokenizer_json_gives_the_same_outputs(tmp_path, base):
+    """A tokenizer folder, its tokenizer.json as a FILE, and a folder holding only tokenizer.json (no config
+    naming the special tokens: they are found in the vocabulary) tokenise alike — for both wrappers' loader."""
+    folder, _ = base
+    ckpt = _defect_checkpoint(tmp_path, folder)
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "tokenizer.json").write_bytes((folder / "tokenizer.json").read_bytes())
+    codes = [(c,) for c in C_SNIPPETS]
+    outs = []
+    for tokenizer in (folder, folder / "tokenizer.json", bare, bare / "tokenizer.json"):
+        model = load_model(str(ckpt), role="student", tokenizer=str(tokenizer), max_length=BLOCK)
+        assert model.prepare.describe()["bos_eos_pad"] == [0, 2, 1]
+        outs.append((model.encode(codes), InferenceEngine(model, None, progress=False).predict(codes).logits))
+    for ids, logits in outs[1:]:
+        assert ids == outs[0][0]
+        np.testing.assert_allclose(logits, outs[0][1], atol=1e-5)  # same ids; float rounding may differ between loads
+
+
+@pytest.mark.parametrize("drop", [("<pad>",), ("<s>",), ("</s>", "<pad>"), ("<s>", "</s>", "<pad>")])
+def test_missing_special_tokens_are_named(tmp_path, base, drop):
+    import json
+
+    folder, _ = base
+    ckpt = _defect_checkpoint(tmp_path, folder)
+    spec = json.loads((folder / "tokenizer.json").read_text())
+    spec["added_tokens"] = [t for t in spec.get("added_tokens", []) if t["content"] not in drop]
+    vocab = spec["model"]["vocab"]
+    for token in drop:
+        vocab[token + "x"] = vocab.pop(token)  # renamed: same size, the special spelling gone
+    spec["post_processor"] = None
+    path = tmp_path / "tokenizer.json"
+    path.write_text(json.dumps(spec))
+    names = {"<s>": "cls", "</s>": "sep", "<pad>": "pad"}
+    with pytest.raises(MetaCompressError, match="lacks the") as err:
+        load_model(str(ckpt), role="student", tokenizer=str(path), max_length=BLOCK)
+    message = str(err.value)
+    assert all((f"{names[t]} (" in message) == (t in drop) for t in names), message
+
+
+def test_hf_adapter_takes_a_tokenizer_json_file(tiny_models, tmp_path):
+    teacher = tiny_models["teacher"]
+    codes = [(c,) for c in C_SNIPPETS]
+    own = InferenceEngine(load_model(str(teacher)), None, progress=False).predict(codes).logits
+    via_file = load_model(str(teacher), tokenizer=str(teacher / "tokenizer.json"))
+    np.testing.assert_array_equal(own, InferenceEngine(via_file, None, progress=False).predict(codes).logits)
