@@ -114,7 +114,7 @@ def _case(name, setup, tmp_path):
     if name == "wrong width":
         rows = [{"id": i, "logits": [0, 1, 2]} for i in ids]
         return (["--teacher-outputs", _stored(setup, tmp_path, rows)],
-                "different label sets: teacher ['LABEL_0', 'LABEL_1', 'LABEL_2'] (3 labels,")
+                "stored.jsonl: it gives 3 classes ['LABEL_0', 'LABEL_1', 'LABEL_2'], but --task")
     if name == "nan":
         rows = [{"id": i, "logits": [0, float("nan") if i == "p3" else 1]} for i in ids]
         return ["--teacher-outputs", _stored(setup, tmp_path, rows)], "stored.jsonl: row 4: logits holds NaN"
