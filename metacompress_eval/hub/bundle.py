@@ -150,6 +150,7 @@ _relations = importlib.import_module(_PACKAGE + ".relations")
 EvaluationOutputs = _relations.EvaluationOutputs
 Thresholds = _relations.Thresholds
 analyze = _relations.analyze
+check_comparison_inputs = _relations.check_comparison_inputs
 list_relations = _relations.list_relations
 list_thresholds = _relations.list_thresholds
 probability_rows = _relations.probability_rows

@@ -19,6 +19,7 @@ from .calibration import CALIBRATION_ALIGNMENT
 from .checks import (
     EvaluationOutputs,
     PerInputChecks,
+    check_comparison_inputs,
     check_probability_values,
     per_input_checks,
     probability_rows,
@@ -64,6 +65,7 @@ __all__ = [
     "get_relation",
     "list_relations",
     "list_thresholds",
+    "check_comparison_inputs",
     "check_probability_values",
     "per_input_checks",
     "probability_rows",

@@ -136,6 +136,49 @@ def probability_rows(values, name: str) -> np.ndarray:
     return np.asarray(array, dtype=np.float64)
 
 
+def check_comparison_inputs(teacher_probs=None, student_probs=None, references=None, label_names=None) -> None:
+    """Check the arguments of the ``metacompress`` comparison as the caller gave them (``None``: not given).
+
+    Run before anything converts them: ``datasets`` would turn ``"0.9"`` into 0.9 and ``True`` into 1.0
+    without a word, and fail on ``"a"`` with ``int()``'s message. Raises :class:`MetaCompressError`
+    naming the argument: no rows, probabilities that are not numbers (strings and booleans included),
+    the two tables of different shapes, references that are not whole class indices or not one per
+    row, label names that are not strings, repeat one another or do not match the classes.
+    """
+    teacher = None if teacher_probs is None else probability_rows(teacher_probs, "teacher_probs")
+    student = None if student_probs is None else probability_rows(student_probs, "student_probs")
+    if (teacher is not None and not len(teacher)) or (student is not None and not len(student)):
+        raise MetaCompressError("no rows: teacher_probs and student_probs need one row of class probabilities "
+                                "per input")
+    if teacher is not None and student is not None and student.shape != teacher.shape:
+        raise MetaCompressError(f"student_probs has shape {student.shape} but teacher_probs {teacher.shape}: "
+                                "both models need one row per input and the same classes")
+    n_rows, n_classes = teacher.shape if teacher is not None else (None, None)
+    if references is not None:
+        if isinstance(references, (str, bytes)) or not hasattr(references, "__len__"):
+            raise MetaCompressError("references must be a list with one class index per row (-1: unlabelled)")
+        bad = next((i for i, v in enumerate(references)
+                    if not isinstance(v, numbers.Integral) or isinstance(v, (bool, np.bool_))), None)
+        if bad is not None:
+            raise MetaCompressError(f"references must be whole class indices (-1: unlabelled), one per row: row "
+                                    f"{bad} is {str(references[bad])[:40]!r} ({type(references[bad]).__name__})")
+        if n_rows is not None and len(references) != n_rows:
+            raise MetaCompressError(f"references has {len(references)} values but there are {n_rows} rows")
+    if label_names is not None:
+        if isinstance(label_names, (str, bytes)) or not hasattr(label_names, "__len__"):
+            raise MetaCompressError("label_names must be a list of class names, one per class")
+        names = list(label_names)
+        if not all(isinstance(n, str) and n.strip() for n in names):
+            raise MetaCompressError("label_names must be non-empty strings, one per class")
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise MetaCompressError(f"label_names repeats {', '.join(map(repr, repeated[:3]))}: every class needs "
+                                    "a name of its own")
+        if n_classes is not None and len(names) != n_classes:
+            raise MetaCompressError(f"label_names has {len(names)} names but the probability rows have "
+                                    f"{n_classes} classes")
+
+
 def validate_outputs(outputs: EvaluationOutputs) -> None:
     """Check shapes, probabilities, labels and the source/follow-up pairing.
 

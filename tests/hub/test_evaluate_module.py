@@ -198,6 +198,16 @@ GOOD = dict(teacher_probs=[[0.9, 0.1], [0.8, 0.2]], student_probs=[[0.85, 0.15],
     (dict(teacher_probs=[[1.0], [1.0]], student_probs=[[1.0], [1.0]]), "at least two classes"),
     (dict(student_probs=[[0.3, 0.3, 0.4], [0.3, 0.3, 0.4]]), "student_probs has shape \\(2, 3\\)"),
     (dict(label_names=["a", "b", "c"]), "label_names has 3 names"),
+    # before datasets casts the columns: "0.9" and True are not probabilities, "0" is not a class index
+    (dict(teacher_probs=[["0.9", "0.1"], ["0.8", "0.2"]]), "teacher_probs row 0 holds values that are not numbers"),
+    (dict(student_probs=[[True, False], [False, True]]), "student_probs row 0 holds values that are not numbers"),
+    (dict(label_names=["a", "a"]), "label_names repeats 'a'"),
+    (dict(label_names=["a", 3]), "label_names must be non-empty strings"),
+    (dict(references=["0", "1"]), "^references must be whole class indices.*row 0 is '0' \\(str\\)"),
+    (dict(references=[0, True]), "^references must be whole class indices.*row 1"),
+    (dict(references=[0.0, 1.0]), "^references must be whole class indices"),
+    (dict(references=[0]), "references has 1 values but there are 2 rows"),
+    (dict(teacher_probs=[], student_probs=[], source_ids=[], transformations=[]), "^no rows"),
 ])
 def test_compute_refuses_bad_probabilities_in_one_clear_error(comparison, change, message):
     import warnings
@@ -207,6 +217,33 @@ def test_compute_refuses_bad_probabilities_in_one_clear_error(comparison, change
         with pytest.raises(ValueError, match=message) as info:
             comparison.compute(**{**GOOD, **change})
     assert "\n" not in str(info.value) and "inhomogeneous" not in str(info.value)
+
+
+def test_comparison_inputs_refuse_every_non_numeric_kind():
+    """Generated tables with one value of a non-numeric kind at a random place: refused, naming the argument
+    (the same function runs in compute(), add_batch() and, bundled, in the Space)."""
+    import random
+
+    import numpy as np
+
+    from metacompress_eval.errors import MetaCompressError
+    from metacompress_eval.relations import check_comparison_inputs
+
+    rng = random.Random(5)
+    kinds = ["0.5", b"0.5", True, False, np.bool_(True), None, [0.5], {"p": 0.5}, complex(0.5, 0)]
+    for _ in range(200):
+        rows = [[0.25, 0.75] for _ in range(rng.randint(1, 5))]
+        arg = rng.choice(["teacher_probs", "student_probs"])
+        rows[rng.randrange(len(rows))][rng.randrange(2)] = rng.choice(kinds)
+        good = [[0.25, 0.75] for _ in rows]
+        given = {"teacher_probs": good, "student_probs": good, arg: rows}
+        with pytest.raises(MetaCompressError, match=f"^{arg} "):
+            check_comparison_inputs(**given)
+        refs = [0] * len(good)
+        refs[rng.randrange(len(refs))] = rng.choice(["1", 1.0, True, None, np.float64(1)])
+        with pytest.raises(MetaCompressError, match="^references "):
+            check_comparison_inputs(good, good, refs)
+    check_comparison_inputs([[0.25, 0.75]], [[0.5, 0.5]], [np.int64(1)], ("neg", "pos"))  # numpy ints are fine
 
 
 def test_probability_rows_refuses_every_kind_of_bad_table():

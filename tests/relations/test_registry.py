@@ -145,7 +145,7 @@ def test_registered_relation_appears_in_the_evaluate_module(pcs, tmp_path):
     assert counts(result["relations"]["overall"][PCS.key]) == (2, 4)
     assert counts(comparison.compute(**args, shift_max=0.2)["relations"]["overall"][PCS.key]) == (1, 4)
     assert result == analyze(outputs, Thresholds(bootstrap_resamples=200))
-    with pytest.raises(MetaCompressError, match="unknown threshold"):
+    with pytest.raises(ValueError, match="unknown threshold"):  # the module's bad-argument error
         comparison.compute(**args, shift_maxx=0.2)
 
 

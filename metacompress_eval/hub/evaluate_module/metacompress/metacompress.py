@@ -8,8 +8,8 @@ import numpy as np
 # The analysis: from the installed metacompress-eval package (metacompress_core.py is then a shim),
 # or, in the Space folder written by `metacompress evaluate-module --out`, from the package's modules
 # bundled into metacompress_core.py. evaluate fetches this relative import with the script.
-from .metacompress_core import (EvaluationOutputs, MetaCompressError, Thresholds, analyze, list_relations,
-                                list_thresholds, probability_rows)
+from .metacompress_core import (EvaluationOutputs, MetaCompressError, Thresholds, analyze,
+                                check_comparison_inputs, list_relations, list_thresholds, probability_rows)
 
 _CITATION = """\
 @software{metacompress_eval,
@@ -103,11 +103,23 @@ class Metacompress(evaluate.Comparison):
 
     def compute(self, *, predictions=None, references=None, **kwargs):
         """Like ``evaluate.Comparison.compute``; ``references`` may be omitted for unlabelled data."""
+        self._check(references, kwargs)
         return super().compute(predictions=predictions, references=self._fill(references, kwargs), **kwargs)
 
     def add_batch(self, *, predictions=None, references=None, **kwargs):
         """Like ``evaluate.Comparison.add_batch``; ``references`` may be omitted for unlabelled data."""
+        self._check(references, kwargs)
         return super().add_batch(predictions=predictions, references=self._fill(references, kwargs), **kwargs)
+
+    @staticmethod
+    def _check(references, kwargs):
+        # Before datasets casts the columns (it would read "0.9" and True as numbers, and fail on "a"
+        # with int()'s message): the arguments as the caller gave them, one ValueError naming the argument.
+        try:
+            check_comparison_inputs(kwargs.get("teacher_probs"), kwargs.get("student_probs"), references,
+                                    kwargs.get("label_names"))
+        except MetaCompressError as exc:
+            raise ValueError(str(exc)) from None
 
     @staticmethod
     def _fill(references, kwargs):
@@ -130,14 +142,8 @@ class Metacompress(evaluate.Comparison):
                  worst_k, thresholds):
         teacher = probability_rows(teacher_probs, "teacher_probs")
         student = probability_rows(student_probs, "student_probs")
-        n_classes = teacher.shape[1] if len(teacher) else 0
-        if student.shape != teacher.shape:
-            raise MetaCompressError(f"student_probs has shape {student.shape} but teacher_probs {teacher.shape}: "
-                                    "both models need one row per input and the same classes")
-        names = list(label_names) if label_names is not None else [f"LABEL_{i}" for i in range(n_classes)]
-        if len(names) != n_classes:
-            raise MetaCompressError(f"label_names has {len(names)} names but the probability rows have {n_classes} "
-                                    "classes")
+        check_comparison_inputs(teacher, student, None, label_names)  # also after add_batch: the rows stored
+        names = list(label_names) if label_names is not None else [f"LABEL_{i}" for i in range(teacher.shape[1])]
         labels = None if references is None else np.asarray(references, dtype=np.int64)
         if labels is not None and np.all(labels == _UNLABELLED):
             labels = None

@@ -8,7 +8,8 @@ a generated file of the same name instead, which bundles the package's analysis 
 try:
     from metacompress_eval.errors import MetaCompressError  # noqa: F401
     from metacompress_eval.relations import (  # noqa: F401
-        EvaluationOutputs, Thresholds, analyze, list_relations, list_thresholds, probability_rows)
+        EvaluationOutputs, Thresholds, analyze, check_comparison_inputs, list_relations, list_thresholds,
+        probability_rows)
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("the metacompress comparison needs metacompress-eval installed, or the self-contained "
                       "folder written by `metacompress evaluate-module --out DIR`") from exc
