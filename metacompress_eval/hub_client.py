@@ -9,12 +9,17 @@ through ``huggingface_hub``'s shared HTTP client. :func:`configure` gives that c
 * a failure budget: once requests have failed (no connection, time-out, 429 or 5xx) for twice that
   long without one success, the next request is refused at once instead of retried again. The
   library's own back-off retries each request up to five times with growing pauses, and a command
-  makes many requests; without the budget a dead endpoint costs minutes.
+  makes many requests; without the budget a dead endpoint costs minutes. A refused connection or an
+  unknown host name is not a passing fault: its budget is :data:`REFUSED_BUDGET_S` (a first retry,
+  then a one-line error within a few seconds), whatever the timeout.
 
 :func:`hub_errors` turns any failure inside it into one :class:`MetaCompressError` line that says
-what failed and why (refused connection, time-out, 401/403/404/5xx) — never the server's echo of
-the request, never a token: :func:`scrub` removes the token in use, anything shaped like a Hub
-token and ``Authorization`` values from every message, and the CLI scrubs every error it prints.
+what failed and why — never the server's echo of the request, never an exception's name, never a
+token. An answer's HTTP status decides the line whatever its body (the Hub's JSON, a proxy's text, a
+gateway's HTML page), even when the library failed on the body before looking at the status (the
+transport records the last status it saw); without an answer the kind of failure decides it
+(refused, unknown host, TLS, time-out, redirect loop, connection closed mid-answer). :func:`scrub`
+removes the token in use, anything shaped like a Hub token and ``Authorization`` values from every message, and the CLI scrubs every error it prints.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from typing import Iterator
 from .errors import MetaCompressError
 
 DEFAULT_TIMEOUT_S = 30.0
+# How long a refused connection or an unknown host is retried: the library's back-off would retry
+# it for half a minute, and nothing listening rarely starts listening within seconds.
+REFUSED_BUDGET_S = 2.0
 _TOKEN_SHAPE = re.compile(r"\bhf_[A-Za-z0-9]{6,}")
 # "Authorization: Bearer x", "authorization=x", "Bearer x", "Cookie: x", "token=x" (not "the token has").
 _AUTH_VALUE = re.compile(r"(?i)\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|token|api[_-]?key)"
@@ -84,22 +92,42 @@ class _Budget:
     def __init__(self) -> None:
         self.failing_since: float | None = None
         self.last_failure = ""
+        self.fail_fast = False  # the last failure was a refused connection or an unknown host
+        self.last_status: int | None = None  # of the last answer, for a library that fails on its body
 
     def check(self, limit: float) -> None:
         with _lock:
+            if self.fail_fast:
+                limit = min(limit, REFUSED_BUDGET_S)
             if self.failing_since is not None and time.monotonic() - self.failing_since > limit:
                 raise HubUnavailable(self.last_failure or "no answer")
 
-    def failed(self, what: str) -> None:
+    def failed(self, what: str, *, fail_fast: bool = False) -> None:
         with _lock:
             if self.failing_since is None:
                 self.failing_since = time.monotonic()
             self.last_failure = what
+            self.fail_fast = fail_fast
 
-    def succeeded(self) -> None:
+    def answered(self, status: int) -> None:
+        with _lock:
+            self.last_status = status
+            if status == 429 or status >= 500:
+                if self.failing_since is None:
+                    self.failing_since = time.monotonic()
+                self.last_failure = f"HTTP {status}"
+                self.fail_fast = False
+            else:
+                self.failing_since = None
+                self.last_failure = ""
+                self.fail_fast = False
+
+    def reset(self) -> None:
         with _lock:
             self.failing_since = None
             self.last_failure = ""
+            self.fail_fast = False
+            self.last_status = None
 
 
 _budget = _Budget()
@@ -124,12 +152,10 @@ def _client_factory(timeout: float, event_hooks: dict):
                 _budget.failed(f"no answer within {timeout:g} s")
                 raise
             except httpx2.TransportError as exc:
-                _budget.failed(_transport_text(exc))
+                text = _transport_text(exc)
+                _budget.failed(text, fail_fast=text in ("connection refused", "host name not found"))
                 raise
-            if response.status_code == 429 or response.status_code >= 500:
-                _budget.failed(f"HTTP {response.status_code}")
-            else:
-                _budget.succeeded()
+            _budget.answered(response.status_code)
             return response
 
     def factory():
@@ -156,7 +182,7 @@ def configure() -> None:
         set_client_factory(_client_factory(timeout, _library_hooks))
     except Exception:  # noqa: BLE001 - an unexpected client library: keep the library's defaults
         return
-    _budget.succeeded()
+    _budget.reset()
     _configured = timeout
 
 
@@ -190,12 +216,24 @@ def _offline() -> bool:
         return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
 
 
+# Failures of an answer that started and then stopped (the connection closed mid-answer).
+_CUT_OFF = ("RemoteProtocolError", "ReadError", "ProtocolError", "ChunkedEncodingError", "IncompleteRead",
+            "RemoteDisconnected")
+
+
 def _transport_text(exc: BaseException) -> str:
+    """The kind of a failure without an answer, in words (never the exception's name)."""
     text = str(exc).lower()
+    name = type(exc).__name__
     if "refused" in text:
         return "connection refused"
-    if "name or service" in text or "nodename" in text or "resolve" in text:
+    if ("name or service" in text or "nodename" in text or "resolve" in text or "name resolution" in text
+            or "getaddrinfo" in text):
         return "host name not found"
+    if "ssl" in text or "certificate" in text or "tls" in text or "SSL" in name:
+        return "TLS handshake failed: the certificate is not trusted or the server does not speak HTTPS"
+    if name in _CUT_OFF or name == "ConnectionResetError" or "closed" in text or "incomplete" in text or "reset by peer" in text:
+        return "the server closed the connection before the answer was complete"
     return "network error"
 
 
@@ -218,6 +256,10 @@ def describe(exc: BaseException) -> str:
         if isinstance(code, int) and status is None:
             status = code
         name = type(link).__name__
+        if name == "TooManyRedirects":
+            return f"{endpoint()} redirects in a loop (too many redirects): check HF_ENDPOINT and any proxy"
+        if name in _CUT_OFF:
+            return f"cannot read the answer of {endpoint()}: {_transport_text(link)}"
         if name in ("ConnectError", "ConnectionError", "ConnectTimeout") or "refused" in str(link).lower():
             if "timeout" in name.lower():
                 return f"no connection to {endpoint()} within {timeout_seconds():g} s"
@@ -228,6 +270,13 @@ def describe(exc: BaseException) -> str:
             return "offline mode is on (HF_HUB_OFFLINE) and it is not in the local Hub cache"
         if name == "LocalTokenNotFoundError":
             return "no Hub token: set HF_TOKEN or run `huggingface-cli login`"
+    if status is None:
+        # The library read the body before the status (``validate-yaml`` parses a 401's text as
+        # JSON): the answer's status still decides, as the transport saw it last.
+        with _lock:
+            last = _budget.last_status
+        if last is not None and last >= 400:
+            status = last
     if status is not None:
         if status in _STATUS_TEXT:
             return _STATUS_TEXT[status]
@@ -245,8 +294,11 @@ def describe(exc: BaseException) -> str:
             if _offline():
                 return "offline mode is on (HF_HUB_OFFLINE) and it is not in the local Hub cache"
             return f"not in the local cache and {endpoint()} could not be reached"
-    first = (str(exc).splitlines() or [""])[0][:200]
-    return scrub(f"{type(exc).__name__}: {first}" if first else type(exc).__name__)
+    if any(isinstance(link, ValueError) and type(link).__name__ == "JSONDecodeError" for link in _chain(exc)):
+        return f"the answer of {endpoint()} is not what the Hub sends (not JSON): check HF_ENDPOINT and any proxy"
+    # Anything else (a library's own refusal, say) keeps its first line, never its exception's name.
+    first = (str(exc).splitlines() or [""])[0][:200].strip()
+    return scrub(first) if first else "an unexpected failure"
 
 
 @contextlib.contextmanager
@@ -256,7 +308,7 @@ def hub_errors(what: str, *, secrets: tuple[str | None, ...] = ()) -> Iterator[N
     ``secrets``: a token passed explicitly (the environment's and the stored one are always scrubbed).
     """
     configure()
-    _budget.succeeded()  # each operation gets the whole budget, whatever an earlier one met
+    _budget.reset()  # each operation gets the whole budget, whatever an earlier one met
     try:
         yield
     except MetaCompressError as exc:

@@ -458,13 +458,26 @@ def corpus_cases(with_model: bool = True) -> list[tuple[Case, CaseWriter]]:
              files={"data": "data.jsonl"}, setup=setup, default=default)(good_data)
 
     # 5. Secrets: every Hub-talking command against a failing endpoint (tests/hub/failing_hub.py) -
-    for mode in ("refused", "401", "403", "404", "500", "echo", "timeout"):
+    # Each mode's line is the one documented for its HTTP status (whatever the body: the Hub's JSON, a
+    # proxy's text/plain, a gateway's HTML page) or for its transport failure - never an exception name.
+    hub_reasons = {
+        "refused": "cannot connect|connection refused|kept failing",
+        "401": r"refused the credentials \(401", "401-text": r"refused the credentials \(401",
+        "403": r"no access .*\(403", "403-html": r"no access .*\(403",
+        "404": r"not found|\(404", "404-html": r"not found|\(404",
+        "500": r"server failed \(500|kept failing", "500-html": r"server failed \(500|kept failing",
+        "echo": r"rejected the request \(400",
+        "timeout": "no answer|within|kept failing",
+        "redirect": "redirect",
+        "cut": "closed the connection|incomplete|kept failing",
+    }
+    for mode, reason in hub_reasons.items():
         case(f"secrets/hub-{mode}", kind="secrets",
              description=f"the Hub endpoint fails ({mode}); a fake token is set and must never be shown",
              commands=("evaluate", "attack", "distill", "dataset", "card", "space-probe"), expect="error",
-             reason="Hub|hub|upload|reach|answer|refused|denied|not found|server|token",
-             files={"data": "data.jsonl"}, setup=f"hub-{mode}",
-             default=("dataset", "card", "evaluate") if mode in ("echo", "timeout") else ("dataset",))(good_data)
+             reason=reason, files={"data": "data.jsonl"}, setup=f"hub-{mode}",
+             default=(("dataset", "card", "evaluate") if mode in ("echo", "timeout", "401-text", "redirect", "cut")
+                      else ("dataset", "card") if mode.endswith("-html") else ("dataset",)))(good_data)
 
     # 6. Unreadable weights -----------------------------------------------------------------------
     if with_model:

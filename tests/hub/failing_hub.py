@@ -9,7 +9,11 @@ Modes:
               body and in ``X-Error-Message`` (a misconfigured proxy or debugging server), so an
               error message that quotes the server's answer would carry ``authorization: Bearer …``;
 ``timeout``   the connection is accepted and the request read, but no answer comes until the
-              server is closed (the client must give up by itself).
+              server is closed (the client must give up by itself);
+``401-text``  401 with a ``text/plain`` body (a proxy or gateway, not the Hub, refusing);
+``403-html`` ``404-html`` ``500-html``   that status with an HTML error page as body;
+``redirect``  every request is redirected to itself (a redirect loop);
+``cut``       a 200 answer whose connection closes after a few bytes of the announced body.
 
 Every request is recorded (method, path, headers) so a test can check the token was sent and
 still never shown.
@@ -22,7 +26,8 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("refused", "401", "403", "404", "500", "echo", "timeout")
+MODES = ("refused", "401", "403", "404", "500", "echo", "timeout",
+         "401-text", "403-html", "404-html", "500-html", "redirect", "cut")
 
 _REASONS = {401: "Invalid credentials in Authorization header", 403: "You don't have the rights to this repository",
             404: "Repository not found", 500: "Internal Error - We're working hard to fix this as soon as possible!"}
@@ -62,6 +67,39 @@ class FailingHub:
                                      "headers": {k.lower(): v for k, v in self.headers.items()}})
                 if hub.mode == "timeout":
                     hub._stop.wait(120)
+                    return
+                if hub.mode == "redirect":
+                    self.send_response(302)
+                    self.send_header("Location", self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if hub.mode == "cut":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "4096")
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(b'{"id": "al')
+                        self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if "-" in hub.mode:  # a status with a body that is not the Hub's JSON
+                    code, kind = hub.mode.split("-")
+                    status = int(code)
+                    if kind == "text":
+                        body, content_type = b"Unauthorized", "text/plain"
+                    else:
+                        body = (f"<!DOCTYPE html><html><head><title>{status}</title></head>"
+                                f"<body><h1>{_REASONS[status]}</h1></body></html>").encode()
+                        content_type = "text/html; charset=utf-8"
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(body)
                     return
                 if hub.mode == "echo":
                     status = 400

@@ -35,6 +35,8 @@ from .harness import (
 
 GEN = load_generator()
 SPACE_COMMANDS = ("space-probe", "space-compare", "space-run")
+# "JSONDecodeError: Expecting value", "TooManyRedirects: Exceeded ...", "RemoteProtocolError: ..."
+RAW_EXCEPTION = re.compile(r"\b[A-Z][A-Za-z]+(Error|Exception|Redirects|Timeout)\b")
 
 
 def _params():
@@ -109,6 +111,8 @@ def test_bad_input(case, command, corpus, tiny_models, good_report, tmp_path, mo
         assert _matches(case.reason, errors[0]), where
         for pattern in case.mention:
             assert _matches(pattern, errors[0]), f"{pattern!r} not named\n{where}"
+        if case.setup.startswith("hub-"):  # a clear line, not the HTTP stack's exception
+            assert not RAW_EXCEPTION.search(errors[0]), where
         if not case.setup.startswith("hub-"):  # a failed --push follows a complete local output
             assert snapshot(out) == before, f"output changed\n{where}"
         if out.parent.exists():
