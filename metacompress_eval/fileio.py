@@ -177,10 +177,24 @@ def check_text_encoding(path: str | os.PathLike, what: str = "data file") -> Non
             except UnicodeDecodeError:
                 pass
             break
-    if encoding is None and len(head) >= 4 and (head[1:4:2] == b"\x00\x00" or head[0:4:2] == b"\x00\x00"):
+    if encoding is None and _ascii_in_utf16(head):
         encoding = "UTF-16"  # ASCII text stored in two bytes per character, without a byte order mark
     if encoding:
         raise MetaCompressError(f"{what} {Path(path).name} is {encoding} text; save it as UTF-8 and try again")
+
+
+def _ascii_in_utf16(head: bytes) -> bool:
+    """Whether ``head`` is text stored two bytes per character: every other byte NUL, the others not.
+
+    A run of NUL bytes (binary data) has NULs at both places and is left to the binary check.
+    """
+    body = head[: len(head) - len(head) % 2]
+    if len(body) < 4:
+        return False
+    for text, zeros in ((body[0::2], body[1::2]), (body[1::2], body[0::2])):
+        if zeros.count(0) >= 0.9 * len(zeros) and text.count(0) < 0.1 * len(text):
+            return True
+    return False
 
 
 def unencodable_text(value: Any) -> str | None:

@@ -41,10 +41,22 @@ class SkipCounter(Protocol):
 
 
 def binary_kind(path: Path) -> str | None:
-    """``"a gzip-compressed file"`` ... when the file starts with the magic number of a binary format."""
+    """``"a gzip-compressed file"`` ... when the file starts with the magic number of a binary format,
+    ``"binary data (NUL bytes)"`` when its start holds NUL bytes that text does not (many of them, or
+    among bytes that are not UTF-8). One stray NUL in a text file is left to the row readers, which
+    skip the row it is in."""
     with open(path, "rb") as fh:
-        head = fh.read(16)
-    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+        head = fh.read(4096)
+    kind = next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+    if kind is None and b"\x00" in head:
+        try:
+            head.decode("utf-8")
+            text = True
+        except UnicodeDecodeError as exc:
+            text = exc.start >= len(head) - 3  # a character cut at the end of the head is still text
+        if not text or head.count(0) >= max(2, len(head) // 100):
+            kind = "binary data (NUL bytes)"
+    return kind
 
 
 def check_format(path: Path, expected: str) -> None:
@@ -54,7 +66,8 @@ def check_format(path: Path, expected: str) -> None:
         return
     if expected == "parquet":
         return  # pyarrow's own message names what is wrong with a damaged parquet file
-    hint = {"a parquet file": f"; name it {path.stem}.parquet"}.get(kind, "; unpack it first")
+    hint = {"a parquet file": f"; name it {path.stem}.parquet",
+            "binary data (NUL bytes)": ""}.get(kind, "; unpack it first")
     raise MetaCompressError(f"cannot read {path.name}: it is {kind}, not {expected.upper()} text{hint}")
 
 
@@ -145,13 +158,15 @@ def _json_object_rows(data: dict, path: Path) -> tuple[list, str]:
 def read_csv(path: Path, result: SkipCounter, *, delimiter: str = ",") -> list[dict]:
     """Rows of a CSV (or, with ``delimiter="\\t"``, TSV) file with a header line.
 
-    Cells are text; an empty cell is a missing value (``None``). A row with another number of fields
+    A file whose header line has no ``delimiter`` but ';' or '|' is read with that one
+    (:func:`header_delimiter`). Cells are text; an empty cell is a missing value (``None``). A row with another number of fields
     than the header (a stray delimiter, a broken quote) is a counted skip naming its line, and so is
     a row the ``csv`` module cannot parse; a header naming a column twice and a quote open to the end
     of the file fail the whole file (every row after the quote would be lost).
     """
     csv.field_size_limit(_CSV_FIELD_LIMIT)
     kind = "TSV" if delimiter == "\t" else "CSV"
+    delimiter = header_delimiter(path, delimiter)
     rows, result.origins = [], []
     header: list[str] | None = None
     with open(path, encoding="utf-8-sig", newline="") as fh:
@@ -188,6 +203,27 @@ def read_csv(path: Path, result: SkipCounter, *, delimiter: str = ",") -> list[d
     return rows
 
 
+# Delimiters read without being asked for: spreadsheets in many locales save "CSV" with ';' (the comma is
+# their decimal mark), and '|' is common in exports. Tab and comma are not here: their suffix (.tsv,
+# .csv) says which one a file uses, and a file under the other suffix is refused naming the right one.
+OTHER_DELIMITERS = (";", "|")
+
+
+def header_delimiter(path: Path, delimiter: str) -> str:
+    """The delimiter the header line of ``path`` uses: ``delimiter``, or ';' / '|' when the header has
+    none of ``delimiter`` and exactly one of those.
+
+    Decided on the header alone (``csv.Sniffer`` guesses from a sample of rows, where code cells are
+    full of ';' and ',' and its guess flips between them); a header is a few names.
+    """
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        line = next((line for line in fh if line.strip()), "")
+    if delimiter in line:
+        return delimiter
+    found = [d for d in OTHER_DELIMITERS if d in line]
+    return found[0] if len(found) == 1 else delimiter
+
+
 def _header(record: list[str], path: Path, kind: str, delimiter: str) -> list[str]:
     """Column names of a header line; unnamed columns (pandas' index) are named ``Unnamed: N`` as pandas does."""
     names = [name if name.strip() else f"Unnamed: {i}" for i, name in enumerate(record)]
@@ -197,7 +233,7 @@ def _header(record: list[str], path: Path, kind: str, delimiter: str) -> list[st
             raise MetaCompressError(f"cannot read {path.name}: the header names column {name!r} twice (columns "
                                     f"{seen[name] + 1} and {i + 1}); rename one")
         seen[name] = i
-    other = "\t" if delimiter == "," else ","
+    other = "," if delimiter == "\t" else "\t"
     if len(names) == 1 and other in names[0]:
         suffix = ".tsv" if other == "\t" else ".csv"
         raise MetaCompressError(f"cannot read {path.name}: its header has one column {names[0]!r}, which looks "

@@ -358,6 +358,12 @@ def corpus_cases(with_model: bool = True) -> list[tuple[Case, CaseWriter]]:
               kind="unencodable", description="a JSONL file saved as UTF-16 (with its BOM)",
               commands=("evaluate", "transform", "dataset"), expect="error", reason="UTF-16", mention=(r"data\.jsonl",),
               default=("transform",))
+    data_case("unencodable/nul-bytes-jsonl", b"\x00" * 1000, kind="unencodable",
+              description="1,000 NUL bytes named .jsonl (was diagnosed as UTF-16)", commands=("evaluate", "transform", "dataset"),
+              expect="error", reason="binary data \\(NUL bytes\\)", mention=(r"data\.jsonl",), default=("transform",))
+    data_case("works/semicolon-csv", csv_bytes(good_rows(3), ";"), "data.csv", kind="works",
+              description="a well-formed ';'-separated CSV (a spreadsheet's CSV where the comma is the decimal mark)",
+              commands=("evaluate", "transform", "dataset"), expect="ok", default=("transform",))
     data_case("works/invalid-utf8-line", jsonl_with(b'{"id": "latin", "code": "int f() { return 0; } /* \xe9 */", '
                                                     b'"follow_up": "int f() { return 1; }", "label": 0}\n'),
               kind="works", description="one JSONL line with a byte that is not UTF-8", commands=DATA_COMMANDS,

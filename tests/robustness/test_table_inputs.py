@@ -68,6 +68,11 @@ WRITERS = {
     "keyed.json": lambda rows: json.dumps({"rows": rows}).encode(),
     "data.csv": csv_bytes,
     "data.tsv": lambda rows: csv_bytes(rows, "\t"),
+    # A spreadsheet's "CSV" in a locale whose decimal mark is the comma, and a '|' export: read with the
+    # header's delimiter (was: "a quoted field is still open at the end of the file").
+    "semicolon.csv": lambda rows: csv_bytes(rows, ";"),
+    "pipe.csv": lambda rows: csv_bytes(rows, "|"),
+    "semicolon.tsv": lambda rows: csv_bytes(rows, ";"),
     "data.parquet": parquet_bytes,
 }
 
@@ -217,3 +222,32 @@ def test_a_parquet_decompression_bomb_is_refused_before_reading(tmp_path, monkey
     monkeypatch.setattr(tables, "PARQUET_INFLATION_FLOOR", 1 << 30)  # the real limits: read (40,000 rows, one id)
     pairs, loaded = load_code_sources(DataSpec(str(tmp_path / "bomb.parquet")), "code", "id")
     assert len(pairs) == 1 and loaded.skipped == {"duplicate id": 39_999}
+
+
+# Files that are not text under a text suffix: the line says binary, never a wrong encoding.
+BINARY = {
+    "NUL bytes": b"\x00" * 1000,
+    "a few NUL bytes": b"\x00" * 4,
+    "every byte value": bytes(range(256)) * 4,
+    "an ELF executable": b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + bytes(range(1, 200)) * 3,
+    "a PNG image": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+    "NUL bytes after a text line": b'{"id": "a", "code": "x", "label": 1}\n' + b"\x00" * 500,
+}
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json", ".csv", ".tsv"])
+@pytest.mark.parametrize("kind", sorted(BINARY))
+def test_binary_data_under_a_text_suffix_is_refused_as_binary(tmp_path, suffix, kind):
+    with pytest.raises(MetaCompressError) as info:
+        read(tmp_path, "data" + suffix, BINARY[kind])
+    message = str(info.value)
+    assert "\n" not in message and "data" + suffix in message, message
+    assert re.search("binary|NUL|not valid UTF-8", message) and "UTF-16" not in message, message
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("text", ['{"id": "a", "code": "int f();", "label": 1}\n', "id,code,label\na,\u0100x,1\n"])
+def test_text_stored_two_bytes_per_character_is_still_named_utf16(tmp_path, codec, text):
+    for suffix in (".jsonl", ".csv"):
+        with pytest.raises(MetaCompressError, match="UTF-16"):
+            read(tmp_path, "data" + suffix, text.encode(codec))
