@@ -37,7 +37,7 @@ from xml.sax.saxutils import escape
 from .. import HOMEPAGE
 from ..errors import MetaCompressError
 from ..fileio import atomic_write_many
-from ..markup import checked_link, markdown_code, markdown_literal, table_cell
+from ..markup import checked_link, markdown_code, markdown_literal, one_line, table_cell
 from ..outputs import check_output_file, write_failed
 from ..public_names import data_name, looks_like_hub_id, model_name
 from ..relations import list_relations
@@ -365,6 +365,33 @@ class DatasetRef:
     split: str | None = None
 
 
+# What the Hub and `datasets` accept: a split name is `datasets`' rule (word characters, dot-separated);
+# a configuration name is a directory-safe name (`datasets` refuses <>:/\\|?* in one) without "..".
+_SPLIT_NAME = re.compile(r"\w+(\.\w+)*", re.ASCII)
+_CONFIG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
+_INDEX_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+def checked_dataset_part(value: str | None, what: str) -> str | None:
+    """A ``--dataset-config``/``--dataset-split`` value as the Hub names them, or a one-line error."""
+    if value is None:
+        return None
+    rule = _SPLIT_NAME if what == "--dataset-split" else _CONFIG_NAME
+    if not rule.fullmatch(value) or ".." in value:
+        kind = ("a split name (letters, digits, _; parts joined by '.')" if what == "--dataset-split" else
+                "a configuration name (letters, digits, _ . + -, at most 64, no '..')")
+        raise MetaCompressError(f"{what} {value[:60]!r} is not {kind} as the Hub and `datasets` accept it")
+    return value
+
+
+def model_index_name(name: str) -> str:
+    """A ``model-index`` name from a folder or model name: the characters of a Hub repository name
+    (letters, digits, ``. _ + -``), every other run as one ``-``; a local folder can be called anything
+    (``x<img src=//e>``, spaces, newlines), the Hub shows this name as the model's."""
+    safe = _INDEX_NAME_UNSAFE.sub("-", name).strip("-.")[:96].strip("-.")
+    return safe or "model"
+
+
 def dataset_ref(report: dict, *, dataset_id: str | None = None, dataset_name: str | None = None,
                 dataset_config: str | None = None, dataset_split: str | None = None) -> DatasetRef:
     """Which dataset the report's results are on: ``dataset_id``, else the report's Hub dataset, else none.
@@ -372,8 +399,13 @@ def dataset_ref(report: dict, *, dataset_id: str | None = None, dataset_name: st
     Raises:
         MetaCompressError: when ``dataset_id`` is not a Hub dataset id (``name`` or ``owner/name``).
     """
+    dataset_config = checked_dataset_part(dataset_config, "--dataset-config")
+    dataset_split = checked_dataset_part(dataset_split, "--dataset-split")
     data = report.get("data") or {}
     split = dataset_split or data.get("split") or (data.get("where") or {}).get("split") or None
+    if split is not None and dataset_split is None:  # the report's: "train[:100]" is split "train"
+        split = str(split).split("[", 1)[0].strip()
+        split = split if _SPLIT_NAME.fullmatch(split) else None
     if dataset_id is not None:
         if not looks_like_hub_id(dataset_id):
             raise MetaCompressError(f"--dataset-id {dataset_id!r} is not a Hub dataset id (name or owner/name)")
@@ -616,7 +648,9 @@ def update_card(report_dir: str | Path, card: str | Path, *, report_url: str | N
     """
     report, folder = load_report(report_dir)
     card_path = Path(card)
-    name = model_name or report_model_name(report, "student").split("/")[-1]
+    # --model-name as typed (on one line); else the student's public name made a Hub-safe name.
+    name = one_line(model_name) if model_name and model_name.strip() else model_index_name(
+        report_model_name(report, "student").split("/")[-1])
     dataset = dataset_ref(report, dataset_id=dataset_id, dataset_name=dataset_name, dataset_config=dataset_config,
                           dataset_split=dataset_split)
     if report_url is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -507,3 +508,50 @@ def test_names_from_reports_reach_the_card_as_text(report_dir, tmp_path):
         for line in body.splitlines():
             if line.startswith("| teacher |") or line.startswith("| student |") or line.startswith("| data |"):
                 assert len([c for c in line.replace("\\|", "").split("|")]) == 4, line
+
+
+def test_dataset_config_and_split_follow_the_hub_rules(report_dir, tmp_path, capsys):
+    """Generated config/split values: what datasets and the Hub accept passes into the model-index, anything
+    else (.., spaces, slashes, markup, control characters) is refused in one line before anything is written."""
+    import random
+
+    from metacompress_eval.errors import MetaCompressError
+
+    rng = random.Random(6)
+    for _ in range(300):
+        good_split = ".".join(rng.choice(["test", "train", "validation", "a_1"]) for _ in range(rng.randint(1, 2)))
+        good_config = rng.choice(["default", "java", "c-1.0", "python+js"])
+        assert cards.checked_dataset_part(good_split, "--dataset-split") == good_split
+        assert cards.checked_dataset_part(good_config, "--dataset-config") == good_config
+        bad = rng.choice(["..", "../x", "a b", "a/b", "a\\b", "<x>", "a\nb", "", " test", "a:b", "x..y", "é|"])
+        bad = rng.choice(["", "ok"]) + bad if rng.random() < 0.5 else bad
+        for what in ("--dataset-split", "--dataset-config"):
+            if what == "--dataset-config" and bad in ("ok", ""):
+                continue
+            with pytest.raises(MetaCompressError, match=f"^{what} "):
+                cards.checked_dataset_part(bad if bad != "ok" else "../ok", what)
+    for flag, value in (("--dataset-config", "../x"), ("--dataset-split", "a b")):
+        card = tmp_path / "README.md"
+        assert main(["card", "--report", str(report_dir), "--card", str(card), "--dataset-id", "org/data",
+                     flag, value]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and flag in err and not card.exists()
+    card = tmp_path / "README.md"
+    assert main(["card", "--report", str(report_dir), "--card", str(card), "--dataset-id", "org/data",
+                 "--dataset-config", "java", "--dataset-split", "test"]) == 0
+    dataset = metadata_load(card)["model-index"][0]["results"][0]["dataset"]
+    assert (dataset["config"], dataset["split"]) == ("java", "test")
+
+
+def test_model_index_name_is_a_hub_safe_name():
+    import random
+
+    rng = random.Random(8)
+    pieces = ["student", "x<img src=//e>", " ", "\n", "ü", "-", ".", "model_1", "[a](b)", "..", "`"]
+    for _ in range(300):
+        raw = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        name = cards.model_index_name(raw)
+        assert re.fullmatch(r"[A-Za-z0-9_+][A-Za-z0-9._+-]*", name) and len(name) <= 96, (raw, name)
+        assert not name.endswith((".", "-"))
+    assert cards.model_index_name("codebert-small_v1.5") == "codebert-small_v1.5"
+    assert cards.model_index_name("my student <b>") == "my-student-b"
