@@ -81,15 +81,19 @@ class OutputCache(SqliteCache):
         if "checksum" not in columns:  # a cache written before rows had checksums
             db.execute("ALTER TABLE outputs ADD COLUMN checksum TEXT")
 
-    def get_many(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        """The stored logits of ``keys`` that pass their checksum (the others are dropped, to be recomputed)."""
+    def get_many(self, model: str, keys: Sequence[str], *, owner: str | None = None) -> dict[str, np.ndarray]:
+        """The stored logits of ``keys`` that pass their checksum (the others are dropped, to be recomputed).
+
+        ``owner`` names the model in the warning (``"the teacher (org/name)"``): one cache serves both
+        models of a run, and two identical lines would not say whose outputs were damaged.
+        """
         try:
-            return self._get_many(model, list(keys))
+            return self._get_many(model, list(keys), owner)
         except sqlite3.DatabaseError as exc:
             self.set_aside(exc)
             return {}
 
-    def _get_many(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
+    def _get_many(self, model: str, keys: list[str], owner: str | None) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         bad: list[str] = []
         legacy: list[str] = []
@@ -113,7 +117,8 @@ class OutputCache(SqliteCache):
             from .console import warn
 
             self.recomputed += len(bad)
-            warn(f"{len(bad)} cached output(s) in {self.path} failed their checksum (a damaged cache file); "
+            whose = f" of {owner}" if owner else ""
+            warn(f"{len(bad)} cached output(s){whose} in {self.path} failed their checksum (a damaged cache file); "
                  "they are recomputed")
         return found
 
@@ -258,10 +263,12 @@ class InferenceEngine:
             ``max_length`` tokens.
         batch_tokens: padded tokens per forward pass (see :meth:`batches`); ``None``: as above.
         progress: show a progress bar on stderr.
+        role: the model's part in the run (``teacher``, ``student``), named in cache warnings.
     """
 
     def __init__(self, loaded: LoadedModel, cache: OutputCache | None = None, *, batch_size: int = 32,
-                 batch_tokens: int | None = None, progress: bool = True, desc: str | None = None):
+                 batch_tokens: int | None = None, progress: bool = True, desc: str | None = None,
+                 role: str | None = None):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if batch_tokens is not None and batch_tokens < 1:
@@ -272,6 +279,7 @@ class InferenceEngine:
         self.batch_tokens = batch_tokens if batch_tokens is not None else batch_size * max(1, loaded.max_length)
         self.progress = progress
         self.desc = desc or loaded.name
+        self.owner = f"the {role} ({loaded.name})" if role else str(loaded.name)
 
     def encode(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None) -> list:
         """Each input as the model's adapter prepares it (token ids for the text models)."""
@@ -378,7 +386,7 @@ class InferenceEngine:
                 work.missing.add(enc_key)
             else:
                 new.append(enc_key)
-        found = self.cache.get_many(model.fingerprint, new) if self.cache and new and (
+        found = self.cache.get_many(model.fingerprint, new, owner=self.owner) if self.cache and new and (
             state is None or state.is_main_process) else {}
         if state is not None:
             # Only the main process reads the cache and sends what it found to the others: nodes of a

@@ -112,7 +112,7 @@ def run_models(models: Mapping[str, "LoadedModel"], inputs: Sequence[Inputs], ca
     predictions = {}
     for role, model in models.items():
         engine = InferenceEngine(model, cache, batch_size=batch_size, batch_tokens=batch_tokens, progress=progress,
-                                 desc=f"{role} inference")
+                                 desc=f"{role} inference", role=role)
         predictions[role] = engine.predict(list(inputs), (ids or {}).get(role))
         if log is not None:
             log_stats(log, role, model, predictions[role].stats)
@@ -212,7 +212,8 @@ def run_models_streamed(models: Mapping[str, "LoadedModel"], sources: Sequence["
     n_chunks = -(-len(sources) // chunk_sources)
     mine = iter_follow_up_chunks(sources, language, transformations, seed=seed, verify=verify, workers=workers,
                                  chunk_sources=chunk_sources, shard=(rank, size))
-    engines = {role: InferenceEngine(model, cache, batch_size=batch_size, batch_tokens=batch_tokens, progress=False)
+    engines = {role: InferenceEngine(model, cache, batch_size=batch_size, batch_tokens=batch_tokens, progress=False,
+                                    role=role)
                for role, model in models.items()}
     source_probs = {role: np.full((len(sources), len(m.label_names)), np.nan) for role, m in models.items()}
     follow_probs: dict[str, list[np.ndarray]] = {role: [] for role in roles}

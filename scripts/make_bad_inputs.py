@@ -461,6 +461,8 @@ def corpus_cases(with_model: bool = True) -> list[tuple[Case, CaseWriter]]:
             ("cache-is-a-file", "cache-dir-is-file", "--cache-dir names a file", ("attack",))):
         case(f"cache/{name}", kind="cache", description=desc, commands=("evaluate", "attack"),
              expect="error" if setup == "cache-dir-is-file" else "warn", reason="cache",
+             # One cache holds both models' outputs: the line says whose were damaged.
+             mention=(r"output\(s\) of the (teacher|student|model) \(",) if setup == "cache-bitflip" else (),
              files={"data": "data.jsonl"}, setup=setup, default=default)(good_data)
 
     # 5. Secrets: every Hub-talking command against a failing endpoint (tests/hub/failing_hub.py) -

@@ -134,7 +134,8 @@ def run_attack_suite(sources: Sequence[SourceInput], language: str, teacher, stu
     roles = {role: m for role, m in (("teacher", teacher), ("student", student)) if m.answers_any_input}
     if not roles:
         raise MetaCompressError("attacks need a model that can score new inputs; both models are stored outputs")
-    engines = {role: InferenceEngine(m, cache, batch_size=settings.batch_size, progress=False, desc=f"{role} attack")
+    engines = {role: InferenceEngine(m, cache, batch_size=settings.batch_size, progress=False, desc=f"{role} attack",
+                                     role=role)
                for role, m in roles.items()}
     clean = {role: e.predict([s.inputs for s in sources]).probs for role, e in engines.items()}
     n_classes = len(teacher.label_names)

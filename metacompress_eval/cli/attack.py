@@ -104,7 +104,7 @@ def _run(args, task, spec, folder, cache) -> int:
                               batch_size=args.batch_size, device=args.device)
     attack = make_attack(args.method, settings, task.language, loaded.sources)
     # The search queries the model one step at a time, so it drives the engine itself (see attacks/base.py).
-    engine = InferenceEngine(model, cache, batch_size=args.batch_size, progress=False)
+    engine = InferenceEngine(model, cache, batch_size=args.batch_size, progress=False, role="model")
     results = run_attacks(loaded.sources, task.language, engine, attack, model=str(args.model),
                           progress=not args.quiet)
     summary = {"model": model.describe(), "data": {**loaded.description, "n_sources": len(loaded.sources),

@@ -131,6 +131,8 @@ def test_bad_input(case, command, corpus, tiny_models, good_report, tmp_path, mo
     elif expect == "warn":
         warnings = [line for line in _lines(captured.err) if line.startswith("metacompress: warning: ")]
         assert any(_matches(case.reason, line) for line in warnings), where
+        for pattern in case.mention:
+            assert any(_matches(pattern, line) for line in warnings), f"{pattern!r} not named\n{where}"
     else:
         assert counts == {}, f"unexpected skips {counts}\n{where}"
     if clean is not None and case.setup.startswith("cache-"):

@@ -71,3 +71,25 @@ def test_representation_rows_of_the_wrong_size_are_recomputed(tmp_path):
     stored = cache.keys("m", [f"k{i}" for i in range(40)])
     assert "k3" not in stored and "k7" not in stored and len(stored) == 38
     assert len(cache.get_many("m", sorted(stored), "first")) == 38
+
+
+def test_damaged_outputs_are_reported_once_per_model_naming_it(tmp_path, capsys):
+    # One cache holds the teacher's and the student's outputs; two identical warnings did not say whose
+    # were damaged.
+    path = tmp_path / "outputs.sqlite"
+    cache = OutputCache(path)
+    for model in ("teacher-fp", "student-fp"):
+        cache.put_many(model, [(f"k{i}", np.full(4, i, np.float32)) for i in range(10)])
+    cache.close()
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE outputs SET checksum = '0' WHERE key IN ('k1', 'k2')")
+    db.close()
+    cache = OutputCache(path)
+    keys = [f"k{i}" for i in range(10)]
+    assert len(cache.get_many("teacher-fp", keys, owner="the teacher (org/big)")) == 8
+    assert len(cache.get_many("student-fp", keys, owner="the student (./small)")) == 8
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "failed their checksum" in line]
+    assert len(warnings) == 2 and len(set(warnings)) == 2, warnings
+    assert "2 cached output(s) of the teacher (org/big)" in warnings[0]
+    assert "2 cached output(s) of the student (./small)" in warnings[1]
