@@ -8,6 +8,9 @@ that accepts and never answers held ``evaluate --teacher org/name`` indefinitely
 
 from __future__ import annotations
 
+import json
+import re
+
 import httpx2
 import pytest
 
@@ -114,3 +117,55 @@ def test_a_failing_server_keeps_the_timeout_budget(monkeypatch, timeout):
     assert attempts >= 2
     assert sum(clock.slept[:-1]) <= 2 * float(timeout) <= sum(clock.slept) + 8, clock.slept
     assert "503" in message or "kept failing" in message, message
+
+
+def _status_error(status: int, body: bytes, content_type: str):
+    from huggingface_hub.utils import hf_raise_for_status
+
+    request = httpx2.Request("POST", "http://127.0.0.1:9/api/validate-yaml")
+    response = httpx2.Response(status, headers={"Content-Type": content_type}, content=body, request=request)
+    try:
+        hf_raise_for_status(response)
+    except Exception as exc:  # noqa: BLE001
+        return exc
+    raise AssertionError("no error raised")
+
+
+BODIES = {"json": (b'{"error": "nope"}', "application/json"), "text": (b"Unauthorized", "text/plain"),
+          "html": (b"<html><body><h1>Error</h1></body></html>", "text/html"), "empty": (b"", "text/plain")}
+_REQ = httpx2.Request("GET", "http://127.0.0.1:9/api/models/a/b")
+# Failures without an answer: (the exception, words the line must hold).
+KINDS = {
+    "refused": (httpx2.ConnectError("[Errno 111] Connection refused"), "connection refused"),
+    "unknown host": (httpx2.ConnectError("[Errno -3] Temporary failure in name resolution"), "host name not found"),
+    "tls": (httpx2.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "TLS"),
+    "connect timeout": (httpx2.ConnectTimeout("timed out"), "within"),
+    "read timeout": (httpx2.ReadTimeout("timed out"), "no answer"),
+    "redirect loop": (httpx2.TooManyRedirects("Exceeded maximum allowed redirects.", request=_REQ), "redirects in a loop"),
+    "cut mid-answer": (httpx2.RemoteProtocolError("peer closed connection without sending complete message body"),
+                       "closed the connection"),
+    "not json": (json.JSONDecodeError("Expecting value", "<html>", 0), "not JSON"),
+}
+
+
+@pytest.mark.parametrize("body", sorted(BODIES))
+@pytest.mark.parametrize("status, says", [(401, "refused the credentials"), (403, "403"), (404, "404"),
+                                          (500, "server failed"), (502, "server failed"), (418, "418")])
+def test_an_answer_is_described_by_its_status_whatever_its_body(status, says, body):
+    message = hub_client.describe(_status_error(status, *BODIES[body]))
+    assert says in message and not re.search(r"[A-Z][a-z]+(Error|Exception)\b", message), message
+
+
+def test_a_library_failing_on_the_body_is_described_by_the_last_status(monkeypatch):
+    # huggingface_hub's validate-yaml parses a 401's body as JSON before looking at its status.
+    monkeypatch.setattr(hub_client._budget, "last_status", 401)
+    message = hub_client.describe(json.JSONDecodeError("Expecting value", "Unauthorized", 0))
+    assert "refused the credentials (401" in message, message
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_failure_without_answer_is_described_by_its_kind(monkeypatch, kind):
+    monkeypatch.setattr(hub_client._budget, "last_status", None)
+    exc, says = KINDS[kind]
+    message = hub_client.describe(exc)
+    assert says in message and not re.search(r"[A-Z][a-z]+(Error|Exception|Redirects)\b", message), message
