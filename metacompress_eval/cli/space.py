@@ -24,7 +24,10 @@ def add_parser(subparsers):
     p.add_argument("--models-dir", default=None,
                    help="where demo models are built (default: ~/.cache/metacompress/space-models)")
     p.add_argument("--no-local-paths", action="store_true",
-                   help="refuse server folders as models or results (for a public host)")
+                   help="refuse server folders as models or results (needed on any host others can reach)")
+    p.add_argument("--results-root", default=None,
+                   help="the folder (with subfolders) the Compare tab may read results folders from "
+                        "(default: the current folder; env METACOMPRESS_SPACE_RESULTS_ROOT)")
     return p
 
 
@@ -37,6 +40,7 @@ def run(args) -> int:
 
     settings = SpaceSettings.from_env(default_teacher=args.teacher, default_student=args.student,
                                       demo_size=args.demo_size, models_dir=args.models_dir,
-                                      allow_local_paths=False if args.no_local_paths else None)
+                                      allow_local_paths=False if args.no_local_paths else None,
+                                      results_root=args.results_root)
     launch(settings, host=args.host, port=args.port)
     return 0

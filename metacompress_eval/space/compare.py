@@ -175,7 +175,13 @@ def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
     if folder:
         if not settings.allow_local_paths:
             raise MetaCompressError("results folders on the server are disabled here; upload report.json files")
-        root = Path(folder).expanduser()
+        # Only folders under the results root (default: where the app was started): even on your own
+        # machine, a box that reads any folder ("/") would compare whatever reports the disk holds.
+        allowed = settings.results_root
+        root = (allowed / Path(folder).expanduser()).resolve()
+        if root != allowed and allowed not in root.parents:
+            raise MetaCompressError(f"results folder {folder!r} is outside {allowed}, the folder this app reads "
+                                    "results from (start it there, or set --results-root)")
         if not root.is_dir():
             raise MetaCompressError(f"results folder {folder!r} does not exist or is not a folder")
         # Bounded walk: a results folder holds report folders, not a whole file system.
@@ -184,6 +190,9 @@ def load_reports(files: Sequence[str | os.PathLike] | None, folder: str | None,
         if not candidates:
             problems.append(f"no report.json found in {folder} (searched 3 levels deep)")
         for path in candidates:
+            if allowed not in path.resolve().parents:  # a symbolic link out of the results root
+                problems.append(f"{path.relative_to(root)}: links outside {allowed}, skipped")
+                continue
             rel = str(path.parent.relative_to(root)) if path.parent != root else root.name
             try:
                 report = read_report_file(path, rel)

@@ -46,6 +46,8 @@ class SpaceSettings:
         seed: seed of the demo models and the default seed of follow-ups.
         allow_local_paths: whether users may name server folders (models, results). Turn it off
             on a public host so that visitors cannot probe the server's file system.
+        results_root: the only folder (with its subfolders) the Compare tab reads results folders
+            from when ``allow_local_paths`` is on; default: the folder the app was started in.
         max_snippet_chars: longest snippet accepted by Probe (and longest row in Run).
         max_run_rows: most source rows one Run evaluates.
         max_run_seconds: wall-time budget of one Run (checked between pipeline stages).
@@ -69,6 +71,7 @@ class SpaceSettings:
     demo_size: str = "demo"
     seed: int = 0
     allow_local_paths: bool = True
+    results_root: Path | None = None
     max_snippet_chars: int = 20_000
     max_run_rows: int = 40
     max_run_seconds: float = 600.0
@@ -91,6 +94,7 @@ class SpaceSettings:
         if self.work_dir is None:
             self.work_dir = Path(tempfile.mkdtemp(prefix="metacompress-space-"))
         self.work_dir = Path(self.work_dir)
+        self.results_root = Path(self.results_root or Path.cwd()).expanduser().resolve()
         self.work_dir.mkdir(parents=True, exist_ok=True)
         if self.demo_size not in ("demo", "tiny"):
             raise MetaCompressError(f"demo size must be 'demo' or 'tiny', not {self.demo_size!r}")
@@ -105,6 +109,7 @@ class SpaceSettings:
             "models_dir": env.get("METACOMPRESS_SPACE_MODELS") or None,
             "demo_size": env.get("METACOMPRESS_SPACE_DEMO_SIZE") or "demo",
             "allow_local_paths": env_flag("METACOMPRESS_SPACE_ALLOW_LOCAL", True),
+            "results_root": env.get("METACOMPRESS_SPACE_RESULTS_ROOT") or None,
         }
         if env.get("METACOMPRESS_SPACE_MAX_ROWS"):
             values["max_run_rows"] = int(env["METACOMPRESS_SPACE_MAX_ROWS"])

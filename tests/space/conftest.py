@@ -29,7 +29,8 @@ def space_settings(tmp_path_factory, tiny_models):
     root = tmp_path_factory.mktemp("space")
     return SpaceSettings(default_teacher=str(tiny_models["teacher"]), default_student=str(tiny_models["student"]),
                          models_dir=root / "models", work_dir=root / "work", output_cache_dir=str(root / "cache"),
-                         demo_size="tiny", max_snippet_chars=20_000, max_run_rows=12)
+                         demo_size="tiny", max_snippet_chars=20_000, max_run_rows=12,
+                         results_root=tmp_path_factory.getbasetemp())  # the reports of the session's fixtures
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,29 @@ from .conftest import REPO
 
 @pytest.fixture()
 def settings(tmp_path):
-    return SpaceSettings(models_dir=tmp_path / "models", work_dir=tmp_path / "work", demo_size="tiny")
+    return SpaceSettings(models_dir=tmp_path / "models", work_dir=tmp_path / "work", demo_size="tiny",
+                         results_root=tmp_path)
+
+
+def test_results_folders_are_read_only_under_the_results_root(settings, two_reports, tmp_path):
+    """Local mode still reads results only under the results root: "/", "..", absolute paths elsewhere and
+    symbolic links out of it are refused or skipped; folders inside it (relative or absolute) are read."""
+    import os
+    import shutil
+
+    inside = tmp_path / "results" / "run1"
+    inside.mkdir(parents=True)
+    shutil.copy(two_reports[0], inside / "report.json")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    (outside / "run2").mkdir(parents=True, exist_ok=True)
+    shutil.copy(two_reports[1], outside / "run2" / "report.json")
+    for folder in ("/", "..", str(outside), "results/../..", "~"):
+        with pytest.raises(MetaCompressError, match="is outside"):
+            load_reports(None, folder, settings)
+    os.symlink(outside / "run2", tmp_path / "results" / "escape")
+    for folder in ("results", str(tmp_path / "results"), "."):
+        reports, problems = load_reports(None, folder, settings)
+        assert [r.name.split("/")[-1] for r in reports] == ["run1"] and any("links outside" in p for p in problems)
 
 
 def test_model_names(settings, tmp_path):
