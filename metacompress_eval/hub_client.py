@@ -270,9 +270,11 @@ def describe(exc: BaseException) -> str:
             return "offline mode is on (HF_HUB_OFFLINE) and it is not in the local Hub cache"
         if name == "LocalTokenNotFoundError":
             return "no Hub token: set HF_TOKEN or run `huggingface-cli login`"
-    if status is None:
+    unreadable_body = any(type(link).__name__ == "JSONDecodeError" for link in _chain(exc))
+    if status is None and unreadable_body:
         # The library read the body before the status (``validate-yaml`` parses a 401's text as
-        # JSON): the answer's status still decides, as the transport saw it last.
+        # JSON): the answer's status still decides, as the transport saw it last. Only then: another
+        # failure after a 404 probe for an optional file is not that 404.
         with _lock:
             last = _budget.last_status
         if last is not None and last >= 400:
@@ -294,7 +296,7 @@ def describe(exc: BaseException) -> str:
             if _offline():
                 return "offline mode is on (HF_HUB_OFFLINE) and it is not in the local Hub cache"
             return f"not in the local cache and {endpoint()} could not be reached"
-    if any(isinstance(link, ValueError) and type(link).__name__ == "JSONDecodeError" for link in _chain(exc)):
+    if unreadable_body:
         return f"the answer of {endpoint()} is not what the Hub sends (not JSON): check HF_ENDPOINT and any proxy"
     # Anything else (a library's own refusal, say) keeps its first line, never its exception's name.
     first = (str(exc).splitlines() or [""])[0][:200].strip()

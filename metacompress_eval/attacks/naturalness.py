@@ -108,15 +108,12 @@ class MLMRanker:
     def __init__(self, path: str, fallback: CorpusRanker, device: str = "cpu", max_length: int = 512) -> None:
         from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-        from ..hub_client import configure, describe
+        from ..hub_client import hub_errors
 
-        configure()  # a Hub id is downloaded with bounded waits
-        try:
+        # A folder without an MLM head, a missing tokenizer, a failing Hub, ...: bounded, one line.
+        with hub_errors(f"--mlm {path!r} is not a masked-language-model checkpoint"):
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             self.model = AutoModelForMaskedLM.from_pretrained(path).to(device).eval()
-        except Exception as exc:  # a folder without an MLM head, a missing tokenizer, a failing Hub, ...
-            raise MetaCompressError(f"--mlm {path!r} is not a masked-language-model checkpoint: "
-                                    f"{describe(exc)}") from None
         if self.tokenizer.mask_token is None:
             raise MetaCompressError(f"--mlm {path!r}: its tokenizer has no mask token")
         self.device = device

@@ -316,14 +316,10 @@ def model_label_names(model: str) -> list[str]:
     """The class names of a model (``id2label`` of its ``config.json``; a local folder or a Hub id)."""
     from transformers import AutoConfig
 
-    from ..hub_client import configure
+    from ..hub_client import hub_errors
 
-    configure()  # a Hub id is fetched with bounded waits
-    try:
+    with hub_errors(f"cannot read the label names of {model!r}"):  # bounded, one line, whatever failed
         config = AutoConfig.from_pretrained(model)
-    except Exception as exc:  # noqa: BLE001 - whatever transformers raises, one line for the user
-        raise MetaCompressError(f"cannot read the label names of {model!r}: {type(exc).__name__}: "
-                                f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
     id2label = getattr(config, "id2label", None) or {}
     return [str(id2label[i]) for i in sorted(id2label)]
 
