@@ -25,25 +25,35 @@ class Scope:
     clusters: list[str] | None
 
     def subset(self, keep: np.ndarray) -> "Scope":
-        """The rows where ``keep`` (one flag per row of this scope) is true."""
+        """The rows where ``keep`` (one flag per row of this scope) is true.
+
+        A non-empty subset in which no two rows share a source is independent whatever its parent was
+        (the rule of :func:`scopes`): "all inputs" of a run with teacher outputs for the sources only,
+        or the inputs a relation applies to, get the interval the same rows get elsewhere (Wilson), not
+        a cluster bootstrap over one-row clusters.
+        """
         clusters = None if self.clusters is None else [c for c, k in zip(self.clusters, keep) if k]
+        if clusters and len(set(clusters)) == len(clusters):
+            clusters = None
         return Scope(self.rows[keep], clusters)
 
 
 def scopes(pi: PerInputChecks) -> tuple[dict[str, Scope], dict[str, Scope]]:
     """The pooled scopes (overall/sources/follow_ups) and one scope per transformation.
 
-    A transformation scope is treated as independent (Wilson) when each source contributes at
-    most one of its rows — the normal case. Should a pipeline emit several follow-ups of one
-    source under the same transformation name, that scope falls back to the cluster bootstrap.
+    A scope is treated as independent (Wilson) when each source contributes at most one of its
+    rows — the normal case for a transformation, and "all inputs" of a run without follow-ups;
+    where sources contribute several rows (all inputs, all follow-ups) it uses the cluster bootstrap.
     """
     n = len(pi.source_ids)
     all_rows = np.arange(n)
     fu_rows = all_rows[~pi.is_source]
 
-    def scope(rows: np.ndarray, force_clusters: bool) -> Scope:
+    def scope(rows: np.ndarray, pooled: bool) -> Scope:
+        # Clustered exactly when rows share a source (one rule for every scope, so equal rows get equal
+        # intervals); an empty pooled scope keeps the cluster label, there being nothing to estimate.
         ids = [pi.source_ids[i] for i in rows]
-        clustered = force_clusters or len(set(ids)) < len(ids)
+        clustered = len(set(ids)) < len(ids) or (pooled and not ids)
         return Scope(rows, ids if clustered else None)
 
     pooled = {

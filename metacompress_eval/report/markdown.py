@@ -13,6 +13,7 @@ from typing import Any
 
 from ..markup import markdown_code, markdown_literal, table_cell
 from ..relations import FLIP_CATEGORIES, list_relations
+from .summary import accuracy_pair, overall_scope
 
 _DASH = "–"
 
@@ -188,7 +189,7 @@ def _summary(a: Mapping[str, Any]) -> list[str]:
         f"{counts.get('follow_ups', 0)} follow-ups over {len(counts.get('by_transformation', {}))} "
         f"transformations. Labels: {'yes' if a.get('labelled') else 'no (accuracy, F1, ECE and flip breakdowns omitted)'}.",
         "",
-        "Violation rates over all inputs (95% CI, violations/N):",
+        f"Violation rates over {overall_scope(a)} (95% CI, violations/N):",
         "",
     ]
     overall = a["relations"]["overall"]
@@ -218,8 +219,7 @@ def _summary(a: Mapping[str, Any]) -> list[str]:
             t = perf[scope]["teacher"]["accuracy"]
             s = perf[scope]["student"]["accuracy"]
             if t.get("n") or s.get("n"):
-                lines.append(f"- **Accuracy on {title}**: teacher {_pct(t['accuracy'])}, "
-                             f"student {_pct(s['accuracy'])}")
+                lines.append(f"- **Accuracy on {title}**: {accuracy_pair(t, s, lambda e: _pct(e['accuracy']))}")
     return lines + [""]
 
 

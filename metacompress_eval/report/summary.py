@@ -17,6 +17,24 @@ def _rate(entry: dict[str, Any] | None, numerator: str = "violations", key: str 
     return f"{100 * entry[key]:5.1f}%{ci_text} ({entry.get(numerator, 0)}/{entry.get('n', 0)})"
 
 
+def overall_scope(analysis: dict) -> str:
+    """What the headline ("overall") rates are computed over: all inputs, or — when a model has outputs
+    for only some inputs (stored outputs) — the inputs both models answered, with their number."""
+    both = (analysis.get("coverage") or {}).get("both")
+    if not both:
+        return "all inputs"
+    only = " (sources only)" if both.get("follow_ups") == 0 else ""
+    return f"the {both.get('inputs', 0)} inputs both models have outputs for{only}"
+
+
+def accuracy_pair(teacher: dict, student: dict, rate) -> str:
+    """``teacher X, student Y`` for two accuracy entries; each with its N when the two Ns differ, so
+    figures over different inputs are not read as comparable."""
+    if teacher.get("n") == student.get("n"):
+        return f"teacher {rate(teacher)}, student {rate(student)}"
+    return f"teacher {rate(teacher)} (N = {teacher.get('n', 0)}), student {rate(student)} (N = {student.get('n', 0)})"
+
+
 def summary_lines(report: dict) -> list[str]:
     """The summary as lines of text (headline rates per relation, flips, accuracy)."""
     a = report.get("analysis", report)
@@ -24,7 +42,7 @@ def summary_lines(report: dict) -> list[str]:
     lines = [
         f"{counts.get('sources', 0)} sources, {counts.get('follow_ups', 0)} follow-ups "
         f"({', '.join(f'{k}: {v}' for k, v in counts.get('by_transformation', {}).items()) or 'none'})",
-        "violation rates over all inputs [95% CI] (k/n):",
+        f"violation rates over {overall_scope(a)} [95% CI] (k/n):",
     ]
     processes = max([(stats or {}).get("processes", 1) for key, stats in (report.get("inference") or {}).items()
                      if isinstance(stats, dict)] or [1])

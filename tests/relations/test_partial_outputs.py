@@ -110,3 +110,43 @@ def test_relation_counts_equal_the_answered_rows_of_the_full_analysis(seed):
     answered = fu & have_s & have_s[full.source_index]
     assert student["n"] == int(answered.sum())
     assert student["flips"] == int((full.y_s != full.y_s[full.source_index])[answered].sum())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_all_inputs_of_a_sources_only_run_get_the_sources_intervals(seed):
+    """Stored teacher outputs for the sources only: "all inputs" where both answered IS the sources, so
+    every rate there must carry the same interval and method (Wilson) as under "sources" — it used to get
+    a cluster bootstrap over one-row clusters (4/6: [33.3, 100.0] against Wilson's [30.0, 90.3])."""
+    result = analyze(_teacher_on_sources(random_outputs(n_sources=12 + seed, seed=seed)))
+    for key in relation_keys():
+        overall, sources = result["relations"]["overall"][key], result["relations"]["sources"][key]
+        for field in ("violations", "n", "rate", "ci95"):
+            assert overall[field] == sources[field], (key, field)
+        assert overall["n"] == 0 or overall["ci_method"] == sources["ci_method"] == "wilson"
+    t_all, t_src = (result["performance"][s]["teacher"]["accuracy"] for s in ("overall", "sources"))
+    assert (t_all["ci95"], t_all["ci_method"]) == (t_src["ci95"], t_src["ci_method"])
+
+
+def test_summary_wording_of_a_partial_run(partial):
+    from metacompress_eval.report import render_markdown
+    from metacompress_eval.report.summary import summary_lines
+
+    text = render_markdown(partial, {})
+    assert "Violation rates over the 3 inputs both models have outputs for (sources only)" in text
+    assert "over all inputs" not in text
+    line = next(x for x in text.splitlines() if x.startswith("- **Accuracy on sources**"))
+    perf = partial["performance"]["sources"]
+    if perf["teacher"]["accuracy"]["n"] != perf["student"]["accuracy"]["n"]:
+        assert "(N = " in line
+    assert "violation rates over the 3 inputs both models" in "\n".join(summary_lines(partial))
+
+
+def test_accuracy_shows_n_only_when_the_two_differ():
+    from metacompress_eval.report.summary import accuracy_pair
+
+    def pct(e):
+        return f"{100 * e['accuracy']:.1f}%"
+    same = accuracy_pair({"accuracy": 1 / 3, "n": 3}, {"accuracy": 2 / 3, "n": 3}, pct)
+    assert same == "teacher 33.3%, student 66.7%"
+    differ = accuracy_pair({"accuracy": 1 / 3, "n": 3}, {"accuracy": 2 / 3, "n": 6}, pct)
+    assert differ == "teacher 33.3% (N = 3), student 66.7% (N = 6)"
