@@ -73,7 +73,9 @@ CSS = """
 /* Captions below each figure, not laid over its bottom edge (where gradio puts them, over the x-axis label). */
 .mc-figures .thumbnail-item { aspect-ratio: auto !important; height: auto !important; display: flex !important;
   flex-direction: column; }
-.mc-figures .thumbnail-item > img { height: auto !important; flex: none; }
+/* auto 4 / 3: the figure's own proportions once loaded, a box of its size before (a lazy image of height 0
+   below the fold would never count as shown) */
+.mc-figures .thumbnail-item > img { height: auto !important; aspect-ratio: auto 4 / 3; flex: none; }
 .mc-figures .caption-label { position: static !important; max-width: none !important; white-space: normal !important;
   border: none !important; border-top: 1px solid var(--border-color-primary) !important; border-radius: 0 !important;
   opacity: 1 !important; }
