@@ -207,3 +207,12 @@ def c_dataset(tmp_path) -> Path:
     for i, r in enumerate(rows):
         r["id"] = f"f{i}"
     return write_jsonl(tmp_path / "data.jsonl", rows)
+
+
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not ended (a zombie has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -13,7 +13,7 @@ from metacompress_eval.follow_ups import (FollowUpSet, build_follow_ups, derive_
                                           language_warning, remake_follow_up, resolve_workers)
 from metacompress_eval.transforms import get_transformation
 
-from ..conftest import C_SNIPPETS
+from ..conftest import C_SNIPPETS, process_running
 
 JAVA = [
     "int total(int[] values) {\n  int sum = 0;\n  for (int i = 0; i < values.length; i++) {\n"
@@ -174,15 +174,7 @@ def test_workers_end_with_a_killed_parent(tmp_path):
     alive = workers
     while alive and time.monotonic() < deadline:
         time.sleep(0.2)
-        alive = [p for p in workers if _running(p)]
+        alive = [p for p in workers if process_running(p)]
     for pid in alive:  # leave nothing running, even when failing
         os.kill(pid, signal.SIGKILL)
     assert not alive
-
-
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
-    except FileNotFoundError:
-        return False

@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 
 from metacompress_eval.follow_ups import resolve_workers, usable_cpus, workers_note
 
-from ..conftest import C_SNIPPETS
+from ..conftest import C_SNIPPETS, process_running
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc") or not hasattr(os, "killpg"),
                                 reason="reads process states from /proc, signals process groups")
@@ -63,21 +63,13 @@ SLOW = """
 """
 
 
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
-    except FileNotFoundError:
-        return False
-
-
 def _gone(pids, seconds=15.0) -> list[int]:
     """The pids still running after waiting up to ``seconds`` (each is killed before returning)."""
     deadline = time.monotonic() + seconds
     alive = list(pids)
     while alive and time.monotonic() < deadline:
         time.sleep(0.1)
-        alive = [p for p in alive if _running(p)]
+        alive = [p for p in alive if process_running(p)]
     for pid in alive:  # leave nothing running, even when failing
         os.kill(pid, signal.SIGKILL)
     return alive

@@ -169,6 +169,16 @@ _LAYOUT_JS = """() => {
 }"""
 
 
+def _layout_at(page, width: int) -> dict:
+    """The page laid out at ``width`` px (``_LAYOUT_JS``), checked to overflow nowhere, sideways or off-screen."""
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.wait_for_timeout(300)
+    layout = page.evaluate(_LAYOUT_JS)
+    assert layout["pageOverflow"] <= 0 and not any(x > 0 for x in layout["tables"]), (width, layout)
+    assert not layout["offscreen"], (width, layout["offscreen"])
+    return layout
+
+
 def test_compare_leaderboard_reads_well_at_1400_and_800_px(page, two_reports, other_data_report):
     """Three uploaded report.json files: named by student and data, ranked only within their data,
     every column readable (no sideways scrolling, no header or value broken over lines), figures whole."""
@@ -207,11 +217,7 @@ def test_compare_leaderboard_reads_well_at_1400_and_800_px(page, two_reports, ot
     assert clipped == 0  # no figure hidden behind a scroll box of the gallery's own
 
     for width in (1400, 800):
-        page.set_viewport_size({"width": width, "height": 1000})
-        page.wait_for_timeout(300)
-        layout = page.evaluate(_LAYOUT_JS)
-        assert layout["pageOverflow"] <= 0 and not any(x > 0 for x in layout["tables"]), (width, layout)
-        assert not layout["offscreen"], (width, layout["offscreen"])
+        layout = _layout_at(page, width)
         assert not layout["wrappedHeaders"] and not layout["wrappedValues"], (width, layout)
         assert layout["captionOverlaps"] == 0, (width, layout)
         assert layout["headersShown"] == (width > 1000)  # below 1000 px each report is a card of labelled lines
@@ -254,11 +260,7 @@ def test_compare_long_hostile_names_and_a_bad_zip_member_keep_the_layout(page, t
     cell = page.locator('#mc-board td[data-col="student"] .mc-main[title]').filter(has_text="…").first
     assert cell.get_attribute("title") == hostile and len(cell.inner_text()) <= 48
     for width in (1400, 800):
-        page.set_viewport_size({"width": width, "height": 1000})
-        page.wait_for_timeout(300)
-        layout = page.evaluate(_LAYOUT_JS)
-        assert layout["pageOverflow"] <= 0 and not any(x > 0 for x in layout["tables"]), (width, layout)
-        assert not layout["offscreen"], (width, layout["offscreen"])
+        layout = _layout_at(page, width)
         assert set(layout["breaksAfter"]) <= set(" /_-.:·…"), (width, layout["breaksAfter"])
         status_box = page.evaluate("""() => { const s = document.querySelector('#mc-compare-status');
                                                return s.scrollWidth - s.clientWidth; }""")
