@@ -5,6 +5,12 @@
 return a :class:`~metacompress_eval.models.base.LoadedModel`. Installed packages can also register a
 factory under a plain name in the ``metacompress_eval.adapters`` entry-point group. Both import and run
 code the user named, so both need ``--trust-remote-code``.
+
+Options (``--student-option key=value``) are checked before the factory runs, as for the built-in
+adapters: the factory declares the ones it takes as ``factory.OPTIONS`` (a sequence of
+:class:`~metacompress_eval.models.options.Option`; it then receives each, typed, defaults filled in),
+and an option it does not declare is a one-line error. A factory that sets
+``factory.ACCEPTS_ANY_OPTIONS = True`` receives whatever was given, as text, and checks it itself.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Callable
 
 from ..errors import MetaCompressError
 from .base import LoadedModel
+from .options import Option, resolve_options
 
 ENTRY_POINT_GROUP = "metacompress_eval.adapters"
 PREFIX = "python:"
@@ -57,6 +64,7 @@ def load(name: str, source: str, *, role: str, tokenizer: str | None, device: st
          trust_remote_code: bool, options: dict) -> LoadedModel:
     """Call the plugin factory and check that it returned a model the engine can run."""
     make = factory(name, role=role, trust_remote_code=trust_remote_code)
+    options = factory_options(make, name, options, role=role)
     try:
         model = make(source, role=role, tokenizer=tokenizer, device=device, max_length=max_length, options=dict(options))
     except MetaCompressError:
@@ -76,9 +84,27 @@ def load(name: str, source: str, *, role: str, tokenizer: str | None, device: st
     return model
 
 
+def factory_options(make: Callable, name: str, given: dict, *, role: str) -> dict:
+    """``given`` checked against what the factory declares (see the module docstring)."""
+    if getattr(make, "ACCEPTS_ANY_OPTIONS", False) is True:
+        return dict(given)
+    declared = getattr(make, "OPTIONS", ())
+    if isinstance(declared, Option) or not isinstance(declared, (list, tuple)) or not all(
+            isinstance(o, Option) for o in declared):
+        raise MetaCompressError(f"{role} adapter {name!r}: its factory's OPTIONS must be a list of "
+                                "metacompress_eval.models.Option")
+    try:
+        return resolve_options(declared, given, adapter=repr(name), role=role)
+    except MetaCompressError as exc:
+        if declared:
+            raise
+        raise MetaCompressError(f"{exc} (a plugin factory declares what it takes as its OPTIONS, or sets "
+                                "ACCEPTS_ANY_OPTIONS = True)") from None
+
+
 # Every LoadedModel method the tool calls: what these raise comes from the plugin's code.
-_GUARDED = ("input_key", "encode", "encoded_key", "length", "truncated", "collate", "forward", "hidden_states",
-            "cast", "attention", "num_parameters", "describe", "check_task")
+_GUARDED = ("input_key", "encode", "encoded_key", "length", "truncated", "collate", "forward",
+            "hidden_states", "cast", "attention", "num_parameters", "describe", "check_task")
 
 
 def _guarded(bound: Callable, *, spec: str, role: str, method: str) -> Callable:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from metacompress_eval.models import LoadedModel
+from metacompress_eval.models import LoadedModel, Option
 
 
 class ConstantModel(LoadedModel):
@@ -25,6 +25,9 @@ def make(source, *, role, tokenizer, device, max_length, options):
     model = ConstantModel(name=source, label_names=["a", "b"], fingerprint="constant-" + source, max_length=10)
     model.values = [float(v) for v in options.get("logits", "0,1").split(",")]
     return model
+
+
+make.OPTIONS = (Option("logits", "the logits every input gets, comma separated", default="0,1"),)
 
 
 def not_a_model(source, **kwargs):
@@ -65,9 +68,28 @@ def make_faulty(source, *, role, tokenizer, device, max_length, options):
     return model
 
 
+make_faulty.OPTIONS = (*make.OPTIONS, Option("extra_rows", "rows forward returns beyond the batch's", default="0"),
+                       Option("raise_in", "the method that raises"))
+
+
 def make_named(source, *, role, tokenizer, device, max_length, options):
     """A constant model whose class names are ``options["names"]``."""
     model = ConstantModel(name=source, label_names=options["names"].split(","), fingerprint="named-" + source,
                           max_length=10)
     model.values = [0.0] * len(model.label_names)
     return model
+
+
+make_named.ACCEPTS_ANY_OPTIONS = True  # checks its options itself
+
+
+def make_undeclared(source, *, role, tokenizer, device, max_length, options):
+    """A factory that declares no options (so it may be given none)."""
+    return make(source, role=role, tokenizer=tokenizer, device=device, max_length=max_length, options={})
+
+
+def make_misdeclared(source, **kwargs):
+    return make(source, **kwargs)
+
+
+make_misdeclared.OPTIONS = ("logits",)  # names, not Option objects
