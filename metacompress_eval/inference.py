@@ -19,7 +19,9 @@ prepares inputs (:meth:`~metacompress_eval.models.LoadedModel.encode`) and runs 
   after encoding everything, so the outputs are the same bytes;
 * **an on-disk SQLite cache** keyed by the model fingerprint and the encoded key: a rerun, or a second
   student against the same teacher, runs no forward pass for what is cached, and an interrupted run
-  resumes (every finished batch was committed before the next one started).
+  resumes. Outputs are committed on a writer thread (:class:`CacheWriter`), batch by batch as they
+  come; ``predict`` returns, or raises (an error, ``KeyboardInterrupt``), only once every computed
+  output is committed.
 
 Inputs a model cannot answer (a stored-outputs file that lacks them) are *unavailable*: their rows of
 logits and probabilities are NaN and :attr:`Prediction.available` is ``False`` for them.
@@ -36,7 +38,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -47,8 +51,8 @@ from .errors import MetaCompressError
 from .models.base import Inputs, LoadedModel, input_key
 from .sqlite_cache import SqliteCache, default_cache_dir, move_damaged_cache
 
-__all__ = ["InferenceEngine", "InferenceStats", "Inputs", "OutputCache", "move_damaged_cache", "Prediction", "default_cache_dir",
-           "distributed_state", "input_key", "softmax"]
+__all__ = ["CacheWriter", "InferenceEngine", "InferenceStats", "Inputs", "OutputCache", "move_damaged_cache", "Prediction",
+           "default_cache_dir", "distributed_state", "input_key", "softmax"]
 
 
 def _checksum(model: str, key: str, blob: bytes) -> str:
@@ -87,11 +91,12 @@ class OutputCache(SqliteCache):
         ``owner`` names the model in the warning (``"the teacher (org/name)"``): one cache serves both
         models of a run, and two identical lines would not say whose outputs were damaged.
         """
-        try:
-            return self._get_many(model, list(keys), owner)
-        except sqlite3.DatabaseError as exc:
-            self.set_aside(exc)
-            return {}
+        with self.lock:
+            try:
+                return self._get_many(model, list(keys), owner)
+            except sqlite3.DatabaseError as exc:
+                self.set_aside(exc)
+                return {}
 
     def _get_many(self, model: str, keys: list[str], owner: str | None) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -123,15 +128,17 @@ class OutputCache(SqliteCache):
         return found
 
     def put_many(self, model: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
+        """Store ``(key, logits)`` rows in one transaction: after a crash, all of them or none are there."""
         rows = []
         for key, value in items:
             blob = np.asarray(value, dtype=np.float32).tobytes()
             rows.append((model, key, blob, _checksum(model, key, blob)))
-        try:
-            self._put(rows)
-        except sqlite3.DatabaseError as exc:
-            self.set_aside(exc)
-            self._put(rows)
+        with self.lock:
+            try:
+                self._put(rows)
+            except sqlite3.DatabaseError as exc:
+                self.set_aside(exc)
+                self._put(rows)
 
     def _put(self, rows: list[tuple]) -> None:
         with self._db:
@@ -139,9 +146,71 @@ class OutputCache(SqliteCache):
                                  rows)
 
     def count(self, model: str | None = None) -> int:
-        if model is None:
-            return self._db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0]
-        return self._db.execute("SELECT COUNT(*) FROM outputs WHERE model = ?", [model]).fetchone()[0]
+        with self.lock:
+            if model is None:
+                return self._db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0]
+            return self._db.execute("SELECT COUNT(*) FROM outputs WHERE model = ?", [model]).fetchone()[0]
+
+
+class CacheWriter:
+    """Commits computed outputs to an :class:`OutputCache` on a thread of its own.
+
+    A forward pass of a small model takes tens of milliseconds, and every millisecond the thread that
+    runs the passes spends elsewhere shows in ``benchmarks/bench_adapters.py`` (a bare loop of the same
+    passes is the yardstick). Here :meth:`put` only queues the batch; the writer thread converts,
+    checksums and commits what has queued up, in one transaction (SQLite releases the GIL while it
+    writes).
+
+    What a run keeps: :meth:`close` (the engine calls it when ``predict`` ends, also on an error or
+    ``KeyboardInterrupt``) commits everything queued before it returns. A process killed outright
+    (SIGKILL, power loss) loses the batches not yet committed — the queue is rarely more than one
+    batch deep — and never leaves a row half written: each transaction is atomic and every row is
+    checksummed. A failed write is raised in the engine's thread at its next :meth:`put` or at
+    :meth:`close`.
+    """
+
+    def __init__(self, cache: OutputCache, model: str):
+        self.cache, self.model = cache, model
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._reported = False
+        # A daemon thread, so that a process whose engine never reached close() (killed in a way
+        # that skips finally blocks) does not hang at exit waiting for it.
+        self._thread = threading.Thread(target=self._commit_loop, name="metacompress-cache-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, keys: Sequence[str], logits: np.ndarray | Sequence[np.ndarray]) -> None:
+        """Queue the logits of ``keys`` (one row each, not modified afterwards) for the cache."""
+        if self._error is not None:
+            self._reported = True
+            raise self._error
+        self._queue.put((keys, logits))
+
+    def close(self) -> None:
+        """Commit everything queued, stop the thread, and raise what a write raised."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None and not self._reported:
+            self._reported = True
+            raise self._error
+
+    def _commit_loop(self) -> None:
+        done = False
+        while not done:
+            jobs = [self._queue.get()]
+            while jobs[-1] is not None:  # what queued up meanwhile goes into the same transaction
+                try:
+                    jobs.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            done = jobs[-1] is None
+            items = [(key, row) for job in jobs if job is not None for key, row in zip(*job)]
+            if items and self._error is None:
+                try:
+                    self.cache.put_many(self.model, items)
+                except BaseException as exc:  # noqa: BLE001 - handed to the engine's thread
+                    self._error = exc
+
 
 @dataclass
 class InferenceStats:
@@ -219,7 +288,8 @@ _LAST_CHUNK = 1024
 @dataclass
 class _Work:
     """What :meth:`InferenceEngine.predict` knows so far: each distinct input's encoded key, the first
-    input of each encoded form, the unavailable ones, the outputs known, and what is left to compute."""
+    input of each encoded form, the unavailable ones, the outputs known, what is left to compute, and
+    where computed outputs go (the cache's writer thread; ``None`` without a cache)."""
 
     key_of: dict[str, str] = field(default_factory=dict)
     encoded_of: dict[str, Any] = field(default_factory=dict)
@@ -227,6 +297,7 @@ class _Work:
     known: dict[str, np.ndarray] = field(default_factory=dict)
     todo: list[str] = field(default_factory=list)
     encoded: list = field(default_factory=list)
+    writer: CacheWriter | None = None
 
 
 def check_logits(model: LoadedModel, logits: Any, rows: int) -> np.ndarray:
@@ -336,18 +407,24 @@ class InferenceEngine:
         distinct = list(first)
         state = distributed_state(str(model.device)) if shard else None
         work = _Work()
-        if state is None and model.encodes_in_background and len(distinct) > _FIRST_CHUNK:
-            self._encode_while_running(distinct, [inputs[first[k]] for k in distinct],
-                                       [id_of[first[k]] for k in distinct], work, stats)
-        else:
-            encoded = (self.encode([inputs[first[k]] for k in distinct], [id_of[first[k]] for k in distinct])
-                       if distinct else [])
-            self._admit(distinct, encoded, work, state, stats)
-            if work.todo:
-                if state is not None:
-                    self._run_sharded(state, work.todo, work.encoded, work.known, stats)
-                else:
-                    self._run(work.todo, work.encoded, work.known, stats)
+        if self.cache and distinct and (state is None or state.is_main_process):
+            work.writer = CacheWriter(self.cache, model.fingerprint)
+        try:
+            if state is None and model.encodes_in_background and len(distinct) > _FIRST_CHUNK:
+                self._encode_while_running(distinct, [inputs[first[k]] for k in distinct],
+                                           [id_of[first[k]] for k in distinct], work, stats)
+            else:
+                encoded = (self.encode([inputs[first[k]] for k in distinct], [id_of[first[k]] for k in distinct])
+                           if distinct else [])
+                self._admit(distinct, encoded, self._keys(encoded), work, state, stats)
+                if work.todo:
+                    if state is not None:
+                        self._run_sharded(state, work, stats)
+                    else:
+                        self._run(work, stats)
+        finally:
+            if work.writer is not None:
+                work.writer.close()  # every computed output committed before predict returns (or raises)
         # Every requested input is encoded (the cache is keyed by the encoding), so truncation is known for
         # each, cached or not: counted over all of them, the figure does not depend on what was cached.
         cut = {k: bool(model.truncated(e)) for k, e in work.encoded_of.items() if e is not None}
@@ -370,14 +447,27 @@ class InferenceEngine:
         stats.seconds = time.perf_counter() - started
         return Prediction(probs=softmax(logits), logits=logits, stats=stats, available=available)
 
-    def _admit(self, distinct: list[str], encoded: list, work: "_Work", state, stats: InferenceStats) -> None:
-        """Key ``encoded`` (the encoded forms of ``distinct``), drop those encoded alike to an earlier
-        input, read what the cache holds, and queue the rest in ``work.todo``."""
+    def _keys(self, encoded: list) -> list[str | None]:
+        """The cache key of each encoded input (``None`` for an unavailable one)."""
+        key = self.loaded.encoded_key
+        return [None if e is None else key(e) for e in encoded]
+
+    def _encode_with_keys(self, inputs: list, ids: list, beside: bool) -> tuple[list, list[str | None]]:
+        """:meth:`encode` and :meth:`_keys` together: one job of the encoding thread. ``beside``: forward
+        passes run meanwhile (:meth:`~metacompress_eval.models.LoadedModel.encode_beside`)."""
+        encoded = self.loaded.encode_beside(inputs, ids) if beside else self.encode(inputs, ids)
+        return encoded, self._keys(encoded)
+
+    def _admit(self, distinct: list[str], encoded: list, enc_keys: list[str | None], work: "_Work", state,
+               stats: InferenceStats) -> None:
+        """Take ``encoded`` (the encoded forms of ``distinct``) with their keys, drop those encoded alike to
+        an earlier input, read what the cache holds, and queue the rest in ``work.todo``."""
         model = self.loaded
         new = []
-        for key, e in zip(distinct, encoded):
+        for key, e, enc_key in zip(distinct, encoded, enc_keys):
             # Unavailable inputs (encoded as None) keep their own key: nothing can be shared with them.
-            enc_key = key if e is None else model.encoded_key(e)
+            if e is None:
+                enc_key = key
             work.key_of[key] = enc_key
             if enc_key in work.encoded_of:
                 continue
@@ -432,11 +522,14 @@ class InferenceEngine:
         ran: set[int] = set()
         try:
             with ThreadPoolExecutor(1, thread_name_prefix="metacompress-encode") as pool:
-                futures = [pool.submit(self.encode, [inputs[i] for i in c], [ids[i] for i in c]) for c in chunks]
+                # The thread also computes the cache keys: hashing every input's ids is work the forward
+                # passes need not wait for. Nothing runs beside the first chunk: it may use every core.
+                futures = [pool.submit(self._encode_with_keys, [inputs[i] for i in c], [ids[i] for i in c], n > 0)
+                           for n, c in enumerate(chunks)]
                 try:
                     for chunk, future in zip(chunks, futures):
                         before = len(work.todo)
-                        self._admit([distinct[i] for i in chunk], future.result(), work, None, stats)
+                        self._admit([distinct[i] for i in chunk], *future.result(), work, None, stats)
                         for i in range(before, len(work.todo)):
                             length = max(1, model.length(work.encoded[i]))
                             if length > cap:
@@ -446,7 +539,7 @@ class InferenceEngine:
                                 ready.append(i)
                         while len(ready) >= per_batch:
                             batch, ready = ready[:per_batch], ready[per_batch:]
-                            self._run_batch(batch, work.todo, work.encoded, work.known, stats)
+                            self._run_batch(batch, work, stats)
                             ran.update(batch)
                             bar.update(len(batch))
                 finally:
@@ -454,46 +547,46 @@ class InferenceEngine:
                         future.cancel()
             rest = [i for i in range(len(work.todo)) if i not in ran]
             for batch in self.batches([work.encoded[i] for i in rest]):
-                self._run_batch([rest[j] for j in batch], work.todo, work.encoded, work.known, stats)
+                self._run_batch([rest[j] for j in batch], work, stats)
                 bar.update(len(batch))
         finally:
             bar.close()
 
-    def _run_batch(self, batch_idx: list[int], todo: list[str], encoded: list, known: dict[str, np.ndarray],
-                   stats: InferenceStats) -> None:
-        """One forward pass over ``todo[batch_idx]``, committed to the cache before the next one starts."""
-        logits = self.logits([encoded[i] for i in batch_idx])
+    def _run_batch(self, batch_idx: list[int], work: "_Work", stats: InferenceStats) -> None:
+        """One forward pass over ``work.todo[batch_idx]``, its outputs handed to the cache's writer."""
+        logits = self.logits([work.encoded[i] for i in batch_idx])
         stats.forward_passes += 1
-        items = [(todo[i], logits[j]) for j, i in enumerate(batch_idx)]
-        if self.cache:
-            self.cache.put_many(self.loaded.fingerprint, items)
-        known.update(items)
+        keys = [work.todo[i] for i in batch_idx]
+        if work.writer is not None:
+            work.writer.put(keys, logits)
+        work.known.update(zip(keys, logits))
 
-    def _run(self, todo: list[str], encoded: list, known: dict[str, np.ndarray], stats: InferenceStats) -> None:
-        """Compute ``todo`` batch by batch in this process, committing each batch to the cache."""
+    def _run(self, work: "_Work", stats: InferenceStats) -> None:
+        """Compute ``work.todo`` batch by batch in this process."""
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(todo), desc=self.desc, unit="input", disable=not self.progress, leave=False)
+        bar = tqdm(total=len(work.todo), desc=self.desc, unit="input", disable=not self.progress, leave=False)
         try:
-            for batch_idx in self.batches(encoded):
-                self._run_batch(batch_idx, todo, encoded, known, stats)
+            for batch_idx in self.batches(work.encoded):
+                self._run_batch(batch_idx, work, stats)
                 bar.update(len(batch_idx))
         finally:
             bar.close()
 
-    def _run_sharded(self, state, todo: list[str], encoded: list, known: dict[str, np.ndarray],
-                     stats: InferenceStats) -> None:
-        """Compute ``todo`` across the processes of ``state``; fill ``known`` with every process's results.
+    def _run_sharded(self, state, work: "_Work", stats: InferenceStats) -> None:
+        """Compute ``work.todo`` across the processes of ``state``; fill ``work.known`` with every process's
+        results.
 
         The batch plan depends only on the inputs, so every process derives the same plan and takes
         batches ``rank, rank + N, ...`` (the longest batches are spread over all processes). Each
         round of N batches ends with one ``gather_object`` (logits travel as lists of floats, since
-        tensors of unequal length would abort gloo), and the main process commits the round to the
-        cache, so an interrupted distributed run resumes like a single-process one.
+        tensors of unequal length would abort gloo), and the main process hands the round to the
+        cache's writer, so an interrupted distributed run resumes like a single-process one.
         """
         from accelerate.utils import gather_object
         from tqdm.auto import tqdm
 
+        todo, encoded = work.todo, work.encoded
         plan = self.batches(encoded)
         n, rank = state.num_processes, state.process_index
         bar = tqdm(total=len(todo), desc=self.desc, unit="input", leave=False,
@@ -508,9 +601,9 @@ class InferenceEngine:
                 gathered = gather_object(mine)
                 # float32 -> Python float -> float32 is exact: these equal the local logits bit for bit.
                 items = [(key, np.asarray(row, dtype=np.float32)) for key, row in gathered]
-                if self.cache and state.is_main_process:
-                    self.cache.put_many(self.loaded.fingerprint, items)
-                known.update(items)
+                if work.writer is not None and items:  # the main process's only
+                    work.writer.put([key for key, _ in items], [row for _, row in items])
+                work.known.update(items)
                 stats.forward_passes += min(n, len(plan) - start)
                 bar.update(len(items))
         finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -53,12 +54,17 @@ class SqliteCache:
 
     Subclasses set :attr:`FILE` (the file name :meth:`in_dir` uses) and implement :meth:`create_tables`;
     they call :meth:`set_aside` when a read or write finds the file damaged.
+
+    The connection may be used from more than one thread (the inference engine commits outputs on a
+    writer thread while it reads the cache for the next inputs); whoever uses it holds :attr:`lock`
+    for the whole operation, so that one thread's transaction never takes in another's statements.
     """
 
     FILE: ClassVar[str] = ""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self.lock = threading.RLock()
         folder = self.path.parent
         if folder.exists() and not folder.is_dir():
             raise MetaCompressError(f"cache folder {folder} is a file, not a folder; choose another with --cache-dir")
@@ -85,7 +91,7 @@ class SqliteCache:
         raise NotImplementedError
 
     def _open(self) -> None:
-        self._db = sqlite3.connect(self.path, timeout=60)
+        self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self.create_tables(self._db)
@@ -104,7 +110,8 @@ class SqliteCache:
         self._open()
 
     def close(self) -> None:
-        self._db.close()
+        with self.lock:
+            self._db.close()
 
 
 __all__ = ["SqliteCache", "default_cache_dir", "move_damaged_cache"]

@@ -181,6 +181,13 @@ class LoadedModel:
         """Each input prepared for the model, unpadded; ``None`` for an input the model cannot answer."""
         raise NotImplementedError
 
+    def encode_beside(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None) -> list[Any]:
+        """:meth:`encode`, called on the engine's worker thread while :meth:`forward` runs (only for
+        adapters that set :attr:`encodes_in_background`): the same result, but an adapter whose
+        tokenizer spreads a batch over every core keeps to one here, leaving the other to the forward
+        passes. Default: :meth:`encode`."""
+        return self.encode(inputs, ids)
+
     def encoded_key(self, encoded: Any) -> str:
         """The cache key of an encoded input: a hash of what the model reads after its own preprocessing.
 

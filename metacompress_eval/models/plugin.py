@@ -103,7 +103,7 @@ def factory_options(make: Callable, name: str, given: dict, *, role: str) -> dic
 
 
 # Every LoadedModel method the tool calls: what these raise comes from the plugin's code.
-_GUARDED = ("input_key", "encode", "encoded_key", "length", "truncated", "collate", "forward",
+_GUARDED = ("input_key", "encode", "encode_beside", "encoded_key", "length", "truncated", "collate", "forward",
             "hidden_states", "cast", "attention", "num_parameters", "describe", "check_task")
 
 

@@ -93,3 +93,25 @@ def make_misdeclared(source, **kwargs):
 
 
 make_misdeclared.OPTIONS = ("logits",)  # names, not Option objects
+
+
+class LengthModel(ConstantModel):
+    """Logits that differ by input (from its length), each forward pass taking ``delay`` seconds: a model
+    for runs that are interrupted or killed part-way, without torch."""
+
+    delay = 0.0
+
+    def forward(self, batch):
+        import time
+
+        time.sleep(self.delay)
+        return np.array([[n / 7.0, -n / 3.0] for n in batch], dtype=np.float32)
+
+
+def make_length(source, *, role, tokenizer, device, max_length, options):
+    model = LengthModel(name=source, label_names=["a", "b"], fingerprint="length-" + source, max_length=10_000)
+    model.delay = float(options["delay"])
+    return model
+
+
+make_length.OPTIONS = (Option("delay", "seconds each forward pass sleeps", default="0"),)

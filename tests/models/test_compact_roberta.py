@@ -249,9 +249,11 @@ def test_encoding_beside_inference_runs_the_same_batches(tmp_path, tokenizer_fil
             InferenceEngine(model, cache, batch_size=batch_size, batch_tokens=batch_tokens,
                             progress=False).predict(inputs[:cached])
         batches, encode_calls = [], []
-        forward, encode = model.forward, model.encode
+        forward, encode, beside = model.forward, model.encode, model.encode_beside
         model.forward = lambda batch: (batches.append(list(batch)), forward(batch))[1]
         model.encode = lambda inp, ids=None: (encode_calls.append(len(inp)), encode(inp, ids))[1]
+        # Chunks after the first are encoded beside the forward passes, one text per tokenizer call.
+        model.encode_beside = lambda inp, ids=None: (encode_calls.append(len(inp)), beside(inp, ids))[1]
         got = InferenceEngine(model, cache, batch_size=batch_size, batch_tokens=batch_tokens,
                               progress=False).predict(inputs)
         rows = sorted(cache._db.execute("SELECT key, logits, checksum FROM outputs"))
@@ -275,3 +277,23 @@ def test_an_encoding_error_in_a_later_chunk_stops_the_run(tmp_path, tokenizer_fi
     with pytest.raises(MetaCompressError, match="this model's head takes pairs"):
         InferenceEngine(model, None, batch_size=4, progress=False).predict(inputs)
     assert not [t for t in threading.enumerate() if t.name.startswith("metacompress-encode")]
+
+
+@pytest.mark.parametrize("members", [1, 2])
+def test_keys_and_encoding_beside_inference_are_those_of_the_plain_path(tmp_path, tokenizer_file, members):
+    """The adapter's own encoded_key hashes the bytes LoadedModel.encoded_key hashes (so caches written
+    before it stay valid), and encode_beside (one text per tokenizer call) gives encode's ids, over
+    generated inputs: short, cut at the block size, repeated, empty after normalisation."""
+    from metacompress_eval.models.base import LoadedModel
+
+    folder, _ = _student(tmp_path / "s", tokenizer_file, members=members)
+    inputs = [pair[:members] for pair in _generated_pairs(120, members)] + [(" \n\t",) * members]
+    for special in (True, False):
+        model = load_model(str(folder), max_length=16, options={"special_tokens": special})
+        beside = model.encode_beside(inputs)
+        model.prepare._memo.clear()  # tokenise again, as a batch
+        encoded = model.encode(inputs)
+        assert beside == encoded
+        keys = [model.encoded_key(e) for e in encoded]
+        assert keys == [LoadedModel.encoded_key(model, e) for e in encoded]
+        assert len(set(keys)) == len(set(encoded))
