@@ -135,6 +135,18 @@ def json_text(obj: Any, *, indent: int | None = 2) -> str:
     return text
 
 
+def json_line(obj: Any) -> bytes:
+    """``obj`` as one JSON-lines line in UTF-8 (:func:`json_text` without indentation, then ``\\n``).
+
+    The same bytes as :func:`jsonl_text` writes for the row, made with one encoding pass.
+    """
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    try:
+        return (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: as json_text, escape it
+        return (json.dumps(obj, ensure_ascii=True, allow_nan=False) + "\n").encode("utf-8")
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write UTF-8 ``text`` atomically."""
     return atomic_write_bytes(path, text.encode("utf-8"))
@@ -240,6 +252,8 @@ class AtomicJsonlWriter:
     fsyncs and moves it over ``path``, leaving it by an exception deletes it (the target keeps its
     old content or stays absent). :meth:`publish` instead publishes it together with other files
     (a table and its summary), as :func:`atomic_write_many` does. ``rows`` counts the rows written.
+    Rows already encoded as JSON lines (made in a worker process, see :func:`json_line`) are
+    appended as they are with :meth:`write_lines`.
     """
 
     def __init__(self, path: str | os.PathLike):
@@ -256,13 +270,18 @@ class AtomicJsonlWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         os.fchmod(fd, file_mode())  # mkstemp makes 0600 files whatever the umask
-        self._fh = os.fdopen(fd, "w", encoding="utf-8")
+        self._fh = os.fdopen(fd, "wb")
         return self
 
     def write(self, row: dict) -> None:
         """Append one row (as :func:`jsonl_text` writes it)."""
-        self._fh.write(json_text(row, indent=None) + "\n")
+        self._fh.write(json_line(row))
         self.rows += 1
+
+    def write_lines(self, lines: bytes) -> None:
+        """Append rows already encoded by :func:`json_line` (whole lines, each ended by ``\\n``)."""
+        self._fh.write(lines)
+        self.rows += lines.count(b"\n")
 
     def publish(self, also: Mapping[str | os.PathLike, bytes] | None = None) -> list[Path]:
         """Publish the rows, and the files ``also`` (path → content) with them: every file is staged

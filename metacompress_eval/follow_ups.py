@@ -24,7 +24,10 @@ because they do not parse (see :meth:`FollowUpSet.overview`).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
+import tempfile
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Sequence
@@ -54,6 +57,16 @@ class FollowUpInput:
                 row[f"code{side}"] = code
                 row[f"provenance{side}"] = prov
         return row
+
+    @classmethod
+    def from_row(cls, row: dict) -> "FollowUpInput":
+        """The follow-up a row of :meth:`as_row` describes (read back from JSON: provenance records are
+        JSON values, which is what transformations make)."""
+        if "code" in row:
+            return cls(row["source_id"], row["transformation"], (row["code"],), [row["provenance"]])
+        sides = range(1, sum(1 for key in row if key.startswith("code")) + 1)
+        return cls(row["source_id"], row["transformation"], tuple(row[f"code{side}"] for side in sides),
+                   [row[f"provenance{side}"] for side in sides])
 
 
 @dataclass(frozen=True)
@@ -297,12 +310,18 @@ def workers_note(workers: int | None) -> str | None:
 class FollowUpChunk:
     """The follow-ups of one chunk of consecutive sources, with the chunk's outcome counts.
 
+    The follow-ups are held as objects (:attr:`items`), as the JSON lines a follow-up file holds for
+    them (:attr:`lines`, one :meth:`FollowUpInput.as_row` per line), or both: each is made from the
+    other when first asked for. A chunk made in a worker process travels as lines only (one bytes
+    object instead of thousands of small objects to pickle and unpickle), so the rows a consumer
+    writes (``transform``'s output, ``evaluate``'s ``follow_ups.jsonl``) are encoded by the workers,
+    and only a consumer that needs the objects (the models' inputs) decodes them.
+
     ``verify_reasons``: reasons of follow-ups the compiler check dropped (see :meth:`FollowUpSet.add`).
     """
 
     index: int
     sources: list[SourceInput]
-    items: list[FollowUpInput]
     counts: dict[str, Counter]
     reasons: dict[str, Counter]
     verify_reasons: dict[str, Counter] = field(default_factory=dict)
@@ -314,6 +333,43 @@ class FollowUpChunk:
     with_context: int = 0
     unparsed: int = 0
     first_unparsed: str | None = None
+    held_items: list[FollowUpInput] | None = field(default=None, repr=False)  # see items
+    held_lines: bytes | None = field(default=None, repr=False)  # see lines
+    lines_file: str | None = field(default=None, repr=False)  # lines on their way from a worker (_run_part)
+
+    @property
+    def items(self) -> list[FollowUpInput]:
+        """The follow-ups, in order (decoded from :attr:`lines` on first use when the chunk has only those)."""
+        if self.held_items is None:
+            self.held_items = [FollowUpInput.from_row(json.loads(line))
+                               for line in (self.held_lines or b"").split(b"\n")[:-1]]
+        return self.held_items
+
+    @items.setter
+    def items(self, items: list[FollowUpInput]) -> None:
+        self.held_items, self.held_lines = list(items), None
+
+    @property
+    def lines(self) -> bytes:
+        """The follow-ups as JSON lines in UTF-8, the bytes a follow-up file holds for them
+        (:func:`~metacompress_eval.fileio.json_line` of each :meth:`FollowUpInput.as_row`)."""
+        if self.held_lines is None:
+            from .fileio import json_line
+
+            self.held_lines = b"".join(json_line(item.as_row()) for item in self.held_items or ())
+        return self.held_lines
+
+    @property
+    def n_follow_ups(self) -> int:
+        """How many follow-ups the chunk has (without decoding them)."""
+        if self.held_items is not None:
+            return len(self.held_items)
+        return (self.held_lines or b"").count(b"\n")
+
+    def packed(self) -> "FollowUpChunk":
+        """This chunk with its follow-ups as :attr:`lines` only (how it travels between processes)."""
+        self.held_lines, self.held_items = self.lines, None
+        return self
 
     @property
     def inputs(self) -> list[tuple[str, ...]]:
@@ -325,7 +381,10 @@ class FollowUpChunk:
         by several workers is joined back: the result is the chunk made in one go). Only unverified
         chunks are made in parts: the compiler check runs on whole chunks."""
         self.sources += part.sources
-        self.items += part.items
+        if self.held_items is None and part.held_items is None:
+            self.held_lines = (self.held_lines or b"") + (part.held_lines or b"")
+        else:
+            self.items = self.items + part.items
         for mine, theirs in ((self.counts, part.counts), (self.reasons, part.reasons)):
             for name, counter in theirs.items():
                 mine.setdefault(name, Counter()).update(counter)
@@ -384,9 +443,9 @@ def run_chunk(job: ChunkJob) -> FollowUpChunk:
                     refusals.setdefault(side, outcome.refusal)
             result.record(source, name, outcomes)
         result.refused.update(refusals.values())
-    chunk = FollowUpChunk(job.index, list(job.sources), result.items, result.counts, result.reasons,
-                          refused=result.refused, with_context=result.with_context, unparsed=unparsed,
-                          first_unparsed=first_unparsed)
+    chunk = FollowUpChunk(job.index, list(job.sources), result.counts, result.reasons, refused=result.refused,
+                          with_context=result.with_context, unparsed=unparsed, first_unparsed=first_unparsed,
+                          held_items=result.items)
     if job.verify and language is not None:
         late: dict[str, Counter] = {}
         verify_follow_ups(result, job.sources, language, reasons=late)
@@ -395,8 +454,9 @@ def run_chunk(job: ChunkJob) -> FollowUpChunk:
     return chunk
 
 
-def _pool(workers: int):
-    """A process pool for :func:`run_chunk`.
+def _pool(workers: int, lines_dir: str | None = None):
+    """A process pool for :func:`run_chunk` (``lines_dir``: where workers write long follow-up lines,
+    see :func:`_run_part`).
 
     Forked workers where the platform can fork (as PyTorch's ``DataLoader`` does): they start at once,
     need no re-import and work from any script. A forked child inherits only the forking thread, so the
@@ -416,10 +476,15 @@ def _pool(workers: int):
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else None)
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
-                               initargs=(os.getpid(), scratch_dir()))
+                               initargs=(os.getpid(), scratch_dir(), lines_dir))
 
 
-def _start_worker(parent: int, scratch: str) -> None:
+#: In a worker: the folder :func:`_run_part` writes long follow-up lines to (``None``: send them all
+#: through the result pipe).
+_LINES_DIR: str | None = None
+
+
+def _start_worker(parent: int, scratch: str, lines_dir: str | None = None) -> None:
     """In a worker: leave interrupts to the parent, use its run folder, and exit as soon as it is gone.
 
     Ctrl-C reaches every process of the terminal's group; the parent stops the workers itself
@@ -434,8 +499,10 @@ def _start_worker(parent: int, scratch: str) -> None:
 
     from .verify.lifetime import adopt_scratch_dir
 
+    global _LINES_DIR
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     adopt_scratch_dir(scratch)
+    _LINES_DIR = lines_dir
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -504,12 +571,7 @@ def iter_follow_up_chunks(sources: Sequence[SourceInput], language: str | None, 
             for index, start in enumerate(range(0, len(sources), chunk_sources)) if index % processes == rank]
     bar = tqdm(total=sum(len(j.sources) for j in jobs), desc="follow-ups", unit="source", disable=not progress,
                leave=False)
-    # Work goes to the workers in parts of a chunk, small next to the run: workers then finish
-    # together instead of one waiting for the other's last whole chunk. Parts are joined back into
-    # their chunk in order (:meth:`FollowUpChunk.extend`), so the chunks are the same either way.
-    size = _part_size(sum(len(j.sources) for j in jobs), workers, chunk_sources, verify)
-    parts = [(replace(job, sources=job.sources[start:start + size]), start + size >= len(job.sources))
-             for job in jobs for start in range(0, len(job.sources), size)]
+    parts = cut_parts(jobs, workers, verify)
     try:
         if workers <= 1 or len(parts) <= 1:
             for job in jobs:
@@ -517,29 +579,42 @@ def iter_follow_up_chunks(sources: Sequence[SourceInput], language: str | None, 
                 bar.update(len(job.sources))
                 yield chunk
             return
-        # At most 2 chunks per worker in flight: workers stay busy while the consumer holds results
-        # in order, and memory stays bounded when the consumer is slower than the workers.
-        window = 2 * workers * -(-chunk_sources // size)
+        # At most 2 chunks' worth of sources per worker in flight (handed out or done and waiting to be
+        # consumed in order): workers stay busy while the consumer holds results in order, and memory
+        # stays bounded when the consumer is slower than the workers.
+        window = 2 * workers * chunk_sources
         import multiprocessing
         from concurrent.futures.process import BrokenProcessPool
 
+        from .verify.lifetime import scratch_dir
+
+        # One folder per run for the lines workers write (_run_part), removed whatever becomes of the run.
+        lines_dir = tempfile.mkdtemp(prefix="follow-up-lines-", dir=scratch_dir())
         before = set(multiprocessing.active_children())
-        pool = _pool(min(workers, len(parts)))
+        pool = _pool(min(workers, len(parts)), lines_dir)
         finished, processes = False, []
+        pending: deque = deque()
+        in_flight = submitted = 0
+
+        def submit_more() -> None:
+            nonlocal in_flight, submitted
+            while submitted < len(parts) and (not pending or in_flight + len(parts[submitted][0].sources) <= window):
+                job, last = parts[submitted]
+                pending.append((job, last, pool.submit(_run_part, job)))
+                in_flight += len(job.sources)
+                submitted += 1
+
         try:
-            pending = deque((job, last, pool.submit(_run_part, job)) for job, last in parts[:window])
+            submit_more()
             # The pool's processes (public API only: they are this process's new children).
             processes = [p for p in multiprocessing.active_children() if p not in before]
-            submitted = len(pending)
             chunk = None
             while pending:
                 job, last, future = pending.popleft()
-                part = future.result()
+                part = _received(future.result())
                 part.sources = list(job.sources)
-                if submitted < len(parts):
-                    following, ends = parts[submitted]
-                    pending.append((following, ends, pool.submit(_run_part, following)))
-                    submitted += 1
+                in_flight -= len(job.sources)
+                submit_more()
                 bar.update(len(part.sources))
                 if chunk is None:
                     chunk = part
@@ -556,28 +631,84 @@ def iter_follow_up_chunks(sources: Sequence[SourceInput], language: str | None, 
                 pool.shutdown(wait=True)
             else:  # interrupted, an error, or the consumer stopped early (the generator was closed)
                 _stop_pool(pool, processes)
+            shutil.rmtree(lines_dir, ignore_errors=True)
     finally:
         bar.close()
 
 
-#: Fewest sources in a part of a chunk (see :func:`iter_follow_up_chunks`): a part costs a round trip
-#: to a worker (the job and its follow-ups pickled), negligible next to the transformations of 4 sources.
-MIN_PART_SOURCES = 4
+#: How finely the last parts of a run are cut (see :func:`cut_parts`): a part is at most the work left
+#: divided by this many times the workers, and at least the whole run's work divided by
+#: ``PART_FLOOR`` times the workers.
+PART_SHARE, PART_FLOOR = 4, 64
 
 
-def _part_size(total: int, workers: int, chunk_sources: int, verify: bool) -> int:
-    """Sources per part of a chunk handed to a worker: about 16 parts per worker over the run, at most
-    a chunk; whole chunks when verifying (the compiler calls are batched per part)."""
+def _weight(source: SourceInput) -> int:
+    """A source's expected cost to transform: the length of its code (what a transformation's time
+    follows, within a few percent on the shared corpora), plus a parse's fixed cost."""
+    return sum(len(code) for code in source.inputs) + 200
+
+
+def cut_parts(jobs: list[ChunkJob], workers: int, verify: bool) -> list[tuple[ChunkJob, bool]]:
+    """The parts of ``jobs`` handed to the workers, in order, each with whether it ends its chunk.
+
+    Without ``--verify`` (whose compiler calls are batched per chunk) and with more than one worker,
+    chunks are cut by the length of their code, not their number of sources, into parts that shrink
+    as the run nears its end ("guided" scheduling): whole chunks while much work is left, then
+    smaller and smaller parts, so that the workers finish together instead of one waiting for the
+    other's last big part, with few round trips over the run. Parts are joined back into their chunk
+    in order (:meth:`FollowUpChunk.extend`), so the chunks are the same for any cut.
+    """
     if verify or workers <= 1:
-        return chunk_sources
-    return min(chunk_sources, max(MIN_PART_SOURCES, -(-total // (16 * workers))))
+        return [(job, True) for job in jobs]
+    weights = [[_weight(s) for s in job.sources] for job in jobs]
+    left = sum(map(sum, weights))
+    floor = left / (PART_FLOOR * workers)
+    parts = []
+    for job, weight in zip(jobs, weights):
+        start, acc = 0, 0
+        for end, w in enumerate(weight, start=1):
+            acc += w
+            if acc >= max(floor, left / (PART_SHARE * workers)) and end < len(weight):
+                parts.append((replace(job, sources=job.sources[start:end]), False))
+                start, left, acc = end, left - acc, 0
+        parts.append((replace(job, sources=job.sources[start:]), True))
+        left -= acc
+    return parts
+
+
+#: Follow-up lines of a part at least this long go from a worker to the main process through a file
+#: (see :func:`_run_part`); shorter ones through the result pipe.
+FILE_LINES_BYTES = 1 << 16
 
 
 def _run_part(job: ChunkJob) -> FollowUpChunk:
-    """:func:`run_chunk` in a worker; the sources are not sent back (the caller has them)."""
-    chunk = run_chunk(job)
+    """:func:`run_chunk` in a worker: its follow-ups as JSON lines (:meth:`FollowUpChunk.packed`), the
+    sources not sent back (the caller has them).
+
+    Long lines are written to a file in the run's folder for them (``_LINES_DIR``) and only its name is
+    sent (:func:`_received` reads it back and removes it). Through the result pipe, a worker sending a part's megabyte of follow-ups waits for
+    the main process to read it, 64 KiB at a time, and while two workers hold both cores the main
+    process gets a core only now and then; into a file (the page cache) the worker writes at memory
+    speed and goes on with the next part.
+    """
+    chunk = run_chunk(job).packed()
     chunk.sources = []
+    if _LINES_DIR is not None and len(chunk.held_lines) >= FILE_LINES_BYTES:
+        fd, chunk.lines_file = tempfile.mkstemp(prefix="part-", suffix=".jsonl", dir=_LINES_DIR)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(chunk.held_lines)
+        chunk.held_lines = None
     return chunk
+
+
+def _received(part: FollowUpChunk) -> FollowUpChunk:
+    """A part from :func:`_run_part` with its lines read back (and their file removed)."""
+    if part.lines_file is not None:
+        with open(part.lines_file, "rb") as fh:
+            part.held_lines = fh.read()
+        os.unlink(part.lines_file)
+        part.lines_file = None
+    return part
 
 
 def remake_follow_up(source: SourceInput, language: str, transformation: str, seed: int = 0) -> FollowUpInput | None:

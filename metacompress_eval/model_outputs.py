@@ -171,8 +171,9 @@ class _ChunkOutputs:
     """One chunk's results as they travel between the processes of a multi-process launch."""
 
     index: int
-    items: list
-    counts: object  # the chunk's FollowUpChunk without its sources and items
+    refs: list  # which follow-up each row is (FollowUpRef)
+    lines: bytes  # the follow-ups as JSON lines (FollowUpChunk.lines), for on_follow_ups
+    counts: object  # the chunk's FollowUpChunk without its sources and follow-ups
     probs: dict[str, np.ndarray]
     available: dict[str, np.ndarray | None]
     stats: dict[str, object]
@@ -182,7 +183,7 @@ def run_models_streamed(models: Mapping[str, "LoadedModel"], sources: Sequence["
                         transformations: Sequence[str], cache: "OutputCache | None", *, seed: int = 0,
                         verify: bool = False, workers: int | None = 1, batch_size: int = 32,
                         batch_tokens: int | None = None, chunk_sources: int | None = None,
-                        on_follow_ups: Callable[[list["FollowUpInput"]], None] | None = None,
+                        on_follow_ups: Callable[[bytes], None] | None = None,
                         progress: bool = False, log: Callable[[str], None] | None = None) -> StreamedOutputs:
     """Follow-ups of ``sources`` made chunk by chunk and run through every model as they come.
 
@@ -194,7 +195,8 @@ def run_models_streamed(models: Mapping[str, "LoadedModel"], sources: Sequence["
     every process; every process writes what it computed to the cache. The rows, their order, the
     follow-ups and the counts are the same for any number of workers and processes.
 
-    ``on_follow_ups`` receives each chunk's follow-ups in order (on the main process only), e.g. to
+    ``on_follow_ups`` receives each chunk's follow-ups in order as JSON lines (on the main process
+    only; :attr:`~metacompress_eval.follow_ups.FollowUpChunk.lines`, made by the workers), e.g. to
     write them to a file; nothing else keeps them. ``log`` gets one line per model at the end.
     Models that look outputs up by id get each source's ids (:func:`lookup_ids`).
     """
@@ -229,10 +231,14 @@ def run_models_streamed(models: Mapping[str, "LoadedModel"], sources: Sequence["
             payload = None
             if round_start + rank < n_chunks:
                 chunk = next(mine)
-                predictions = {role: e.predict(chunk.inputs, lookup_ids(e.loaded, chunk.sources, len(chunk.items)),
+                predictions = {role: e.predict(chunk.inputs, lookup_ids(e.loaded, chunk.sources, chunk.n_follow_ups),
                                                shard=False) for role, e in engines.items()}
-                items, chunk.items, chunk.sources = chunk.items, [], []
-                payload = _ChunkOutputs(chunk.index, items, chunk, {r: p.probs for r, p in predictions.items()},
+                chunk_refs = [FollowUpRef(f.source_id, f.transformation) for f in chunk.items]
+                # The lines only where someone writes them (made in this process when it made the chunk).
+                lines = chunk.lines if on_follow_ups is not None or state is not None else b""
+                chunk.items, chunk.sources = [], []
+                payload = _ChunkOutputs(chunk.index, chunk_refs, lines, chunk,
+                                        {r: p.probs for r, p in predictions.items()},
                                         {r: p.available for r, p in predictions.items()},
                                         {r: p.stats for r, p in predictions.items()})
             if state is None:
@@ -255,10 +261,10 @@ def run_models_streamed(models: Mapping[str, "LoadedModel"], sources: Sequence["
                     source_available[role][start:start + n_src] = answered[:n_src]
                     follow_available[role].append(answered[n_src:])
                     stats[role].add(part.stats[role])
-                refs += [FollowUpRef(f.source_id, f.transformation) for f in part.items]
+                refs += part.refs
                 counts.add(part.counts, keep_items=False)
                 if on_follow_ups is not None and main:
-                    on_follow_ups(part.items)
+                    on_follow_ups(part.lines)
                 bar.update(n_src)
     finally:
         bar.close()

@@ -221,7 +221,7 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
                 models, sources, task.language, config.transforms, cache, seed=config.seed, verify=config.verify,
                 workers=workers, batch_size=config.batch_size, batch_tokens=config.batch_tokens,
                 chunk_sources=config.chunk_sources, progress=config.progress and main, log=say,
-                on_follow_ups=(lambda items: [writer.write(f.as_row()) for f in items]) if writer else None)
+                on_follow_ups=writer.write_lines if writer else None)
     except OSError as exc:
         raise write_failed("the follow-ups to", Path(config.out_dir), exc,
                            "the earlier report there is unchanged; model outputs are cached, rerun to finish") from None

@@ -109,8 +109,7 @@ def run(args) -> int:
                                                    workers=workers, progress=not args.quiet,
                                                    chunk_sources=args.chunk_sources or DEFAULT_CHUNK_SOURCES)) as chunks:
                     for chunk in chunks:
-                        for item in chunk.items:
-                            out.write(item.as_row())
+                        out.write_lines(chunk.lines)  # encoded by the workers
                         result.add(chunk, keep_items=False)
                 result.finish()
                 # Counted while the follow-ups were made (no parse of every source before the workers start).
