@@ -399,21 +399,21 @@ class InferenceEngine:
         if ids is not None and len(ids) != len(inputs):
             raise ValueError(f"{len(ids)} ids for {len(inputs)} inputs")
         id_of = list(ids) if ids is not None else [None] * len(inputs)
-        # Distinct inputs (as the adapter identifies them); each is then encoded and keyed by its encoded form.
-        text_keys = [model.input_key(inp, i) for inp, i in zip(inputs, id_of)]
-        first: dict[str, int] = {}
-        for idx, key in enumerate(text_keys):
-            first.setdefault(key, idx)
-        distinct = list(first)
         state = distributed_state(str(model.device)) if shard else None
         work = _Work()
-        if self.cache and distinct and (state is None or state.is_main_process):
+        if self.cache and inputs and (state is None or state.is_main_process):
             work.writer = CacheWriter(self.cache, model.fingerprint)
         try:
-            if state is None and model.encodes_in_background and len(distinct) > _FIRST_CHUNK:
-                self._encode_while_running(distinct, [inputs[first[k]] for k in distinct],
-                                           [id_of[first[k]] for k in distinct], work, stats)
+            if state is None and model.encodes_in_background and len(inputs) > _FIRST_CHUNK:
+                text_keys, distinct = self._encode_while_running(inputs, id_of, work, stats)
             else:
+                # Distinct inputs (as the adapter identifies them); each is then encoded and keyed by its
+                # encoded form.
+                text_keys = [model.input_key(inp, i) for inp, i in zip(inputs, id_of)]
+                first: dict[str, int] = {}
+                for idx, key in enumerate(text_keys):
+                    first.setdefault(key, idx)
+                distinct = list(first)
                 encoded = (self.encode([inputs[first[k]] for k in distinct], [id_of[first[k]] for k in distinct])
                            if distinct else [])
                 self._admit(distinct, encoded, self._keys(encoded), work, state, stats)
@@ -495,9 +495,10 @@ class InferenceEngine:
                 work.todo.append(enc_key)
                 work.encoded.append(work.encoded_of[enc_key])
 
-    def _encode_while_running(self, distinct: list[str], inputs: list, ids: list, work: "_Work",
-                              stats: InferenceStats) -> None:
-        """Encode in chunks on a worker thread while this one runs the batches that are already known.
+    def _encode_while_running(self, inputs: Sequence[Inputs], id_of: list, work: "_Work",
+                              stats: InferenceStats) -> tuple[list[str], list[str]]:
+        """Encode in chunks on a worker thread while this one runs the batches that are already known;
+        return every input's key and the distinct keys, in order of first appearance.
 
         The plan (:meth:`batches`) puts full-length inputs first, in their order, ``batch_tokens //
         max_length`` to a batch. Those batches are fixed as soon as enough full-length inputs have been
@@ -505,6 +506,12 @@ class InferenceEngine:
         are planned at the end with the same rule. Every batch holds exactly the inputs it holds in the
         plan of :meth:`_run`, so the outputs are the same bytes. (The adapter's ``encodes_in_background``
         promises that no encoded input is longer than ``max_length``.)
+
+        The inputs' own keys are computed here, and each chunk is handed to the worker as soon as its
+        distinct inputs are known, so the first chunk is encoded while the rest are keyed. The thread
+        also computes the encoded keys: hashing every input's ids is work the forward passes need not
+        wait for. Nothing runs beside the first chunk: it may use every core (later ones go through
+        the adapter's ``encode_beside``).
         """
         from concurrent.futures import ThreadPoolExecutor
 
@@ -513,23 +520,37 @@ class InferenceEngine:
         model = self.loaded
         cap = max(1, model.max_length)
         per_batch = max(1, self.batch_tokens // cap)
-        chunks, start, size = [], 0, _FIRST_CHUNK  # small first, so the first batches start early
-        while start < len(distinct):
-            chunks.append(range(start, min(start + size, len(distinct))))
-            start, size = start + size, min(2 * size, _LAST_CHUNK)
-        bar = tqdm(total=len(distinct), desc=self.desc, unit="input", disable=not self.progress, leave=False)
+        bar = tqdm(total=len(inputs), desc=self.desc, unit="input", disable=not self.progress, leave=False)
         ready: list[int] = []  # full-length inputs in work.todo not run yet
         ran: set[int] = set()
+        text_keys: list[str] = []
+        first: dict[str, int] = {}
+        chunks: list[list[str]] = []  # distinct keys, small chunks first so that the first batches start early
+        futures: list = []
         try:
             with ThreadPoolExecutor(1, thread_name_prefix="metacompress-encode") as pool:
-                # The thread also computes the cache keys: hashing every input's ids is work the forward
-                # passes need not wait for. Nothing runs beside the first chunk: it may use every core.
-                futures = [pool.submit(self._encode_with_keys, [inputs[i] for i in c], [ids[i] for i in c], n > 0)
-                           for n, c in enumerate(chunks)]
+                def submit(chunk: list[str]) -> None:
+                    chunks.append(chunk)
+                    futures.append(pool.submit(self._encode_with_keys, [inputs[first[k]] for k in chunk],
+                                               [id_of[first[k]] for k in chunk], len(futures) > 0))
                 try:
+                    chunk, size = [], _FIRST_CHUNK
+                    for idx, (inp, source_id) in enumerate(zip(inputs, id_of)):
+                        key = model.input_key(inp, source_id)
+                        text_keys.append(key)
+                        if key not in first:
+                            first[key] = idx
+                            chunk.append(key)
+                            if len(chunk) == size:
+                                submit(chunk)
+                                chunk, size = [], min(2 * size, _LAST_CHUNK)
+                    if chunk:
+                        submit(chunk)
+                    bar.total = len(first)  # as the other paths count: distinct inputs
+                    bar.refresh()
                     for chunk, future in zip(chunks, futures):
                         before = len(work.todo)
-                        self._admit([distinct[i] for i in chunk], *future.result(), work, None, stats)
+                        self._admit(chunk, *future.result(), work, None, stats)
                         for i in range(before, len(work.todo)):
                             length = max(1, model.length(work.encoded[i]))
                             if length > cap:
@@ -551,6 +572,7 @@ class InferenceEngine:
                 bar.update(len(batch))
         finally:
             bar.close()
+        return text_keys, list(first)
 
     def _run_batch(self, batch_idx: list[int], work: "_Work", stats: InferenceStats) -> None:
         """One forward pass over ``work.todo[batch_idx]``, its outputs handed to the cache's writer."""
