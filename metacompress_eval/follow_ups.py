@@ -642,7 +642,7 @@ def iter_follow_up_chunks(sources: Sequence[SourceInput], language: str | None, 
 PART_SHARE, PART_FLOOR = 4, 64
 
 
-def _weight(source: SourceInput) -> int:
+def source_weight(source: SourceInput) -> int:
     """A source's expected cost to transform: the length of its code (what a transformation's time
     follows, within a few percent on the shared corpora), plus a parse's fixed cost."""
     return sum(len(code) for code in source.inputs) + 200
@@ -655,20 +655,23 @@ def cut_parts(jobs: list[ChunkJob], workers: int, verify: bool) -> list[tuple[Ch
     chunks are cut by the length of their code, not their number of sources, into parts that shrink
     as the run nears its end ("guided" scheduling): whole chunks while much work is left, then
     smaller and smaller parts, so that the workers finish together instead of one waiting for the
-    other's last big part, with few round trips over the run. Parts are joined back into their chunk
+    other's last big part, with few round trips over the run; the first chunk is shared among the
+    workers, so that the consumer gets it as soon as it can. Parts are joined back into their chunk
     in order (:meth:`FollowUpChunk.extend`), so the chunks are the same for any cut.
     """
     if verify or workers <= 1:
         return [(job, True) for job in jobs]
-    weights = [[_weight(s) for s in job.sources] for job in jobs]
+    weights = [[source_weight(s) for s in job.sources] for job in jobs]
     left = sum(map(sum, weights))
     floor = left / (PART_FLOOR * workers)
     parts = []
-    for job, weight in zip(jobs, weights):
+    for number, (job, weight) in enumerate(zip(jobs, weights)):
+        # The consumer waits for the first chunk (the models start on it): every worker makes a share.
+        first = sum(weight) / workers if number == 0 else left
         start, acc = 0, 0
         for end, w in enumerate(weight, start=1):
             acc += w
-            if acc >= max(floor, left / (PART_SHARE * workers)) and end < len(weight):
+            if acc >= min(first, max(floor, left / (PART_SHARE * workers))) and end < len(weight):
                 parts.append((replace(job, sources=job.sources[start:end]), False))
                 start, left, acc = end, left - acc, 0
         parts.append((replace(job, sources=job.sources[start:]), True))

@@ -12,8 +12,8 @@ import pytest
 
 from metacompress_eval.data import SourceInput
 from metacompress_eval.fileio import AtomicJsonlWriter, json_line, json_text
-from metacompress_eval.follow_ups import (ChunkJob, FollowUpInput, iter_follow_up_chunks, run_chunk,
-                                          cut_parts)
+from metacompress_eval.follow_ups import (ChunkJob, FollowUpInput, cut_parts, iter_follow_up_chunks, run_chunk,
+                                          source_weight)
 from metacompress_eval.transforms import list_transformations
 
 from ..conftest import C_SNIPPETS
@@ -122,6 +122,8 @@ def test_parts_partition_every_chunk_and_shrink_towards_the_end(seed):
             rebuilt.append(tuple(current))
             current = []
     assert not current and rebuilt == [job.sources for job in jobs]
+    first = [sum(map(source_weight, part.sources)) for part, _ in parts if part.index == 0]
+    assert max(first) <= sum(first) / workers + max(map(source_weight, jobs[0].sources))  # shared by the workers
     if len(parts) >= 8 and chunk_sources == 64:
         size = [sum(len(code) for s in part.sources for code in s.inputs) for part, _ in parts]
         assert max(size[-len(size) // 4:]) <= max(size[:len(size) // 4])
