@@ -189,7 +189,8 @@ def run_models_streamed(models: Mapping[str, "LoadedModel"], sources: Sequence["
 
     Follow-up generation runs in ``workers`` processes (:func:`~metacompress_eval.follow_ups.iter_follow_up_chunks`)
     while the models score the chunks already made; only the current chunks' code is in memory, so
-    memory does not grow with the number of follow-ups (beyond a few numbers per row). Under a
+    memory does not grow with the number of follow-ups (beyond a few numbers per row; the C heap is kept
+    from fragmenting, :func:`~metacompress_eval.heap.keep_heap_compact`). Under a
     multi-process launch (``torchrun``/``accelerate launch``) each process makes and scores only its
     shard of the chunks (chunk c belongs to process c mod N), and each round of N chunks is gathered on
     every process; every process writes what it computed to the cache. The rows, their order, the
@@ -203,8 +204,12 @@ def run_models_streamed(models: Mapping[str, "LoadedModel"], sources: Sequence["
     from tqdm.auto import tqdm
 
     from .follow_ups import DEFAULT_CHUNK_SOURCES, FollowUpRef, FollowUpSet, iter_follow_up_chunks
+    from .heap import keep_heap_compact
     from .inference import InferenceEngine, InferenceStats, distributed_state
 
+    # Without it, the activations of chunk after chunk fragment the C heap and peak memory grows with
+    # the number of follow-ups (metacompress_eval/heap.py).
+    keep_heap_compact()
     chunk_sources = chunk_sources or DEFAULT_CHUNK_SOURCES
     roles = list(models)
     device = str(models[roles[0]].device) if roles else "cpu"
