@@ -519,6 +519,19 @@ def _identifier_symbol(language: str) -> int | None:
     return ts_language(language).id_for_node_kind("identifier", True)
 
 
+#: ``parsed.analyses`` key of :func:`remember_identifiers`.
+_IDENTIFIER_NODES = "identifier_nodes"
+_NO_NODES: dict[int, Node] = {}
+
+
+def remember_identifiers(parsed: ParsedCode, by_start: dict[int, Node]) -> None:
+    """Keep nodes of ``parsed``'s tree of type ``identifier``, by start byte (found by a query that
+    captured them anyway, such as a scope analysis's), for :func:`tokens_preserved`: it then checks
+    an identifier edit at one of them without a descent from the root, which costs the nesting
+    depth and was most of its time for a renaming. The check itself is unchanged (see there)."""
+    parsed.analyses[_IDENTIFIER_NODES] = by_start
+
+
 def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = False) -> bool:
     """Whether ``edits`` provably leave the token sequence of ``parsed`` unchanged, so that the
     edited text parses without errors exactly as the source did (see the comment above; only
@@ -544,6 +557,9 @@ def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = Fals
     # by the tree's size, so the check stays linear in the number of edits.
     leaf_ids = many and parsed.root.descendant_count > _LEAF_INDEX_MIN_NODES
     leaves = None
+    # Identifier nodes a query of this tree found (see remember_identifiers): the node holding an
+    # edited identifier is looked up by its start, then checked exactly as a descent's result.
+    known = parsed.analyses.get(_IDENTIFIER_NODES, _NO_NODES)
     for start, end, replacement in edits if ordered else sorted(edits, key=by_position):
         if start < previous_end or end > size:
             return False
@@ -558,7 +574,16 @@ def tokens_preserved(parsed: ParsedCode, edits: list[Edit], ordered: bool = Fals
                 return False
             lo = start + offset
             hi = end + offset
-            if leaves is not None or leaf_ids:
+            node = known.get(lo)
+            if node is not None:
+                # An identifier-typed node starting at ``lo``: when it is a leaf of the grammar's
+                # identifier token spanning exactly [lo, hi), it is also what the descent below
+                # would find (the smallest node holding the span); otherwise the span is not one
+                # identifier leaf (a contextual keyword such as Java's ``record`` is typed
+                # ``identifier`` but is another grammar symbol).
+                if node.grammar_id != identifier or node.end_byte != hi:
+                    return False
+            elif leaves is not None or leaf_ids:
                 if leaves is None:
                     leaves = _Leaves(parsed.root)
                 if not leaves.identifier_at(lo, hi, identifier):

@@ -25,6 +25,10 @@ def symbol_edits(parsed: ParsedCode, symbol: Symbol, new_name: str,
     """
     shorthand = set(symbol.shorthand)
     edits = []
+    append = edits.append
+    # ``Edit(start, end, replacement)`` for a range it accepts, without its checks in Python (a
+    # renaming makes an edit per occurrence); other ranges still go through ``Edit`` (which raises).
+    make = tuple.__new__
     data = parsed.data
     name = symbol.name
     encoded = name.encode("utf-8")
@@ -35,5 +39,5 @@ def symbol_edits(parsed: ParsedCode, symbol: Symbol, new_name: str,
         if chunk != encoded and chunk.decode("utf-8", errors="replace") != name:
             raise OccurrenceMismatch(f"internal: occurrence of {name!r} at {start} does not match")
         replacement = f"{name}: {new_name}" if shorthand and (start, end) in shorthand else new_name
-        edits.append(Edit(start, end, replacement))
+        append(make(Edit, (start, end, replacement)) if 0 <= start <= end else Edit(start, end, replacement))
     return edits

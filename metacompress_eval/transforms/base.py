@@ -189,11 +189,16 @@ class Transformation:
         params = {**self.params, **proposal.params}
         ordered = sorted(proposal.edits, key=by_position)
         data = parsed.data
-        sites = [
-            {"start": start, "end": end, "original": data[start:end].decode("utf-8", errors="replace"),
-             "replacement": replacement}
-            for start, end, replacement in ordered
-        ]
+        if len(code) == len(data):
+            # ASCII: byte offsets are character offsets (the same text, without a decode per site).
+            sites = [{"start": start, "end": end, "original": code[start:end], "replacement": replacement}
+                     for start, end, replacement in ordered]
+        else:
+            sites = [
+                {"start": start, "end": end, "original": data[start:end].decode("utf-8", errors="replace"),
+                 "replacement": replacement}
+                for start, end, replacement in ordered
+            ]
         try:
             new_data = apply_edits(data, ordered, ordered=True)
         except ValueError as exc:

@@ -103,3 +103,73 @@ def test_every_fast_path_is_tested():
 
     with_fast_path = {lang for lang in SUPPORTED_LANGUAGES if language_scopes(lang).fast_path is not None}
     assert with_fast_path == set(FAST_PATH_LANGUAGES)
+
+
+# Generated Java: the shapes the fast path took over from the visitor (several and nested anonymous
+# or local class bodies, fields declared before or after the members that use them, fields that
+# shadow or are shadowed by locals, labelled statements), mixed with the ones it always handled
+# (parameters of methods, constructors and lambdas, varargs, for-each and catch variables).
+_NAMES = ("a", "b", "n", "count", "item", "value", "total")
+
+
+def _java_expression(rng: random.Random, depth: int) -> str:
+    name, other = rng.choice(_NAMES), rng.choice(_NAMES)
+    shapes = [lambda: name, lambda: f"{name} + {other}", lambda: f"f({name})", lambda: f"{name}.size",
+              lambda: f"this.{name}", lambda: f"{name}.get({other})", lambda: f"new Box({name})"]
+    if depth > 0:
+        shapes += [lambda: f"new Task() {{ {_java_members(rng, depth - 1)} }}",
+                   lambda: f"(x) -> x + {_java_expression(rng, depth - 1)}",
+                   lambda: f"(int {name}, String... {other}) -> {_java_expression(rng, depth - 1)}"]
+    return rng.choice(shapes)()
+
+
+def _java_statements(rng: random.Random, depth: int) -> str:
+    return " ".join(_java_statement(rng, depth) for _ in range(rng.randint(1, 3)))
+
+
+def _java_statement(rng: random.Random, depth: int) -> str:
+    name, other = rng.choice(_NAMES), rng.choice(_NAMES)
+    label = rng.choice(("outer", "scan", name))
+    shapes = [lambda: f"int {name} = {_java_expression(rng, depth)};",
+              lambda: f"{name} = {_java_expression(rng, depth)};",
+              lambda: f"use({_java_expression(rng, depth)});"]
+    if depth > 0:
+        inner = lambda: _java_statements(rng, depth - 1)  # noqa: E731
+        shapes += [
+            lambda: f"{label}: for (int {name} = 0; {name} < {other}; {name}++) {{ {inner()} "
+                    f"if ({name} > 1) continue {label}; break {label}; }}",
+            lambda: f"{label}: {{ {inner()} break {label}; }}",
+            lambda: f"for (String {name} : {other}) {{ {inner()} }}",
+            lambda: f"try {{ {inner()} }} catch (Exception {name}) {{ use({name}); }}",
+            lambda: f"Task {name} = new Task() {{ {_java_members(rng, depth - 1)} }};",
+            lambda: f"class Local {{ {_java_members(rng, depth - 1)} }}",
+            lambda: f"{{ {inner()} }}",
+        ]
+    return rng.choice(shapes)()
+
+
+def _java_members(rng: random.Random, depth: int) -> str:
+    members = []
+    for _ in range(rng.randint(1, 3)):
+        name, other = rng.choice(_NAMES), rng.choice(_NAMES)
+        members.append(rng.choice([
+            lambda: f"int {name} = {_java_expression(rng, depth)};",
+            lambda: f"private String {name}, {other};",
+            lambda: f"public void run(int {other}) {{ {_java_statements(rng, depth)} }}",
+            lambda: f"Task(long {name}, int... {other}) {{ {_java_statements(rng, depth)} }}",
+            lambda: f"{{ {_java_statements(rng, depth)} }}",
+        ])())
+    return " ".join(members)
+
+
+def test_generated_java_class_bodies_and_labels():
+    """Seeded snippets in the shapes above: the fast path handles every one and equals the visitor."""
+    rng = random.Random(17)
+    snippets = []
+    for _ in range(150):
+        body = _java_statements(rng, 3)
+        method = f"void m(int a, String b) {{ {body} }}"
+        snippets.append(f"class C {{ {_java_members(rng, 1)} {method} }}" if rng.random() < 0.5 else method)
+    clean = [code for code in snippets if not parse(code, "java").error_count()]
+    assert len(clean) >= 120, len(clean)
+    assert check_equal(clean, "java") == len(clean)

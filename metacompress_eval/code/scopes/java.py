@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from tree_sitter import Node, Query, QueryCursor
 
-from metacompress_eval.code.languages import ParsedCode, ts_language
+from metacompress_eval.code.languages import ParsedCode, remember_identifiers, ts_language
 from metacompress_eval.code.scopes.builder import ScopeBuilder, Visit
 from metacompress_eval.code.scopes.core import Scope, ScopeAnalysis, Span, Symbol, register_language
 
@@ -210,14 +210,15 @@ class JavaScopeBuilder(ScopeBuilder):
 # ---------------------------------------------------------------------------------- fast path
 #
 # As for C: the :class:`JavaScopeBuilder` result for the common shape of a snippet - methods (and
-# constructors) in ONE class body, without fields, enum constants, nested or anonymous classes,
-# patterns, method references or labels - from one query. Identifiers inside the subtrees the
-# visitor skips (modifiers, annotations, scoped names, type arguments, throws, ...) and at the
-# positions it never visits (method and class names, the field of a field access, the name of a
-# method invocation) are left out; the others are uses, except the declared names (parameters of
-# methods and lambdas, local variables, catch and resource variables, for-each variables - these
-# take effect after the iterated expression, as in the visitor), declared in the innermost scope
-# containing them. Anything else makes :func:`analyze_java_query` give up (``None``).
+# constructors) in class bodies (anonymous and local classes included, with or without fields), but
+# no enum constants, interfaces, records, patterns or method references - from one query.
+# Identifiers inside the subtrees the visitor skips (modifiers, annotations, scoped names, type
+# arguments, throws, ...) and at the positions it never visits (method and class names, the field of
+# a field access, the name of a method invocation, a statement label) are left out; the others are
+# uses, except the declared names (parameters of methods and lambdas, local variables, catch and
+# resource variables, for-each variables - these take effect after the iterated expression, as in
+# the visitor - and fields, which take effect where their class body opens), declared in the
+# innermost scope containing them. Anything else makes :func:`analyze_java_query` give up (``None``).
 
 _JAVA_QUERY = """
 (identifier) @id
@@ -236,24 +237,25 @@ _JAVA_QUERY = """
 (field_access field: (identifier) @notvisited)
 (method_invocation name: (identifier) @notvisited)
 (class_declaration name: (identifier) @notvisited)
-(method_declaration parameters: (formal_parameters (formal_parameter name: (identifier) @parameter)))
-(constructor_declaration parameters: (formal_parameters (formal_parameter name: (identifier) @parameter)))
-(method_declaration parameters: (formal_parameters (spread_parameter (variable_declarator name: (identifier) @parameter))))
-(constructor_declaration parameters: (formal_parameters (spread_parameter (variable_declarator name: (identifier) @parameter))))
-(lambda_expression parameters: (formal_parameters (formal_parameter name: (identifier) @local)))
-(lambda_expression parameters: (formal_parameters (spread_parameter (variable_declarator name: (identifier) @local))))
+(labeled_statement . (identifier) @notvisited)
+(formal_parameter name: (identifier) @formal)
+(spread_parameter (variable_declarator name: (identifier) @formal))
 (lambda_expression parameters: (identifier) @local)
 (lambda_expression parameters: (inferred_parameters (identifier) @local))
 (local_variable_declaration declarator: (variable_declarator name: (identifier) @local))
 (catch_formal_parameter name: (identifier) @local)
 (resource name: (identifier) @local)
-[(field_declaration) (constant_declaration) (enum_constant) (enum_body) (interface_body)
+(field_declaration declarator: (variable_declarator name: (identifier) @field))
+[(constant_declaration) (enum_constant) (enum_body) (interface_body)
  (annotation_type_body) (record_declaration) (type_pattern) (record_pattern) (method_reference)
- (labeled_statement) (underscore_pattern) (formal_parameters) (ERROR)] @bail
+ (underscore_pattern) (formal_parameters) (ERROR)] @bail
 (instanceof_expression name: (_)) @bail
 """
 # ``formal_parameters`` are in @bail and checked in Python instead: only those of a method,
-# constructor or lambda are allowed (a record's would declare record components).
+# constructor or lambda are allowed (a record's would declare record components). Which of them a
+# @formal parameter belongs to decides its kind (a lambda's are locals), also in Python: a pattern
+# rooted at the method (``(method_declaration parameters: (formal_parameters ...))``) stays in
+# progress while the query cursor walks the whole method, which made the query ~15 % slower.
 
 
 @lru_cache(maxsize=None)
@@ -271,22 +273,27 @@ def analyze_java_query(parsed: ParsedCode) -> ScopeAnalysis | None:
         return None
     caps = QueryCursor(_java_query()).captures(root)
     bail = caps.get("bail", ())
+    owners = []  # (start, end, kind of its parameters) of each parameter list, in document order
     for node in bail:
         if node.type != "formal_parameters":
             return None
         parent = node.parent
         if parent is None or parent.type not in _JAVA_PARAMETER_OWNERS:
             return None
-    if len(caps.get("class", ())) > 1:
-        return None
+        owners.append((node.start_byte, node.end_byte, "local" if parent.type == "lambda_expression" else "parameter"))
     data = parsed.data
     size = len(data)
     offset = parsed.offset
+    id_nodes = caps.get("id", ())
+    ranges = [n.byte_range for n in id_nodes]
+    starts = [start for start, _ in ranges]
+    remember_identifiers(parsed, dict(zip(starts, id_nodes)))
 
     # Identifiers the visitor never reaches: in a skipped subtree (found by binary search over
     # the identifiers, which are leaves with distinct starts), or at a position it does not visit.
-    ids = sorted([n.byte_range for n in caps.get("id", ())])
-    id_starts = [start for start, _ in ids]
+    # (Captures come in document order: the sort only makes sure of it.)
+    ids = sorted(ranges)
+    id_starts = starts if ids == ranges else [start for start, _ in ids]
     hidden = {n.start_byte for n in caps.get("notvisited", ())}
     for node in caps.get("skip", ()):
         first = bisect_left(id_starts, node.start_byte)
@@ -294,8 +301,9 @@ def analyze_java_query(parsed: ParsedCode) -> ScopeAnalysis | None:
         if first < last:
             hidden.update(id_starts[first:last])
 
-    # Events in source order; at one offset: a scope opens (0), a for-each variable is declared
-    # (1: the visitor visits the iterated value first), an identifier (2).
+    # Events in source order; at one offset: a scope opens (0), a field or for-each variable is
+    # declared (1: at the start of its class body; after the iterated value, which the visitor
+    # visits first), an identifier (2).
     events = []
     for kind, name in (("method", "method"), ("block", "block"), ("for", "foreach"), ("catch", "catch"),
                        ("resources", "resources"), ("lambda", "lambda"), ("class", "class")):
@@ -305,11 +313,30 @@ def analyze_java_query(parsed: ParsedCode) -> ScopeAnalysis | None:
         value = loop.child_by_field_name("value")
         if name is None or value is None or name.type != "identifier":
             return None
-        events.append((value.end_byte, 1, name.end_byte, name.start_byte))
+        events.append((value.end_byte, 1, name.end_byte, (name.start_byte, "local")))
         hidden.add(name.start_byte)
-    events += [(start, 2, end, None) for start, end in ids if start not in hidden]
+    for name in caps.get("field", ()):
+        # Fields are visible in the whole class body: declared as it opens, before its members.
+        body = name.parent.parent.parent  # variable_declarator, field_declaration, class body
+        if body is None or body.type != "class_body":
+            return None
+        events.append((body.start_byte, 1, name.end_byte, (name.start_byte, "field")))
+        hidden.add(name.start_byte)
+    # Identifiers in the wrapper (outside the snippet) are not events at all.
+    snippet_end = offset + size
+    events += [(start, 2, end, None) for start, end in ids
+               if start not in hidden and start >= offset and end <= snippet_end]
     events.sort()
-    kinds = {n.start_byte: "parameter" for n in caps.get("parameter", ())}
+    kinds = {}
+    for node in caps.get("formal", ()):
+        start = node.start_byte
+        kind = None
+        for first, end, owner_kind in owners:  # the innermost list holding it comes last
+            if first <= start < end:
+                kind = owner_kind
+        if kind is None:
+            return None
+        kinds[start] = kind
     kinds.update((n.start_byte, "local") for n in caps.get("local", ()))
 
     root_scope = Scope("root", 0, size)
@@ -339,12 +366,13 @@ def analyze_java_query(parsed: ParsedCode) -> ScopeAnalysis | None:
             current = scope
             continue
         if rank == 1:
-            start, kind = extra, "local"
+            start, kind = extra
+            lo, hi = start - offset, end - offset
+            if lo < 0 or hi > size:
+                continue  # in the wrapper
         else:
             kind = kinds.get(start)
-        lo, hi = start - offset, end - offset
-        if lo < 0 or hi > size:
-            continue  # in the wrapper
+            lo, hi = start - offset, end - offset
         text = code[lo:hi] if ascii_text else data[lo:hi].decode("utf-8", errors="replace")
         if kind is not None:
             symbol = current.symbols.get(text)
@@ -354,6 +382,8 @@ def analyze_java_query(parsed: ParsedCode) -> ScopeAnalysis | None:
                 symbols.append(symbol)
                 declared_names.add(text)
             symbol.declarations.append((lo, hi))
+            if kind == "field":
+                symbol.mark_unsafe("field")
             continue
         if text not in declared_names:  # declared in no scope yet: the lookup would fail
             unresolved.append((text, (lo, hi)))
