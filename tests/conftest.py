@@ -43,6 +43,16 @@ def metacompress_command() -> list[str]:
         if installed is not None and installed.is_dir() and digest(installed) == digest(REPO / "metacompress_eval"):
             return [exe]
     return [sys.executable, "-m", "metacompress_eval"]
+
+
+def repo_importable_env() -> dict[str, str]:
+    """The environment for a CLI subprocess that loads a plugin from this checkout's ``tests`` package
+    (``python:tests.models.plugin_example:...``): the ``metacompress`` console script, which CI runs, does
+    not put the current folder on ``sys.path`` the way ``python -m`` does."""
+    path = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": str(REPO) + (os.pathsep + path if path else "")}
+
+
 SHARED_DATA = REPO.parent / "shared" / "data"
 JULIET = SHARED_DATA / "juliet-c" / "functions.jsonl"
 BIGCLONEBENCH = SHARED_DATA / "bigclonebench" / "functions.jsonl"

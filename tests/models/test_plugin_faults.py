@@ -11,7 +11,7 @@ from metacompress_eval.errors import MetaCompressError
 from metacompress_eval.inference import InferenceEngine
 from metacompress_eval.models import load_model
 
-from ..conftest import metacompress_command, write_jsonl
+from ..conftest import metacompress_command, repo_importable_env, write_jsonl
 
 SPEC = "python:tests.models.plugin_example:make_faulty"
 INPUTS = [("int f(){return %d;}" % i,) for i in range(7)]
@@ -57,6 +57,8 @@ def test_cli_reports_plugin_faults_as_the_plugins_exit_2(tmp_path, options):
             "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--quiet"]
     for option in options:
         args += ["--student-option", option]
-    proc = subprocess.run(metacompress_command() + args, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(metacompress_command() + args, capture_output=True, text=True, timeout=300,
+                          env=repo_importable_env())
     assert proc.returncode == 2, proc.stderr
     assert SPEC in proc.stderr and "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "cannot import" not in proc.stderr, proc.stderr  # the plugin itself must have run

@@ -9,7 +9,7 @@ import pytest
 from metacompress_eval.errors import MetaCompressError
 from metacompress_eval.models import load_model
 
-from ..conftest import metacompress_command, write_jsonl
+from ..conftest import metacompress_command, repo_importable_env, write_jsonl
 
 PLUGIN = "python:tests.models.plugin_example:"
 
@@ -61,7 +61,8 @@ def test_cli_refuses_an_unknown_plugin_option_with_exit_2(tmp_path):
             "--trust-remote-code", "--data", str(data), "--task", "defect", "--language", "c", "--no-verify",
             "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--quiet",
             "--student-option", "logit=1,0"]
-    proc = subprocess.run(metacompress_command() + args, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(metacompress_command() + args, capture_output=True, text=True, timeout=300,
+                          env=repo_importable_env())
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "unknown option(s) logit" in lines[0] and "it takes: logits" in lines[0], proc.stderr
