@@ -68,7 +68,8 @@ class OutputCache(SqliteCache):
     that fails it (a flipped bit, a half-written page) is deleted and its output recomputed, with a
     one-line warning. A file SQLite cannot read at all (garbage, truncated) is moved aside as
     ``outputs.sqlite.corrupt-<time>`` and a new cache started, also with a warning. Rows written
-    before checksums existed are recomputed once, quietly.
+    before checksums existed are recomputed once, quietly; rows without probabilities (NaN or +inf
+    logits that older versions cached) are recomputed with a warning.
     """
 
     FILE = "outputs.sqlite"
@@ -102,6 +103,7 @@ class OutputCache(SqliteCache):
         found: dict[str, np.ndarray] = {}
         bad: list[str] = []
         legacy: list[str] = []
+        invalid: list[str] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
@@ -113,18 +115,28 @@ class OutputCache(SqliteCache):
                 elif checksum != _checksum(model, key, blob) or len(blob) % 4:
                     bad.append(key)
                 else:
-                    found[key] = np.frombuffer(blob, dtype=np.float32)
-        if bad or legacy:
+                    row = np.frombuffer(blob, dtype=np.float32)
+                    if row.size and np.isfinite(row.max()):
+                        found[key] = row
+                    else:  # no softmax (see check_logits): an older version cached a model's bad output
+                        invalid.append(key)
+        if bad or legacy or invalid:
             with self._db:
                 self._db.executemany("DELETE FROM outputs WHERE model = ? AND key = ?",
-                                     [(model, k) for k in bad + legacy])
+                                     [(model, k) for k in bad + legacy + invalid])
+        whose = f" of {owner}" if owner else ""
         if bad:
             from .console import warn
 
             self.recomputed += len(bad)
-            whose = f" of {owner}" if owner else ""
             warn(f"{len(bad)} cached output(s){whose} in {self.path} failed their checksum (a damaged cache file); "
                  "they are recomputed")
+        if invalid:
+            from .console import warn
+
+            self.recomputed += len(invalid)
+            warn(f"{len(invalid)} cached output(s){whose} in {self.path} hold NaN or infinite logits without "
+                 "probabilities (cached by an older version); they are recomputed")
         return found
 
     def put_many(self, model: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
@@ -301,11 +313,13 @@ class _Work:
 
 
 def check_logits(model: LoadedModel, logits: Any, rows: int) -> np.ndarray:
-    """``logits`` (an array ``[rows, classes]`` without NaN) unchanged, or a one-line error naming the adapter.
+    """``logits`` (an array ``[rows, classes]`` whose every row has a softmax) unchanged, or a one-line error
+    naming the adapter.
 
-    Every adapter's output passes here, the one place the engine receives it: a plugin (or a damaged
-    model) that returns the wrong number of rows, a column count other than its label count, or NaN
-    would otherwise shift outputs onto the wrong inputs or poison every figure silently.
+    Every adapter's output passes here, the one place the engine receives it, before anything is handed
+    to the cache: a plugin (or a damaged model) that returns the wrong number of rows, a column count
+    other than its label count, or a row without probabilities would otherwise shift outputs onto the
+    wrong inputs or poison every figure silently, and a cached bad row would fail every later run.
     """
     classes = len(model.label_names)
     who = f"{model.plugin or model.adapter} adapter ({model.name})"
@@ -316,11 +330,16 @@ def check_logits(model: LoadedModel, logits: Any, rows: int) -> np.ndarray:
         raise MetaCompressError(f"{who}: forward returned logits of shape {array_.shape} for a batch of {rows} "
                                 f"input(s); expected ({rows}, {classes}): one row per input, one column per label "
                                 f"{model.label_names}")
-    # ±inf stays allowed: it is how a certain prediction beyond float32's range arrives (stored outputs
-    # of 1e300), and the softmax turns it into probability 1; NaN has no meaning at all.
-    bad = int(np.isnan(array_).any(axis=1).sum()) if array_.dtype.kind == "f" else 0
-    if bad:
-        raise MetaCompressError(f"{who}: forward returned NaN logits for {bad} of {rows} input(s)")
+    if array_.dtype.kind == "f" and array_.size:
+        # A row has a softmax when its largest value, as the cache stores it (float32), is finite: −inf
+        # elsewhere is a probability of 0 (stored outputs of p = 0), but NaN, +inf (beyond float32's
+        # range too) or a row of −inf alone have none. NaN propagates through max.
+        bad = np.flatnonzero(~np.isfinite(array_.astype(np.float32, copy=False).max(axis=1)))
+        if bad.size:
+            row = ", ".join(str(float(v)) for v in array_[bad[0]])
+            raise MetaCompressError(f"{who}: forward returned logits without probabilities (NaN, +inf or all "
+                                    f"-inf, as float32) for {bad.size} of {rows} input(s), first row {bad[0]} "
+                                    f"of the batch: [{row}]; nothing of this batch was cached")
     return array_
 
 

@@ -115,3 +115,30 @@ def make_length(source, *, role, tokenizer, device, max_length, options):
 
 
 make_length.OPTIONS = (Option("delay", "seconds each forward pass sleeps", default="0"),)
+
+
+class PartlyWrongModel(ConstantModel):
+    """Answers ``values``, except ``bad`` for inputs that contain ``bad_when``: a model wrong on some inputs."""
+
+    def encode(self, inputs, ids=None):
+        return [i[0] for i in inputs]
+
+    def length(self, encoded):
+        return min(len(encoded), self.max_length)
+
+    def forward(self, batch):
+        return np.asarray([self.bad if self.bad_when and self.bad_when in text else self.values for text in batch],
+                          dtype=np.float32)
+
+
+def make_partly_wrong(source, *, role, tokenizer, device, max_length, options):
+    """The same fingerprint whatever the options: a fixed model and a broken one share cached outputs."""
+    model = PartlyWrongModel(name=source, label_names=["a", "b"], fingerprint="partly-" + source, max_length=10)
+    model.values = [float(v) for v in options.get("logits", "0,1").split(",")]
+    model.bad = [float(v) for v in options.get("bad", "inf,inf").split(",")]
+    model.bad_when = options.get("bad_when")
+    return model
+
+
+make_partly_wrong.OPTIONS = (*make.OPTIONS, Option("bad", "the logits of the inputs bad_when picks", default="inf,inf"),
+                             Option("bad_when", "a text that picks the inputs answered with bad"))
