@@ -16,9 +16,11 @@ UTF-8 file can store (a lone surrogate written as a ``\\ud800`` escape) as probl
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -66,10 +68,45 @@ def write_target(path: str | os.PathLike) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user counts as alive: it may not be ours to judge)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path``, ``.NAME.<pid>-<random>.tmp``: the pid lets a later run tell
+    the file of a killed writer (:func:`remove_stale_temps`) from one being written now."""
+    return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
+
+
+def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files beside ``path`` left by writers of it that were killed (their process is
+    gone and they were this user's); returns them. Files without a pid in their name are left alone."""
+    path = Path(path)
+    removed = []
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        # the rest of the name is exactly "<pid>-<mkstemp's 8 characters>.tmp" (not another output's temp)
+        mine = re.fullmatch(r"(\d+)-[a-z0-9_]{8}\.tmp", tmp.name[len(path.name) + 2:])
+        try:
+            if mine is None or tmp.lstat().st_uid != os.getuid() or pid_alive(int(mine.group(1))):
+                continue
+            tmp.unlink()
+        except OSError:
+            continue
+        removed.append(tmp)
+    return removed
+
+
 def _stage(path: Path, data: bytes) -> str:
     """Write ``data`` to a synced temporary file beside ``path``; return its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _temp_beside(path)
     try:
         os.fchmod(fd, file_mode())  # mkstemp makes 0600 files whatever the umask
         with os.fdopen(fd, "wb") as fh:
@@ -268,7 +305,8 @@ class AtomicJsonlWriter:
         # A folder made here for nothing is removed again if the writing fails.
         self._made = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()][::-1]
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        remove_stale_temps(self.path)  # of this output, by a writer that was killed
+        fd, self._tmp = _temp_beside(self.path)
         os.fchmod(fd, file_mode())  # mkstemp makes 0600 files whatever the umask
         self._fh = os.fdopen(fd, "wb")
         return self

@@ -475,8 +475,12 @@ def _pool(workers: int, lines_dir: str | None = None):
 
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else None)
+    try:
+        scratch = scratch_dir()
+    except OSError:  # no usable temp folder: the workers make their own where they need one
+        scratch = None
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
-                               initargs=(os.getpid(), scratch_dir(), lines_dir))
+                               initargs=(os.getpid(), scratch, lines_dir))
 
 
 #: In a worker: the folder :func:`_run_part` writes long follow-up lines to (``None``: send them all
@@ -484,7 +488,7 @@ def _pool(workers: int, lines_dir: str | None = None):
 _LINES_DIR: str | None = None
 
 
-def _start_worker(parent: int, scratch: str, lines_dir: str | None = None) -> None:
+def _start_worker(parent: int, scratch: str | None, lines_dir: str | None = None) -> None:
     """In a worker: leave interrupts to the parent, use its run folder, and exit as soon as it is gone.
 
     Ctrl-C reaches every process of the terminal's group; the parent stops the workers itself
@@ -501,6 +505,9 @@ def _start_worker(parent: int, scratch: str, lines_dir: str | None = None) -> No
 
     global _LINES_DIR
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the parent's SIGTERM handler (lifetime.terminate_as_interrupt), which
+    # would turn _stop_pool's terminate() into a traceback here: a worker just ends.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     adopt_scratch_dir(scratch)
     _LINES_DIR = lines_dir
 
@@ -589,7 +596,11 @@ def iter_follow_up_chunks(sources: Sequence[SourceInput], language: str | None, 
         from .verify.lifetime import scratch_dir
 
         # One folder per run for the lines workers write (_run_part), removed whatever becomes of the run.
-        lines_dir = tempfile.mkdtemp(prefix="follow-up-lines-", dir=scratch_dir())
+        # A temp folder that cannot hold it (full, read-only) sends every part through the pipe instead.
+        try:
+            lines_dir = tempfile.mkdtemp(prefix="follow-up-lines-", dir=scratch_dir())
+        except OSError:
+            lines_dir = None
         before = set(multiprocessing.active_children())
         pool = _pool(min(workers, len(parts)), lines_dir)
         finished, processes = False, []
@@ -631,7 +642,8 @@ def iter_follow_up_chunks(sources: Sequence[SourceInput], language: str | None, 
                 pool.shutdown(wait=True)
             else:  # interrupted, an error, or the consumer stopped early (the generator was closed)
                 _stop_pool(pool, processes)
-            shutil.rmtree(lines_dir, ignore_errors=True)
+            if lines_dir is not None:
+                shutil.rmtree(lines_dir, ignore_errors=True)
     finally:
         bar.close()
 
@@ -697,19 +709,45 @@ def _run_part(job: ChunkJob) -> FollowUpChunk:
     chunk = run_chunk(job).packed()
     chunk.sources = []
     if _LINES_DIR is not None and len(chunk.held_lines) >= FILE_LINES_BYTES:
-        fd, chunk.lines_file = tempfile.mkstemp(prefix="part-", suffix=".jsonl", dir=_LINES_DIR)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(chunk.held_lines)
-        chunk.held_lines = None
+        chunk.lines_file = _write_part_file(chunk.held_lines)
+        if chunk.lines_file is not None:
+            chunk.held_lines = None
     return chunk
+
+
+def _write_part_file(lines: bytes) -> str | None:
+    """Write a part's ``lines`` to a file in ``_LINES_DIR``; ``None`` when it cannot be written.
+
+    The file is only a faster way than the pipe: a temp folder that is full, over quota, read-only or
+    out of file handles (any ``OSError``) must not fail the run, so the lines then go through the pipe.
+    """
+    path = None
+    try:
+        fd, path = tempfile.mkstemp(prefix="part-", suffix=".jsonl", dir=_LINES_DIR)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(lines)
+        return path
+    except OSError:
+        if path is not None:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        return None
 
 
 def _received(part: FollowUpChunk) -> FollowUpChunk:
     """A part from :func:`_run_part` with its lines read back (and their file removed)."""
     if part.lines_file is not None:
-        with open(part.lines_file, "rb") as fh:
-            part.held_lines = fh.read()
-        os.unlink(part.lines_file)
+        # Not an error of the output: name the temp folder, where the fault is (and TMPDIR sets it).
+        try:
+            with open(part.lines_file, "rb") as fh:
+                part.held_lines = fh.read()
+            os.unlink(part.lines_file)
+        except OSError as exc:
+            raise MetaCompressError(f"cannot read a follow-up worker's part file in the temp folder "
+                                    f"{os.path.dirname(part.lines_file)}: {exc.strerror or exc} "
+                                    "(TMPDIR chooses the temp folder)") from None
         part.lines_file = None
     return part
 

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import MetaCompressError
-from .fileio import folder_mode
+from .fileio import folder_mode, pid_alive
 
 _STAGING = ".tmp-"
 _OLD = ".old-"
@@ -54,16 +54,6 @@ def _reason(exc: OSError) -> str:
 def write_failed(what: str, path: Path, exc: OSError, kept: str = "the earlier output there is unchanged") -> MetaCompressError:
     """The one-line error of a write that failed (a full disk, a permission, a vanished folder)."""
     return MetaCompressError(f"cannot write {what} {path}: {_reason(exc)}; {kept}")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -259,7 +249,7 @@ class OutputFolder:
         for prefix in (_STAGING, _OLD):
             for stale in parent.glob(f".{self.path.name}{prefix}*"):
                 pid = stale.name[len(f".{self.path.name}{prefix}"):].split("-")[0]
-                if pid.isdigit() and not _pid_alive(int(pid)):
+                if pid.isdigit() and not pid_alive(int(pid)):
                     shutil.rmtree(stale, ignore_errors=True)
 
     def commit(self) -> Path:

@@ -19,11 +19,13 @@ would run on as an orphan. So:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 
 _SCRATCH: str | None = None  # this run's folder (inherited by forked workers)
 _OWNER: int | None = None  # the process that made it and removes it
@@ -36,10 +38,69 @@ def scratch_dir() -> str:
     """
     global _SCRATCH, _OWNER
     if _SCRATCH is None or not os.path.isdir(_SCRATCH):
-        _SCRATCH = tempfile.mkdtemp(prefix=f"metacompress-run-{os.getpid()}-")
+        remove_dead_run_folders()
+        _SCRATCH = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-")
         _OWNER = os.getpid()
         atexit.register(_remove, _SCRATCH, _OWNER)
     return _SCRATCH
+
+
+#: Run folders are named ``metacompress-run-<pid of their maker>-<random>``.
+RUN_PREFIX = "metacompress-run-"
+
+
+def remove_dead_run_folders(parent: str | None = None) -> list[str]:
+    """Remove the run folders in ``parent`` (default: the temp folder) left by dead processes of this user.
+
+    A main process killed outright (SIGKILL, the OOM killer) cannot remove its run folder; the next run
+    does. A folder is kept when its maker is alive (or the pid was reused: the folder then waits for
+    that process to end), when another user owns it, or when its name carries no pid. Returns the
+    folders removed.
+    """
+    from ..fileio import pid_alive
+
+    parent = parent or tempfile.gettempdir()
+    removed = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        pid = entry.name[len(RUN_PREFIX):].split("-")[0] if entry.name.startswith(RUN_PREFIX) else ""
+        try:
+            if (not pid.isdigit() or not entry.is_dir(follow_symlinks=False)
+                    or entry.stat(follow_symlinks=False).st_uid != os.getuid() or pid_alive(int(pid))):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.path)
+    return removed
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM turned into an interruption (:func:`terminate_as_interrupt`): the same cleanup runs."""
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    """While inside, SIGTERM (``timeout``, job schedulers, ``kill``) raises :class:`Terminated` in the
+    main thread, a ``KeyboardInterrupt``: workers are stopped, temp files and the run folder removed,
+    as for Ctrl-C. Without it Python dies at once on SIGTERM and runs no cleanup at all.
+    Does nothing outside the main thread (only it may set signal handlers).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_terminated(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def adopt_scratch_dir(path: str | None) -> None:

@@ -2,7 +2,9 @@
 (FollowUpChunk.lines), decoded back to the very same follow-ups, and cut into parts by the length of
 their code that always join back into the same chunks."""
 
+import errno
 import json
+import os
 import pickle
 import random
 from dataclasses import replace
@@ -158,3 +160,55 @@ def test_lines_through_files_or_the_pipe_are_the_same(monkeypatch, threshold):
     next(chunks)
     chunks.close()
     assert not list(Path(scratch_dir()).glob("follow-up-lines-*"))
+
+
+def _fails_with(err: int, on_write: bool):
+    """A ``tempfile.mkstemp`` for the part files that fails as a full/read-only/over-quota temp folder does:
+    at once (``on_write=False``), or only when the lines are written into the file it made."""
+    import errno
+    import tempfile
+
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        if not on_write:
+            raise OSError(err, os.strerror(err))
+        fd, path = real(*args, **kwargs)
+        os.close(fd)
+        return os.open(path, os.O_RDONLY), path  # writing to it fails (EBADF), as a full disk's write would
+
+    assert errno.errorcode[err]
+    return mkstemp
+
+
+@pytest.mark.parametrize("err", [errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EMFILE])
+@pytest.mark.parametrize("on_write", [False, True])
+def test_a_part_file_that_cannot_be_written_goes_through_the_pipe(monkeypatch, err, on_write):
+    """A worker that cannot write its part file (a small TMPDIR that is full, a quota, a read-only or
+    unwritable temp folder, no file handles left) sends the lines through the result pipe: the run
+    succeeds with the same lines as one process, and leaves no part file behind."""
+    from metacompress_eval import follow_ups
+    from metacompress_eval.verify.lifetime import scratch_dir
+
+    monkeypatch.setattr(follow_ups, "FILE_LINES_BYTES", 0)  # every part would go through a file
+    monkeypatch.setattr(follow_ups.tempfile, "mkstemp", _fails_with(err, on_write))  # inherited by forked workers
+    received = []
+    real_received = follow_ups._received
+    monkeypatch.setattr(follow_ups, "_received", lambda part: received.append(part.lines_file) or real_received(part))
+    sources = _sources(C_SNIPPETS, 15)
+    names = ["rename_variables", "dead_code", "reindent"]
+    expected = b"".join(c.lines for c in iter_follow_up_chunks(sources, "c", names, workers=1, chunk_sources=4))
+    made = b"".join(c.lines for c in iter_follow_up_chunks(sources, "c", names, workers=2, chunk_sources=4))
+    assert made == expected
+    assert received and received == [None] * len(received)  # every part came through the pipe
+    assert not list(Path(scratch_dir()).glob("follow-up-lines-*"))
+
+
+def test_a_part_file_the_main_process_cannot_read_names_the_temp_folder(tmp_path):
+    from metacompress_eval.errors import MetaCompressError
+    from metacompress_eval.follow_ups import FollowUpChunk, _received
+
+    part = FollowUpChunk.__new__(FollowUpChunk)
+    part.lines_file = str(tmp_path / "follow-up-lines-x" / "part-1.jsonl")
+    with pytest.raises(MetaCompressError, match=r"temp folder .*follow-up-lines-x.*TMPDIR"):
+        _received(part)

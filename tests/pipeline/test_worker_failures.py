@@ -148,3 +148,105 @@ def test_worker_requests_are_capped_at_the_usable_cpus(requested):
     assert (note is None) == (requested <= usable_cpus())
     if note:
         assert note == f"--workers {requested} is more than the {used} usable CPU(s); using {used}"
+
+
+def test_sigterm_to_the_main_process_cleans_up_as_ctrl_c_does(tmp_path):
+    """SIGTERM to the main process only (as `timeout` and job schedulers send it): exit 143, the workers
+    end with it, and neither the run folder nor the output's temp file is left."""
+    proc, marks, scratch = _start(tmp_path, SLOW)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(marks.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = [int(p.name.split("-")[1]) for p in marks.iterdir()]
+        assert len(workers) == 2
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143, err
+    assert err.splitlines() == ["metacompress: terminated; no output was written — rerun the same command"]
+    assert not _gone(workers, seconds=1.0)
+    assert list(scratch.iterdir()) == []
+    assert not list(tmp_path.glob("*out.jsonl*"))
+
+
+def test_a_run_removes_the_run_folders_of_dead_processes_only(tmp_path):
+    """A main process killed outright leaves its run folder; the next run removes it, never the folder of
+    a live process, nor a folder whose name carries no pid."""
+    data = tmp_path / "data"
+    data.mkdir()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that was just used and is free now
+    stale = scratch / f"metacompress-run-{dead.pid}-abc"
+    (stale / "follow-up-lines-x").mkdir(parents=True)
+    (stale / "follow-up-lines-x" / "part-1.jsonl").write_bytes(b"{}\n")
+    live = scratch / f"metacompress-run-{os.getpid()}-def"
+    live.mkdir()
+    odd = scratch / "metacompress-run-x-ghi"
+    odd.mkdir()
+    script = data / "run.py"
+    script.write_text(SCRIPT.format(step="    pass"))
+    (data / "in.jsonl").write_text("".join(json.dumps({"id": f"s{i}", "code": c}) + "\n"
+                                           for i, c in enumerate(C_SNIPPETS)))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(scratch), "METACOMPRESS_DEBUG": ""}
+    run = subprocess.run([sys.executable, str(script), str(data), str(data / "in.jsonl"), str(tmp_path / "out.jsonl")],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in scratch.iterdir()) == sorted([live.name, odd.name])
+    assert not list(tmp_path.glob(".out.jsonl*"))
+
+
+def _tiny_tmpfs(path: Path) -> bool:
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(path)],
+                          capture_output=True).returncode == 0
+
+
+def test_a_tiny_tmpdir_gives_the_same_output_as_one_worker(tmp_path):
+    """A TMPDIR too small for the workers' part files (a 64 KiB tmpfs): `--workers 2` succeeds with the
+    bytes `--workers 1` writes (the part files fall back to the result pipe), and leaves nothing there."""
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    if not _tiny_tmpfs(tiny):
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        data = tmp_path / "in.jsonl"
+        data.write_text("".join(json.dumps({"id": f"s{i}", "code": C_SNIPPETS[i % len(C_SNIPPETS)]}) + "\n"
+                                for i in range(400)))
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tiny), "METACOMPRESS_DEBUG": ""}
+        outs = {}
+        for workers in ("1", "2"):
+            out = tmp_path / f"out-{workers}.jsonl"
+            run = subprocess.run([sys.executable, "-m", "metacompress_eval", "transform", "--language", "c", "--quiet",
+                                  "--workers", workers, "--chunk-sources", "400", str(data), str(out)],
+                                 capture_output=True, text=True, env=env, timeout=300)
+            assert run.returncode == 0, run.stderr
+            outs[workers] = out.read_bytes()
+        assert outs["1"] == outs["2"] and len(outs["1"]) > 64 * 1024
+        assert list(tiny.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(tiny)], capture_output=True)
+
+
+def test_a_writer_removes_the_temp_files_of_killed_writers_of_its_output_only(tmp_path):
+    """A writer killed outright leaves `.NAME.<pid>-<random>.tmp` beside its output; the next writer of that
+    output removes it, and keeps the temp files of live writers, of other outputs and without a pid."""
+    from metacompress_eval.fileio import AtomicJsonlWriter
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".out.jsonl.{dead.pid}-abcd_123.tmp"
+    kept = [tmp_path / f".out.jsonl.{os.getpid()}-abcd_123.tmp",  # a live writer
+            tmp_path / f".out.jsonl.7-x.{dead.pid}-abcd_123.tmp",  # of the output "out.jsonl.7-x"
+            tmp_path / ".out.jsonl.abcd_123.tmp"]  # no pid in the name
+    for path in (stale, *kept):
+        path.write_bytes(b"")
+    with AtomicJsonlWriter(tmp_path / "out.jsonl") as out:
+        out.write({"a": 1})
+    assert (tmp_path / "out.jsonl").read_bytes() == b'{"a": 1}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.jsonl", *(p.name for p in kept)])
