@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -123,34 +124,37 @@ def bench_memory(args) -> list[dict]:
     from _models import make_model
 
     work = Path(tempfile.mkdtemp(prefix="mc-bench-mem-"))
-    largest = load_sources(path, 8 * args.memory_n, seed=1)
-    texts = [s.inputs[0] for s in largest[:400]]
-    teacher = make_model(work / "teacher", "tiny", texts)
-    student = make_model(work / "student", "tiny", texts, seed=1)
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    env.pop("WORLD_SIZE", None)
-    results = []
-    for factor in (1, 2, 4, 8):
-        n = factor * args.memory_n
-        data = work / f"data{n}.jsonl"
-        data.write_text("".join(json.dumps({"id": s.id, "code": s.inputs[0]}) + "\n" for s in largest[:n]))
-        out = work / f"out{n}.jsonl"
-        transform_mb, transform_s = _peak_rss_mb(
-            [sys.executable, "-m", "metacompress_eval", "transform", "--language", language, "--transforms", "all",
-             "--quiet", str(data), str(out)], env)
-        follow_ups = json.loads((work / f"out{n}.jsonl.summary.json").read_text())["follow_ups"]
-        report = work / f"report{n}"
-        evaluate_mb, evaluate_s = _peak_rss_mb(
-            [sys.executable, "-m", "metacompress_eval", "evaluate", "--teacher", str(teacher), "--student",
-             str(student), "--data", str(data), "--task", "defect", "--language", language, "--unlabelled",
-             "--transforms", args.memory_transforms, "--out", str(report), "--cache-dir", str(work / f"cache{n}"),
-             "--quiet"], env)
-        evaluated = json.loads((report / "report.json").read_text())["data"]["n_follow_ups"]
-        results.append({"sources": n, "transform_follow_ups": follow_ups, "transform_peak_rss_mb": round(transform_mb, 1),
-                        "transform_seconds": round(transform_s, 1), "evaluate_follow_ups": evaluated,
-                        "evaluate_peak_rss_mb": round(evaluate_mb, 1), "evaluate_seconds": round(evaluate_s, 1)})
-        print(f"memory: {results[-1]}", file=sys.stderr)
-    return results
+    try:
+        largest = load_sources(path, 8 * args.memory_n, seed=1)
+        texts = [s.inputs[0] for s in largest[:400]]
+        teacher = make_model(work / "teacher", "tiny", texts)
+        student = make_model(work / "student", "tiny", texts, seed=1)
+        env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        env.pop("WORLD_SIZE", None)
+        results = []
+        for factor in (1, 2, 4, 8):
+            n = factor * args.memory_n
+            data = work / f"data{n}.jsonl"
+            data.write_text("".join(json.dumps({"id": s.id, "code": s.inputs[0]}) + "\n" for s in largest[:n]))
+            out = work / f"out{n}.jsonl"
+            transform_mb, transform_s = _peak_rss_mb(
+                [sys.executable, "-m", "metacompress_eval", "transform", "--language", language, "--transforms", "all",
+                 "--quiet", str(data), str(out)], env)
+            follow_ups = json.loads((work / f"out{n}.jsonl.summary.json").read_text())["follow_ups"]
+            report = work / f"report{n}"
+            evaluate_mb, evaluate_s = _peak_rss_mb(
+                [sys.executable, "-m", "metacompress_eval", "evaluate", "--teacher", str(teacher), "--student",
+                 str(student), "--data", str(data), "--task", "defect", "--language", language, "--unlabelled",
+                 "--transforms", args.memory_transforms, "--out", str(report), "--cache-dir", str(work / f"cache{n}"),
+                 "--quiet"], env)
+            evaluated = json.loads((report / "report.json").read_text())["data"]["n_follow_ups"]
+            results.append({"sources": n, "transform_follow_ups": follow_ups, "transform_peak_rss_mb": round(transform_mb, 1),
+                            "transform_seconds": round(transform_s, 1), "evaluate_follow_ups": evaluated,
+                            "evaluate_peak_rss_mb": round(evaluate_mb, 1), "evaluate_seconds": round(evaluate_s, 1)})
+            print(f"memory: {results[-1]}", file=sys.stderr)
+        return results
+    finally:  # models, data and outputs of every size: gigabytes at the large sizes
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def to_markdown(workers: list[dict], memory: list[dict]) -> str:

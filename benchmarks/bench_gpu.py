@@ -35,6 +35,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -185,7 +186,8 @@ def main() -> int:
     ap.add_argument("--workers", default="auto", help="worker counts, or auto: 1, 2, 4, … up to the CPU count")
     ap.add_argument("--sources", type=int, default=1000, help="methods for the workers and feed measurements")
     ap.add_argument("--transforms", default=None, help="default: every Java transformation")
-    ap.add_argument("--json", default="bench_gpu.json")
+    ap.add_argument("--json", default=None,
+                    help="where to write the JSON (default: bench_gpu.json; with --smoke, none: it only prints)")
     args = ap.parse_args()
     if args.smoke:
         for key, value in SMOKE.items():
@@ -211,25 +213,30 @@ def main() -> int:
     sources = [SourceInput(f"m{i}", (t,)) for i, t in enumerate(texts)]
     names = args.transforms.split(",") if args.transforms else [t.name for t in list_transformations(language)]
     work = Path(tempfile.mkdtemp(prefix="mc-bench-gpu-"))
-    folder = make_model(work / "model", args.shape, texts[:400])
-    started = time.perf_counter()
-    report = {
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": {"python": platform.python_version(), "torch": torch.__version__, "cpus": cpus,
-                    "gpus": [torch.cuda.get_device_name(i) for i in range(gpus)]},
-        "settings": {"device": args.device, "dtype": args.dtype, "shape": args.shape,
-                     "layers_hidden_heads_ffn": SHAPES[args.shape][:4], "seq": args.seq,
-                     "batch_size": args.batch_size, "seconds": args.seconds, "sources": len(sources),
-                     "corpus": corpus, "language": language, "transformations": names},
-        "model": bench_model(folder, args, processes),
-        "workers": bench_workers(sources, language, names, workers),
-        "feed": bench_feed(folder, sources, language, names, workers, args),
-    }
-    report["total_seconds"] = round(time.perf_counter() - started, 1)
-    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    try:
+        folder = make_model(work / "model", args.shape, texts[:400])
+        started = time.perf_counter()
+        report = {
+            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "command": " ".join([Path(sys.executable).name, *sys.argv]),
+            "machine": {"python": platform.python_version(), "torch": torch.__version__, "cpus": cpus,
+                        "gpus": [torch.cuda.get_device_name(i) for i in range(gpus)]},
+            "settings": {"device": args.device, "dtype": args.dtype, "shape": args.shape,
+                         "layers_hidden_heads_ffn": SHAPES[args.shape][:4], "seq": args.seq,
+                         "batch_size": args.batch_size, "seconds": args.seconds, "sources": len(sources),
+                         "corpus": corpus, "language": language, "transformations": names},
+            "model": bench_model(folder, args, processes),
+            "workers": bench_workers(sources, language, names, workers),
+            "feed": bench_feed(folder, sources, language, names, workers, args),
+        }
+        report["total_seconds"] = round(time.perf_counter() - started, 1)
+    finally:  # the model made for the run
+        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({k: report[k] for k in ("model", "workers", "feed")}, indent=1))
-    print(f"JSON: {args.json}", file=sys.stderr)
+    target = args.json or (None if args.smoke else "bench_gpu.json")
+    if target:
+        Path(target).write_text(json.dumps(report, indent=2) + "\n")
+        print(f"JSON: {target}", file=sys.stderr)
     return 0
 
 

@@ -12,12 +12,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_bench_gpu_smoke(tmp_path):
     out = tmp_path / "gpu.json"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "TMPDIR": str(scratch)}
     env.pop("WORLD_SIZE", None)
     proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_gpu.py"), "--smoke", "--json", str(out)],
                           env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(out.read_text())
+    # its model folder and the runs' folders went with it (torch keeps its own compile cache there)
+    assert [p.name for p in scratch.iterdir() if p.name.startswith(("mc-bench-", "metacompress-run-"))] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gpu.json", "tmp"]  # nothing else in the cwd
     assert report["settings"]["device"] == "cpu" and report["settings"]["dtype"] == "float32"
     assert [m["processes"] for m in report["model"]] == [1, 2]
     assert all(m["inputs_per_s"] > 0 and len(m["per_process"]) == m["processes"] for m in report["model"])
