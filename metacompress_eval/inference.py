@@ -120,7 +120,7 @@ class OutputCache(SqliteCache):
                         found[key] = row
                     else:  # no softmax (see check_logits): an older version cached a model's bad output
                         invalid.append(key)
-        if bad or legacy or invalid:
+        if (bad or legacy or invalid) and not self.read_only:
             with self._db:
                 self._db.executemany("DELETE FROM outputs WHERE model = ? AND key = ?",
                                      [(model, k) for k in bad + legacy + invalid])
@@ -141,6 +141,8 @@ class OutputCache(SqliteCache):
 
     def put_many(self, model: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
         """Store ``(key, logits)`` rows in one transaction: after a crash, all of them or none are there."""
+        if self.read_only:  # said once when the file was opened
+            return
         rows = []
         for key, value in items:
             blob = np.asarray(value, dtype=np.float32).tobytes()

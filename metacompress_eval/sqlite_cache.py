@@ -50,7 +50,8 @@ class SqliteCache:
     """One SQLite cache file: its folder made, the file opened in WAL mode with the subclass's tables,
     and a file SQLite cannot read at all (garbage, truncated) moved aside and started anew
     (:meth:`set_aside`, with a warning). A folder that cannot be made or a file that cannot be opened
-    is one line naming ``--cache-dir``.
+    is one line naming ``--cache-dir``. An existing file this process may not write (its folder or file
+    system read-only) is read without writing (:attr:`read_only`, one warning line), never set aside.
 
     Subclasses set :attr:`FILE` (the file name :meth:`in_dir` uses) and implement :meth:`create_tables`;
     they call :meth:`set_aside` when a read or write finds the file damaged.
@@ -61,6 +62,9 @@ class SqliteCache:
     """
 
     FILE: ClassVar[str] = ""
+    #: Opened without writing (an existing file this process may not write, e.g. a shared cache): rows
+    #: are read, nothing is stored or deleted, and no read error moves the file aside.
+    read_only: bool = False
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -73,13 +77,26 @@ class SqliteCache:
         except OSError as exc:
             raise MetaCompressError(f"cannot create the cache folder {folder}: {exc.strerror or exc}; "
                                     "choose another with --cache-dir") from None
+        if self.path.is_file() and not self.writable():
+            self._open_read_only(None)
+            return
         try:
             self._open()
         except sqlite3.DatabaseError as exc:
-            self.set_aside(exc)
+            if self.path.is_file() and _unwritable(exc):
+                self._open_read_only(exc)
+            elif not self.path.exists():
+                raise MetaCompressError(f"cannot create the cache {self.path} ({exc}); choose a writable "
+                                        "--cache-dir") from None
+            else:
+                self.set_aside(exc)
         except OSError as exc:  # sqlite3.connect on a folder it cannot write
             raise MetaCompressError(f"cannot open the cache {self.path}: {exc.strerror or exc}; "
                                     "choose another with --cache-dir") from None
+
+    def writable(self) -> bool:
+        """Whether this process may write the file and its folder (SQLite keeps its WAL files beside it)."""
+        return os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
 
     @classmethod
     def in_dir(cls, folder: str | os.PathLike | None = None):
@@ -100,8 +117,40 @@ class SqliteCache:
             self._db.close()
             raise
 
+    def _open_read_only(self, exc: Exception | None) -> None:
+        """Open the existing file for reading only (one warning line), or refuse in one line: a file that
+        is only unwritable is never called damaged nor moved aside.
+
+        ``mode=ro`` still needs the WAL index file beside the database; in a folder where it cannot be
+        made, ``immutable=1`` reads the file without any locking (so this process must not share it with
+        a writer, which an unwritable folder rules out for this user).
+        """
+        from .console import warn
+
+        uri = self.path.resolve().as_uri()
+        last: Exception | None = exc
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            db = sqlite3.connect(f"{uri}?{flags}", uri=True, timeout=60, check_same_thread=False)
+            try:
+                self.create_tables(db)  # writes nothing when the tables are already there (else refused)
+                db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError as error:
+                db.close()
+                last = error
+                continue
+            self._db, self.read_only = db, True
+            warn(f"the cache {self.path} is not writable: the outputs it holds are used, new ones are not kept "
+                 "(choose a writable --cache-dir to keep them)")
+            return
+        raise MetaCompressError(f"the cache {self.path} is not writable and cannot be read as it is ({last}); "
+                                "choose a writable --cache-dir") from None
+
     def set_aside(self, exc: Exception) -> None:
-        """Move the unreadable cache file (and its journal) aside and start a new one."""
+        """Move the unreadable cache file (and its journal) aside and start a new one (never a file opened
+        read-only: that one is refused in one line)."""
+        if self.read_only:
+            raise MetaCompressError(f"cannot read the cache {self.path} ({exc}), which is not writable; "
+                                    "choose a writable --cache-dir") from None
         try:
             self._db.close()
         except Exception:  # noqa: BLE001 - it is broken; closing is a courtesy
@@ -112,6 +161,13 @@ class SqliteCache:
     def close(self) -> None:
         with self.lock:
             self._db.close()
+
+
+def _unwritable(exc: Exception) -> bool:
+    """Whether SQLite's error says the file could not be written (or opened for writing), not that it is
+    damaged: a read-only file, folder or file system."""
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or "unable to open database file" in text
 
 
 __all__ = ["SqliteCache", "default_cache_dir", "move_damaged_cache"]

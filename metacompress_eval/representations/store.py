@@ -68,7 +68,7 @@ class RepresentationCache(SqliteCache):
                     found.add(key)
                 else:
                     bad.append(key)
-        if bad:
+        if bad and not self.read_only:
             with self._db:
                 self._db.executemany("DELETE FROM representations WHERE model = ? AND key = ?",
                                      [(model, k) for k in bad])
@@ -90,7 +90,10 @@ class RepresentationCache(SqliteCache):
         return found
 
     def put_many(self, model: str, items: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> None:
-        """Store ``(key, first, mean)`` rows, each array ``[layers, width]``, in one transaction."""
+        """Store ``(key, first, mean)`` rows, each array ``[layers, width]``, in one transaction (nothing
+        in a cache opened read-only)."""
+        if self.read_only:
+            return
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO representations (model, key, layers, width, first, mean) VALUES (?, ?, ?, ?, ?, ?)",
