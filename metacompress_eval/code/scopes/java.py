@@ -12,6 +12,29 @@ from metacompress_eval.code.scopes.builder import ScopeBuilder, Visit
 from metacompress_eval.code.scopes.core import Scope, ScopeAnalysis, Span, Symbol, register_language
 
 
+# Modifiers a local variable cannot have: a top-level declaration carrying one is a field.
+_MEMBER_MODIFIERS = frozenset({"public", "protected", "private", "static", "transient", "volatile"})
+
+
+def member_snippet(program: Node) -> bool:
+    """Whether a ``program`` root holds bare class members (a method, or a variable declared with
+    a member-only modifier) rather than statements.
+
+    tree-sitter-java parses ``private int size; void setSize(int size) {...}`` at the top level,
+    its ``size`` as a *local* variable; the snippet compiles only inside a class (``verify`` wraps
+    it in one), where ``size`` is a field: part of the class's API, reachable as ``this.size`` or
+    ``Main.size``, which a renaming must never touch.
+    """
+    for child in program.children:
+        if child.type == "method_declaration":
+            return True
+        if child.type == "local_variable_declaration":
+            mods = next((c for c in child.children if c.type == "modifiers"), None)
+            if mods is not None and any(c.type in _MEMBER_MODIFIERS for c in mods.children):
+                return True
+    return False
+
+
 class JavaScopeBuilder(ScopeBuilder):
     _SKIP = {
         "modifiers",
@@ -42,7 +65,7 @@ class JavaScopeBuilder(ScopeBuilder):
          "field_declaration", "constant_declaration", "catch_clause", "try_with_resources_statement", "resource",
          "lambda_expression", "class_body", "enum_body", "interface_body", "identifier", "field_access",
          "method_invocation", "method_reference", "labeled_statement", "instanceof_expression", "type_pattern",
-         "record_pattern", "object_creation_expression", "element_value_pair"} | _SKIP | _CLASS_LIKE
+         "record_pattern", "object_creation_expression", "element_value_pair", "program"} | _SKIP | _CLASS_LIKE
     )
 
     def visit_leaf(self, node: Node) -> bool:
@@ -83,6 +106,20 @@ class JavaScopeBuilder(ScopeBuilder):
                 if child.type == "variable_declarator":
                     yield self.variable_declarator(child, "local")
                 elif child.type not in self._SKIP:
+                    yield child
+        elif t == "program" and member_snippet(node):
+            # Bare class members: the top-level variables are the fields of the class they go in.
+            fields = [child for child in node.children if child.type == "local_variable_declaration"]
+            for child in fields:
+                for sub in child.children:
+                    if sub.type == "variable_declarator":
+                        self.declare(sub.child_by_field_name("name"), "field", "field")
+            for child in node.children:
+                if child.type == "local_variable_declaration":
+                    for sub in child.children:
+                        if sub.type == "variable_declarator" and sub.child_by_field_name("value") is not None:
+                            yield sub.child_by_field_name("value")
+                elif child.child_count or child.type in self._DISPATCHED:
                     yield child
         elif t == "field_declaration" or t == "constant_declaration":
             for child in node.children:
@@ -271,6 +308,9 @@ def analyze_java_query(parsed: ParsedCode) -> ScopeAnalysis | None:
     root = parsed.root
     if root.has_error:
         return None
+    if root.type == "program" and member_snippet(root) and any(
+            child.type == "local_variable_declaration" for child in root.children):
+        return None  # bare fields: left to the visitor, which declares them as fields
     caps = QueryCursor(_java_query()).captures(root)
     bail = caps.get("bail", ())
     owners = []  # (start, end, kind of its parameters) of each parameter list, in document order
