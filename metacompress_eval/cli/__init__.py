@@ -26,6 +26,7 @@ import sys
 
 from .. import __version__
 from ..errors import MetaCompressError, WorkerDied
+from ..verify.lifetime import Terminated, terminate_as_interrupt
 from . import (attack, card, dataset, demo, distill, evaluate, evaluate_module, import_model, space, transform,
                verify)
 from .options import thresholds_from_args
@@ -112,11 +113,19 @@ def main(argv: list[str] | None = None) -> int:
             from ..threads import configure_threads
 
             configure_threads(args.threads)
-        return args.run(args)
+        # SIGTERM (timeout, a job scheduler, kill) stops every command as Ctrl-C does (Terminated is a
+        # KeyboardInterrupt): evaluate commits the outputs it computed, temp files are removed; without
+        # it Python dies at once, silently, running no cleanup at all.
+        with terminate_as_interrupt():
+            return args.run(args)
     except WorkerDied as exc:  # a runtime failure, not the user's: say what to do, as for an interruption
         return _error(f"error: {exc}; {getattr(args, 'rerun_note', None) or 'rerun the same command'}", 2)
     except MetaCompressError as exc:
         return _error(f"error: {exc}", 2)
+    except Terminated:
+        note = getattr(args, "rerun_note", None)
+        print(f"metacompress: terminated{'; ' + note if note else ''}", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         # What a rerun does depends on the command (RERUN_NOTE): evaluate resumes from its cache,
         # transform has none and starts again.

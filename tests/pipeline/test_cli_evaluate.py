@@ -223,3 +223,35 @@ def test_a_worker_request_above_the_cpus_is_capped_and_recorded(tiny_models, c_d
     inference = json.loads((out / "report.json").read_text())["inference"]
     assert inference["follow_up_workers"] == usable_cpus()
     assert inference["follow_up_workers_requested"] == asked
+
+
+def test_sigterm_stops_evaluate_as_ctrl_c_does(tiny_models, tmp_path):
+    """SIGTERM (timeout, a job scheduler) mid-inference: one line, exit 143, every computed output committed
+    and no report; before, Python died at once with -15, silently, committing nothing more."""
+    rows = [{"id": f"r{i}", "code": C_SNIPPETS[i % 4].replace("(", f"( /* {i} */ ", 1), "label": i % 2}
+            for i in range(150)]
+    data = write_jsonl(tmp_path / "data.jsonl", rows)
+    cache_file = tmp_path / "cache" / "outputs.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "metacompress_eval", "evaluate", "--teacher",
+                             str(tiny_models["teacher"]), "--student", str(tiny_models["student"]), "--data", str(data),
+                             "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"),
+                             "--batch-size", "1", "--quiet"], env={**os.environ, "OMP_NUM_THREADS": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    before = 0
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and before < 10:
+        if cache_file.exists():
+            try:
+                with sqlite3.connect(cache_file, timeout=1) as db:
+                    before = db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0]
+            except sqlite3.Error:
+                before = 0
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines() == ["metacompress: terminated; finished model outputs are cached — rerun the "
+                                        "same command to resume"], err
+    assert not (tmp_path / "out" / "report.json").exists()
+    with sqlite3.connect(cache_file) as db:
+        assert db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0] >= before >= 10
