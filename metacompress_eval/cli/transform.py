@@ -67,21 +67,6 @@ def chain_follow_ups(sources, language: str, names: tuple[str, ...], k: int, see
 
 
 def run(args) -> int:
-    """``transform``: SIGTERM (``timeout``, a job scheduler) stops it as Ctrl-C does, with the same cleanup
-    (workers stopped, the output's temp file and the temp folder removed), and exits with 143."""
-    import sys
-
-    from ..verify.lifetime import Terminated, terminate_as_interrupt
-
-    try:
-        with terminate_as_interrupt():
-            return _run(args)
-    except Terminated:
-        print(f"metacompress: terminated; {RERUN_NOTE}", file=sys.stderr)
-        return 143
-
-
-def _run(args) -> int:
     from ..console import warn
     from ..data import DataSpec, load_code_sources
     from ..fileio import AtomicJsonlWriter, json_text

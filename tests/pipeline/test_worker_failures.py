@@ -107,16 +107,22 @@ def test_a_killed_worker_is_one_line_and_leaves_nothing_behind(tmp_path):
     assert not list(tmp_path.glob("out.jsonl*"))
 
 
+def _both_workers_started(marks) -> list[int]:
+    """Wait (up to 60 s) until both workers have marked that they are inside a part; their pids."""
+    deadline = time.monotonic() + 60
+    while len(list(marks.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = [int(p.name.split("-")[1]) for p in marks.iterdir()]
+    assert len(workers) == 2
+    return workers
+
+
 def test_interrupting_stops_the_workers_at_once(tmp_path):
     """Ctrl-C (SIGINT to the whole process group) while every worker is inside a long part: the run ends
     without waiting for those parts, nor for the parts queued behind them."""
     proc, marks, scratch = _start(tmp_path, SLOW)
     try:
-        deadline = time.monotonic() + 60
-        while len(list(marks.iterdir())) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        workers = [int(p.name.split("-")[1]) for p in marks.iterdir()]
-        assert len(workers) == 2
+        workers = _both_workers_started(marks)
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)  # each part would take 120 s
     finally:
@@ -155,11 +161,7 @@ def test_sigterm_to_the_main_process_cleans_up_as_ctrl_c_does(tmp_path):
     end with it, and neither the run folder nor the output's temp file is left."""
     proc, marks, scratch = _start(tmp_path, SLOW)
     try:
-        deadline = time.monotonic() + 60
-        while len(list(marks.iterdir())) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        workers = [int(p.name.split("-")[1]) for p in marks.iterdir()]
-        assert len(workers) == 2
+        workers = _both_workers_started(marks)
         os.kill(proc.pid, signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:
