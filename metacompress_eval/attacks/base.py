@@ -42,6 +42,7 @@ from metacompress_eval.code.renaming import OccurrenceMismatch, symbol_edits
 from metacompress_eval.data import SourceInput
 from metacompress_eval.errors import MetaCompressError
 from metacompress_eval.follow_ups import FollowUpInput
+from metacompress_eval.relations import ATTACK_PREFIX
 
 SUCCESSFUL = "successful"
 FAILED = "failed"
@@ -317,7 +318,7 @@ class AttackResult:
         if not self.successful:
             raise ValueError(f"{self.source_id}: only a successful attack has an adversarial example")
         provenance = {**(self.provenance or {}), "attacked_model": self.model}
-        return FollowUpInput(source_id=self.source_id, transformation=f"attack:{self.method}",
+        return FollowUpInput(source_id=self.source_id, transformation=f"{ATTACK_PREFIX}{self.method}",
                              inputs=tuple(self.adversarial_inputs),
                              provenance=[provenance if side == self.side else None
                                          for side in range(len(self.adversarial_inputs))])

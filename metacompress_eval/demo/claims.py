@@ -13,8 +13,11 @@ claimed direction:
 * ``attack_relative_drop`` — the student's accuracy drop under attack relative to the teacher's,
   ``drop_S / drop_T - 1`` (the attack section's paired bootstrap), one entry per attack.
 
-Follow-ups produced by the attacks (transformation ``attack:<method>``) are left out of the first two:
-they were searched against one model, so flips on them are not a sample of the models' behaviour.
+Follow-ups produced by the attacks (transformation ``attack:<method>``) are left out of the first two,
+by the rule that keeps them out of the report's pooled scopes (:func:`metacompress_eval.relations.is_attack`):
+they were searched against one model, so flips on them are not a sample of the models' behaviour. The
+claims are recomputed from ``predictions.jsonl`` rather than read from the report because they are paired
+differences (follow-ups minus sources, student minus teacher) the report does not carry in this form.
 Alongside, the claims record the context that makes them meaningful: both source accuracies and the
 number of test sources on which the teacher is confident enough for High Confidence Preservation.
 """
@@ -28,10 +31,9 @@ import numpy as np
 
 from .. import stats
 from ..fileio import iter_jsonl
+from ..relations import ATTACK_PREFIX, is_attack
 
 __all__ = ["ATTACK_PREFIX", "demo_claims", "claims_of_report_folder"]
-
-ATTACK_PREFIX = "attack:"
 
 
 def _interval(statistic: stats.LinearStatistic, clusters: list[str], resamples: int, seed: int) -> dict[str, Any]:
@@ -45,7 +47,7 @@ def demo_claims(report: dict, predictions: Iterable[dict]) -> dict[str, Any]:
     analysis = report["analysis"]
     resamples = int(analysis["thresholds"]["bootstrap_resamples"])
     seed = int(analysis["seed"])
-    rows = [r for r in predictions if not str(r["transformation"] or "").startswith(ATTACK_PREFIX)]
+    rows = [r for r in predictions if not is_attack(r["transformation"])]  # the pooled scopes' rows
     source_pred = {r["source_id"]: (int(np.argmax(r["teacher_probs"])), int(np.argmax(r["student_probs"])))
                    for r in rows if r["transformation"] is None}
     ids = [r["source_id"] for r in rows]

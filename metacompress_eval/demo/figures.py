@@ -54,6 +54,7 @@ def _interval(value, ci) -> dict[str, Any]:
 
 def figures_of_run(report_dir: str | Path) -> dict[str, Any]:
     """The quoted figures of one demo run's report folder (values are fractions; intervals are 95%)."""
+    from ..relations import is_attack
     from .claims import claims_of_report_folder
 
     report_dir = Path(report_dir)
@@ -75,7 +76,7 @@ def figures_of_run(report_dir: str | Path) -> dict[str, Any]:
             "student_drop": entry["drop_ratio"]["drop_student"],
             "relative_drop": _interval(entry["drop_ratio"]["value"], entry["drop_ratio"]["ci95"]),
         }
-    fu_counts = {t: n for t, n in counts["by_transformation"].items() if not t.startswith("attack:")}
+    fu_counts = {t: n for t, n in counts["by_transformation"].items() if not is_attack(t)}
     # What the compiler check (on by default, as in `evaluate`) dropped: follow-ups adding an error.
     dropped = sum(n for entry in report.get("transformations", {}).values()
                   for reason, n in entry.get("reasons", {}).items() if reason.startswith("new compiler diagnostics"))
@@ -118,6 +119,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path) -> dict[str, Any]:
     import numpy as np
 
     from ..fileio import iter_jsonl
+    from ..relations import is_attack
 
     run_a, run_b = Path(run_a), Path(run_b)
 
@@ -126,7 +128,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path) -> dict[str, Any]:
         # may hold different ones: only sources and the transformations' follow-ups are compared.
         return {(r["index"], r["source_id"], r["transformation"]): r
                 for _, r, problem in iter_jsonl(run / "report" / "predictions.jsonl")
-                if problem is None and not str(r["transformation"] or "").startswith("attack:")}
+                if problem is None and not is_attack(r["transformation"])}
 
     a, b = rows(run_a), rows(run_b)
     common = sorted(set(a) & set(b), key=repr)
@@ -206,8 +208,8 @@ def _readme_results(data: dict) -> str:
             f"{_holds(holds['attack_relative_drop'].get(a_method, False))}.")
     paragraphs += [_wrap(b, bullet=True) for b in bullets]
     paragraphs += ["", _wrap(
-        "(95% intervals in brackets. The follow-ups here are the transformations' only: the terminal summary "
-        "and `report.md` also pool the attack's adversarial examples into their follow-up rows. "
+        "(95% intervals in brackets. The follow-ups here are the transformations' only, as in the terminal "
+        "summary and `report.md`, which give the attack's adversarial examples rows of their own. "
         f"{_verification_note(f)}{_source_note(data)}.)")]
     return "\n".join(paragraphs)
 

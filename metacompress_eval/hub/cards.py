@@ -40,7 +40,7 @@ from ..fileio import atomic_write_many
 from ..markup import checked_link, markdown_code, markdown_literal, one_line, table_cell
 from ..outputs import check_output_file, write_failed
 from ..public_names import data_name, looks_like_hub_id, model_name
-from ..relations import list_relations
+from ..relations import is_attack, list_relations
 from .templates import render, template_path
 
 BEGIN = "<!-- metacompress:begin -->"
@@ -333,8 +333,10 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
         "fidelity_section.md",
         badges=badge_md, comparison=_comparison_text(report), data=markdown_code(data),
         n_sources=a["counts"]["sources"], n_follow_ups=a["counts"]["follow_ups"],
-        transformations=markdown_literal(", ".join(f"{t}: {n}" for t, n in a["counts"]["by_transformation"].items()))
-        or "none",
+        # Adversarial examples (attack:<method>) are neither in n_follow_ups nor in any pooled figure: the
+        # attack section reports them.
+        transformations=markdown_literal(", ".join(f"{t}: {n}" for t, n in a["counts"]["by_transformation"].items()
+                                                   if not is_attack(t))) or "none",
         relation_rows=relation_rows, fidelity_rows=fidelity_rows(report), flip_rows=flip_rows,
         attack_section=attack_section + representation_section,
         settings_rows=settings_rows, report_link=link_destination(report_link),

@@ -5,7 +5,8 @@
 * one module per relation: :mod:`.agreement` (PA), :mod:`.distribution` (PDS),
   :mod:`.confidence` (HCP), :mod:`.calibration` (CA), :mod:`.confidence_converse` (HCC);
 * :mod:`.checks` — :class:`EvaluationOutputs` and the per-input checks;
-* :mod:`.scopes`, :mod:`.flips`, :mod:`.analysis` — the ``analysis`` section of ``report.json``.
+* :mod:`.scopes`, :mod:`.flips`, :mod:`.analysis` — the ``analysis`` section of ``report.json``
+  (:func:`is_attack`: adversarial examples, pooled apart from the headline scopes).
 
 To add a relation: write its :class:`Relation` record in a module of its own, list it in
 :data:`BUILT_IN` below, and document it in ``docs/relations.md``. The statistics themselves are
@@ -39,6 +40,7 @@ from .registry import (
     relation_keys,
     unregister_relation,
 )
+from .scopes import ATTACK_PREFIX, is_attack
 
 #: The relations of the MetaCompress paper, then the converse of HCP, in report order.
 BUILT_IN: tuple[Relation, ...] = (
@@ -53,6 +55,7 @@ for _relation in BUILT_IN:
 
 __all__ = [
     "ANALYSIS_SETTINGS",
+    "ATTACK_PREFIX",
     "BUILT_IN",
     "EPS",
     "EvaluationOutputs",
@@ -67,6 +70,7 @@ __all__ = [
     "list_thresholds",
     "check_comparison_inputs",
     "check_probability_values",
+    "is_attack",
     "per_input_checks",
     "probability_rows",
     "register_relation",

@@ -20,7 +20,7 @@ from .checks import EvaluationOutputs, PerInputChecks, per_input_checks, validat
 from .fidelity import fidelity_section
 from .flips import flips_section
 from .registry import Thresholds, list_relations
-from .scopes import Scope, available_scope, macro_entry, rate_entry, scopes, statistic_ci
+from .scopes import Scope, attack_mask, available_scope, macro_entry, rate_entry, scopes, statistic_ci
 
 
 def relations_for(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) -> dict[str, Any]:
@@ -129,16 +129,19 @@ def coverage_section(pi: PerInputChecks) -> dict[str, Any] | None:
     """
     if not pi.partial:
         return None
-    out: dict[str, Any] = {}
-    for model in ("teacher", "student"):
-        have = pi.available(model)
-        out[model] = {"inputs": int(have.sum()), "sources": int(have[pi.is_source].sum()),
-                      "follow_ups": int(have[~pi.is_source].sum())}
-    both = pi.available("teacher") & pi.available("student")
-    out["both"] = {"inputs": int(both.sum()), "sources": int(both[pi.is_source].sum()),
-                   "follow_ups": int(both[~pi.is_source].sum())}
-    out["of"] = {"inputs": int(len(pi.source_ids)), "sources": int(pi.is_source.sum()),
-                 "follow_ups": int((~pi.is_source).sum())}
+    attack = attack_mask(pi.transformations)
+
+    def rows(have: np.ndarray) -> dict[str, int]:
+        # The pooled scopes' rows: inputs = sources + transformation follow-ups, as in "overall".
+        out = {"inputs": int(have[~attack].sum()), "sources": int(have[pi.is_source].sum()),
+               "follow_ups": int(have[~pi.is_source & ~attack].sum())}
+        if attack.any():
+            out["attacks"] = int(have[attack].sum())
+        return out
+
+    out: dict[str, Any] = {model: rows(pi.available(model)) for model in ("teacher", "student")}
+    out["both"] = rows(pi.available("teacher") & pi.available("student"))
+    out["of"] = rows(np.ones(len(pi.source_ids), dtype=bool))
     missing = [m for m in ("teacher", "student") if not pi.available(m).all()]
     labelled = pi.labels is not None
     partial = ["relations", "fidelity"] + (["mcnemar", "calibration"] if labelled else [])
@@ -225,9 +228,10 @@ def analyze(outputs: EvaluationOutputs, thresholds: Thresholds | None = None, se
         "labelled": labelled,
         "label_names": names,
         "counts": {
-            "inputs": int(len(pi.source_ids)),
+            "inputs": int(pooled["overall"].rows.size),  # sources + follow_ups; attack follow-ups apart
             "sources": int(pi.is_source.sum()),
-            "follow_ups": int((~pi.is_source).sum()),
+            "follow_ups": int(pooled["follow_ups"].rows.size),
+            **({"attacks": int(pooled["attacks"].rows.size)} if "attacks" in pooled else {}),
             "by_transformation": {t: int(sc.rows.size) for t, sc in per_t.items()},
         },
         "relations": {

@@ -74,16 +74,19 @@ def flip_difference(pi: PerInputChecks, sc: Scope, th: Thresholds, seed: int) ->
 
 def flips_section(pi: PerInputChecks, pooled: dict[str, Scope], per_t: dict[str, Scope], th: Thresholds,
                   seed: int) -> dict[str, Any]:
-    """The ``flips`` section of the analysis: per model over all follow-ups and per transformation."""
-    fu = pooled["follow_ups"]
+    """The ``flips`` section of the analysis: per model over the transformation follow-ups (``overall``),
+    over the adversarial examples (``attacks``, when there are some) and per transformation."""
+    pooled_fu = {"overall": pooled["follow_ups"]}
+    if "attacks" in pooled:
+        pooled_fu["attacks"] = pooled["attacks"]
     out: dict[str, Any] = {}
     for model, pred in (("teacher", pi.y_t), ("student", pi.y_s)):
         out[model] = {
-            "overall": flip_entry(pi, pred, fu, th, seed, model),
+            **{k: flip_entry(pi, pred, sc, th, seed, model) for k, sc in pooled_fu.items()},
             "by_transformation": {t: flip_entry(pi, pred, sc, th, seed, model) for t, sc in per_t.items()},
         }
     out["difference"] = {
-        "overall": flip_difference(pi, fu, th, seed),
+        **{k: flip_difference(pi, sc, th, seed) for k, sc in pooled_fu.items()},
         "by_transformation": {t: flip_difference(pi, sc, th, seed) for t, sc in per_t.items()},
     }
     return out

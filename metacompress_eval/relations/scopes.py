@@ -1,5 +1,11 @@
 """Scopes of the analysis (which rows, and whether they are independent) and rate entries with CIs.
 
+The pooled scopes are ``overall`` (sources and transformation follow-ups), ``sources`` and
+``follow_ups`` (transformation follow-ups); adversarial examples (follow-ups named ``attack:<method>``)
+are pooled apart, in ``attacks``, present only when a run has some. An adversarial example was
+*selected* because it flips the model it was found against, so pooling it with semantics-preserving
+follow-ups would make every headline rate (flips, violations, fidelity) partly a product of the search.
+
 Every rate and mean of a scope comes in two weightings: pooled (each row counts once, so a source
 counts once per follow-up it has in the scope) and macro (each source counts once: the mean over
 sources of the source's own rate). They differ only on scopes where a source has several rows.
@@ -15,6 +21,20 @@ import numpy as np
 from .. import stats
 from .checks import PerInputChecks
 from .registry import Thresholds
+
+
+#: Prefix of the transformation name of an adversarial example (``attack:<method>``, docs/attacks.md).
+ATTACK_PREFIX = "attack:"
+
+
+def is_attack(transformation: str | None) -> bool:
+    """Whether a row's ``transformation`` names an adversarial example (``attack:<method>``)."""
+    return transformation is not None and str(transformation).startswith(ATTACK_PREFIX)
+
+
+def attack_mask(transformations: list[str | None]) -> np.ndarray:
+    """Per row, whether it is an adversarial example (:func:`is_attack`)."""
+    return np.array([is_attack(t) for t in transformations], dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -39,15 +59,18 @@ class Scope:
 
 
 def scopes(pi: PerInputChecks) -> tuple[dict[str, Scope], dict[str, Scope]]:
-    """The pooled scopes (overall/sources/follow_ups) and one scope per transformation.
+    """The pooled scopes (overall/sources/follow_ups, and attacks when there are adversarial examples)
+    and one scope per transformation (``attack:<method>`` included).
 
-    A scope is treated as independent (Wilson) when each source contributes at most one of its
-    rows — the normal case for a transformation, and "all inputs" of a run without follow-ups;
+    ``overall`` and ``follow_ups`` leave the adversarial examples out (module docstring), so they are the
+    scopes of the same run without attacks, row for row. A scope is treated as independent (Wilson) when
+    each source contributes at most one of its rows — the normal case for a transformation, and "all inputs" of a run without follow-ups;
     where sources contribute several rows (all inputs, all follow-ups) it uses the cluster bootstrap.
     """
     n = len(pi.source_ids)
     all_rows = np.arange(n)
-    fu_rows = all_rows[~pi.is_source]
+    attack = attack_mask(pi.transformations)
+    fu_rows = all_rows[~pi.is_source]  # every follow-up: the per-transformation scopes
 
     def scope(rows: np.ndarray, pooled: bool) -> Scope:
         # Clustered exactly when rows share a source (one rule for every scope, so equal rows get equal
@@ -57,10 +80,12 @@ def scopes(pi: PerInputChecks) -> tuple[dict[str, Scope], dict[str, Scope]]:
         return Scope(rows, ids if clustered else None)
 
     pooled = {
-        "overall": scope(all_rows, True),
+        "overall": scope(all_rows[~attack], True),
         "sources": scope(all_rows[pi.is_source], False),
-        "follow_ups": scope(fu_rows, True),
+        "follow_ups": scope(all_rows[~pi.is_source & ~attack], True),
     }
+    if attack.any():
+        pooled["attacks"] = scope(all_rows[attack], True)
     names = sorted({t for t in pi.transformations if t is not None})
     t_arr = np.array([t if t is not None else "" for t in pi.transformations], dtype=object)
     per_t = {name: scope(fu_rows[t_arr[fu_rows] == name], False) for name in names}

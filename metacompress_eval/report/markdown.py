@@ -13,7 +13,7 @@ from typing import Any
 
 from ..markup import markdown_code, markdown_literal, table_cell
 from ..relations import FLIP_CATEGORIES, list_relations
-from .summary import accuracy_pair, overall_scope
+from .summary import accuracy_pair, attack_count_text, overall_scope, transformation_count
 
 _DASH = "–"
 
@@ -53,6 +53,20 @@ def _rate_cell(entry: Mapping[str, Any] | None, numerator: str, rate_key: str = 
     if not entry:
         return _DASH
     return f"{_pct(entry.get(rate_key))}{_ci_pct(entry.get('ci95'))} ({entry.get(numerator, 0)}/{entry.get('n', 0)})"
+
+
+#: Title of the pooled scope of adversarial examples (``attacks``) in the tables of pooled scopes.
+ATTACKS_TITLE = "Attack follow-ups"
+
+
+def _attack_scope(section: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
+    """``[("Attack follow-ups", entry)]`` when ``section`` has the pooled ``attacks`` scope, else ``[]``.
+
+    Adversarial examples are pooled apart from the other scopes (docs/relations.md, *Scopes*); reports
+    of runs without attacks have no such scope and their tables are unchanged.
+    """
+    entry = (section or {}).get("attacks")
+    return [(ATTACKS_TITLE, entry)] if entry is not None else []
 
 
 def _esc(text: Any) -> str:
@@ -186,12 +200,17 @@ def _summary(a: Mapping[str, Any]) -> list[str]:
         "## Summary",
         "",
         f"{counts.get('inputs', 0)} inputs: {counts.get('sources', 0)} sources and "
-        f"{counts.get('follow_ups', 0)} follow-ups over {len(counts.get('by_transformation', {}))} "
-        f"transformations. Labels: {'yes' if a.get('labelled') else 'no (accuracy, F1, ECE and flip breakdowns omitted)'}.",
-        "",
-        f"Violation rates over {overall_scope(a)} (95% CI, violations/N):",
+        f"{counts.get('follow_ups', 0)} follow-ups over {transformation_count(counts)} "
+        f"transformations{attack_count_text(counts)}. "
+        f"Labels: {'yes' if a.get('labelled') else 'no (accuracy, F1, ECE and flip breakdowns omitted)'}.",
         "",
     ]
+    if counts.get("attacks"):
+        lines += ["Adversarial examples are selected to flip the model they were found against, so they are "
+                  "pooled apart: every headline figure, and the *All inputs* and *Follow-ups* scopes below, "
+                  "are over sources and transformation follow-ups; attack follow-ups have their own row "
+                  f"(*{ATTACKS_TITLE}*, and one per `attack:<method>`).", ""]
+    lines += [f"Violation rates over {overall_scope(a)} (95% CI, violations/N):", ""]
     overall = a["relations"]["overall"]
     for rel in list_relations():
         lines.append(f"- **{rel.title} ({rel.abbreviation})**: {_rate_cell(overall.get(rel.key), 'violations')}")
@@ -208,6 +227,11 @@ def _summary(a: Mapping[str, Any]) -> list[str]:
         entry = flips.get(model, {}).get("overall")
         if entry and entry.get("n"):
             lines.append(f"- **{model.capitalize()} flip rate** under transformations: {_rate_cell(entry, 'flips')}")
+    for model in ("teacher", "student"):
+        entry = flips.get(model, {}).get("attacks")
+        if entry and entry.get("n"):
+            lines.append(f"- **{model.capitalize()} flip rate** on attack follow-ups (adversarial examples of "
+                         f"either model, not a sample of transformations): {_rate_cell(entry, 'flips')}")
     fidelity = a.get("fidelity")
     if fidelity:
         lines.append(f"- **Mean |ΔP|** (½·Σ|p_T − p_S|; |ΔP(class 1)| for two classes): "
@@ -240,18 +264,21 @@ def _coverage_section(a: Mapping[str, Any]) -> list[str]:
     lines = ["## Partial outputs", ""]
     for model in ("teacher", "student"):
         have = cov[model]
-        if have["inputs"] == of["inputs"]:
+        if have["inputs"] == of["inputs"] and have.get("attacks") == of.get("attacks"):
             continue
         why = f" — {have['reason']}" if have.get("reason") else ""
+        attacks = f", {have['attacks']} of {of['attacks']} attack follow-ups" if "attacks" in of else ""
         lines.append(f"- The **{model}** has outputs for {have['inputs']} of {of['inputs']} inputs "
                      f"({have['sources']} of {of['sources']} sources, {have['follow_ups']} of {of['follow_ups']} "
-                     f"follow-ups){why}.")
+                     f"follow-ups{attacks}){why}.")
     both = cov["both"]
+    both_attacks = f", and {both['attacks']} attack follow-ups" if "attacks" in both else ""
     def words(keys):
         return ", ".join(_FIGURES.get(k, k) for k in keys)
 
     lines += ["", f"Computed only where the models they need have outputs, each with its own N (both models: "
-                  f"{both['inputs']} inputs, {both['sources']} sources and {both['follow_ups']} follow-ups): "
+                  f"{both['inputs']} inputs, {both['sources']} sources and {both['follow_ups']} follow-ups"
+                  f"{both_attacks}): "
                   f"{words(cov['partial'])}. A flip counts only when the model answered the follow-up and its "
                   f"source. On every input: {words(cov['complete']) or 'nothing'}.", ""]
     return lines
@@ -265,9 +292,10 @@ class _ThresholdValues(dict):
 
 
 def _answered_by_both(a: Mapping[str, Any], rows: str = "inputs") -> bool:
-    """Whether some ``rows`` (inputs / follow_ups) have outputs from both models (always, without ``coverage``)."""
+    """Whether some ``rows`` (inputs / follow_ups), or some attack follow-ups, have outputs from both models
+    (always, without ``coverage``)."""
     coverage = a.get("coverage")
-    return not coverage or coverage["both"][rows] > 0
+    return not coverage or coverage["both"][rows] > 0 or coverage["both"].get("attacks", 0) > 0
 
 
 def _relations_section(a: Mapping[str, Any]) -> list[str]:
@@ -285,11 +313,13 @@ def _relations_section(a: Mapping[str, Any]) -> list[str]:
         (f"Thresholds: {rules}. " if rules else "") + f"Cells: violation rate [95% CI] (violations/N).{notes}",
         "",
     ]
+    pooled = [("overall", "All inputs"), ("sources", "Sources"), ("follow_ups", "Follow-ups")]
+    pooled += [("attacks", title) for title, _ in _attack_scope(rels)]
     rows = []
     for rel in relations:
         rows.append([f"{rel.title} ({rel.abbreviation})"]
-                    + [_rate_cell(rels[s].get(rel.key), "violations") for s in ("overall", "sources", "follow_ups")])
-    lines += _table(["Relation", "All inputs", "Sources", "Follow-ups"], rows)
+                    + [_rate_cell(rels[s].get(rel.key), "violations") for s, _ in pooled])
+    lines += _table(["Relation"] + [title for _, title in pooled], rows)
     lines += _macro_table(rels, relations)
 
     by_t = rels.get("by_transformation", {})
@@ -302,7 +332,7 @@ def _relations_section(a: Mapping[str, Any]) -> list[str]:
 
     lines += ["### Jensen–Shannon divergence", ""]
     rows = []
-    for scope, title in (("overall", "All inputs"), ("sources", "Sources"), ("follow_ups", "Follow-ups")):
+    for scope, title in pooled:
         pds = rels[scope]["probability_distribution_similarity"]
         rows.append([title, _num(pds.get("mean_jsd"), 4), _num(pds.get("median_jsd"), 4)])
     for name, entry in by_t.items():
@@ -328,9 +358,12 @@ def _macro_table(rels: Mapping[str, Any], relations) -> list[str]:
     lines = ["Per-source (macro) averages: each source counts once, however many follow-ups it has "
              "(pooled rates above count every input). Compare these across runs whose transformation "
              "sets differ.", ""]
+    attacks = _attack_scope(rels)
     rows = [[f"{r.title} ({r.abbreviation})", _macro_cell(rels["overall"].get(r.key)),
-             _macro_cell(rels["follow_ups"].get(r.key))] for r in relations]
-    return lines + _table(["Relation", "All inputs (macro)", "Follow-ups (macro)"], rows)
+             _macro_cell(rels["follow_ups"].get(r.key))] + [_macro_cell(e.get(r.key)) for _, e in attacks]
+            for r in relations]
+    return lines + _table(["Relation", "All inputs (macro)", "Follow-ups (macro)"]
+                          + [f"{title} (macro)" for title, _ in attacks], rows)
 
 
 def _fidelity_section(a: Mapping[str, Any]) -> list[str]:
@@ -348,7 +381,7 @@ def _fidelity_section(a: Mapping[str, Any]) -> list[str]:
         "",
     ]
     scopes = [("All inputs", fid.get("overall")), ("Sources", fid.get("sources")),
-              ("Follow-ups", fid.get("follow_ups"))]
+              ("Follow-ups", fid.get("follow_ups"))] + _attack_scope(fid)
     scopes += list((fid.get("by_transformation") or {}).items())
     rows = []
     for title, e in scopes:
@@ -374,6 +407,13 @@ def _flips_section(a: Mapping[str, Any]) -> list[str]:
         "A flip is a follow-up whose prediction differs from the same model's prediction on its source.",
         "",
     ]
+    attacked = "attacks" in (flips.get("difference") or {})
+    if attacked:
+        lines += ["Transformation follow-ups and attack follow-ups (adversarial examples, each found against "
+                  "one model) are pooled apart.", ""]
+    # Without attacks every follow-up is a transformation's: the label stays what it always was.
+    all_fu = "all transformation follow-ups" if attacked else "all follow-ups"
+    pooled = [("overall", all_fu)] + ([("attacks", "all attack follow-ups")] if attacked else [])
     labelled = bool(a.get("labelled"))
     header = ["Model", "Scope", "Flip rate"]
     if labelled:
@@ -381,10 +421,10 @@ def _flips_section(a: Mapping[str, Any]) -> list[str]:
     rows = []
     coverage = a.get("coverage") or {}
     for model in ("teacher", "student"):
-        if model in coverage and coverage[model]["follow_ups"] == 0:
+        if model in coverage and coverage[model]["follow_ups"] == 0 and not coverage[model].get("attacks"):
             continue  # no output on any follow-up (stored outputs of the sources, no teacher): nothing to show
         per_model = flips.get(model, {})
-        scopes = [("all follow-ups", per_model.get("overall"))]
+        scopes = [(title, per_model.get(key)) for key, title in pooled]
         scopes += list(per_model.get("by_transformation", {}).items())
         for scope, entry in scopes:
             if entry is None:
@@ -404,7 +444,7 @@ def _flips_section(a: Mapping[str, Any]) -> list[str]:
         def pp(e: Mapping[str, Any]) -> list[str]:
             return [_pp(e.get("student_minus_teacher")), _ci_pp(e.get("ci95"))]
 
-        rows = [["all follow-ups"] + pp(diff["overall"])]
+        rows = [[title] + pp(diff[key]) for key, title in pooled]
         rows += [[name] + pp(e) for name, e in diff.get("by_transformation", {}).items()]
         lines += _table(["Scope", "Difference (pp)", "95% CI (pp)"], rows)
     return lines
@@ -419,10 +459,12 @@ def _performance_section(a: Mapping[str, Any]) -> list[str]:
             if perf.get("f1_average") == "binary" else "Macro-F1 over the classes present.")
     lines = ["## Accuracy and F1", "", note, ""]
     scopes = [("sources", "sources"), ("follow_ups", "follow-ups"), ("overall", "all inputs")]
+    scopes += [("attacks", title.lower()) for title, _ in _attack_scope(perf)]
+    pooled = [key for key, _ in scopes]
     scopes += [(name, name) for name in perf.get("by_transformation", {})]
     rows = []
     for key, title in scopes:
-        block = perf[key] if key in ("sources", "follow_ups", "overall") else perf["by_transformation"][key]
+        block = perf[key] if key in pooled else perf["by_transformation"][key]
         for model in ("teacher", "student"):
             if model in (a.get("coverage") or {}) and a["coverage"][model]["inputs"] == 0:
                 continue  # a model with no outputs at all (no teacher)
@@ -448,6 +490,7 @@ def _mcnemar_section(a: Mapping[str, Any]) -> list[str]:
         "",
     ]
     scopes = [("sources", mc.get("sources")), ("follow-ups", mc.get("follow_ups"))]
+    scopes += [(title.lower(), e) for title, e in _attack_scope(mc)]
     scopes += list(mc.get("by_transformation", {}).items())
     rows = []
     for title, e in scopes:
@@ -477,9 +520,11 @@ def _calibration_section(a: Mapping[str, Any]) -> list[str]:
         "",
     ]
     scopes = [("sources", "sources"), ("follow_ups", "follow-ups"), ("overall", "all inputs")]
+    scopes += [("attacks", title.lower()) for title, _ in _attack_scope(cal)]
+    pooled = [key for key, _ in scopes]
     rows = []
     for key, title in scopes + [(n, n) for n in cal.get("by_transformation", {})]:
-        e = cal[key] if key in ("sources", "follow_ups", "overall") else cal["by_transformation"][key]
+        e = cal[key] if key in pooled else cal["by_transformation"][key]
         if "verdict" in e:
             verdict = e["verdict"] or _DASH
         else:  # schema 1.x: a yes/no from the point estimate
@@ -566,7 +611,10 @@ def _representations_section(report: Mapping[str, Any]) -> list[str]:
     for pooling in rep.get("poolings", []):
         block = rep["shift"].get(pooling) or {}
         scale = block.get("scale", {})
-        scopes = [("all follow-ups", block.get("follow_ups") or {})] + list(block.get("by_transformation", {}).items())
+        attacked = "attacks" in block  # adversarial examples pooled apart (docs/relations.md, *Scopes*)
+        scopes = [("all transformation follow-ups" if attacked else "all follow-ups", block.get("follow_ups") or {})]
+        scopes += [("all attack follow-ups", block["attacks"])] if attacked else []
+        scopes += list(block.get("by_transformation", {}).items())
         for title, e in scopes:
             rho = e.get("spearman") or {}
             share = e.get("teacher_still_student_moves")

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..relations import list_relations
+from ..relations import is_attack, list_relations
 
 
 def _rate(entry: dict[str, Any] | None, numerator: str = "violations", key: str = "rate") -> str:
@@ -19,12 +19,27 @@ def _rate(entry: dict[str, Any] | None, numerator: str = "violations", key: str 
 
 def overall_scope(analysis: dict) -> str:
     """What the headline ("overall") rates are computed over: all inputs, or — when a model has outputs
-    for only some inputs (stored outputs) — the inputs both models answered, with their number."""
+    for only some inputs (stored outputs) — the inputs both models answered, with their number; for a
+    run with attacks, said to be the sources and transformation follow-ups (docs/relations.md, *Scopes*)."""
+    attacks = "; attack follow-ups in their own row" if (analysis.get("counts") or {}).get("attacks") else ""
     both = (analysis.get("coverage") or {}).get("both")
     if not both:
-        return "all inputs"
+        return "sources and transformation follow-ups" + attacks if attacks else "all inputs"
     only = " (sources only)" if both.get("follow_ups") == 0 else ""
-    return f"the {both.get('inputs', 0)} inputs both models have outputs for{only}"
+    return f"the {both.get('inputs', 0)} inputs both models have outputs for{only}{attacks}"
+
+
+def transformation_count(counts: dict) -> int:
+    """How many transformations made the follow-ups of ``counts`` (the analysis' ``counts``), attacks not counted."""
+    return sum(1 for name in counts.get("by_transformation", {}) if not is_attack(name))
+
+
+def attack_count_text(counts: dict) -> str:
+    """``", and 12 attack follow-ups (attack:mhm: 8, ...)"``, or ``""`` for a run without attacks."""
+    if not counts.get("attacks"):
+        return ""
+    per = ", ".join(f"{k}: {v}" for k, v in counts.get("by_transformation", {}).items() if is_attack(k))
+    return f", and {counts['attacks']} attack follow-ups ({per})"
 
 
 def accuracy_pair(teacher: dict, student: dict, rate) -> str:
@@ -39,9 +54,10 @@ def summary_lines(report: dict) -> list[str]:
     """The summary as lines of text (headline rates per relation, flips, accuracy)."""
     a = report.get("analysis", report)
     counts = a.get("counts", {})
+    by_t = [f"{k}: {v}" for k, v in counts.get("by_transformation", {}).items() if not is_attack(k)]
     lines = [
         f"{counts.get('sources', 0)} sources, {counts.get('follow_ups', 0)} follow-ups "
-        f"({', '.join(f'{k}: {v}' for k, v in counts.get('by_transformation', {}).items()) or 'none'})",
+        f"({', '.join(by_t) or 'none'}){attack_count_text(counts)}",
         f"violation rates over {overall_scope(a)} [95% CI] (k/n):",
     ]
     processes = max([(stats or {}).get("processes", 1) for key, stats in (report.get("inference") or {}).items()
@@ -72,6 +88,10 @@ def summary_lines(report: dict) -> list[str]:
         entry = (flips.get(model) or {}).get("overall")
         if entry and entry.get("n"):
             lines.append(f"  {model} flip rate: {_rate(entry, 'flips')}")
+    for model in ("teacher", "student"):
+        entry = (flips.get(model) or {}).get("attacks")
+        if entry and entry.get("n"):
+            lines.append(f"  {model} flip rate on attack follow-ups: {_rate(entry, 'flips')}")
     perf = a.get("performance")
     if perf:
         for scope in ("sources", "follow_ups"):

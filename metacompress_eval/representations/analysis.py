@@ -9,8 +9,9 @@ From the teacher's and the student's per-layer representations (:mod:`.store`):
   follow-ups against CKA on the same follow-ups' sources, and their paired difference with a bootstrap
   CI: does the student stay as similar to the teacher when the input is transformed?
 * **Representation shift** — per follow-up, each model's final-layer ``1 − cos(h(x), h(x′))``
-  (:mod:`.shift`); per transformation and over all follow-ups, the rank correlation of the two models'
-  shifts and the share of follow-ups where the teacher barely moves but the student moves a lot.
+  (:mod:`.shift`); per transformation and over all transformation follow-ups (the adversarial examples of
+  ``--attacks`` pooled apart, in ``attacks``), the rank correlation of the two models' shifts and the
+  share of follow-ups where the teacher barely moves but the student moves a lot.
 
 Memory stays bounded by :attr:`RepresentationSettings.max_sources`: at most that many sources (a seeded
 uniform sample when there are more, said in the report) and their follow-ups are analysed, and the
@@ -31,6 +32,7 @@ from scipy import stats as sps
 from .. import stats
 from ..errors import MetaCompressError
 from ..fileio import to_jsonable
+from ..relations import is_attack
 from .cka import centered_gram, cka_matrix, weighted_cka
 from .shift import between_source_scale, cosine_shift
 from .store import POOLINGS, RepresentationStore
@@ -287,11 +289,20 @@ def _shift_section(store: RepresentationStore, h_t: np.ndarray, h_s: np.ndarray,
         entry["student"][pooling] = float(shift_s[n])
         entry["teacher_relative"][pooling] = None if rel_t is None else float(rel_t[n])
         entry["student_relative"][pooling] = None if rel_s is None else float(rel_s[n])
+    # Adversarial examples (attack:<method>) are pooled apart from the transformations' follow-ups, as in
+    # the analysis' scopes (docs/relations.md, *Scopes*): they were selected to move one model.
+    attack = np.array([is_attack(t) for t in fu_t], dtype=bool)
+
+    def pooled(keep: np.ndarray, *rng_parts: str) -> dict[str, Any]:
+        return _shift_block(shift_t[keep], shift_s[keep], None if rel_t is None else rel_t[keep],
+                            None if rel_s is None else rel_s[keep], [c for c, k in zip(clusters, keep) if k],
+                            settings, _rng(seed, "shift", pooling, *rng_parts), independent=False)
+
     out: dict[str, Any] = {
         "layer": "final",
         "scale": {"teacher": scale_t, "student": scale_s},
-        "follow_ups": _shift_block(shift_t, shift_s, rel_t, rel_s, clusters, settings,
-                                   _rng(seed, "shift", pooling), independent=False),
+        "follow_ups": pooled(~attack),
+        **({"attacks": pooled(attack, "attacks")} if attack.any() else {}),
         "by_transformation": {},
     }
     for name in names:

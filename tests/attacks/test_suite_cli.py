@@ -15,6 +15,7 @@ from metacompress_eval.follow_ups import FollowUpInput
 from metacompress_eval.model_outputs import run_models
 from tests.attacks.conftest import synthetic_function
 from tests.conftest import write_jsonl
+from tests.relations.conftest import without_attack_keys
 
 
 def _mixed_sources(danger_sources, while_sources):
@@ -135,5 +136,19 @@ def test_evaluate_with_attacks(tmp_path, keyword_models):
     assert (out / "adversarial.jsonl").is_file()
     gaps = {g["attack"]: g for g in attack_gaps(report)}
     assert gaps["mhm"]["gap"] == pytest.approx(4 / 7)  # student: 4 of 7 flipped (the 3 safe ones cannot be), teacher: none
+    # The adversarial examples are pooled apart: every pooled figure is the run's without attacks.
+    analysis = report["analysis"]
+    assert analysis["counts"]["attacks"] == sum(n for t, n in analysis["counts"]["by_transformation"].items()
+                                                if t.startswith("attack:"))
+    assert analysis["flips"]["student"]["attacks"]["flips"] == analysis["flips"]["student"]["attacks"]["n"]
+    assert "attack follow-ups in their own row" in md and "| Attack follow-ups |" in md
+    plain = tmp_path / "plain"
+    assert main(["evaluate", "--teacher", str(keyword_models["while"]), "--student", str(keyword_models["danger"]),
+                 "--data", str(data), "--out", str(plain), "--cache-dir", str(tmp_path / "cache"), "--quiet",
+                 "--transforms", "rename_variables"]) == 0
+    without = json.loads((plain / "report.json").read_text())["analysis"]
+    for section in ("relations", "fidelity", "flips", "performance", "mcnemar", "calibration"):
+        assert without_attack_keys(analysis[section]) == without[section], section
+    assert without_attack_keys(analysis["counts"]) == without["counts"]
     assert main(["evaluate", "--teacher", str(keyword_models["while"]), "--student", str(keyword_models["danger"]),
                  "--data", str(data), "--out", str(out), "--attacks", "bogus", "--quiet"]) == 2

@@ -64,3 +64,15 @@ def random_outputs(n_sources=60, transformations=("rename", "dead_code", "if_els
     ps = 0.8 * pt + 0.2 * rng.dirichlet(np.ones(n_classes), n)
     return EvaluationOutputs(sids, trs, np.array(labels) if labelled else None, pt, ps,
                              [f"class{c}" for c in range(n_classes)])
+
+
+def without_attack_keys(value):
+    """``value`` (part of an analysis) with every pooled ``attacks`` entry and every ``attack:<method>`` row
+    removed, recursively: what the same run without attacks reports."""
+    from metacompress_eval.relations import is_attack
+
+    if isinstance(value, dict):
+        return {k: without_attack_keys(v) for k, v in value.items() if k != "attacks" and not is_attack(k)}
+    if isinstance(value, list):
+        return [without_attack_keys(v) for v in value]
+    return value

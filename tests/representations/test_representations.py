@@ -290,3 +290,22 @@ def test_too_few_sources_for_cka_is_said_not_left_as_an_empty_table():
     under = md[md.index("### CKA under transformation"):md.index("### Representation shift")]
     assert "Not computed: CKA needs at least 5 sources, and this run analysed 3." in under
     assert "| Transformation |" not in under
+
+
+def test_adversarial_examples_are_pooled_apart_from_the_follow_ups():
+    """With attack:<method> rows the pooled shift block is the one of the same rows without them; the
+    adversarial rows get their own pooled block ("attacks") and keep their per-method row."""
+    ids, trs, arrays = synthetic(student_moves_on="t2", seed=4)
+    trs = ["attack:mhm" if t == "t2" else t for t in trs]
+    keep = [i for i, t in enumerate(trs) if t != "attack:mhm"]
+    clean = {role: {p: a[keep] for p, a in by_pooling.items()} for role, by_pooling in arrays.items()}
+    mixed_sec = analyze_representations(RepresentationStore.from_arrays(arrays), ids, trs, FAST, seed=0).section
+    clean_sec = analyze_representations(RepresentationStore.from_arrays(clean), [ids[i] for i in keep],
+                                        [trs[i] for i in keep], FAST, seed=0).section
+    for pooling in ("first", "mean"):
+        mixed, plain = mixed_sec["shift"][pooling], clean_sec["shift"][pooling]
+        assert mixed["follow_ups"] == plain["follow_ups"] and "attacks" not in plain
+        assert mixed["by_transformation"]["t1"] == plain["by_transformation"]["t1"]
+        attacks = mixed["attacks"]
+        assert attacks["n"] == 40 and attacks["teacher_still_student_moves"]["events"] == \
+            mixed["by_transformation"]["attack:mhm"]["teacher_still_student_moves"]["events"] > 30

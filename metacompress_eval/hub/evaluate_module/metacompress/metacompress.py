@@ -47,7 +47,7 @@ Args:
     student_probs (`list` of `list` of `float`): the student's class probabilities, same rows and classes.
     source_ids (`list` of `str`): per row, the id of its source input; a source and its follow-ups share it.
     transformations (`list` of `str`): per row, "" for a source, else the name of the transformation
-        that produced the follow-up.
+        that produced the follow-up; "attack:<method>" marks an adversarial example.
     references (`list` of `int`, optional): gold label per row (equal for a source and its follow-ups);
         omit it (or pass -1 on every row) for unlabelled data.
     label_names (`list` of `str`, optional): class names; default "LABEL_0", "LABEL_1", ...
@@ -58,7 +58,8 @@ Args:
 Returns:
     The analysis dict: "relations" (violation rates of every relation, e.g. PA, PDS, HCP, CA, HCC, on "overall",
     "sources", "follow_ups" and "by_transformation", each with "n", "rate", "ci95", "ci_method" and the
-    per-source "macro" average), "fidelity" (top-1 agreement, mean KL in bits and nats), "flips"
+    per-source "macro" average; "overall" and "follow_ups" cover sources and transformation follow-ups,
+    adversarial examples ("attack:<method>" rows) are pooled apart in "attacks", present only when given), "fidelity" (top-1 agreement, mean KL in bits and nats), "flips"
     (teacher/student flip rates and their difference), "counts", "worst", and with references
     "performance", "mcnemar" and "calibration".
 Examples:
