@@ -285,17 +285,35 @@ def usable_cpus() -> int:
 
 
 def resolve_workers(workers: int | None) -> int:
-    """``workers`` as a process count: ``None`` or 0 means :func:`usable_cpus`, and a larger request is
-    capped at it (more processes than CPUs only add start-up cost and memory; see :func:`workers_note`).
+    """``workers`` as a process count: ``None`` or 0 means this process's share of :func:`usable_cpus`
+    (:func:`default_workers`), and a larger request is capped at them (more processes than CPUs only
+    add start-up cost and memory; see :func:`workers_note`). An explicit count is per process, also
+    under a multi-process launch.
 
     Raises:
         MetaCompressError: for a negative count.
     """
     if workers is None or workers == 0:
-        return usable_cpus()
+        return default_workers()
     if workers < 0:
         raise MetaCompressError(f"--workers must be 0 (= usable CPUs) or a positive number, not {workers}")
     return min(int(workers), usable_cpus())
+
+
+def default_workers() -> int:
+    """Worker processes when ``--workers`` is not given: the usable CPUs shared among the processes of a
+    multi-process launch on this machine (:func:`~metacompress_eval.launch.local_processes`), at least
+    one each; the first ones take the remainder. A plain run gets every usable CPU.
+
+    Without the sharing, N processes of ``torchrun --nproc_per_node N`` would each start one worker per
+    CPU, N times more processes than CPUs. (A launcher that pins each process to CPUs of its own leaves
+    each an affinity mask of its own CPUs, which this divides again: pass ``--workers`` there.)
+    """
+    from .launch import local_processes
+
+    rank, local = local_processes()
+    cpus = usable_cpus()
+    return max(1, cpus // local + (1 if rank < cpus % local else 0))
 
 
 def workers_note(workers: int | None) -> str | None:

@@ -48,6 +48,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import MetaCompressError
+from .launch import world_size
 from .models.base import Inputs, LoadedModel, input_key
 from .sqlite_cache import SqliteCache, default_cache_dir, move_damaged_cache
 
@@ -281,11 +282,7 @@ def distributed_state(device: str = "cpu"):
     neither imports accelerate nor touches ``torch.distributed``. ``cpu=True`` for CPU devices makes
     accelerate use the gloo backend even on a machine that has GPUs.
     """
-    try:
-        world = int(os.environ.get("WORLD_SIZE", "1") or 1)
-    except ValueError:
-        world = 1
-    if world <= 1:
+    if world_size() <= 1:
         return None
     from accelerate import PartialState
 

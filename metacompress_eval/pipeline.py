@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import os
 import platform
 import time
 from dataclasses import dataclass, field, replace
@@ -208,9 +207,6 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
     workers = resolve_workers(config.workers)
     if workers_note(config.workers) and main:
         warn(workers_note(config.workers))
-    if state is not None and not config.workers:
-        # The processes of a launch on one machine share its CPUs.
-        workers = max(1, workers // int(os.environ.get("LOCAL_WORLD_SIZE") or state.num_processes))
     staging = folder.staging if folder is not None else None
     # follow_ups.jsonl is written into the staging folder as the chunks come, and published with the
     # rest of the report: the follow-ups are never all in memory.

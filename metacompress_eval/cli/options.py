@@ -179,8 +179,10 @@ def add_workers_option(parser: argparse.ArgumentParser, chunks: bool = True) -> 
     """``--workers``: processes that make follow-ups (the output is the same for any number); with
     ``chunks``, also ``--chunk-sources``."""
     parser.add_argument("--workers", type=int, default=0,
-                        help="worker processes making follow-ups; 0 = one per usable CPU (default), and at most that "
-                             "many; the follow-ups, their order and every count are the same for any number")
+                        help="worker processes making follow-ups; 0 = one per usable CPU (default; under torchrun/accelerate "
+                             "launch, the usable CPUs shared among the processes on this machine), and at most that "
+                             "many; an explicit number is per process; the follow-ups, their order and every count "
+                             "are the same for any number")
     if not chunks:
         return
     parser.add_argument("--chunk-sources", type=int, default=None,
