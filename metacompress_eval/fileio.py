@@ -6,7 +6,8 @@ A run that is killed at any moment therefore leaves either the old file or the n
 half-written file. Files get the permissions the umask allows (``0644`` under ``022``), as a plain
 ``open()`` would give them, not the ``0600`` of a bare temporary file. Several files that belong
 together (a table and its summary) are written with :func:`atomic_write_many`: all are staged
-before any replaces its target.
+before any replaces its target. Temp files are named ``.NAME.<pid>-<random>.tmp`` so that
+:func:`sweep_dead_writers` can tell those of killed writers from those being written.
 
 Reading: :func:`iter_jsonl` and :func:`read_json_text` accept a UTF-8 byte order mark, and report
 lines that are not UTF-8, not JSON (including JSON nested too deeply to parse) or that hold text no
@@ -16,13 +17,14 @@ UTF-8 file can store (a lone surrogate written as a ``\\ud800`` escape) as probl
 
 from __future__ import annotations
 
-import glob
 import json
 import math
 import os
 import re
+import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -79,34 +81,197 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def _temp_beside(path: Path) -> tuple[int, str]:
+def temp_beside(path: Path) -> tuple[int, str]:
     """A new temporary file beside ``path``, ``.NAME.<pid>-<random>.tmp``: the pid lets a later run tell
-    the file of a killed writer (:func:`remove_stale_temps`) from one being written now."""
+    the file of a killed writer (:func:`sweep_dead_writers`) from one being written now."""
     return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
 
 
-def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
-    """Remove the temporary files beside ``path`` left by writers of it that were killed (their process is
-    gone and they were this user's); returns them. Files without a pid in their name are left alone."""
-    path = Path(path)
+def temp_folder_beside(path: Path, kind: str = "tmp") -> Path:
+    """A new folder beside ``path`` for a folder output built whole before it replaces ``path``
+    (``kind`` ``"tmp"``) or for the output it replaces on its way out (``"old"``): ``.NAME.<kind>-<pid>-<random>``,
+    removed by :func:`sweep_dead_writers` once its process is gone. Private (``0700``) as mkdtemp makes it."""
+    return Path(tempfile.mkdtemp(prefix=f".{path.name}.{kind}-{os.getpid()}-", dir=path.parent))
+
+
+# What writers leave while they work, by name (``random``: tempfile's 8 characters): temp files of the atomic
+# writers ``.NAME.<pid>-<random>.tmp`` and folders of outputs built whole ``.NAME.tmp-<pid>-<random>`` /
+# ``.NAME.old-<pid>-<random>``; and temp files of versions that did not put the pid in the name,
+# ``.NAME.<random>.tmp``.
+_RANDOM = r"[a-z0-9_]{8}"
+_TEMP_FILE = re.compile(rf"(\d+)-{_RANDOM}\.tmp")
+_TEMP_FOLDER = re.compile(rf"(?:tmp|old)-(\d+)-{_RANDOM}")
+_PIDLESS_FILE = re.compile(rf"{_RANDOM}\.tmp")
+#: A pid-less temp file (an older version's) is removed only when it is older than this (seconds) and
+#: open in no process of this user.
+PIDLESS_AGE = 24 * 3600
+
+
+#: Run folders (the follow-up workers' and compilers' scratch, ``verify.lifetime.scratch_dir``) are named
+#: ``metacompress-run-<pid of their maker>-<random>``.
+RUN_PREFIX = "metacompress-run-"
+
+
+def remove_dead_run_folders(parent: str | None = None) -> list[str]:
+    """Remove the run folders in ``parent`` (default: the temp folder) left by dead processes of this user.
+
+    A main process killed outright (SIGKILL, the OOM killer) cannot remove its run folder; the next
+    command does (:func:`sweep_dead_writers`). A folder is kept when its maker is alive (or the pid was
+    reused: the folder then waits for that process to end), when another user owns it, or when its name
+    carries no pid. Returns the folders removed.
+    """
+    parent = parent or tempfile.gettempdir()
     removed = []
-    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        # the rest of the name is exactly "<pid>-<mkstemp's 8 characters>.tmp" (not another output's temp)
-        mine = re.fullmatch(r"(\d+)-[a-z0-9_]{8}\.tmp", tmp.name[len(path.name) + 2:])
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        pid = entry.name[len(RUN_PREFIX):].split("-")[0] if entry.name.startswith(RUN_PREFIX) else ""
         try:
-            if mine is None or tmp.lstat().st_uid != os.getuid() or pid_alive(int(mine.group(1))):
+            if (not pid.isdigit() or not entry.is_dir(follow_symlinks=False)
+                    or entry.stat(follow_symlinks=False).st_uid != os.getuid() or pid_alive(int(pid))):
                 continue
-            tmp.unlink()
         except OSError:
             continue
-        removed.append(tmp)
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.path)
     return removed
+
+
+def sweep_dead_writers(location: str | os.PathLike) -> list[Path]:
+    """Remove what writers that were killed outright (SIGKILL, the OOM killer, power loss) left at output
+    location ``location`` (a file or a folder); returns what was removed.
+
+    Every command that writes outputs calls it for each location while holding that location's lock
+    (:func:`metacompress_eval.outputs.lock_output`), so the same rule holds everywhere:
+
+    * beside ``location``: its temp files ``.NAME.<pid>-<random>.tmp`` and its staging and old folders
+      ``.NAME.tmp-<pid>-<random>`` / ``.NAME.old-<pid>-<random>`` (leftovers of other outputs in the
+      same folder are theirs to sweep);
+    * inside ``location`` when it is a folder, and in its subfolders one level down (where commands
+      write: ``data/``, ``badges/``): temp files of any output there;
+    * in the temp folder: run folders ``metacompress-run-<pid>-*`` (:func:`remove_dead_run_folders`).
+
+    A leftover is removed when this user owns it and the process its name names is gone (a pid reused
+    by another process keeps it until that one ends). Temp files named before the pid was part of the
+    name (``.NAME.<random>.tmp``) tell nothing about their writer: they are removed only when unchanged
+    for :data:`PIDLESS_AGE` and open in no process of this user (``/proc``; without ``/proc`` they are
+    kept), so a writer of an older version still at work never loses its file.
+    """
+    path = Path(location)
+    removed: list[Path] = []
+    pidless: list[Path] = []
+    _sweep_folder(path.parent, f".{path.name}.", removed, pidless)
+    if path.is_dir() and not path.is_symlink():
+        for folder in [path, *_subfolders(path)]:
+            _sweep_folder(folder, None, removed, pidless)
+    removed += _remove_unused(pidless)
+    removed += [Path(p) for p in remove_dead_run_folders()]
+    return removed
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return [Path(e.path) for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+def _sweep_folder(folder: Path, prefix: str | None, removed: list[Path], pidless: list[Path]) -> None:
+    """Leftovers of dead writers in ``folder`` (those of the output named by ``prefix`` ``".NAME."`` only, or
+    of any output); pid-less temp files are collected in ``pidless`` for :func:`_remove_unused`."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not name.startswith("."):
+            continue
+        if prefix is not None:
+            if not name.startswith(prefix) or len(name) == len(prefix):
+                continue
+            tail = name[len(prefix):]
+            tails = [tail]
+        else:  # ".NAME.<tail>" for any NAME (which may hold dots itself)
+            tails = [name[i + 1:] for i in range(2, len(name)) if name[i] == "."]
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if info.st_uid != os.getuid():
+                continue
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            continue
+        for tail in tails:
+            match = (_TEMP_FOLDER if is_dir else _TEMP_FILE).fullmatch(tail)
+            if match is not None:
+                if not pid_alive(int(match.group(1))):
+                    try:
+                        shutil.rmtree(entry.path) if is_dir else os.unlink(entry.path)
+                    except OSError:
+                        break
+                    removed.append(Path(entry.path))
+                break
+            if not is_dir and _PIDLESS_FILE.fullmatch(tail):
+                pidless.append(Path(entry.path))
+                break
+
+
+def _remove_unused(candidates: list[Path]) -> list[Path]:
+    """Remove the files of ``candidates`` unchanged for :data:`PIDLESS_AGE` and open in no process of this
+    user (none is removed where ``/proc`` cannot say)."""
+    now = time.time()
+    old = {}
+    for path in candidates:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        if now - info.st_mtime >= PIDLESS_AGE:
+            old[(info.st_dev, info.st_ino)] = path
+    if not old:
+        return []
+    held = _open_files()
+    if held is None:
+        return []
+    removed = []
+    for key, path in old.items():
+        if key in held:
+            continue
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
+
+
+def _open_files() -> set[tuple[int, int]] | None:
+    """``(device, inode)`` of every file open in a process of this user (``None`` without ``/proc``)."""
+    try:
+        pids = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return None
+    held = set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:  # gone, or another user's
+            continue
+        for fd in fds:
+            try:
+                info = os.stat(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            held.add((info.st_dev, info.st_ino))
+    return held
 
 
 def _stage(path: Path, data: bytes) -> str:
     """Write ``data`` to a synced temporary file beside ``path``; return its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _temp_beside(path)
+    fd, tmp = temp_beside(path)
     try:
         os.fchmod(fd, file_mode())  # mkstemp makes 0600 files whatever the umask
         with os.fdopen(fd, "wb") as fh:
@@ -305,8 +470,8 @@ class AtomicJsonlWriter:
         # A folder made here for nothing is removed again if the writing fails.
         self._made = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()][::-1]
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(self.path)  # of this output, by a writer that was killed
-        fd, self._tmp = _temp_beside(self.path)
+        sweep_dead_writers(self.path)  # this output's temp files of writers that were killed
+        fd, self._tmp = temp_beside(self.path)
         os.fchmod(fd, file_mode())  # mkstemp makes 0600 files whatever the umask
         self._fh = os.fdopen(fd, "wb")
         return self

@@ -13,8 +13,9 @@ repository layout) gets an :class:`OutputFolder`:
   (also on any exception inside ``with``) removes the staging folder and leaves ``--out`` as it was.
 
 A reader therefore sees the earlier run's files or the new run's, never a mixture, and a full disk
-or a killed process leaves the earlier output whole. Staging folders of killed runs are removed by
-the next run that writes to the same place.
+or a killed process leaves the earlier output whole. What killed runs leave (staging folders, temp files) is removed by
+the next command that locks the same place (:func:`lock_output` calls
+:func:`~metacompress_eval.fileio.sweep_dead_writers`, the one rule for every command).
 
 A command that writes files (``transform``, ``verify``) checks them with :func:`check_output_file`
 and writes them together with :func:`~metacompress_eval.fileio.atomic_write_many`.
@@ -36,15 +37,11 @@ import errno
 import fcntl
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 from .errors import MetaCompressError
-from .fileio import folder_mode, pid_alive
-
-_STAGING = ".tmp-"
-_OLD = ".old-"
+from .fileio import folder_mode, sweep_dead_writers, temp_beside, temp_folder_beside
 
 
 def _reason(exc: OSError) -> str:
@@ -130,6 +127,7 @@ def lock_output(path: Path, what: str = "output") -> None:
         except OSError:  # a file system without locks (some network mounts): write unguarded, as before
             os.close(fd)
             _unlink_quietly(lock)
+            sweep_dead_writers(path)
             return
         try:
             same = os.stat(lock).st_ino == os.fstat(fd).st_ino
@@ -141,6 +139,7 @@ def lock_output(path: Path, what: str = "output") -> None:
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     _HELD[path] = (fd, lock)
+    sweep_dead_writers(path)  # what killed runs left there (their temp files, staging folders)
 
 
 def _unlink_quietly(path: Path) -> None:
@@ -227,8 +226,7 @@ class OutputFolder:
             raise MetaCompressError(f"cannot write {self.what} {path}: {_reason(exc)}") from None
         lock_output(path, self.what)
         try:
-            self._remove_stale(parent)
-            self.staging = Path(tempfile.mkdtemp(prefix=f".{path.name}{_STAGING}{os.getpid()}-", dir=parent))
+            self.staging = temp_folder_beside(path)
             os.chmod(self.staging, folder_mode())  # mkdtemp makes 0700 folders whatever the umask
         except OSError as exc:
             unlock_output(path)
@@ -244,14 +242,6 @@ class OutputFolder:
                     raise MetaCompressError(f"cannot copy {src} into the new {self.what}: {_reason(exc)}") from None
         return self.staging
 
-    def _remove_stale(self, parent: Path) -> None:
-        """Staging and old folders of killed runs (their process is gone) beside ``--out``."""
-        for prefix in (_STAGING, _OLD):
-            for stale in parent.glob(f".{self.path.name}{prefix}*"):
-                pid = stale.name[len(f".{self.path.name}{prefix}"):].split("-")[0]
-                if pid.isdigit() and not pid_alive(int(pid)):
-                    shutil.rmtree(stale, ignore_errors=True)
-
     def commit(self) -> Path:
         """Swap the staging folder in for ``--out`` and remove the earlier output."""
         if self.staging is None:
@@ -262,7 +252,7 @@ class OutputFolder:
                 if _exchange(staging, path):
                     shutil.rmtree(staging, ignore_errors=True)  # now holds the earlier output
                 else:
-                    old = Path(tempfile.mkdtemp(prefix=f".{path.name}{_OLD}{os.getpid()}-", dir=path.parent))
+                    old = temp_folder_beside(path, "old")
                     os.rename(path, old / path.name)
                     os.rename(staging, path)
                     shutil.rmtree(old, ignore_errors=True)
@@ -334,7 +324,7 @@ def check_output_file(path: str | os.PathLike, what: str = "output file",
     _check_ancestors(path, what)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, probe = temp_beside(path)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:

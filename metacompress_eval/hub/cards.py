@@ -36,7 +36,7 @@ from xml.sax.saxutils import escape
 
 from .. import HOMEPAGE
 from ..errors import MetaCompressError
-from ..fileio import atomic_write_many
+from ..fileio import atomic_write_many, sweep_dead_writers
 from ..markup import checked_link, markdown_code, markdown_literal, one_line, table_cell
 from ..outputs import check_output_file, write_failed
 from ..public_names import data_name, looks_like_hub_id, model_name
@@ -666,6 +666,7 @@ def update_card(report_dir: str | Path, card: str | Path, *, report_url: str | N
         link = os.path.relpath(folder / "report.md", card_path.resolve().parent).replace(os.sep, "/")
         target = folder / "report.md"
     check_output_file(card_path, "model card")
+    sweep_dead_writers(card_path.parent / BADGE_DIR)  # the badges are written with the card (the card's folder is swept)
     if card_path.is_file():
         try:
             text = card_path.read_text(encoding="utf-8")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -124,6 +123,7 @@ def import_checkpoint(source: str, dest: str | os.PathLike, *, adapter: str | No
     from .checkpoint import locate_weights
     from .files import load_state_dict
 
+    from ..fileio import temp_folder_beside
     from ..outputs import lock_output, output_path
 
     out = output_path(dest, "import folder")
@@ -140,7 +140,7 @@ def import_checkpoint(source: str, dest: str | os.PathLike, *, adapter: str | No
                                 f"{', '.join(IMPORTABLE)}")
     weights, _ = locate_weights(source, role="model")
     state = load_state_dict(weights, what=f"model {weights}")
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    work = temp_folder_beside(out)  # .NAME.tmp-<pid>-<random>: a killed import's is swept by the next run
     from ..public_names import loaded_model_name
 
     # The card and metacompress.json travel: they name the source by its folder, never by a machine path.

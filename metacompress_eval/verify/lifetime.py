@@ -27,6 +27,8 @@ import subprocess
 import tempfile
 import threading
 
+from ..fileio import RUN_PREFIX, remove_dead_run_folders
+
 _SCRATCH: str | None = None  # this run's folder (inherited by forked workers)
 _OWNER: int | None = None  # the process that made it and removes it
 
@@ -43,39 +45,6 @@ def scratch_dir() -> str:
         _OWNER = os.getpid()
         atexit.register(_remove, _SCRATCH, _OWNER)
     return _SCRATCH
-
-
-#: Run folders are named ``metacompress-run-<pid of their maker>-<random>``.
-RUN_PREFIX = "metacompress-run-"
-
-
-def remove_dead_run_folders(parent: str | None = None) -> list[str]:
-    """Remove the run folders in ``parent`` (default: the temp folder) left by dead processes of this user.
-
-    A main process killed outright (SIGKILL, the OOM killer) cannot remove its run folder; the next run
-    does. A folder is kept when its maker is alive (or the pid was reused: the folder then waits for
-    that process to end), when another user owns it, or when its name carries no pid. Returns the
-    folders removed.
-    """
-    from ..fileio import pid_alive
-
-    parent = parent or tempfile.gettempdir()
-    removed = []
-    try:
-        entries = list(os.scandir(parent))
-    except OSError:
-        return removed
-    for entry in entries:
-        pid = entry.name[len(RUN_PREFIX):].split("-")[0] if entry.name.startswith(RUN_PREFIX) else ""
-        try:
-            if (not pid.isdigit() or not entry.is_dir(follow_symlinks=False)
-                    or entry.stat(follow_symlinks=False).st_uid != os.getuid() or pid_alive(int(pid))):
-                continue
-        except OSError:
-            continue
-        shutil.rmtree(entry.path, ignore_errors=True)
-        removed.append(entry.path)
-    return removed
 
 
 class Terminated(KeyboardInterrupt):
