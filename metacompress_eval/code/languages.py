@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Iterator
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from metacompress_eval.code.edits import Edit, by_position
+from metacompress_eval.code.line_breaks import cr_only, line_break
 from metacompress_eval.errors import MetaCompressError
 
 
@@ -274,6 +275,7 @@ class ParsedCode:
         error_regions: for a snippet with LOCAL parse errors, the spans of the statements holding
             them (nothing may edit them; see :mod:`metacompress_eval.code.refusals`); else empty.
         analyses: per-snippet cache of derived facts (macro tables, declared names, ...).
+        crlf: whether a CRLF occurs in the snippet (see :meth:`span`).
     """
 
     language: str
@@ -286,13 +288,27 @@ class ParsedCode:
     context: object = None
     error_regions: list = field(default_factory=list)
     analyses: dict = field(default_factory=dict)
+    crlf: bool = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.crlf = b"\r\n" in self.data
+
+    @property
+    def newline(self) -> str:
+        """The line break every line break a transformation adds must be: the snippet's own
+        convention (``"\\r\\n"`` for a CRLF snippet; see :mod:`metacompress_eval.code.line_breaks`)."""
+        return line_break(self.code, self.language)
 
     def error_count(self) -> int:
         """Number of ERROR + MISSING nodes in the parse tree."""
         return count_errors(self.root)
 
     def span(self, node: Node) -> tuple[int, int]:
-        """``(start, end)`` of ``node`` as byte offsets into the original snippet (clamped)."""
+        """``(start, end)`` of ``node`` as byte offsets into the original snippet (clamped).
+
+        A node never ends with the CR of a CRLF: the line-comment tokens of the grammars (``//...``,
+        ``#...``) take every byte up to the LF, so a comment - and a block or statement ending in
+        one - would take the CR along, and moving or removing it would split the CRLF."""
         # Clamped as min(max(x, 0), size), without two builtin calls per bound (this runs for
         # nearly every node a transformation looks at).
         size = len(self.data)
@@ -307,6 +323,8 @@ class ParsedCode:
             end = 0
         elif end > size:
             end = size
+        if self.crlf and end > start and self.data[end - 1] == 0x0D and self.data[end : end + 1] == b"\n":
+            end -= 1
         return start, end
 
     def text(self, node: Node) -> str:
@@ -319,7 +337,10 @@ class ParsedCode:
         return node.start_byte >= self.offset and node.end_byte <= self.offset + len(self.data)
 
     def line_start(self, pos: int) -> int:
-        """Byte offset of the start of the line containing original offset ``pos``."""
+        """Byte offset of the start of the line containing original offset ``pos``.
+
+        Lines end at an LF (the LF of a CRLF included): transformations see a CR-only snippet in its
+        LF spelling (``Transformation.apply``)."""
         if not 0 <= pos <= len(self.data) or len(self.data) <= _SHORT_SNIPPET:
             return self.data.rfind(b"\n", 0, pos) + 1
         starts = self._lines()[0]
@@ -356,19 +377,25 @@ class ParsedCode:
 def parse(code: str, language: str) -> ParsedCode:
     """Parse ``code`` as ``language``, wrapping it if that is needed for a clean parse.
 
+    A snippet whose lines end in a lone CR (C, Java, Python, JavaScript) is parsed in its LF
+    spelling - the grammars end line comments and preprocessor lines only at an LF - with the same
+    offsets; :attr:`ParsedCode.data` keeps the CRs (see :mod:`metacompress_eval.code.line_breaks`).
+
     Raises:
         MetaCompressError: if ``language`` is not supported.
     """
     spec = language_spec(language)
     parser = _parser(language)
     data = code.encode("utf-8")
+    # One byte for one byte: every offset of the tree is an offset into ``data``.
+    text = data.replace(b"\r", b"\n") if cr_only(code, language) else data
     best: ParsedCode | None = None
     best_errors = 0
     for wrapping in spec.wrappings:
         if not wrapping.applies(code):
             continue
         prefix = wrapping.prefix.encode("utf-8")
-        tree = parser.parse(prefix + data + wrapping.suffix.encode("utf-8"))
+        tree = parser.parse(prefix + text + wrapping.suffix.encode("utf-8"))
         parsed = ParsedCode(language, code, data, tree.root_node, wrapping.name, len(prefix), tree)
         errors = parsed.error_count()
         if best is None or errors < best_errors:
@@ -393,8 +420,8 @@ def reparse_edited(parsed: ParsedCode, edits: Iterable[Edit], new_code: str) -> 
     is the same as a fresh parse). Returns ``None`` when the wrapping does not apply to
     ``new_code`` (then only :func:`parse` says how it parses) or no source tree is available.
     """
-    if parsed.tree is None:
-        return None
+    if parsed.tree is None or cr_only(new_code, parsed.language) or cr_only(parsed.code, parsed.language):
+        return None  # parsed in its LF spelling (see parse)
     spec = language_spec(parsed.language)
     wrapping = next((w for w in spec.wrappings if w.name == parsed.wrapping), None)
     if wrapping is None or not wrapping.applies(new_code):

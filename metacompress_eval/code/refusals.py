@@ -34,8 +34,10 @@ _FUNCTIONS = frozenset({"function_definition", "method_declaration", "constructo
 
 REFUSAL_CAUSES = (
     "gnu_case_range", "gnu_statement_expression", "gnu_attribute", "gnu_computed_goto", "gnu_asm",
-    "knr_definition", "preprocessor_conditional", "macro_invocation", "other",
+    "knr_definition", "preprocessor_conditional", "macro_invocation", "go_cr_line_breaks", "other",
 )
+# A CR not followed by an LF: a line break in C, Java, Python and JavaScript, but white space in Go.
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def _error_nodes(root: Node) -> list[Node]:
@@ -91,6 +93,13 @@ def refusal_cause(parsed: ParsedCode) -> str:
     errors = _error_nodes(parsed.root)
     near = " ".join(parsed.data[max(0, e.start_byte - parsed.offset - 80):e.end_byte - parsed.offset + 80]
                     .decode("utf-8", "replace") for e in errors)
+    if parsed.language == "go" and _LONE_CR.search(text):
+        # Go reads a lone CR as a space (its newline is LF only): lines "ending" in one run together,
+        # a line comment runs on to the next LF. Named when those CRs, read as LFs, would parse better.
+        from metacompress_eval.code.languages import parse
+
+        if parse(_LONE_CR.sub("\n", text), "go").error_count() < len(errors):
+            return "go_cr_line_breaks"
     if re.search(r"^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b", text, re.M) and parsed.language == "c":
         # A conditional inside a function whose branches do not each hold complete statements.
         if any(_preprocessor_nearby(e) for e in errors) or re.search(r"^\s*#\s*(if|ifdef|ifndef|else|elif|endif)", near, re.M):

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from metacompress_eval.code.edits import Edit, apply_edits, by_position
 from metacompress_eval.code.languages import ParsedCode, parse, reparse_edited, tokens_preserved
+from metacompress_eval.code.line_breaks import cr_only, cr_spelling, lf_spelling
 from metacompress_eval.errors import MetaCompressError
 
 APPLIED = "applied"
@@ -145,6 +146,8 @@ class Transformation:
         of one snippet can share one parse (it is copied before anything is recorded on it, and
         :meth:`propose` only reads it).
         """
+        if cr_only(code, language):
+            return self._apply_cr_only(code, language, seed, context, parsed)
         from metacompress_eval.code.context import Context, parse_context
 
         given = context is not None and not (isinstance(context, str) and not context.strip())
@@ -231,6 +234,42 @@ class Transformation:
             )
         return TransformResult(APPLIED, self.name, code=new_code, params=params, sites=sites, seed=seed,
                                context=given)
+
+    def _apply_cr_only(self, code: str, language: str, seed: int, context: Any,
+                       parsed: ParsedCode | None) -> TransformResult:
+        """:meth:`apply` to a snippet whose lines end in a lone CR (C, Java, Python, JavaScript).
+
+        The tree-sitter grammars end line comments and preprocessor lines only at an LF, so the
+        snippet is transformed in its LF spelling - the same length, so every offset of the result
+        is an offset into ``code`` - and the result is spelled back with CRs: bytes copied from the
+        source get their CRs back and every added line break is a CR (the LF spelling holds no CR,
+        so no CR of the result is lost). See :mod:`metacompress_eval.code.line_breaks`.
+        """
+        lf_code = lf_spelling(code)
+        lf_parsed = None
+        if parsed is not None and parsed.code == code and parsed.language == language:
+            # ``parse`` parsed the LF spelling already (its tree is that of ``lf_code``).
+            lf_parsed = dataclasses.replace(parsed, code=lf_code, data=lf_code.encode("utf-8"), analyses={})
+        if isinstance(context, str) and cr_only(context, language):
+            context = lf_spelling(context)
+        result = self.apply(lf_code, language, seed, context, parsed=lf_parsed)
+        if result.code is not None:
+            result.code = cr_spelling(result.code)
+        result.params = _cr_spelled(result.params)
+        result.sites = _cr_spelled(result.sites)
+        return result
+
+
+def _cr_spelled(value: Any) -> Any:
+    """``value`` (params or sites of a result made from an LF spelling) with every LF of its
+    strings as a CR (dict keys included; numbers, offsets among them, are unchanged)."""
+    if isinstance(value, str):
+        return cr_spelling(value)
+    if isinstance(value, dict):
+        return {_cr_spelled(k): _cr_spelled(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cr_spelled(v) for v in value)
+    return value
 
 
 def choose(parsed: ParsedCode, rng: random.Random, candidates: list, what: str) -> tuple:

@@ -75,3 +75,46 @@ def stdlib_functions(limit: int = SAMPLE) -> list[str]:
                 functions.append(textwrap.dedent("".join(lines[start - 1 : node.end_lineno])))
     random.Random(99).shuffle(functions)
     return functions[:limit]
+
+
+def _functions_of_files(paths: list[Path], language: str, types: frozenset[str], limit: int, seed: int) -> list[str]:
+    """A seeded sample of the top-level function declarations of ``paths`` (parsed as ``language``)."""
+    from metacompress_eval.code.languages import nodes_of_types, parse
+
+    functions = []
+    for path in paths:
+        parsed = parse(path.read_text(encoding="utf-8"), language)
+        functions.extend(parsed.text(node) for node in nodes_of_types(parsed.root, language, types)
+                         if node.parent is not None and node.parent.type in ("program", "source_file"))
+    random.Random(seed).shuffle(functions)
+    return functions[:limit]
+
+
+GO_PACKAGES = ("strings", "strconv", "sort", "bytes", "text/tabwriter", "path", "bufio", "unicode/utf8")
+
+
+def go_stdlib_functions(limit: int = SAMPLE) -> list[str]:
+    """A seeded sample of the functions and methods of a few Go standard-library packages (real Go
+    code; skips the test when the Go toolchain's sources are absent)."""
+    try:
+        root = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, timeout=60).stdout.strip()
+    except OSError:
+        root = ""
+    files = sorted(p for package in GO_PACKAGES for p in (Path(root) / "src" / package).glob("*.go")
+                   if not p.name.endswith("_test.go")) if root else []
+    if not files:
+        pytest.skip("the Go standard library's sources are not available")
+    return _functions_of_files(files, "go", frozenset({"function_declaration", "method_declaration"}), limit, 7)
+
+
+NPM = Path("/usr/lib/node_modules/npm")
+
+
+def npm_functions(limit: int = SAMPLE) -> list[str]:
+    """A seeded sample of the top-level functions of npm and the packages it bundles (real JavaScript
+    shipped with Debian's nodejs; skips the test when absent)."""
+    files = sorted(p for p in NPM.rglob("*.js") if ".min." not in p.name) if NPM.is_dir() else []
+    if not files:
+        pytest.skip(f"{NPM} not available")
+    return _functions_of_files(files, "javascript", frozenset({"function_declaration", "generator_function_declaration"}),
+                               limit, 7)

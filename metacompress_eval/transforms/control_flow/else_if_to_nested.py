@@ -92,7 +92,7 @@ class ElseIfToNested(Transformation):
             return None
         indent = parsed.data[parsed.line_start(clause_start):clause_start].decode()
         keyword = clause.children[0]
-        edits = [Edit(*parsed.span(keyword), f"else:\n{indent}{unit}if")]
+        edits = [Edit(*parsed.span(keyword), f"else:{parsed.newline}{indent}{unit}if")]
         for line in line_starts_after(parsed, clause_start, end):
             next_nl = parsed.data.find(b"\n", line)
             content = parsed.data[line: next_nl if next_nl >= 0 else len(parsed.data)]

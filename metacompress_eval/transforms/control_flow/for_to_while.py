@@ -322,7 +322,7 @@ class ForToWhile(Transformation):
                         indent = parsed.data[parsed.line_start(parsed.span(last)[0]):parsed.span(last)[0]].decode()
                     else:
                         indent = parsed.data[parsed.line_start(close):close].decode() + "    "
-                    edits.append(Edit(parsed.line_start(close), parsed.line_start(close), f"{indent}{update_text}\n"))
+                    edits.append(Edit(parsed.line_start(close), parsed.line_start(close), f"{indent}{update_text}{parsed.newline}"))
                 else:
                     space = "" if parsed.data[close - 1:close].isspace() else " "
                     prefix = "; " if lang == "go" else space

@@ -201,7 +201,7 @@ class SwitchToIf(Transformation):
         if not parts:
             raise NotApplicable("switch with only a default group")
         def close(body: str) -> str:
-            return f"\n{indent}}}" if "\n" in body else " }"
+            return f"{parsed.newline}{indent}}}" if "\n" in body else " }"
 
         text = ""
         for i, (test, body) in enumerate(parts):

@@ -235,5 +235,6 @@ class TernaryToIf(Transformation):
         indent = parsed.data[parsed.line_start(start):start].decode()
         unit = "\t" if "\t" in indent else "    "
         target = parsed.text(left)
-        text = f"if {cond}:\n{indent}{unit}{target} = {a}\n{indent}else:\n{indent}{unit}{target} = {b}"
+        nl = parsed.newline
+        text = f"if {cond}:{nl}{indent}{unit}{target} = {a}{nl}{indent}else:{nl}{indent}{unit}{target} = {b}"
         return [Edit(start, end, text)]

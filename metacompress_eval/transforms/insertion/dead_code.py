@@ -66,20 +66,21 @@ class DeadCodeInsertion(Transformation):
         indent = parsed.data[parsed.line_start(start) : start].decode("utf-8")
         unit = indent_unit(parsed, statement)
         own_line = parsed.starts_line(start)
+        nl = parsed.newline
         if earlier:
             source = rng.choice(earlier)
             body = parsed.text(source)
             body_kind, copied_from = "copy", parsed.span(source)[0]
-            body = body.replace("\n", "\n" + unit)  # the copy moves one level deeper
+            body = body.replace("\n", "\n" + unit)  # the copy moves one level deeper (after an LF or a CRLF)
         else:
             fresh = FreshNames(taken_names(parsed), parsed.language, "natural", rng)
-            sep = f"\n{indent}{unit}" if own_line else "; "
+            sep = f"{nl}{indent}{unit}" if own_line else "; "
             body = branch.neutral.format(name=fresh.new(), sep=sep)
             body_kind, copied_from = "neutral", None
         if parsed.language == "python":
-            text = f"{branch.false_guard}\n{indent}{unit}{body}\n{indent}"
+            text = f"{branch.false_guard}{nl}{indent}{unit}{body}{nl}{indent}"
         elif own_line:
-            text = f"{branch.false_guard} {{\n{indent}{unit}{body}\n{indent}}}\n{indent}"
+            text = f"{branch.false_guard} {{{nl}{indent}{unit}{body}{nl}{indent}}}{nl}{indent}"
         else:
             # Go needs a ``;`` between two statements on one line.
             text = f"{branch.false_guard} {{ {body} }}{';' if parsed.language == 'go' else ''} "

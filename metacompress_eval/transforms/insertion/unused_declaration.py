@@ -74,7 +74,7 @@ class UnusedDeclaration(Transformation):
         indent = parsed.data[parsed.line_start(start) : start].decode("utf-8")
         fresh = FreshNames(taken_names(parsed), parsed.language, self.params["strategy"], rng)
         new = fresh.new()
-        sep = f"\n{indent}" if own_line else "; "
+        sep = f"{parsed.newline}{indent}" if own_line else "; "
         declaration = _DECLARATIONS[parsed.language].format(name=new, sep=sep)
         if own_line:
             text = f"{declaration}{sep}"

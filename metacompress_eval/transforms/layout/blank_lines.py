@@ -65,7 +65,7 @@ class BlankLines(LayoutTransformation):
             if not insert_at:
                 return NotApplicable("no statement that starts a line")
             chosen = sorted(rng.sample(insert_at, rng.randint(1, min(3, len(insert_at)))))
-            edits = [Edit(pos, pos, "\n") for pos in chosen]
+            edits = [Edit(pos, pos, parsed.newline) for pos in chosen]
         elif mode == "remove":
             if not removable:
                 return NotApplicable("no blank line between statements")

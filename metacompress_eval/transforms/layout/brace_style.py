@@ -86,7 +86,7 @@ class BraceStyle(LayoutTransformation):
             for gap_start, pos in kr:
                 start_of_line = parsed.line_start(gap_start)
                 indent = lines.leading(start_of_line).decode("utf-8")
-                edits.append(Edit(gap_start, pos, "\n" + indent))
+                edits.append(Edit(gap_start, pos, parsed.newline + indent))
         elif direction == "kr":
             if not allman:
                 return NotApplicable("no Allman brace to move")

@@ -41,8 +41,8 @@ class CommentInsert(LayoutTransformation):
         line = parsed.line_start(start)
         indent = parsed.data[line:start].decode("utf-8")
         text = self.params["text"] or rng.choice(NEUTRAL_COMMENTS)
-        if "\n" in text or "*/" in text:
+        if "\n" in text or "\r" in text or "*/" in text:
             return NotApplicable("comment text must be one line")
         marker = "#" if parsed.language == "python" else "//"
-        inserted = f"{indent}{marker} {text}\n"
+        inserted = f"{indent}{marker} {text}{parsed.newline}"
         return Proposal([Edit(line, line, inserted)], {"position": line, "inserted": inserted})

@@ -52,8 +52,9 @@ class CommentRemove(LayoutTransformation):
             return NotApplicable(f"unknown mode {self.params['mode']!r}")
         edits: list[Edit] = []
         taken_until = -1
+        newline = parsed.newline
         for node in comments:
-            start, end = parsed.span(node)
+            start, end = parsed.span(node)  # (never ends with the CR of a CRLF)
             line = parsed.line_start(start)
             line_end = lines.end_of_line(end)
             before = data[line:start]
@@ -62,16 +63,17 @@ class CommentRemove(LayoutTransformation):
                 # Alone on its line(s): drop the whole line with its newline.
                 edit = Edit(line, min(line_end + 1, len(data)), "")
                 if line_end >= len(data) and line > 0:
-                    edit = Edit(line - 1, line_end, "")
+                    # The last line: drop the line break before it instead (an LF or a CRLF).
+                    edit = Edit(line - (2 if data[line - 2 : line] == b"\r\n" else 1), line_end, "")
             elif after.strip() in (b"", b"\\") or after.lstrip().startswith((b"/*", b"//", b"#")):
                 # Trailing (possibly followed by another comment that goes too): take the spaces
                 # before it along.
                 trimmed = len(before) - len(before.rstrip(b" \t"))
                 keep_break = b"\n" in data[start:end] and after.strip() and parsed.language in ("javascript", "go")
-                edit = Edit(start - trimmed, end, "\n" if keep_break else "")
+                edit = Edit(start - trimmed, end, newline if keep_break else "")
             else:
                 multi_line = b"\n" in data[start:end]
-                edit = Edit(start, end, "\n" if multi_line and parsed.language in ("javascript", "go") else " ")
+                edit = Edit(start, end, newline if multi_line and parsed.language in ("javascript", "go") else " ")
             if edit.start < taken_until:
                 continue  # two comments on one line, the first removal already took the line
             edits.append(edit)
