@@ -9,9 +9,11 @@ prepares inputs (:meth:`~metacompress_eval.models.LoadedModel.encode`) and runs 
   form (:meth:`~metacompress_eval.models.LoadedModel.encoded_key`), so texts the model reads alike —
   a layout follow-up, for a tokenizer that drops whitespace; a change after the truncation point —
   run once; :attr:`InferenceStats.shared` counts them;
-* **batches by a token budget**: inputs sorted by length, longest first, and each batch holds as many
-  as fit in ``batch_tokens`` padded tokens (default: ``batch_size`` inputs of the model's
-  ``max_length``), so short inputs go in large batches and the padding per batch is minimal;
+* **batches by a token budget**: inputs sorted by length, longest first; a batch holds at most
+  ``batch_tokens`` padded tokens (default: ``batch_size`` inputs of the model's ``max_length``), so
+  short inputs go in large batches, and batches end where the padding saved is worth more than a
+  forward pass's own cost (:mod:`metacompress_eval.batch_plan`: small on a CPU, so batches end where
+  lengths drop; large on an accelerator, so batches fill the budget);
 * **encoding beside inference** for adapters that allow it (``encodes_in_background``: the state-dict
   RoBERTa adapters): inputs are tokenised in chunks on a worker thread, and the batches of full-length
   inputs, which come first in the plan and are fixed as soon as enough of them are encoded, run
@@ -47,6 +49,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .batch_plan import default_pass_tokens, plan_batches
 from .errors import MetaCompressError
 from .launch import world_size
 from .models.base import Inputs, LoadedModel, input_key
@@ -351,21 +354,28 @@ class InferenceEngine:
         batch_size: with ``batch_tokens=None``, the budget is ``batch_size`` inputs of the model's
             ``max_length`` tokens.
         batch_tokens: padded tokens per forward pass (see :meth:`batches`); ``None``: as above.
+        pass_tokens: what one forward pass costs beyond its tokens, in tokens, for the plan
+            (:func:`~metacompress_eval.batch_plan.plan_batches`); ``None``: the model's device's default
+            (:func:`~metacompress_eval.batch_plan.default_pass_tokens`).
         progress: show a progress bar on stderr.
         role: the model's part in the run (``teacher``, ``student``), named in cache warnings.
     """
 
     def __init__(self, loaded: LoadedModel, cache: OutputCache | None = None, *, batch_size: int = 32,
                  batch_tokens: int | None = None, progress: bool = True, desc: str | None = None,
-                 role: str | None = None):
+                 role: str | None = None, pass_tokens: int | None = None):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if batch_tokens is not None and batch_tokens < 1:
             raise ValueError("batch_tokens must be at least 1")
+        if pass_tokens is not None and pass_tokens < 0:
+            raise ValueError("pass_tokens must be at least 0")
         self.loaded = loaded
         self.cache = cache if loaded.uses_cache else None
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens if batch_tokens is not None else batch_size * max(1, loaded.max_length)
+        self.pass_tokens = (pass_tokens if pass_tokens is not None
+                            else default_pass_tokens(str(loaded.device), self.batch_tokens))
         self.progress = progress
         self.desc = desc or loaded.name
         self.owner = f"the {role} ({loaded.name})" if role else str(loaded.name)
@@ -375,22 +385,18 @@ class InferenceEngine:
         return self.loaded.encode(list(inputs), ids)
 
     def batches(self, encoded: list) -> list[list[int]]:
-        """Indices of ``encoded`` grouped into batches by a token budget.
+        """Indices of ``encoded`` grouped into batches (:func:`~metacompress_eval.batch_plan.plan_batches`).
 
-        Longest first; a batch takes inputs while ``count × longest`` (its padded size) stays within
-        ``batch_tokens``, and always at least one. With every input at ``max_length`` this is the
-        fixed ``batch_size``; shorter inputs fill proportionally larger batches.
+        Longest first; a batch's padded size (``count × longest``) stays within ``batch_tokens`` (a
+        single longer input runs alone), and batches end where the padding saved outweighs a pass's
+        cost (``pass_tokens``). Inputs of exactly ``max_length`` tokens go first in whole batches of
+        ``batch_tokens // max_length`` (so that they can run while the rest is being encoded); with
+        every input at ``max_length`` that is the fixed ``batch_size``.
         """
         length = self.loaded.length
-        lengths = [max(1, length(e)) for e in encoded]
-        order = sorted(range(len(encoded)), key=lambda i: -lengths[i])
-        plan = []
-        start = 0
-        while start < len(order):
-            count = max(1, self.batch_tokens // lengths[order[start]])
-            plan.append(order[start:start + count])
-            start += count
-        return plan
+        cap = max(1, self.loaded.max_length)
+        return plan_batches([length(e) for e in encoded], self.batch_tokens, self.pass_tokens,
+                            full_length=cap, full_count=max(1, self.batch_tokens // cap))
 
     def collate(self, rows: list):
         """One padded batch, as the adapter's ``forward`` takes it."""

@@ -199,8 +199,9 @@ def add_inference_options(parser: argparse.ArgumentParser) -> None:
                         help="with --batch-tokens unset, each forward pass holds up to the tokens of this many "
                              "inputs of the model's full length (default: %(default)s)")
     parser.add_argument("--batch-tokens", type=int, default=None,
-                        help="padded tokens per forward pass (inputs are sorted by length; short ones fill larger "
-                             "batches); default: batch size x the model's max length")
+                        help="at most this many padded tokens per forward pass (inputs are sorted by length; short "
+                             "ones fill larger batches, and batches end where padding would cost more than "
+                             "a pass); default: batch size x the model's max length")
     parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, mps (default: %(default)s)")
     parser.add_argument("--dtype", choices=DTYPES, default="float32",
                         help="precision the models run in (default: %(default)s; bfloat16/float16 for GPUs); "

@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 import torch
 
+from metacompress_eval.batch_plan import CPU_PASS_TOKENS, plan_batches
 from metacompress_eval.inference import InferenceEngine, OutputCache, input_key
 from metacompress_eval.models import load_model
 
@@ -106,19 +108,32 @@ def test_batches_fill_a_token_budget(tiny_models):
     loaded = load_model(str(tiny_models["teacher"]))
     encoded = [[0] * n for n in (5, 40, 3, 17, 17, 60, 9, 1, 33)]
     for budget in (1, 40, 64, 100, 1000):
-        engine = InferenceEngine(loaded, None, batch_tokens=budget, progress=False)
+        # Passes dearer than any padding: the fewest batches within the budget.
+        engine = InferenceEngine(loaded, None, batch_tokens=budget, pass_tokens=10 ** 6, progress=False)
         plan = engine.batches(encoded)
         assert sorted(i for b in plan for i in b) == list(range(len(encoded)))
         widths = [max(len(encoded[i]) for i in b) for b in plan]
         assert widths == sorted(widths, reverse=True)  # longest first
         for batch, width in zip(plan, widths):
             assert len(batch) == 1 or len(batch) * width <= budget
-        # no batch could have taken the next input too
-        for batch, nxt in zip(plan, plan[1:]):
-            assert (len(batch) + 1) * max(len(encoded[i]) for i in batch) > budget
-    assert len(InferenceEngine(loaded, None, batch_tokens=1000, progress=False).batches(encoded)) == 1
+        # as few batches as filling each one while the next input fits
+        widths, greedy, start = sorted((len(e) for e in encoded), reverse=True), 0, 0
+        while start < len(widths):
+            start += max(1, budget // widths[start])
+            greedy += 1
+        assert len(plan) == greedy
+    assert len(InferenceEngine(loaded, None, batch_tokens=1000, pass_tokens=10 ** 6,
+                               progress=False).batches(encoded)) == 1
+    # On a CPU a pass is cheap: the default plan splits where padding would cost more than a pass.
+    cpu = InferenceEngine(loaded, None, batch_tokens=1000, progress=False)
+    assert cpu.pass_tokens == CPU_PASS_TOKENS and len(cpu.batches(encoded)) > 1
+    assert cpu.batches(encoded) == plan_batches([len(e) for e in encoded], 1000, CPU_PASS_TOKENS,
+                                                full_length=loaded.max_length,
+                                                full_count=max(1, 1000 // loaded.max_length))
     # The default budget: batch_size inputs of the model's full length.
     assert InferenceEngine(loaded, None, batch_size=8, progress=False).batch_tokens == 8 * loaded.max_length
+    with pytest.raises(ValueError):
+        InferenceEngine(loaded, None, pass_tokens=-1)
 
 
 def test_float32_is_the_default_and_reproduces_cached_outputs(tiny_models, tmp_path):
