@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
-from ..fileio import atomic_write_json
+from ..fileio import atomic_write_json, sweep_dead_writers, temp_folder_beside
 
 STAMP_FILE = "metacompress-demo.json"
 
@@ -26,10 +25,13 @@ def build_once(target: Path, stamp: dict, build: Callable[[Path], object]) -> Pa
     if has_stamp(target, stamp):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    # A build killed outright (SIGKILL, power loss) never reached its clean-up: drop its leftovers.
+    # A build killed outright (SIGKILL, power loss) never reached its clean-up: drop its leftovers, by the
+    # rule of every output (fileio.sweep_dead_writers: a build whose process is gone); ".NAME-<random>"
+    # folders are builds of versions that did not name the process, removed as those versions did.
+    sweep_dead_writers(target)
     for stale in target.parent.glob(f".{target.name}-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    tmp = temp_folder_beside(target)
     try:
         build(tmp)
         atomic_write_json(tmp / STAMP_FILE, stamp)

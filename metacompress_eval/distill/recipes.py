@@ -419,7 +419,10 @@ def distil(s: DistillSettings, log: Callable[[str], None] | None = None) -> Dist
     temperature = s.temperature or DEFAULT_TEMPERATURE[s.method]
     with_follow = s.method in ("morph", "fidelity")
 
-    with tempfile.TemporaryDirectory(prefix="metacompress-distill-") as tmp:
+    from ..verify.lifetime import scratch_dir
+
+    # In the run folder: what a killed run leaves there is swept by the next command (fileio.sweep_dead_writers).
+    with tempfile.TemporaryDirectory(prefix="metacompress-distill-", dir=scratch_dir()) as tmp:
         say(f"{s.method}: searching an architecture within {format_size(budget)}")
         try:
             if s.method in ("compressor", "fidelity"):

@@ -349,7 +349,10 @@ def build(config: str, out_dir: str | os.PathLike, **settings: Any) -> tuple[Pat
 
     target = Path(out_dir) / config
     # quiet: datasets' "Generating test split" bars say nothing the summary does not
-    with tempfile.TemporaryDirectory(prefix="mc-dataset-") as tmp, quiet_datasets():
+    from ..verify.lifetime import scratch_dir
+
+    # In the run folder: what a killed run leaves there is swept by the next command (fileio.sweep_dead_writers).
+    with tempfile.TemporaryDirectory(prefix="mc-dataset-", dir=scratch_dir()) as tmp, quiet_datasets():
         try:
             return _build(config, target, tmp, settings)
         except MetaCompressError:

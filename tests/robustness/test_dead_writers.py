@@ -155,3 +155,19 @@ def test_pidless_temp_files_go_only_when_old_and_not_open(tmp_path, temp_folder)
         removed = sweep_dead_writers(out) + sweep_dead_writers(tmp_path / "folder")
     assert sorted(removed) == sorted([old, inside])
     assert held.exists() and recent.exists()
+
+
+def test_demo_model_builds_follow_the_same_rule(tmp_path, temp_folder):
+    """The demo's model builds are made in ``.NAME.tmp-<pid>-<random>``: a killed build's goes, a build at
+    work in another process stays (builds of versions without the pid, ``.NAME-<random>``, go as before)."""
+    from metacompress_eval.demo.models import build_once
+
+    rng = random.Random(0)
+    dead = _folder(tmp_path / f".teacher.tmp-{dead_pid()}-{_random(rng)}")
+    legacy = _folder(tmp_path / f".teacher-{_random(rng)}")
+    live = _folder(tmp_path / f".teacher.tmp-{os.getpid()}-{_random(rng)}")
+    seen = []
+    build_once(tmp_path / "teacher", {"v": 1}, lambda folder: seen.append(folder.name))
+    assert not dead.exists() and not legacy.exists() and live.exists()
+    assert seen[0].startswith(f".teacher.tmp-{os.getpid()}-")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["teacher", live.name, "tmp"])
