@@ -10,6 +10,7 @@ from ..errors import MetaCompressError
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+KINDS = (str, int, float, bool, list)
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,11 @@ class Option:
         default: the value when not given (``None``: decided by the adapter, e.g. read from the weights).
         kind: ``str``, ``int``, ``float``, ``bool`` or ``list`` (comma-separated text).
         choices: allowed values of a ``str`` option.
+        positive: a number (``int``/``float``) must be above zero; ``False``: any finite number.
+
+    A declaration is checked when it is made (a wrong ``kind``, ``choices`` on a non-``str`` option, a
+    default its own ``parse`` refuses are errors), and the default is stored parsed: a ``list``
+    default given as ``"a,b"`` arrives as ``["a", "b"]``, as a value given on the command line would.
     """
 
     name: str
@@ -29,6 +35,23 @@ class Option:
     default: Any = None
     kind: type = str
     choices: tuple[str, ...] | None = None
+    positive: bool = True
+
+    def __post_init__(self) -> None:
+        where = f"adapter option {self.name!r}"
+        if not isinstance(self.name, str) or not self.name.strip() or "=" in self.name:
+            raise MetaCompressError(f"{where}: a name is a non-empty text without '='")
+        if self.kind not in KINDS:
+            raise MetaCompressError(f"{where}: kind must be one of the types {', '.join(k.__name__ for k in KINDS)} "
+                                    f"(got {self.kind!r})")
+        if self.choices is not None:
+            if self.kind is not str:
+                raise MetaCompressError(f"{where}: choices apply to a str option only")
+            if isinstance(self.choices, str) or not all(isinstance(c, str) for c in self.choices) or not self.choices:
+                raise MetaCompressError(f"{where}: choices must be a non-empty tuple of texts")
+            object.__setattr__(self, "choices", tuple(self.choices))
+        if self.default is not None:
+            object.__setattr__(self, "default", self.parse(self.default, f"{where}, its default"))
 
     def parse(self, value: Any, where: str) -> Any:
         """The typed value of ``value`` (text from the command line, or already typed)."""
@@ -54,8 +77,10 @@ class Option:
                 number = self.kind(value)
             except (TypeError, ValueError):
                 raise MetaCompressError(f"{problem} is not a{'n integer' if self.kind is int else ' number'}") from None
-            if not math.isfinite(number) or number <= 0:
-                raise MetaCompressError(f"{problem} must be a finite positive number")
+            if isinstance(value, bool) or (self.kind is int and isinstance(value, float) and not value.is_integer()):
+                raise MetaCompressError(f"{problem} is not a{'n integer' if self.kind is int else ' number'}")
+            if not math.isfinite(number) or (self.positive and number <= 0):
+                raise MetaCompressError(f"{problem} must be a finite{' positive' if self.positive else ''} number")
             return number
         text = str(value).strip()
         if self.choices and text not in self.choices:
@@ -79,7 +104,10 @@ def parse_option_pairs(pairs: Sequence[str] | None, flag: str = "--option") -> d
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise MetaCompressError(f"{flag} takes key=value, got {pair!r}")
-        result[key.strip()] = value.strip()
+        key = key.strip()
+        if key in result:  # silently keeping one of two values would run a model the user did not ask for
+            raise MetaCompressError(f"{flag} {key} given twice ({result[key]!r} and {value.strip()!r}); give it once")
+        result[key] = value.strip()
     return result
 
 

@@ -44,7 +44,7 @@ def factory(name: str, *, role: str, trust_remote_code: bool) -> Callable[..., L
             raise MetaCompressError(f"{role} adapter {name!r}: write python:MODULE:FACTORY")
         try:
             module = importlib.import_module(module_name)
-        except ImportError as exc:
+        except Exception as exc:  # whatever the module raises while importing is the plugin's failure
             raise MetaCompressError(f"{role} adapter {name!r}: cannot import {module_name} ({exc})") from None
         made = getattr(module, attr, None)
     else:

@@ -67,3 +67,83 @@ def test_cli_refuses_an_unknown_plugin_option_with_exit_2(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "unknown option(s) logit" in lines[0] and "it takes: logits" in lines[0], proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+# --- Option declarations and values (the API a plugin author uses) ---
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from metacompress_eval.models import Option, parse_option_pairs  # noqa: E402
+
+
+@pytest.mark.parametrize("declaration,says", [
+    (dict(kind="int"), "kind must be one of the types str, int, float, bool, list (got 'int')"),
+    (dict(kind=dict), "kind must be one of the types"),
+    (dict(kind=int, choices=("1", "2")), "choices apply to a str option only"),
+    (dict(choices="ab"), "choices must be a non-empty tuple of texts"),
+    (dict(choices=()), "choices must be a non-empty tuple of texts"),
+    (dict(choices=("a",), default="b"), "is not one of: a"),
+    (dict(kind=int, default="0"), "must be a finite positive number"),
+    (dict(kind=int, default=1.5), "is not an integer"),
+    (dict(kind=bool, default="maybe"), "is not a boolean"),
+    (dict(kind=list, default=","), "is empty"),
+])
+def test_a_malformed_option_declaration_is_refused_when_made(declaration, says):
+    with pytest.raises(MetaCompressError, match="adapter option 'x'") as err:
+        Option("x", "help", **declaration)
+    assert says in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["", "  ", "a=b", 3])
+def test_an_option_needs_a_usable_name(name):
+    with pytest.raises(MetaCompressError, match="a name is a non-empty text without '='"):
+        Option(name, "help")
+
+
+def test_defaults_arrive_parsed_as_given_values_would():
+    assert Option("x", "h", kind=list, default="a, b").default == ["a", "b"]
+    assert Option("x", "h", kind=int, default="3").default == 3
+    assert Option("x", "h", kind=bool, default="yes").default is True
+    assert Option("x", "h", kind=float, default="-0.5", positive=False).default == -0.5
+    assert Option("x", "h", choices=["a", "b"], default="b").choices == ("a", "b")
+    assert Option("x", "h").default is None  # decided by the adapter
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.integers(-10 ** 6, 10 ** 6), st.floats(allow_nan=True, allow_infinity=True)), st.booleans(),
+       st.booleans())
+def test_numbers_are_accepted_exactly_when_finite_and_in_range(number, as_text, positive):
+    for kind in (int, float):
+        option = Option("x", "h", kind=kind, positive=positive)
+        value = str(number) if as_text else number
+        integral = isinstance(number, int) or (number == number and abs(number) != float("inf")
+                                               and float(number).is_integer() and not as_text)
+        finite = number == number and abs(number) != float("inf")
+        ok = finite and (not positive or number > 0) and (kind is float or integral)
+        if ok:
+            assert option.parse(value, "w") == kind(number)
+        else:
+            with pytest.raises(MetaCompressError):
+                option.parse(value, "w")
+    with pytest.raises(MetaCompressError, match="is not an integer"):
+        Option("x", "h", kind=int).parse(True, "w")
+
+
+def test_an_option_given_twice_is_refused():
+    assert parse_option_pairs(["a=1", "b=2"], "--student-option") == {"a": "1", "b": "2"}
+    with pytest.raises(MetaCompressError, match=r"--student-option a given twice \('1' and '2'\); give it once"):
+        parse_option_pairs(["a=1", "b=2", " a = 2"], "--student-option")
+    with pytest.raises(MetaCompressError, match="given twice"):
+        parse_option_pairs(["a=1", "a=1"])
+
+
+def test_a_plugin_module_that_fails_to_import_is_one_line(tmp_path, monkeypatch):
+    (tmp_path / "broken_plugin.py").write_text(
+        "from metacompress_eval.models import Option\nOPTIONS = (Option('n', 'h', kind='int'),)\ndef make(**kw): pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(MetaCompressError) as err:
+        load_model("x", role="student", adapter="python:broken_plugin:make", trust_remote_code=True)
+    message = str(err.value)
+    assert message.startswith("student adapter 'python:broken_plugin:make': cannot import broken_plugin (")
+    assert "kind must be one of the types" in message and "\n" not in message
