@@ -75,7 +75,7 @@ class Option:
         if self.kind in (int, float):
             try:
                 number = self.kind(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # int(inf) overflows
                 raise MetaCompressError(f"{problem} is not a{'n integer' if self.kind is int else ' number'}") from None
             if isinstance(value, bool) or (self.kind is int and isinstance(value, float) and not value.is_integer()):
                 raise MetaCompressError(f"{problem} is not a{'n integer' if self.kind is int else ' number'}")
