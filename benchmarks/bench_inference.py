@@ -3,8 +3,9 @@
 Measured in one run, on the same model and the same inputs, interleaved repeats, best of ``--repeats``:
 
 * **engine**  — ``InferenceEngine.predict`` with an empty cache: hashing, tokenisation, keys by token
-  ids (inputs that tokenise alike run once), length-sorted batches filled up to a token budget of
-  ``batch size × max length``, forward passes, cache writes;
+  ids (inputs that tokenise alike run once), length-sorted batches within a token budget of
+  ``batch size × max length`` cut where padding costs more than a pass (``metacompress_eval/batch_plan.py``),
+  forward passes, cache writes;
 * **bare**    — only the forward passes, over every input pre-tokenised, sorted by length and cut
   into fixed batches of ``--batch-size`` (engine/bare ≥ 1.0 is the target: the engine's own work
   costs less than its batching and sharing save);
@@ -81,6 +82,15 @@ def bench_set(name: str, texts: list[str], args, work: Path) -> dict:
     prepared = [loaded.collate([ids[i] for i in order[s:s + args.batch_size]])
                 for s in range(0, len(order), args.batch_size)]
 
+    # Padded tokens (count × longest, summed over batches) of each contender's batches, beside the real ones.
+    planner = InferenceEngine(loaded, None, batch_size=args.batch_size, progress=False)
+    distinct = list(dict.fromkeys(tuple(x) for x in ids))
+    padded = {
+        "real": sum(len(x) for x in distinct),
+        "engine": sum(len(b) * max(len(distinct[i]) for i in b) for b in planner.batches([list(x) for x in distinct])),
+        "bare": sum(len(ids[order[s]]) * len(order[s:s + args.batch_size]) for s in range(0, len(order), args.batch_size)),
+    }
+
     def run_bare() -> float:
         t0 = time.perf_counter()
         with torch.inference_mode():
@@ -108,7 +118,7 @@ def bench_set(name: str, texts: list[str], args, work: Path) -> dict:
     best = {k: min(v) for k, v in seconds.items() if v}
     result = {
         "inputs": name, "n_inputs": len(texts), "tokenizer_drops_whitespace": drop,
-        "engine_stats": stats.as_dict(), "bare_batches": len(prepared),
+        "engine_stats": stats.as_dict(), "bare_batches": len(prepared), "padded_tokens": padded,
         "seconds": {k: round(v, 3) for k, v in best.items()},
         "inputs_per_second": {k: round(len(texts) / v, 1) for k, v in best.items()},
         "engine_vs_bare": round(best["bare"] / best["engine"], 3),
@@ -160,12 +170,15 @@ def main() -> None:
 
 
 def to_markdown(results: list[dict]) -> str:
-    lines = ["| inputs | n | engine: unique / shared / forward passes | engine inputs/s | bare inputs/s "
-             "| pipeline inputs/s | engine / bare | engine / pipeline |", "|---|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| inputs | n | engine: unique / shared / forward passes | padded tokens: engine / bare (real) "
+             "| engine inputs/s | bare inputs/s | pipeline inputs/s | engine / bare | engine / pipeline |",
+             "|---|---:|---|---|---:|---:|---:|---:|---:|"]
     for r in results:
         st, per_s = r["engine_stats"], r["inputs_per_second"]
+        pad = r.get("padded_tokens") or {}
         lines.append(f"| {r['inputs']} | {r['n_inputs']} | {st['unique']} / {st['shared']} / {st['forward_passes']} "
-                     f"(bare: {r['bare_batches']} batches) | {per_s['engine']} | {per_s['bare']} | "
+                     f"(bare: {r['bare_batches']} batches) | {pad.get('engine', 'n/a')} / {pad.get('bare', 'n/a')} "
+                     f"({pad.get('real', 'n/a')}) | {per_s['engine']} | {per_s['bare']} | "
                      f"{per_s.get('pipeline', 'n/a')} | **{r['engine_vs_bare']:.3f}×** | "
                      f"**{r.get('engine_vs_pipeline', float('nan')):.3f}×** |")
     return "\n".join(lines)
