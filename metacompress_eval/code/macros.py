@@ -38,6 +38,8 @@ from tree_sitter import Node
 if TYPE_CHECKING:  # pragma: no cover
     from metacompress_eval.code.languages import ParsedCode
 
+# A backslash line continuation, before an LF, a CRLF or a lone CR (all line breaks to a C compiler).
+_CONTINUATION = re.compile(r"\\(?:\r\n?|\n)")
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<string>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')
@@ -100,7 +102,7 @@ def tokens(text: str) -> list[tuple[str, str]]:
     """``(kind, text)`` tokens of a macro body (kinds: string, number, ident, punct)."""
     out = []
     position = 0
-    text = text.replace("\\\n", " ")
+    text = _CONTINUATION.sub(" ", text)
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:

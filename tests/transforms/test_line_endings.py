@@ -113,6 +113,15 @@ def test_line_break_conventions():
     assert line_break("a b") == "\n"
 
 
+def test_a_macro_body_continued_after_a_crlf_or_cr_reads_as_after_an_lf():
+    from metacompress_eval.code.macros import tokens
+
+    body = "((a) > 10 ? \\\n  10 : (a))"
+    assert ("punct", "\\") not in tokens(body)
+    for newline in ("\r\n", "\r"):
+        assert tokens(body.replace("\n", newline)) == tokens(body)
+
+
 def test_a_comment_token_never_ends_with_the_cr_of_a_crlf():
     parsed = parse("int f(void) {\r\n  return 1; // one\r\n}\r\n", "c")
     comment = next(n for n in parsed.root.children[0].child_by_field_name("body").children if n.type == "comment")
@@ -190,3 +199,28 @@ def test_python_follow_ups_of_crlf_and_cr_sources_compile():
                 compile(follow_up, "<follow-up>", "exec")
                 checked += 1
     assert checked > 10
+
+
+def test_transform_command_keeps_each_rows_line_endings(tmp_path):
+    """End to end: ``transform --transforms all`` on the same rows spelled with LF, CRLF and CR (JSONL
+    escapes them; the seeds derive from the row ids, kept alike): every follow-up of the CRLF/CR rows
+    is the LF rows' follow-up respelled."""
+    import json
+
+    from metacompress_eval.cli import main
+
+    from ..conftest import write_jsonl
+
+    sources = [C_FUNCTIONS[0], SHAPES["c"][0], SHAPES["c"][1]]
+    follow_ups = {}
+    for spelling, newline in (("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")):
+        data, out = tmp_path / f"{spelling}.jsonl", tmp_path / f"{spelling}-out.jsonl"
+        write_jsonl(data, [{"id": str(i), "code": code.replace("\n", newline), "label": 0}
+                           for i, code in enumerate(sources)])
+        assert main(["transform", "--language", "c", "--transforms", "all", "--seed", "5", str(data), str(out),
+                     "--quiet"]) == 0
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        follow_ups[spelling] = {(row["source_id"], row["transformation"]): row["code"] for row in rows}
+    assert len(follow_ups["lf"]) > 30
+    for spelling, newline in (("crlf", "\r\n"), ("cr", "\r")):
+        assert follow_ups[spelling] == {key: code.replace("\n", newline) for key, code in follow_ups["lf"].items()}
