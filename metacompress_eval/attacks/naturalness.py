@@ -132,16 +132,8 @@ class MLMRanker:
         import torch
 
         symbol = subject.symbols[index]
-        data = subject.parsed.data
-        mask = self.tokenizer.mask_token
-        pieces, cursor = [], 0
-        for start, end in symbol.occurrences():
-            pieces.append(data[cursor:start].decode("utf-8", errors="replace"))
-            # A leading space lets byte-level BPE produce the word-initial ("Ġ") form after the mask.
-            pieces.append(" " + mask if start and data[start - 1:start] not in (b" ", b"\n", b"\t") else mask)
-            cursor = end
-        pieces.append(data[cursor:].decode("utf-8", errors="replace"))
-        enc = self.tokenizer("".join(pieces), truncation=True, max_length=self.max_length, return_tensors="pt")
+        text = masked_text(subject.parsed.data, symbol.occurrences(), self.tokenizer.mask_token)
+        enc = self.tokenizer(text, truncation=True, max_length=self.max_length, return_tensors="pt")
         positions = (enc["input_ids"][0] == self.tokenizer.mask_token_id).nonzero().flatten()
         out: list[str] = []
         if positions.numel():
@@ -160,3 +152,17 @@ class MLMRanker:
             if name not in out:
                 out.append(name)
         return out
+
+
+def masked_text(data: bytes, spans, mask: str) -> str:
+    """``data`` with each ``(start, end)`` of ``spans`` (sorted byte spans) replaced by ``mask``.
+
+    A mask that follows a non-space byte gets a leading space, which lets byte-level BPE produce the
+    word-initial ("Ġ") form after it; after white space (a CR line break included) it needs none."""
+    pieces, cursor = [], 0
+    for start, end in spans:
+        pieces.append(data[cursor:start].decode("utf-8", errors="replace"))
+        pieces.append(" " + mask if start and data[start - 1:start] not in (b" ", b"\n", b"\t", b"\r") else mask)
+        cursor = end
+    pieces.append(data[cursor:].decode("utf-8", errors="replace"))
+    return "".join(pieces)

@@ -162,6 +162,17 @@ def test_attack_renames_of_a_cr_only_source_keep_its_crs():
     assert rendered is not None and "renamed" in rendered.code and "\n" not in rendered.code
 
 
+def test_alerts_masked_text_of_crlf_and_cr_sources_is_that_of_the_lf_source_respelled():
+    from metacompress_eval.attacks.naturalness import masked_text
+
+    code = "int f(int a) {\n  int b = a;\nb = b + a;\n  return b;\n}\n"
+    for newline in ("\n", "\r\n", "\r"):
+        subject = Subject(code.replace("\n", newline), "c")
+        symbol = next(s for s in subject.symbols if s.name == "b")
+        text = masked_text(subject.parsed.data, symbol.occurrences(), "<mask>")
+        assert text == "int f(int a) {\n  int <mask> = a;\n<mask> = <mask> + a;\n  return <mask>;\n}\n".replace("\n", newline)
+
+
 def _all_follow_ups(code: str, language: str) -> list[str]:
     found = []
     for transformation in list_transformations(language):
