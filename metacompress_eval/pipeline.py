@@ -222,6 +222,13 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
         raise write_failed("the follow-ups to", Path(config.out_dir), exc,
                            "the earlier report there is unchanged; model outputs are cached, rerun to finish") from None
     follow_ups, rows, probs, available = streamed.follow_ups, streamed.rows, streamed.probs, streamed.available
+    for role, mask in available.items():
+        # A model that answered nothing (a plugin whose encode marks every input unavailable) would give a
+        # report with an empty section for it and exit 0: refuse instead.
+        if mask is not None and len(mask) and not mask.any():
+            raise MetaCompressError(f"the {role} ({models[role].name}) has no output for any of the {len(mask)} "
+                                    f"inputs (its {models[role].adapter} adapter marked every input unavailable); "
+                                    "no report written")
     # Counted while the follow-ups were made (no parse of every source before the workers start).
     warnings = [w for w in [language_warning(sources, task.language, follow_ups)] if w]
     if main:

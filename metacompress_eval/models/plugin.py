@@ -44,7 +44,7 @@ def factory(name: str, *, role: str, trust_remote_code: bool) -> Callable[..., L
             raise MetaCompressError(f"{role} adapter {name!r}: write python:MODULE:FACTORY")
         try:
             module = importlib.import_module(module_name)
-        except Exception as exc:  # whatever the module raises while importing is the plugin's failure
+        except (Exception, SystemExit) as exc:  # whatever the module raises while importing is the plugin's failure
             raise MetaCompressError(f"{role} adapter {name!r}: cannot import {module_name} ({exc})") from None
         made = getattr(module, attr, None)
     else:
@@ -69,6 +69,9 @@ def load(name: str, source: str, *, role: str, tokenizer: str | None, device: st
         model = make(source, role=role, tokenizer=tokenizer, device=device, max_length=max_length, options=dict(options))
     except MetaCompressError:
         raise
+    except SystemExit as exc:  # sys.exit() in a plugin must not end the run as if it had succeeded
+        raise MetaCompressError(f"{role} adapter {name!r} exited while loading {source} (SystemExit({exc.code!r})); "
+                                "this is a fault of the plugin's code") from None
     except Exception as exc:  # the plugin's own failure (bad option, unreadable file): not a bug of this tool
         first = (str(exc).splitlines() or [""])[0][:300]
         raise MetaCompressError(f"{role} adapter {name!r} could not load {source} ({type(exc).__name__}: {first})") from None
@@ -116,6 +119,9 @@ def _guarded(bound: Callable, *, spec: str, role: str, method: str) -> Callable:
             return bound(*args, **kwargs)
         except (MetaCompressError, MemoryError):
             raise
+        except SystemExit as exc:
+            raise MetaCompressError(f"{role} adapter {spec!r} exited in its {method}() (SystemExit({exc.code!r})); "
+                                    "this is a fault of the plugin's code") from None
         except Exception as exc:
             first = (str(exc).splitlines() or [""])[0][:300]
             raise MetaCompressError(f"{role} adapter {spec!r} failed in its {method}() ({type(exc).__name__}: "

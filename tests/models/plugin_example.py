@@ -38,9 +38,13 @@ class FaultyModel(ConstantModel):
     """Misbehaves as ``fault`` says: rows off by ``rows``, a ``values`` row of the wrong width or NaN, or
     raising in ``raise_in``."""
 
+    exit_in = None
+
     def _maybe_raise(self, method):
         if self.raise_in == method:
             raise KeyError(f"plugin bug in {method}")
+        if self.exit_in == method:
+            raise SystemExit(0)  # what sys.exit(0) raises
 
     def encode(self, inputs, ids=None):
         self._maybe_raise("encode")
@@ -63,13 +67,31 @@ class FaultyModel(ConstantModel):
 def make_faulty(source, *, role, tokenizer, device, max_length, options):
     model = FaultyModel(name=source, label_names=["a", "b"], fingerprint="faulty-" + source, max_length=10)
     model.values = [float(v) for v in options.get("logits", "0,1").split(",")]
-    model.extra_rows = int(options.get("extra_rows", "0"))
+    model.extra_rows = options["extra_rows"]
     model.raise_in = options.get("raise_in")
+    model.exit_in = options.get("exit_in")
+    if model.exit_in == "load":
+        raise SystemExit(0)
     return model
 
 
-make_faulty.OPTIONS = (*make.OPTIONS, Option("extra_rows", "rows forward returns beyond the batch's", default="0"),
-                       Option("raise_in", "the method that raises"))
+make_faulty.OPTIONS = (*make.OPTIONS, Option("extra_rows", "rows forward returns beyond the batch's", default="0",
+                                             kind=int, positive=False),
+                       Option("raise_in", "the method that raises"),
+                       Option("exit_in", "the method that calls sys.exit(0), or load"))
+
+
+class SilentModel(ConstantModel):
+    """Marks every input unavailable (encode gives None), as a stored-outputs adapter does for inputs it lacks."""
+
+    def encode(self, inputs, ids=None):
+        return [None] * len(inputs)
+
+
+def make_silent(source, *, role, tokenizer, device, max_length, options):
+    model = SilentModel(name=source, label_names=["a", "b"], fingerprint="silent-" + source, max_length=10)
+    model.values = [0.0, 1.0]
+    return model
 
 
 def make_named(source, *, role, tokenizer, device, max_length, options):

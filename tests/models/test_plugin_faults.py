@@ -42,13 +42,24 @@ def test_exceptions_in_plugin_code_blame_the_plugin(method):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("method", RAISES)
+def test_sys_exit_in_plugin_code_is_the_plugins_fault_not_success(method):
+    model = load_model("x", adapter=SPEC, trust_remote_code=True, options={"exit_in": method})
+    with pytest.raises(MetaCompressError, match=rf"{SPEC}' exited in its {method}\(\) \(SystemExit\(0\)\)") as err:
+        InferenceEngine(model, None, progress=False).predict(INPUTS)
+    assert "\n" not in str(err.value)
+    with pytest.raises(MetaCompressError, match=rf"{SPEC}' exited while loading x \(SystemExit\(0\)\)"):
+        load_model("x", adapter=SPEC, trust_remote_code=True, options={"exit_in": "load"})
+
+
 def test_a_well_behaved_plugin_still_runs():
     model = load_model("x", adapter=SPEC, trust_remote_code=True)
     got = InferenceEngine(model, None, batch_size=2, progress=False).predict(INPUTS)
     assert got.probs.shape == (len(INPUTS), 2)
 
 
-@pytest.mark.parametrize("options", [["logits=0,1,2"], ["raise_in=forward"]])
+@pytest.mark.parametrize("options", [["logits=0,1,2"], ["raise_in=forward"], ["exit_in=forward"], ["exit_in=load"],
+                                     ["exit_in=encode"]])
 def test_cli_reports_plugin_faults_as_the_plugins_exit_2(tmp_path, options):
     data = write_jsonl(tmp_path / "d.jsonl", [{"id": str(i), "code": code[0], "label": i % 2}
                                               for i, code in enumerate(INPUTS)])
@@ -62,6 +73,24 @@ def test_cli_reports_plugin_faults_as_the_plugins_exit_2(tmp_path, options):
     assert proc.returncode == 2, proc.stderr
     assert SPEC in proc.stderr and "internal error" not in proc.stderr and "Traceback" not in proc.stderr
     assert "cannot import" not in proc.stderr, proc.stderr  # the plugin itself must have run
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("role", ["teacher", "student"])
+def test_cli_refuses_a_model_that_answers_no_input(tmp_path, role):
+    """A plugin whose encode marks every input unavailable: exit 2 naming the model, no empty report."""
+    data = write_jsonl(tmp_path / "d.jsonl", [{"id": str(i), "code": code[0], "label": i % 2}
+                                              for i, code in enumerate(INPUTS)])
+    adapters = {"teacher": SPEC, "student": SPEC, role: "python:tests.models.plugin_example:make_silent"}
+    args = ["evaluate", "--teacher", "t", "--teacher-adapter", adapters["teacher"], "--student", "s",
+            "--student-adapter", adapters["student"], "--trust-remote-code", "--data", str(data), "--task", "defect",
+            "--language", "c", "--no-verify", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"),
+            "--quiet"]
+    proc = subprocess.run(metacompress_command() + args, capture_output=True, text=True, timeout=300,
+                          env=repo_importable_env())
+    assert proc.returncode == 2, proc.stderr
+    assert f"the {role} ({role[0]}) has no output for any of the" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
 
 
 PARTLY = "python:tests.models.plugin_example:make_partly_wrong"
