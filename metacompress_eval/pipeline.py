@@ -225,7 +225,7 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
     for role, mask in available.items():
         # A model that answered nothing (a plugin whose encode marks every input unavailable) would give a
         # report with an empty section for it and exit 0: refuse instead.
-        if mask is not None and len(mask) and not mask.any():
+        if mask is not None and len(mask) and not mask.any() and not isinstance(models[role], AbsentModel):
             raise MetaCompressError(f"the {role} ({models[role].name}) has no output for any of the {len(mask)} "
                                     f"inputs (its {models[role].adapter} adapter marked every input unavailable); "
                                     "no report written")
@@ -244,7 +244,8 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
                                          mlm=config.attack_mlm, verify=config.verify,
                                          max_sources=config.attack_max_sources, batch_size=config.batch_size,
                                          device=device)
-        say(f"attacking teacher and student: {', '.join(config.attacks)} (budget {config.attack_budget})")
+        attacked = " and ".join(role for role, m in (("teacher", teacher), ("student", student)) if m.answers_any_input)
+        say(f"attacking {attacked or 'no model'}: {', '.join(config.attacks)} (budget {config.attack_budget})")
         attack_suite = run_attack_suite(sources, task.language, teacher, student, attack_settings, cache=cache,
                                         progress=config.progress and main, log=say)
         if attack_suite.follow_ups:

@@ -55,20 +55,23 @@ def summary_lines(report: dict) -> list[str]:
     a = report.get("analysis", report)
     counts = a.get("counts", {})
     by_t = [f"{k}: {v}" for k, v in counts.get("by_transformation", {}).items() if not is_attack(k)]
+    # Without a teacher there is nothing to relate the student to: its own flips and accuracy only.
+    no_teacher = ((report.get("models") or {}).get("teacher") or {}).get("adapter") == "none"
     lines = [
         f"{counts.get('sources', 0)} sources, {counts.get('follow_ups', 0)} follow-ups "
         f"({', '.join(by_t) or 'none'}){attack_count_text(counts)}",
-        f"violation rates over {overall_scope(a)} [95% CI] (k/n):",
+        "no teacher: relations and agreement not computed; the student's own figures [95% CI] (k/n):" if no_teacher
+        else f"violation rates over {overall_scope(a)} [95% CI] (k/n):",
     ]
     processes = max([(stats or {}).get("processes", 1) for key, stats in (report.get("inference") or {}).items()
                      if isinstance(stats, dict)] or [1])
     if processes > 1:
         lines.insert(1, f"inference sharded across {processes} processes (torchrun / accelerate launch)")
     overall = a.get("relations", {}).get("overall", {})
-    for rel in list_relations():
+    for rel in [] if no_teacher else list_relations():
         lines.append(f"  {rel.abbreviation:<4}{_rate(overall.get(rel.key))}")
     fidelity = (a.get("fidelity") or {}).get("overall")
-    if fidelity:
+    if fidelity and not no_teacher:
         kl = fidelity["kl_bits"].get("mean")
         floored = fidelity.get("kl_floored") or 0
         lines.append(f"  top-1 agreement: {_rate(fidelity['top1_agreement'], 'agreements')}; mean KL(T‖S): "
@@ -80,7 +83,7 @@ def summary_lines(report: dict) -> list[str]:
         if sources.get("mean_abs_prob_difference") is not None:
             lines.append(f"  mean |ΔP| on sources: {sources['mean_abs_prob_difference']:.3f} (n = {sources['n']})")
     coverage = a.get("coverage")
-    if coverage:
+    if coverage and not no_teacher:
         lines.append(f"  partial outputs: both models answered {coverage['both']['inputs']} of "
                      f"{coverage['of']['inputs']} inputs (see report.md, Partial outputs)")
     flips = a.get("flips", {})
@@ -97,7 +100,9 @@ def summary_lines(report: dict) -> list[str]:
         for scope in ("sources", "follow_ups"):
             t = perf[scope]["teacher"]["accuracy"]
             s = perf[scope]["student"]["accuracy"]
-            if t.get("n") or s.get("n"):
+            if no_teacher and s.get("n"):
+                lines.append(f"  accuracy on {scope.replace('_', '-')}: student {_rate(s, 'correct', 'accuracy')}")
+            elif not no_teacher and (t.get("n") or s.get("n")):
                 lines.append(f"  accuracy on {scope.replace('_', '-')}: teacher "
                              f"{_rate(t, 'correct', 'accuracy')}, student {_rate(s, 'correct', 'accuracy')}")
     return lines

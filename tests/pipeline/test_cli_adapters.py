@@ -74,6 +74,14 @@ def test_no_teacher_gives_the_students_own_figures(setup, tmp_path):
     assert a["relations"]["overall"]["prediction_agreement"]["rate"] is None
     assert a["flips"]["student"]["overall"]["n"] == a["counts"]["follow_ups"]
     assert a["performance"]["sources"]["student"]["accuracy"]["n"] == 8
+    # The summary says what a teacher-less run computes, without empty relation lines or "teacher n/a".
+    from metacompress_eval.report.summary import summary_lines
+
+    text = "\n".join(summary_lines(json.loads((out / "report.json").read_text())))
+    assert "no teacher: relations and agreement not computed" in text
+    assert "violation rates" not in text and "partial outputs" not in text and "teacher" not in text.replace(
+        "no teacher", "")
+    assert "student flip rate" in text and "accuracy on sources: student" in text
 
 
 def _bad_state(setup, where, mutate):
