@@ -27,11 +27,17 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["CPU_PASS_TOKENS", "default_pass_tokens", "plan_batches"]
+__all__ = ["CPU_PASS_TOKENS", "MAX_BATCH_INPUTS", "default_pass_tokens", "plan_batches"]
 
 # A CPU forward pass's own cost, in tokens (see the module docstring): set above the ~15–50 measured
 # on one thread, because with several intra-op threads each pass also synchronises them.
 CPU_PASS_TOKENS = 128
+
+# Inputs a batch holds at most, whatever the budget: each input relaxes at most this many batch ends,
+# so planning stays linear in the number of inputs (a budget of 10**9 tokens over a million one-token
+# inputs would otherwise take minutes to plan), and a thousand inputs a pass is beyond what any device
+# needs to be busy.
+MAX_BATCH_INPUTS = 1024
 
 
 def default_pass_tokens(device: str, budget: int) -> int:
@@ -47,8 +53,8 @@ def plan_batches(lengths: Sequence[int], budget: int, pass_tokens: int, *, full_
 
     Args:
         lengths: each input's length in tokens (values below 1 count as 1).
-        budget: padded tokens a batch may hold (``count × its longest``); a single longer input
-            is a batch of its own.
+        budget: padded tokens a batch may hold (``count × its longest``), and at most
+            :data:`MAX_BATCH_INPUTS` inputs; a single longer input is a batch of its own.
         pass_tokens: the fixed cost of one forward pass, in tokens (0: pad as little as possible).
         full_length, full_count: when every length is at most ``full_length``, the inputs of exactly
             that length go first, ``full_count`` to a batch, as many whole batches as they fill; the
@@ -62,14 +68,26 @@ def plan_batches(lengths: Sequence[int], budget: int, pass_tokens: int, *, full_
         raise ValueError("budget must be at least 1")
     if pass_tokens < 0:
         raise ValueError("pass_tokens must be at least 0")
-    sizes = np.maximum(np.asarray(lengths, dtype=np.int64).reshape(-1), 1)
+    if full_count is not None and full_count < 1:
+        raise ValueError("full_count must be at least 1")
+    raw = np.asarray(lengths)
+    if raw.ndim != 1 or not (raw.size == 0 or np.issubdtype(raw.dtype, np.integer)):
+        raise ValueError("lengths must be a flat sequence of whole numbers")
+    sizes = np.maximum(raw.astype(np.int64), 1)
+    if sizes.size:
+        # Beyond these every value acts alike (a budget holding all inputs; a pass dearer than any padding),
+        # and the costs stay exact integers in float64.
+        top = int(sizes.max())
+        budget = min(int(budget), top * int(sizes.size))
+        pass_tokens = min(int(pass_tokens), top * int(sizes.size) + 1)
     # Stable, longest first: equal lengths keep their input order.
     order = np.argsort(-sizes, kind="stable")
     plan: list[list[int]] = []
     head = 0
     if full_length is not None and full_count is not None and sizes.size and int(sizes.max()) <= full_length:
+        full_count = min(full_count, MAX_BATCH_INPUTS)
         full = int(np.count_nonzero(sizes == full_length))
-        head = full - full % max(1, full_count)
+        head = full - full % full_count
         plan = [order[s:s + full_count].tolist() for s in range(0, head, full_count)]
     rest = sizes[order[head:]]
     plan.extend(order[head + a:head + b].tolist() for a, b in _segments(rest, budget, pass_tokens))
@@ -81,13 +99,15 @@ def _segments(sorted_lengths: np.ndarray, budget: int, pass_tokens: int) -> list
     ``i`` pads to ``sorted_lengths[i]`` and holds at most ``budget // sorted_lengths[i]`` inputs."""
     n = int(sorted_lengths.size)
     # best[j]: the least cost of batching the first j inputs; start[j]: where that plan's last batch starts.
-    best = np.full(n + 1, np.iinfo(np.int64).max, dtype=np.int64)
-    best[0] = 0
+    # float64 holds every cost exactly (plan_batches bounds them far below 2**53) and cannot overflow.
+    best = np.full(n + 1, np.inf)
+    best[0] = 0.0
     start = np.zeros(n + 1, dtype=np.int64)
+    steps = np.arange(1, min(n, MAX_BATCH_INPUTS) + 1, dtype=np.float64)
     for i in range(n):
         width = int(sorted_lengths[i])
-        count = min(max(1, budget // width), n - i)
-        cost = best[i] + pass_tokens + width * np.arange(1, count + 1, dtype=np.int64)
+        count = min(max(1, budget // width), n - i, MAX_BATCH_INPUTS)
+        cost = best[i] + pass_tokens + width * steps[:count]
         reach = best[i + 1:i + 1 + count]
         better = cost < reach
         reach[better] = cost[better]

@@ -39,6 +39,8 @@ cache. Every process ends with the same outputs, so the report equals the single
 from __future__ import annotations
 
 import hashlib
+import math
+import numbers
 import os
 import queue
 import sqlite3
@@ -49,7 +51,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .batch_plan import default_pass_tokens, plan_batches
+from .batch_plan import MAX_BATCH_INPUTS, default_pass_tokens, plan_batches
 from .errors import MetaCompressError
 from .launch import world_size
 from .models.base import Inputs, LoadedModel, input_key
@@ -296,6 +298,8 @@ def distributed_state(device: str = "cpu"):
 # Inputs encoded per chunk while the engine runs batches (InferenceEngine._encode_while_running):
 # the first chunk is small so that inference starts early, later ones larger (fewer tokenizer calls).
 _FIRST_CHUNK = 64
+# Lengths at or above this are no length at all (a plugin's bug); below it every plan's cost is exact.
+_MAX_LENGTH = 2 ** 40
 _LAST_CHUNK = 1024
 
 
@@ -393,10 +397,25 @@ class InferenceEngine:
         ``batch_tokens // max_length`` (so that they can run while the rest is being encoded); with
         every input at ``max_length`` that is the fixed ``batch_size``.
         """
-        length = self.loaded.length
         cap = max(1, self.loaded.max_length)
-        return plan_batches([length(e) for e in encoded], self.batch_tokens, self.pass_tokens,
-                            full_length=cap, full_count=max(1, self.batch_tokens // cap))
+        return plan_batches([self._length(e) for e in encoded], self.batch_tokens, self.pass_tokens,
+                            full_length=cap, full_count=self._full_count())
+
+    def _full_count(self) -> int:
+        """Full-length inputs a batch of the plan holds (:meth:`batches`)."""
+        return min(MAX_BATCH_INPUTS, max(1, self.batch_tokens // max(1, self.loaded.max_length)))
+
+    def _length(self, encoded) -> int:
+        """The adapter's ``length`` of one encoded input, checked: a whole number of tokens."""
+        value = self.loaded.length(encoded)
+        whole = (isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and math.isfinite(value)
+                                                         and float(value).is_integer()))
+        if whole and not isinstance(value, bool) and abs(int(value)) < _MAX_LENGTH:
+            return int(value)
+        model = self.loaded
+        who = getattr(model, "plugin", None) or model.adapter
+        raise MetaCompressError(f"the {who!r} adapter's length() returned {value!r} for an input; a length is a "
+                                f"whole number of tokens below {_MAX_LENGTH} (a fault of the adapter's code)")
 
     def collate(self, rows: list):
         """One padded batch, as the adapter's ``forward`` takes it."""
@@ -543,7 +562,7 @@ class InferenceEngine:
 
         model = self.loaded
         cap = max(1, model.max_length)
-        per_batch = max(1, self.batch_tokens // cap)
+        per_batch = self._full_count()
         bar = tqdm(total=len(inputs), desc=self.desc, unit="input", disable=not self.progress, leave=False)
         ready: list[int] = []  # full-length inputs in work.todo not run yet
         ran: set[int] = set()
@@ -576,10 +595,12 @@ class InferenceEngine:
                         before = len(work.todo)
                         self._admit(chunk, *future.result(), work, None, stats)
                         for i in range(before, len(work.todo)):
-                            length = max(1, model.length(work.encoded[i]))
+                            length = max(1, self._length(work.encoded[i]))
                             if length > cap:
-                                raise RuntimeError(f"the {model.adapter} adapter encoded an input of {length} tokens, "
-                                                   f"more than its max_length {cap}")
+                                who = getattr(model, "plugin", None) or model.adapter
+                                raise MetaCompressError(f"the {who!r} adapter encoded an input of {length} tokens, "
+                                                        f"more than its max_length {cap}, though it encodes in the "
+                                                        "background (a fault of the adapter's code)")
                             if length == cap:
                                 ready.append(i)
                         while len(ready) >= per_batch:

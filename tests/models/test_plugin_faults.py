@@ -52,6 +52,37 @@ def test_sys_exit_in_plugin_code_is_the_plugins_fault_not_success(method):
         load_model("x", adapter=SPEC, trust_remote_code=True, options={"exit_in": "load"})
 
 
+@pytest.mark.parametrize("background", [False, True])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 20.5, None, "20", 10 ** 30 * 1.0, True])
+def test_a_length_that_is_not_a_whole_number_is_the_plugins_fault(value, background):
+    model = load_model("x", adapter=SPEC, trust_remote_code=True)
+    model.encodes_in_background = background
+    model.length = lambda encoded: value
+    with pytest.raises(MetaCompressError, match=rf"the '{SPEC}' adapter's length\(\) returned .*a fault of the "
+                                                r"adapter's code") as err:
+        InferenceEngine(model, None, progress=False).predict(INPUTS * 20)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("value", [20.0, 3, -4, 0])
+def test_whole_number_lengths_of_any_type_run(value):
+    import numpy as np
+
+    model = load_model("x", adapter=SPEC, trust_remote_code=True)
+    model.length = lambda encoded: np.float32(value) if isinstance(value, float) else np.int64(value)
+    got = InferenceEngine(model, None, progress=False).predict(INPUTS)
+    assert got.probs.shape == (len(INPUTS), 2)
+
+
+def test_a_background_encoder_longer_than_its_max_length_is_its_fault():
+    model = load_model("x", adapter=SPEC, trust_remote_code=True)
+    model.encodes_in_background = True
+    model.length = lambda encoded: model.max_length + 1000
+    with pytest.raises(MetaCompressError, match=rf"the '{SPEC}' adapter encoded an input of \d+ tokens, more than "
+                                                r"its max_length .*a fault of the adapter's code"):
+        InferenceEngine(model, None, progress=False).predict(INPUTS * 20)
+
+
 def test_a_well_behaved_plugin_still_runs():
     model = load_model("x", adapter=SPEC, trust_remote_code=True)
     got = InferenceEngine(model, None, batch_size=2, progress=False).predict(INPUTS)

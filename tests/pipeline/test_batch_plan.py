@@ -99,3 +99,31 @@ def test_device_defaults_and_bad_arguments():
     with pytest.raises(ValueError):
         plan_batches([1, 2], 10, -1)
     assert plan_batches([], 10, 1) == []
+
+
+@pytest.mark.parametrize("lengths,budget,pass_tokens", [
+    (list(range(1, 30)), 60, 10 ** 18), ([1] * 8, 2, 2 ** 62), ([3, 4, 5, 5, 2, 2, 1], 10, 2 ** 63 - 1),
+    ([5, 1, 7], 10 ** 30, 10 ** 30), ([2] * 5, 2 ** 70, 0), ([10 ** 15, 3], 10 ** 19, 10 ** 19 // 4),
+])
+def test_huge_budgets_and_pass_costs_neither_overflow_nor_lose_optimality(lengths, budget, pass_tokens):
+    plan = plan_batches(lengths, budget, pass_tokens)
+    _check_shape(lengths, plan, budget)
+    if len(lengths) <= 12:
+        assert _cost(lengths, plan, pass_tokens) == _brute_force(lengths, budget, pass_tokens)
+
+
+def test_a_batch_holds_at_most_max_batch_inputs_and_planning_stays_linear():
+    from metacompress_eval.batch_plan import MAX_BATCH_INPUTS
+
+    plan = plan_batches([1] * 3000, 10 ** 9, 10 ** 9)
+    assert sorted(len(b) for b in plan) == [3000 - 2 * MAX_BATCH_INPUTS, MAX_BATCH_INPUTS, MAX_BATCH_INPUTS]
+    head = plan_batches([4] * 3000, 10 ** 9, 0, full_length=4, full_count=10 ** 6)
+    assert max(len(b) for b in head) <= MAX_BATCH_INPUTS
+
+
+@pytest.mark.parametrize("lengths", [[[1, 2], [3, 4]], [1.5, 2], ["20"], [float("nan")], [None]])
+def test_lengths_must_be_whole_numbers(lengths):
+    with pytest.raises(ValueError, match="lengths must be a flat sequence of whole numbers"):
+        plan_batches(lengths, 10, 0)
+    with pytest.raises(ValueError, match="full_count must be at least 1"):
+        plan_batches([5, 5], 10, 0, full_length=5, full_count=0)
