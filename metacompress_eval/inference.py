@@ -56,6 +56,7 @@ from .errors import MetaCompressError
 from .launch import world_size
 from .models.base import Inputs, LoadedModel, input_key
 from .sqlite_cache import SqliteCache, default_cache_dir, move_damaged_cache
+from .threads import one_thread_for_small_batches
 
 __all__ = ["CacheWriter", "InferenceEngine", "InferenceStats", "Inputs", "OutputCache", "move_damaged_cache", "Prediction",
            "default_cache_dir", "distributed_state", "input_key", "softmax"]
@@ -425,8 +426,11 @@ class InferenceEngine:
         return self.loaded.forward(batch)
 
     def logits(self, rows: list) -> np.ndarray:
-        """Class logits of a batch of encoded inputs, checked (:func:`check_logits`)."""
-        return check_logits(self.loaded, self.forward(self.collate(rows)), len(rows))
+        """Class logits of a batch of encoded inputs, checked (:func:`check_logits`). A small batch runs
+        on one CPU thread, so that its outputs do not depend on the thread count
+        (:func:`~metacompress_eval.threads.one_thread_for_small_batches`)."""
+        with one_thread_for_small_batches(len(rows), str(self.loaded.device)):
+            return check_logits(self.loaded, self.forward(self.collate(rows)), len(rows))
 
     def predict(self, inputs: Sequence[Inputs], ids: Sequence[Any] | None = None, *, shard: bool = True) -> Prediction:
         """Probabilities for every input, computing only what the cache does not hold.

@@ -19,8 +19,10 @@ follows the machine as other jobs start and stop.
 Changing the thread count must not change results. torch's CPU kernels are thread-count invariant
 for everything a small RoBERTa classifier runs except two: the fused LayerNorm backward (it sums the
 weight and bias gradients in per-thread partial buffers) and dropout inside the attention kernel.
-:func:`make_thread_invariant` replaces both for training; inference (forward passes) is invariant
-as it is. With it, the same seed gives bit-identical weights and outputs with 1, 2, 3 or 4 threads on
+:func:`make_thread_invariant` replaces both for training. Forward passes are invariant except for
+matrix products of 5–11 rows (torch 2.13's CPU GEMM splits such small row counts across threads in a
+way that changes the summation order): a classifier head over a batch of 5–11 inputs differs in its last
+bits between 1 and 2 threads. :func:`one_thread_for_small_batches` runs such batches on one thread. With it, the same seed gives bit-identical weights and outputs with 1, 2, 3 or 4 threads on
 one machine (``tests/test_threads.py`` checks 1 and 2). Other architectures may use other
 thread-dependent kernels (ConvBERT's pointwise convolutions do), so check before relying on it.
 Different CPUs (another vector width, another MKL code path) can still differ in the last bits.
@@ -28,10 +30,12 @@ Different CPUs (another vector width, another MKL code path) can still differ in
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -220,6 +224,33 @@ def add_threads_argument(parser, default: str = AUTO) -> None:
                         help="torch CPU threads: a number, 'cpus' (the CPUs this process may use: affinity mask, "
                              "cgroup quota) or 'auto' (those CPUs less the ones other processes keep busy; the demo's "
                              f"training checks again every epoch) (default: {default})")
+
+
+# Forward passes over fewer inputs than this run on one thread (module docstring): every GEMM then has
+# at least 12 rows (a row per input, or per token) or runs unsplit. Measured: torch 2.13 CPU gives the
+# same bits on 1–4 threads for every row count but 5–7 and 9–11 (tests/test_threads.py checks it).
+SMALL_BATCH = 12
+
+
+@contextlib.contextmanager
+def one_thread_for_small_batches(inputs: int, device: str = "cpu"):
+    """Within the block, torch uses one intra-op thread when ``inputs`` < :data:`SMALL_BATCH` on a CPU,
+    so that a small batch's outputs do not depend on the thread count; otherwise nothing changes. Such
+    batches are small, so the thread given up costs little."""
+    if inputs >= SMALL_BATCH or str(device).split(":")[0] != "cpu" or "torch" not in sys.modules:
+        yield
+        return
+    import torch
+
+    threads = torch.get_num_threads()
+    if threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def make_thread_invariant(model):

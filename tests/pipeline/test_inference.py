@@ -155,3 +155,45 @@ def test_float32_is_the_default_and_reproduces_cached_outputs(tiny_models, tmp_p
     low = InferenceEngine(half, cache, progress=False).predict(inputs)
     assert low.stats.cached == 0 and low.stats.computed == len(inputs)  # other precision, other cache rows
     np.testing.assert_allclose(low.probs, first.probs, atol=0.05)
+
+
+def test_outputs_do_not_depend_on_the_thread_count_for_any_batch_size(tiny_models):
+    """torch's CPU GEMM gives other last bits on 1 and 2 threads for 5–11 rows (a classifier head over a
+    batch of 5–11 inputs): the engine runs such batches on one thread (threads.one_thread_for_small_batches)."""
+    from metacompress_eval.threads import SMALL_BATCH
+
+    loaded = load_model(str(tiny_models["teacher"]))
+    engine = InferenceEngine(loaded, None, progress=False)
+    encoded = engine.encode([(snippet,) for snippet in C_SNIPPETS * 4])
+    before = torch.get_num_threads()
+    try:
+        for count in range(1, SMALL_BATCH + 4):
+            rows = encoded[:count]
+            out = {}
+            for threads in (1, 2, 3):
+                torch.set_num_threads(threads)
+                out[threads] = engine.logits(rows).tobytes()
+                assert torch.get_num_threads() == threads  # restored after a small batch
+            assert out[1] == out[2] == out[3], count
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_row_counts_from_small_batch_up_give_the_same_bits_on_any_thread_count():
+    """The assumption behind SMALL_BATCH, checked on this machine's torch: a linear layer over 12 rows or
+    more gives the same bits on 1–4 threads (if a torch update breaks it, SMALL_BATCH must grow)."""
+    from metacompress_eval.threads import SMALL_BATCH
+
+    gen = torch.Generator().manual_seed(0)
+    weight, bias = torch.randn(64, 96, generator=gen), torch.randn(64, generator=gen)
+    before = torch.get_num_threads()
+    try:
+        for rows in list(range(SMALL_BATCH, 70)) + [96, 128, 513, 1000]:
+            x = torch.randn(rows, 96, generator=gen)
+            results = []
+            for threads in (1, 2, 3, 4):
+                torch.set_num_threads(threads)
+                results.append(torch.nn.functional.linear(x, weight, bias))
+            assert all(torch.equal(results[0], r) for r in results[1:]), rows
+    finally:
+        torch.set_num_threads(before)
