@@ -159,25 +159,35 @@ def run_evaluation(config: EvaluationConfig, log: Callable[[str], None] | None =
         raise MetaCompressError("--batch-size must be at least 1")
     if config.batch_tokens is not None and config.batch_tokens < 1:
         raise MetaCompressError("--batch-tokens must be at least 1")
+    attack_settings = _attack_settings(config, device) if config.attacks else None  # checked before any work
     # The report folder is checked (and its staging folder made) before any work; it is written
     # whole at the end, so a failure anywhere leaves an earlier report as it was.
     folder = OutputFolder(config.out_dir, what="report folder", markers=("report.json",)) if main else None
     with folder if folder is not None else contextlib.nullcontext():
-        return _run(config, task, state, main, say, device, started, folder)
+        return _run(config, task, state, main, say, device, started, folder, attack_settings)
+
+
+def _attack_settings(config: EvaluationConfig, device: str):
+    """The :class:`~metacompress_eval.attacks.AttackSettings` of ``config`` (checked when made)."""
+    from .attacks import AttackSettings
+
+    return AttackSettings(methods=tuple(config.attacks), budget=config.attack_budget, seed=config.seed,
+                          transforms=tuple(config.attack_transforms), mlm=config.attack_mlm, verify=config.verify,
+                          max_sources=config.attack_max_sources, batch_size=config.batch_size, device=device)
 
 
 def _run(config: EvaluationConfig, task, state, main: bool, say, device: str, started: float,
-         folder: OutputFolder | None) -> EvaluationResult:
+         folder: OutputFolder | None, attack_settings=None) -> EvaluationResult:
     """The stages of :func:`run_evaluation` once the report folder is known to be writable."""
     cache = OutputCache.in_dir(config.cache_dir)  # opened first: an unusable cache folder fails before any work
     try:
-        return _stages(config, task, state, main, say, device, started, folder, cache)
+        return _stages(config, task, state, main, say, device, started, folder, cache, attack_settings)
     finally:
         cache.close()
 
 
 def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str, started: float,
-            folder: OutputFolder | None, cache: OutputCache) -> EvaluationResult:
+            folder: OutputFolder | None, cache: OutputCache, attack_settings=None) -> EvaluationResult:
     if config.teacher is None:
         say(f"no teacher: the student's own figures only (loading student {config.student})")
         student = config.student_spec.load("student", device, task=task)
@@ -236,14 +246,9 @@ def _stages(config: EvaluationConfig, task, state, main: bool, say, device: str,
             warn(warning)
     n_follow_ups = len(rows.follow_ups)
     attack_suite = None
-    if config.attacks:
-        from .attacks import AttackSettings, run_attack_suite
+    if attack_settings is not None:
+        from .attacks import run_attack_suite
 
-        attack_settings = AttackSettings(methods=tuple(config.attacks), budget=config.attack_budget,
-                                         seed=config.seed, transforms=tuple(config.attack_transforms),
-                                         mlm=config.attack_mlm, verify=config.verify,
-                                         max_sources=config.attack_max_sources, batch_size=config.batch_size,
-                                         device=device)
         attacked = " and ".join(role for role, m in (("teacher", teacher), ("student", student)) if m.answers_any_input)
         say(f"attacking {attacked or 'no model'}: {', '.join(config.attacks)} (budget {config.attack_budget})")
         attack_suite = run_attack_suite(sources, task.language, teacher, student, attack_settings, cache=cache,

@@ -92,3 +92,49 @@ def test_an_interruption_says_what_a_rerun_of_that_command_does(argv, monkeypatc
     monkeypatch.setattr(command, "run", _interrupted)
     assert main(list(argv)) == 130
     assert capsys.readouterr().err.splitlines() == ["metacompress: interrupted" + INTERRUPTED[argv]]
+
+
+ATTACKING = {"evaluate": ["evaluate", *CHUNKED["evaluate"]], "attack": ["attack", "--model", "m", "--data", "d.jsonl"]}
+
+
+@pytest.mark.parametrize("attacks,message", [
+    ("mhm,mhm", "--attacks names mhm more than once; each attack runs once"),
+    ("random, mhm,random,mhm,alert", "--attacks names random, mhm more than once; each attack runs once"),
+    (",", "--attacks names no attack; give one or more of: random, mhm, alert"),
+    ("", "--attacks names no attack; give one or more of: random, mhm, alert"),
+    ("mhm,nope,nope", "unknown attack(s) nope; choose from: random, mhm, alert"),
+])
+def test_an_attack_list_names_each_known_method_once(attacks, message, capsys):
+    """A repeated method would run twice and count its adversarial examples twice; an empty list ran none."""
+    assert main([*ATTACKING["evaluate"], f"--attacks={attacks}"]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"metacompress: error: {message}"]
+
+
+@pytest.mark.parametrize("command,option,least", [
+    ("evaluate", "--attack-max-sources", 1), ("evaluate", "--attack-budget", 1), ("evaluate", "--batch-size", 1),
+    ("attack", "--budget", 1), ("attack", "--batch-size", 1), ("attack", "--side", 0)])
+@settings(max_examples=8, deadline=None)
+@given(below=st.integers(min_value=1, max_value=10**6))
+def test_attack_integer_settings_below_their_least_value_are_refused_in_one_line(command, option, least, below):
+    """--attack-max-sources 0 attacked every source and -3 all but the last three (a slice)."""
+    value = least - below
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main([*ATTACKING[command], "--attacks=mhm" if command == "evaluate" else "--method=mhm",
+                     f"{option}={value}"]) == 2
+    assert err.getvalue().splitlines() == [f"metacompress: error: {option} must be at least {least}, not {value}"]
+
+
+@pytest.mark.parametrize("field,value", [("max_sources", 0), ("max_sources", -3), ("budget", 0), ("batch_size", 0),
+                                         ("side", -1), ("max_sources", 1.5), ("budget", True)])
+def test_attack_settings_refuse_what_the_options_refuse(field, value):
+    from metacompress_eval.attacks import AttackSettings
+    from metacompress_eval.errors import MetaCompressError
+
+    with pytest.raises(MetaCompressError, match=f"attack setting {field} must be a whole number"):
+        AttackSettings(methods=("mhm",), **{field: value})
+    with pytest.raises(MetaCompressError, match="names mhm more than once"):
+        AttackSettings(methods=("mhm", "random", "mhm"))
+    with pytest.raises(MetaCompressError, match="names no attack"):
+        AttackSettings(methods=())
+    assert AttackSettings(methods=("mhm",), max_sources=1, side=0).max_sources == 1

@@ -15,11 +15,11 @@ from .base import (FAILED, SKIP_MISCLASSIFIED, SKIP_NO_IDENTIFIERS, SKIP_UNPARSA
 from .export import write_adversarial
 from .mhm import MHMAttack
 from .random_search import RandomAttack
-from .suite import ATTACKS, AttackSettings, AttackSuiteResult, attack_names, get_attack, make_attack, run_attack_suite, run_attacks
+from .suite import ATTACKS, AttackSettings, AttackSuiteResult, attack_names, checked_methods, get_attack, make_attack, run_attack_suite, run_attacks
 
 __all__ = [
     "ALERTAttack", "ATTACKS", "Attack", "AttackGoal", "AttackResult", "AttackSettings", "AttackSuiteResult",
     "BudgetExhausted", "FAILED", "MHMAttack", "Oracle", "QueryBudget", "RandomAttack", "SKIPPED",
     "SKIP_MISCLASSIFIED", "SKIP_NO_IDENTIFIERS", "SKIP_UNPARSABLE", "SUCCESSFUL", "Subject", "Variant",
-    "attack_names", "get_attack", "make_attack", "run_attack_suite", "run_attacks", "write_adversarial",
+    "attack_names", "checked_methods", "get_attack", "make_attack", "run_attack_suite", "run_attacks", "write_adversarial",
 ]

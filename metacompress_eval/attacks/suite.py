@@ -11,6 +11,7 @@ relations are reported per attack. Its ``section`` is the ``attacks`` key of ``r
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -43,6 +44,26 @@ def get_attack(name: str, **kwargs: Any) -> Attack:
     return cls(**kwargs)
 
 
+def checked_methods(names: Sequence[str], what: str = "methods") -> tuple[str, ...]:
+    """``names`` as the tuple of attack methods to run, or one-line :class:`MetaCompressError` naming ``what``
+    (``--attacks``): at least one, each known, none twice (a repeated method would run again and its
+    adversarial examples be counted twice as follow-ups)."""
+    names = tuple(names)
+    if not names:
+        raise MetaCompressError(f"{what} names no attack; give one or more of: {', '.join(ATTACKS)}")
+    unknown = [n for n in dict.fromkeys(names) if n not in ATTACKS]
+    if unknown:
+        raise MetaCompressError(f"unknown attack(s) {', '.join(map(str, unknown))}; choose from: {', '.join(ATTACKS)}")
+    repeated = [n for n in dict.fromkeys(names) if names.count(n) > 1]
+    if repeated:
+        raise MetaCompressError(f"{what} names {', '.join(repeated)} more than once; each attack runs once")
+    return names
+
+
+#: The integer settings of :class:`AttackSettings` and the least value each takes (``None``: not set).
+SETTING_MINIMUMS = {"budget": 1, "max_sources": 1, "batch_size": 1, "side": 0}
+
+
 @dataclass
 class AttackSettings:
     """Settings shared by every attack of a run.
@@ -72,6 +93,17 @@ class AttackSettings:
     max_sources: int | None = None
     batch_size: int = 32
     device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        # Checked here, before any model is queried: max_sources 0 would attack every source and -3 all
+        # but the last three (a slice), a repeated method would count its adversarial examples twice.
+        self.methods = checked_methods(self.methods)
+        for name, least in SETTING_MINIMUMS.items():
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+                                      or value < least):
+                raise MetaCompressError(f"the attack setting {name} must be a whole number of at least {least}, "
+                                        f"not {value!r}")
 
     def describe(self) -> dict:
         corpus = self.corpus

@@ -90,16 +90,20 @@ def _check_output_names(args) -> None:
             raise MetaCompressError(f"{name} is empty; name a file or folder (\"./NAME\" for one in the current folder)")
 
 
-# Count arguments that must be at least 1, as their help spells them: checked before any work (the
-# library's own check would come after the data is read, and name its parameter, not the option).
-COUNT_ARGUMENTS = {"chunk_sources": "--chunk-sources"}
+# Integer arguments with a least value, as their help spells them: checked before any work (the
+# library's own check would come after the data is read, and name its parameter, not the option). The
+# attack settings among them (attacks.suite.SETTING_MINIMUMS) would otherwise misread: an
+# --attack-max-sources of 0 attacked every source, -3 all but the last three.
+COUNT_ARGUMENTS = {"chunk_sources": ("--chunk-sources", 1), "batch_size": ("--batch-size", 1),
+                   "attack_budget": ("--attack-budget", 1), "attack_max_sources": ("--attack-max-sources", 1),
+                   "budget": ("--budget", 1), "side": ("--side", 0)}
 
 
 def _check_counts(args) -> None:
-    for attr, name in COUNT_ARGUMENTS.items():
+    for attr, (name, least) in COUNT_ARGUMENTS.items():
         value = getattr(args, attr, None)
-        if value is not None and value < 1:
-            raise MetaCompressError(f"{name} must be at least 1, not {value}")
+        if value is not None and value < least:
+            raise MetaCompressError(f"{name} must be at least {least}, not {value}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,8 +60,6 @@ def run(args) -> int:
     from ..outputs import OutputFolder
     from ..tasks import get_task
 
-    if args.budget < 1:
-        raise MetaCompressError("--budget must be at least 1")
     task = get_task(args.task, code_columns=args.code_columns,
                     label_column=None if args.unlabelled else args.label_column, id_column=args.id_column,
                     language=args.language or "")

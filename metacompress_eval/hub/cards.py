@@ -41,6 +41,7 @@ from ..markup import checked_link, markdown_code, markdown_literal, one_line, ta
 from ..outputs import check_output_file, write_failed
 from ..public_names import data_name, looks_like_hub_id, model_name
 from ..relations import is_attack, list_relations
+from ..report.read import attack_count, attack_rows, pools_attacks, representation_follow_ups
 from .templates import render, template_path
 
 BEGIN = "<!-- metacompress:begin -->"
@@ -141,8 +142,10 @@ def representation_rows(section: dict) -> str:
     return "\n".join(f"| {name} | {' | '.join(cell(p) for p in poolings)} |" for name, cell in rows)
 
 
-def attack_gaps(report: dict) -> list[dict[str, Any]]:
-    """Attack results of the report's optional ``attacks`` section, as rows with a gap.
+def attack_results(report: dict) -> list[dict[str, Any]]:
+    """Attack results of the report's optional ``attacks`` section, one row per attack, each with the
+    success rates it has: a model that was not attacked (stored outputs, no teacher: ``not_attacked``)
+    has ``None``, and so has the gap then.
 
     Accepted shape (the section is produced by a later version of the tool): ``attacks`` maps an
     attack name to ``{"teacher": x, "student": y, ...}`` where x and y are numbers or rate entries
@@ -167,9 +170,14 @@ def attack_gaps(report: dict) -> list[dict[str, Any]]:
         gap = number(entry.get("gap"))
         if gap is None and teacher is not None and student is not None:
             gap = student - teacher
-        if gap is not None:
+        if gap is not None or teacher is not None or student is not None:
             rows.append({"attack": str(name), "teacher": teacher, "student": student, "gap": gap})
     return rows
+
+
+def attack_gaps(report: dict) -> list[dict[str, Any]]:
+    """The rows of :func:`attack_results` that have a gap (both models attacked)."""
+    return [row for row in attack_results(report) if row["gap"] is not None]
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,9 +216,10 @@ def badges(report: dict) -> dict[str, tuple[str, str, str]]:
                                      _colour(None if hcp is None else 1 - hcp)),
     }
     gaps = attack_gaps(report)
-    if gaps:
+    if gaps:  # the largest gap, named by its attack (a run may have several)
         worst = max(gaps, key=lambda g: abs(g["gap"]))
-        out["attack-gap.svg"] = ("attack gap", f"{100 * worst['gap']:+.1f} pt", _colour(1 - abs(worst["gap"])))
+        out["attack-gap.svg"] = (f"{one_line(worst['attack'])[:40]} attack gap", f"{100 * worst['gap']:+.1f} pt",
+                                 _colour(1 - abs(worst["gap"])))
     return out
 
 
@@ -236,8 +245,10 @@ def _comparison_text(report: dict) -> str:
     tool = f"([MetaCompress Eval]({TOOL_URL}))"
     teacher = (report.get("models") or {}).get("teacher") or {}
     if teacher.get("adapter") == "none":  # evaluate without --teacher / --teacher-outputs
+        # Only what the card shows: the student's flip rates, and its attack success rates when it was attacked.
+        shown = "flip rates, attack success rates" if attack_results(report) else "flip rates"
         return (f"This model was tested by metamorphic testing {tool} without a teacher, so only its own figures "
-                "(flip rates, accuracy, attacks) are filled in below: it ran on")
+                f"({shown}) are filled in below: it ran on")
     coverage = (report.get("analysis") or {}).get("coverage") or {}
     both, of = (coverage.get("both") or {}).get("inputs"), (coverage.get("of") or {}).get("inputs")
     name = markdown_literal(report_model_name(report, "teacher"))
@@ -277,9 +288,45 @@ def link_destination(link: str) -> str:
     return quote(link.replace(os.sep, "/"), safe="/?#[]@!$&'*+,;=%~:")
 
 
+def _pooled_attacks_text(report: dict) -> str:
+    """What follows the transformation list of the card's opening: nothing, or for a report whose pooled
+    figures include its adversarial examples (:func:`~metacompress_eval.report.read.pools_attacks`) how
+    many there are and that every figure below includes them."""
+    a = report["analysis"]
+    if not pools_attacks(a):
+        return ""
+    per = markdown_literal(", ".join(f"{t}: {n}" for t, n in attack_rows(a).items()))
+    return (f", and {attack_count(a)} attack follow-ups (adversarial examples: {per}), which every figure below "
+            "includes: this report was written before they were pooled apart")
+
+
+def _attack_section(report: dict) -> str:
+    """The attack success rates of every attack of the report, of each model attacked ("not attacked" for a
+    model that could not be: stored outputs, no teacher), with what the pooled figures above hold."""
+    results = attack_results(report)
+    if not results:
+        return ""
+    section = report.get("attacks") if isinstance(report.get("attacks"), dict) else {}
+    skipped = section.get("not_attacked") if isinstance(section.get("not_attacked"), dict) else {}
+
+    def rate(row, role):
+        return "not attacked" if row[role] is None and role in skipped else _pct(row[role])
+
+    rows = "\n".join(f"| {markdown_literal(g['attack'])} | {rate(g, 'teacher')} | {rate(g, 'student')} | "
+                     + ("n/a" if g["gap"] is None else f"{100 * g['gap']:+.1f} pt") + " |" for g in results)
+    if pools_attacks(report["analysis"]):
+        pooling = ("This report was written before the adversarial examples were pooled apart: the figures above\n"
+                   "include them with the transformations' follow-ups.")
+    else:
+        pooling = ("The adversarial examples are not\npooled into the figures above, which are over the source "
+                   "inputs and the transformations' follow-ups.")
+    return render("attack_section.md", attack_rows=rows, pooling=pooling)
+
+
 def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_DIR) -> str:
     """The Markdown section for ``report``, between the begin/end markers."""
     a = report["analysis"]
+    pooled = pools_attacks(a)
     rel = a["relations"]
     relation_rows = "\n".join(
         f"| {r.title} ({r.abbreviation}) violations | {_rate_cell(rel['overall'].get(r.key))} | "
@@ -295,17 +342,14 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
     flip_rows = "\n".join([f"| teacher | {_rate_cell(flips['teacher']['overall'])} |",
                            f"| student | {_rate_cell(flips['student']['overall'])} |",
                            f"| student − teacher | {diff_text} |"])
-    gaps = attack_gaps(report)
-    attack_section = ""
-    if gaps:
-        rows = "\n".join(f"| {markdown_literal(g['attack'])} | {_pct(g['teacher'])} | {_pct(g['student'])} | {100 * g['gap']:+.1f} pt |"
-                         for g in gaps)
-        attack_section = render("attack_section.md", attack_rows=rows)
+    attack_section = _attack_section(report)
     representation_section = ""
     if report.get("representations"):
         section = report["representations"]
+        n_follow_ups, n_attacks = representation_follow_ups(section)
         sample = (f"{section['n_sources']} of {section['sources_total']} sources" if section.get("subsampled")
-                  else f"{section['n_sources']} sources") + f" and {section['n_follow_ups']} follow-ups"
+                  else f"{section['n_sources']} sources") + f" and {n_follow_ups} follow-ups" + (
+                      f"; {n_attacks} attack follow-ups, pooled apart" if n_attacks else "")
         representation_section = render("representation_section.md", sample=sample,
                                         representation_rows=representation_rows(section))
     th = a["thresholds"]
@@ -327,16 +371,17 @@ def render_section(report: dict, *, report_link: str, badge_prefix: str = BADGE_
         ("tool", markdown_literal(f"{tool.get('name', 'metacompress-eval')} {tool.get('version', '')}")),
         ("report created", markdown_literal(report.get("created", "n/a"))),
     ])
-    badge_md = " ".join(f"![{label}: {value}]({badge_prefix}/{name})"
+    badge_md = " ".join(f"![{markdown_literal(label)}: {value}]({badge_prefix}/{name})"
                         for name, (label, value, _) in badges(report).items())
     body = render(
         "fidelity_section.md",
         badges=badge_md, comparison=_comparison_text(report), data=markdown_code(data),
-        n_sources=a["counts"]["sources"], n_follow_ups=a["counts"]["follow_ups"],
+        n_sources=a["counts"]["sources"], n_follow_ups=a["counts"]["follow_ups"] - (attack_count(a) if pooled else 0),
         # Adversarial examples (attack:<method>) are neither in n_follow_ups nor in any pooled figure: the
-        # attack section reports them.
+        # attack section reports them (a report written before that says so in pooled_attacks).
         transformations=markdown_literal(", ".join(f"{t}: {n}" for t, n in a["counts"]["by_transformation"].items()
                                                    if not is_attack(t))) or "none",
+        pooled_attacks=_pooled_attacks_text(report),
         relation_rows=relation_rows, fidelity_rows=fidelity_rows(report), flip_rows=flip_rows,
         attack_section=attack_section + representation_section,
         settings_rows=settings_rows, report_link=link_destination(report_link),

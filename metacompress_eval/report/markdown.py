@@ -13,7 +13,8 @@ from typing import Any
 
 from ..markup import markdown_code, markdown_literal, table_cell
 from ..relations import FLIP_CATEGORIES, list_relations
-from .summary import accuracy_pair, attack_count_text, overall_scope, transformation_count
+from .read import attack_count, pools_attacks, representation_follow_ups
+from .summary import accuracy_pair, attack_count_text, attack_list, overall_scope, transformation_count
 
 _DASH = "–"
 
@@ -196,15 +197,28 @@ def _transformations_envelope(report: Mapping[str, Any]) -> list[str]:
 
 def _summary(a: Mapping[str, Any]) -> list[str]:
     counts = a.get("counts", {})
+    pooled_in = pools_attacks(a)  # a report written before attack follow-ups were pooled apart
+    if pooled_in:
+        n_attacks = attack_count(a)
+        follow_ups = (f"{counts.get('follow_ups', 0)} follow-ups: {counts.get('follow_ups', 0) - n_attacks} over "
+                      f"{transformation_count(counts)} transformations and {n_attacks} attack follow-ups "
+                      f"({attack_list(a)})")
+    else:
+        follow_ups = (f"{counts.get('follow_ups', 0)} follow-ups over {transformation_count(counts)} "
+                      f"transformations{attack_count_text(a)}")
     lines = [
         "## Summary",
         "",
-        f"{counts.get('inputs', 0)} inputs: {counts.get('sources', 0)} sources and "
-        f"{counts.get('follow_ups', 0)} follow-ups over {transformation_count(counts)} "
-        f"transformations{attack_count_text(counts)}. "
+        f"{counts.get('inputs', 0)} inputs: {counts.get('sources', 0)} sources and {follow_ups}. "
         f"Labels: {'yes' if a.get('labelled') else 'no (accuracy, F1, ECE and flip breakdowns omitted)'}.",
         "",
     ]
+    if pooled_in:
+        lines += ["This report was written before attack follow-ups were pooled apart (docs/report-format.md, "
+                  "*Versions*): every headline figure, and the *All inputs* and *Follow-ups* scopes below, include "
+                  f"its {attack_count(a)} attack follow-ups "
+                  "(adversarial examples, selected to flip the model they were found against). Rerun the evaluation "
+                  "to get them pooled apart.", ""]
     if counts.get("attacks"):
         lines += ["Adversarial examples are selected to flip the model they were found against, so they are "
                   "pooled apart: every headline figure, and the *All inputs* and *Follow-ups* scopes below, "
@@ -226,7 +240,8 @@ def _summary(a: Mapping[str, Any]) -> list[str]:
     for model in ("teacher", "student"):
         entry = flips.get(model, {}).get("overall")
         if entry and entry.get("n"):
-            lines.append(f"- **{model.capitalize()} flip rate** under transformations: {_rate_cell(entry, 'flips')}")
+            under = "under transformations and attacks" if pooled_in else "under transformations"
+            lines.append(f"- **{model.capitalize()} flip rate** {under}: {_rate_cell(entry, 'flips')}")
     for model in ("teacher", "student"):
         entry = flips.get(model, {}).get("attacks")
         if entry and entry.get("n"):
@@ -554,9 +569,11 @@ def _representations_section(report: Mapping[str, Any]) -> list[str]:
     t, s = rep["teacher"], rep["student"]
     sample = (f"a seeded sample of {rep['n_sources']} of the {rep['sources_total']} sources"
               if rep.get("subsampled") else f"all {rep['n_sources']} sources")
+    n_follow_ups, n_attacks = representation_follow_ups(rep)
+    attacks = f" (and {n_attacks} attack follow-ups, pooled apart)" if n_attacks else ""
     lines = ["## Internal representations", "",
              f"Teacher: {t['layers']} layer{'' if t['layers'] == 1 else 's'} of width {t['width']}; student: "
-             f"{s['layers']} layer{'' if s['layers'] == 1 else 's'} of width {s['width']} (layer 0 = embeddings). Compared on {sample} and their {rep['n_follow_ups']} follow-ups, "
+             f"{s['layers']} layer{'' if s['layers'] == 1 else 's'} of width {s['width']} (layer 0 = embeddings). Compared on {sample} and their {n_follow_ups} follow-ups{attacks}, "
              "with two sequence representations per layer: the first token's vector (`first`) and the mean over "
              "non-padding tokens (`mean`). Intervals: bootstrap over sources "
              f"({st.get('resamples')} resamples).", ""]

@@ -108,3 +108,60 @@ def parse_report(raw: bytes, where: str) -> dict:
     if problem:
         raise MetaCompressError(f"{where}: not a report.json: {problem}")
     return validate_report(data, where)
+
+
+# --------------------------------------------------------------------------------------------
+# Reports written before adversarial examples were pooled apart
+# --------------------------------------------------------------------------------------------
+
+
+def attack_rows(analysis: Any) -> dict[str, int]:
+    """``{"attack:<method>": follow-up count}`` of a report's ``analysis`` (its adversarial examples), in
+    the report's order; ``{}`` for a run without attacks or a malformed ``counts``."""
+    from ..relations import is_attack
+
+    counts = analysis.get("counts") if isinstance(analysis, dict) else None
+    by_t = counts.get("by_transformation") if isinstance(counts, dict) else None
+    if not isinstance(by_t, dict):
+        return {}
+    return {str(t): n for t, n in by_t.items() if is_attack(t) and isinstance(n, int) and not isinstance(n, bool) and n}
+
+
+def pools_attacks(analysis: Any) -> bool:
+    """Whether the pooled figures of a report's ``analysis`` include its adversarial examples.
+
+    Reports written before the attack follow-ups were pooled apart have ``attack:<method>`` rows in
+    ``counts.by_transformation`` but no ``counts.attacks`` (docs/report-format.md, *Versions*): their
+    ``overall`` and ``follow_ups`` scopes (relations, fidelity, flips, accuracy, ...), ``counts.inputs`` and
+    ``counts.follow_ups`` include the attack follow-ups. Every reader of a report (report.md, the terminal
+    summary, the model card, the Space's Compare tab) asks this one function, so none of them describes
+    such a report's pooled figures as free of adversarial examples.
+    """
+    counts = analysis.get("counts") if isinstance(analysis, dict) else None
+    return isinstance(counts, dict) and "attacks" not in counts and bool(attack_rows(analysis))
+
+
+def attack_count(analysis: Any) -> int:
+    """How many attack follow-ups (adversarial examples) a report's ``analysis`` has, pooled apart or not."""
+    counts = analysis.get("counts") if isinstance(analysis, dict) else None
+    pooled_apart = counts.get("attacks") if isinstance(counts, dict) else None
+    if isinstance(pooled_apart, int) and not isinstance(pooled_apart, bool):
+        return pooled_apart
+    return sum(attack_rows(analysis).values())
+
+
+def representation_follow_ups(section: Any) -> tuple[int, int]:
+    """(transformation follow-ups, attack follow-ups) analysed by a report's ``representations`` section.
+
+    ``n_follow_ups`` counts the transformations' follow-ups and ``n_attacks`` the adversarial examples; a
+    section written before ``n_attacks`` existed counted both in ``n_follow_ups``: its shift blocks'
+    ``attacks.n`` (rows of the attack scope) says how many of them were attack follow-ups.
+    """
+    if not isinstance(section, dict):
+        return 0, 0
+    total = section.get("n_follow_ups") if isinstance(section.get("n_follow_ups"), int) else 0
+    if isinstance(section.get("n_attacks"), int):
+        return total, section["n_attacks"]
+    blocks = [b for b in (section.get("shift") or {}).values() if isinstance(b, dict)]
+    attacks = next((b["attacks"].get("n") for b in blocks if isinstance(b.get("attacks"), dict)), None)
+    return (total - attacks, attacks) if isinstance(attacks, int) else (total, 0)

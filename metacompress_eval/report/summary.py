@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..relations import is_attack, list_relations
+from .read import attack_count, attack_rows, pools_attacks
 
 
 def _rate(entry: dict[str, Any] | None, numerator: str = "violations", key: str = "rate") -> str:
@@ -17,16 +18,28 @@ def _rate(entry: dict[str, Any] | None, numerator: str = "violations", key: str 
     return f"{100 * entry[key]:5.1f}%{ci_text} ({entry.get(numerator, 0)}/{entry.get('n', 0)})"
 
 
-def overall_scope(analysis: dict) -> str:
+def overall_scope(analysis: dict, apart: str = "in their own row") -> str:
     """What the headline ("overall") rates are computed over: all inputs, or — when a model has outputs
     for only some inputs (stored outputs) — the inputs both models answered, with their number; for a
-    run with attacks, said to be the sources and transformation follow-ups (docs/relations.md, *Scopes*)."""
-    attacks = "; attack follow-ups in their own row" if (analysis.get("counts") or {}).get("attacks") else ""
+    run with attacks, said to be the sources and transformation follow-ups, the attack follow-ups being
+    ``apart`` (docs/relations.md, *Scopes*); for a report written before they were pooled apart
+    (:func:`~metacompress_eval.report.read.pools_attacks`), said to include them."""
+    if pools_attacks(analysis):
+        attacks = f", its {attack_count(analysis)} attack follow-ups (adversarial examples) included"
+    else:
+        attacks = f"; attack follow-ups {apart}" if (analysis.get("counts") or {}).get("attacks") else ""
     both = (analysis.get("coverage") or {}).get("both")
     if not both:
+        if pools_attacks(analysis):
+            return "all inputs" + attacks
         return "sources and transformation follow-ups" + attacks if attacks else "all inputs"
     only = " (sources only)" if both.get("follow_ups") == 0 else ""
     return f"the {both.get('inputs', 0)} inputs both models have outputs for{only}{attacks}"
+
+
+#: How a report whose pooled figures include its adversarial examples (:func:`pools_attacks`) is described.
+POOLED_ATTACKS_NOTE = ("a report written before attack follow-ups were pooled apart, so every pooled figure "
+                       "includes them")
 
 
 def transformation_count(counts: dict) -> int:
@@ -34,12 +47,31 @@ def transformation_count(counts: dict) -> int:
     return sum(1 for name in counts.get("by_transformation", {}) if not is_attack(name))
 
 
-def attack_count_text(counts: dict) -> str:
-    """``", and 12 attack follow-ups (attack:mhm: 8, ...)"``, or ``""`` for a run without attacks."""
+def attack_list(analysis: dict) -> str:
+    """``attack:mhm: 8, attack:random: 4``: the attack follow-ups of ``analysis`` per method."""
+    return ", ".join(f"{k}: {v}" for k, v in attack_rows(analysis).items())
+
+
+def attack_count_text(analysis: dict) -> str:
+    """``", and 12 attack follow-ups (attack:mhm: 8, ...)"``, or ``""`` for a run without attacks or a
+    report whose follow-ups include them (:func:`follow_up_text` says so there)."""
+    counts = analysis.get("counts") or {}
     if not counts.get("attacks"):
         return ""
-    per = ", ".join(f"{k}: {v}" for k, v in counts.get("by_transformation", {}).items() if is_attack(k))
-    return f", and {counts['attacks']} attack follow-ups ({per})"
+    return f", and {counts['attacks']} attack follow-ups ({attack_list(analysis)})"
+
+
+def follow_up_text(analysis: dict) -> str:
+    """``"38 follow-ups (dead_code: 10, ...)"`` with the attack follow-ups said apart: after them for a run
+    that pools them apart, and as part of them for a report that does not (:func:`pools_attacks`)."""
+    counts = analysis.get("counts") or {}
+    by_t = ", ".join(f"{k}: {v}" for k, v in counts.get("by_transformation", {}).items() if not is_attack(k))
+    n = counts.get("follow_ups", 0)
+    if pools_attacks(analysis):
+        attacks = attack_count(analysis)
+        return (f"{n} follow-ups: {n - attacks} by transformations ({by_t or 'none'}) and {attacks} attack "
+                f"follow-ups ({attack_list(analysis)}), pooled together ({POOLED_ATTACKS_NOTE})")
+    return f"{n} follow-ups ({by_t or 'none'}){attack_count_text(analysis)}"
 
 
 def accuracy_pair(teacher: dict, student: dict, rate) -> str:
@@ -54,14 +86,12 @@ def summary_lines(report: dict) -> list[str]:
     """The summary as lines of text (headline rates per relation, flips, accuracy)."""
     a = report.get("analysis", report)
     counts = a.get("counts", {})
-    by_t = [f"{k}: {v}" for k, v in counts.get("by_transformation", {}).items() if not is_attack(k)]
     # Without a teacher there is nothing to relate the student to: its own flips and accuracy only.
     no_teacher = ((report.get("models") or {}).get("teacher") or {}).get("adapter") == "none"
     lines = [
-        f"{counts.get('sources', 0)} sources, {counts.get('follow_ups', 0)} follow-ups "
-        f"({', '.join(by_t) or 'none'}){attack_count_text(counts)}",
+        f"{counts.get('sources', 0)} sources, {follow_up_text(a)}",
         "no teacher: relations and agreement not computed; the student's own figures [95% CI] (k/n):" if no_teacher
-        else f"violation rates over {overall_scope(a)} [95% CI] (k/n):",
+        else f"violation rates over {overall_scope(a, 'after them')} [95% CI] (k/n):",
     ]
     processes = max([(stats or {}).get("processes", 1) for key, stats in (report.get("inference") or {}).items()
                      if isinstance(stats, dict)] or [1])
@@ -70,6 +100,13 @@ def summary_lines(report: dict) -> list[str]:
     overall = a.get("relations", {}).get("overall", {})
     for rel in [] if no_teacher else list_relations():
         lines.append(f"  {rel.abbreviation:<4}{_rate(overall.get(rel.key))}")
+    attacks = a.get("relations", {}).get("attacks")
+    if attacks is not None and not no_teacher:  # the attack scope, pooled apart (docs/relations.md, *Scopes*)
+        if any((attacks.get(rel.key) or {}).get("n") for rel in list_relations()):
+            lines.append(f"  on the {counts.get('attacks', 0)} attack follow-ups (adversarial examples):")
+            lines += [f"    {rel.abbreviation:<4}{_rate(attacks.get(rel.key))}" for rel in list_relations()]
+        else:
+            lines.append(f"  on the {counts.get('attacks', 0)} attack follow-ups: none has outputs from both models")
     fidelity = (a.get("fidelity") or {}).get("overall")
     if fidelity and not no_teacher:
         kl = fidelity["kl_bits"].get("mean")

@@ -198,6 +198,7 @@ def analyze_representations(store: RepresentationStore, source_ids: Sequence[str
     fu_pos = np.array([chosen[source_ids[i]] for i in fu_rows], dtype=np.int64)  # each follow-up's source
     fu_t = [transformations[i] for i in fu_rows]
     names = sorted(set(fu_t))
+    n_attacks = sum(1 for t in fu_t if is_attack(t))
     (lt, wt), (ls, ws) = store.shapes["teacher"], store.shapes["student"]
     section: dict[str, Any] = {
         "settings": settings.as_dict(),
@@ -207,7 +208,9 @@ def analyze_representations(store: RepresentationStore, source_ids: Sequence[str
         "n_sources": int(src_rows.size),
         "sources_total": int(all_sources),
         "subsampled": bool(src_rows.size < all_sources),
-        "n_follow_ups": int(fu_rows.size),
+        # Counted as the analysis' scopes count them: adversarial examples (attack:<method>) apart.
+        "n_follow_ups": len(fu_t) - n_attacks,
+        **({"n_attacks": n_attacks} if n_attacks else {}),
         "cka": {},
         "shift": {},
     }

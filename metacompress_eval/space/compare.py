@@ -23,7 +23,7 @@ from ..errors import MetaCompressError
 from ..markup import markdown_literal
 from ..public_names import data_name, model_name
 from ..report.plots import CKA_FILE, HEATMAP_FILE, SCATTER_FILE, SHIFT_FILE
-from ..report.read import parse_report, read_report_file, validate_report
+from ..report.read import parse_report, pools_attacks, read_report_file, validate_report
 from .settings import SpaceSettings, log
 
 #: The figures shown first when a report folder has them (in this order); any other PNG of the
@@ -539,6 +539,19 @@ def short_name(text: Any, limit: int = 48) -> str:
     return flat[:limit - tail - 1] + "…" + flat[-tail:]
 
 
+def not_comparable_reason(report: dict) -> str | None:
+    """Why ``report``'s figures mean something else than a current report's (the end of "Not directly
+    comparable: <names> ..."), or ``None``: schema 1.x, or pooled figures that include the adversarial
+    examples (a report written before they were pooled apart, :func:`~metacompress_eval.report.read.pools_attacks`)."""
+    if str(report.get("schema_version", "")).startswith("1."):
+        return ("use report schema 1.x, whose per-input CA was class-blind and which has no HCC, top-1 agreement "
+                "or KL")
+    if pools_attacks(report.get("analysis")):
+        return ("pool their adversarial examples (attack follow-ups) into every figure, having been written before "
+                "they were pooled apart")
+    return None
+
+
 def status_text(reports: Sequence[LoadedReport], scope: str, problems: Sequence[str] = ()) -> str:
     """The line above the leaderboard: how many reports, how they are ranked, what was skipped."""
     from ..relations import list_relations
@@ -557,12 +570,12 @@ def status_text(reports: Sequence[LoadedReport], scope: str, problems: Sequence[
         status += ("\n\nSame content uploaded more than once: " + "; ".join(
             f"{markdown_literal(short_name(r.name))} = {markdown_literal(short_name(r.duplicate_of))}"
             for r in duplicates) + " (marked *duplicate*).")
-    old = [name for rep, name in zip(reports, display_names(reports))
-           if str(rep.report.get("schema_version", "")).startswith("1.")]
-    if old and len(old) < len(reports):
-        status += (f"\n\nNot directly comparable: {', '.join(markdown_literal(short_name(n)) for n in old)} use "
-                   "report schema 1.x, whose per-input CA was class-blind and which has no HCC, top-1 agreement or KL; rerun them "
-                   "to compare.")
+    names = display_names(reports)
+    for why in dict.fromkeys(w for rep in reports if (w := not_comparable_reason(rep.report))):
+        odd = [name for rep, name in zip(reports, names) if not_comparable_reason(rep.report) == why]
+        if len(odd) < len(reports):  # reports that all share the reason are comparable among themselves
+            status += (f"\n\nNot directly comparable: {', '.join(markdown_literal(short_name(n)) for n in odd)} "
+                       f"{why}; rerun them to compare.")
     if problems:  # one line per file (or zip member) that could not be used, with why
         status += f"\n\nSkipped {len(problems)} file(s):\n" + "\n".join(
             f"- {markdown_literal(short_name(p, 300))}" for p in problems)

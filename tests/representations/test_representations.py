@@ -309,3 +309,13 @@ def test_adversarial_examples_are_pooled_apart_from_the_follow_ups():
         attacks = mixed["attacks"]
         assert attacks["n"] == 40 and attacks["teacher_still_student_moves"]["events"] == \
             mixed["by_transformation"]["attack:mhm"]["teacher_still_student_moves"]["events"] > 30
+    # Counted as the scopes count them: n_follow_ups the transformations' (as without attacks), n_attacks apart.
+    assert (mixed_sec["n_follow_ups"], mixed_sec["n_attacks"]) == (clean_sec["n_follow_ups"], 40)
+    assert "n_attacks" not in clean_sec
+    from metacompress_eval.relations import Thresholds, analyze
+    from metacompress_eval.report import render_markdown
+    from tests.relations.conftest import HAND_ROWS, build
+
+    analysis = analyze(build(HAND_ROWS), Thresholds(bootstrap_resamples=200))
+    md = render_markdown({"analysis": analysis, "representations": mixed_sec}, {})
+    assert f"and their {clean_sec['n_follow_ups']} follow-ups (and 40 attack follow-ups, pooled apart), " in md
