@@ -6,8 +6,8 @@ A run that is killed at any moment therefore leaves either the old file or the n
 half-written file. Files get the permissions the umask allows (``0644`` under ``022``), as a plain
 ``open()`` would give them, not the ``0600`` of a bare temporary file. Several files that belong
 together (a table and its summary) are written with :func:`atomic_write_many`: all are staged
-before any replaces its target. Temp files are named ``.NAME.<pid>-<random>.tmp`` so that
-:func:`sweep_dead_writers` can tell those of killed writers from those being written.
+before any replaces its target. Temp files are named ``.NAME.<pid>-<namespace>-<random>.tmp`` so
+that :func:`sweep_dead_writers` can tell those of killed writers from those being written.
 
 Reading: :func:`iter_jsonl` and :func:`read_json_text` accept a UTF-8 byte order mark, and report
 lines that are not UTF-8, not JSON (including JSON nested too deeply to parse) or that hold text no
@@ -17,11 +17,14 @@ UTF-8 file can store (a lone surrogate written as a ``\\ud800`` escape) as probl
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import math
 import os
 import re
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -76,49 +79,111 @@ def pid_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:
+    except (OSError, OverflowError):  # another user's, or no pid at all: not ours to judge
         return True
     return True
 
 
+@functools.lru_cache(maxsize=None)
+def writer_namespace() -> str:
+    """Eight hex digits naming where this process's pid means something: the machine's boot
+    (``/proc/sys/kernel/random/boot_id``, else the host name) and its pid namespace (the inode of
+    ``/proc/self/ns/pid``).
+
+    A pid names a process only inside one pid namespace of one running kernel: a run in another container,
+    CI job or host that shares the folder (a shared ``/tmp``, an HPC ``TMPDIR``, an NFS output folder) would
+    see a live writer's pid as dead. Every name that carries a pid carries this value too, and
+    :func:`sweep_dead_writers` judges the pid only when the value is its own.
+    """
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            boot = fh.read().strip()
+    except OSError:
+        boot = socket.gethostname()
+    try:
+        space = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        space = 0
+    return hashlib.sha256(f"{boot}:{space}".encode()).hexdigest()[:8]
+
+
+def writer_tag() -> str:
+    """``<pid>-<namespace>``: the writer part of the names of temp files, staging folders and run folders."""
+    return f"{os.getpid()}-{writer_namespace()}"
+
+
 def temp_beside(path: Path) -> tuple[int, str]:
-    """A new temporary file beside ``path``, ``.NAME.<pid>-<random>.tmp``: the pid lets a later run tell
-    the file of a killed writer (:func:`sweep_dead_writers`) from one being written now."""
-    return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
+    """A new temporary file beside ``path``, ``.NAME.<pid>-<namespace>-<random>.tmp``: the pid and its
+    namespace (:func:`writer_namespace`) let a later run tell the file of a killed writer
+    (:func:`sweep_dead_writers`) from one being written now."""
+    return tempfile.mkstemp(prefix=f".{path.name}.{writer_tag()}-", suffix=".tmp", dir=path.parent)
 
 
 def temp_folder_beside(path: Path, kind: str = "tmp") -> Path:
     """A new folder beside ``path`` for a folder output built whole before it replaces ``path``
-    (``kind`` ``"tmp"``) or for the output it replaces on its way out (``"old"``): ``.NAME.<kind>-<pid>-<random>``,
-    removed by :func:`sweep_dead_writers` once its process is gone. Private (``0700``) as mkdtemp makes it."""
-    return Path(tempfile.mkdtemp(prefix=f".{path.name}.{kind}-{os.getpid()}-", dir=path.parent))
+    (``kind`` ``"tmp"``) or for the output it replaces on its way out (``"old"``):
+    ``.NAME.<kind>-<pid>-<namespace>-<random>``, removed by :func:`sweep_dead_writers` once its process is
+    gone. Private (``0700``) as mkdtemp makes it."""
+    return Path(tempfile.mkdtemp(prefix=f".{path.name}.{kind}-{writer_tag()}-", dir=path.parent))
 
 
-# What writers leave while they work, by name (``random``: tempfile's 8 characters): temp files of the atomic
-# writers ``.NAME.<pid>-<random>.tmp`` and folders of outputs built whole ``.NAME.tmp-<pid>-<random>`` /
-# ``.NAME.old-<pid>-<random>``; and temp files of versions that did not put the pid in the name,
-# ``.NAME.<random>.tmp``.
+# What writers leave while they work, by name: temp files of the atomic writers
+# ``.NAME.<pid>-<namespace>-<random>.tmp`` and folders of outputs built whole ``.NAME.tmp-<pid>-<namespace>-<random>``
+# / ``.NAME.old-<pid>-<namespace>-<random>``, exactly as made above: ``random`` is tempfile's 8 characters
+# (``tempfile._RandomNameSequence``: a-z, 0-9, _), the pid ASCII digits below Linux's largest pid_max (2**22, so
+# at most 7 digits), the namespace 8 hex digits. Temp files of versions without the namespace ``.NAME.<pid>-<random>.tmp``
+# or without the pid ``.NAME.<random>.tmp`` tell nothing sure about their writer.
 _RANDOM = r"[a-z0-9_]{8}"
-_TEMP_FILE = re.compile(rf"(\d+)-{_RANDOM}\.tmp")
-_TEMP_FOLDER = re.compile(rf"(?:tmp|old)-(\d+)-{_RANDOM}")
-_PIDLESS_FILE = re.compile(rf"{_RANDOM}\.tmp")
-#: A pid-less temp file (an older version's) is removed only when it is older than this (seconds) and
-#: open in no process of this user.
+_PID = r"([1-9][0-9]{0,6})"
+_NAMESPACE = r"([0-9a-f]{8})"
+_TEMP_FILE = re.compile(rf"{_PID}-{_NAMESPACE}-{_RANDOM}\.tmp", re.ASCII)
+_TEMP_FOLDER = re.compile(rf"(?:tmp|old)-{_PID}-{_NAMESPACE}-{_RANDOM}", re.ASCII)
+_UNSURE_FILE = re.compile(rf"(?:[1-9][0-9]{{0,6}}-)?{_RANDOM}\.tmp", re.ASCII)
+#: A leftover whose writer cannot be judged here (a name without pid or namespace, made by an older version,
+#: or one of another pid namespace or machine) is removed only when unchanged for this long (seconds), and a
+#: file only when no process of this user has it open either.
 PIDLESS_AGE = 24 * 3600
 
 
 #: Run folders (the follow-up workers' and compilers' scratch, ``verify.lifetime.scratch_dir``) are named
-#: ``metacompress-run-<pid of their maker>-<random>``.
+#: ``metacompress-run-<pid>-<namespace>-<random>`` (:func:`writer_tag`; older versions: ``-<pid>-<random>``).
 RUN_PREFIX = "metacompress-run-"
+_RUN_FOLDER = re.compile(rf"{re.escape(RUN_PREFIX)}{_PID}-(?:{_NAMESPACE}-)?[a-z0-9_]+", re.ASCII)
+
+
+def _writer_gone(pid: str, namespace: str | None) -> bool | None:
+    """Whether the writer named by ``pid``/``namespace`` has ended: ``True``/``False`` when the namespace is
+    this process's own, ``None`` (unknown: judge by age) when it is another's or missing."""
+    if namespace is None or namespace != writer_namespace():
+        return None
+    return not pid_alive(int(pid))
+
+
+def _unchanged_for(path: str, age: float) -> bool:
+    """Whether nothing in ``path`` (a file, or a folder and all it holds) changed in the last ``age`` seconds."""
+    limit = time.time() - age
+    try:
+        if os.lstat(path).st_mtime > limit:
+            return False
+        for top, folders, files in os.walk(path):
+            for name in folders + files:
+                if os.lstat(os.path.join(top, name)).st_mtime > limit:
+                    return False
+    except OSError:
+        return False
+    return True
 
 
 def remove_dead_run_folders(parent: str | None = None) -> list[str]:
     """Remove the run folders in ``parent`` (default: the temp folder) left by dead processes of this user.
 
     A main process killed outright (SIGKILL, the OOM killer) cannot remove its run folder; the next
-    command does (:func:`sweep_dead_writers`). A folder is kept when its maker is alive (or the pid was
-    reused: the folder then waits for that process to end), when another user owns it, or when its name
-    carries no pid. Returns the folders removed.
+    command does (:func:`sweep_dead_writers`). A folder of this pid namespace is removed when its maker is
+    gone (a reused pid keeps it until that process ends). A folder of another pid namespace or machine
+    (containers or jobs sharing the temp folder), or of an older version that named no namespace, is
+    removed only when nothing in it changed for :data:`PIDLESS_AGE`: its maker may be alive where this
+    process cannot see it. Folders of another user, and names not made this way, are kept.
+    Returns the folders removed.
     """
     parent = parent or tempfile.gettempdir()
     removed = []
@@ -127,12 +192,16 @@ def remove_dead_run_folders(parent: str | None = None) -> list[str]:
     except OSError:
         return removed
     for entry in entries:
-        pid = entry.name[len(RUN_PREFIX):].split("-")[0] if entry.name.startswith(RUN_PREFIX) else ""
+        match = _RUN_FOLDER.fullmatch(entry.name)
+        if match is None:
+            continue
         try:
-            if (not pid.isdigit() or not entry.is_dir(follow_symlinks=False)
-                    or entry.stat(follow_symlinks=False).st_uid != os.getuid() or pid_alive(int(pid))):
+            if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.getuid():
                 continue
         except OSError:
+            continue
+        gone = _writer_gone(match.group(1), match.group(2))
+        if gone is False or (gone is None and not _unchanged_for(entry.path, PIDLESS_AGE)):
             continue
         shutil.rmtree(entry.path, ignore_errors=True)
         removed.append(entry.path)
@@ -144,43 +213,41 @@ def sweep_dead_writers(location: str | os.PathLike) -> list[Path]:
     location ``location`` (a file or a folder); returns what was removed.
 
     Every command that writes outputs calls it for each location while holding that location's lock
-    (:func:`metacompress_eval.outputs.lock_output`), so the same rule holds everywhere:
+    (:func:`metacompress_eval.outputs.lock_output`), after its arguments were checked, so the same rule
+    holds everywhere:
 
-    * beside ``location``: its temp files ``.NAME.<pid>-<random>.tmp`` and its staging and old folders
-      ``.NAME.tmp-<pid>-<random>`` / ``.NAME.old-<pid>-<random>`` (leftovers of other outputs in the
-      same folder are theirs to sweep);
-    * inside ``location`` when it is a folder, and in its subfolders one level down (where commands
-      write: ``data/``, ``badges/``): temp files of any output there;
-    * in the temp folder: run folders ``metacompress-run-<pid>-*`` (:func:`remove_dead_run_folders`).
+    * beside ``location``: its temp files ``.NAME.<pid>-<namespace>-<random>.tmp`` and its staging and old
+      folders ``.NAME.tmp-<pid>-<namespace>-<random>`` / ``.NAME.old-<pid>-<namespace>-<random>``
+      (leftovers of other outputs in the same folder are theirs to sweep);
+    * inside ``location`` when it is a folder written file by file (``distill``'s, ``demo``'s): the temp
+      files ``.X.<pid>-<namespace>-<random>.tmp`` of this pid namespace only, in that folder only (never its
+      subfolders: ``.git`` or the user's own are not this tool's); a user's file there needs this
+      machine's namespace value in its name to be taken for one;
+    * in the temp folder: run folders ``metacompress-run-<pid>-<namespace>-*`` (:func:`remove_dead_run_folders`).
 
-    A leftover is removed when this user owns it and the process its name names is gone (a pid reused
-    by another process keeps it until that one ends). Temp files named before the pid was part of the
-    name (``.NAME.<random>.tmp``) tell nothing about their writer: they are removed only when unchanged
-    for :data:`PIDLESS_AGE` and open in no process of this user (``/proc``; without ``/proc`` they are
-    kept), so a writer of an older version still at work never loses its file.
+    A leftover is removed when this user owns it, its name carries this process's pid namespace
+    (:func:`writer_namespace`) and the process its name names is gone (a pid reused by another process
+    keeps it until that one ends). Beside ``location``, a leftover of another pid namespace or machine and
+    temp files named by older versions (``.NAME.<random>.tmp``, ``.NAME.<pid>-<random>.tmp``) tell nothing
+    sure about their writer: they are removed only when unchanged for :data:`PIDLESS_AGE` and (files) open
+    in no process of this user (``/proc``; without ``/proc`` they are kept). Names that only look alike
+    (other digits, other lengths) are never touched.
     """
     path = Path(location)
     removed: list[Path] = []
-    pidless: list[Path] = []
-    _sweep_folder(path.parent, f".{path.name}.", removed, pidless)
+    unsure: list[Path] = []
+    _sweep_folder(path.parent, f".{path.name}.", removed, unsure)
     if path.is_dir() and not path.is_symlink():
-        for folder in [path, *_subfolders(path)]:
-            _sweep_folder(folder, None, removed, pidless)
-    removed += _remove_unused(pidless)
+        _sweep_folder(path, None, removed, None)
+    removed += _remove_unused(unsure)
     removed += [Path(p) for p in remove_dead_run_folders()]
     return removed
 
 
-def _subfolders(folder: Path) -> list[Path]:
-    try:
-        return [Path(e.path) for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]
-    except OSError:
-        return []
-
-
-def _sweep_folder(folder: Path, prefix: str | None, removed: list[Path], pidless: list[Path]) -> None:
-    """Leftovers of dead writers in ``folder`` (those of the output named by ``prefix`` ``".NAME."`` only, or
-    of any output); pid-less temp files are collected in ``pidless`` for :func:`_remove_unused`."""
+def _sweep_folder(folder: Path, prefix: str | None, removed: list[Path], unsure: list[Path] | None) -> None:
+    """Leftovers of dead writers in ``folder``: those of the output named by ``prefix`` ``".NAME."`` (with
+    ``unsure`` collecting the files :func:`_remove_unused` judges by age), or, with ``prefix`` ``None``, the
+    temp files of any output there whose writer is known to be gone."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -192,8 +259,7 @@ def _sweep_folder(folder: Path, prefix: str | None, removed: list[Path], pidless
         if prefix is not None:
             if not name.startswith(prefix) or len(name) == len(prefix):
                 continue
-            tail = name[len(prefix):]
-            tails = [tail]
+            tails = [name[len(prefix):]]
         else:  # ".NAME.<tail>" for any NAME (which may hold dots itself)
             tails = [name[i + 1:] for i in range(2, len(name)) if name[i] == "."]
         try:
@@ -203,32 +269,39 @@ def _sweep_folder(folder: Path, prefix: str | None, removed: list[Path], pidless
             is_dir = entry.is_dir(follow_symlinks=False)
         except OSError:
             continue
+        if is_dir and prefix is None:
+            continue
         for tail in tails:
             match = (_TEMP_FOLDER if is_dir else _TEMP_FILE).fullmatch(tail)
             if match is not None:
-                if not pid_alive(int(match.group(1))):
+                gone = _writer_gone(match.group(1), match.group(2))
+                if gone is None and unsure is not None:
+                    if not is_dir:
+                        unsure.append(Path(entry.path))
+                    elif _unchanged_for(entry.path, PIDLESS_AGE):
+                        gone = True
+                if gone:
                     try:
                         shutil.rmtree(entry.path) if is_dir else os.unlink(entry.path)
                     except OSError:
                         break
                     removed.append(Path(entry.path))
                 break
-            if not is_dir and _PIDLESS_FILE.fullmatch(tail):
-                pidless.append(Path(entry.path))
+            if not is_dir and unsure is not None and _UNSURE_FILE.fullmatch(tail):
+                unsure.append(Path(entry.path))
                 break
 
 
 def _remove_unused(candidates: list[Path]) -> list[Path]:
     """Remove the files of ``candidates`` unchanged for :data:`PIDLESS_AGE` and open in no process of this
     user (none is removed where ``/proc`` cannot say)."""
-    now = time.time()
     old = {}
     for path in candidates:
         try:
             info = path.stat()
         except OSError:
             continue
-        if now - info.st_mtime >= PIDLESS_AGE:
+        if _unchanged_for(str(path), PIDLESS_AGE):
             old[(info.st_dev, info.st_ino)] = path
     if not old:
         return []
@@ -250,7 +323,7 @@ def _remove_unused(candidates: list[Path]) -> list[Path]:
 def _open_files() -> set[tuple[int, int]] | None:
     """``(device, inode)`` of every file open in a process of this user (``None`` without ``/proc``)."""
     try:
-        pids = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+        pids = [e.name for e in os.scandir("/proc") if e.name.isascii() and e.name.isdigit()]
     except OSError:
         return None
     held = set()

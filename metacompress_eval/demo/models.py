@@ -10,6 +10,7 @@ place only when complete, so an interrupted training leaves nothing half-written
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -27,10 +28,13 @@ def build_once(target: Path, stamp: dict, build: Callable[[Path], object]) -> Pa
     target.parent.mkdir(parents=True, exist_ok=True)
     # A build killed outright (SIGKILL, power loss) never reached its clean-up: drop its leftovers, by the
     # rule of every output (fileio.sweep_dead_writers: a build whose process is gone); ".NAME-<random>"
-    # folders are builds of versions that did not name the process, removed as those versions did.
+    # folders (mkdtemp's 8 characters exactly) are builds of versions that did not name the process,
+    # removed as those versions did.
     sweep_dead_writers(target)
+    legacy = re.compile(rf"\.{re.escape(target.name)}-[a-z0-9_]{{8}}", re.ASCII)
     for stale in target.parent.glob(f".{target.name}-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        if legacy.fullmatch(stale.name) and stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = temp_folder_beside(target)
     try:
         build(tmp)

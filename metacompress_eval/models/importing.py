@@ -140,7 +140,7 @@ def import_checkpoint(source: str, dest: str | os.PathLike, *, adapter: str | No
                                 f"{', '.join(IMPORTABLE)}")
     weights, _ = locate_weights(source, role="model")
     state = load_state_dict(weights, what=f"model {weights}")
-    work = temp_folder_beside(out)  # .NAME.tmp-<pid>-<random>: a killed import's is swept by the next run
+    work = temp_folder_beside(out)  # .NAME.tmp-<pid>-<namespace>-<random>: a killed import's is swept by the next run
     from ..public_names import loaded_model_name
 
     # The card and metacompress.json travel: they name the source by its folder, never by a machine path.

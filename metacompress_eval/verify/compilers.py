@@ -61,7 +61,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 from metacompress_eval.errors import MetaCompressError
 from metacompress_eval.verify import go_check
-from metacompress_eval.verify.lifetime import run_tool, scratch_dir
+from metacompress_eval.verify.lifetime import check_scratch_kept, run_tool, scratch_dir
 
 # ----------------------------------------------------------------------------------------------
 # Results
@@ -688,6 +688,7 @@ def compare_many(pairs: Sequence[tuple[str, str]], language: str, *, progress: b
         sources = _raw_many([(s, None) for s, _ in pairs], language, bar.update)
         follow_ups = _raw_many([(f, wrapping) for (_, f), (wrapping, _) in zip(pairs, sources)], language,
                                bar.update)
+    check_scratch_kept()  # failures from a vanished temp folder are not the code's compiler errors
     results = []
     for (source, follow_up), (_, raw_s), (_, raw_f) in zip(pairs, sources, follow_ups):
         changed = identifiers(source) ^ identifiers(follow_up)

@@ -27,10 +27,12 @@ import subprocess
 import tempfile
 import threading
 
-from ..fileio import RUN_PREFIX, remove_dead_run_folders
+from ..errors import MetaCompressError
+from ..fileio import RUN_PREFIX, remove_dead_run_folders, writer_tag
 
 _SCRATCH: str | None = None  # this run's folder (inherited by forked workers)
 _OWNER: int | None = None  # the process that made it and removes it
+_VANISHED: str | None = None  # a folder of this run that something else removed while the run went on
 
 
 def scratch_dir() -> str:
@@ -38,13 +40,32 @@ def scratch_dir() -> str:
 
     Pass it as ``dir=`` to ``tempfile``: what a killed worker leaves there goes with the run.
     """
-    global _SCRATCH, _OWNER
+    global _SCRATCH, _OWNER, _VANISHED
     if _SCRATCH is None or not os.path.isdir(_SCRATCH):
+        if _SCRATCH is not None:
+            _VANISHED = _VANISHED or _SCRATCH
         remove_dead_run_folders()
-        _SCRATCH = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-")
+        _SCRATCH = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{writer_tag()}-")
         _OWNER = os.getpid()
         atexit.register(_remove, _SCRATCH, _OWNER)
     return _SCRATCH
+
+
+def check_scratch_kept() -> None:
+    """Refuse, in one line naming it, to go on when this run's temporary folder was removed under it.
+
+    Another process cleaning the temp folder (a cron job, a run of another container sharing ``TMPDIR``)
+    makes every compiler call that used the folder fail; those failures say nothing about the code, so the
+    compiler check calls this before it counts any of them as new compiler errors.
+    """
+    if _SCRATCH is not None and not os.path.isdir(_SCRATCH):
+        gone = _SCRATCH
+    else:
+        gone = _VANISHED
+    if gone is not None:
+        raise MetaCompressError(f"the run's temporary folder {gone} was removed while the run was using it "
+                                "(by another process cleaning the temp folder?); the compiler check cannot be "
+                                "trusted, so the run stops: rerun, or set TMPDIR to a folder of this run's own")
 
 
 class Terminated(KeyboardInterrupt):

@@ -183,13 +183,17 @@ def test_a_run_removes_the_run_folders_of_dead_processes_only(tmp_path):
     scratch.mkdir()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # a pid that was just used and is free now
-    stale = scratch / f"metacompress-run-{dead.pid}-abc"
+    from metacompress_eval.fileio import writer_namespace
+
+    stale = scratch / f"metacompress-run-{dead.pid}-{writer_namespace()}-abcdefgh"
     (stale / "follow-up-lines-x").mkdir(parents=True)
     (stale / "follow-up-lines-x" / "part-1.jsonl").write_bytes(b"{}\n")
     live = scratch / f"metacompress-run-{os.getpid()}-def"
     live.mkdir()
     odd = scratch / "metacompress-run-x-ghi"
     odd.mkdir()
+    other = scratch / f"metacompress-run-{dead.pid}-abc"  # no namespace (an older version's), recent: kept
+    other.mkdir()
     script = data / "run.py"
     script.write_text(SCRIPT.format(step="    pass"))
     (data / "in.jsonl").write_text("".join(json.dumps({"id": f"s{i}", "code": c}) + "\n"
@@ -198,7 +202,7 @@ def test_a_run_removes_the_run_folders_of_dead_processes_only(tmp_path):
     run = subprocess.run([sys.executable, str(script), str(data), str(data / "in.jsonl"), str(tmp_path / "out.jsonl")],
                          capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert sorted(p.name for p in scratch.iterdir()) == sorted([live.name, odd.name])
+    assert sorted(p.name for p in scratch.iterdir()) == sorted([live.name, odd.name, other.name])
     assert not list(tmp_path.glob(".out.jsonl*"))
 
 
@@ -236,15 +240,18 @@ def test_a_tiny_tmpdir_gives_the_same_output_as_one_worker(tmp_path):
 
 
 def test_a_writer_removes_the_temp_files_of_killed_writers_of_its_output_only(tmp_path):
-    """A writer killed outright leaves `.NAME.<pid>-<random>.tmp` beside its output; the next writer of that
-    output removes it, and keeps the temp files of live writers, of other outputs and without a pid."""
-    from metacompress_eval.fileio import AtomicJsonlWriter
+    """A writer killed outright leaves `.NAME.<pid>-<namespace>-<random>.tmp` beside its output; the next
+    writer of that output removes it, and keeps the temp files of live writers, of other outputs, of another
+    pid namespace and without a pid."""
+    from metacompress_eval.fileio import AtomicJsonlWriter, writer_namespace
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = tmp_path / f".out.jsonl.{dead.pid}-abcd_123.tmp"
-    kept = [tmp_path / f".out.jsonl.{os.getpid()}-abcd_123.tmp",  # a live writer
-            tmp_path / f".out.jsonl.7-x.{dead.pid}-abcd_123.tmp",  # of the output "out.jsonl.7-x"
+    ns = writer_namespace()
+    stale = tmp_path / f".out.jsonl.{dead.pid}-{ns}-abcd_123.tmp"
+    kept = [tmp_path / f".out.jsonl.{os.getpid()}-{ns}-abcd_123.tmp",  # a live writer
+            tmp_path / f".out.jsonl.7-x.{dead.pid}-{ns}-abcd_123.tmp",  # of the output "out.jsonl.7-x"
+            tmp_path / f".out.jsonl.{dead.pid}-0badf00d-abcd_123.tmp",  # another pid namespace's: maybe alive
             tmp_path / ".out.jsonl.abcd_123.tmp"]  # no pid in the name
     for path in (stale, *kept):
         path.write_bytes(b"")
