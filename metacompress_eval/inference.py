@@ -284,15 +284,22 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 def distributed_state(device: str = "cpu"):
     """The ``accelerate.PartialState`` of a multi-process launch, or ``None`` for a single process.
 
-    ``WORLD_SIZE`` is checked first (torchrun and ``accelerate launch`` set it) so an ordinary run
-    neither imports accelerate nor touches ``torch.distributed``. ``cpu=True`` for CPU devices makes
+    The launch's size (:func:`~metacompress_eval.launch.world_size`: ``WORLD_SIZE`` or an MPI launcher's, as
+    accelerate reads them) is checked first so an ordinary run neither imports accelerate nor touches
+    ``torch.distributed``. ``cpu=True`` for CPU devices makes
     accelerate use the gloo backend even on a machine that has GPUs.
     """
     if world_size() <= 1:
         return None
     from accelerate import PartialState
 
-    state = PartialState(cpu=str(device).startswith("cpu"))
+    try:
+        state = PartialState(cpu=str(device).startswith("cpu"))
+    except ValueError as exc:  # e.g. WORLD_SIZE set by hand, without a launcher's MASTER_ADDR: the environment's fault
+        raise MetaCompressError(f"the environment says this is a launch of {world_size()} processes (WORLD_SIZE "
+                                f"or an MPI launcher's size), but it cannot be joined: {' '.join(str(exc).split())}; "
+                                "start the run with torchrun, accelerate launch or mpirun, or unset those "
+                                "variables") from None
     return state if state.num_processes > 1 else None
 
 

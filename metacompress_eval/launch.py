@@ -18,12 +18,16 @@ _LOCAL_RANK = ("LOCAL_RANK", "MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "M
 _LOCAL_SIZE = ("LOCAL_WORLD_SIZE", "MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "MV2_COMM_WORLD_LOCAL_SIZE")
 
 
+# ... and its world size: an MPI launch (``mpirun``, ``accelerate launch --mpirun_hostfile``) sets no WORLD_SIZE,
+# yet accelerate's PartialState (the pipeline's sharding) sees it as a launch of that many processes.
+_WORLD_SIZE = ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+
+
 def world_size() -> int:
-    """Processes of the launch this process belongs to (``WORLD_SIZE``; 1 when unset or not a number)."""
-    try:
-        return max(1, int(os.environ.get("WORLD_SIZE", "1") or 1))
-    except ValueError:
-        return 1
+    """Processes of the launch this process belongs to: the first of ``WORLD_SIZE`` (torchrun, accelerate
+    launch) or an MPI launcher's ``PMI_SIZE`` / ``OMPI_COMM_WORLD_SIZE`` / ``MV2_COMM_WORLD_SIZE`` that holds a
+    number, in the order accelerate reads them; 1 when none does."""
+    return max(1, _first_int(_WORLD_SIZE) or 1)
 
 
 def _first_int(names: tuple[str, ...]) -> int | None:

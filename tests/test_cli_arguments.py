@@ -138,3 +138,47 @@ def test_attack_settings_refuse_what_the_options_refuse(field, value):
     with pytest.raises(MetaCompressError, match="names no attack"):
         AttackSettings(methods=())
     assert AttackSettings(methods=("mhm",), max_sources=1, side=0).max_sources == 1
+
+
+@pytest.mark.parametrize("where", ["build_parser", "_quiet_libraries"])
+def test_an_interruption_while_starting_is_one_line(where, monkeypatch, capsys):
+    """Ctrl-C while the command line is being built (its imports take seconds: scipy, torch) ends with exit
+    130 and one line, not a KeyboardInterrupt traceback."""
+    monkeypatch.setattr(cli, where, _interrupted)
+    assert main(["verify", "--language", "c", "in.jsonl"]) == 130
+    assert capsys.readouterr().err.splitlines() == ["metacompress: interrupted while starting; nothing was written"]
+
+
+SLOW_START = {
+    # SIGINT while `python -m metacompress_eval` imports its command line (before main exists)
+    "import": ("import importlib.abc, sys, time\n"
+               "class Slow(importlib.abc.MetaPathFinder):\n"
+               "    def find_spec(self, name, path, target=None):\n"
+               "        if name == 'metacompress_eval.cli':\n"
+               "            print('ready', flush=True); time.sleep(30)\n"
+               "sys.meta_path.insert(0, Slow())\n"),
+    # ... and while main builds the parser
+    "parser": ("import time, metacompress_eval.cli as c\n"
+               "def slow(*a, **k):\n    print('ready', flush=True); time.sleep(30)\n"
+               "c.build_parser = slow\n"),
+}
+
+
+@pytest.mark.parametrize("moment", sorted(SLOW_START))
+def test_sigint_while_starting_is_one_line(moment):
+    """A real SIGINT at each moment of start-up: exit 130 and one line."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    code = SLOW_START[moment] + ("import runpy, sys\nsys.argv = ['metacompress', '--help']\n"
+                                 "runpy.run_module('metacompress_eval', run_name='__main__')\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err.splitlines() == ["metacompress: interrupted while starting; nothing was written"]

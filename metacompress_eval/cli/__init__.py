@@ -108,8 +108,12 @@ def _check_counts(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``metacompress`` console script."""
-    args = build_parser().parse_args(argv)
-    _quiet_libraries()
+    try:  # start-up imports libraries for seconds (scipy, torch): Ctrl-C then is one line too, not a traceback
+        args = build_parser().parse_args(argv)
+        _quiet_libraries()
+    except KeyboardInterrupt:
+        print("metacompress: interrupted while starting; nothing was written", file=sys.stderr)
+        return 130
     try:
         _check_output_names(args)
         _check_counts(args)

@@ -21,7 +21,7 @@ from metacompress_eval.launch import local_processes
 
 from ..conftest import C_SNIPPETS
 
-LAUNCH_VARIABLES = ("WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MPI_LOCALRANKID", "MPI_LOCALNRANKS",
+LAUNCH_VARIABLES = ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MPI_LOCALRANKID", "MPI_LOCALNRANKS",
                     "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE", "MV2_COMM_WORLD_LOCAL_RANK",
                     "MV2_COMM_WORLD_LOCAL_SIZE")
 
@@ -179,3 +179,35 @@ def test_each_process_makes_only_its_shard(monkeypatch, tiny_models):
         for role in models:
             np.testing.assert_allclose(result.probs[role], single.probs[role], atol=1e-6)
             assert result.stats[role].requested == single.stats[role].requested
+
+
+@pytest.mark.parametrize("variables", [{"WORLD_SIZE": "2"}, {"WORLD_SIZE": "3", "RANK": "0"}])
+def test_world_size_without_a_launcher_is_an_environment_error(variables, tmp_path):
+    """``WORLD_SIZE`` set by hand, without the launcher's ``MASTER_ADDR``: accelerate's ValueError becomes the
+    environment's fault in one line (it was an internal error, "this is a bug")."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from metacompress_eval.errors import MetaCompressError\n"
+            "from metacompress_eval.inference import distributed_state\n"
+            "try:\n    distributed_state('cpu')\nexcept MetaCompressError as exc:\n    print(exc)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("MASTER_ADDR", "MASTER_PORT", *LAUNCH_VARIABLES)}
+    env.update(variables, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "WORLD_SIZE" in run.stdout and "MASTER_ADDR" in run.stdout and len(run.stdout.splitlines()) == 1
+
+
+@pytest.mark.parametrize("size_var", ["WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE"])
+def test_mpi_launches_without_world_size_are_launches(launch, size_var):
+    """``mpirun`` (and ``accelerate launch --mpirun_hostfile``) set no WORLD_SIZE: the launch is still seen, as
+    accelerate's PartialState (the sharding) sees it, and its CPUs are shared among the local processes."""
+    from accelerate.utils.environment import get_cpu_distributed_information
+
+    from metacompress_eval.launch import world_size
+
+    launch(8, **{size_var: 4, "OMPI_COMM_WORLD_LOCAL_SIZE": 2, "OMPI_COMM_WORLD_LOCAL_RANK": 1})
+    assert world_size() == get_cpu_distributed_information().world_size == 4
+    assert local_processes() == (1, 2) and default_workers() == 4
