@@ -80,7 +80,7 @@ def test_demo_tiny_end_to_end_rerun_reuses_models_and_threads_change_nothing(tmp
 def test_build_once_reuses_by_stamp_and_clears_leftovers(tmp_path):
     from metacompress_eval.demo.models import STAMP_FILE, build_once
 
-    (tmp_path / ".teacher-killed").mkdir()  # what a SIGKILLed build leaves behind
+    (tmp_path / ".teacher-k1lled_x").mkdir()  # what a SIGKILLed build of an older version left (mkdtemp name)
     calls = []
 
     def build(folder):
@@ -89,7 +89,7 @@ def test_build_once_reuses_by_stamp_and_clears_leftovers(tmp_path):
 
     target = build_once(tmp_path / "teacher", {"v": 1}, build)
     assert (target / "weights").read_text() == "w" and (target / STAMP_FILE).is_file()
-    assert not (tmp_path / ".teacher-killed").exists()
+    assert not (tmp_path / ".teacher-k1lled_x").exists()
     build_once(tmp_path / "teacher", {"v": 1}, build)
     assert len(calls) == 1  # same stamp: reused
     build_once(tmp_path / "teacher", {"v": 2}, build)
