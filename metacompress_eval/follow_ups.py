@@ -269,8 +269,19 @@ def language_warning(sources: Sequence[SourceInput], language: str | None,
         broken, first = len(ids), (ids[0] if ids else None)
     if 2 * broken < len(sources):
         return None
-    return (f"{broken} of {len(sources)} sources do not parse as {language} (first: id {first}); "
-            f"sources with syntax errors get no follow-ups: is --language {language} right?")
+    warning = (f"{broken} of {len(sources)} sources do not parse as {language} (first: id {first}); "
+               f"sources with syntax errors get no follow-ups: ")
+    if language == "go":
+        # Go reads a lone CR as white space, so lines that end in one run together: such
+        # sources fail inside statements, which no refusal cause names (code/refusals.py).
+        from .code.refusals import go_cr_line_breaks
+
+        cr_broken = [s.id for s in sources if any(go_cr_line_breaks(code) for code in s.inputs)]
+        if cr_broken:
+            return warning + (f"{len(cr_broken)} of them break lines with a lone CR (first: id {cr_broken[0]}), "
+                              "which Go reads as white space, not as a line break: convert them to LF")
+    return warning + f"is --language {language} right?"
+
 
 
 # ------------------------------------------------------------------ chunks, workers and shards

@@ -289,6 +289,8 @@ class ParsedCode:
     error_regions: list = field(default_factory=list)
     analyses: dict = field(default_factory=dict)
     crlf: bool = field(init=False, repr=False)
+    # The tree was parsed from a respelling of ``data`` other than the CR-only one (see parse).
+    respelled: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         self.crlf = b"\r\n" in self.data
@@ -379,16 +381,32 @@ def parse(code: str, language: str) -> ParsedCode:
 
     A snippet whose lines end in a lone CR (C, Java, Python, JavaScript) is parsed in its LF
     spelling - the grammars end line comments and preprocessor lines only at an LF - with the same
-    offsets; :attr:`ParsedCode.data` keeps the CRs (see :mod:`metacompress_eval.code.line_breaks`).
+    offsets; :attr:`ParsedCode.data` keeps the CRs (see :mod:`metacompress_eval.code.line_breaks`). A
+    backslash before a CRLF is read as before an LF when that parses better (C).
 
     Raises:
         MetaCompressError: if ``language`` is not supported.
     """
-    spec = language_spec(language)
-    parser = _parser(language)
     data = code.encode("utf-8")
     # One byte for one byte: every offset of the tree is an offset into ``data``.
-    text = data.replace(b"\r", b"\n") if cr_only(code, language) else data
+    best = _parse_spelled(code, language, data, data.replace(b"\r", b"\n") if cr_only(code, language) else data)
+    if best.root.has_error and b"\\\r\n" in data:
+        # tree-sitter-c reads a backslash before an LF as a line continuation (in a string literal,
+        # a macro, a line comment) but not one before a CRLF. The LF-first spelling of those
+        # breaks (same length, same offsets; the CR becomes white space at the start of the next
+        # line) parses as the LF source does; it is taken when it parses better (in JavaScript
+        # the CRLF spelling is the one that parses).
+        moved = _parse_spelled(code, language, data, data.replace(b"\\\r\n", b"\\\n\r"))
+        if moved.error_count() < best.error_count():
+            moved.respelled = True
+            return moved
+    return best
+
+
+def _parse_spelled(code: str, language: str, data: bytes, text: bytes) -> ParsedCode:
+    """:func:`parse` of ``code`` (``data``) through ``text``, a spelling of ``data`` of the same length."""
+    spec = language_spec(language)
+    parser = _parser(language)
     best: ParsedCode | None = None
     best_errors = 0
     for wrapping in spec.wrappings:
@@ -420,7 +438,8 @@ def reparse_edited(parsed: ParsedCode, edits: Iterable[Edit], new_code: str) -> 
     is the same as a fresh parse). Returns ``None`` when the wrapping does not apply to
     ``new_code`` (then only :func:`parse` says how it parses) or no source tree is available.
     """
-    if parsed.tree is None or cr_only(new_code, parsed.language) or cr_only(parsed.code, parsed.language):
+    if (parsed.tree is None or parsed.respelled or cr_only(new_code, parsed.language)
+            or cr_only(parsed.code, parsed.language)):
         return None  # parsed in its LF spelling (see parse)
     spec = language_spec(parsed.language)
     wrapping = next((w for w in spec.wrappings if w.name == parsed.wrapping), None)

@@ -8,7 +8,8 @@ C, Java, Python and JavaScript read a lone CR as a line break (GCC, javac, CPyth
 newlines, ECMAScript's LineTerminator). Go does not: its spec's newline is U+000A only and a CR is
 white space, so a Go snippet whose "lines" end in a lone CR is a single line to Go (its line
 comments run to the end, no semicolons are inserted), and tree-sitter-go parses it just so. Such a
-snippet is taken as Go takes it: its convention is ``"\\n"``.
+snippet is taken as Go takes it: its convention is ``"\\n"``; and a Go snippet whose line breaks are all
+CRLF is a CRLF snippet even when a lone CR stands elsewhere (in a raw string, say).
 
 The tree-sitter grammars of the other four languages end line comments and preprocessor lines only
 at an LF, so they misparse CR-only text. A CR-only snippet is therefore transformed in its LF
@@ -31,6 +32,9 @@ def line_break(text: str, language: str | None = None) -> str:
     if lf == 0:
         return "\r" if language is None or language in CR_LINE_BREAK_LANGUAGES else "\n"
     crlf = text.count("\r\n")
+    if language is not None and language not in CR_LINE_BREAK_LANGUAGES:
+        # A lone CR is no line break there (Go: white space, dropped from raw strings).
+        return "\r\n" if crlf == lf else "\n"
     return "\r\n" if crlf == lf and crlf == text.count("\r") else "\n"
 
 

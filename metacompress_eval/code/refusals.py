@@ -87,19 +87,27 @@ def error_regions(parsed: ParsedCode) -> list[tuple[int, int]] | None:
     return merged
 
 
+def go_cr_line_breaks(code: str, errors: int | None = None) -> bool:
+    """Whether Go ``code`` fails for its lone CRs: Go reads a lone CR as a space (its newline is LF
+    only), so lines "ending" in one run together and a line comment runs on to the next LF. True
+    when those CRs, read as LFs, parse with fewer errors than ``errors`` (default: ``code``'s own)."""
+    if not _LONE_CR.search(code):
+        return False
+    from metacompress_eval.code.languages import parse
+
+    if errors is None:
+        errors = parse(code, "go").error_count()
+    return parse(_LONE_CR.sub("\n", code), "go").error_count() < errors
+
+
 def refusal_cause(parsed: ParsedCode) -> str:
     """The most likely reason ``parsed`` has syntax errors (one of :data:`REFUSAL_CAUSES`)."""
     text = parsed.data.decode("utf-8", "replace")
     errors = _error_nodes(parsed.root)
     near = " ".join(parsed.data[max(0, e.start_byte - parsed.offset - 80):e.end_byte - parsed.offset + 80]
                     .decode("utf-8", "replace") for e in errors)
-    if parsed.language == "go" and _LONE_CR.search(text):
-        # Go reads a lone CR as a space (its newline is LF only): lines "ending" in one run together,
-        # a line comment runs on to the next LF. Named when those CRs, read as LFs, would parse better.
-        from metacompress_eval.code.languages import parse
-
-        if parse(_LONE_CR.sub("\n", text), "go").error_count() < len(errors):
-            return "go_cr_line_breaks"
+    if parsed.language == "go" and go_cr_line_breaks(text, len(errors)):
+        return "go_cr_line_breaks"
     if re.search(r"^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b", text, re.M) and parsed.language == "c":
         # A conditional inside a function whose branches do not each hold complete statements.
         if any(_preprocessor_nearby(e) for e in errors) or re.search(r"^\s*#\s*(if|ifdef|ifndef|else|elif|endif)", near, re.M):
@@ -151,4 +159,4 @@ def inside(regions: list[tuple[int, int]], position: int) -> bool:
     return i >= 0 and position < regions[i][1]
 
 
-__all__ = ["REFUSAL_CAUSES", "error_regions", "inside", "overlaps", "refusal_cause"]
+__all__ = ["REFUSAL_CAUSES", "error_regions", "go_cr_line_breaks", "inside", "overlaps", "refusal_cause"]

@@ -36,6 +36,22 @@ SHAPES = {
     "javascript": ["function f(a) {\n  let b = a; /* a\n  block */\n  while (b > 0) {\n    b--;\n  }\n  return b;\n}\n"],
     "go": ["func f(a int) int {\n\tb := a // copy\n\tfor i := 0; i < a; i++ {\n\t\tb += i\n\t}\n\treturn b\n}\n"],
 }
+# Backslash continuations (tree-sitter-c reads a backslash before an LF as one, not before a CRLF):
+# a string literal, a macro, a line comment and a preprocessor condition in C; their counterparts in
+# Python (explicit line joining, a string), JavaScript (string continuations) and Java (a text block).
+CONTINUED = {
+    "c": ["int f(int a) {\n  const char *msg = \"ab\\\ncd\";\n  if (a > 0) {\n    a = a + msg[0];\n  }\n  return a;\n}\n",
+          "#define CLAMP(a) ((a) > 10 ? \\\n  10 : (a))\nint f(int a) {\n  int b = CLAMP(a);\n  for (int i = 0; i < b; i++)\n"
+          "    a++;\n  return a;\n}\n",
+          "int f(int a) {\n  int b = a; // note \\\n  continued\n  while (b > 0) {\n    b--;\n  }\n  return b;\n}\n",
+          "int f(int a) {\n  int b = a;\n#if 1 && \\\n  2\n  b++;\n#endif\n  return b + a;\n}\n",
+          "int g(int n) {\n  const wchar_t *w = L\"ab\\\ncd\\\nef\";\n  char c = 'x';\n  return n > 0 ? w[n] : c;\n}\n"],
+    "java": ["String f(int a) {\n  String s = \"\"\"\n    ab\\\n    cd\"\"\";\n  if (a > 0) {\n    a++;\n  }\n  return s + a;\n}"],
+    "python": ["def f(a):\n    b = a + \\\n        1\n    s = \"ab\\\ncd\"\n    if a and \\\n            b > 1:\n        b += 1\n    return b, s\n"],
+    "javascript": ["function f(a) {\n  const s = \"ab\\\ncd\";\n  let t = 'x\\\ny';\n  if (a > 0) {\n    a++;\n  }\n"
+                   "  return s + t + a;\n}\n"],
+    "go": [],
+}
 
 
 def _real(language: str) -> list[str]:
@@ -61,7 +77,7 @@ def _only(text: str, newline: str) -> bool:
 
 @pytest.mark.parametrize("language", ["c", "java", "python", "javascript", "go"])
 def test_follow_ups_of_crlf_and_cr_sources_are_those_of_the_lf_source_respelled(language):
-    snippets = [s for s in _real(language) + SHAPES[language] if "\n" in s and "\r" not in s]
+    snippets = [s for s in _real(language) + SHAPES[language] + CONTINUED[language] if "\n" in s and "\r" not in s]
     applied = {}
     for transformation in list_transformations(language):
         for seed, source in enumerate(snippets):
@@ -104,6 +120,19 @@ def test_cr_only_sources_parse_as_their_lf_spelling():
         assert parsed.data == code.encode() and parsed.newline == "\r"
 
 
+@pytest.mark.parametrize("language", ["c", "java", "python", "javascript"])
+def test_backslash_continued_sources_parse_alike_in_every_spelling(language):
+    for source in CONTINUED[language]:
+        assert parse(source, language).error_count() == 0, source
+        for newline in ("\r\n", "\r"):
+            converted = source.replace("\n", newline)
+            parsed = parse(converted, language)
+            assert parsed.error_count() == 0, (newline, converted)
+            assert parsed.data == converted.encode()
+            subject = Subject(converted, language)
+            assert subject.parse_error is None and subject.symbols, (newline, converted)
+
+
 def test_line_break_conventions():
     assert line_break("a\r\nb\r\n") == "\r\n"
     assert line_break("a\rb\r", "java") == "\r"
@@ -111,6 +140,10 @@ def test_line_break_conventions():
     assert line_break("a\r\nb\nc") == "\n"  # mixed: new breaks are LF
     assert line_break("a\r\nb\rc") == "\n"
     assert line_break("a b") == "\n"
+    # Go: a lone CR is white space, not a line break, so only CRLF against LF decides.
+    raw = "s := `a\rb`\r\nreturn s\r\n"
+    assert line_break(raw, "go") == "\r\n" and line_break(raw, "c") == "\n"
+    assert line_break("a\r\nb\nc`\r`", "go") == "\n"
 
 
 def test_a_macro_body_continued_after_a_crlf_or_cr_reads_as_after_an_lf():
@@ -152,6 +185,33 @@ def test_go_reads_a_lone_cr_as_white_space():
     # The errors lie in statements of the body, which nothing edits (code/refusals.py): x is not renamed.
     result = get_transformation("rename_variables").apply(code, "go", 0)
     assert result.status == "not_applicable" and "x (spelled in a statement that does not parse)" in result.reason
+
+
+def test_go_crlf_sources_with_a_lone_cr_in_a_raw_string_add_crlf():
+    # Go drops CRs from raw strings: the lone CR is no line break, the source is a CRLF source.
+    source = "func f(a int, b int) int {\n\tt := `x\ry`\n\tn := len(t)\n\tfor i := 0; i < a; i++ {\n\t\tn += i\n\t}\n\treturn n\n}\n"
+    converted = source.replace("\n", "\r\n")
+    applied = 0
+    for transformation in list_transformations("go"):
+        for seed in range(3):
+            expected = transformation.apply(source, "go", seed)
+            result = transformation.apply(converted, "go", seed)
+            assert result.status == expected.status, (transformation.name, seed)
+            if expected.applied:
+                applied += 1
+                assert result.code == expected.code.replace("\n", "\r\n"), (transformation.name, seed)
+    assert applied
+
+
+def test_language_warning_names_go_cr_line_breaks():
+    from metacompress_eval.data import SourceInput
+    from metacompress_eval.follow_ups import language_warning
+
+    cr_only = "func f(a int) int {\r\tn := 0\r\tfor i := 0; i < a; i++ {\r\t\tn += i\r\t}\r\treturn n\r}\r"
+    warning = language_warning([SourceInput("g1", (cr_only,))], "go")
+    assert "lone CR (first: id g1)" in warning and "convert them to LF" in warning
+    assert "lone CR" not in language_warning([SourceInput("j1", ("public class A { int f() { return 1; } }",))], "go")
+    assert language_warning([SourceInput("g2", (cr_only.replace("\r", "\n"),))], "go") is None
 
 
 def test_attack_renames_of_a_cr_only_source_keep_its_crs():
