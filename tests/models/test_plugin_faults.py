@@ -34,20 +34,17 @@ def test_engine_refuses_logits_of_the_wrong_shape_or_not_finite(options, message
     assert SPEC in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("fault,says", [("raise_in", r"failed in its {}\(\) \(KeyError: .*plugin bug"),
+                                         ("exit_in", r"exited in its {}\(\) \(SystemExit\(0\)\)")])
 @pytest.mark.parametrize("method", RAISES)
-def test_exceptions_in_plugin_code_blame_the_plugin(method):
-    model = load_model("x", adapter=SPEC, trust_remote_code=True, options={"raise_in": method})
-    with pytest.raises(MetaCompressError, match=rf"{SPEC}' failed in its {method}\(\) \(KeyError: .*plugin bug") as err:
+def test_exceptions_and_sys_exit_in_plugin_code_blame_the_plugin(method, fault, says):
+    model = load_model("x", adapter=SPEC, trust_remote_code=True, options={fault: method})
+    with pytest.raises(MetaCompressError, match=rf"{SPEC}' " + says.format(method)) as err:
         InferenceEngine(model, None, progress=False).predict(INPUTS)
     assert "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("method", RAISES)
-def test_sys_exit_in_plugin_code_is_the_plugins_fault_not_success(method):
-    model = load_model("x", adapter=SPEC, trust_remote_code=True, options={"exit_in": method})
-    with pytest.raises(MetaCompressError, match=rf"{SPEC}' exited in its {method}\(\) \(SystemExit\(0\)\)") as err:
-        InferenceEngine(model, None, progress=False).predict(INPUTS)
-    assert "\n" not in str(err.value)
+def test_sys_exit_while_loading_is_the_plugins_fault_not_success():
     with pytest.raises(MetaCompressError, match=rf"{SPEC}' exited while loading x \(SystemExit\(0\)\)"):
         load_model("x", adapter=SPEC, trust_remote_code=True, options={"exit_in": "load"})
 

@@ -27,6 +27,22 @@ def _stable(report):
     return {k: v for k, v in report.items() if k not in VOLATILE}
 
 
+def _wait_for_cached_rows(proc, cache_file, at_least: int) -> int:
+    """Poll the output cache of the running ``proc`` until it holds ``at_least`` rows (or the process ends, or
+    two minutes pass); the number of rows last seen."""
+    rows = 0
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and rows < at_least:
+        if cache_file.exists():
+            try:
+                with sqlite3.connect(cache_file, timeout=1) as db:
+                    rows = db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0]
+            except sqlite3.Error:
+                rows = 0
+        time.sleep(0.01)
+    return rows
+
+
 def test_evaluate_writes_full_report(tiny_models, c_dataset, tmp_path, capsys):
     out = tmp_path / "out"
     assert _evaluate(tiny_models, c_dataset, out, tmp_path / "cache") == 0
@@ -145,18 +161,7 @@ def test_killed_run_resumes_to_the_same_report(tiny_models, tmp_path):
     cache_file = tmp_path / "cache" / "outputs.sqlite"
     proc = subprocess.Popen(command(tmp_path / "out", tmp_path / "cache"), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    done_before_kill = 0
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if cache_file.exists():
-            try:
-                with sqlite3.connect(cache_file, timeout=1) as db:
-                    done_before_kill = db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0]
-            except sqlite3.Error:
-                done_before_kill = 0
-            if done_before_kill >= 20:
-                break
-        time.sleep(0.01)
+    done_before_kill = _wait_for_cached_rows(proc, cache_file, 20)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be interrupted"
@@ -237,16 +242,7 @@ def test_sigterm_stops_evaluate_as_ctrl_c_does(tiny_models, tmp_path):
                              "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"),
                              "--batch-size", "1", "--quiet"], env={**os.environ, "OMP_NUM_THREADS": "1"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    before = 0
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None and before < 10:
-        if cache_file.exists():
-            try:
-                with sqlite3.connect(cache_file, timeout=1) as db:
-                    before = db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0]
-            except sqlite3.Error:
-                before = 0
-        time.sleep(0.01)
+    before = _wait_for_cached_rows(proc, cache_file, 10)
     proc.send_signal(signal.SIGTERM)
     err = proc.communicate(timeout=120)[1]
     assert proc.returncode == 143, err
